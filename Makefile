@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            module (with BTF), XDP object and skeleton, tools, tests
+# make check      all tests: host unit tests, then the guest VM suite
+# make demo       the simulated city network, in the guest VM
+# make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
+#
+# The module is built by ./Kbuild (kbuild prefers it to this file).
+
+O := build
+KERNEL_DIR ?= $(CURDIR)/$(O)/kernel
+LINUX_SRC := $(KERNEL_DIR)
+KSFT_DIR := $(LINUX_SRC)/linux-source-6.1/tools/testing/selftests
+RESOLVE_BTFIDS ?= $(LINUX_SRC)/bin/resolve_btfids
+# Empty: the Debian bookworm cloud kernel the tests boot (build/kernel/kdir).
+KDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-I$(CURDIR)/include/uapi -I$(CURDIR)/include -I$(CURDIR)/$(O)/include \
+	-I$(CURDIR)/user/lib
+LDLIBS := -lmnl -lbpf -lelf -lz
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
+	-I$(CURDIR)/include/uapi -I$(CURDIR)/include \
+	-I/usr/include/$(shell $(CC) -dumpmachine)
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+CLI_SRCS := $(wildcard user/iotguard/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
+GUEST_TESTS := $(patsubst tests/guest/%.c,$(O)/tests/guest/%,$(wildcard tests/guest/*.c))
+SKEL := $(O)/include/iotguard.skel.h
+BPF_OBJ := $(O)/bpf/iotguard.bpf.o
+HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
+
+.PHONY: all module bpf user tests setup check demo bench clean checkpatch
+.DELETE_ON_ERROR:
+
+all: module bpf user tests
+
+setup:
+	bash scripts/setup-deps.sh
+
+# Fails when the .ko has no .BTF section: without module BTF the kfuncs
+# silently vanish and the XDP program cannot load.
+module:
+	bash scripts/build-module.sh "$(KDIR)"
+
+bpf: $(BPF_OBJ) $(SKEL)
+
+$(BPF_OBJ): bpf/iotguard.bpf.c $(wildcard bpf/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name iotguard > $@
+
+user: $(O)/iotguard
+
+$(O)/%.o: %.c $(HDRS) $(wildcard $(dir $<)*.h) $(SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/libiotguard.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(KSFT_DIR)/kselftest_harness.h:
+	bash scripts/linux-source.sh $(LINUX_SRC)
+
+tests: $(UNIT_TESTS) $(GUEST_TESTS)
+
+$(O)/tests/%: tests/%.c $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKEL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -I$(KSFT_DIR) -o $@ $< $(O)/libiotguard.a $(LDLIBS)
+
+check: all
+	bash tests/run.sh
+
+demo: all
+	bash tests/vm/run.sh -- bash demo/city.sh
+
+checkpatch: $(KSFT_DIR)/kselftest_harness.h
+	$(LINUX_SRC)/linux-source-6.1/scripts/checkpatch.pl --strict --no-tree \
+		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h
+
+clean:
+	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
+		$(O)/libiotguard.a
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+		kmod/modules.order kmod/Module.symvers modules.order \
+		Module.symvers .*.cmd

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * The kfunc ABI between iotguard.ko and the XDP program.
+ *
+ * The program parses a frame into a struct iotguard_key and calls
+ *
+ *   int iotguard_xdp_lookup(struct xdp_md *ctx,
+ *                           const struct iotguard_key *key, u32 key__sz,
+ *                           struct iotguard_verdict *verdict,
+ *                           u32 verdict__sz);
+ *
+ * which looks the source up in the device table of the network namespace of
+ * the receiving device, under RCU only. It returns 0 and fills *verdict when
+ * the source is enrolled, -ENOENT when it is not and -EINVAL when a size is
+ * not the one of this header. Sizes are checked so that a program built
+ * against another version of this header fails instead of misreading.
+ */
+#ifndef _IOTGUARD_KFUNC_H
+#define _IOTGUARD_KFUNC_H
+
+#include <linux/types.h>
+
+/**
+ * struct iotguard_key - who sent a frame
+ * @addr: source address; an IPv4 address in the first 4 bytes, the others 0
+ * @family: AF_INET or AF_INET6
+ * @pad: must be 0
+ * @mac: Ethernet source address, checked against the device's binding
+ */
+struct iotguard_key {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad;
+	__u8 mac[6];
+};
+
+/* struct iotguard_verdict.flags */
+#define IOTGUARD_VERDICT_F_SPOOFED (1U << 0) /* MAC differs from the binding */
+
+/**
+ * struct iotguard_verdict - what the module knows of an enrolled sender
+ * @index: the device's dense index, below the module's max_devices
+ * @cookie: differs between any two devices that ever held @index, so that
+ *	per-index state (the rate limiter's) is reset for a new device
+ * @state: enum iotguard_device_state
+ * @flags: IOTGUARD_VERDICT_F_*
+ * @class: the device's class
+ * @pad: 0
+ * @pkt_interval_ns: GCRA emission interval of one packet; 0: no packet limit
+ * @pkt_tolerance_ns: a packet passes while the theoretical arrival time,
+ *	after it, is at most this far ahead of now (burst * interval)
+ * @byte_cost_fp: nanoseconds one byte costs, in 1/1024 ns (fixed point, so
+ *	that the program multiplies and shifts instead of dividing); 0: no
+ *	byte limit
+ * @byte_tolerance_ns: as @pkt_tolerance_ns, for bytes
+ *
+ * For a quarantined device the rates are the module's quarantine rates.
+ */
+struct iotguard_verdict {
+	__u32 index;
+	__u32 cookie;
+	__u8 state;
+	__u8 flags;
+	__u16 class;
+	__u32 pad;
+	__u64 pkt_interval_ns;
+	__u64 pkt_tolerance_ns;
+	__u64 byte_cost_fp;
+	__u64 byte_tolerance_ns;
+};
+
+#define IOTGUARD_BYTE_COST_SHIFT 10
+
+#endif /* _IOTGUARD_KFUNC_H */

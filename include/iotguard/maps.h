@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * The BPF map ABI between the XDP program (bpf/) and the tools (user/).
+ *
+ * All maps are pinned under IOTGUARD_PIN_DIR, so that enforcement and its
+ * counters outlive the tool that attached the program, and are shared by
+ * every guarded interface of the host.
+ */
+#ifndef _IOTGUARD_MAPS_H
+#define _IOTGUARD_MAPS_H
+
+#include <linux/types.h>
+
+#define IOTGUARD_PIN_DIR "/sys/fs/bpf/iotguard"
+#define IOTGUARD_LINK_DIR IOTGUARD_PIN_DIR "/links"
+
+/* Map names, as pinned under IOTGUARD_PIN_DIR. */
+#define IOTGUARD_MAP_GLOBAL "iotguard_global"
+#define IOTGUARD_MAP_DEVSTATS "iotguard_devstats"
+#define IOTGUARD_MAP_RATE "iotguard_rate"
+#define IOTGUARD_MAP_UNKNOWN "iotguard_unknown"
+
+/* Entries of the recent unknown sources LRU. */
+#define IOTGUARD_UNKNOWN_MAX 4096
+
+/**
+ * enum iotguard_reason - why a frame passed or was dropped
+ *
+ * Indexes the global per-CPU counters (map IOTGUARD_MAP_GLOBAL). In monitor
+ * mode a frame is counted under the reason it would have been dropped for
+ * and passes.
+ */
+enum iotguard_reason {
+	IOTGUARD_R_PASS,	/* enrolled device, within its rate */
+	IOTGUARD_R_UNKNOWN,	/* source not enrolled */
+	IOTGUARD_R_DENIED,	/* device in state deny */
+	IOTGUARD_R_SPOOFED,	/* enrolled address from another MAC */
+	IOTGUARD_R_RATE,	/* over the device's (or quarantine) rate */
+	IOTGUARD_R_PARSE,	/* truncated or malformed headers */
+	IOTGUARD_R_NON_IP,	/* neither IP nor ARP */
+	IOTGUARD_R_NEIGH,	/* ARP or IPv6 neighbour discovery: passes */
+	IOTGUARD_R_MAX
+};
+
+struct iotguard_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Per-device counters, a per-CPU array indexed by the device index (map
+ * IOTGUARD_MAP_DEVSTATS, max_entries = the module's max_devices). The index
+ * of a deleted device is reused: the program restarts a CPU's entry when its
+ * cookie is not the device's (struct iotguard_verdict.cookie, netlink
+ * IOTGUARD_A_DEVICE_COOKIE), and readers sum only the CPUs whose entry has
+ * the device's cookie.
+ */
+struct iotguard_dev_stats {
+	struct iotguard_counter pass;
+	struct iotguard_counter denied;
+	struct iotguard_counter spoofed;
+	struct iotguard_counter rate;
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
+	__u32 cookie;		/* the device these counters are for */
+	__u32 pad;
+};
+
+/*
+ * GCRA state per device index (map IOTGUARD_MAP_RATE, a shared array so that
+ * a device's rate holds across CPUs). Updated with compare-and-swap.
+ */
+struct iotguard_rate_state {
+	__u64 pkt_tat;		/* theoretical arrival time, packets */
+	__u64 byte_tat;		/* theoretical arrival time, bytes */
+	__u32 cookie;		/* struct iotguard_verdict.cookie it is for */
+	__u32 pad;
+};
+
+/* Key and value of the recent unknown sources LRU (IOTGUARD_MAP_UNKNOWN). */
+struct iotguard_unknown_key {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct iotguard_unknown_val {
+	__u64 first_ns;		/* bpf_ktime_get_ns() */
+	__u64 last_ns;
+	__u64 packets;
+	__u8 mac[6];		/* last source MAC seen */
+	__u8 pad[2];
+};
+
+#endif /* _IOTGUARD_MAPS_H */

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The iotguard authors.
+ *
+ * The per-network-namespace device table. Readers (the data path, dumps)
+ * use RCU only; changes are serialised by a per-namespace mutex and publish
+ * new device versions rather than editing published ones.
+ */
+
+#include "device.h"
+
+#include <linux/math64.h>
+#include <linux/netlink.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/time64.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+static unsigned int iotguard_net_id __read_mostly;
+static struct kmem_cache *device_cache __read_mostly;
+
+static const struct rhashtable_params device_params = {
+	.key_len = sizeof(struct iotguard_devkey),
+	.key_offset = offsetof(struct iotguard_device, key),
+	.head_offset = offsetof(struct iotguard_device, node),
+	.automatic_shrinking = true,
+};
+
+struct iotguard_net *iotguard_net(const struct net *net)
+{
+	return net_generic(net, iotguard_net_id);
+}
+
+struct iotguard_device *iotguard_device_alloc(void)
+{
+	return kmem_cache_zalloc(device_cache, GFP_KERNEL);
+}
+
+struct iotguard_device *iotguard_device_clone(const struct iotguard_device *dev)
+{
+	struct iotguard_device *copy;
+
+	copy = kmem_cache_alloc(device_cache, GFP_KERNEL);
+	if (copy)
+		memcpy(copy, dev, sizeof(*copy));
+	return copy;
+}
+
+/* For devices that were never published. */
+void iotguard_device_free(struct iotguard_device *dev)
+{
+	kmem_cache_free(device_cache, dev);
+}
+
+static void device_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(device_cache,
+			container_of(rcu, struct iotguard_device, rcu));
+}
+
+/*
+ * GCRA: a packet passes while the theoretical arrival time after it is at
+ * most the tolerance ahead of now. The divisions happen here, once per
+ * change, so that the data path only adds, compares and shifts.
+ */
+void iotguard_rates_init(struct iotguard_rates *rates, u32 rate_pps,
+			 u32 burst_pkts, u64 rate_bps, u32 burst_bytes)
+{
+	memset(rates, 0, sizeof(*rates));
+	if (rate_pps) {
+		rates->pkt_interval_ns = div_u64(NSEC_PER_SEC, rate_pps);
+		rates->pkt_tolerance_ns = (u64)burst_pkts *
+					  rates->pkt_interval_ns;
+	}
+	if (rate_bps) {
+		rates->byte_cost_fp = div64_u64(NSEC_PER_SEC << 10, rate_bps);
+		rates->byte_tolerance_ns = div64_u64((u64)burst_bytes *
+						     NSEC_PER_SEC, rate_bps);
+	}
+}
+
+/* A burst of 0 means a tenth of a second of the rate. */
+void iotguard_device_set_rates(struct iotguard_device *dev, u32 rate_pps,
+			       u32 burst_pkts, u64 rate_bps, u32 burst_bytes)
+{
+	if (!burst_pkts)
+		burst_pkts = max_t(u32, rate_pps / 10, 1);
+	if (!burst_bytes)
+		burst_bytes = clamp_t(u64, div_u64(rate_bps, 10),
+				      IOTGUARD_MIN_BURST_BYTES, U32_MAX);
+	dev->rate_pps = rate_pps;
+	dev->burst_pkts = burst_pkts;
+	dev->rate_bps = rate_bps;
+	dev->burst_bytes = burst_bytes;
+	iotguard_rates_init(&dev->rates, rate_pps, burst_pkts, rate_bps,
+			    burst_bytes);
+}
+
+/* Caller holds rcu_read_lock() or in->lock. */
+struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
+					       const struct iotguard_devkey *key)
+{
+	return rhashtable_lookup(&in->devices, key, device_params);
+}
+
+static void bump_generation(struct iotguard_net *in)
+{
+	u32 gen = in->generation + 1;
+
+	WRITE_ONCE(in->generation, gen ?: 1);
+}
+
+/* Caller holds in->lock. Assigns the index and the cookie. */
+int iotguard_device_insert(struct iotguard_net *in,
+			   struct iotguard_device *dev,
+			   struct netlink_ext_ack *extack)
+{
+	u32 index;
+	int ret;
+
+	lockdep_assert_held(&in->lock);
+
+	if (rhashtable_lookup_fast(&in->devices, &dev->key, device_params)) {
+		NL_SET_ERR_MSG(extack, "Device already enrolled");
+		return -EEXIST;
+	}
+
+	ret = xa_alloc(&in->by_index, &index, dev,
+		       XA_LIMIT(0, iotguard_max_devices - 1), GFP_KERNEL);
+	if (ret == -EBUSY) {
+		NL_SET_ERR_MSG(extack, "Device table full (module max_devices)");
+		return -ENOSPC;
+	}
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Unable to allocate a device index");
+		return ret;
+	}
+
+	dev->index = index;
+	in->next_cookie = in->next_cookie + 1 ?: 1;
+	dev->cookie = in->next_cookie;
+
+	ret = rhashtable_insert_fast(&in->devices, &dev->node, device_params);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "Unable to insert the device");
+		goto err_index;
+	}
+	bump_generation(in);
+	return 0;
+
+err_index:
+	xa_erase(&in->by_index, index);
+	return ret;
+}
+
+/*
+ * Caller holds in->lock. Publishes new in place of old (same key, index and
+ * cookie) and frees old after a grace period.
+ */
+int iotguard_device_replace(struct iotguard_net *in,
+			    struct iotguard_device *old,
+			    struct iotguard_device *new)
+{
+	int ret;
+
+	lockdep_assert_held(&in->lock);
+
+	ret = rhashtable_replace_fast(&in->devices, &old->node, &new->node,
+				      device_params);
+	if (ret)
+		return ret;
+	/* The slot exists: storing over it allocates nothing. */
+	xa_store(&in->by_index, old->index, new, GFP_KERNEL);
+	bump_generation(in);
+	call_rcu(&old->rcu, device_free_rcu);
+	return 0;
+}
+
+/* Caller holds in->lock. Frees dev after a grace period. */
+void iotguard_device_remove(struct iotguard_net *in,
+			    struct iotguard_device *dev)
+{
+	lockdep_assert_held(&in->lock);
+
+	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
+	xa_erase(&in->by_index, dev->index);
+	bump_generation(in);
+	call_rcu(&dev->rcu, device_free_rcu);
+}
+
+static int __net_init iotguard_net_init(struct net *net)
+{
+	struct iotguard_net *in = iotguard_net(net);
+
+	xa_init_flags(&in->by_index, XA_FLAGS_ALLOC);
+	mutex_init(&in->lock);
+	in->generation = 1;
+	return rhashtable_init(&in->devices, &device_params);
+}
+
+static void __net_exit iotguard_net_exit(struct net *net)
+{
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *dev;
+	unsigned long index;
+
+	mutex_lock(&in->lock);
+	xa_for_each(&in->by_index, index, dev)
+		iotguard_device_remove(in, dev);
+	mutex_unlock(&in->lock);
+	rhashtable_destroy(&in->devices);
+	xa_destroy(&in->by_index);
+}
+
+static struct pernet_operations iotguard_net_ops = {
+	.init = iotguard_net_init,
+	.exit = iotguard_net_exit,
+	.id = &iotguard_net_id,
+	.size = sizeof(struct iotguard_net),
+};
+
+int iotguard_device_init(void)
+{
+	int ret;
+
+	device_cache = KMEM_CACHE(iotguard_device, 0);
+	if (!device_cache)
+		return -ENOMEM;
+
+	ret = register_pernet_subsys(&iotguard_net_ops);
+	if (ret)
+		goto err_cache;
+	return 0;
+
+err_cache:
+	kmem_cache_destroy(device_cache);
+	return ret;
+}
+
+void iotguard_device_exit(void)
+{
+	unregister_pernet_subsys(&iotguard_net_ops);
+	/* Wait for device_free_rcu() callbacks before the cache goes. */
+	rcu_barrier();
+	kmem_cache_destroy(device_cache);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The iotguard authors.
+ */
+
+#ifndef _IOTGUARD_DEVICE_H
+#define _IOTGUARD_DEVICE_H
+
+#include <linux/if_ether.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <uapi/linux/iotguard.h>
+
+struct net;
+struct netlink_ext_ack;
+
+/* What the module keys devices by; pad is always 0 so that it hashes whole. */
+struct iotguard_devkey {
+	u8 addr[16];
+	u8 family;
+	u8 pad[3];
+};
+
+/* GCRA parameters handed to the data path, derived once per change. */
+struct iotguard_rates {
+	u64 pkt_interval_ns;
+	u64 pkt_tolerance_ns;
+	u64 byte_cost_fp;
+	u64 byte_tolerance_ns;
+};
+
+/*
+ * A device is immutable once published: a change publishes a modified copy
+ * and frees the old one after a grace period, so the data path always sees
+ * one consistent version without taking a lock.
+ */
+struct iotguard_device {
+	struct rhash_head node;
+	struct iotguard_devkey key;
+	u8 mac[ETH_ALEN];
+	bool mac_bound;
+	u8 state;
+	u16 class;
+	u32 flags;
+	u32 index;
+	u32 cookie;
+	u32 rate_pps;
+	u32 burst_pkts;
+	u32 burst_bytes;
+	u64 rate_bps;
+	struct iotguard_rates rates;
+	char name[IOTGUARD_DEVICE_NAME_LEN];
+	struct rcu_head rcu;
+};
+
+/* The device table of one network namespace. */
+struct iotguard_net {
+	struct rhashtable devices;	/* by key: the data path's view */
+	struct xarray by_index;		/* by index: allocation and dumps */
+	struct mutex lock;		/* serialises changes */
+	u32 next_cookie;
+	u32 generation;			/* changes with every change, never 0 */
+};
+
+extern unsigned int iotguard_max_devices;
+extern struct iotguard_rates iotguard_quarantine_rates;
+
+int iotguard_device_init(void);
+void iotguard_device_exit(void);
+struct iotguard_net *iotguard_net(const struct net *net);
+
+struct iotguard_device *iotguard_device_alloc(void);
+struct iotguard_device *iotguard_device_clone(const struct iotguard_device *dev);
+void iotguard_device_free(struct iotguard_device *dev);
+void iotguard_device_set_rates(struct iotguard_device *dev, u32 rate_pps,
+			       u32 burst_pkts, u64 rate_bps, u32 burst_bytes);
+void iotguard_rates_init(struct iotguard_rates *rates, u32 rate_pps,
+			 u32 burst_pkts, u64 rate_bps, u32 burst_bytes);
+
+struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
+					       const struct iotguard_devkey *key);
+int iotguard_device_insert(struct iotguard_net *in,
+			   struct iotguard_device *dev,
+			   struct netlink_ext_ack *extack);
+int iotguard_device_replace(struct iotguard_net *in,
+			    struct iotguard_device *old,
+			    struct iotguard_device *new);
+void iotguard_device_remove(struct iotguard_net *in,
+			    struct iotguard_device *dev);
+
+#endif /* _IOTGUARD_DEVICE_H */

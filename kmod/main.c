@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The iotguard authors.
+ *
+ * iotguard: the device table and verdict authority for the XDP program that
+ * guards a router's IoT-facing ports.
+ */
+
+#include "device.h"
+#include "kfunc.h"
+#include "netlink.h"
+
+#include <linux/genetlink.h>
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+unsigned int iotguard_max_devices __read_mostly = 65536;
+module_param_named(max_devices, iotguard_max_devices, uint, 0444);
+MODULE_PARM_DESC(max_devices,
+		 "Devices per network namespace; sizes the XDP program's per-device maps (default 65536)");
+
+static unsigned int quarantine_pps = 1;
+module_param(quarantine_pps, uint, 0444);
+MODULE_PARM_DESC(quarantine_pps,
+		 "Packets per second a quarantined device may send (default 1)");
+
+static unsigned int quarantine_burst = 4;
+module_param(quarantine_burst, uint, 0444);
+MODULE_PARM_DESC(quarantine_burst,
+		 "Packets a quarantined device may send back to back (default 4)");
+
+struct iotguard_rates iotguard_quarantine_rates __read_mostly;
+
+/* Enough for a city; the per-device BPF maps are sized from it. */
+#define IOTGUARD_MAX_DEVICES_LIMIT BIT(24)
+
+static int __init iotguard_init(void)
+{
+	int ret;
+
+	if (!iotguard_max_devices ||
+	    iotguard_max_devices > IOTGUARD_MAX_DEVICES_LIMIT) {
+		pr_err("iotguard: max_devices must be 1 to %lu\n",
+		       IOTGUARD_MAX_DEVICES_LIMIT);
+		return -EINVAL;
+	}
+	if (!quarantine_pps || quarantine_pps > NSEC_PER_SEC ||
+	    !quarantine_burst) {
+		pr_err("iotguard: quarantine_pps must be 1 to %lu, quarantine_burst at least 1\n",
+		       NSEC_PER_SEC);
+		return -EINVAL;
+	}
+	iotguard_rates_init(&iotguard_quarantine_rates, quarantine_pps,
+			    quarantine_burst, 0, 0);
+
+	ret = iotguard_device_init();
+	if (ret)
+		return ret;
+
+	ret = iotguard_genetlink_init();
+	if (ret)
+		goto err_device;
+
+	/* Last: a registered kfunc set cannot be unregistered. */
+	ret = iotguard_kfunc_init();
+	if (ret)
+		goto err_genetlink;
+	return 0;
+
+err_genetlink:
+	iotguard_genetlink_uninit();
+err_device:
+	iotguard_device_exit();
+	return ret;
+}
+
+static void __exit iotguard_exit(void)
+{
+	iotguard_genetlink_uninit();
+	iotguard_device_exit();
+}
+
+module_init(iotguard_init);
+module_exit(iotguard_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Device table and XDP verdicts for guarded IoT ports");
+MODULE_AUTHOR("The iotguard authors");
+MODULE_ALIAS_GENL_FAMILY(IOTGUARD_GENL_NAME);

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The iotguard authors.
+ *
+ * The generic netlink control plane: DEVICE_NEW, _SET, _DEL and _GET, and
+ * the events multicast group. include/uapi/linux/iotguard.h documents it.
+ */
+
+#include "netlink.h"
+#include "device.h"
+
+#include <linux/etherdevice.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ipv6.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+static struct genl_family genl_family;
+
+enum {
+	IOTGUARD_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group genl_mcgrps[] = {
+	[IOTGUARD_MCGRP_EVENTS_ID] = {
+		.name = IOTGUARD_MCGRP_EVENTS,
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+	},
+};
+
+/* 1 ns per packet and 1/1024 ns per byte are the finest the data path has. */
+static struct netlink_range_validation rate_pps_range = {
+	.max = NSEC_PER_SEC,
+};
+
+static struct netlink_range_validation rate_bps_range = {
+	.max = NSEC_PER_SEC << 10,
+};
+
+#define IDENTITY_POLICY							\
+	[IOTGUARD_A_DEVICE_IPV4] = { .type = NLA_BE32 },		\
+	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
+
+static const struct nla_policy device_change_policy[IOTGUARD_A_MAX + 1] = {
+	IDENTITY_POLICY,
+	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,
+	[IOTGUARD_A_DEVICE_NAME] = { .type = NLA_NUL_STRING,
+				     .len = IOTGUARD_DEVICE_NAME_LEN - 1 },
+	[IOTGUARD_A_DEVICE_STATE] = NLA_POLICY_RANGE(NLA_U8,
+						     IOTGUARD_STATE_ALLOW,
+						     IOTGUARD_STATE_MAX),
+	[IOTGUARD_A_DEVICE_CLASS] = { .type = NLA_U16 },
+	[IOTGUARD_A_DEVICE_RATE_PPS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							     &rate_pps_range),
+	[IOTGUARD_A_DEVICE_BURST_PKTS] = { .type = NLA_U32 },
+	[IOTGUARD_A_DEVICE_RATE_BPS] = NLA_POLICY_FULL_RANGE(NLA_U64,
+							     &rate_bps_range),
+	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },
+	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,
+						    __IOTGUARD_DEVICE_F_ALL),
+};
+
+/* DEL and GET take the identity only; a dump takes nothing (checked). */
+static const struct nla_policy device_id_policy[IOTGUARD_A_MAX + 1] = {
+	IDENTITY_POLICY,
+};
+
+static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
+{
+	struct nlattr *v4 = info->attrs[IOTGUARD_A_DEVICE_IPV4];
+	struct nlattr *v6 = info->attrs[IOTGUARD_A_DEVICE_IPV6];
+
+	memset(key, 0, sizeof(*key));
+	if (v4 && v6) {
+		NL_SET_ERR_MSG_ATTR(info->extack, v6,
+				    "A device has one identity: IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (v4) {
+		__be32 addr = nla_get_in_addr(v4);
+
+		if (ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
+		    ipv4_is_lbcast(addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, v4,
+					    "Identity must be a unicast address");
+			return -EINVAL;
+		}
+		memcpy(key->addr, &addr, sizeof(addr));
+		key->family = AF_INET;
+		return 0;
+	}
+	if (v6) {
+		struct in6_addr addr = nla_get_in6_addr(v6);
+
+		if (ipv6_addr_any(&addr) || ipv6_addr_is_multicast(&addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, v6,
+					    "Identity must be a unicast address");
+			return -EINVAL;
+		}
+		memcpy(key->addr, &addr, sizeof(addr));
+		key->family = AF_INET6;
+		return 0;
+	}
+	NL_SET_ERR_MSG(info->extack,
+		       "Missing device identity (IPv4 or IPv6 address)");
+	return -EINVAL;
+}
+
+/* Applies the optional attributes of NEW and SET to an unpublished device. */
+static int apply_attrs(struct iotguard_device *dev, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	u32 rate_pps = dev->rate_pps, burst_pkts = dev->burst_pkts;
+	u32 burst_bytes = dev->burst_bytes;
+	u64 rate_bps = dev->rate_bps;
+
+	if (attrs[IOTGUARD_A_DEVICE_MAC]) {
+		const u8 *mac = nla_data(attrs[IOTGUARD_A_DEVICE_MAC]);
+
+		if (is_multicast_ether_addr(mac)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[IOTGUARD_A_DEVICE_MAC],
+					    "MAC binding must be a unicast address");
+			return -EINVAL;
+		}
+		ether_addr_copy(dev->mac, mac);
+		dev->mac_bound = !is_zero_ether_addr(mac);
+	}
+	if (attrs[IOTGUARD_A_DEVICE_NAME])
+		nla_strscpy(dev->name, attrs[IOTGUARD_A_DEVICE_NAME],
+			    sizeof(dev->name));
+	if (attrs[IOTGUARD_A_DEVICE_STATE])
+		dev->state = nla_get_u8(attrs[IOTGUARD_A_DEVICE_STATE]);
+	if (attrs[IOTGUARD_A_DEVICE_CLASS])
+		dev->class = nla_get_u16(attrs[IOTGUARD_A_DEVICE_CLASS]);
+	if (attrs[IOTGUARD_A_DEVICE_FLAGS])
+		dev->flags = nla_get_u32(attrs[IOTGUARD_A_DEVICE_FLAGS]);
+
+	/* A new rate without a new burst gets the new rate's default burst. */
+	if (attrs[IOTGUARD_A_DEVICE_RATE_PPS]) {
+		rate_pps = nla_get_u32(attrs[IOTGUARD_A_DEVICE_RATE_PPS]);
+		burst_pkts = 0;
+	}
+	if (attrs[IOTGUARD_A_DEVICE_BURST_PKTS])
+		burst_pkts = nla_get_u32(attrs[IOTGUARD_A_DEVICE_BURST_PKTS]);
+	if (attrs[IOTGUARD_A_DEVICE_RATE_BPS]) {
+		rate_bps = nla_get_u64(attrs[IOTGUARD_A_DEVICE_RATE_BPS]);
+		burst_bytes = 0;
+	}
+	if (attrs[IOTGUARD_A_DEVICE_BURST_BYTES])
+		burst_bytes = nla_get_u32(attrs[IOTGUARD_A_DEVICE_BURST_BYTES]);
+	iotguard_device_set_rates(dev, rate_pps, burst_pkts, rate_bps,
+				  burst_bytes);
+	return 0;
+}
+
+static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
+{
+	__be32 v4;
+
+	if (key->family == AF_INET6)
+		return nla_put(skb, IOTGUARD_A_DEVICE_IPV6,
+			       sizeof(struct in6_addr), key->addr);
+	memcpy(&v4, key->addr, sizeof(v4));
+	return nla_put_in_addr(skb, IOTGUARD_A_DEVICE_IPV4, v4);
+}
+
+static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
+		       u32 portid, u32 seq, int flags, u8 cmd,
+		       struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (put_identity(skb, &dev->key) ||
+	    nla_put_string(skb, IOTGUARD_A_DEVICE_NAME, dev->name) ||
+	    nla_put(skb, IOTGUARD_A_DEVICE_MAC, ETH_ALEN, dev->mac) ||
+	    nla_put_u8(skb, IOTGUARD_A_DEVICE_STATE, dev->state) ||
+	    nla_put_u16(skb, IOTGUARD_A_DEVICE_CLASS, dev->class) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_RATE_PPS, dev->rate_pps) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_BURST_PKTS, dev->burst_pkts) ||
+	    nla_put_u64_64bit(skb, IOTGUARD_A_DEVICE_RATE_BPS, dev->rate_bps,
+			      IOTGUARD_A_PAD) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_BURST_BYTES, dev->burst_bytes) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_FLAGS, dev->flags) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_INDEX, dev->index) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie))
+		goto err_cancel;
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ * Caller holds in->lock, so events leave in the order of the changes. A lost
+ * event (no memory) is not an error for the change itself.
+ */
+static void notify(struct net *net, const struct iotguard_device *dev, u8 cmd)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&genl_family, net, IOTGUARD_MCGRP_EVENTS_ID))
+		return;
+
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (fill_device(skb, dev, 0, 0, 0, cmd, NULL)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast_netns(&genl_family, net, skb, 0,
+				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *dev;
+	int ret;
+
+	dev = iotguard_device_alloc();
+	if (!dev)
+		return -ENOMEM;
+
+	ret = parse_identity(info, &dev->key);
+	if (ret)
+		goto err_free;
+	dev->state = IOTGUARD_STATE_ALLOW;
+	ret = apply_attrs(dev, info);
+	if (ret)
+		goto err_free;
+
+	mutex_lock(&in->lock);
+	ret = iotguard_device_insert(in, dev, info->extack);
+	if (!ret)
+		notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
+	mutex_unlock(&in->lock);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	iotguard_device_free(dev);
+	return ret;
+}
+
+static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *old, *new;
+	struct iotguard_devkey key;
+	int ret;
+
+	ret = parse_identity(info, &key);
+	if (ret)
+		return ret;
+
+	mutex_lock(&in->lock);
+	old = iotguard_device_lookup(in, &key);
+	if (!old) {
+		NL_SET_ERR_MSG(info->extack, "No such device");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	new = iotguard_device_clone(old);
+	if (!new) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	ret = apply_attrs(new, info);
+	if (ret)
+		goto err_free;
+	ret = iotguard_device_replace(in, old, new);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Unable to replace the device");
+		goto err_free;
+	}
+	notify(net, new, IOTGUARD_CMD_DEVICE_SET);
+	mutex_unlock(&in->lock);
+	return 0;
+
+err_free:
+	iotguard_device_free(new);
+err_unlock:
+	mutex_unlock(&in->lock);
+	return ret;
+}
+
+static int device_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *dev;
+	struct iotguard_devkey key;
+	int ret;
+
+	ret = parse_identity(info, &key);
+	if (ret)
+		return ret;
+
+	mutex_lock(&in->lock);
+	dev = iotguard_device_lookup(in, &key);
+	if (!dev) {
+		mutex_unlock(&in->lock);
+		NL_SET_ERR_MSG(info->extack, "No such device");
+		return -ENOENT;
+	}
+	notify(net, dev, IOTGUARD_CMD_DEVICE_DEL);
+	iotguard_device_remove(in, dev);
+	mutex_unlock(&in->lock);
+	return 0;
+}
+
+static int device_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iotguard_net *in = iotguard_net(genl_info_net(info));
+	struct iotguard_device *dev;
+	struct iotguard_devkey key;
+	struct sk_buff *msg;
+	int ret;
+
+	ret = parse_identity(info, &key);
+	if (ret)
+		return ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	dev = iotguard_device_lookup(in, &key);
+	if (dev)
+		ret = fill_device(msg, dev, info->snd_portid, info->snd_seq, 0,
+				  IOTGUARD_CMD_DEVICE_GET, NULL);
+	rcu_read_unlock();
+	if (!dev) {
+		NL_SET_ERR_MSG(info->extack, "No such device");
+		ret = -ENOENT;
+		goto err_free;
+	}
+	if (ret)
+		goto err_free;
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* The GET policy allows an identity, which means nothing to a dump. */
+static int device_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	int i;
+
+	for (i = 0; i <= IOTGUARD_A_MAX; i++) {
+		if (info->attrs[i]) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, info->attrs[i],
+					    "A device dump takes no attributes");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Walks the index under RCU, resuming at cb->args[0]. Devices changed during
+ * the dump are seen in one version or the other; the generation in cb->seq
+ * flags the dump NLM_F_DUMP_INTR when the table changed meanwhile.
+ */
+static int device_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct iotguard_net *in = iotguard_net(sock_net(skb->sk));
+	unsigned long index = cb->args[0];
+	struct iotguard_device *dev;
+	bool full = false;
+
+	rcu_read_lock();
+	cb->seq = READ_ONCE(in->generation);
+	xa_for_each_start(&in->by_index, index, dev, cb->args[0]) {
+		if (fill_device(skb, dev, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				IOTGUARD_CMD_DEVICE_GET, cb)) {
+			full = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+
+	cb->args[0] = full ? index : ULONG_MAX;
+	if (full && !skb->len)
+		return -EMSGSIZE;
+	return skb->len;
+}
+
+static const struct genl_ops genl_ops[] = {
+	{
+		.cmd = IOTGUARD_CMD_DEVICE_NEW,
+		.doit = device_new_doit,
+		.policy = device_change_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_DEVICE_SET,
+		.doit = device_set_doit,
+		.policy = device_change_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_DEVICE_DEL,
+		.doit = device_del_doit,
+		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_DEVICE_GET,
+		.doit = device_get_doit,
+		.start = device_get_start,
+		.dumpit = device_get_dumpit,
+		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family genl_family __ro_after_init = {
+	.name = IOTGUARD_GENL_NAME,
+	.version = IOTGUARD_GENL_VERSION,
+	.maxattr = IOTGUARD_A_MAX,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = genl_ops,
+	.n_ops = ARRAY_SIZE(genl_ops),
+	.resv_start_op = IOTGUARD_CMD_DEVICE_GET + 1,
+	.mcgrps = genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(genl_mcgrps),
+};
+
+int __init iotguard_genetlink_init(void)
+{
+	return genl_register_family(&genl_family);
+}
+
+void iotguard_genetlink_uninit(void)
+{
+	genl_unregister_family(&genl_family);
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build kmod/iotguard.ko with module BTF, and fail when it has none: without
+# module BTF the kfuncs silently vanish and the XDP program cannot load.
+#
+# Usage: scripts/build-module.sh [KDIR]
+#
+#	no KDIR   the Debian bookworm cloud kernel the tests boot in the guest
+#		  (scripts/guest-kernel.sh prepares it under build/kernel)
+#	KDIR      any kernel build dir, e.g. /lib/modules/$(uname -r)/build on a
+#		  router. If it has no vmlinux, a writable copy is made with the
+#		  BTF of the running kernel (/sys/kernel/btf/vmlinux) or of $BTF.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+kernel_dir=${IOTGUARD_KERNEL_DIR:-$repo/build/kernel}
+kdir=${1:-}
+
+die() {
+	echo "build-module: $*" >&2
+	exit 1
+}
+
+if [ -z "$kdir" ]; then
+	bash "$repo/scripts/guest-kernel.sh" "$kernel_dir"
+	kdir=$kernel_dir/kdir
+else
+	[ -d "$kdir" ] || die "Unable to find kernel build dir $kdir"
+	if [ ! -e "$kdir/vmlinux" ]; then
+		krel=$(cat "$kdir/include/config/kernel.release" 2>/dev/null ||
+		       true)
+		btf=${BTF:-}
+		if [ -z "$btf" ]; then
+			[ "$krel" = "$(uname -r)" ] ||
+				die "$kdir is for '$krel', not the running kernel: pass BTF=<its vmlinux or .BTF>"
+			btf=/sys/kernel/btf/vmlinux
+		fi
+		[ -r "$btf" ] || die "Unable to read BTF $btf"
+		bash "$repo/scripts/prepare-kdir.sh" "$kdir" "$btf" \
+			"$repo/build/kdir-${krel:-custom}"
+		kdir=$repo/build/kdir-${krel:-custom}
+	fi
+fi
+
+bash "$repo/scripts/linux-source.sh" "$kernel_dir" >/dev/null
+make -C "$kdir" M="$repo" RESOLVE_BTFIDS="$kernel_dir/bin/resolve_btfids" \
+	modules
+
+readelf -SW "$repo/kmod/iotguard.ko" | grep -qE '\] \.BTF +PROGBITS' ||
+	die "kmod/iotguard.ko has no .BTF section: kfuncs would not load"
+echo "build-module: kmod/iotguard.ko has BTF (built against $kdir)"

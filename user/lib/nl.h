@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A client of the iotguard generic netlink family (libmnl), shared by the
+ * iotguard CLI, the iotguardd daemon and the tests.
+ *
+ * Every function returns 0 or a negative errno. When the kernel rejected a
+ * request with an extended ACK message, iotguard_nl_extack() returns it until
+ * the next request.
+ */
+#ifndef IOTGUARD_USER_NL_H
+#define IOTGUARD_USER_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/iotguard.h>
+
+/* struct iotguard_device.present: which optional fields are set */
+enum iotguard_device_field {
+	IOTGUARD_DEV_NAME = 1U << 0,
+	IOTGUARD_DEV_MAC = 1U << 1,
+	IOTGUARD_DEV_STATE = 1U << 2,
+	IOTGUARD_DEV_CLASS = 1U << 3,
+	IOTGUARD_DEV_RATE_PPS = 1U << 4,
+	IOTGUARD_DEV_BURST_PKTS = 1U << 5,
+	IOTGUARD_DEV_RATE_BPS = 1U << 6,
+	IOTGUARD_DEV_BURST_BYTES = 1U << 7,
+	IOTGUARD_DEV_FLAGS = 1U << 8,
+	IOTGUARD_DEV_INDEX = 1U << 9,	/* replies only */
+	IOTGUARD_DEV_COOKIE = 1U << 10,	/* replies only */
+};
+
+/* An address as the module keys devices: family AF_INET or AF_INET6. */
+struct iotguard_addr {
+	int family;
+	uint8_t addr[16];	/* IPv4: the first 4 bytes, network order */
+};
+
+struct iotguard_device {
+	struct iotguard_addr id;
+	uint32_t present;	/* enum iotguard_device_field */
+	char name[IOTGUARD_DEVICE_NAME_LEN];
+	uint8_t mac[6];		/* all zeroes: no binding */
+	uint8_t state;		/* enum iotguard_device_state */
+	uint16_t class;
+	uint32_t rate_pps;
+	uint32_t burst_pkts;
+	uint64_t rate_bps;
+	uint32_t burst_bytes;
+	uint32_t flags;		/* enum iotguard_device_flag */
+	uint32_t index;
+	uint32_t cookie;
+};
+
+struct iotguard_nl;
+
+int iotguard_nl_open(struct iotguard_nl **nlp);
+void iotguard_nl_close(struct iotguard_nl *nl);
+const char *iotguard_nl_extack(const struct iotguard_nl *nl);
+
+int iotguard_nl_device_new(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev);
+int iotguard_nl_device_set(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev);
+int iotguard_nl_device_del(struct iotguard_nl *nl,
+			   const struct iotguard_addr *id);
+int iotguard_nl_device_get(struct iotguard_nl *nl,
+			   const struct iotguard_addr *id,
+			   struct iotguard_device *out);
+
+/*
+ * Calls cb for each device, in index order; a non-zero return from cb stops
+ * the dump and is returned. Retries (a few times) a dump the kernel marked
+ * interrupted by a concurrent change; -EINTR if it kept changing.
+ */
+typedef int (*iotguard_device_cb)(const struct iotguard_device *dev,
+				  void *data);
+int iotguard_nl_device_dump(struct iotguard_nl *nl, iotguard_device_cb cb,
+			    void *data);
+
+/*
+ * Sends many DEVICE_NEW requests in batches (one sendmsg per batch) and
+ * collects the ACKs: for bulk enrollment. *failed counts the rejected ones;
+ * the first error is returned.
+ */
+int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
+				 const struct iotguard_device *devs,
+				 unsigned int count, unsigned int *failed);
+
+#endif /* IOTGUARD_USER_NL_H */
