@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iotguard XDP program, attached to the device-facing ports of a router.
+ *
+ * Only enrolled devices may send: the program parses each frame down to its
+ * source address, asks iotguard.ko (kfunc iotguard_xdp_lookup) what it knows
+ * of the sender, and drops frames of unknown, denied and spoofing senders
+ * and frames over the sender's rate (GCRA, shared across CPUs). ARP and
+ * IPv6 neighbour discovery always pass: without them nothing works. Every
+ * frame is counted under the reason for its verdict (include/iotguard/maps.h).
+ */
+#include "parsing.h"
+#include <linux/iotguard.h>
+#include <iotguard/kfunc.h>
+#include <iotguard/maps.h>
+
+/* No libc headers on the BPF side. */
+#define IOTG_AF_INET	2
+#define IOTG_AF_INET6	10
+#define IOTG_ENOENT	2
+
+/* ICMPv6 router solicitation .. redirect (RFC 4861) */
+#define IOTG_NDISC_FIRST	133
+#define IOTG_NDISC_LAST		137
+
+/*
+ * Compare-and-swap attempts on a rate state before giving up. Each failure
+ * means another CPU charged a frame of the same device meanwhile.
+ */
+#define IOTG_CAS_TRIES		4
+
+#define IOTG_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+
+/* Monitor mode: count every frame as usual but let all of them pass. */
+const volatile bool monitor = false;
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOTGUARD_R_MAX);
+	__type(key, __u32);
+	__type(value, struct iotguard_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_global SEC(".maps");
+
+/* Loaders resize this and iotguard_rate to the module's max_devices. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct iotguard_dev_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_devstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct iotguard_rate_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IOTGUARD_UNKNOWN_MAX);
+	__type(key, struct iotguard_unknown_key);
+	__type(value, struct iotguard_unknown_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_unknown SEC(".maps");
+
+extern int iotguard_xdp_lookup(struct xdp_md *ctx,
+			       const struct iotguard_key *key, __u32 key__sz,
+			       struct iotguard_verdict *verdict,
+			       __u32 verdict__sz) __ksym;
+
+/*
+ * Parses the frame. Returns the reason when parsing alone decides the
+ * verdict, or IOTGUARD_R_MAX with *key filled in for an IP frame.
+ */
+static __always_inline __u32 iotg_parse(void *data, void *data_end,
+					struct iotguard_key *key)
+{
+	struct hdr_cursor nh = { .pos = data };
+	struct icmp6hdr *icmp6h;
+	struct ipv6hdr *ip6h;
+	struct iotg_icmphdr *icmph;
+	struct tcphdr *tcph;
+	struct udphdr *udph;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	int proto, l4proto;
+	bool l4;
+
+	proto = parse_eth(&nh, data_end, &eth);
+	if (proto < 0)
+		return IOTGUARD_R_PARSE;
+
+	if (proto == bpf_htons(ETH_P_ARP))
+		return IOTGUARD_R_NEIGH;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		l4proto = parse_ipv4(&nh, data_end, &iph, &l4);
+		if (l4proto < 0)
+			return IOTGUARD_R_PARSE;
+		if (l4) {
+			switch (l4proto) {
+			case IPPROTO_UDP:
+				if (parse_udp(&nh, data_end, &udph) < 0)
+					return IOTGUARD_R_PARSE;
+				break;
+			case IPPROTO_TCP:
+				if (parse_tcp(&nh, data_end, &tcph) < 0)
+					return IOTGUARD_R_PARSE;
+				break;
+			case IPPROTO_ICMP:
+				if (parse_icmp(&nh, data_end, &icmph) < 0)
+					return IOTGUARD_R_PARSE;
+				break;
+			}
+		}
+		key->family = IOTG_AF_INET;
+		__builtin_memcpy(key->addr, &iph->saddr, sizeof(iph->saddr));
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		l4proto = parse_ipv6(&nh, data_end, &ip6h);
+		if (l4proto < 0)
+			return IOTGUARD_R_PARSE;
+		l4proto = parse_ipv6_ext(&nh, data_end, l4proto, &l4);
+		if (l4proto < 0)
+			return IOTGUARD_R_PARSE;
+		if (l4) {
+			switch (l4proto) {
+			case IPPROTO_UDP:
+				if (parse_udp(&nh, data_end, &udph) < 0)
+					return IOTGUARD_R_PARSE;
+				break;
+			case IPPROTO_TCP:
+				if (parse_tcp(&nh, data_end, &tcph) < 0)
+					return IOTGUARD_R_PARSE;
+				break;
+			case IPPROTO_ICMPV6:
+				l4proto = parse_icmp6(&nh, data_end, &icmp6h);
+				if (l4proto < 0)
+					return IOTGUARD_R_PARSE;
+				/* Link-local or unspecified sources: not enrollable. */
+				if (l4proto >= IOTG_NDISC_FIRST &&
+				    l4proto <= IOTG_NDISC_LAST)
+					return IOTGUARD_R_NEIGH;
+				break;
+			}
+		}
+		key->family = IOTG_AF_INET6;
+		__builtin_memcpy(key->addr, &ip6h->saddr, sizeof(ip6h->saddr));
+	} else {
+		return IOTGUARD_R_NON_IP;
+	}
+
+	__builtin_memcpy(key->mac, eth->h_source, ETH_ALEN);
+	return IOTGUARD_R_MAX;
+}
+
+/* Remembers an unknown sender, for the operator to enroll or investigate. */
+static __always_inline void iotg_record_unknown(const struct iotguard_key *key,
+						__u64 now)
+{
+	struct iotguard_unknown_key ukey = {};
+	struct iotguard_unknown_val *val, init = {};
+
+	__builtin_memcpy(ukey.addr, key->addr, sizeof(ukey.addr));
+	ukey.family = key->family;
+
+	val = bpf_map_lookup_elem(&iotguard_unknown, &ukey);
+	if (!val) {
+		init.first_ns = now;
+		init.last_ns = now;
+		init.packets = 1;
+		__builtin_memcpy(init.mac, key->mac, ETH_ALEN);
+		if (!bpf_map_update_elem(&iotguard_unknown, &ukey, &init,
+					 BPF_NOEXIST))
+			return;
+		/* Another CPU inserted it first: count on its entry. */
+		val = bpf_map_lookup_elem(&iotguard_unknown, &ukey);
+		if (!val)
+			return;
+	}
+	val->last_ns = now;
+	__sync_fetch_and_add(&val->packets, 1);
+	__builtin_memcpy(val->mac, key->mac, ETH_ALEN);
+}
+
+/* Would a frame costing cost conform, given the current TAT? */
+static __always_inline bool iotg_gcra_conforms(__u64 tat, __u64 now,
+					       __u64 cost, __u64 tolerance)
+{
+	__u64 tat_eff = tat > now ? tat : now;
+
+	return tat_eff + cost - now <= tolerance;
+}
+
+/*
+ * Charges a frame to a GCRA: advances *tatp by cost if the frame conforms.
+ * Lock-free; a CAS lost to another CPU is retried with the TAT that CPU
+ * left. After IOTG_CAS_TRIES lost races the frame is refused: the device
+ * is sending on several CPUs at once, and refusing can only keep it below
+ * its rate, never above.
+ */
+static __always_inline bool iotg_gcra_charge(__u64 *tatp, __u64 now,
+					     __u64 cost, __u64 tolerance)
+{
+	__u64 tat, tat_eff;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < IOTG_CAS_TRIES; i++) {
+		tat = IOTG_READ_ONCE(*tatp);
+		tat_eff = tat > now ? tat : now;
+		if (tat_eff + cost - now > tolerance)
+			return false;
+		if (__sync_val_compare_and_swap(tatp, tat, tat_eff + cost) == tat)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
+					 __u64 len, __u64 now)
+{
+	struct iotguard_rate_state *rs;
+	__u64 byte_cost = 0;
+	__u32 idx = v->index;
+	__u32 cookie;
+
+	if (!v->pkt_interval_ns && !v->byte_cost_fp)
+		return true;
+
+	rs = bpf_map_lookup_elem(&iotguard_rate, &idx);
+	if (!rs)
+		/* Map smaller than max_devices: fail closed, not open. */
+		return false;
+
+	/*
+	 * A new device holds this index: start from a full burst. Only the
+	 * CPU that swaps the cookie resets, so a device's state is reset
+	 * once; a frame charged by another CPU in between may be forgotten.
+	 */
+	cookie = IOTG_READ_ONCE(rs->cookie);
+	if (cookie != v->cookie &&
+	    __sync_val_compare_and_swap(&rs->cookie, cookie, v->cookie) ==
+	    cookie) {
+		rs->pkt_tat = 0;
+		rs->byte_tat = 0;
+	}
+
+	if (v->byte_cost_fp) {
+		byte_cost = (len * v->byte_cost_fp) >> IOTGUARD_BYTE_COST_SHIFT;
+		/*
+		 * Look at the byte limit before charging the packet limit, so
+		 * that a frame dropped for its size costs no packet credit.
+		 */
+		if (!iotg_gcra_conforms(IOTG_READ_ONCE(rs->byte_tat), now,
+					byte_cost, v->byte_tolerance_ns))
+			return false;
+	}
+	if (v->pkt_interval_ns &&
+	    !iotg_gcra_charge(&rs->pkt_tat, now, v->pkt_interval_ns,
+			      v->pkt_tolerance_ns))
+		return false;
+	/* Fails only if other CPUs used the byte credit since the look. */
+	if (v->byte_cost_fp &&
+	    !iotg_gcra_charge(&rs->byte_tat, now, byte_cost,
+			      v->byte_tolerance_ns))
+		return false;
+	return true;
+}
+
+static __always_inline void iotg_count_dev(const struct iotguard_verdict *v,
+					   __u32 reason, __u64 len, __u64 now)
+{
+	struct iotguard_dev_stats *ds;
+	struct iotguard_counter *c;
+	__u32 idx = v->index;
+
+	ds = bpf_map_lookup_elem(&iotguard_devstats, &idx);
+	if (!ds)
+		return;
+	/* This CPU's entry still counts for an earlier holder of the index. */
+	if (ds->cookie != v->cookie) {
+		__builtin_memset(ds, 0, sizeof(*ds));
+		ds->cookie = v->cookie;
+	}
+
+	switch (reason) {
+	case IOTGUARD_R_PASS:
+		c = &ds->pass;
+		break;
+	case IOTGUARD_R_DENIED:
+		c = &ds->denied;
+		break;
+	case IOTGUARD_R_SPOOFED:
+		c = &ds->spoofed;
+		break;
+	default:
+		c = &ds->rate;
+		break;
+	}
+	c->packets++;
+	c->bytes += len;
+	ds->last_seen_ns = now;
+}
+
+static __always_inline void iotg_count(__u32 reason, __u64 len)
+{
+	struct iotguard_counter *c;
+
+	c = bpf_map_lookup_elem(&iotguard_global, &reason);
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+SEC("xdp")
+int iotguard_xdp(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct iotguard_verdict v;
+	struct iotguard_key key;
+	__u64 len, now;
+	__u32 reason;
+	int err;
+
+	/* A helper rather than data_end - data: that needs CAP_PERFMON. */
+	len = bpf_xdp_get_buff_len(ctx);
+
+	__builtin_memset(&key, 0, sizeof(key));
+	reason = iotg_parse(data, data_end, &key);
+	if (reason != IOTGUARD_R_MAX)
+		goto out;
+
+	now = bpf_ktime_get_ns();
+	__builtin_memset(&v, 0, sizeof(v));
+	err = iotguard_xdp_lookup(ctx, &key, sizeof(key), &v, sizeof(v));
+	if (err) {
+		if (err == -IOTG_ENOENT)
+			iotg_record_unknown(&key, now);
+		reason = IOTGUARD_R_UNKNOWN;
+		goto out;
+	}
+
+	if (v.state != IOTGUARD_STATE_ALLOW &&
+	    v.state != IOTGUARD_STATE_QUARANTINE)
+		reason = IOTGUARD_R_DENIED;
+	else if (v.flags & IOTGUARD_VERDICT_F_SPOOFED)
+		reason = IOTGUARD_R_SPOOFED;
+	else if (!iotg_rate_ok(&v, len, now))
+		reason = IOTGUARD_R_RATE;
+	else
+		reason = IOTGUARD_R_PASS;
+	iotg_count_dev(&v, reason, len, now);
+
+out:
+	iotg_count(reason, len);
+	if (reason == IOTGUARD_R_PASS || reason == IOTGUARD_R_NEIGH || monitor)
+		return XDP_PASS;
+	return XDP_DROP;
+}
