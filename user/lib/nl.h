@@ -5,7 +5,8 @@
  *
  * Every function returns 0 or a negative errno. When the kernel rejected a
  * request with an extended ACK message, iotguard_nl_extack() returns it until
- * the next request.
+ * the next request. When iotguard_nl_open() fails, iotguard_nl_extack(NULL)
+ * says why (for example, the module is not loaded).
  */
 #ifndef IOTGUARD_USER_NL_H
 #define IOTGUARD_USER_NL_H

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the subcommands of the iotguard CLI.
+ */
+#ifndef IOTGUARD_CLI_H
+#define IOTGUARD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "nl.h"
+
+#define IOTGUARD_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes, as documented in --help. */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_SYSTEM = 2,	/* the kernel or the system refused */
+};
+
+extern const char *prog_name;
+extern bool json_output;
+
+/* Subcommands: argv[0] is the subcommand's name. */
+int attach_main(int argc, char *argv[]);
+int detach_main(int argc, char *argv[]);
+int status_main(int argc, char *argv[]);
+int device_main(int argc, char *argv[]);
+int stats_main(int argc, char *argv[]);
+int unknown_main(int argc, char *argv[]);
+
+/*
+ * "Unable to <what>: <strerror>[: <detail>]" on stderr; returns EXIT_SYSTEM.
+ * what is a printf format.
+ */
+int report_error(int err, const char *detail, const char *what, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error: the message, then a pointer to --help; EXIT_USAGE. */
+int usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the kernel's message on a request that succeeded, if any. */
+void report_warning(struct iotguard_nl *nl);
+
+/* Opens the netlink client, reporting a failure; EXIT_OK or EXIT_SYSTEM. */
+int open_nl(struct iotguard_nl **nlp);
+
+/*
+ * Option parsing with getopt_long: a missing argument or an unknown option
+ * is a usage error. Returns the option, -1 at the end, or '?' after having
+ * reported an error.
+ */
+struct option;
+int next_option(const char *command, int argc, char *argv[],
+		const char *shortopts, const struct option *longopts);
+
+/* Nanoseconds since the epoch as ISO 8601 UTC with milliseconds. */
+const char *format_time(uint64_t realtime_ns, char *buf, size_t len);
+
+/* A text table with columns aligned, printed at once. */
+struct table {
+	unsigned int columns;
+	uint32_t right_aligned;		/* bit per column */
+	char **cells;
+	size_t rows, size;
+};
+
+void table_init(struct table *table, unsigned int columns,
+		uint32_t right_aligned);
+/* Adds a row of table->columns strings, copied. */
+int table_add(struct table *table, ...);
+void table_print(const struct table *table, FILE *f, const char *indent);
+void table_free(struct table *table);
+
+#endif /* IOTGUARD_CLI_H */

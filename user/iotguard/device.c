@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iotguard device add|set|del|show|list
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "cli.h"
+#include "json.h"
+#include "parse.h"
+
+enum {
+	OPT_NAME = 256,
+	OPT_MAC,
+	OPT_STATE,
+	OPT_CLASS,
+	OPT_RATE,
+	OPT_BURST,
+	OPT_BYTE_RATE,
+	OPT_BYTE_BURST,
+	OPT_PIN,
+	OPT_UNPIN,
+};
+
+static const struct option change_options[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "class", required_argument, NULL, OPT_CLASS },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "byte-rate", required_argument, NULL, OPT_BYTE_RATE },
+	{ "byte-burst", required_argument, NULL, OPT_BYTE_BURST },
+	{ "pin", no_argument, NULL, OPT_PIN },
+	{ "unpin", no_argument, NULL, OPT_UNPIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option show_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s device add ADDR [OPTIONS]\n"
+		"       %s device set ADDR [OPTIONS]\n"
+		"       %s device del ADDR\n"
+		"       %s device show ADDR [-j|--json]\n"
+		"       %s device list [-j|--json]\n\n",
+		prog_name, prog_name, prog_name, prog_name, prog_name);
+	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
+	      "to send through the guarded interfaces. ADDR is the\n"
+	      "device's IPv4 or IPv6 source address.\n\n"
+	      "Options of add and set (set changes only those given):\n"
+	      "  --name NAME      a label, at most 31 bytes\n"
+	      "  --mac MAC        the only source MAC the device may\n"
+	      "                   use (aa:bb:cc:dd:ee:ff); none binds\n"
+	      "                   none (default)\n"
+	      "  --state STATE    allow (default), deny or quarantine\n"
+	      "  --class CLASS    generic (default), light, sensor,\n"
+	      "                   camera, meter, gateway or 0-65535\n"
+	      "  --rate PPS       packets per second: 100, 100/s, 2k,\n"
+	      "                   1.5M; 0 (default) is no limit\n"
+	      "  --burst N        packets allowed back to back; 0\n"
+	      "                   (default) is 1/10 s of the rate\n"
+	      "  --byte-rate BPS  bytes per second: 125k, 12.5M/s;\n"
+	      "                   0 (default) is no limit\n"
+	      "  --byte-burst N   bytes allowed back to back; 0\n"
+	      "                   (default) is 1/10 s of the rate\n"
+	      "  --pin            the operator fixed the state:\n"
+	      "                   daemons must not change it\n"
+	      "  --unpin          daemons may change it again\n\n"
+	      "Suffixes k, M and G are decimal (1k = 1000).\n", f);
+}
+
+struct change_args {
+	struct iotguard_device dev;
+	int pin;		/* 1: --pin, -1: --unpin, 0: neither */
+};
+
+static int parse_limit(const char *command, const char *what,
+		       const char *arg, bool rate, uint64_t max,
+		       uint64_t *out)
+{
+	const char *why = NULL;
+	int ret;
+
+	ret = rate ? iotguard_parse_rate(arg, max, out, &why) :
+		     iotguard_parse_count(arg, max, out, &why);
+	if (ret == -ERANGE)
+		return usage_error(command,
+				   "invalid %s `%s': %s (at most %" PRIu64 ")",
+				   what, arg, why, max);
+	if (ret)
+		return usage_error(command, "invalid %s `%s': %s", what, arg,
+				   why);
+	return EXIT_OK;
+}
+
+static int parse_change_option(const char *command, int opt,
+			       const char *arg, struct change_args *args)
+{
+	struct iotguard_device *dev = &args->dev;
+	const char *why = NULL;
+	uint64_t value;
+	int ret = EXIT_OK;
+
+	switch (opt) {
+	case OPT_NAME:
+		if (strlen(arg) >= sizeof(dev->name))
+			return usage_error(command,
+					   "name `%s' is longer than %zu bytes",
+					   arg, sizeof(dev->name) - 1);
+		strcpy(dev->name, arg);
+		dev->present |= IOTGUARD_DEV_NAME;
+		break;
+	case OPT_MAC:
+		if (!strcmp(arg, "none"))
+			memset(dev->mac, 0, sizeof(dev->mac));
+		else if (iotguard_parse_mac(arg, dev->mac, &why))
+			return usage_error(command, "invalid MAC `%s': %s",
+					   arg, why);
+		dev->present |= IOTGUARD_DEV_MAC;
+		break;
+	case OPT_STATE:
+		if (iotguard_parse_state(arg, &dev->state, &why))
+			return usage_error(command, "invalid state `%s': %s",
+					   arg, why);
+		dev->present |= IOTGUARD_DEV_STATE;
+		break;
+	case OPT_CLASS:
+		if (iotguard_parse_class(arg, &dev->class, &why))
+			return usage_error(command, "invalid class `%s': %s",
+					   arg, why);
+		dev->present |= IOTGUARD_DEV_CLASS;
+		break;
+	case OPT_RATE:
+		ret = parse_limit(command, "rate", arg, true, UINT32_MAX,
+				  &value);
+		dev->rate_pps = value;
+		dev->present |= IOTGUARD_DEV_RATE_PPS;
+		break;
+	case OPT_BURST:
+		ret = parse_limit(command, "burst", arg, false, UINT32_MAX,
+				  &value);
+		dev->burst_pkts = value;
+		dev->present |= IOTGUARD_DEV_BURST_PKTS;
+		break;
+	case OPT_BYTE_RATE:
+		ret = parse_limit(command, "byte rate", arg, true, UINT64_MAX,
+				  &value);
+		dev->rate_bps = value;
+		dev->present |= IOTGUARD_DEV_RATE_BPS;
+		break;
+	case OPT_BYTE_BURST:
+		ret = parse_limit(command, "byte burst", arg, false,
+				  UINT32_MAX, &value);
+		dev->burst_bytes = value;
+		dev->present |= IOTGUARD_DEV_BURST_BYTES;
+		break;
+	case OPT_PIN:
+	case OPT_UNPIN:
+		if (args->pin)
+			return usage_error(command,
+					   "--pin and --unpin go alone");
+		args->pin = opt == OPT_PIN ? 1 : -1;
+		break;
+	}
+	return ret;
+}
+
+/*
+ * Parses "ADDR [OPTIONS]" after argv[0]; options only when options is not
+ * NULL. Returns EXIT_OK, EXIT_USAGE, or -1 after --help.
+ */
+static int parse_args(const char *command, int argc, char *argv[],
+		      const struct option *options, struct change_args *args)
+{
+	const char *why = NULL;
+	int opt, ret;
+
+	memset(args, 0, sizeof(*args));
+	optind = 0;
+	while ((opt = next_option(command, argc, argv, options == show_options ?
+				  "hj" : "h", options)) != -1) {
+		if (opt == '?')
+			return EXIT_USAGE;
+		if (opt == 'h') {
+			show_usage(stdout);
+			return -1;
+		}
+		if (opt == 'j') {
+			json_output = true;
+			continue;
+		}
+		ret = parse_change_option(command, opt, optarg, args);
+		if (ret)
+			return ret;
+	}
+	if (optind >= argc)
+		return usage_error(command, "missing the device's address");
+	if (optind + 1 < argc)
+		return usage_error(command, "unexpected argument `%s'",
+				   argv[optind + 1]);
+	if (iotguard_parse_addr(argv[optind], &args->dev.id, &why))
+		return usage_error(command, "invalid address `%s': %s",
+				   argv[optind], why);
+	return EXIT_OK;
+}
+
+static int apply_pin(struct iotguard_nl *nl, const struct change_args *args,
+		     struct iotguard_device *dev, bool existing)
+{
+	struct iotguard_device current;
+	char addr[IOTGUARD_ADDR_STRLEN];
+	int ret;
+
+	if (!args->pin)
+		return EXIT_OK;
+	dev->flags = 0;
+	if (existing) {
+		/* Keep the flags this tool does not know of. */
+		ret = iotguard_nl_device_get(nl, &dev->id, &current);
+		if (ret)
+			return report_error(ret, iotguard_nl_extack(nl),
+					    "change device %s",
+					    iotguard_format_addr(&dev->id, addr,
+								 sizeof(addr)));
+		dev->flags = current.flags;
+	}
+	if (args->pin > 0)
+		dev->flags |= IOTGUARD_DEVICE_F_PINNED;
+	else
+		dev->flags &= ~IOTGUARD_DEVICE_F_PINNED;
+	dev->present |= IOTGUARD_DEV_FLAGS;
+	return EXIT_OK;
+}
+
+static int change_main(int argc, char *argv[], bool add)
+{
+	const char *command = add ? "device add" : "device set";
+	char addr[IOTGUARD_ADDR_STRLEN];
+	struct iotguard_nl *nl = NULL;
+	struct change_args args;
+	int ret;
+
+	ret = parse_args(command, argc, argv, change_options, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (!add && !args.dev.present && !args.pin)
+		return usage_error(command, "nothing to change");
+	ret = open_nl(&nl);
+	if (ret)
+		goto cleanup;
+	ret = apply_pin(nl, &args, &args.dev, !add);
+	if (ret)
+		goto cleanup;
+	ret = add ? iotguard_nl_device_new(nl, &args.dev) :
+		    iotguard_nl_device_set(nl, &args.dev);
+	iotguard_format_addr(&args.dev.id, addr, sizeof(addr));
+	if (ret) {
+		ret = report_error(ret, iotguard_nl_extack(nl),
+				   "%s device %s", add ? "add" : "change",
+				   addr);
+		goto cleanup;
+	}
+	report_warning(nl);
+	ret = EXIT_OK;
+
+cleanup:
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+static int del_main(int argc, char *argv[])
+{
+	char addr[IOTGUARD_ADDR_STRLEN];
+	struct iotguard_nl *nl = NULL;
+	struct change_args args;
+	int ret;
+
+	ret = parse_args("device del", argc, argv, change_options, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (args.dev.present || args.pin)
+		return usage_error("device del", "del takes no options");
+	ret = open_nl(&nl);
+	if (ret)
+		goto cleanup;
+	ret = iotguard_nl_device_del(nl, &args.dev.id);
+	if (ret) {
+		ret = report_error(ret, iotguard_nl_extack(nl),
+				   "delete device %s",
+				   iotguard_format_addr(&args.dev.id, addr,
+							sizeof(addr)));
+		goto cleanup;
+	}
+	report_warning(nl);
+	ret = EXIT_OK;
+
+cleanup:
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+static void json_device(struct iotguard_json *json,
+			const struct iotguard_device *dev)
+{
+	char buf[IOTGUARD_ADDR_STRLEN];
+	static const uint8_t no_mac[6];
+
+	iotguard_json_object_start(json);
+	iotguard_json_kv_string(json, "address",
+				iotguard_format_addr(&dev->id, buf,
+						     sizeof(buf)));
+	iotguard_json_kv_string(json, "family",
+				dev->id.family == AF_INET ? "inet" : "inet6");
+	iotguard_json_kv_u64(json, "index", dev->index);
+	iotguard_json_kv_u64(json, "cookie", dev->cookie);
+	iotguard_json_kv_string(json, "name", dev->name);
+	if (memcmp(dev->mac, no_mac, sizeof(no_mac)))
+		iotguard_json_kv_string(json, "mac",
+					iotguard_format_mac(dev->mac, buf,
+							    sizeof(buf)));
+	else
+		iotguard_json_kv_null(json, "mac");
+	iotguard_json_kv_string(json, "state",
+				iotguard_state_name(dev->state) ?
+				iotguard_state_name(dev->state) : "unknown");
+	iotguard_json_kv_u64(json, "class_id", dev->class);
+	iotguard_json_kv_string(json, "class",
+				iotguard_class_name(dev->class));
+	iotguard_json_kv_u64(json, "rate_pps", dev->rate_pps);
+	iotguard_json_kv_u64(json, "burst_pkts", dev->burst_pkts);
+	iotguard_json_kv_u64(json, "rate_bps", dev->rate_bps);
+	iotguard_json_kv_u64(json, "burst_bytes", dev->burst_bytes);
+	iotguard_json_kv_u64(json, "flags", dev->flags);
+	iotguard_json_kv_bool(json, "pinned",
+			      dev->flags & IOTGUARD_DEVICE_F_PINNED);
+	iotguard_json_object_end(json);
+}
+
+static const char *format_rate(uint64_t rate, char *buf, size_t len)
+{
+	char count[32];
+
+	if (!rate)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s/s",
+			 iotguard_format_count(rate, count, sizeof(count)));
+	return buf;
+}
+
+static const char *format_class(unsigned int class, char *buf, size_t len)
+{
+	const char *name = iotguard_class_name(class);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%u", class);
+	return buf;
+}
+
+static const char *format_state(unsigned int state, char *buf, size_t len)
+{
+	const char *name = iotguard_state_name(state);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "unknown(%u)", state);
+	return buf;
+}
+
+static int table_add_device(struct table *table,
+			    const struct iotguard_device *dev)
+{
+	char index[16], addr[IOTGUARD_ADDR_STRLEN], mac[IOTGUARD_MAC_STRLEN];
+	char state[32], class[16], rate[32], burst[32], byte_rate[32];
+	char byte_burst[32];
+	static const uint8_t no_mac[6];
+
+	snprintf(index, sizeof(index), "%u", dev->index);
+	if (memcmp(dev->mac, no_mac, sizeof(no_mac)))
+		iotguard_format_mac(dev->mac, mac, sizeof(mac));
+	else
+		snprintf(mac, sizeof(mac), "-");
+	snprintf(burst, sizeof(burst), "%u", dev->burst_pkts);
+	snprintf(byte_burst, sizeof(byte_burst), "%u", dev->burst_bytes);
+	return table_add(table, index,
+			 iotguard_format_addr(&dev->id, addr, sizeof(addr)),
+			 *dev->name ? dev->name : "-",
+			 format_state(dev->state, state, sizeof(state)),
+			 format_class(dev->class, class, sizeof(class)), mac,
+			 format_rate(dev->rate_pps, rate, sizeof(rate)),
+			 dev->rate_pps ? burst : "-",
+			 format_rate(dev->rate_bps, byte_rate,
+				     sizeof(byte_rate)),
+			 dev->rate_bps ? byte_burst : "-",
+			 dev->flags & IOTGUARD_DEVICE_F_PINNED ? "pinned" :
+								 "-");
+}
+
+static void table_init_devices(struct table *table)
+{
+	table_init(table, 11, 1U << 0 | 1U << 7 | 1U << 9);
+	table_add(table, "INDEX", "ADDRESS", "NAME", "STATE", "CLASS", "MAC",
+		  "RATE", "BURST", "BYTE-RATE", "BYTE-BURST", "FLAGS");
+}
+
+static int show_main(int argc, char *argv[])
+{
+	char addr[IOTGUARD_ADDR_STRLEN];
+	struct iotguard_nl *nl = NULL;
+	struct iotguard_device dev;
+	struct change_args args;
+	struct table table;
+	int ret;
+
+	ret = parse_args("device show", argc, argv, show_options, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = open_nl(&nl);
+	if (ret)
+		goto cleanup;
+	ret = iotguard_nl_device_get(nl, &args.dev.id, &dev);
+	if (ret) {
+		ret = report_error(ret, iotguard_nl_extack(nl),
+				   "show device %s",
+				   iotguard_format_addr(&args.dev.id, addr,
+							sizeof(addr)));
+		goto cleanup;
+	}
+	if (json_output) {
+		struct iotguard_json json;
+
+		iotguard_json_init(&json, stdout);
+		json_device(&json, &dev);
+	} else {
+		table_init_devices(&table);
+		table_add_device(&table, &dev);
+		table_print(&table, stdout, "");
+		table_free(&table);
+	}
+	ret = EXIT_OK;
+
+cleanup:
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+struct device_list {
+	struct iotguard_device *devs;
+	size_t count, size;
+};
+
+static int collect_cb(const struct iotguard_device *dev, void *data)
+{
+	struct device_list *list = data;
+
+	if (list->count == list->size) {
+		size_t size = list->size ? list->size * 2 : 64;
+		struct iotguard_device *devs;
+
+		devs = reallocarray(list->devs, size, sizeof(*devs));
+		if (!devs)
+			return -ENOMEM;
+		list->devs = devs;
+		list->size = size;
+	}
+	list->devs[list->count++] = *dev;
+	return 0;
+}
+
+static void print_devices(const struct device_list *list)
+{
+	struct iotguard_json json;
+	struct table table;
+	size_t i;
+
+	if (json_output) {
+		iotguard_json_init(&json, stdout);
+		iotguard_json_object_start(&json);
+		iotguard_json_key(&json, "devices");
+		iotguard_json_array_start(&json);
+		for (i = 0; i < list->count; i++)
+			json_device(&json, &list->devs[i]);
+		iotguard_json_array_end(&json);
+		iotguard_json_object_end(&json);
+		return;
+	}
+	table_init_devices(&table);
+	for (i = 0; i < list->count; i++)
+		table_add_device(&table, &list->devs[i]);
+	table_print(&table, stdout, "");
+	table_free(&table);
+}
+
+static int list_main(int argc, char *argv[])
+{
+	struct device_list list = { 0 };
+	struct iotguard_nl *nl = NULL;
+	int opt, ret;
+
+	optind = 0;
+	while ((opt = next_option("device list", argc, argv, "hj",
+				  show_options)) != -1) {
+		if (opt == '?')
+			return EXIT_USAGE;
+		if (opt == 'h') {
+			show_usage(stdout);
+			return EXIT_OK;
+		}
+		json_output = true;
+	}
+	if (optind < argc)
+		return usage_error("device list", "unexpected argument `%s'",
+				   argv[optind]);
+	ret = open_nl(&nl);
+	if (ret)
+		goto cleanup;
+	ret = iotguard_nl_device_dump(nl, collect_cb, &list);
+	if (ret) {
+		ret = report_error(ret, iotguard_nl_extack(nl),
+				   "list the devices");
+		goto cleanup;
+	}
+	print_devices(&list);
+	ret = EXIT_OK;
+
+cleanup:
+	free(list.devs);
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+static int add_main(int argc, char *argv[])
+{
+	return change_main(argc, argv, true);
+}
+
+static int set_main(int argc, char *argv[])
+{
+	return change_main(argc, argv, false);
+}
+
+int device_main(int argc, char *argv[])
+{
+	static const struct {
+		const char *name;
+		int (*main)(int argc, char *argv[]);
+	} commands[] = {
+		{ "add", add_main }, { "set", set_main }, { "del", del_main },
+		{ "show", show_main }, { "list", list_main },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		show_usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	}
+	return usage_error("device", "unknown device command `%s'", argv[1]);
+}

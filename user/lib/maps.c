@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attaching the iotguard XDP program and reading its maps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "iotguard.skel.h"
+#include "maps.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct iotguard_maps {
+	int global_fd;
+	int devstats_fd;
+	int unknown_fd;
+	uint32_t global_entries;
+	uint32_t devstats_entries;
+	uint32_t unknown_entries;
+	bool unknown_percpu;	/* an LRU_PERCPU_HASH: values per CPU */
+	int nr_cpus;
+};
+
+static _Thread_local char maps_error[256];
+
+const char *iotguard_maps_error(void)
+{
+	return maps_error;
+}
+
+static void set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(maps_error, sizeof(maps_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *iotguard_xdp_mode_name(enum iotguard_xdp_mode mode)
+{
+	return mode == IOTGUARD_XDP_GENERIC ? "generic" : "native";
+}
+
+/* The link's pin path; interface names are single path components. */
+static int link_path(const char *ifname, char *path, size_t len)
+{
+	if (!*ifname || strlen(ifname) >= IF_NAMESIZE ||
+	    strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, "..")) {
+		set_error("\"%s\" is not a valid interface name", ifname);
+		return -EINVAL;
+	}
+	snprintf(path, len, "%s/%s", IOTGUARD_LINK_DIR, ifname);
+	return 0;
+}
+
+static int read_max_devices(uint32_t *max_devices)
+{
+	unsigned int value;
+	FILE *f;
+	int ret;
+
+	f = fopen(IOTGUARD_MAX_DEVICES_PARAM, "r");
+	if (!f) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			set_error("%s missing (iotguard module not loaded?)",
+				  IOTGUARD_MAX_DEVICES_PARAM);
+		return ret;
+	}
+	ret = fscanf(f, "%u", &value) == 1 && value ? 0 : -EINVAL;
+	fclose(f);
+	if (ret)
+		set_error("unexpected contents in %s",
+			  IOTGUARD_MAX_DEVICES_PARAM);
+	else
+		*max_devices = value;
+	return ret;
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		int ret = -errno;
+
+		set_error("cannot create %s", path);
+		return ret;
+	}
+	return 0;
+}
+
+/* Pins need a bpffs at /sys/fs/bpf, which minimal systems may lack. */
+static int prepare_bpffs(void)
+{
+	struct statfs st;
+	int ret;
+
+	if (statfs(BPFFS_ROOT, &st)) {
+		ret = -errno;
+		set_error("cannot find %s", BPFFS_ROOT);
+		return ret;
+	}
+	if (st.f_type != BPF_FS_MAGIC &&
+	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		ret = -errno;
+		set_error("cannot mount bpffs on %s", BPFFS_ROOT);
+		return ret;
+	}
+	ret = make_dir(IOTGUARD_PIN_DIR);
+	if (!ret)
+		ret = make_dir(IOTGUARD_LINK_DIR);
+	return ret;
+}
+
+static int get_link_info(int fd, struct bpf_link_info *info)
+{
+	uint32_t len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		return -errno;
+	return info->type == BPF_LINK_TYPE_XDP ? 0 : -EINVAL;
+}
+
+/* The mode prog_id is attached in on ifindex, from the kernel's view. */
+static int query_mode(uint32_t ifindex, uint32_t prog_id,
+		      enum iotguard_xdp_mode *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, query);
+
+	if (bpf_xdp_query(ifindex, 0, &query))
+		return -errno;
+	if (prog_id && query.drv_prog_id == prog_id)
+		*mode = IOTGUARD_XDP_NATIVE;
+	else if (prog_id && query.skb_prog_id == prog_id)
+		*mode = IOTGUARD_XDP_GENERIC;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * Checks a link pinned for ifname already: 0 if the new program can replace
+ * its program, 1 if the link is dead and was removed, else an error.
+ */
+static int check_old_link(int fd, const char *path, const char *ifname,
+			  uint32_t ifindex, enum iotguard_xdp_mode mode)
+{
+	enum iotguard_xdp_mode old_mode;
+	struct bpf_link_info info;
+	int ret;
+
+	ret = get_link_info(fd, &info);
+	if (ret) {
+		set_error("%s is not an XDP link", path);
+		return ret;
+	}
+	if (!info.xdp.ifindex) {
+		/* Its interface was deleted: the name is free again. */
+		unlink(path);
+		return 1;
+	}
+	if (info.xdp.ifindex != ifindex) {
+		set_error("%s is the link of another interface (ifindex %u): detach %s first",
+			  path, info.xdp.ifindex, ifname);
+		return -EEXIST;
+	}
+	ret = query_mode(ifindex, info.prog_id, &old_mode);
+	if (!ret && old_mode != mode) {
+		set_error("%s is attached in %s mode: detach it first to change the mode",
+			  ifname, iotguard_xdp_mode_name(old_mode));
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int set_pin_path(struct bpf_map *map)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_PIN_DIR,
+		 bpf_map__name(map));
+	return bpf_map__set_pin_path(map, path);
+}
+
+/*
+ * Sizes the per-device maps by the module's table and pins the maps of the
+ * ABI by name whatever the object says, so that every attach shares them.
+ */
+static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
+{
+	static const char *const shared[] = {
+		IOTGUARD_MAP_GLOBAL, IOTGUARD_MAP_DEVSTATS, IOTGUARD_MAP_RATE,
+		IOTGUARD_MAP_UNKNOWN,
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(shared); i++) {
+		struct bpf_map *map;
+
+		map = bpf_object__find_map_by_name(skel->obj, shared[i]);
+		if (!map) {
+			set_error("the XDP object has no map %s", shared[i]);
+			return -ENOENT;
+		}
+		if (!strcmp(shared[i], IOTGUARD_MAP_DEVSTATS) ||
+		    !strcmp(shared[i], IOTGUARD_MAP_RATE)) {
+			ret = bpf_map__set_max_entries(map, max_devices);
+			if (ret)
+				return ret;
+		}
+		ret = set_pin_path(map);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int iotguard_attach(const char *ifname, bool monitor,
+		    enum iotguard_xdp_mode mode)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .pin_root_path = IOTGUARD_PIN_DIR);
+	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
+	struct iotguard *skel = NULL;
+	int old_fd = -1, link_fd = -1, prog_fd, ret;
+	char path[PATH_MAX];
+	uint32_t max_devices = 0;
+	unsigned int ifindex;
+
+	maps_error[0] = '\0';
+	ret = link_path(ifname, path, sizeof(path));
+	if (ret)
+		goto cleanup;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		ret = -errno;
+		set_error("no interface %s", ifname);
+		goto cleanup;
+	}
+	ret = read_max_devices(&max_devices);
+	if (ret)
+		goto cleanup;
+	ret = prepare_bpffs();
+	if (ret)
+		goto cleanup;
+	old_fd = bpf_obj_get(path);
+	if (old_fd >= 0) {
+		ret = check_old_link(old_fd, path, ifname, ifindex, mode);
+		if (ret < 0)
+			goto cleanup;
+		if (ret == 1) {
+			close(old_fd);
+			old_fd = -1;
+		}
+	}
+
+	skel = iotguard__open_opts(&open_opts);
+	if (!skel) {
+		ret = -errno;
+		set_error("cannot open the XDP object");
+		goto cleanup;
+	}
+	skel->rodata->monitor = monitor;
+	ret = prepare_maps(skel, max_devices);
+	if (ret)
+		goto cleanup;
+	ret = iotguard__load(skel);
+	if (ret) {
+		set_error("cannot load the XDP program (stale maps in %s?)",
+			  IOTGUARD_PIN_DIR);
+		goto cleanup;
+	}
+	prog_fd = bpf_program__fd(skel->progs.iotguard_xdp);
+
+	if (old_fd >= 0) {
+		/* Atomic for the data path: no frame goes unchecked. */
+		if (bpf_link_update(old_fd, prog_fd, NULL)) {
+			ret = -errno;
+			set_error("cannot replace the program of %s", ifname);
+		}
+		goto cleanup;
+	}
+	link_opts.flags = mode == IOTGUARD_XDP_GENERIC ? XDP_FLAGS_SKB_MODE :
+							 XDP_FLAGS_DRV_MODE;
+	link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &link_opts);
+	if (link_fd < 0) {
+		ret = -errno;
+		if (ret == -EBUSY)
+			set_error("%s has another XDP program already", ifname);
+		else if (ret == -EOPNOTSUPP && mode == IOTGUARD_XDP_NATIVE)
+			set_error("%s has no native XDP: try --mode generic",
+				  ifname);
+		goto cleanup;
+	}
+	/* Closing our fd would detach the program: the pin keeps it. */
+	if (bpf_obj_pin(link_fd, path)) {
+		ret = -errno;
+		set_error("cannot pin the link at %s", path);
+		goto cleanup;
+	}
+	ret = 0;
+
+cleanup:
+	if (link_fd >= 0)
+		close(link_fd);
+	if (old_fd >= 0)
+		close(old_fd);
+	iotguard__destroy(skel);
+	return ret;
+}
+
+int iotguard_detach(const char *ifname)
+{
+	char path[PATH_MAX];
+	int fd = -1, ret;
+
+	maps_error[0] = '\0';
+	ret = link_path(ifname, path, sizeof(path));
+	if (ret)
+		goto cleanup;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			set_error("%s is not attached (no %s)", ifname, path);
+		goto cleanup;
+	}
+	/*
+	 * Detach even if someone else holds the link open; a link whose
+	 * interface is gone is detached already.
+	 */
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EOPNOTSUPP) {
+		ret = -errno;
+		set_error("cannot detach the link %s", path);
+		goto cleanup;
+	}
+	if (unlink(path)) {
+		ret = -errno;
+		set_error("cannot unpin %s", path);
+		goto cleanup;
+	}
+	ret = 0;
+
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Reads the monitor flag from the program's read-only data. */
+static int read_monitor(uint32_t prog_id)
+{
+	struct bpf_prog_info prog_info = { 0 };
+	uint32_t map_ids[16], len = sizeof(prog_info), i;
+	int prog_fd, monitor = -1;
+
+	prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (prog_fd < 0)
+		return -1;
+	prog_info.nr_map_ids = ARRAY_SIZE(map_ids);
+	prog_info.map_ids = (uintptr_t)map_ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &prog_info, &len))
+		goto cleanup;
+	for (i = 0; i < prog_info.nr_map_ids && i < ARRAY_SIZE(map_ids) &&
+		    monitor < 0; i++) {
+		struct bpf_map_info map_info = { 0 };
+		uint32_t map_len = sizeof(map_info), key = 0;
+		const char *suffix;
+		int map_fd;
+
+		map_fd = bpf_map_get_fd_by_id(map_ids[i]);
+		if (map_fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(map_fd, &map_info, &map_len))
+			map_info.name[0] = '\0';
+		suffix = strrchr(map_info.name, '.');
+		if (suffix && !strcmp(suffix, ".rodata") &&
+		    map_info.value_size == sizeof(struct iotguard__rodata)) {
+			struct iotguard__rodata rodata;
+
+			if (!bpf_map_lookup_elem(map_fd, &key, &rodata))
+				monitor = !!rodata.monitor;
+		}
+		close(map_fd);
+	}
+
+cleanup:
+	close(prog_fd);
+	return monitor;
+}
+
+static int link_status(const char *name, struct iotguard_link_status *status)
+{
+	struct bpf_link_info info;
+	char path[PATH_MAX];
+	int fd, ret;
+
+	memset(status, 0, sizeof(*status));
+	snprintf(status->pin_name, sizeof(status->pin_name), "%s", name);
+	status->monitor = -1;
+	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_LINK_DIR, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		ret = -errno;
+		set_error("cannot open %s", path);
+		return ret;
+	}
+	ret = get_link_info(fd, &info);
+	close(fd);
+	if (ret) {
+		set_error("cannot get the link information of %s", path);
+		return ret;
+	}
+	status->link_id = info.id;
+	status->prog_id = info.prog_id;
+	status->ifindex = info.xdp.ifindex;
+	if (!status->ifindex || !if_indextoname(status->ifindex,
+						 status->ifname)) {
+		status->gone = true;
+		status->ifname[0] = '\0';
+	} else {
+		status->renamed = strcmp(status->ifname, name);
+		status->mode_known = !query_mode(status->ifindex,
+						 status->prog_id,
+						 &status->mode);
+	}
+	status->monitor = read_monitor(status->prog_id);
+	return 0;
+}
+
+int iotguard_links_walk(iotguard_link_cb cb, void *data)
+{
+	struct dirent **entries = NULL;
+	int count, i, ret = 0;
+
+	maps_error[0] = '\0';
+	count = scandir(IOTGUARD_LINK_DIR, &entries, NULL, alphasort);
+	if (count < 0) {
+		/* Nothing was ever attached. */
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		set_error("cannot read %s", IOTGUARD_LINK_DIR);
+		return ret;
+	}
+	for (i = 0; i < count; i++) {
+		struct iotguard_link_status status;
+
+		if (ret || entries[i]->d_name[0] == '.')
+			continue;
+		ret = link_status(entries[i]->d_name, &status);
+		if (!ret)
+			ret = cb(&status, data);
+	}
+	for (i = 0; i < count; i++)
+		free(entries[i]);
+	free(entries);
+	return ret;
+}
+
+static int open_map(const char *name, uint32_t value_size,
+		    struct bpf_map_info *info)
+{
+	uint32_t len = sizeof(*info);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_PIN_DIR, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			set_error("no map %s (never attached to an interface?)",
+				  path);
+		else
+			set_error("cannot open %s", path);
+		return ret;
+	}
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		ret = -errno;
+		set_error("cannot get the map information of %s", path);
+		goto fail;
+	}
+	/* A program built against another maps.h would be misread. */
+	if (info->value_size != value_size) {
+		ret = -EPROTO;
+		set_error("%s has values of %u bytes, not %u: built from another version?",
+			  path, info->value_size, value_size);
+		goto fail;
+	}
+	return fd;
+
+fail:
+	close(fd);
+	return ret;
+}
+
+int iotguard_maps_open(struct iotguard_maps **mapsp)
+{
+	struct iotguard_maps *maps;
+	struct bpf_map_info info;
+	int ret;
+
+	maps_error[0] = '\0';
+	*mapsp = NULL;
+	maps = calloc(1, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	maps->global_fd = maps->devstats_fd = maps->unknown_fd = -1;
+	maps->nr_cpus = libbpf_num_possible_cpus();
+	if (maps->nr_cpus <= 0) {
+		ret = maps->nr_cpus ? maps->nr_cpus : -EINVAL;
+		set_error("cannot count the possible CPUs");
+		goto cleanup;
+	}
+	ret = maps->global_fd = open_map(IOTGUARD_MAP_GLOBAL,
+					  sizeof(struct iotguard_counter),
+					  &info);
+	if (ret < 0)
+		goto cleanup;
+	maps->global_entries = info.max_entries;
+	ret = maps->devstats_fd = open_map(IOTGUARD_MAP_DEVSTATS,
+					    sizeof(struct iotguard_dev_stats),
+					    &info);
+	if (ret < 0)
+		goto cleanup;
+	maps->devstats_entries = info.max_entries;
+	ret = maps->unknown_fd = open_map(IOTGUARD_MAP_UNKNOWN,
+					   sizeof(struct iotguard_unknown_val),
+					   &info);
+	if (ret < 0)
+		goto cleanup;
+	maps->unknown_entries = info.max_entries;
+	maps->unknown_percpu = info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+			       info.type == BPF_MAP_TYPE_PERCPU_HASH;
+	*mapsp = maps;
+	return 0;
+
+cleanup:
+	iotguard_maps_close(maps);
+	return ret;
+}
+
+void iotguard_maps_close(struct iotguard_maps *maps)
+{
+	if (!maps)
+		return;
+	if (maps->global_fd >= 0)
+		close(maps->global_fd);
+	if (maps->devstats_fd >= 0)
+		close(maps->devstats_fd);
+	if (maps->unknown_fd >= 0)
+		close(maps->unknown_fd);
+	free(maps);
+}
+
+int iotguard_maps_global(struct iotguard_maps *maps,
+			 struct iotguard_counter out[IOTGUARD_R_MAX])
+{
+	struct iotguard_counter *values;
+	uint32_t reason;
+	int cpu, ret = 0;
+
+	maps_error[0] = '\0';
+	memset(out, 0, sizeof(*out) * IOTGUARD_R_MAX);
+	values = calloc(maps->nr_cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	for (reason = 0; reason < IOTGUARD_R_MAX &&
+			 reason < maps->global_entries; reason++) {
+		if (bpf_map_lookup_elem(maps->global_fd, &reason, values)) {
+			ret = -errno;
+			set_error("cannot read %s", IOTGUARD_MAP_GLOBAL);
+			goto cleanup;
+		}
+		for (cpu = 0; cpu < maps->nr_cpus; cpu++) {
+			out[reason].packets += values[cpu].packets;
+			out[reason].bytes += values[cpu].bytes;
+		}
+	}
+
+cleanup:
+	free(values);
+	return ret;
+}
+
+static void add_counter(struct iotguard_counter *sum,
+			const struct iotguard_counter *value)
+{
+	sum->packets += value->packets;
+	sum->bytes += value->bytes;
+}
+
+int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
+			 uint32_t cookie, struct iotguard_dev_stats *out)
+{
+	struct iotguard_dev_stats *values;
+	int cpu, ret = 0;
+
+	maps_error[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->cookie = cookie;
+	if (index >= maps->devstats_entries) {
+		set_error("device index %u beyond %s (%u entries)", index,
+			  IOTGUARD_MAP_DEVSTATS, maps->devstats_entries);
+		return -ERANGE;
+	}
+	values = calloc(maps->nr_cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(maps->devstats_fd, &index, values)) {
+		ret = -errno;
+		set_error("cannot read %s", IOTGUARD_MAP_DEVSTATS);
+		goto cleanup;
+	}
+	/* Other CPUs' entries may still count the index's last device. */
+	for (cpu = 0; cpu < maps->nr_cpus; cpu++) {
+		const struct iotguard_dev_stats *value = &values[cpu];
+
+		if (value->cookie != cookie)
+			continue;
+		add_counter(&out->pass, &value->pass);
+		add_counter(&out->denied, &value->denied);
+		add_counter(&out->spoofed, &value->spoofed);
+		add_counter(&out->rate, &value->rate);
+		if (value->last_seen_ns > out->last_seen_ns)
+			out->last_seen_ns = value->last_seen_ns;
+	}
+
+cleanup:
+	free(values);
+	return ret;
+}
+
+/* Folds the per-CPU values of one source into values[0]. */
+static void merge_unknown(struct iotguard_unknown_val *values, int nr_cpus)
+{
+	struct iotguard_unknown_val *sum = &values[0];
+	int cpu;
+
+	for (cpu = 1; cpu < nr_cpus; cpu++) {
+		const struct iotguard_unknown_val *value = &values[cpu];
+
+		if (!value->packets)
+			continue;
+		if (!sum->packets || value->first_ns < sum->first_ns)
+			sum->first_ns = value->first_ns;
+		if (value->last_ns > sum->last_ns) {
+			sum->last_ns = value->last_ns;
+			memcpy(sum->mac, value->mac, sizeof(sum->mac));
+		}
+		sum->packets += value->packets;
+	}
+}
+
+int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
+			  void *data)
+{
+	struct iotguard_unknown_key key, next;
+	struct iotguard_unknown_val *values;
+	int nr_values = maps->unknown_percpu ? maps->nr_cpus : 1;
+	uint64_t visited = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	maps_error[0] = '\0';
+	values = calloc(nr_values, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	/*
+	 * The program keeps inserting and evicting while we walk: bound the
+	 * walk, and skip a key that went away between two calls.
+	 */
+	while (visited++ < 2ULL * maps->unknown_entries + 1) {
+		if (bpf_map_get_next_key(maps->unknown_fd, prev, &next)) {
+			if (errno != ENOENT) {
+				ret = -errno;
+				set_error("cannot walk %s",
+					  IOTGUARD_MAP_UNKNOWN);
+			}
+			break;
+		}
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->unknown_fd, &key, values))
+			continue;
+		if (maps->unknown_percpu)
+			merge_unknown(values, nr_values);
+		ret = cb(&key, &values[0], data);
+		if (ret)
+			break;
+	}
+	free(values);
+	return ret;
+}
+
+uint64_t iotguard_ktime_to_realtime_ns(uint64_t ktime_ns)
+{
+	struct timespec mono, real;
+	uint64_t mono_ns, real_ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
+	real_ns = real.tv_sec * 1000000000ULL + real.tv_nsec;
+	if (ktime_ns > mono_ns)
+		ktime_ns = mono_ns;
+	return real_ns - (mono_ns - ktime_ns);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF side of iotguard: attaching the XDP program to an interface and
+ * reading the counters it keeps in the maps of include/iotguard/maps.h.
+ *
+ * Functions return 0 or a negative errno; iotguard_maps_error() then gives
+ * details when there are any (else the empty string), until the next call.
+ */
+#ifndef IOTGUARD_USER_MAPS_H
+#define IOTGUARD_USER_MAPS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <iotguard/maps.h>
+
+enum iotguard_xdp_mode {
+	IOTGUARD_XDP_NATIVE,	/* in the driver: XDP_FLAGS_DRV_MODE */
+	IOTGUARD_XDP_GENERIC,	/* after the skb is built: XDP_FLAGS_SKB_MODE */
+};
+
+const char *iotguard_maps_error(void);
+const char *iotguard_xdp_mode_name(enum iotguard_xdp_mode mode);
+
+/* The sysfs module parameter the per-device maps are sized by. */
+#define IOTGUARD_MAX_DEVICES_PARAM "/sys/module/iotguard/parameters/max_devices"
+
+/*
+ * Loads the XDP program, sharing the maps pinned under IOTGUARD_PIN_DIR
+ * (creating them the first time), attaches it to ifname with a BPF link and
+ * pins the link as IOTGUARD_LINK_DIR/<ifname>, so that it stays after the
+ * tool exits. In monitor mode the program counts and passes everything.
+ * An interface attached already in the same mode gets the new program in
+ * place (switching between monitor and enforcing without a gap).
+ */
+int iotguard_attach(const char *ifname, bool monitor,
+		    enum iotguard_xdp_mode mode);
+/* Detaches the program from ifname: unpins and detaches its link. */
+int iotguard_detach(const char *ifname);
+
+struct iotguard_link_status {
+	char pin_name[NAME_MAX + 1];	/* the interface's name at attach */
+	char ifname[IF_NAMESIZE];	/* its name now; "" if gone */
+	uint32_t ifindex;		/* 0 if gone */
+	uint32_t link_id;
+	uint32_t prog_id;
+	bool gone;			/* interface deleted: link is dead */
+	bool renamed;			/* ifname differs from pin_name */
+	bool mode_known;		/* mode could be queried */
+	enum iotguard_xdp_mode mode;
+	int monitor;			/* 1, 0, or -1 if unknown */
+};
+
+typedef int (*iotguard_link_cb)(const struct iotguard_link_status *status,
+				void *data);
+/* Calls cb for each pinned link, in name order. */
+int iotguard_links_walk(iotguard_link_cb cb, void *data);
+
+/* The pinned maps, for reading. */
+struct iotguard_maps;
+
+int iotguard_maps_open(struct iotguard_maps **mapsp);
+void iotguard_maps_close(struct iotguard_maps *maps);
+
+/* Sums the per-CPU counters by reason. */
+int iotguard_maps_global(struct iotguard_maps *maps,
+			 struct iotguard_counter out[IOTGUARD_R_MAX]);
+
+/*
+ * Sums the per-CPU counters of the device at index, over the CPUs whose
+ * entry carries the device's cookie; last_seen_ns is the latest of those.
+ * The counters of a device that sent nothing yet are all zero.
+ */
+int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
+			 uint32_t cookie, struct iotguard_dev_stats *out);
+
+typedef int (*iotguard_unknown_cb)(const struct iotguard_unknown_key *key,
+				   const struct iotguard_unknown_val *val,
+				   void *data);
+/* Calls cb for each entry of the recent unknown sources LRU. */
+int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
+			  void *data);
+
+/*
+ * Converts a bpf_ktime_get_ns() time (CLOCK_MONOTONIC) to nanoseconds since
+ * the epoch, by the current offset between the two clocks.
+ */
+uint64_t iotguard_ktime_to_realtime_ns(uint64_t ktime_ns);
+
+#endif /* IOTGUARD_USER_MAPS_H */

@@ -1,0 +1,750 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A client of the iotguard generic netlink family, with libmnl.
+ *
+ * iotguard_nl_open() leaves *nlp NULL when it fails; iotguard_nl_extack(NULL)
+ * then says why (for instance that the module is not loaded).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include "nl.h"
+
+#define EXTACK_LEN 256
+/* The largest chunk a netlink dump sends at once (32 KiB). */
+#define RECV_BUF_SIZE 32768
+/* Larger than any one request: a name and a dozen small attributes. */
+#define MAX_REQUEST_SIZE 512
+/*
+ * One sendmsg of bulk enrollment: below the default netlink wmem (212992),
+ * and its ACKs (capped, a few dozen bytes each) fit the receive buffer.
+ */
+#define BATCH_SIZE (64 * 1024)
+#define SOCKET_BUF_SIZE (4 * 1024 * 1024)
+#define DUMP_RETRIES 5
+
+struct iotguard_nl {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	uint32_t seq;
+	uint16_t family_id;
+	uint32_t events_group;	/* 0: the kernel announced none */
+	char *buf;
+	char extack[EXTACK_LEN];
+};
+
+/* Why the last iotguard_nl_open() of this thread failed. */
+static _Thread_local char open_error[EXTACK_LEN];
+
+typedef int (*msg_cb)(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+		      void *data);
+
+const char *iotguard_nl_extack(const struct iotguard_nl *nl)
+{
+	return nl ? nl->extack : open_error;
+}
+
+static struct nlmsghdr *put_request(struct iotguard_nl *nl, void *buf,
+				    uint16_t type, uint16_t flags, uint8_t cmd,
+				    uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static int extack_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type > NLMSGERR_ATTR_MAX)
+		return MNL_CB_OK;
+	if (type == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	if (type == NLMSGERR_ATTR_MISS_TYPE &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* Keeps the extended ACK message found offset bytes into nlh's payload. */
+static void parse_extack(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+			 unsigned int offset)
+{
+	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { 0 };
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
+	    offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_parse(nlh, offset, extack_attr_cb, tb);
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->extack, sizeof(nl->extack), "%s",
+			 mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
+	else if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "missing attribute %u",
+			 mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
+}
+
+/* The errno of an ACK (0 for success), keeping its extack message. */
+static int parse_error(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	unsigned int offset = sizeof(*err);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
+		return -EPROTO;
+	/* Without NETLINK_CAP_ACK, our request is echoed before the TLVs. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += mnl_nlmsg_get_payload_len(&err->msg);
+	parse_extack(nl, nlh, offset);
+	return err->error > 0 ? -err->error : err->error;
+}
+
+/* NLMSG_DONE carries the dump's result, and may carry an extack too. */
+static int parse_done(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
+{
+	int err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
+		return 0;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	parse_extack(nl, nlh, sizeof(err));
+	return err > 0 ? -err : err;
+}
+
+/*
+ * Receives the replies to request seq until its ACK or NLMSG_DONE, passing
+ * each family message to cb. Replies to an earlier, abandoned request are
+ * skipped. A cb error is returned once the request is complete, so that
+ * the socket stays in step.
+ */
+static int receive(struct iotguard_nl *nl, uint32_t seq, msg_cb cb,
+		   void *data, bool *interrupted)
+{
+	int cb_ret = 0;
+
+	for (;;) {
+		const struct nlmsghdr *nlh;
+		ssize_t len;
+		int left;
+
+		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
+		if (len < 0)
+			return -errno;
+		left = len;
+		for (nlh = (const struct nlmsghdr *)nl->buf;
+		     mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			int ret;
+
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (interrupted && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+				*interrupted = true;
+			switch (nlh->nlmsg_type) {
+			case NLMSG_ERROR:
+				ret = parse_error(nl, nlh);
+				return ret ? ret : cb_ret;
+			case NLMSG_DONE:
+				ret = parse_done(nl, nlh);
+				return ret ? ret : cb_ret;
+			case NLMSG_NOOP:
+			case NLMSG_OVERRUN:
+				continue;
+			}
+			if (cb && !cb_ret)
+				cb_ret = cb(nl, nlh, data);
+		}
+	}
+}
+
+static int transact(struct iotguard_nl *nl, struct nlmsghdr *nlh, msg_cb cb,
+		    void *data, bool *interrupted)
+{
+	nl->extack[0] = '\0';
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return receive(nl, nlh->nlmsg_seq, cb, data, interrupted);
+}
+
+static int mcast_group_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type == CTRL_ATTR_MCAST_GRP_NAME &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		tb[type] = attr;
+	else if (type == CTRL_ATTR_MCAST_GRP_ID &&
+		 mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void parse_mcast_groups(struct iotguard_nl *nl,
+			       const struct nlattr *groups)
+{
+	const struct nlattr *group;
+
+	mnl_attr_for_each_nested(group, groups) {
+		const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1] = { 0 };
+		const struct nlattr *name, *id;
+
+		mnl_attr_parse_nested(group, mcast_group_cb, tb);
+		name = tb[CTRL_ATTR_MCAST_GRP_NAME];
+		id = tb[CTRL_ATTR_MCAST_GRP_ID];
+		if (name && id &&
+		    !strcmp(mnl_attr_get_str(name), IOTGUARD_MCGRP_EVENTS))
+			nl->events_group = mnl_attr_get_u32(id);
+	}
+}
+
+static int family_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type == CTRL_ATTR_FAMILY_ID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U16) >= 0)
+		tb[type] = attr;
+	else if (type == CTRL_ATTR_MCAST_GROUPS &&
+		 mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int family_cb(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+		     void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { 0 };
+
+	(void)data;
+	if (nlh->nlmsg_type != GENL_ID_CTRL)
+		return 0;
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr_cb, tb);
+	if (!tb[CTRL_ATTR_FAMILY_ID])
+		return -EPROTO;
+	nl->family_id = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (tb[CTRL_ATTR_MCAST_GROUPS])
+		parse_mcast_groups(nl, tb[CTRL_ATTR_MCAST_GROUPS]);
+	return 0;
+}
+
+static int resolve_family(struct iotguard_nl *nl)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = put_request(nl, nl->buf, GENL_ID_CTRL, NLM_F_ACK,
+			  CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, IOTGUARD_GENL_NAME);
+	ret = transact(nl, nlh, family_cb, NULL, NULL);
+	if (ret == -ENOENT)
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "generic netlink family \"%s\" not found (iotguard module not loaded?)",
+			 IOTGUARD_GENL_NAME);
+	else if (!ret && !nl->family_id)
+		ret = -EPROTO;
+	return ret;
+}
+
+/* Best effort: a smaller buffer only limits the size of a batch. */
+static void grow_socket_buffers(struct iotguard_nl *nl)
+{
+	int fd = mnl_socket_get_fd(nl->sock), size = SOCKET_BUF_SIZE;
+
+	/* The *FORCE variants pass rmem_max/wmem_max, for CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+int iotguard_nl_open(struct iotguard_nl **nlp)
+{
+	struct iotguard_nl *nl;
+	int one = 1, ret;
+
+	*nlp = NULL;
+	open_error[0] = '\0';
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->buf = malloc(RECV_BUF_SIZE);
+	if (!nl->buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	nl->sock = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl->sock) {
+		ret = -errno;
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "cannot open a generic netlink socket");
+		goto cleanup;
+	}
+	/* Both only make errors more useful: old kernels work without. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	grow_socket_buffers(nl);
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = time(NULL);
+	ret = resolve_family(nl);
+	if (ret)
+		goto cleanup;
+	*nlp = nl;
+	return 0;
+
+cleanup:
+	snprintf(open_error, sizeof(open_error), "%s", nl->extack);
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+void iotguard_nl_close(struct iotguard_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl->buf);
+	free(nl);
+}
+
+/* Rejects what the kernel could not take, before building a request. */
+static int check_device(struct iotguard_nl *nl,
+			const struct iotguard_device *dev)
+{
+	if (dev->id.family != AF_INET && dev->id.family != AF_INET6) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "device address is neither IPv4 nor IPv6");
+		return -EAFNOSUPPORT;
+	}
+	if ((dev->present & IOTGUARD_DEV_NAME) &&
+	    strnlen(dev->name, sizeof(dev->name)) == sizeof(dev->name)) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "device name longer than %d bytes",
+			 IOTGUARD_DEVICE_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void put_identity(struct nlmsghdr *nlh, const struct iotguard_addr *id)
+{
+	if (id->family == AF_INET)
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV4, 4, id->addr);
+	else
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV6, 16, id->addr);
+}
+
+/* Puts the identity and the present fields of a checked device. */
+static void put_device(struct nlmsghdr *nlh, const struct iotguard_device *dev)
+{
+	uint32_t present = dev->present;
+
+	put_identity(nlh, &dev->id);
+	if (present & IOTGUARD_DEV_NAME)
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_NAME,
+			     strlen(dev->name) + 1, dev->name);
+	if (present & IOTGUARD_DEV_MAC)
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_MAC, sizeof(dev->mac),
+			     dev->mac);
+	if (present & IOTGUARD_DEV_STATE)
+		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_STATE, dev->state);
+	if (present & IOTGUARD_DEV_CLASS)
+		mnl_attr_put_u16(nlh, IOTGUARD_A_DEVICE_CLASS, dev->class);
+	if (present & IOTGUARD_DEV_RATE_PPS)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_RATE_PPS,
+				 dev->rate_pps);
+	if (present & IOTGUARD_DEV_BURST_PKTS)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_BURST_PKTS,
+				 dev->burst_pkts);
+	if (present & IOTGUARD_DEV_RATE_BPS)
+		mnl_attr_put_u64(nlh, IOTGUARD_A_DEVICE_RATE_BPS,
+				 dev->rate_bps);
+	if (present & IOTGUARD_DEV_BURST_BYTES)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_BURST_BYTES,
+				 dev->burst_bytes);
+	if (present & IOTGUARD_DEV_FLAGS)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_FLAGS, dev->flags);
+}
+
+/* Attribute types and their exact payload sizes (0: a string). */
+static const struct {
+	enum mnl_attr_data_type type;
+	size_t len;
+} device_policy[IOTGUARD_A_MAX + 1] = {
+	[IOTGUARD_A_DEVICE_IPV4] = { MNL_TYPE_BINARY, 4 },
+	[IOTGUARD_A_DEVICE_IPV6] = { MNL_TYPE_BINARY, 16 },
+	[IOTGUARD_A_DEVICE_MAC] = { MNL_TYPE_BINARY, 6 },
+	[IOTGUARD_A_DEVICE_NAME] = { MNL_TYPE_NUL_STRING, 0 },
+	[IOTGUARD_A_DEVICE_STATE] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_DEVICE_CLASS] = { MNL_TYPE_U16, 2 },
+	[IOTGUARD_A_DEVICE_RATE_PPS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_BURST_PKTS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_RATE_BPS] = { MNL_TYPE_U64, 8 },
+	[IOTGUARD_A_DEVICE_BURST_BYTES] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_FLAGS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_INDEX] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_COOKIE] = { MNL_TYPE_U32, 4 },
+};
+
+static int device_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	/* Attributes of a newer module are not ours to interpret. */
+	if (type > IOTGUARD_A_MAX || !device_policy[type].type)
+		return MNL_CB_OK;
+	if (device_policy[type].type == MNL_TYPE_NUL_STRING) {
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+	} else if (mnl_attr_validate2(attr, device_policy[type].type,
+				      device_policy[type].len) < 0) {
+		return MNL_CB_ERROR;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_device(const struct nlmsghdr *nlh,
+			struct iotguard_device *dev)
+{
+	const struct nlattr *tb[IOTGUARD_A_MAX + 1] = { 0 };
+
+	memset(dev, 0, sizeof(*dev));
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), device_attr_cb,
+			   tb) < 0)
+		return -EPROTO;
+	if (tb[IOTGUARD_A_DEVICE_IPV4]) {
+		dev->id.family = AF_INET;
+		memcpy(dev->id.addr,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_IPV4]), 4);
+	} else if (tb[IOTGUARD_A_DEVICE_IPV6]) {
+		dev->id.family = AF_INET6;
+		memcpy(dev->id.addr,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_IPV6]), 16);
+	} else {
+		return -EPROTO;
+	}
+	if (tb[IOTGUARD_A_DEVICE_NAME]) {
+		snprintf(dev->name, sizeof(dev->name), "%s",
+			 mnl_attr_get_str(tb[IOTGUARD_A_DEVICE_NAME]));
+		dev->present |= IOTGUARD_DEV_NAME;
+	}
+	if (tb[IOTGUARD_A_DEVICE_MAC]) {
+		memcpy(dev->mac,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_MAC]),
+		       sizeof(dev->mac));
+		dev->present |= IOTGUARD_DEV_MAC;
+	}
+	if (tb[IOTGUARD_A_DEVICE_STATE]) {
+		dev->state = mnl_attr_get_u8(tb[IOTGUARD_A_DEVICE_STATE]);
+		dev->present |= IOTGUARD_DEV_STATE;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CLASS]) {
+		dev->class = mnl_attr_get_u16(tb[IOTGUARD_A_DEVICE_CLASS]);
+		dev->present |= IOTGUARD_DEV_CLASS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_RATE_PPS]) {
+		dev->rate_pps =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_RATE_PPS]);
+		dev->present |= IOTGUARD_DEV_RATE_PPS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_BURST_PKTS]) {
+		dev->burst_pkts =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_BURST_PKTS]);
+		dev->present |= IOTGUARD_DEV_BURST_PKTS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_RATE_BPS]) {
+		dev->rate_bps =
+			mnl_attr_get_u64(tb[IOTGUARD_A_DEVICE_RATE_BPS]);
+		dev->present |= IOTGUARD_DEV_RATE_BPS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_BURST_BYTES]) {
+		dev->burst_bytes =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_BURST_BYTES]);
+		dev->present |= IOTGUARD_DEV_BURST_BYTES;
+	}
+	if (tb[IOTGUARD_A_DEVICE_FLAGS]) {
+		dev->flags = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_FLAGS]);
+		dev->present |= IOTGUARD_DEV_FLAGS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_INDEX]) {
+		dev->index = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_INDEX]);
+		dev->present |= IOTGUARD_DEV_INDEX;
+	}
+	if (tb[IOTGUARD_A_DEVICE_COOKIE]) {
+		dev->cookie = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_COOKIE]);
+		dev->present |= IOTGUARD_DEV_COOKIE;
+	}
+	return 0;
+}
+
+static int change_device(struct iotguard_nl *nl, uint8_t cmd,
+			 const struct iotguard_device *dev)
+{
+	char buf[MAX_REQUEST_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nl->extack[0] = '\0';
+	ret = check_device(nl, dev);
+	if (ret)
+		return ret;
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK, cmd,
+			  IOTGUARD_GENL_VERSION);
+	put_device(nlh, dev);
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
+int iotguard_nl_device_new(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev)
+{
+	return change_device(nl, IOTGUARD_CMD_DEVICE_NEW, dev);
+}
+
+int iotguard_nl_device_set(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev)
+{
+	return change_device(nl, IOTGUARD_CMD_DEVICE_SET, dev);
+}
+
+int iotguard_nl_device_del(struct iotguard_nl *nl,
+			   const struct iotguard_addr *id)
+{
+	struct iotguard_device dev = { .id = *id };
+
+	return change_device(nl, IOTGUARD_CMD_DEVICE_DEL, &dev);
+}
+
+struct get_result {
+	struct iotguard_device *dev;
+	bool found;
+};
+
+static int get_cb(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+		  void *data)
+{
+	struct get_result *result = data;
+	int ret;
+
+	if (nlh->nlmsg_type != nl->family_id)
+		return 0;
+	ret = parse_device(nlh, result->dev);
+	if (!ret)
+		result->found = true;
+	return ret;
+}
+
+int iotguard_nl_device_get(struct iotguard_nl *nl,
+			   const struct iotguard_addr *id,
+			   struct iotguard_device *out)
+{
+	struct iotguard_device key = { .id = *id };
+	struct get_result result = { .dev = out };
+	char buf[MAX_REQUEST_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nl->extack[0] = '\0';
+	ret = check_device(nl, &key);
+	if (ret)
+		return ret;
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK,
+			  IOTGUARD_CMD_DEVICE_GET, IOTGUARD_GENL_VERSION);
+	put_identity(nlh, id);
+	ret = transact(nl, nlh, get_cb, &result, NULL);
+	if (!ret && !result.found)
+		ret = -EPROTO;
+	return ret;
+}
+
+struct device_list {
+	struct iotguard_device *devs;
+	size_t count, size;
+};
+
+static int dump_cb(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+		   void *data)
+{
+	struct device_list *list = data;
+	int ret;
+
+	if (nlh->nlmsg_type != nl->family_id)
+		return 0;
+	if (list->count == list->size) {
+		size_t size = list->size ? list->size * 2 : 64;
+		struct iotguard_device *devs;
+
+		devs = reallocarray(list->devs, size, sizeof(*devs));
+		if (!devs)
+			return -ENOMEM;
+		list->devs = devs;
+		list->size = size;
+	}
+	ret = parse_device(nlh, &list->devs[list->count]);
+	if (ret)
+		return ret;
+	list->count++;
+	return 0;
+}
+
+int iotguard_nl_device_dump(struct iotguard_nl *nl, iotguard_device_cb cb,
+			    void *data)
+{
+	struct device_list list = { 0 };
+	bool interrupted = true;
+	int attempt, ret = 0;
+	size_t i;
+
+	/*
+	 * The whole table is collected before cb sees any of it, so that a
+	 * retried dump does not show cb a device twice.
+	 */
+	for (attempt = 0; interrupted && attempt < DUMP_RETRIES; attempt++) {
+		char buf[MAX_REQUEST_SIZE];
+		struct nlmsghdr *nlh;
+
+		interrupted = false;
+		list.count = 0;
+		nlh = put_request(nl, buf, nl->family_id, NLM_F_DUMP,
+				  IOTGUARD_CMD_DEVICE_GET,
+				  IOTGUARD_GENL_VERSION);
+		ret = transact(nl, nlh, dump_cb, &list, &interrupted);
+		if (ret)
+			goto cleanup;
+	}
+	if (interrupted) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "device table kept changing during the dump");
+		ret = -EINTR;
+		goto cleanup;
+	}
+	for (i = 0; i < list.count; i++) {
+		ret = cb(&list.devs[i], data);
+		if (ret)
+			break;
+	}
+
+cleanup:
+	free(list.devs);
+	return ret;
+}
+
+/*
+ * Receives the ACKs of the count requests from first_seq on. Requests are
+ * numbered consecutively, so the difference to first_seq identifies one.
+ */
+static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
+			unsigned int count, unsigned int *failed,
+			int *first_error)
+{
+	unsigned int acked = 0;
+
+	while (acked < count) {
+		const struct nlmsghdr *nlh;
+		ssize_t len;
+		int left;
+
+		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
+		if (len < 0)
+			return -errno;
+		left = len;
+		for (nlh = (const struct nlmsghdr *)nl->buf;
+		     mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			char saved[EXTACK_LEN];
+			int ret;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq - first_seq >= count)
+				continue;
+			acked++;
+			/* Only the first error's extack is kept. */
+			memcpy(saved, nl->extack, sizeof(saved));
+			nl->extack[0] = '\0';
+			ret = parse_error(nl, nlh);
+			if (ret)
+				++*failed;
+			if (ret && !*first_error)
+				*first_error = ret;
+			else
+				memcpy(nl->extack, saved, sizeof(saved));
+		}
+	}
+	return 0;
+}
+
+int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
+				 const struct iotguard_device *devs,
+				 unsigned int count, unsigned int *failed)
+{
+	int first_error = 0, ret = 0;
+	unsigned int i;
+	char *buf;
+
+	*failed = 0;
+	nl->extack[0] = '\0';
+	/* Reject bad input before the kernel has seen any of it. */
+	for (i = 0; i < count; i++) {
+		ret = check_device(nl, &devs[i]);
+		if (ret)
+			return ret;
+	}
+	buf = malloc(BATCH_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < count;) {
+		uint32_t first_seq = nl->seq + 1;
+		unsigned int queued = 0;
+		size_t size = 0;
+
+		while (i < count && size + MAX_REQUEST_SIZE <= BATCH_SIZE) {
+			struct nlmsghdr *nlh;
+
+			nlh = put_request(nl, buf + size, nl->family_id,
+					  NLM_F_ACK, IOTGUARD_CMD_DEVICE_NEW,
+					  IOTGUARD_GENL_VERSION);
+			put_device(nlh, &devs[i++]);
+			size += NLMSG_ALIGN(nlh->nlmsg_len);
+			queued++;
+		}
+		/* The kernel handles each message and ACKs each in turn. */
+		if (mnl_socket_sendto(nl->sock, buf, size) < 0) {
+			ret = -errno;
+			goto cleanup;
+		}
+		ret = receive_acks(nl, first_seq, queued, failed,
+				   &first_error);
+		if (ret)
+			goto cleanup;
+	}
+	ret = first_error;
+
+cleanup:
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing and formatting of addresses, MACs, rates, states and classes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "parse.h"
+
+static const char *const state_names[] = {
+	[IOTGUARD_STATE_ALLOW] = "allow",
+	[IOTGUARD_STATE_DENY] = "deny",
+	[IOTGUARD_STATE_QUARANTINE] = "quarantine",
+};
+
+static const char *const class_names[] = {
+	[IOTGUARD_CLASS_GENERIC] = "generic",
+	[IOTGUARD_CLASS_LIGHT] = "light",
+	[IOTGUARD_CLASS_SENSOR] = "sensor",
+	[IOTGUARD_CLASS_CAMERA] = "camera",
+	[IOTGUARD_CLASS_METER] = "meter",
+	[IOTGUARD_CLASS_GATEWAY] = "gateway",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int fail(const char **why, const char *reason, int err)
+{
+	if (why)
+		*why = reason;
+	return err;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
+			const char **why)
+{
+	struct iotguard_addr addr = { 0 };
+
+	if (!*s)
+		return fail(why, "empty address", -EINVAL);
+	/* inet_pton() takes dotted quads only, unlike inet_aton(). */
+	if (inet_pton(AF_INET, s, addr.addr) == 1)
+		addr.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, addr.addr) == 1)
+		addr.family = AF_INET6;
+	else
+		return fail(why, "not an IPv4 or IPv6 address", -EINVAL);
+	*out = addr;
+	return 0;
+}
+
+const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
+				 size_t len)
+{
+	if ((addr->family != AF_INET && addr->family != AF_INET6) ||
+	    !inet_ntop(addr->family, addr->addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int iotguard_parse_mac(const char *s, uint8_t mac[6], const char **why)
+{
+	uint8_t parsed[6];
+	char sep = s[0] && s[1] ? s[2] : 0;
+	int i;
+
+	if (sep != ':' && sep != '-')
+		return fail(why, "expected six hex bytes, as aa:bb:cc:dd:ee:ff",
+			    -EINVAL);
+	for (i = 0; i < 6; i++, s += 3) {
+		int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[2] != sep))
+			return fail(why,
+				    "expected six hex bytes, as aa:bb:cc:dd:ee:ff",
+				    -EINVAL);
+		parsed[i] = hi << 4 | lo;
+		if (i == 5 && s[2])
+			return fail(why, "unexpected characters after the MAC",
+				    -EINVAL);
+	}
+	memcpy(mac, parsed, sizeof(parsed));
+	return 0;
+}
+
+const char *iotguard_format_mac(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+/*
+ * Parses a decimal number with an optional fraction and k/M/G suffix,
+ * followed by nothing or by unit. Exact integer arithmetic: 1.5M must not
+ * become 1499999 through a double. Malformed input is reported before a
+ * value too large.
+ */
+static int parse_scaled(const char *s, const char *unit, uint64_t max,
+			uint64_t *out, const char **why)
+{
+	uint64_t whole = 0, frac = 0, frac_div = 1, mult = 1, value;
+	unsigned int frac_digits = 0;
+	bool overflow = false;
+
+	if (*s == '-')
+		return fail(why, "must not be negative", -EINVAL);
+	if (!is_digit(*s))
+		return fail(why, "not a number", -EINVAL);
+	for (; is_digit(*s); s++) {
+		overflow |= __builtin_mul_overflow(whole, 10, &whole);
+		overflow |= __builtin_add_overflow(whole, *s - '0', &whole);
+	}
+	if (*s == '.') {
+		s++;
+		if (!is_digit(*s))
+			return fail(why, "expected digits after the '.'",
+				    -EINVAL);
+		for (; is_digit(*s); s++) {
+			/* 9 places make anything below a G-unit whole. */
+			if (++frac_digits > 9)
+				return fail(why, "too many decimal places",
+					    -EINVAL);
+			frac = frac * 10 + (*s - '0');
+			frac_div *= 10;
+		}
+	}
+	switch (*s) {
+	case 'k':
+	case 'K':
+		mult = 1000;
+		s++;
+		break;
+	case 'M':
+		mult = 1000000;
+		s++;
+		break;
+	case 'G':
+		mult = 1000000000;
+		s++;
+		break;
+	}
+	if (*s && (!unit || strcmp(s, unit)))
+		return fail(why, "unexpected characters after the number",
+			    -EINVAL);
+	if (frac * mult % frac_div)
+		return fail(why, "not a whole number", -EINVAL);
+	overflow |= __builtin_mul_overflow(whole, mult, &value);
+	overflow |= __builtin_add_overflow(value, frac * mult / frac_div,
+					   &value);
+	if (overflow || value > max)
+		return fail(why, "too large", -ERANGE);
+	*out = value;
+	return 0;
+}
+
+int iotguard_parse_count(const char *s, uint64_t max, uint64_t *out,
+			 const char **why)
+{
+	return parse_scaled(s, NULL, max, out, why);
+}
+
+int iotguard_parse_rate(const char *s, uint64_t max, uint64_t *out,
+			const char **why)
+{
+	return parse_scaled(s, "/s", max, out, why);
+}
+
+const char *iotguard_format_count(uint64_t value, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t unit;
+		char suffix;
+	} units[] = { { 1000000000, 'G' }, { 1000000, 'M' }, { 1000, 'k' } };
+	char best[32], candidate[32];
+	bool suffixed = false;
+	size_t i;
+
+	snprintf(best, sizeof(best), "%llu", (unsigned long long)value);
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		uint64_t unit = units[i].unit, whole = value / unit;
+		unsigned int frac = value % unit / (unit / 1000);
+		int digits = 3;
+
+		if (!whole || value % (unit / 1000))
+			continue;
+		/* Trailing zeroes of the fraction go: 1.500M is 1.5M. */
+		for (; digits && frac % 10 == 0; digits--)
+			frac /= 10;
+		if (digits)
+			snprintf(candidate, sizeof(candidate), "%llu.%0*u%c",
+				 (unsigned long long)whole, digits, frac,
+				 units[i].suffix);
+		else
+			snprintf(candidate, sizeof(candidate), "%llu%c",
+				 (unsigned long long)whole, units[i].suffix);
+		/* The shortest wins; a suffix wins a tie with the digits. */
+		if (strlen(candidate) < strlen(best) ||
+		    (!suffixed && strlen(candidate) == strlen(best))) {
+			memcpy(best, candidate, sizeof(best));
+			suffixed = true;
+		}
+	}
+	snprintf(buf, len, "%s", best);
+	return buf;
+}
+
+int iotguard_parse_state(const char *s, uint8_t *out, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(state_names); i++) {
+		if (state_names[i] && !strcmp(s, state_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail(why, "expected allow, deny or quarantine", -EINVAL);
+}
+
+const char *iotguard_state_name(unsigned int state)
+{
+	return state < ARRAY_SIZE(state_names) ? state_names[state] : NULL;
+}
+
+int iotguard_parse_class(const char *s, uint16_t *out, const char **why)
+{
+	uint64_t value = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(class_names); i++) {
+		if (!strcmp(s, class_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (*s == '-')
+		return fail(why, "must not be negative", -EINVAL);
+	if (!is_digit(*s))
+		return fail(why,
+			    "expected generic, light, sensor, camera, meter, gateway or a number",
+			    -EINVAL);
+	for (; is_digit(*s); s++) {
+		value = value * 10 + (*s - '0');
+		if (value > UINT16_MAX)
+			return fail(why, "too large (at most 65535)", -ERANGE);
+	}
+	if (*s)
+		return fail(why, "unexpected characters after the number",
+			    -EINVAL);
+	*out = value;
+	return 0;
+}
+
+const char *iotguard_class_name(unsigned int class)
+{
+	return class < ARRAY_SIZE(class_names) ? class_names[class] : NULL;
+}

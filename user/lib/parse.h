@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parsing and formatting of what users type: addresses, MACs, rates,
+ * states and classes. Pure functions, no I/O.
+ *
+ * Parsers return 0, -EINVAL for malformed input or -ERANGE for a value out
+ * of range, and point *why (when not NULL) at a short static explanation.
+ */
+#ifndef IOTGUARD_USER_PARSE_H
+#define IOTGUARD_USER_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nl.h"
+
+/* Room for any formatted address, NUL included (INET6_ADDRSTRLEN). */
+#define IOTGUARD_ADDR_STRLEN 46
+/* "aa:bb:cc:dd:ee:ff" and its NUL */
+#define IOTGUARD_MAC_STRLEN 18
+
+int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
+			const char **why);
+const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
+				 size_t len);
+
+int iotguard_parse_mac(const char *s, uint8_t mac[6], const char **why);
+const char *iotguard_format_mac(const uint8_t mac[6], char *buf, size_t len);
+
+/*
+ * A non-negative whole number with an optional decimal suffix k, M or G
+ * (10^3, 10^6, 10^9) and a fraction only as far as the suffix makes it
+ * whole: "100", "2k", "1.5M". At most max.
+ */
+int iotguard_parse_count(const char *s, uint64_t max, uint64_t *out,
+			 const char **why);
+/* As iotguard_parse_count, also taking a "/s" unit: "100/s", "2k/s". */
+int iotguard_parse_rate(const char *s, uint64_t max, uint64_t *out,
+			const char **why);
+
+/*
+ * Formats a count so that iotguard_parse_count() reads it back, as short
+ * as it gets: "1.5M", "12.5k", "1k", "100", "1001", "1234567".
+ */
+const char *iotguard_format_count(uint64_t value, char *buf, size_t len);
+
+/* allow, deny or quarantine */
+int iotguard_parse_state(const char *s, uint8_t *out, const char **why);
+/* The state's name, or NULL for a value the tool does not know. */
+const char *iotguard_state_name(unsigned int state);
+
+/* A class name of the table below, or a number 0-65535. */
+int iotguard_parse_class(const char *s, uint16_t *out, const char **why);
+/* The class's name, or NULL for a class without one. */
+const char *iotguard_class_name(unsigned int class);
+
+/* Named classes; the module only stores the number. */
+enum iotguard_class {
+	IOTGUARD_CLASS_GENERIC,
+	IOTGUARD_CLASS_LIGHT,
+	IOTGUARD_CLASS_SENSOR,
+	IOTGUARD_CLASS_CAMERA,
+	IOTGUARD_CLASS_METER,
+	IOTGUARD_CLASS_GATEWAY,
+};
+
+#endif /* IOTGUARD_USER_PARSE_H */
