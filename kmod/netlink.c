@@ -363,8 +363,12 @@ err_free:
 	return ret;
 }
 
-/* The GET policy allows an identity, which means nothing to a dump. */
-static int device_get_start(struct netlink_callback *cb)
+/*
+ * The GET policy allows an identity, which means nothing to a dump. Checked
+ * in the first dumpit call rather than in .start: 6.1 only hands .dumpit an
+ * extack to explain the rejection with.
+ */
+static int check_dump_attrs(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	int i;
@@ -390,6 +394,15 @@ static int device_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long index = cb->args[0];
 	struct iotguard_device *dev;
 	bool full = false;
+	int ret;
+
+	/* cb->args[1]: the request's attributes were checked. */
+	if (!cb->args[1]) {
+		ret = check_dump_attrs(cb);
+		if (ret)
+			return ret;
+		cb->args[1] = 1;
+	}
 
 	rcu_read_lock();
 	cb->seq = READ_ONCE(in->generation);
@@ -434,7 +447,6 @@ static const struct genl_ops genl_ops[] = {
 	{
 		.cmd = IOTGUARD_CMD_DEVICE_GET,
 		.doit = device_get_doit,
-		.start = device_get_start,
 		.dumpit = device_get_dumpit,
 		.policy = device_id_policy,
 		.maxattr = IOTGUARD_A_MAX,

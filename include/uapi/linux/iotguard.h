@@ -17,7 +17,9 @@
  * version IOTGUARD_GENL_VERSION. Every command needs CAP_NET_ADMIN in the
  * user namespace owning the network namespace of the socket. Attributes are
  * validated strictly: an attribute a command does not take is rejected, and
- * every rejection carries an extended ACK message saying why.
+ * every rejection carries an extended ACK message saying why. An attribute
+ * of the wrong size or out of its range fails with ERANGE or EINVAL (as the
+ * kernel's policy checks answer), a wrong combination with EINVAL.
  *
  * IOTGUARD_CMD_DEVICE_NEW
  * -----------------------
@@ -26,24 +28,28 @@
  * optional ones:
  *
  *    IOTGUARD_A_DEVICE_IPV4: NLA_BE32, or
- *    IOTGUARD_A_DEVICE_IPV6: 16 bytes, the device's source address
+ *    IOTGUARD_A_DEVICE_IPV6: 16 bytes, the device's source address, unicast
+ *                            (not 0.0.0.0/8, multicast, 255.255.255.255,
+ *                            :: or IPv6 multicast)
  *    IOTGUARD_A_DEVICE_NAME: NUL-terminated string, at most
  *                            IOTGUARD_DEVICE_NAME_LEN - 1 bytes long
- *    IOTGUARD_A_DEVICE_MAC: 6 bytes; packets from the identity with any
- *                           other source MAC are spoofs. All zeroes (the
- *                           default) binds no MAC.
+ *    IOTGUARD_A_DEVICE_MAC: 6 bytes, unicast; packets from the identity
+ *                           with any other source MAC are spoofs. All
+ *                           zeroes (the default) binds no MAC.
  *    IOTGUARD_A_DEVICE_STATE: NLA_U8, enum iotguard_device_state;
  *                             IOTGUARD_STATE_ALLOW by default
  *    IOTGUARD_A_DEVICE_CLASS: NLA_U16, a number naming the kind of device
  *                             (light, sensor, camera...); 0 by default.
  *                             The module stores it; policy daemons use it.
- *    IOTGUARD_A_DEVICE_RATE_PPS: NLA_U32, packets per second; 0 (the
- *                                default) means no packet limit
+ *    IOTGUARD_A_DEVICE_RATE_PPS: NLA_U32, packets per second, at most
+ *                                10^9; 0 (the default) means no packet
+ *                                limit
  *    IOTGUARD_A_DEVICE_BURST_PKTS: NLA_U32, packets allowed back to back;
  *                                  one tenth of a second of the rate (at
  *                                  least 1) when absent or 0
- *    IOTGUARD_A_DEVICE_RATE_BPS: NLA_U64, bytes per second; 0 (the
- *                                default) means no byte limit
+ *    IOTGUARD_A_DEVICE_RATE_BPS: NLA_U64, bytes per second, at most
+ *                                1024 * 10^9; 0 (the default) means no
+ *                                byte limit
  *    IOTGUARD_A_DEVICE_BURST_BYTES: NLA_U32, bytes allowed back to back;
  *                                   one tenth of a second of the rate (at
  *                                   least IOTGUARD_MIN_BURST_BYTES) when
@@ -61,7 +67,9 @@
  * -----------------------
  *
  * Changes an enrolled device. Takes its identity and any of the optional
- * attributes of IOTGUARD_CMD_DEVICE_NEW; the ones absent keep their value.
+ * attributes of IOTGUARD_CMD_DEVICE_NEW; the ones absent keep their value,
+ * except that a new rate given without its burst gets the new rate's
+ * default burst.
  * The change is atomic for the data path: a packet sees the device either
  * wholly before or wholly after it. Fails with ENOENT for an unknown
  * identity.
