@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest test suite: runs INSIDE the test VM (tests/vm/run.sh), as root,
+# cwd = the repo, with the host's root file system visible read-only.
+#
+#	bash tests/vm/run.sh -- bash tests/guest/run-all.sh [NAME...]
+#
+# Runs every build/tests/guest/* binary and every tests/guest/*_test.sh
+# (or only those whose name contains one of the NAMEs), each with a fresh
+# iotguard.ko (rmmod + insmod) and a timeout, streaming their TAP output.
+# A test that crashes, times out, prints no plan or fewer results than its
+# plan yields a top-level `not ok` line of ours, as does a kernel warning
+# during a test or a module that no longer unloads after it. Ends with
+# checks of its own: rmmod works with devices enrolled (in two netns).
+#
+# Exits 0 when nothing failed.
+#
+# Environment:
+#	IOTGUARD_TEST_TIMEOUT   seconds per test program (default 600)
+set -uo pipefail
+
+REPO=$(pwd)
+KO=$REPO/kmod/iotguard.ko
+TIMEOUT=${IOTGUARD_TEST_TIMEOUT:-600}
+SELF=$(basename "${BASH_SOURCE[0]}")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
+NUM=0		# our own TAP lines
+FAILED=0	# anything failed (theirs or ours)
+HELPER_PIDS=()
+
+# Module parameters per test program: the netlink test fills the table, so
+# give it a table it can fill in a few seconds under TCG.
+declare -A MODPARAMS=(
+	[netlink_test]="max_devices=1024"
+)
+
+cleanup() {
+	local pid
+	for pid in "${HELPER_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {
+	NUM=$((NUM + 1))
+	echo "ok $NUM run-all: $*"
+}
+
+not_ok() {
+	NUM=$((NUM + 1))
+	FAILED=1
+	echo "not ok $NUM run-all: $*"
+}
+
+loaded() {
+	[ -d /sys/module/iotguard ]
+}
+
+# rmmod, retrying for a while: after the last BPF program that called the
+# kfunc is freed (RCU), delete_module may fail for some tens of ms.
+unload() {
+	loaded || return 0
+	for _ in $(seq 60); do
+		rmmod iotguard 2>/dev/null && return 0
+		loaded || return 0
+		sleep 0.05
+	done
+	rmmod iotguard 2>&1 | sed 's/^/# /'
+	! loaded
+}
+
+# insmod the build's module, fresh.
+load_fresh() {
+	local out
+	unload || {
+		echo "# iotguard would not unload: refcnt $(cat /sys/module/iotguard/refcnt 2>/dev/null)"
+		return 1
+	}
+	# shellcheck disable=SC2086 # the parameters are words
+	out=$(insmod "$KO" $1 2>&1) || {
+		echo "# insmod $KO $1: $out"
+		return 1
+	}
+}
+
+# The kernel log since the last call: oopses, warnings, lockdep, UBSAN...
+kernel_trouble() {
+	dmesg 2>/dev/null | grep -E 'BUG:|WARNING:|Oops|general protection|UBSAN|KASAN|kernel BUG|refcount_t:|list_(add|del) corruption|possible circular locking|sleeping function called|RCU stall|stack-protector|Call Trace' |
+		head -n 20
+}
+
+# Runs one test program; streams its output, then checks its TAP.
+run_one() {
+	local name=$1 log rc plan results fails trouble
+	shift
+	log=$TMP/$name.log
+
+	echo "# ======== $name"
+	if ! load_fresh "${MODPARAMS[$name]:-}"; then
+		not_ok "$name: could not load a fresh iotguard.ko"
+		return
+	fi
+	dmesg -C 2>/dev/null
+
+	# Own process group, so that timeout reaches the test's children.
+	timeout -k 10 "$TIMEOUT" "$@" </dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+
+	plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -d. -f3)
+	results=$(grep -cE '^(not )?ok [0-9]+' "$log")
+	fails=$(grep -cE '^not ok [0-9]+' "$log")
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		not_ok "$name: timed out after ${TIMEOUT}s"
+	elif [ "$rc" -gt 128 ]; then
+		not_ok "$name: killed by signal $((rc - 128))"
+	elif [ -z "$plan" ]; then
+		not_ok "$name: exited $rc without a TAP plan"
+	elif [ "$results" -lt "$plan" ]; then
+		not_ok "$name: exited $rc after $results of $plan results"
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$fails" -eq 0 ]; then
+		# 4: kselftest's "skipped"
+		not_ok "$name: exited $rc with no failing test"
+	fi
+	[ "$fails" -eq 0 ] || FAILED=1
+
+	trouble=$(kernel_trouble)
+	if [ -n "$trouble" ]; then
+		echo "$trouble" | sed 's/^/# kernel: /'
+		not_ok "$name: the kernel log is clean"
+	fi
+	if ! unload; then
+		not_ok "$name: iotguard.ko unloads after the test (refcnt $(cat /sys/module/iotguard/refcnt 2>/dev/null))"
+	fi
+}
+
+wanted() {
+	local n
+	[ ${#FILTERS[@]} -eq 0 ] && return 0
+	for n in "${FILTERS[@]}"; do
+		[[ $1 == *"$n"* ]] && return 0
+	done
+	return 1
+}
+
+FILTERS=("$@")
+
+echo "# run-all: $(uname -r), iotguard.ko $(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)"
+if [ ! -f "$KO" ]; then
+	not_ok "$KO exists (make module)"
+fi
+
+ran=0
+for bin in "$REPO"/build/tests/guest/*; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	wanted "$name" || continue
+	run_one "$name" "$bin"
+	ran=$((ran + 1))
+done
+for script in "$REPO"/tests/guest/*_test.sh; do
+	[ -f "$script" ] || continue
+	name=$(basename "$script" .sh)
+	[ "$(basename "$script")" != "$SELF" ] || continue
+	wanted "$name" || continue
+	run_one "$name" bash "$script"
+	ran=$((ran + 1))
+done
+if [ "$ran" -eq 0 ]; then
+	not_ok "found tests to run (make tests)"
+fi
+
+# ---------------------------------------------------------------- our own
+# rmmod succeeds while devices are enrolled, in the initial netns and in
+# another one that is still alive; a new load starts empty.
+if wanted rmmod; then
+	echo "# ======== rmmod with devices"
+	NLT=$REPO/build/tests/guest/netlink_test
+	if [ ! -x "$NLT" ]; then
+		not_ok "rmmod with devices enrolled # $NLT missing"
+	elif ! load_fresh ""; then
+		not_ok "rmmod with devices enrolled # insmod failed"
+	else
+		dmesg -C 2>/dev/null
+		unshare --net sleep 600 </dev/null >/dev/null 2>&1 &
+		holder=$!
+		HELPER_PIDS+=("$holder")
+		for _ in $(seq 50); do
+			[ "$(readlink "/proc/$holder/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && break
+			sleep 0.1
+		done
+		if ! "$NLT" --enroll 5; then
+			not_ok "rmmod with devices enrolled # enroll in the initial netns failed"
+		elif ! nsenter --net="/proc/$holder/ns/net" "$NLT" --enroll 3; then
+			not_ok "rmmod with devices enrolled # enroll in a second netns failed"
+		elif ! unload; then
+			not_ok "rmmod with devices enrolled"
+		else
+			ok "rmmod with devices enrolled"
+			if ! load_fresh ""; then
+				not_ok "reload after rmmod # insmod failed"
+			else
+				n=$("$NLT" --count)
+				m=$(nsenter --net="/proc/$holder/ns/net" "$NLT" --count)
+				if [ "$n" = 0 ] && [ "$m" = 0 ]; then
+					ok "a reloaded module starts with empty tables"
+				else
+					not_ok "a reloaded module starts with empty tables # $n and $m devices"
+				fi
+				# and unloads again while the other netns dies
+				kill "$holder" 2>/dev/null
+				wait "$holder" 2>/dev/null
+				if unload; then
+					ok "rmmod after a netns went away"
+				else
+					not_ok "rmmod after a netns went away"
+				fi
+			fi
+		fi
+		kill "$holder" 2>/dev/null
+		wait "$holder" 2>/dev/null
+		trouble=$(kernel_trouble)
+		if [ -n "$trouble" ]; then
+			echo "$trouble" | sed 's/^/# kernel: /'
+			not_ok "the kernel log is clean after rmmod"
+		fi
+	fi
+fi
+
+echo "# run-all: done, $([ "$FAILED" -eq 0 ] && echo "no failures" || echo "FAILURES")"
+exit "$FAILED"
