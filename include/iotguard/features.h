@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * Per-device behaviour features collected by the XDP program for the anomaly
+ * daemon (iotguardd): the map ABI between bpf/ and user/.
+ *
+ * Only frames that passed the verdict (state allow or quarantine, within the
+ * rate) are features of a device's behaviour; drops are in the counters of
+ * maps.h already.
+ */
+#ifndef _IOTGUARD_FEATURES_H
+#define _IOTGUARD_FEATURES_H
+
+#include <linux/types.h>
+
+#define IOTGUARD_MAP_FEATURES "iotguard_features"
+#define IOTGUARD_MAP_DESTS "iotguard_dests"
+
+/*
+ * Distinct destination addresses and ports are estimated per epoch with
+ * linear counting: a hash of each value sets one bit of a 256-bit sketch,
+ * and n ≈ -m ln(zero bits / m). With m = 256 the standard error is under 5%
+ * up to ~200 distinct values and the sketch saturates near 1400, which is
+ * far beyond what a sensor talks to and well within what a scan touches.
+ * Cost per frame: one multiply-shift hash and one OR per sketch.
+ */
+#define IOTGUARD_SKETCH_BITS 256
+#define IOTGUARD_SKETCH_WORDS (IOTGUARD_SKETCH_BITS / 64)
+
+/*
+ * Epochs are (bpf_ktime_get_coarse_ns() >> IOTGUARD_EPOCH_SHIFT): 2^30 ns,
+ * ~1.07 s. The program keeps two sketch slots, epoch & 1, and clears a slot
+ * when it first writes to it in a new epoch; the daemon reads the slot of
+ * the previous epoch, which no longer changes.
+ */
+#define IOTGUARD_EPOCH_SHIFT 30
+
+/* Frame size buckets: ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes. */
+#define IOTGUARD_SIZE_BUCKETS 6
+
+struct iotguard_sketch {
+	__u64 epoch;
+	__u64 dst_addr[IOTGUARD_SKETCH_WORDS];
+	__u64 dst_port[IOTGUARD_SKETCH_WORDS];
+};
+
+/*
+ * Per-CPU array indexed by device index (IOTGUARD_MAP_FEATURES, max_entries
+ * = the module's max_devices). Counters are cumulative: the daemon takes
+ * differences between reads. As in maps.h, an entry whose cookie is not the
+ * device's belongs to an earlier holder of the index: the program restarts
+ * it, readers skip it.
+ */
+struct iotguard_dev_features {
+	__u64 packets;
+	__u64 bytes;
+	__u64 tcp_syn;		/* TCP SYN without ACK: connection attempts */
+	__u64 icmp;		/* ICMP and ICMPv6 other than neighbour discovery */
+	__u64 size_hist[IOTGUARD_SIZE_BUCKETS];
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
+	__u32 cookie;
+	__u32 pad;
+	struct iotguard_sketch sketch[2];	/* by epoch & 1 */
+};
+
+/*
+ * Recent destinations per device (IOTGUARD_MAP_DESTS, an LRU hash of
+ * IOTGUARD_DESTS_MAX entries): for "talks to somewhere new". To stay cheap,
+ * the program only touches it when a destination sets a new bit of the
+ * current epoch's address sketch, so a device talking to one server costs
+ * one update per epoch.
+ */
+#define IOTGUARD_DESTS_MAX 65536
+
+struct iotguard_dest_key {
+	__u32 index;
+	__u32 cookie;
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 pad[3];
+};
+
+struct iotguard_dest_val {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 epochs;		/* epochs in which it was (first) seen */
+};
+
+#endif /* _IOTGUARD_FEATURES_H */
