@@ -97,11 +97,14 @@ void iotguard_device_set_rates(struct iotguard_device *dev, u32 rate_pps,
 			    burst_bytes);
 }
 
-/* Caller holds rcu_read_lock() or in->lock. */
+/*
+ * Safe in any context; the device stays valid while the caller holds
+ * rcu_read_lock() or in->lock.
+ */
 struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
 					       const struct iotguard_devkey *key)
 {
-	return rhashtable_lookup(&in->devices, key, device_params);
+	return rhashtable_lookup_fast(&in->devices, key, device_params);
 }
 
 static void bump_generation(struct iotguard_net *in)
@@ -121,7 +124,7 @@ int iotguard_device_insert(struct iotguard_net *in,
 
 	lockdep_assert_held(&in->lock);
 
-	if (rhashtable_lookup_fast(&in->devices, &dev->key, device_params)) {
+	if (iotguard_device_lookup(in, &dev->key)) {
 		NL_SET_ERR_MSG(extack, "Device already enrolled");
 		return -EEXIST;
 	}
