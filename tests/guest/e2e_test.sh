@@ -109,6 +109,12 @@ run() {
 	ok "set up router, switch and three device namespaces"
 
 	check "attach iotguard natively to iot0" ig attach iot0 --mode native
+	if rmmod iotguard 2>"$tmp/rmmod.err"; then
+		not_ok "rmmod while the attached program uses the kfunc succeeded"
+		insmod "$repo/kmod/iotguard.ko"
+	else
+		ok "rmmod refused while the program uses the kfunc ($(cat "$tmp/rmmod.err"))"
+	fi
 	ig status >"$tmp/status.txt" 2>&1
 	check "status lists iot0" grep -q iot0 "$tmp/status.txt"
 	check "enroll the lamp (IPv4, IPv6) and the meter (50/s, burst 5)" \
@@ -193,6 +199,20 @@ run() {
 	rx=$(received detached 198.18.1.20)
 	expect "detached: the unknown device passes again ($rx of 5)" \
 		"$rx == 5"
+
+	# The last program using the kfunc is gone: the module may go (after
+	# an RCU grace period or so), and comes back for whoever runs next.
+	unloaded=no
+	for _ in $(seq 30); do
+		if rmmod iotguard 2>/dev/null; then
+			unloaded=yes
+			break
+		fi
+		sleep 0.1
+	done
+	expect "rmmod succeeds once the program is detached" \
+		"'$unloaded' == 'yes'"
+	[ "$unloaded" = no ] || insmod "$repo/kmod/iotguard.ko"
 }
 
 echo "TAP version 13"
