@@ -28,7 +28,9 @@ if [ -z "$kdir" ]; then
 else
 	[ -d "$kdir" ] || die "Unable to find kernel build dir $kdir"
 	if [ ! -e "$kdir/vmlinux" ]; then
-		krel=$(cat "$kdir/include/config/kernel.release" 2>/dev/null ||
+		# Debian's kernel.release says 6.1.x; UTS_RELEASE is uname -r.
+		krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+			"$kdir/include/generated/utsrelease.h" 2>/dev/null ||
 		       true)
 		btf=${BTF:-}
 		if [ -z "$btf" ]; then
