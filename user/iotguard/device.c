@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "json.h"
 #include "parse.h"
+#include "array.h"
 
 enum {
 	OPT_NAME = 256,
@@ -466,16 +467,9 @@ static int collect_cb(const struct iotguard_device *dev, void *data)
 {
 	struct device_list *list = data;
 
-	if (list->count == list->size) {
-		size_t size = list->size ? list->size * 2 : 64;
-		struct iotguard_device *devs;
-
-		devs = reallocarray(list->devs, size, sizeof(*devs));
-		if (!devs)
-			return -ENOMEM;
-		list->devs = devs;
-		list->size = size;
-	}
+	if (iotguard_array_reserve((void **)&list->devs, &list->size,
+				   list->count, sizeof(*list->devs)))
+		return -ENOMEM;
 	list->devs[list->count++] = *dev;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "maps.h"
 #include "parse.h"
+#include "array.h"
 
 static const struct option list_options[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -91,16 +92,9 @@ static int add_device_stats(const struct iotguard_device *dev, void *data)
 	struct device_stats *entry;
 	int ret;
 
-	if (list->count == list->size) {
-		size_t size = list->size ? list->size * 2 : 64;
-		struct device_stats *entries;
-
-		entries = reallocarray(list->entries, size, sizeof(*entries));
-		if (!entries)
-			return -ENOMEM;
-		list->entries = entries;
-		list->size = size;
-	}
+	if (iotguard_array_reserve((void **)&list->entries, &list->size,
+				   list->count, sizeof(*list->entries)))
+		return -ENOMEM;
 	entry = &list->entries[list->count];
 	entry->dev = *dev;
 	ret = iotguard_maps_device(list->maps, dev->index, dev->cookie,
@@ -303,16 +297,9 @@ static int add_unknown(const struct iotguard_unknown_key *key,
 {
 	struct unknown_list *list = data;
 
-	if (list->count == list->size) {
-		size_t size = list->size ? list->size * 2 : 64;
-		struct unknown_entry *entries;
-
-		entries = reallocarray(list->entries, size, sizeof(*entries));
-		if (!entries)
-			return -ENOMEM;
-		list->entries = entries;
-		list->size = size;
-	}
+	if (iotguard_array_reserve((void **)&list->entries, &list->size,
+				   list->count, sizeof(*list->entries)))
+		return -ENOMEM;
 	list->entries[list->count].key = *key;
 	list->entries[list->count].val = *val;
 	list->count++;
