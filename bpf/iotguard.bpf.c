@@ -13,6 +13,7 @@
 #include <linux/iotguard.h>
 #include <iotguard/kfunc.h>
 #include <iotguard/maps.h>
+#include <iotguard/features.h>
 
 /* No libc headers on the BPF side. */
 #define IOTG_AF_INET	2
@@ -33,6 +34,19 @@
 
 /* Monitor mode: count every frame as usual but let all of them pass. */
 const volatile bool monitor = false;
+
+/*
+ * The program's clock is bpf_ktime_get_coarse_ns(): a read of the time of
+ * the last timer tick, where bpf_ktime_get_ns() reads the clocksource (up
+ * to ~20 ns with a TSC, several hundred with an emulated HPET). It lags the
+ * true time by less than a tick and never runs backwards, so a GCRA fed
+ * with it admits at the configured rate over any span longer than a tick;
+ * within a tick, frames see the same time. A tolerance below one tick would
+ * then admit only one burst per tick: the tolerance counts as at least a
+ * tick. The loader sets the tick (clock_getres(CLOCK_MONOTONIC_COARSE));
+ * 4 ms is Debian's HZ=250.
+ */
+const volatile __u64 clock_tick_ns = 4000000;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -69,6 +83,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_unknown SEC(".maps");
 
+/* Behaviour features (bpf/features.h); resized like iotguard_devstats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct iotguard_dev_features);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_features SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IOTGUARD_DESTS_MAX);
+	__type(key, struct iotguard_dest_key);
+	__type(value, struct iotguard_dest_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_dests SEC(".maps");
+
+#include "features.h"
+
 extern int iotguard_xdp_lookup(struct xdp_md *ctx,
 			       const struct iotguard_key *key, __u32 key__sz,
 			       struct iotguard_verdict *verdict,
@@ -79,7 +112,8 @@ extern int iotguard_xdp_lookup(struct xdp_md *ctx,
  * verdict, or IOTGUARD_R_MAX with *key filled in for an IP frame.
  */
 static __always_inline __u32 iotg_parse(void *data, void *data_end,
-					struct iotguard_key *key)
+					struct iotguard_key *key,
+					struct iotg_flow *fl)
 {
 	struct hdr_cursor nh = { .pos = data };
 	struct icmp6hdr *icmp6h;
@@ -108,17 +142,21 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				iotg_flow_udp(fl, udph);
 				break;
 			case IPPROTO_TCP:
 				if (parse_tcp(&nh, data_end, &tcph) < 0)
 					return IOTGUARD_R_PARSE;
+				iotg_flow_tcp(fl, tcph);
 				break;
 			case IPPROTO_ICMP:
 				if (parse_icmp(&nh, data_end, &icmph) < 0)
 					return IOTGUARD_R_PARSE;
+				fl->l4proto = IPPROTO_ICMP;
 				break;
 			}
 		}
+		__builtin_memcpy(fl->daddr, &iph->daddr, sizeof(iph->daddr));
 		key->family = IOTG_AF_INET;
 		__builtin_memcpy(key->addr, &iph->saddr, sizeof(iph->saddr));
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
@@ -133,10 +171,12 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				iotg_flow_udp(fl, udph);
 				break;
 			case IPPROTO_TCP:
 				if (parse_tcp(&nh, data_end, &tcph) < 0)
 					return IOTGUARD_R_PARSE;
+				iotg_flow_tcp(fl, tcph);
 				break;
 			case IPPROTO_ICMPV6:
 				l4proto = parse_icmp6(&nh, data_end, &icmp6h);
@@ -146,9 +186,11 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				if (l4proto >= IOTG_NDISC_FIRST &&
 				    l4proto <= IOTG_NDISC_LAST)
 					return IOTGUARD_R_NEIGH;
+				fl->l4proto = IPPROTO_ICMPV6;
 				break;
 			}
 		}
+		__builtin_memcpy(fl->daddr, &ip6h->daddr, sizeof(ip6h->daddr));
 		key->family = IOTG_AF_INET6;
 		__builtin_memcpy(key->addr, &ip6h->saddr, sizeof(ip6h->saddr));
 	} else {
@@ -226,6 +268,7 @@ static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
 					 __u64 len, __u64 now)
 {
 	struct iotguard_rate_state *rs;
+	__u64 pkt_tol = v->pkt_tolerance_ns, byte_tol = v->byte_tolerance_ns;
 	__u64 byte_cost = 0;
 	__u32 idx = v->index;
 	__u32 cookie;
@@ -251,6 +294,12 @@ static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
 		rs->byte_tat = 0;
 	}
 
+	/* See clock_tick_ns. */
+	if (pkt_tol < clock_tick_ns)
+		pkt_tol = clock_tick_ns;
+	if (byte_tol < clock_tick_ns)
+		byte_tol = clock_tick_ns;
+
 	if (v->byte_cost_fp) {
 		byte_cost = (len * v->byte_cost_fp) >> IOTGUARD_BYTE_COST_SHIFT;
 		/*
@@ -258,17 +307,15 @@ static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
 		 * that a frame dropped for its size costs no packet credit.
 		 */
 		if (!iotg_gcra_conforms(IOTG_READ_ONCE(rs->byte_tat), now,
-					byte_cost, v->byte_tolerance_ns))
+					byte_cost, byte_tol))
 			return false;
 	}
 	if (v->pkt_interval_ns &&
-	    !iotg_gcra_charge(&rs->pkt_tat, now, v->pkt_interval_ns,
-			      v->pkt_tolerance_ns))
+	    !iotg_gcra_charge(&rs->pkt_tat, now, v->pkt_interval_ns, pkt_tol))
 		return false;
 	/* Fails only if other CPUs used the byte credit since the look. */
 	if (v->byte_cost_fp &&
-	    !iotg_gcra_charge(&rs->byte_tat, now, byte_cost,
-			      v->byte_tolerance_ns))
+	    !iotg_gcra_charge(&rs->byte_tat, now, byte_cost, byte_tol))
 		return false;
 	return true;
 }
@@ -326,6 +373,7 @@ int iotguard_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct iotguard_verdict v;
 	struct iotguard_key key;
+	struct iotg_flow fl;
 	__u64 len, now;
 	__u32 reason;
 	int err;
@@ -334,11 +382,12 @@ int iotguard_xdp(struct xdp_md *ctx)
 	len = bpf_xdp_get_buff_len(ctx);
 
 	__builtin_memset(&key, 0, sizeof(key));
-	reason = iotg_parse(data, data_end, &key);
+	__builtin_memset(&fl, 0, sizeof(fl));
+	reason = iotg_parse(data, data_end, &key, &fl);
 	if (reason != IOTGUARD_R_MAX)
 		goto out;
 
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns();	/* see clock_tick_ns */
 	__builtin_memset(&v, 0, sizeof(v));
 	err = iotguard_xdp_lookup(ctx, &key, sizeof(key), &v, sizeof(v));
 	if (err) {
@@ -358,6 +407,8 @@ int iotguard_xdp(struct xdp_md *ctx)
 	else
 		reason = IOTGUARD_R_PASS;
 	iotg_count_dev(&v, reason, len, now);
+	if (reason == IOTGUARD_R_PASS)
+		iotg_features(&v, &key, &fl, len, now);
 
 out:
 	iotg_count(reason, len);

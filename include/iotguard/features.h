@@ -27,10 +27,13 @@
 #define IOTGUARD_SKETCH_WORDS (IOTGUARD_SKETCH_BITS / 64)
 
 /*
- * Epochs are (bpf_ktime_get_coarse_ns() >> IOTGUARD_EPOCH_SHIFT): 2^30 ns,
- * ~1.07 s. The program keeps two sketch slots, epoch & 1, and clears a slot
- * when it first writes to it in a new epoch; the daemon reads the slot of
- * the previous epoch, which no longer changes.
+ * Epochs are (the program's clock, the one of last_seen_ns) >>
+ * IOTGUARD_EPOCH_SHIFT: 2^30 ns, ~1.07 s. The clock is CLOCK_MONOTONIC (fine
+ * or coarse: a daemon may use either, they differ by less than a tick); a
+ * call for a second clock cost 15-20 ns a frame. The program keeps two
+ * sketch slots, epoch & 1, and clears a slot when it first writes to it in a
+ * new epoch; the daemon reads the slot of the previous epoch, which no
+ * longer changes. Sketches are per CPU: OR the CPUs' slots of one epoch.
  */
 #define IOTGUARD_EPOCH_SHIFT 30
 

@@ -11,6 +11,11 @@
 
 #include <linux/types.h>
 
+/*
+ * Times in the maps are the program's clock, bpf_ktime_get_coarse_ns():
+ * CLOCK_MONOTONIC at the resolution of a timer tick (CLOCK_MONOTONIC_COARSE).
+ */
+
 #define IOTGUARD_PIN_DIR "/sys/fs/bpf/iotguard"
 #define IOTGUARD_LINK_DIR IOTGUARD_PIN_DIR "/links"
 
@@ -60,7 +65,7 @@ struct iotguard_dev_stats {
 	struct iotguard_counter denied;
 	struct iotguard_counter spoofed;
 	struct iotguard_counter rate;
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
+	__u64 last_seen_ns;	/* the program's clock at the last frame (below) */
 	__u32 cookie;		/* the device these counters are for */
 	__u32 pad;
 };
@@ -84,7 +89,7 @@ struct iotguard_unknown_key {
 };
 
 struct iotguard_unknown_val {
-	__u64 first_ns;		/* bpf_ktime_get_ns() */
+	__u64 first_ns;		/* the program's clock (below) */
 	__u64 last_ns;
 	__u64 packets;
 	__u8 mac[6];		/* last source MAC seen */

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "iotguard.skel.h"
 #include "maps.h"
+#include <iotguard/features.h>
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -209,7 +210,7 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 {
 	static const char *const shared[] = {
 		IOTGUARD_MAP_GLOBAL, IOTGUARD_MAP_DEVSTATS, IOTGUARD_MAP_RATE,
-		IOTGUARD_MAP_UNKNOWN,
+		IOTGUARD_MAP_UNKNOWN, IOTGUARD_MAP_FEATURES, IOTGUARD_MAP_DESTS,
 	};
 	size_t i;
 	int ret;
@@ -223,7 +224,8 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 			return -ENOENT;
 		}
 		if (!strcmp(shared[i], IOTGUARD_MAP_DEVSTATS) ||
-		    !strcmp(shared[i], IOTGUARD_MAP_RATE)) {
+		    !strcmp(shared[i], IOTGUARD_MAP_RATE) ||
+		    !strcmp(shared[i], IOTGUARD_MAP_FEATURES)) {
 			ret = bpf_map__set_max_entries(map, max_devices);
 			if (ret)
 				return ret;
@@ -233,6 +235,19 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The resolution of the program's clock, bpf_ktime_get_coarse_ns(): one
+ * timer tick (the rate limiter needs it). 0 if the system does not say.
+ */
+static uint64_t coarse_tick_ns(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec)
+		return 0;
+	return res.tv_nsec;
 }
 
 int iotguard_attach(const char *ifname, bool monitor,
@@ -246,6 +261,7 @@ int iotguard_attach(const char *ifname, bool monitor,
 	char path[PATH_MAX];
 	uint32_t max_devices = 0;
 	unsigned int ifindex;
+	uint64_t tick_ns;
 
 	maps_error[0] = '\0';
 	ret = link_path(ifname, path, sizeof(path));
@@ -281,6 +297,9 @@ int iotguard_attach(const char *ifname, bool monitor,
 		goto cleanup;
 	}
 	skel->rodata->monitor = monitor;
+	tick_ns = coarse_tick_ns();
+	if (tick_ns)
+		skel->rodata->clock_tick_ns = tick_ns;
 	ret = prepare_maps(skel, max_devices);
 	if (ret)
 		goto cleanup;

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-device behaviour features (include/iotguard/features.h), collected by
+ * the iotguard XDP program for frames that passed the verdict.
+ *
+ * iotguard.bpf.c includes this after defining the maps iotguard_features
+ * and iotguard_dests. The parser fills a struct iotg_flow as it goes (a few
+ * stores, on every path), and iotg_features() turns it into per-CPU
+ * counters and sketches: no locks, no atomics on the common path, and the
+ * shared destinations LRU only when a destination sets a new sketch bit.
+ */
+#ifndef IOTGUARD_BPF_FEATURES_H
+#define IOTGUARD_BPF_FEATURES_H
+
+#include <iotguard/features.h>
+
+/* Off only to measure what the features cost (the bench). */
+const volatile bool features = true;
+
+/* log2 of the epoch length in ns: tests shorten it to see rotations. */
+const volatile __u32 epoch_shift = IOTGUARD_EPOCH_SHIFT;
+
+#define IOTG_TCP_FLAG_SYN	0x02
+#define IOTG_TCP_FLAG_ACK	0x10
+
+/* What the parser saw of a frame beyond its sender. */
+struct iotg_flow {
+	__u64 daddr[2];		/* destination; IPv4 in the first 4 bytes */
+	__be16 dport;		/* TCP or UDP destination port */
+	__u8 l4proto;		/* of a parsed L4 header; 0: none (fragment) */
+	__u8 tcp_flags;		/* byte 13 of the TCP header */
+	__u32 pad;
+};
+
+static __always_inline void iotg_flow_udp(struct iotg_flow *fl,
+					  const struct udphdr *udph)
+{
+	fl->l4proto = IPPROTO_UDP;
+	fl->dport = udph->dest;
+}
+
+static __always_inline void iotg_flow_tcp(struct iotg_flow *fl,
+					  const struct tcphdr *tcph)
+{
+	fl->l4proto = IPPROTO_TCP;
+	fl->dport = tcph->dest;
+	fl->tcp_flags = ((const __u8 *)tcph)[13];
+}
+
+/*
+ * The sketch hash: multiply, xor-shift, multiply (the splitmix64 finaliser,
+ * shortened), top 8 bits. Linear counting assumes random bit positions; a
+ * bare multiply-shift spreads sequential values (a port scan) more evenly
+ * than random and the estimate would come out high. The seed changes every
+ * epoch so that two destinations that share a bit in one epoch (a new one
+ * hidden behind the device's usual server) do not share it in the next.
+ * tests/guest/features_test.c computes the same hash.
+ */
+#define IOTG_HASH_M1		0x9e3779b97f4a7c15ULL
+#define IOTG_HASH_M2		0xbf58476d1ce4e5b9ULL
+#define IOTG_SKETCH_SHIFT	(64 - 8)
+
+_Static_assert(IOTGUARD_SKETCH_BITS == 1 << (64 - IOTG_SKETCH_SHIFT),
+	       "IOTG_SKETCH_SHIFT must match IOTGUARD_SKETCH_BITS");
+
+static __always_inline __u32 iotg_sketch_bit(__u64 x, __u64 seed)
+{
+	x = (x ^ seed) * IOTG_HASH_M1;
+	x ^= x >> 32;
+	x *= IOTG_HASH_M2;
+	return x >> IOTG_SKETCH_SHIFT;
+}
+
+/* ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes: 0..5, without branches. */
+static __always_inline __u32 iotg_size_bucket(__u64 len)
+{
+	return (len > 64) + (len > 128) + (len > 256) + (len > 512) +
+	       (len > 1024);
+}
+
+/*
+ * A destination set a new bit of this CPU's sketch: the first frame to it in
+ * this epoch on this CPU (or one sharing its bit), so at most a few updates
+ * per destination and epoch. last_ns is therefore the start of the latest
+ * epoch the destination was seen in, not its last frame.
+ */
+static __always_inline void iotg_dest_seen(const struct iotguard_verdict *v,
+					   __u8 family,
+					   const struct iotg_flow *fl,
+					   __u64 epoch, __u64 now)
+{
+	struct iotguard_dest_val *val, init = {};
+	struct iotguard_dest_key dkey = {};
+
+	dkey.index = v->index;
+	dkey.cookie = v->cookie;
+	__builtin_memcpy(dkey.addr, fl->daddr, sizeof(dkey.addr));
+	dkey.family = family;
+
+	val = bpf_map_lookup_elem(&iotguard_dests, &dkey);
+	if (!val) {
+		init.first_ns = now;
+		init.last_ns = now;
+		init.epochs = 1;
+		if (!bpf_map_update_elem(&iotguard_dests, &dkey, &init,
+					 BPF_NOEXIST))
+			return;
+		/* Another CPU inserted it first. */
+		val = bpf_map_lookup_elem(&iotguard_dests, &dkey);
+		if (!val)
+			return;
+	}
+	/* Other CPUs' sketches see it too: count its epoch once (mostly). */
+	if (val->last_ns >> epoch_shift != epoch)
+		__sync_fetch_and_add(&val->epochs, 1);
+	val->last_ns = now;
+}
+
+/* Features of a frame that passed: v is its sender, now the program's clock. */
+static __always_inline void iotg_features(const struct iotguard_verdict *v,
+					  const struct iotguard_key *key,
+					  const struct iotg_flow *fl,
+					  __u64 len, __u64 now)
+{
+	struct iotguard_dev_features *f;
+	struct iotguard_sketch *s;
+	__u32 idx = v->index, abit, pbit;
+	__u64 epoch, seed, amask;
+
+	if (!features)
+		return;
+	f = bpf_map_lookup_elem(&iotguard_features, &idx);
+	if (!f)
+		return;
+	/* This CPU's entry still describes an earlier holder of the index. */
+	if (f->cookie != v->cookie) {
+		__builtin_memset(f, 0, sizeof(*f));
+		f->cookie = v->cookie;
+	}
+
+	f->packets++;
+	f->bytes += len;
+	f->last_seen_ns = now;
+	f->size_hist[iotg_size_bucket(len)]++;
+	if (fl->l4proto == IPPROTO_TCP &&
+	    (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
+	    IOTG_TCP_FLAG_SYN)
+		f->tcp_syn++;
+	/* Neighbour discovery never gets here: it passes before the lookup. */
+	else if (fl->l4proto == IPPROTO_ICMP || fl->l4proto == IPPROTO_ICMPV6)
+		f->icmp++;
+
+	/*
+	 * The program's clock, read once per frame already: a call to
+	 * bpf_ktime_get_coarse_ns() here cost 15-20 ns a frame on the 6.18
+	 * host, more than all the rest of the features together.
+	 */
+	epoch = now >> epoch_shift;
+	s = &f->sketch[epoch & 1];
+	if (s->epoch != epoch) {
+		__builtin_memset(s, 0, sizeof(*s));
+		s->epoch = epoch;
+	}
+	seed = epoch * IOTG_HASH_M1;
+	if (fl->l4proto == IPPROTO_TCP || fl->l4proto == IPPROTO_UDP) {
+		/* TCP and UDP ports are different services. */
+		pbit = iotg_sketch_bit((__u64)fl->l4proto << 16 | fl->dport,
+				       seed);
+		s->dst_port[pbit >> 6] |= 1ULL << (pbit & 63);
+	}
+	abit = iotg_sketch_bit(fl->daddr[0] ^ fl->daddr[1], seed);
+	amask = 1ULL << (abit & 63);
+	if (s->dst_addr[abit >> 6] & amask)
+		return;
+	s->dst_addr[abit >> 6] |= amask;
+	iotg_dest_seen(v, key->family, fl, epoch, now);
+}
+
+#endif /* IOTGUARD_BPF_FEATURES_H */
