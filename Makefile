@@ -3,6 +3,8 @@
 # make            module (with BTF), XDP object and skeleton, tools, tests
 # make check      all tests: host unit tests, then the guest VM suite
 # make demo       the simulated city network, in the guest VM
+# make bench      data path and control plane figures, in the guest VM
+#                 (Documentation/performance.rst)
 # make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
 #
 # The module is built by ./Kbuild (kbuild prefers it to this file).
@@ -22,7 +24,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/include -I$(CURDIR)/$(O)/include \
 	-I$(CURDIR)/user/lib
-LDLIBS := -lmnl -lbpf -lelf -lz
+LDLIBS := -lmnl -lbpf -lelf -lz -lm
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/include \
 	-I/usr/include/$(shell $(CC) -dumpmachine)
@@ -35,16 +37,20 @@ LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_SRCS := $(wildcard user/iotguard/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
+DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(O)/tests/guest/%,$(wildcard tests/guest/*.c))
 SKEL := $(O)/include/iotguard.skel.h
 BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
-.PHONY: all module bpf user tests setup check demo bench clean checkpatch
+.PHONY: all module bpf user tests bench-tools setup check demo bench clean \
+	checkpatch
 .DELETE_ON_ERROR:
 
-all: module bpf user tests
+all: module bpf user tests bench-tools
 
 setup:
 	bash scripts/setup-deps.sh
@@ -64,7 +70,7 @@ $(SKEL): $(BPF_OBJ)
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name iotguard > $@
 
-user: $(O)/iotguard
+user: $(O)/iotguard $(O)/iotguardd
 
 $(O)/%.o: %.c $(HDRS) $(wildcard $(dir $<)*.h) $(SKEL)
 	@mkdir -p $(@D)
@@ -76,6 +82,9 @@ $(O)/libiotguard.a: $(LIB_OBJS)
 $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
+
 $(KSFT_DIR)/kselftest_harness.h:
 	bash scripts/linux-source.sh $(LINUX_SRC)
 
@@ -85,8 +94,28 @@ $(O)/tests/%: tests/%.c $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKE
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(O)/libiotguard.a $(LDLIBS)
 
+# The bench's programs: built by `all` too, for the smoke test in `make check`.
+BENCH_TOOLS := $(O)/bench/bench $(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o
+
+bench-tools: $(BENCH_TOOLS)
+
+$(O)/bench/%.bpf.o: bench/%.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Only the netlink client of user/lib: the bench measures the module and the
+# program, not the tools.
+BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o
+$(O)/bench/bench: bench/bench.c tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIB_OBJS) $(LDLIBS)
+
 check: all
 	bash tests/run.sh
+
+# Not part of `make check` (tests/guest/bench_smoke_test.sh is).
+bench: all
+	bash bench/run.sh
 
 demo: all
 	bash tests/vm/run.sh -- bash demo/city.sh
@@ -97,7 +126,8 @@ checkpatch: $(KSFT_DIR)/kselftest_harness.h
 
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
-		$(O)/libiotguard.a
+		$(O)/iotguardd \
+		$(O)/libiotguard.a $(O)/bench
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order kmod/Module.symvers modules.order \
 		Module.symvers .*.cmd

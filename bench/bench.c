@@ -1,0 +1,1094 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The measuring half of `make bench` (bench/guest.sh drives it in the guest;
+ * Documentation/performance.rst explains the figures). Every figure is
+ * printed as one JSON object per line on stdout:
+ *
+ *	{"name": ..., "unit": ..., "median": ..., "samples": [...], ...}
+ *
+ * and bench/report.py turns them into the table and results.json.
+ *
+ *	bench xdp [opts]          per-packet cost with BPF_PROG_TEST_RUN: the
+ *	                          empty program, then iotguard with 1..N devices
+ *	bench xdpfilter [opts]    the same frames through xdp-filter (libxdp's
+ *	                          dispatcher on IFNAME in NETNS)
+ *	bench ctl [opts]          enroll N devices, change M, dump N; memory
+ *	bench enroll N            enroll the live test's devices (this netns)
+ *	bench nft-elements N FAM  the same devices' addresses, for an nft set
+ *	bench live [opts]         packets/s through a veth, live frames
+ *
+ * Options: --repeat R (frames per test_run), --runs K (figures are medians
+ * of K runs), --tiers 1,1000,... (table sizes), --devices N, --set M,
+ * --netns PATH, --ifname IF, --gen-netns, --gen-if, --mode, --count.
+ *
+ * Addresses: test devices in 198.18.0.0/24 and 2001:2::/64, filler devices
+ * in 198.19.0.0/16 (the first 65536) and 2001:2:0:1::/64.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <iotguard/kfunc.h>
+#include <iotguard/maps.h>
+#include <linux/iotguard.h>
+#include "maps.h"
+#include "nl.h"
+#include "iotguard.skel.h"
+#include "../tests/guest/frames.h"
+
+#define FRAME_LEN	64
+#define MAX_RUNS	64
+#define MAX_TIERS	8
+#define NCASES		6
+#define FILLER_V4_MAX	65536U
+
+/* Test devices: a pass and an over-rate device per family. */
+enum { DEV_P4, DEV_R4, DEV_P6, DEV_R6, NTEST };
+
+static const uint8_t mac_dev[6] = { 0x02, 0x10, 0, 0, 0, 0x0a };
+static const uint8_t dst4[4] = { 198, 19, 255, 1 };
+static const uint8_t dst6[16] = { 0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0,
+				   0, 0, 0, 0, 0, 0, 0xff, 0x01 };
+static const uint8_t unknown4[4] = { 198, 18, 255, 254 };
+static const uint8_t unknown6[16] = { 0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0,
+				       0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static struct {
+	unsigned long repeat;
+	int runs;
+	unsigned long tiers[MAX_TIERS];
+	int ntiers;
+	unsigned long devices;
+	unsigned long set;
+	const char *netns;
+	const char *ifname;
+	const char *gen_netns;
+	const char *gen_if;
+	const char *mode;
+	unsigned long count;
+} opt = {
+	.repeat = 1000000,
+	.runs = 5,
+	.tiers = { 1, 1000, 100000, 1000000 },
+	.ntiers = 4,
+	.devices = 1000000,
+	.set = 10000,
+	.count = 500000,
+};
+
+static char bindir[PATH_MAX];
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_RUNS * MAX_TIERS];
+
+	if (!n)
+		return 0;
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* One figure; extra is more JSON members (", \"k\": v ...") or "". */
+static void emit(const char *name, const char *unit, const double *v, int n,
+		 const char *extra)
+{
+	int i;
+
+	printf("{\"name\": \"%s\", \"unit\": \"%s\", \"median\": %.6g, \"samples\": [",
+	       name, unit, median(v, n));
+	for (i = 0; i < n; i++)
+		printf("%s%.6g", i ? ", " : "", v[i]);
+	printf("]%s}\n", extra);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------ devices */
+
+static void filler(struct iotguard_device *d, unsigned long i)
+{
+	memset(d, 0, sizeof(*d));
+	if (i < FILLER_V4_MAX) {
+		d->id.family = AF_INET;
+		d->id.addr[0] = 198;
+		d->id.addr[1] = 19;
+		d->id.addr[2] = i >> 8;
+		d->id.addr[3] = i;
+	} else {
+		d->id.family = AF_INET6;
+		d->id.addr[0] = 0x20;
+		d->id.addr[1] = 0x01;
+		d->id.addr[3] = 0x02;
+		d->id.addr[7] = 0x01;
+		d->id.addr[12] = i >> 24;
+		d->id.addr[13] = i >> 16;
+		d->id.addr[14] = i >> 8;
+		d->id.addr[15] = i;
+	}
+	d->mac[0] = 0x02;
+	d->mac[1] = 0x20;
+	d->mac[2] = i >> 24;
+	d->mac[3] = i >> 16;
+	d->mac[4] = i >> 8;
+	d->mac[5] = i;
+	snprintf(d->name, sizeof(d->name), "f%lu", i);
+	d->rate_pps = 100;
+	d->present = IOTGUARD_DEV_MAC | IOTGUARD_DEV_NAME |
+		     IOTGUARD_DEV_RATE_PPS;
+}
+
+static void test_dev(struct iotguard_device *d, int which)
+{
+	memset(d, 0, sizeof(*d));
+	if (which == DEV_P4 || which == DEV_R4) {
+		d->id.family = AF_INET;
+		d->id.addr[0] = 198;
+		d->id.addr[1] = 18;
+		d->id.addr[3] = which == DEV_P4 ? 1 : 2;
+	} else {
+		d->id.family = AF_INET6;
+		d->id.addr[0] = 0x20;
+		d->id.addr[1] = 0x01;
+		d->id.addr[3] = 0x02;
+		d->id.addr[15] = which == DEV_P6 ? 1 : 2;
+	}
+	memcpy(d->mac, mac_dev, 6);
+	snprintf(d->name, sizeof(d->name), "test-%d", which);
+	if (which == DEV_P4 || which == DEV_P6) {
+		/* Rate-limited, but far above what any run sends. */
+		d->rate_pps = 1000000000;
+	} else {
+		d->rate_pps = 1;
+		d->burst_pkts = 1;
+		d->present |= IOTGUARD_DEV_BURST_PKTS;
+	}
+	d->present |= IOTGUARD_DEV_MAC | IOTGUARD_DEV_NAME |
+		      IOTGUARD_DEV_RATE_PPS;
+}
+
+static void frame_from(struct frame *f, int family, const uint8_t *src)
+{
+	fr_eth(f, mac_dev);
+	if (family == AF_INET) {
+		fr_ipv4(f, src, dst4, 0);
+		fr_udp(f, FRAME_LEN - 14 - 20 - 8);
+	} else {
+		fr_ipv6(f, src, dst6);
+		fr_udp(f, FRAME_LEN - 14 - 40 - 8);
+	}
+	fr_finish(f);
+}
+
+static int enroll(struct iotguard_nl *nl, const struct iotguard_device *d,
+		  unsigned long n)
+{
+	unsigned int failed;
+	int err;
+
+	err = iotguard_nl_device_new_batch(nl, d, n, &failed);
+	if (err || failed) {
+		fprintf(stderr, "bench: enroll: %u failed: %s\n", failed,
+			iotguard_nl_extack(nl));
+		return err ?: -EIO;
+	}
+	return 0;
+}
+
+/* Enrolls fillers [from, to). */
+static int enroll_fillers(struct iotguard_nl *nl, unsigned long from,
+			  unsigned long to)
+{
+	struct iotguard_device *d;
+	unsigned long i;
+	int err;
+
+	if (to <= from)
+		return 0;
+	d = calloc(to - from, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (i = from; i < to; i++)
+		filler(&d[i - from], i);
+	err = enroll(nl, d, to - from);
+	free(d);
+	return err;
+}
+
+static int del_cb(const struct iotguard_device *dev, void *data)
+{
+	return iotguard_nl_device_del(data, &dev->id);
+}
+
+static int count_cb(const struct iotguard_device *dev, void *data)
+{
+	(void)dev;
+	(*(unsigned long *)data)++;
+	return 0;
+}
+
+static int open_nl(struct iotguard_nl **nl)
+{
+	int err = iotguard_nl_open(nl);
+
+	if (err) {
+		fprintf(stderr, "bench: netlink: %s\n", iotguard_nl_extack(NULL));
+		die("iotguard_nl_open", err);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ XDP */
+
+static unsigned int max_devices(void)
+{
+	unsigned int v = 65536;
+	FILE *f = fopen(IOTGUARD_MAX_DEVICES_PARAM, "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v;
+}
+
+static struct iotguard *load_iotguard(void)
+{
+	unsigned int max = max_devices();
+	struct iotguard *skel;
+	struct timespec res;
+	struct bpf_map *map;
+	int err;
+
+	skel = iotguard__open();
+	if (!skel)
+		die("iotguard__open", errno);
+	/* As the loader: the program's clock ticks every tick_ns. */
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
+		skel->rodata->clock_tick_ns = res.tv_nsec;
+	/*
+	 * Private maps: nothing shared with a running iotguard. The maps
+	 * indexed by device index are sized as the loader sizes them.
+	 */
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		bpf_map__set_pin_path(map, NULL);
+		if (!strcmp(name, IOTGUARD_MAP_DEVSTATS) ||
+		    !strcmp(name, IOTGUARD_MAP_RATE) ||
+		    !strcmp(name, "iotguard_features"))
+			bpf_map__set_max_entries(map, max);
+	}
+	err = iotguard__load(skel);
+	if (err)
+		die("iotguard__load", err);
+	return skel;
+}
+
+static int load_prog_file(const char *file, struct bpf_object **objp)
+{
+	char path[PATH_MAX + 64];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", bindir, file);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		die(path, errno);
+	err = bpf_object__load(obj);
+	if (err)
+		die(path, err);
+	prog = bpf_object__next_program(obj, NULL);
+	*objp = obj;
+	return bpf_program__fd(prog);
+}
+
+/* Average ns per frame of one test_run of repeat frames; sets *retval. */
+static double test_run(int fd, const struct frame *f, unsigned long repeat,
+		       uint32_t *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = f->buf,
+		.data_size_in = f->len,
+		.repeat = repeat,
+	);
+	double t0, t1;
+	int err;
+
+	t0 = now_s();
+	err = bpf_prog_test_run_opts(fd, &o);
+	t1 = now_s();
+	if (err)
+		die("BPF_PROG_TEST_RUN", err);
+	if (retval)
+		*retval = o.retval;
+	/* duration is the kernel's average; if 0, the wall clock's. */
+	return o.duration ? o.duration : (t1 - t0) * 1e9 / repeat;
+}
+
+static void read_global(struct iotguard *skel, uint64_t out[IOTGUARD_R_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu;
+	struct iotguard_counter vals[ncpus];
+	uint32_t r;
+
+	for (r = 0; r < IOTGUARD_R_MAX; r++) {
+		out[r] = 0;
+		if (bpf_map__lookup_elem(skel->maps.iotguard_global, &r,
+					 sizeof(r), vals, sizeof(vals), 0))
+			die("read counters", errno);
+		for (cpu = 0; cpu < ncpus; cpu++)
+			out[r] += vals[cpu].packets;
+	}
+}
+
+static const char * const reason_names[IOTGUARD_R_MAX] = {
+	"PASS", "UNKNOWN", "DENIED", "SPOOFED", "RATE", "PARSE", "NON_IP",
+	"NEIGH",
+};
+
+struct xcase {
+	const char *name;	/* v4.pass ... */
+	int family;
+	int dev;		/* the device it needs, or -1 */
+	int reason;		/* what its frames must be counted as */
+	int action;
+	struct frame f;
+};
+
+static void xdp_cases(struct xcase c[NCASES])
+{
+	struct iotguard_device d;
+	int i;
+
+	c[0] = (struct xcase){ .name = "v4.pass", .family = AF_INET, .dev = DEV_P4,
+				  .reason = IOTGUARD_R_PASS, .action = XDP_PASS };
+	c[1] = (struct xcase){ .name = "v4.unknown", .family = AF_INET, .dev = -1,
+				  .reason = IOTGUARD_R_UNKNOWN, .action = XDP_DROP };
+	c[2] = (struct xcase){ .name = "v4.rate", .family = AF_INET, .dev = DEV_R4,
+				  .reason = IOTGUARD_R_RATE, .action = XDP_DROP };
+	c[3] = (struct xcase){ .name = "v6.pass", .family = AF_INET6, .dev = DEV_P6,
+				  .reason = IOTGUARD_R_PASS, .action = XDP_PASS };
+	c[4] = (struct xcase){ .name = "v6.unknown", .family = AF_INET6, .dev = -1,
+				  .reason = IOTGUARD_R_UNKNOWN, .action = XDP_DROP };
+	c[5] = (struct xcase){ .name = "v6.rate", .family = AF_INET6, .dev = DEV_R6,
+				  .reason = IOTGUARD_R_RATE, .action = XDP_DROP };
+	for (i = 0; i < NCASES; i++) {
+		if (c[i].dev >= 0) {
+			test_dev(&d, c[i].dev);
+			frame_from(&c[i].f, c[i].family, d.id.addr);
+		} else {
+			frame_from(&c[i].f, c[i].family,
+				   c[i].family == AF_INET ? unknown4 : unknown6);
+		}
+	}
+}
+
+static int cmd_xdp(void)
+{
+	double floor_ns[MAX_RUNS * MAX_TIERS], ns[NCASES][MAX_RUNS];
+	struct iotguard_device tdev[NTEST];
+	struct xcase c[NCASES];
+	struct iotguard_nl *nl;
+	struct bpf_object *empty_obj;
+	struct iotguard *skel;
+	int empty_fd, fd, t, k, i, nfloor = 0;
+	unsigned long enrolled_fillers = 0;
+	uint64_t before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	char extra[512];
+
+	/* A table of our own: test_run looks senders up in this netns. */
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET)", errno);
+	open_nl(&nl);
+	skel = load_iotguard();
+	fd = bpf_program__fd(skel->progs.iotguard_xdp);
+	empty_fd = load_prog_file("empty.bpf.o", &empty_obj);
+	xdp_cases(c);
+	for (i = 0; i < NTEST; i++)
+		test_dev(&tdev[i], i);
+
+	for (t = 0; t < opt.ntiers; t++) {
+		unsigned long n = opt.tiers[t];
+		uint64_t hits[NCASES] = { 0 };
+		uint32_t rv[NCASES] = { 0 };
+
+		if (n > 1) {
+			unsigned long fillers = n > NTEST ? n - NTEST : 0;
+
+			if (t == 0 || opt.tiers[t - 1] == 1) {
+				/* The 1-device tier leaves at most one behind. */
+				if (iotguard_nl_device_dump(nl, del_cb, nl))
+					die("delete", EIO);
+				if (enroll(nl, tdev, NTEST))
+					die("enroll test devices", EIO);
+			}
+			if (enroll_fillers(nl, enrolled_fillers, fillers))
+				die("enroll fillers", EIO);
+			enrolled_fillers = fillers;
+		}
+
+		for (i = 0; i < NCASES; i++) {
+			if (n == 1) {
+				/* Exactly one device: the case's own, or a
+				 * passing one for the unknown source. */
+				if (iotguard_nl_device_dump(nl, del_cb, nl))
+					die("delete", EIO);
+				if (enroll(nl, &tdev[c[i].dev >= 0 ? c[i].dev :
+						     c[i].family == AF_INET ? DEV_P4 : DEV_P6], 1))
+					die("enroll", EIO);
+			}
+			/* Spend the over-rate device's burst first. */
+			test_run(fd, &c[i].f, 1, NULL);
+			read_global(skel, before);
+			for (k = 0; k < opt.runs; k++) {
+				/* Interleaved, so that drifts hit all alike. */
+				if (i == 0)
+					floor_ns[nfloor++] = test_run(empty_fd, &c[i].f,
+								     opt.repeat, NULL);
+				ns[i][k] = test_run(fd, &c[i].f, opt.repeat,
+						    &rv[i]);
+			}
+			read_global(skel, after);
+			hits[i] = after[c[i].reason] - before[c[i].reason];
+		}
+		for (i = 0; i < NCASES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "xdp.iotguard.%s.%lu",
+				 c[i].name, n);
+			snprintf(extra, sizeof(extra),
+				 ", \"devices\": %lu, \"expect\": \"%s\", \"hits\": %llu, \"frames\": %llu, \"retval\": %u, \"want_retval\": %d",
+				 n, reason_names[c[i].reason],
+				 (unsigned long long)hits[i],
+				 (unsigned long long)opt.repeat * opt.runs,
+				 rv[i], c[i].action);
+			emit(name, "ns", ns[i], opt.runs, extra);
+		}
+	}
+	emit("xdp.floor", "ns", floor_ns, nfloor, "");
+	bpf_object__close(empty_obj);
+	iotguard__destroy(skel);
+	iotguard_nl_close(nl);
+	return 0;
+}
+
+/* ------------------------------------------------------------ xdp-filter */
+
+#define XF_MAP_FLAG_SRC 1	/* xdp-filter's MAP_FLAG_SRC */
+
+static int enter_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die(path, errno);
+	if (setns(fd, CLONE_NEWNET))
+		die("setns", errno);
+	return fd;
+}
+
+static int xf_allow(int map4, int map6, const struct iotguard_device *d)
+{
+	int ncpus = libbpf_num_possible_cpus(), i;
+	uint64_t vals[ncpus];
+
+	for (i = 0; i < ncpus; i++)
+		vals[i] = XF_MAP_FLAG_SRC;
+	if (d->id.family == AF_INET)
+		return bpf_map_update_elem(map4, d->id.addr, vals, 0);
+	return bpf_map_update_elem(map6, d->id.addr, vals, 0);
+}
+
+static int cmd_xdpfilter(void)
+{
+	double ns[4][MAX_RUNS];
+	static const char * const names[4] = {
+		"v4.pass", "v4.unknown", "v6.pass", "v6.unknown"
+	};
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info), prog_id = 0, rv[4] = { 0 };
+	struct iotguard_device d;
+	struct frame f[4];
+	unsigned long have = 0, cap;
+	int map4, map6, fd, ifindex, t, i, k, err;
+	char extra[256];
+
+	if (!opt.netns || !opt.ifname)
+		die("xdpfilter wants --netns and --ifname", EINVAL);
+	enter_netns(opt.netns);
+	ifindex = if_nametoindex(opt.ifname);
+	if (!ifindex)
+		die(opt.ifname, errno);
+	err = bpf_xdp_query_id(ifindex, 0, &prog_id);
+	if (err || !prog_id)
+		die("no XDP program on the interface", err ?: ENOENT);
+	/* libxdp's dispatcher: running it runs xdp-filter as its extension. */
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		die("bpf_prog_get_fd_by_id", errno);
+	map4 = bpf_obj_get("/sys/fs/bpf/xdp-filter/filter_ipv4");
+	map6 = bpf_obj_get("/sys/fs/bpf/xdp-filter/filter_ipv6");
+	if (map4 < 0 || map6 < 0)
+		die("xdp-filter's pinned maps", errno);
+	if (bpf_obj_get_info_by_fd(map4, &info, &len))
+		die("map info", errno);
+	cap = info.max_entries;
+
+	test_dev(&d, DEV_P4);
+	frame_from(&f[0], AF_INET, d.id.addr);
+	frame_from(&f[1], AF_INET, unknown4);
+	test_dev(&d, DEV_P6);
+	frame_from(&f[2], AF_INET6, d.id.addr);
+	frame_from(&f[3], AF_INET6, unknown6);
+
+	for (t = 0; t < opt.ntiers; t++) {
+		unsigned long n = opt.tiers[t];
+
+		if (n > cap) {
+			fprintf(stderr, "bench: xdp-filter holds %lu addresses per family: no tier %lu\n",
+				cap, n);
+			break;
+		}
+		/*
+		 * n addresses per family: the pass devices of each family
+		 * first, then as many fillers (xdp-filter keeps the families
+		 * apart; the over-rate devices mean nothing to it).
+		 */
+		for (; have < n; have++) {
+			struct iotguard_device d6;
+
+			if (!have) {
+				test_dev(&d, DEV_P4);
+				test_dev(&d6, DEV_P6);
+			} else {
+				filler(&d, have - 1);
+				filler(&d6, have - 1 + FILLER_V4_MAX);
+			}
+			if (xf_allow(map4, map6, &d) || xf_allow(map4, map6, &d6))
+				die("xdp-filter map update", errno);
+		}
+		for (k = 0; k < opt.runs; k++)
+			for (i = 0; i < 4; i++)
+				ns[i][k] = test_run(fd, &f[i], opt.repeat, &rv[i]);
+		for (i = 0; i < 4; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "xdp.xdpfilter.%s.%lu",
+				 names[i], n);
+			snprintf(extra, sizeof(extra),
+				 ", \"devices\": %lu, \"retval\": %u, \"want_retval\": %d, \"capacity\": %lu",
+				 n, rv[i], i % 2 ? XDP_DROP : XDP_PASS, cap);
+			emit(name, "ns", ns[i], opt.runs, extra);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ control */
+
+struct meminfo {
+	long slab_kb, vmalloc_kb, percpu_kb;
+};
+
+static struct meminfo read_meminfo(void)
+{
+	struct meminfo m = { 0 };
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo", errno);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Slab: %ld", &m.slab_kb);
+		sscanf(line, "VmallocUsed: %ld", &m.vmalloc_kb);
+		sscanf(line, "Percpu: %ld", &m.percpu_kb);
+	}
+	fclose(f);
+	return m;
+}
+
+static long kmem_kb(struct meminfo m)
+{
+	return m.slab_kb + m.vmalloc_kb + m.percpu_kb;
+}
+
+/* The iotguard_device slab's object size (SLUB's sysfs), 0 if unknown. */
+static long device_objsize(void)
+{
+	FILE *f = fopen("/sys/kernel/slab/iotguard_device/slab_size", "r");
+	long size = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &size) != 1)
+		size = 0;
+	fclose(f);
+	return size;
+}
+
+/*
+ * Waits until the memory of an earlier run (its network namespace dies
+ * after the run, and frees its devices after an RCU grace period) is back
+ * near base_kb, then until it stops changing.
+ */
+static void settle(long base_kb, long slack_kb)
+{
+	long prev = kmem_kb(read_meminfo()), cur = prev;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		usleep(200000);
+		cur = kmem_kb(read_meminfo());
+		if (cur <= base_kb + slack_kb && labs(cur - prev) < 256)
+			return;
+		prev = cur;
+	}
+	fprintf(stderr, "bench: memory did not settle: %ld kB over the start\n",
+		cur - base_kb);
+}
+
+struct ctl_result {
+	double enroll_s, set_s, dump_s, kmem_b;
+	unsigned long dumped;
+	long objsize;
+	int err;
+};
+
+static void ctl_child(const struct iotguard_device *devs, int out)
+{
+	struct ctl_result r = { 0 };
+	struct iotguard_device d;
+	struct meminfo m0, m1;
+	struct iotguard_nl *nl;
+	unsigned long i;
+	double t0;
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET)", errno);
+	open_nl(&nl);
+
+	m0 = read_meminfo();
+	t0 = now_s();
+	r.err = enroll(nl, devs, opt.devices);
+	r.enroll_s = now_s() - t0;
+	m1 = read_meminfo();
+	r.kmem_b = (kmem_kb(m1) - kmem_kb(m0)) * 1024.0 / opt.devices;
+	r.objsize = device_objsize();
+
+	/* Quarantine set devices spread over the table. */
+	t0 = now_s();
+	for (i = 0; !r.err && i < opt.set; i++) {
+		d = devs[i * (opt.devices / opt.set)];
+		d.present = IOTGUARD_DEV_STATE;
+		d.state = IOTGUARD_STATE_QUARANTINE;
+		err = iotguard_nl_device_set(nl, &d);
+		if (err)
+			r.err = err;
+	}
+	r.set_s = now_s() - t0;
+
+	t0 = now_s();
+	err = iotguard_nl_device_dump(nl, count_cb, &r.dumped);
+	r.dump_s = now_s() - t0;
+	if (err)
+		r.err = err;
+	if (write(out, &r, sizeof(r)) != sizeof(r))
+		exit(1);
+	iotguard_nl_close(nl);
+	exit(0);
+}
+
+static int cmd_ctl(void)
+{
+	double enroll_s[MAX_RUNS], set_s[MAX_RUNS], dump_s[MAX_RUNS];
+	double kmem[MAX_RUNS], rate[MAX_RUNS];
+	struct iotguard_device *devs;
+	struct ctl_result r;
+	unsigned long i;
+	long objsize = 0, base_kb;
+	char extra[256];
+	int k, p[2], status;
+	pid_t pid;
+
+	if (opt.set > opt.devices)
+		opt.set = opt.devices;
+	devs = calloc(opt.devices, sizeof(*devs));
+	if (!devs)
+		die("calloc", ENOMEM);
+	for (i = 0; i < opt.devices; i++)
+		filler(&devs[i], i);
+
+	base_kb = kmem_kb(read_meminfo());
+	for (k = 0; k < opt.runs; k++) {
+		if (k)
+			settle(base_kb, 8192);
+		if (pipe(p))
+			die("pipe", errno);
+		pid = fork();
+		if (pid < 0)
+			die("fork", errno);
+		if (!pid) {
+			close(p[0]);
+			ctl_child(devs, p[1]);
+		}
+		close(p[1]);
+		if (read(p[0], &r, sizeof(r)) != sizeof(r))
+			die("control plane run", EIO);
+		close(p[0]);
+		waitpid(pid, &status, 0);
+		if (r.err || r.dumped != opt.devices) {
+			fprintf(stderr, "bench: control plane run: %s, dumped %lu of %lu\n",
+				strerror(-r.err), r.dumped, opt.devices);
+			exit(1);
+		}
+		enroll_s[k] = r.enroll_s;
+		rate[k] = opt.devices / r.enroll_s;
+		set_s[k] = r.set_s;
+		dump_s[k] = r.dump_s;
+		kmem[k] = r.kmem_b;
+		objsize = r.objsize;
+		fprintf(stderr, "bench: ctl run %d: enroll %.2fs set %.2fs dump %.2fs %.0f B/device\n",
+			k + 1, r.enroll_s, r.set_s, r.dump_s, r.kmem_b);
+	}
+	snprintf(extra, sizeof(extra), ", \"devices\": %lu", opt.devices);
+	emit("ctl.enroll", "s", enroll_s, opt.runs, extra);
+	emit("ctl.enroll_rate", "devices/s", rate, opt.runs, extra);
+	snprintf(extra, sizeof(extra), ", \"devices\": %lu", opt.set);
+	emit("ctl.set_state", "s", set_s, opt.runs, extra);
+	snprintf(extra, sizeof(extra), ", \"devices\": %lu", opt.devices);
+	emit("ctl.dump", "s", dump_s, opt.runs, extra);
+	snprintf(extra, sizeof(extra),
+		 ", \"devices\": %lu, \"slab_object_bytes\": %ld", opt.devices,
+		 objsize);
+	emit("ctl.kmem_per_device", "B", kmem, opt.runs, extra);
+	free(devs);
+	return 0;
+}
+
+/* ------------------------------------------------------------ live */
+
+static int cmd_enroll(unsigned long n)
+{
+	struct iotguard_device tdev[NTEST];
+	struct iotguard_nl *nl;
+	int i;
+
+	open_nl(&nl);
+	for (i = 0; i < NTEST; i++)
+		test_dev(&tdev[i], i);
+	if (enroll(nl, tdev, n < NTEST ? n : NTEST))
+		die("enroll", EIO);
+	if (n > NTEST && enroll_fillers(nl, 0, n - NTEST))
+		die("enroll", EIO);
+	iotguard_nl_close(nl);
+	return 0;
+}
+
+/* The addresses cmd_enroll enrolls, of one family, for an nft set. */
+static int cmd_nft_elements(unsigned long n, int family)
+{
+	struct iotguard_device d;
+	char buf[INET6_ADDRSTRLEN];
+	unsigned long i;
+	int first = 1;
+
+	for (i = 0; i < n; i++) {
+		if (i < NTEST)
+			test_dev(&d, i);
+		else
+			filler(&d, i - NTEST);
+		if (d.id.family != family)
+			continue;
+		inet_ntop(family, d.id.addr, buf, sizeof(buf));
+		printf("%s%s", first ? "" : ", ", buf);
+		first = 0;
+	}
+	printf("\n");
+	return 0;
+}
+
+struct verdicts {
+	uint64_t pass, drop;
+};
+
+/* Mode iotguard: the program on the receiving veth, with maps of its own. */
+static struct iotguard *live_skel;
+
+static struct verdicts live_counters(const char *ifname)
+{
+	struct verdicts v = { 0 };
+
+	if (!strcmp(opt.mode, "none")) {
+		struct ifaddrs *ifa, *i;
+
+		if (getifaddrs(&ifa))
+			die("getifaddrs", errno);
+		for (i = ifa; i; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET &&
+			    !strcmp(i->ifa_name, ifname) && i->ifa_data)
+				v.pass = ((struct rtnl_link_stats *)i->ifa_data)->rx_packets;
+		freeifaddrs(ifa);
+	} else if (!strcmp(opt.mode, "iotguard")) {
+		int ncpus = libbpf_num_possible_cpus(), cpu;
+		int fd = bpf_map__fd(live_skel->maps.iotguard_global);
+		struct iotguard_counter vals[ncpus];
+		uint32_t r;
+
+		for (r = 0; r < IOTGUARD_R_MAX; r++) {
+			if (bpf_map_lookup_elem(fd, &r, vals))
+				die("read counters", errno);
+			for (cpu = 0; cpu < ncpus; cpu++) {
+				if (r == IOTGUARD_R_PASS || r == IOTGUARD_R_NEIGH)
+					v.pass += vals[cpu].packets;
+				else
+					v.drop += vals[cpu].packets;
+			}
+		}
+	} else {
+		/* nft: the named counters "passed" and "dropped" of table netdev iotg. */
+		char line[256], cur[32] = "";
+		unsigned long long pk;
+		FILE *p = popen("nft list counters table netdev iotg", "r");
+
+		if (!p)
+			die("nft", errno);
+		while (fgets(line, sizeof(line), p)) {
+			if (sscanf(line, " counter %31s", cur) == 1)
+				continue;
+			if (sscanf(line, " packets %llu", &pk) == 1) {
+				if (!strcmp(cur, "passed"))
+					v.pass = pk;
+				else if (!strcmp(cur, "dropped"))
+					v.drop = pk;
+			}
+		}
+		pclose(p);
+	}
+	return v;
+}
+
+static int cmd_live(void)
+{
+	static const char * const kinds[2] = { "pass", "drop" };
+	double pps[2][MAX_RUNS], pass_pps[2][MAX_RUNS], drop_pps[2][MAX_RUNS];
+	double sent_pps[2][MAX_RUNS];
+	struct xdp_md ctx_in = {};
+	struct bpf_object *obj;
+	struct iotguard_device d;
+	struct verdicts v0, v1;
+	struct frame f[2];
+	int gen_ns, dut_ns, fd, k, i, ifindex, dut_if = 0, err;
+	char extra[256], name[64];
+	double t0, t1;
+
+	if (!opt.netns || !opt.ifname || !opt.gen_netns || !opt.gen_if ||
+	    !opt.mode)
+		die("live wants --netns --ifname --gen-netns --gen-if --mode",
+		    EINVAL);
+	dut_ns = enter_netns(opt.netns);
+	if (!strcmp(opt.mode, "iotguard")) {
+		/*
+		 * As `iotguard attach` loads it (native XDP, maps sized by
+		 * max_devices), but with maps of its own rather than the pinned
+		 * ones, which belong to whoever uses iotguard on this system.
+		 */
+		dut_if = if_nametoindex(opt.ifname);
+		if (!dut_if)
+			die(opt.ifname, errno);
+		live_skel = load_iotguard();
+		err = bpf_xdp_attach(dut_if,
+				     bpf_program__fd(live_skel->progs.iotguard_xdp),
+				     XDP_FLAGS_DRV_MODE, NULL);
+		if (err)
+			die("attach iotguard", err);
+	}
+	gen_ns = enter_netns(opt.gen_netns);
+	ifindex = if_nametoindex(opt.gen_if);
+	if (!ifindex)
+		die(opt.gen_if, errno);
+	ctx_in.ingress_ifindex = ifindex;
+	fd = load_prog_file("gen.bpf.o", &obj);
+
+	test_dev(&d, DEV_P4);
+	frame_from(&f[0], AF_INET, d.id.addr);
+	frame_from(&f[1], AF_INET, unknown4);
+
+	for (k = 0; k < opt.runs; k++) {
+		for (i = 0; i < 2; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o,
+				.data_in = f[i].buf,
+				.data_size_in = f[i].len,
+				.ctx_in = &ctx_in,
+				.ctx_size_in = sizeof(ctx_in),
+				.repeat = opt.count,
+				.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			);
+			double dt;
+
+			/* test_run wants the frame's end in the context too. */
+			ctx_in.data_end = f[i].len;
+			if (setns(dut_ns, CLONE_NEWNET))
+				die("setns", errno);
+			v0 = live_counters(opt.ifname);
+			if (setns(gen_ns, CLONE_NEWNET))
+				die("setns", errno);
+			t0 = now_s();
+			err = bpf_prog_test_run_opts(fd, &o);
+			t1 = now_s();
+			if (err)
+				die("live frames test_run", err);
+			/* Let the receiving NAPI finish what is queued. */
+			usleep(20000);
+			if (setns(dut_ns, CLONE_NEWNET))
+				die("setns", errno);
+			v1 = live_counters(opt.ifname);
+			dt = t1 - t0;
+			pass_pps[i][k] = (v1.pass - v0.pass) / dt;
+			drop_pps[i][k] = (v1.drop - v0.drop) / dt;
+			sent_pps[i][k] = opt.count / dt;
+			pps[i][k] = pass_pps[i][k] + drop_pps[i][k];
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(extra, sizeof(extra),
+			 ", \"passed_pps\": %.6g, \"dropped_pps\": %.6g, \"offered_pps\": %.6g, \"frames\": %lu",
+			 median(pass_pps[i], opt.runs),
+			 median(drop_pps[i], opt.runs),
+			 median(sent_pps[i], opt.runs), opt.count);
+		snprintf(name, sizeof(name), "live.%s.%s", opt.mode, kinds[i]);
+		emit(name, "pps", pps[i], opt.runs, extra);
+	}
+	bpf_object__close(obj);
+	if (live_skel) {
+		if (setns(dut_ns, CLONE_NEWNET))
+			die("setns", errno);
+		bpf_xdp_detach(dut_if, XDP_FLAGS_DRV_MODE, NULL);
+		iotguard__destroy(live_skel);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void parse_tiers(const char *s)
+{
+	char *end;
+
+	opt.ntiers = 0;
+	while (*s && opt.ntiers < MAX_TIERS) {
+		opt.tiers[opt.ntiers++] = strtoul(s, &end, 10);
+		s = *end ? end + 1 : end;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'k' },
+		{ "tiers", required_argument, NULL, 't' },
+		{ "devices", required_argument, NULL, 'd' },
+		{ "set", required_argument, NULL, 's' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "gen-netns", required_argument, NULL, 'N' },
+		{ "gen-if", required_argument, NULL, 'I' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'c' },
+		{ }
+	};
+	const char *cmd;
+	char *slash;
+	int c;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench xdp|xdpfilter|ctl|enroll|nft-elements|live [options]\n");
+		return 2;
+	}
+	cmd = argv[1];
+	argv++;
+	argc--;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
+		case 'k': opt.runs = atoi(optarg); break;
+		case 't': parse_tiers(optarg); break;
+		case 'd': opt.devices = strtoul(optarg, NULL, 0); break;
+		case 's': opt.set = strtoul(optarg, NULL, 0); break;
+		case 'n': opt.netns = optarg; break;
+		case 'i': opt.ifname = optarg; break;
+		case 'N': opt.gen_netns = optarg; break;
+		case 'I': opt.gen_if = optarg; break;
+		case 'm': opt.mode = optarg; break;
+		case 'c': opt.count = strtoul(optarg, NULL, 0); break;
+		default: return 2;
+		}
+	}
+	if (opt.runs < 1 || opt.runs > MAX_RUNS || !opt.repeat ||
+	    !opt.devices) {
+		fprintf(stderr, "bench: --runs 1..%d, --repeat and --devices > 0\n",
+			MAX_RUNS);
+		return 2;
+	}
+	if (!realpath("/proc/self/exe", bindir))
+		die("/proc/self/exe", errno);
+	slash = strrchr(bindir, '/');
+	if (slash)
+		*slash = '\0';
+	libbpf_set_print(NULL);
+
+	if (!strcmp(cmd, "xdp"))
+		return cmd_xdp();
+	if (!strcmp(cmd, "xdpfilter"))
+		return cmd_xdpfilter();
+	if (!strcmp(cmd, "ctl"))
+		return cmd_ctl();
+	if (!strcmp(cmd, "live"))
+		return cmd_live();
+	if (!strcmp(cmd, "enroll") && optind < argc)
+		return cmd_enroll(strtoul(argv[optind], NULL, 0));
+	if (!strcmp(cmd, "nft-elements") && optind + 1 < argc)
+		return cmd_nft_elements(strtoul(argv[optind], NULL, 0),
+					atoi(argv[optind + 1]) == 6 ? AF_INET6 : AF_INET);
+	fprintf(stderr, "bench: unknown command %s\n", cmd);
+	return 2;
+}

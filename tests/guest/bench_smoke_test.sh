@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench` in a tiny configuration (bench/guest.sh --smoke: a small
+# repeat, 1 and 1000 devices, one run of each figure), so that the bench
+# cannot rot: it must run, write every figure, and its counters must show
+# the verdicts the figures claim to measure. Speed is not judged here.
+# Runs in the guest under tests/guest/run-all.sh (module loaded with the
+# default max_devices). TAP.
+set -uo pipefail
+
+REPO=$(pwd)
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX") || exit 1
+trap 'rm -rf "$OUT"' EXIT
+
+echo "1..8"
+
+if bash "$REPO/bench/guest.sh" --smoke "$OUT" >"$OUT/log" 2>&1; then
+	echo "ok 1 - bench/guest.sh --smoke runs"
+else
+	sed 's/^/# /' "$OUT/log"
+	echo "not ok 1 - bench/guest.sh --smoke runs"
+fi
+
+# The rest judges results.json; each check is one TAP line.
+python3 - "$OUT/results.json" <<'EOF'
+import json
+import sys
+
+n = 1
+def check(ok, what, detail=""):
+    global n
+    n += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", n, what,
+                             (" # " + detail) if detail and not ok else ""))
+
+try:
+    res = json.load(open(sys.argv[1]))
+    figs = res["figures"]
+except Exception as e:  # noqa: BLE001 - any failure to read is a failure
+    for what in ("results.json has every figure", "every figure is > 0",
+                 "the floor is below the iotguard pass cost",
+                 "the XDP counters moved as each case expects",
+                 "xdp-filter passes the allowed source and drops the other",
+                 "live frames: iotguard passed the enrolled and dropped the unknown source",
+                 "live frames: nftables and no filter saw the traffic"):
+        check(False, what, "no results: %s" % e)
+    sys.exit(0)
+
+want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
+        "ctl.dump", "ctl.kmem_per_device"]
+for fam in ("v4", "v6"):
+    for n_dev in (1, 1000):
+        for case in ("pass", "unknown", "rate"):
+            want.append("xdp.iotguard.%s.%s.%d" % (fam, case, n_dev))
+        for case in ("pass", "unknown"):
+            want.append("xdp.xdpfilter.%s.%s.%d" % (fam, case, n_dev))
+for mode in ("none", "iotguard", "nft"):
+    for kind in ("pass", "drop"):
+        want.append("live.%s.%s" % (mode, kind))
+missing = [w for w in want if w not in figs]
+check(not missing, "results.json has every figure", "missing %s" % missing)
+
+bad = [k for k, v in figs.items() if not v["median"] > 0]
+check(not bad, "every figure is > 0", "not > 0: %s" % bad)
+
+floor = figs.get("xdp.floor", {}).get("median", 0)
+passes = [figs[k]["median"] for k in figs
+          if k.startswith("xdp.iotguard.") and ".pass." in k]
+check(passes and all(floor < p for p in passes),
+      "the floor is below the iotguard pass cost",
+      "floor %s, pass %s" % (floor, passes))
+
+wrong = []
+for k, v in figs.items():
+    if k.startswith("xdp.iotguard."):
+        if v["hits"] != v["frames"] or v["retval"] != v["want_retval"]:
+            wrong.append("%s: %s %d of %d, action %d" %
+                         (k, v["expect"], v["hits"], v["frames"], v["retval"]))
+check(not wrong, "the XDP counters moved as each case expects", "; ".join(wrong))
+
+wrong = [k for k, v in figs.items() if k.startswith("xdp.xdpfilter.")
+         and v["retval"] != v["want_retval"]]
+check(not wrong, "xdp-filter passes the allowed source and drops the other",
+      "wrong action: %s" % wrong)
+
+p, d = figs.get("live.iotguard.pass", {}), figs.get("live.iotguard.drop", {})
+check(p.get("passed_pps", 0) > 0 and p.get("dropped_pps", 1) == 0 and
+      d.get("dropped_pps", 0) > 0 and d.get("passed_pps", 1) == 0,
+      "live frames: iotguard passed the enrolled and dropped the unknown source",
+      "pass %s, drop %s" % (p, d))
+
+nft_p, nft_d = figs.get("live.nft.pass", {}), figs.get("live.nft.drop", {})
+none = figs.get("live.none.pass", {})
+check(nft_p.get("passed_pps", 0) > 0 and nft_d.get("dropped_pps", 0) > 0 and
+      none.get("passed_pps", 0) > 0,
+      "live frames: nftables and no filter saw the traffic",
+      "nft %s / %s, none %s" % (nft_p, nft_d, none))
+EOF
