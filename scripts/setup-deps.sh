@@ -22,6 +22,10 @@ PACKAGES=(
 	lz4
 	# The end-to-end tests and the demo drive traffic with python3.
 	python3
+	# The simulated city's attacks (tests/lib/city.sh): real tools.
+	nmap hping3
+	# iotguardd: /metrics over HTTP, sd_notify for Type=notify.
+	libmicrohttpd-dev libsystemd-dev
 )
 META=linux-image-cloud-amd64
 

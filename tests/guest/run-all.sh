@@ -76,6 +76,9 @@ unload() {
 # insmod the build's module, fresh.
 load_fresh() {
 	local out
+	# Pins left by the previous test (links hold its programs, maps its
+	# counters) would leak into the next one and keep the module in use.
+	rm -rf /sys/fs/bpf/iotguard
 	unload || {
 		echo "# iotguard would not unload: refcnt $(cat /sys/module/iotguard/refcnt 2>/dev/null)"
 		return 1

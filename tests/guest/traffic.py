@@ -60,7 +60,16 @@ def tcp_send(args):
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(args.timeout)
         sock.bind((args.src, 0))
-        sock.connect((args.dst, args.port))
+        # Under TCG the receiver may not listen yet: retry refusals a while.
+        deadline = time.monotonic() + args.timeout
+        while True:
+            try:
+                sock.connect((args.dst, args.port))
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         sock.sendall(b"t" * args.bytes)
         sock.shutdown(socket.SHUT_WR)
         echoed = sock.recv(64)

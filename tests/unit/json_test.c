@@ -2,6 +2,7 @@
 /*
  * Unit tests of user/lib/json.c: exact output for each construct.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,18 @@ TEST_F(json, object_members_and_commas)
 	EXPECT_STREQ("{\"name\":\"lamp1\",\"index\":7,\"pinned\":true,"
 		     "\"monitor\":false,\"mac\":null}\n", output(self));
 	EXPECT_FALSE(iotguard_json_error(&self->json));
+}
+
+TEST_F(json, doubles)
+{
+	iotguard_json_array_start(&self->json);
+	iotguard_json_double(&self->json, 9.174);
+	iotguard_json_double(&self->json, 0.001);
+	iotguard_json_double(&self->json, 1e20);
+	iotguard_json_double(&self->json, NAN);
+	iotguard_json_double(&self->json, -INFINITY);
+	iotguard_json_array_end(&self->json);
+	EXPECT_STREQ("[9.174,0.001,1e+20,null,null]\n", output(self));
 }
 
 TEST_F(json, array_of_values)

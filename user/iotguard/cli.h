@@ -32,6 +32,7 @@ int status_main(int argc, char *argv[]);
 int device_main(int argc, char *argv[]);
 int stats_main(int argc, char *argv[]);
 int unknown_main(int argc, char *argv[]);
+int alerts_main(int argc, char *argv[]);
 
 /*
  * "Unable to <what>: <strerror>[: <detail>]" on stderr; returns EXIT_SYSTEM.

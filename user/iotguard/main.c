@@ -28,6 +28,8 @@ static const struct {
 	  "Shows the counters, by reason and by device" },
 	{ "unknown", unknown_main,
 	  "Shows recent sources that are not enrolled" },
+	{ "alerts", alerts_main,
+	  "Shows iotguardd's recent alerts and why" },
 };
 
 static void show_usage(FILE *f)

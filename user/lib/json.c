@@ -3,6 +3,7 @@
  * A small streaming JSON writer.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include "json.h"
 
@@ -202,6 +203,16 @@ void iotguard_json_u64(struct iotguard_json *json, uint64_t value)
 	end_value(json);
 }
 
+void iotguard_json_double(struct iotguard_json *json, double value)
+{
+	begin_value(json);
+	if (isfinite(value))
+		fprintf(json->f, "%.6g", value);
+	else
+		fputs("null", json->f);
+	end_value(json);
+}
+
 void iotguard_json_bool(struct iotguard_json *json, bool value)
 {
 	begin_value(json);
@@ -228,6 +239,13 @@ void iotguard_json_kv_u64(struct iotguard_json *json, const char *key,
 {
 	iotguard_json_key(json, key);
 	iotguard_json_u64(json, value);
+}
+
+void iotguard_json_kv_double(struct iotguard_json *json, const char *key,
+			     double value)
+{
+	iotguard_json_key(json, key);
+	iotguard_json_double(json, value);
 }
 
 void iotguard_json_kv_bool(struct iotguard_json *json, const char *key,

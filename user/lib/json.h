@@ -41,6 +41,8 @@ void iotguard_json_key(struct iotguard_json *json, const char *key);
  */
 void iotguard_json_string(struct iotguard_json *json, const char *s);
 void iotguard_json_u64(struct iotguard_json *json, uint64_t value);
+/* %.6g; NaN and infinities, which JSON lacks, as null. */
+void iotguard_json_double(struct iotguard_json *json, double value);
 void iotguard_json_bool(struct iotguard_json *json, bool value);
 void iotguard_json_null(struct iotguard_json *json);
 
@@ -49,6 +51,8 @@ void iotguard_json_kv_string(struct iotguard_json *json, const char *key,
 			     const char *s);
 void iotguard_json_kv_u64(struct iotguard_json *json, const char *key,
 			  uint64_t value);
+void iotguard_json_kv_double(struct iotguard_json *json, const char *key,
+			     double value);
 void iotguard_json_kv_bool(struct iotguard_json *json, const char *key,
 			   bool value);
 void iotguard_json_kv_null(struct iotguard_json *json, const char *key);

@@ -15,6 +15,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include "nl.h"
+#include "array.h"
 
 #define EXTACK_LEN 256
 /* The largest chunk a netlink dump sends at once (32 KiB). */
@@ -595,16 +596,9 @@ static int dump_cb(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 
 	if (nlh->nlmsg_type != nl->family_id)
 		return 0;
-	if (list->count == list->size) {
-		size_t size = list->size ? list->size * 2 : 64;
-		struct iotguard_device *devs;
-
-		devs = reallocarray(list->devs, size, sizeof(*devs));
-		if (!devs)
-			return -ENOMEM;
-		list->devs = devs;
-		list->size = size;
-	}
+	if (iotguard_array_reserve((void **)&list->devs, &list->size,
+				   list->count, sizeof(*list->devs)))
+		return -ENOMEM;
 	ret = parse_device(nlh, &list->devs[list->count]);
 	if (ret)
 		return ret;
@@ -655,16 +649,19 @@ cleanup:
 }
 
 /*
- * Receives the ACKs of the count requests from first_seq on. Requests are
- * numbered consecutively, so the difference to first_seq identifies one.
+ * Receives the answers to the count requests from first_seq on, of which
+ * only the last asked for an ACK: the kernel answers a request that failed
+ * whether asked or not, and handles a batch's requests in order, so the
+ * last one's answer comes last. Requests are numbered consecutively, so the
+ * difference to first_seq identifies one.
  */
 static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
 			unsigned int count, unsigned int *failed,
 			int *first_error)
 {
-	unsigned int acked = 0;
+	bool done = false;
 
-	while (acked < count) {
+	while (!done) {
 		const struct nlmsghdr *nlh;
 		ssize_t len;
 		int left;
@@ -682,7 +679,8 @@ static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
 			if (nlh->nlmsg_type != NLMSG_ERROR ||
 			    nlh->nlmsg_seq - first_seq >= count)
 				continue;
-			acked++;
+			if (nlh->nlmsg_seq - first_seq == count - 1)
+				done = true;
 			/* Only the first error's extack is kept. */
 			memcpy(saved, nl->extack, sizeof(saved));
 			nl->extack[0] = '\0';
@@ -722,16 +720,22 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 		unsigned int queued = 0;
 		size_t size = 0;
 
-		while (i < count && size + MAX_REQUEST_SIZE <= BATCH_SIZE) {
-			struct nlmsghdr *nlh;
+		struct nlmsghdr *nlh = NULL;
 
-			nlh = put_request(nl, buf + size, nl->family_id,
-					  NLM_F_ACK, IOTGUARD_CMD_DEVICE_NEW,
+		while (i < count && size + MAX_REQUEST_SIZE <= BATCH_SIZE) {
+			/*
+			 * No ACK but for the last: an ACK costs the kernel an
+			 * skb, and failures are answered anyway.
+			 */
+			nlh = put_request(nl, buf + size, nl->family_id, 0,
+					  IOTGUARD_CMD_DEVICE_NEW,
 					  IOTGUARD_GENL_VERSION);
 			put_device(nlh, &devs[i++]);
 			size += NLMSG_ALIGN(nlh->nlmsg_len);
 			queued++;
 		}
+		if (nlh)
+			nlh->nlmsg_flags |= NLM_F_ACK;
 		/* The kernel handles each message and ACKs each in turn. */
 		if (mnl_socket_sendto(nl->sock, buf, size) < 0) {
 			ret = -errno;
@@ -747,4 +751,61 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 cleanup:
 	free(buf);
 	return ret;
+}
+
+int iotguard_nl_join_events(struct iotguard_nl *nl)
+{
+	unsigned int group = nl->events_group;
+
+	nl->extack[0] = '\0';
+	if (!group) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "the module announces no \"%s\" group",
+			 IOTGUARD_MCGRP_EVENTS);
+		return -ENOENT;
+	}
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+int iotguard_nl_fd(const struct iotguard_nl *nl)
+{
+	return mnl_socket_get_fd(nl->sock);
+}
+
+int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
+			    void *data)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	for (;;) {
+		const struct nlmsghdr *nlh;
+		ssize_t len;
+		int left;
+
+		len = recv(fd, nl->buf, RECV_BUF_SIZE, MSG_DONTWAIT);
+		if (len < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			       0 : -errno;
+		left = len;
+		for (nlh = (const struct nlmsghdr *)nl->buf;
+		     mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct genlmsghdr *genl;
+			struct iotguard_device dev;
+			int ret;
+
+			if (nlh->nlmsg_type != nl->family_id ||
+			    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+				continue;
+			genl = mnl_nlmsg_get_payload(nlh);
+			if (parse_device(nlh, &dev))
+				continue;
+			ret = cb(genl->cmd, &dev, data);
+			if (ret)
+				return ret;
+		}
+	}
 }

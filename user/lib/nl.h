@@ -87,4 +87,27 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 const struct iotguard_device *devs,
 				 unsigned int count, unsigned int *failed);
 
+/*
+ * Events: joins the IOTGUARD_MCGRP_EVENTS group, after which the socket
+ * receives every change of the table. Use a handle of its own for events:
+ * the requests above skip what is not their reply, events included.
+ * -ENOENT if the module announces no such group.
+ */
+int iotguard_nl_join_events(struct iotguard_nl *nl);
+/* The socket, for poll(). */
+int iotguard_nl_fd(const struct iotguard_nl *nl);
+
+/* cmd: IOTGUARD_CMD_DEVICE_NEW, _SET or _DEL */
+typedef int (*iotguard_event_cb)(uint8_t cmd,
+				 const struct iotguard_device *dev,
+				 void *data);
+/*
+ * Reads the events queued on a joined handle, without blocking, and calls
+ * cb for each; a non-zero return from cb stops and is returned. -ENOBUFS
+ * when the kernel dropped events for a full socket buffer: the caller
+ * should resynchronise with a dump.
+ */
+int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
+			    void *data);
+
 #endif /* IOTGUARD_USER_NL_H */

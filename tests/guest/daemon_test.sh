@@ -1,0 +1,192 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# iotguardd end to end: a lamp learns a steady rate, then floods; the
+# daemon must quarantine it within 5 s of the flood's start, say why in an
+# alert, show it in /metrics, and stop cleanly on SIGTERM with its
+# baselines saved. Runs in the guest, as root, with iotguard.ko loaded.
+# Prints TAP.
+#
+#  lamp 198.18.1.10 ── sw: br0 ── rtr: iot0 (XDP), iotguardd, /metrics
+set -u
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+TOPO=igd$$
+# shellcheck source=../lib/topology.sh
+. "$repo/tests/lib/topology.sh"
+
+iotguard=$repo/build/iotguard
+iotguardd=$repo/build/iotguardd
+traffic=$repo/tests/guest/traffic.py
+tmp=$(mktemp -d)
+testno=0
+failed=0
+daemon_pid=
+
+ig() { topo_rtr "$iotguard" "$@"; }
+dev() { topo_exec "$TOPO-$1" "${@:2}"; }
+
+ok() {
+	testno=$((testno + 1))
+	echo "ok $testno - $1"
+}
+
+not_ok() {
+	testno=$((testno + 1))
+	failed=$((failed + 1))
+	echo "not ok $testno - $1"
+}
+
+check() {
+	local desc=$1
+
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+cleanup() {
+	set +e
+	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null
+	for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	ig detach iot0 >/dev/null 2>&1
+	topo_cleanup
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# state ADDR: the device's state in the module.
+state() {
+	ig -j device show "$1" 2>/dev/null | python3 -c \
+		'import json,sys; d=json.load(sys.stdin); print((d.get("devices") or [d])[0]["state"])' 2>/dev/null
+}
+
+# metrics: /metrics from inside the router's namespace (no curl needed).
+metrics() {
+	topo_rtr python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9477/metrics", timeout=5).read().decode())'
+}
+
+run() {
+	local start now elapsed st alert steady
+
+	if ! topo_init || ! topo_add_device lamp 198.18.1.10; then
+		not_ok "set up the namespaces"
+		return
+	fi
+	ok "set up router, switch and a lamp"
+	check "attach iotguard to iot0" ig attach iot0 --mode native
+	check "enroll lamp-1 (class light, no rate limit)" \
+		ig device add 198.18.1.10 --name lamp-1 --class light
+
+	cat >"$tmp/iotguardd.conf" <<-CONF
+	# the test's: learn fast, release never during the test
+	interval = 1
+	learn = 6
+	release_after = 600
+	listen = 127.0.0.1:9477
+	state_dir = $tmp/state
+	[class light]
+	policy = quarantine
+	CONF
+	# Steady: 20 datagrams a second for 16 s; the daemon starts 2 s in,
+	# so that its first intervals are whole ones.
+	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 320 \
+		--rate 20 >/dev/null &
+	steady=$!
+	sleep 2
+	# nsenter execs the daemon: $! is the daemon's own pid.
+	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
+		--config "$tmp/iotguardd.conf" >"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	sleep 1
+	check "iotguardd runs" kill -0 "$daemon_pid"
+	sleep 11
+	st=$(state 198.18.1.10)
+	if [ "$st" = allow ]; then
+		ok "steady lamp stays allowed after learning"
+	else
+		not_ok "steady lamp stays allowed after learning (state $st)"
+	fi
+	wait "$steady"
+
+	# Flood: 50x its rate, in the background, and time the quarantine.
+	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 20000 \
+		--rate 1000 >/dev/null &
+	start=$(date +%s.%N)
+	elapsed=
+	for _ in $(seq 100); do
+		sleep 0.1
+		if [ "$(state 198.18.1.10)" = quarantine ]; then
+			now=$(date +%s.%N)
+			elapsed=$(python3 -c "print(round($now - $start, 2))")
+			break
+		fi
+	done
+	if [ -n "$elapsed" ] && python3 -c "import sys; sys.exit(not $elapsed <= 5)"; then
+		ok "flooding lamp quarantined ${elapsed}s after the flood began"
+	else
+		not_ok "flooding lamp quarantined within 5 s (after ${elapsed:-more than 10}s)"
+	fi
+
+	alert=$(python3 - "$tmp/state/alerts.jsonl" <<-'PY'
+	import json, sys
+	for line in open(sys.argv[1]):
+	    a = json.loads(line)
+	    if a["name"] == "lamp-1" and a["event"] == "act":
+	        print("%s %s %s: %s" % (a["action"], a["done"],
+	              ",".join(a["detectors"]), a["explanation"]))
+	        break
+	PY
+	)
+	case $alert in
+	"quarantine True surge: "*"expected"*)
+		ok "alert explains it: $alert" ;;
+	*)
+		not_ok "alert with an explanation (got '${alert:-nothing}')" ;;
+	esac
+	if grep -q "anomaly lamp-1 (198.18.1.10).*quarantine.*surge" \
+		"$tmp/daemon.log"; then
+		ok "the log says why"
+	else
+		not_ok "the log says why"
+	fi
+
+	metrics >"$tmp/metrics.txt" 2>&1
+	check "/metrics: the lamp's state is quarantine" grep -q \
+		'^iotguard_device_state{name="lamp-1",class="light",address="198.18.1.10",state="quarantine",action="quarantine"} 1$' \
+		"$tmp/metrics.txt"
+	check "/metrics: the lamp's score and counters" grep -qE \
+		'^iotguard_device_score\{name="lamp-1",.*\} [0-9.]+$' \
+		"$tmp/metrics.txt"
+	check "/metrics: drops by reason" grep -qE \
+		'^iotguard_device_dropped_packets_total\{name="lamp-1",.*reason="rate"\} [1-9][0-9]*$' \
+		"$tmp/metrics.txt"
+	check "/metrics: daemon health" grep -q \
+		'^iotguard_daemon_maps_up 1$' "$tmp/metrics.txt"
+	if ! grep -q '^iotguard_device_state' "$tmp/metrics.txt"; then
+		sed 's/^/# /' "$tmp/metrics.txt" | head -20
+	fi
+
+	kill -TERM "$daemon_pid"
+	st=
+	for _ in $(seq 50); do
+		kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid"; st=$?; break; }
+		sleep 0.1
+	done
+	daemon_pid=
+	check "SIGTERM: iotguardd exits 0 (status ${st:-still running})" \
+		[ "${st:-1}" = 0 ]
+	check "baselines saved" test -s "$tmp/state/baselines.bin"
+	check "quarantine outlives the daemon" \
+		[ "$(state 198.18.1.10)" = quarantine ]
+	if [ "$failed" -gt 0 ]; then
+		sed 's/^/# daemon: /' "$tmp/daemon.log" | tail -30
+	fi
+}
+
+echo "TAP version 13"
+run
+echo "1..$testno"
+[ "$failed" -eq 0 ]

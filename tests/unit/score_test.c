@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of user/lib/score.c: known sequences give known scores,
+ * detectors fire with the expected explanations, the action state machine
+ * counts as documented, baselines survive a save and a load.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+#include "score.h"
+
+#define LEARN 20
+
+FIXTURE(score)
+{
+	struct iotguard_score_config cfg;
+	struct iotguard_scorer *scorer;
+	struct iotguard_score_result res;
+};
+
+FIXTURE_SETUP(score)
+{
+	iotguard_score_config_default(&self->cfg);
+	self->cfg.learn = LEARN;
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &self->scorer));
+}
+
+FIXTURE_TEARDOWN(score)
+{
+	iotguard_scorer_free(self->scorer);
+}
+
+static void add_dev(struct iotguard_scorer *scorer, uint32_t slot,
+		    uint16_t class, bool pinned)
+{
+	struct iotguard_score_key key = { .family = AF_INET };
+
+	key.addr[0] = 198;
+	key.addr[1] = 18;
+	key.addr[3] = slot;
+	iotguard_scorer_device(scorer, slot, 100 + slot, &key, class, pinned);
+}
+
+/* n intervals of packets (bytes: 0) and nothing else. */
+static void feed(struct iotguard_scorer *scorer, uint32_t slot,
+		 uint64_t packets, unsigned int n,
+		 struct iotguard_score_result *res)
+{
+	struct iotguard_score_input in = { .packets = packets };
+
+	while (n--)
+		iotguard_scorer_score(scorer, slot, &in, res);
+}
+
+/* The z of x against a perfectly steady baseline at c, default floor. */
+static double steady_z(double x, double c)
+{
+	return (log1p(x) - log1p(c)) / 0.25;
+}
+
+TEST_F(score, constant_input_scores_zero_after_learning)
+{
+	struct iotguard_score_input in = {
+		.packets = 100, .bytes = 6400, .syn = 1, .icmp = 0,
+		.dst_addrs = 2, .dst_ports = 2,
+		.size_hist = { 100 },
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_SIZE,
+	};
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 500; i++) {
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		EXPECT_FALSE(self->res.anomalous);
+		EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	}
+	EXPECT_FALSE(self->res.learning);
+	EXPECT_EQ(0, self->res.detectors);
+	EXPECT_LT(self->res.score, 1e-3);
+	EXPECT_EQ(500, iotguard_scorer_get(self->scorer, 0)->age);
+}
+
+TEST_F(score, learning_then_scored)
+{
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, LEARN - 1, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	/* the result of the interval that completed learning */
+	EXPECT_TRUE(self->res.learning);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_FALSE(self->res.learning);
+}
+
+TEST_F(score, surge_fires_with_explanation)
+{
+	const struct iotguard_score_expl *top = &self->res.top;
+	char buf[256], want[256];
+	double z = steady_z(1000, 100);
+
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 1000, 1, &self->res);
+	EXPECT_TRUE(self->res.anomalous);
+	EXPECT_EQ(1U << IOTGUARD_DET_SURGE, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_PACKETS, top->feature);
+	EXPECT_EQ(IOTGUARD_DET_SURGE, top->detector);
+	EXPECT_LT(fabs(top->score - z), 1e-3);
+	EXPECT_LT(fabs(self->res.score - z), 1e-3);
+	EXPECT_LT(fabs(top->seen - 1000), 1e-2);
+	EXPECT_LT(fabs(top->expected - 100), 1e-2);
+	/* the edge: 101 e^(6 * 0.25) - 1 */
+	EXPECT_LT(fabs(top->limit - (101 * exp(1.5) - 1)), 0.05);
+	iotguard_score_explain(top, buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+		 "surge: packets 1000 per interval, expected 100 (up to %.0f), score %.1f",
+		 top->limit, z);
+	EXPECT_STREQ(want, buf);
+	/* one anomalous interval is not enough to act */
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+}
+
+TEST_F(score, four_fold_is_tolerated_five_fold_is_not)
+{
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	feed(self->scorer, 0, 400, 1, &self->res);
+	EXPECT_FALSE(self->res.anomalous);
+	EXPECT_LT(fabs(self->res.score - steady_z(400, 100)), 1e-3);
+	feed(self->scorer, 1, 500, 1, &self->res);
+	EXPECT_TRUE(self->res.anomalous);
+}
+
+TEST_F(score, drop_alerts_only)
+{
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 1000, 100, &self->res);
+	feed(self->scorer, 0, 50, 1, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_DROP, self->res.detectors);
+	EXPECT_LT(fabs(self->res.score - fabs(steady_z(50, 1000))), 1e-3);
+	feed(self->scorer, 0, 50, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+}
+
+TEST_F(score, hysteresis_and_release)
+{
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	/* anomalous, calm, anomalous: never two in a row */
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.prev_action);
+	/* still flooding: no new event */
+	feed(self->scorer, 0, 5000, 10, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	/* released on the 30th calm interval, not before */
+	for (i = 1; i < 30; i++) {
+		feed(self->scorer, 0, 100, 1, &self->res);
+		ASSERT_EQ(IOTGUARD_EV_NONE, self->res.event) TH_LOG("%u", i);
+	}
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.prev_action);
+	/* a second offence waits twice as long */
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	feed(self->scorer, 0, 100, 59, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+}
+
+TEST_F(score, in_between_scores_hold_the_action)
+{
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	/* score ~4.4: not anomalous, not calm (< 3) either */
+	feed(self->scorer, 0, 300, 10, &self->res);
+	EXPECT_FALSE(self->res.anomalous);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+}
+
+TEST_F(score, anomalies_are_not_learnt)
+{
+	const struct iotguard_score_dev *dev;
+	float mean;
+
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	dev = iotguard_scorer_get(self->scorer, 0);
+	mean = dev->mean[0][IOTGUARD_FEAT_PACKETS];
+	feed(self->scorer, 0, 100000, 500, &self->res);
+	EXPECT_TRUE(self->res.anomalous);
+	EXPECT_EQ(mean, dev->mean[0][IOTGUARD_FEAT_PACKETS]);
+}
+
+TEST_F(score, pinned_never_acted_on)
+{
+	add_dev(self->scorer, 0, 1, true);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 100000, 2, &self->res);
+	EXPECT_TRUE(self->res.pinned);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	feed(self->scorer, 0, 100000, 50, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	/* pinning a device we quarantined hands it to the operator */
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	feed(self->scorer, 1, 100000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	add_dev(self->scorer, 1, 1, true);
+	EXPECT_EQ(IOTGUARD_ACT_NONE,
+		  iotguard_scorer_get(self->scorer, 1)->action);
+	feed(self->scorer, 1, 100000, 5, &self->res);
+	EXPECT_GE(IOTGUARD_ACT_ALERT, self->res.action);
+}
+
+TEST_F(score, class_policy_and_dry_run)
+{
+	self->cfg.policy[2].action = IOTGUARD_ACT_DENY;
+	self->cfg.policy[3].action = IOTGUARD_ACT_ALERT;
+	self->cfg.dry_run = true;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	add_dev(self->scorer, 0, 2, false);
+	add_dev(self->scorer, 1, 3, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	feed(self->scorer, 0, 100000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_DENY, self->res.action);
+	EXPECT_TRUE(self->res.dry_run);
+	feed(self->scorer, 1, 100000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+}
+
+TEST_F(score, escalates_from_alert_to_quarantine)
+{
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 1000, 100, &self->res);
+	feed(self->scorer, 0, 10, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	/* anomalous in a row already: escalates at once */
+	feed(self->scorer, 0, 100000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ESCALATE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.prev_action);
+}
+
+TEST_F(score, silence_after_the_learnt_cadence)
+{
+	unsigned int i;
+	char buf[256];
+
+	/* active one interval in five: gap 5, no jitter */
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 200; i++)
+		feed(self->scorer, 0, i % 5 ? 0 : 50, 1, &self->res);
+	/* i = 200: the last active interval was 195, so 4 quiet already */
+	EXPECT_LT(fabs(iotguard_scorer_get(self->scorer, 0)->gap_mean - 5),
+		  1e-3);
+	EXPECT_EQ(4, iotguard_scorer_get(self->scorer, 0)->quiet);
+	/* tolerance max(5 + 4 * 0, 2 * 5, 5 + 3) = 10 quiet intervals */
+	for (i = 5; i <= 10; i++) {
+		feed(self->scorer, 0, 0, 1, &self->res);
+		ASSERT_FALSE(self->res.detectors & 1U << IOTGUARD_DET_SILENCE)
+			TH_LOG("quiet %u", i);
+	}
+	feed(self->scorer, 0, 0, 1, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SILENCE, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_SILENCE, self->res.top.feature);
+	EXPECT_LT(fabs(self->res.score - 6 * 11.0 / 10), 1e-4);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	feed(self->scorer, 0, 0, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("silence: quiet for 12 intervals, usually every 5.0 (tolerates 10.0), score 7.2",
+		     buf);
+}
+
+TEST_F(score, jittery_cadence_widens_the_tolerance)
+{
+	static const unsigned int gaps[] = { 3, 7, 4, 6, 5 };
+	const struct iotguard_score_dev *dev;
+	unsigned int i, j;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 40; i++) {
+		feed(self->scorer, 0, 10, 1, &self->res);
+		feed(self->scorer, 0, 0, gaps[i % 5] - 1, &self->res);
+	}
+	feed(self->scorer, 0, 10, 1, &self->res);
+	dev = iotguard_scorer_get(self->scorer, 0);
+	EXPECT_GT(sqrtf(dev->gap_var), 1.0f);
+	EXPECT_LT(sqrtf(dev->gap_var), 1.5f);
+	/* 5 + 4 * sigma, above 10: a gap of 10 is still fine, 12 is not */
+	for (j = 1; j < 10; j++)
+		feed(self->scorer, 0, 0, 1, &self->res);
+	EXPECT_FALSE(self->res.detectors & 1U << IOTGUARD_DET_SILENCE);
+	feed(self->scorer, 0, 0, 2, &self->res);
+	EXPECT_TRUE(self->res.detectors & 1U << IOTGUARD_DET_SILENCE);
+}
+
+TEST_F(score, class_prior_before_learning)
+{
+	float mean, var;
+	unsigned int i;
+
+	/* three lamps learn 100 packets an interval */
+	for (i = 0; i < 3; i++)
+		add_dev(self->scorer, i, 1, false);
+	for (i = 0; i < LEARN + 1; i++) {
+		feed(self->scorer, 0, 100, 1, &self->res);
+		feed(self->scorer, 1, 100, 1, &self->res);
+		feed(self->scorer, 2, 100, 1, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	ASSERT_TRUE(iotguard_scorer_prior(self->scorer, 1,
+					  IOTGUARD_FEAT_PACKETS, &mean, &var));
+	EXPECT_LT(fabs(mean - log1p(100)), 1e-4);
+	EXPECT_LT(var, 1e-6);
+	EXPECT_FALSE(iotguard_scorer_prior(self->scorer, 2,
+					   IOTGUARD_FEAT_PACKETS, &mean,
+					   &var));
+
+	/* a new lamp flooding from its first interval is caught */
+	add_dev(self->scorer, 3, 1, false);
+	feed(self->scorer, 3, 1000, 1, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_TRUE(self->res.anomalous);
+	EXPECT_LT(fabs(self->res.score - steady_z(1000, 100)), 1e-3);
+	EXPECT_LT(fabs(self->res.top.expected - 100), 1e-2);
+	feed(self->scorer, 3, 1000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	/* a new lamp behaving like its class is not */
+	add_dev(self->scorer, 4, 1, false);
+	feed(self->scorer, 4, 100, 1, &self->res);
+	EXPECT_LT(self->res.score, 1e-3);
+	/* a new device of a class without a prior is not scored yet */
+	add_dev(self->scorer, 5, 2, false);
+	feed(self->scorer, 5, 1000000, 1, &self->res);
+	EXPECT_EQ(0, self->res.score);
+	EXPECT_FALSE(self->res.anomalous);
+}
+
+TEST_F(score, prior_fades_as_the_device_learns)
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		add_dev(self->scorer, i, 1, false);
+	for (i = 0; i < LEARN + 1; i++) {
+		feed(self->scorer, 0, 100, 1, &self->res);
+		feed(self->scorer, 1, 100, 1, &self->res);
+		feed(self->scorer, 2, 100, 1, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	/* a lamp at 3x its class: scored, learnt, then at home */
+	add_dev(self->scorer, 3, 1, false);
+	feed(self->scorer, 3, 300, 1, &self->res);
+	EXPECT_LT(fabs(self->res.score - steady_z(300, 100)), 1e-3);
+	feed(self->scorer, 3, 300, LEARN + 5, &self->res);
+	EXPECT_FALSE(self->res.learning);
+	EXPECT_LT(self->res.score, 1e-3);
+}
+
+TEST_F(score, scan_on_destinations_and_syns)
+{
+	struct iotguard_score_input in = {
+		.packets = 20, .bytes = 2000, .dst_addrs = 1, .dst_ports = 1,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO,
+	};
+
+	add_dev(self->scorer, 0, 1, false);
+	for (int i = 0; i < 100; i++)
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	in.dst_addrs = 200;
+	in.syn = 200;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.detectors & 1U << IOTGUARD_DET_SCAN);
+	EXPECT_EQ(IOTGUARD_FEAT_SYN, self->res.top.feature);
+	EXPECT_LT(fabs(self->res.score - steady_z(200, 0)), 1e-3);
+	EXPECT_LT(fabs(self->res.feature[IOTGUARD_FEAT_DST_ADDRS] -
+		       steady_z(200, 1)), 1e-3);
+	/* fewer destinations than usual is no scan */
+	in.dst_addrs = 0;
+	in.syn = 0;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+TEST_F(score, new_destination_surprise)
+{
+	struct iotguard_score_input in = {
+		.packets = 10, .bytes = 1000, .have = IOTGUARD_HAVE_DESTS,
+	};
+	unsigned int i;
+	char buf[256];
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 3000; i++) {
+		/* two servers, seen again and again */
+		EXPECT_EQ(i == 0, iotguard_scorer_observe_dest(self->scorer,
+							      0, 0x1111));
+		EXPECT_EQ(i == 0, iotguard_scorer_observe_dest(self->scorer,
+							      0, 0x2222));
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	}
+	EXPECT_FALSE(self->res.anomalous);
+	/* lambda fell under the floor 0.001: -ln(1 - e^-0.001) */
+	EXPECT_TRUE(iotguard_scorer_observe_dest(self->scorer, 0, 0x3333));
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_NEW_DEST, self->res.detectors);
+	EXPECT_LT(fabs(self->res.score - -log(-expm1(-0.001))), 1e-3);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("new_dest: 1 new destinations in an interval, expected 0.001, score 6.9",
+		     buf);
+	/* known now */
+	EXPECT_FALSE(iotguard_scorer_observe_dest(self->scorer, 0, 0x3333));
+}
+
+TEST_F(score, size_pattern_change)
+{
+	struct iotguard_score_input in = {
+		.packets = 100, .bytes = 6400, .size_hist = { 0, 100 },
+		.have = IOTGUARD_HAVE_SIZE,
+	};
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 100; i++)
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	/* half the frames move to the largest bucket: distance 0.5 */
+	in.size_hist[1] = 50;
+	in.size_hist[5] = 50;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SIZE, self->res.detectors);
+	EXPECT_LT(fabs(self->res.score - 0.5 / 0.05), 1e-3);
+	EXPECT_LT(fabs(self->res.top.seen - 0.5), 1e-6);
+	/* too few frames to judge */
+	in.size_hist[1] = 0;
+	in.size_hist[5] = 10;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+TEST_F(score, persistence_round_trip)
+{
+	struct iotguard_scorer *again;
+	struct iotguard_score_key key = { .family = AF_INET };
+	struct iotguard_score_result res2;
+	char path[] = "/tmp/score_test.XXXXXX";
+	uint32_t restored;
+	int fd;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 7, 100, &self->res);
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
+	/* same address in another slot with another cookie */
+	key.addr[0] = 198;
+	key.addr[1] = 18;
+	iotguard_scorer_device(again, 5, 999, &key, 1, false);
+	ASSERT_EQ(0, iotguard_scorer_load(again, path, &restored));
+	EXPECT_EQ(1, restored);
+	EXPECT_EQ(999, iotguard_scorer_get(again, 5)->cookie);
+	EXPECT_EQ(100, iotguard_scorer_get(again, 5)->age);
+	feed(self->scorer, 0, 1000, 1, &self->res);
+	feed(again, 5, 1000, 1, &res2);
+	EXPECT_EQ(self->res.score, res2.score);
+	EXPECT_TRUE(res2.anomalous);
+	iotguard_scorer_free(again);
+
+	/* a file of another layout is refused */
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, pwrite(fd, "\x02\0\0\0", 4, 8));
+	close(fd);
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
+	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored));
+	iotguard_scorer_free(again);
+	unlink(path);
+}
+
+TEST(actions_parse)
+{
+	uint8_t action = 0;
+
+	EXPECT_EQ(0, iotguard_parse_action("deny", &action));
+	EXPECT_EQ(IOTGUARD_ACT_DENY, action);
+	EXPECT_EQ(0, iotguard_parse_action("alert", &action));
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, action);
+	EXPECT_EQ(-EINVAL, iotguard_parse_action("none", &action));
+	EXPECT_STREQ("quarantine",
+		     iotguard_action_name(IOTGUARD_ACT_QUARANTINE));
+}
+
+/* Scoring must stay far under a second for 10^6 devices on one core. */
+TEST(speed_one_million)
+{
+	struct iotguard_score_config cfg;
+	struct iotguard_scorer *scorer;
+	struct iotguard_score_result res;
+	struct iotguard_score_input in = {
+		.bytes = 6400, .dst_addrs = 2, .dst_ports = 2,
+		.size_hist = { 10, 90 },
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS,
+	};
+	const uint32_t n = 1000000;
+	struct timespec a, b;
+	double secs;
+	uint32_t i;
+
+	iotguard_score_config_default(&cfg);
+	cfg.learn = 2;
+	ASSERT_EQ(0, iotguard_scorer_new(&cfg, n, &scorer));
+	for (i = 0; i < n; i++)
+		iotguard_scorer_device(scorer, i, i + 1, NULL, i % 6, false);
+	for (int round = 0; round < 4; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (i = 0; i < n; i++) {
+			in.packets = 90 + (i + round) % 20;
+			iotguard_scorer_score(scorer, i, &in, &res);
+		}
+		iotguard_scorer_interval_end(scorer);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	}
+	secs = b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9;
+	TH_LOG("1e6 devices scored in %.3f s, %zu bytes per device", secs,
+	       sizeof(struct iotguard_score_dev));
+	EXPECT_LT(secs, 1.0);
+	iotguard_scorer_free(scorer);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Alerts: one line each to syslog (the journal) and one JSON object per
+ * line to <state_dir>/alerts.jsonl, which `iotguard alerts` reads. The file
+ * is bounded: past alerts_max lines it becomes alerts.jsonl.1 (replacing
+ * the previous one) and a new file starts.
+ */
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include "iotguardd.h"
+#include "json.h"
+#include "parse.h"
+
+static void alerts_path(const struct daemon *d, char *buf, size_t len,
+			const char *suffix)
+{
+	snprintf(buf, len, "%s/alerts.jsonl%s", d->cfg.state_dir, suffix);
+}
+
+static unsigned long count_lines(FILE *f)
+{
+	unsigned long lines = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF)
+		lines += c == '\n';
+	return lines;
+}
+
+int alerts_open(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	int ret;
+
+	alerts_path(d, path, sizeof(path), "");
+	d->alerts = fopen(path, "a+e");
+	if (!d->alerts) {
+		ret = -errno;
+		log_msg(LOG_ERR, "Unable to open %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	rewind(d->alerts);
+	d->alert_lines = count_lines(d->alerts);
+	return 0;
+}
+
+void alerts_close(struct daemon *d)
+{
+	if (d->alerts)
+		fclose(d->alerts);
+	d->alerts = NULL;
+}
+
+static void rotate(struct daemon *d)
+{
+	char path[PATH_MAX + 32], old[PATH_MAX + 32];
+
+	alerts_path(d, path, sizeof(path), "");
+	alerts_path(d, old, sizeof(old), ".1");
+	alerts_close(d);
+	if (rename(path, old))
+		log_msg(LOG_WARNING, "Unable to rotate %s: %s", path,
+			strerror(errno));
+	alerts_open(d);
+}
+
+static const char *event_name(unsigned int event)
+{
+	switch (event) {
+	case IOTGUARD_EV_ACT:
+		return "act";
+	case IOTGUARD_EV_ESCALATE:
+		return "escalate";
+	case IOTGUARD_EV_RELEASE:
+		return "release";
+	}
+	return "none";
+}
+
+static void write_json(struct daemon *d, const struct dstate *ds,
+		       const struct iotguard_score_result *res,
+		       const char *why, bool done)
+{
+	const char *class = iotguard_class_name(ds->dev.class);
+	char addr[IOTGUARD_ADDR_STRLEN], when[64], num[16];
+	struct iotguard_json json;
+	struct timespec ts;
+	unsigned int det;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
+		 ts.tv_nsec / 1000000);
+	if (!class) {
+		snprintf(num, sizeof(num), "%u", ds->dev.class);
+		class = num;
+	}
+	iotguard_json_init(&json, d->alerts);
+	iotguard_json_object_start(&json);
+	iotguard_json_kv_string(&json, "time", when);
+	iotguard_json_kv_string(&json, "name", ds->dev.name);
+	iotguard_json_kv_string(&json, "address",
+				format_addr(&ds->dev.id, addr, sizeof(addr)));
+	iotguard_json_kv_string(&json, "class", class);
+	iotguard_json_kv_string(&json, "event", event_name(res->event));
+	iotguard_json_kv_string(&json, "action",
+				iotguard_action_name(res->action));
+	iotguard_json_kv_string(&json, "previous",
+				iotguard_action_name(res->prev_action));
+	iotguard_json_kv_bool(&json, "done", done);
+	iotguard_json_kv_bool(&json, "dry_run", res->dry_run);
+	iotguard_json_kv_bool(&json, "pinned", res->pinned);
+	iotguard_json_kv_bool(&json, "learning", res->learning);
+	iotguard_json_key(&json, "detectors");
+	iotguard_json_array_start(&json);
+	for (det = 0; det < IOTGUARD_DET_MAX; det++)
+		if (res->detectors & (1U << det))
+			iotguard_json_string(&json,
+					     iotguard_detector_name(det));
+	iotguard_json_array_end(&json);
+	iotguard_json_kv_double(&json, "score", res->score);
+	iotguard_json_kv_string(&json, "feature",
+				iotguard_feature_name(res->top.feature));
+	iotguard_json_kv_double(&json, "seen", res->top.seen);
+	iotguard_json_kv_double(&json, "expected", res->top.expected);
+	iotguard_json_kv_double(&json, "limit", res->top.limit);
+	iotguard_json_kv_string(&json, "explanation", why);
+	iotguard_json_object_end(&json);
+	fflush(d->alerts);
+}
+
+void alert_emit(struct daemon *d, const struct dstate *ds,
+		const struct iotguard_score_result *res, bool done)
+{
+	char why[256], addr[IOTGUARD_ADDR_STRLEN];
+	const char *note = "";
+	unsigned int det;
+
+	if (res->event == IOTGUARD_EV_RELEASE)
+		snprintf(why, sizeof(why), "calm again (score %.1f)",
+			 res->score);
+	else
+		iotguard_score_explain(&res->top, why, sizeof(why));
+	if (res->dry_run && res->action > IOTGUARD_ACT_ALERT)
+		note = " (dry run: not done)";
+	else if (res->pinned)
+		note = " (pinned: alert only)";
+	else if (!done && res->event != IOTGUARD_EV_NONE &&
+		 (res->action > IOTGUARD_ACT_ALERT ||
+		  res->event == IOTGUARD_EV_RELEASE))
+		note = " (FAILED to apply)";
+	log_msg(res->event == IOTGUARD_EV_RELEASE ? LOG_NOTICE : LOG_WARNING,
+		"%s %s (%s): %s %s -> %s%s: %s",
+		res->event == IOTGUARD_EV_RELEASE ? "release" : "anomaly",
+		ds->dev.name[0] ? ds->dev.name : "-",
+		format_addr(&ds->dev.id, addr, sizeof(addr)),
+		res->event == IOTGUARD_EV_ESCALATE ? "escalate" : "state",
+		iotguard_action_name(res->prev_action),
+		iotguard_action_name(res->action), note, why);
+	if (res->event != IOTGUARD_EV_RELEASE) {
+		for (det = 0; det < IOTGUARD_DET_MAX; det++)
+			if (res->detectors & (1U << det))
+				d->alerts_by_det[det]++;
+	}
+	if (!d->alerts)
+		return;
+	if (d->alert_lines >= d->cfg.alerts_max)
+		rotate(d);
+	if (!d->alerts)
+		return;
+	write_json(d, ds, res, why, done);
+	d->alert_lines++;
+}

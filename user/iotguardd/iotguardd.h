@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iotguardd: shared by the daemon's files.
+ */
+#ifndef IOTGUARDD_H
+#define IOTGUARDD_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "featmap.h"
+#include "maps.h"
+#include "nl.h"
+#include "score.h"
+
+#define IOTGUARDD_VERSION "0.1.0"
+#define IOTGUARDD_CONFIG "/etc/iotguard/iotguardd.conf"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct config {
+	double interval;		/* seconds */
+	char listen[128];		/* "addr:port", "[v6]:port"; "" = off */
+	char state_dir[PATH_MAX];
+	double save_every;		/* seconds between baseline saves */
+	unsigned long alerts_max;	/* lines of alerts.jsonl before rotating */
+	bool dry_run;
+	struct iotguard_score_config score;	/* in intervals */
+};
+
+/* Fills defaults, then reads path; 0, or -1 after printing the error. */
+int config_load(const char *path, bool must_exist, struct config *cfg);
+
+/* What the daemon knows of a device, by module index. */
+struct dstate {
+	struct iotguard_device dev;
+	bool present;
+	bool primed;		/* prev holds a first reading */
+	uint8_t pushed;		/* the state we last set, 0: none */
+	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
+	uint64_t prev_syn, prev_icmp;
+	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
+	uint64_t sketch_epoch;	/* of the estimates below */
+	uint32_t dst_addrs, dst_ports;
+	/* for /metrics */
+	struct iotguard_dev_stats stats;
+};
+
+struct daemon {
+	struct config cfg;
+	const char *config_path;
+	bool foreground;
+	struct iotguard_nl *nl;		/* requests */
+	struct iotguard_nl *events;	/* the events group */
+	struct iotguard_maps *maps;
+	struct iotguard_features *feat;
+	struct iotguard_scorer *scorer;
+	struct dstate *devs;
+	uint32_t max_devices;
+	uint64_t intervals;
+	uint64_t last_dest_ns;	/* destinations seen after this are new */
+	double last_save;	/* monotonic seconds */
+	/* health, for /metrics */
+	double last_run_seconds;
+	uint64_t map_errors, nl_errors, resyncs;
+	uint64_t alerts_by_det[IOTGUARD_DET_MAX];
+	uint64_t actions[IOTGUARD_ACT_MAX];
+	uint64_t releases;
+	struct iotguard_counter global[IOTGUARD_R_MAX];
+	/* the metrics text, rebuilt each interval, served by the thread */
+	pthread_mutex_t lock;
+	char *metrics;
+	size_t metrics_len;
+	void *http;
+	FILE *alerts;
+	unsigned long alert_lines;
+};
+
+/* log.c: syslog when a daemon, stderr in the foreground */
+void log_init(bool foreground);
+void log_msg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* monitor.c */
+int monitor_start(struct daemon *d);
+void monitor_stop(struct daemon *d);
+int monitor_resync(struct daemon *d);
+int monitor_events(struct daemon *d);
+void monitor_interval(struct daemon *d);
+int monitor_save(struct daemon *d);
+
+/* alert.c */
+int alerts_open(struct daemon *d);
+void alerts_close(struct daemon *d);
+void alert_emit(struct daemon *d, const struct dstate *ds,
+		const struct iotguard_score_result *res, bool done);
+
+/* metrics.c */
+int http_start(struct daemon *d);
+void http_stop(struct daemon *d);
+void metrics_render(struct daemon *d);
+
+double now_seconds(void);
+const char *format_addr(const struct iotguard_addr *addr, char *buf,
+			size_t len);
+
+#endif /* IOTGUARDD_H */

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iotguardd: learns how each enrolled device behaves, scores every interval
+ * against that, and quarantines, denies or only reports the devices that
+ * stray, by their class's policy.
+ *
+ * One thread polls a signalfd (SIGHUP reloads, SIGTERM and SIGINT stop), a
+ * timerfd (the interval) and the iotguard netlink events; libmicrohttpd's
+ * thread serves /metrics from text the main thread renders.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include "iotguardd.h"
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s [OPTIONS]\n\n", prog);
+	fputs("Learns each enrolled device's behaviour from the iotguard\n"
+	      "XDP program's counters, scores it every interval and acts on\n"
+	      "anomalies by the device class's policy: alert, quarantine or\n"
+	      "deny. Serves Prometheus metrics on /metrics.\n\n"
+	      "Options:\n"
+	      "  -c, --config PATH  configuration file (default "
+	      IOTGUARDD_CONFIG ")\n"
+	      "  -n, --dry-run      decide and report, change nothing\n"
+	      "  -f, --foreground   stay in the foreground, log to stderr\n"
+	      "  -h, --help         show this help and exit\n"
+	      "  -V, --version      show the version and exit\n\n"
+	      "Signals: SIGHUP reloads the configuration (baselines stay),\n"
+	      "SIGTERM and SIGINT save the baselines and exit.\n"
+	      "See iotguardd(8).\n", f);
+}
+
+static int arm_timer(int fd, double interval)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_interval.tv_sec = (time_t)interval;
+	its.it_interval.tv_nsec = (long)((interval - floor(interval)) * 1e9);
+	its.it_value = its.it_interval;
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static void reload(struct daemon *d, int timer_fd, bool force_dry_run)
+{
+	struct config cfg;
+	bool relisten;
+
+	sd_notify(0, "RELOADING=1");
+	if (config_load(d->config_path, false, &cfg)) {
+		log_msg(LOG_ERR, "Keeping the old configuration: %s has errors",
+			d->config_path);
+		goto cleanup;
+	}
+	if (force_dry_run)
+		cfg.dry_run = cfg.score.dry_run = true;
+	if (strcmp(cfg.state_dir, d->cfg.state_dir))
+		log_msg(LOG_WARNING, "state_dir changes at the next start");
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", d->cfg.state_dir);
+	relisten = strcmp(cfg.listen, d->cfg.listen);
+	d->cfg = cfg;
+	iotguard_scorer_set_config(d->scorer, &cfg.score);
+	if (arm_timer(timer_fd, cfg.interval))
+		log_msg(LOG_ERR, "Unable to set the interval timer: %s",
+			strerror(errno));
+	if (relisten) {
+		http_stop(d);
+		http_start(d);
+	}
+	log_msg(LOG_INFO, "Reloaded %s", d->config_path);
+
+cleanup:
+	sd_notify(0, "READY=1");
+}
+
+static void status(struct daemon *d)
+{
+	unsigned int acted = 0;
+	uint32_t i, devices = 0;
+
+	for (i = 0; i < d->max_devices; i++) {
+		const struct iotguard_score_dev *sd;
+
+		if (!d->devs[i].present)
+			continue;
+		devices++;
+		sd = iotguard_scorer_get(d->scorer, i);
+		acted += sd && sd->action > IOTGUARD_ACT_ALERT;
+	}
+	sd_notifyf(0, "WATCHDOG=1\nSTATUS=%u devices, %u held back%s%s",
+		   devices, acted, d->maps ? "" : ", waiting for the maps",
+		   d->cfg.dry_run ? " (dry run)" : "");
+}
+
+static void signal_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+}
+
+static int run(struct daemon *d, bool force_dry_run)
+{
+	int sig_fd = -1, timer_fd = -1, ret;
+	struct pollfd pfd[3];
+	sigset_t mask;
+
+	signal_mask(&mask);
+	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sig_fd < 0 || timer_fd < 0) {
+		ret = -errno;
+		log_msg(LOG_ERR, "Unable to create the event descriptors: %s",
+			strerror(errno));
+		goto cleanup;
+	}
+	ret = arm_timer(timer_fd, d->cfg.interval);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to set the interval timer: %s",
+			strerror(-ret));
+		goto cleanup;
+	}
+	metrics_render(d);
+	sd_notify(0, "READY=1");
+	log_msg(LOG_INFO, "Watching %u device slots every %gs%s",
+		d->max_devices, d->cfg.interval,
+		d->cfg.dry_run ? " (dry run: no action is taken)" : "");
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = timer_fd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = iotguard_nl_fd(d->events),
+					  .events = POLLIN };
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			log_msg(LOG_ERR, "Unable to poll: %s", strerror(errno));
+			goto cleanup;
+		}
+		if (pfd[2].revents & (POLLIN | POLLERR))
+			monitor_events(d);
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(d, timer_fd, force_dry_run);
+					continue;
+				}
+				log_msg(LOG_INFO, "Stopping on signal %u",
+					si.ssi_signo);
+				ret = 0;
+				goto cleanup;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t expired;
+
+			/* Late ticks collapse into one interval. */
+			if (read(timer_fd, &expired, sizeof(expired)) > 0) {
+				monitor_interval(d);
+				status(d);
+			}
+		}
+	}
+
+cleanup:
+	sd_notify(0, "STOPPING=1");
+	if (sig_fd >= 0)
+		close(sig_fd);
+	if (timer_fd >= 0)
+		close(timer_fd);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
+						   argv[0];
+	struct daemon d = { .config_path = IOTGUARDD_CONFIG };
+	bool config_given = false, dry_run = false;
+	int opt, ret = 1;
+	sigset_t mask;
+
+	/*
+	 * Blocked before any thread starts (libmicrohttpd's inherits the
+	 * mask), so that the signals only ever reach our signalfd.
+	 */
+	signal_mask(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	pthread_mutex_init(&d.lock, NULL);
+	while ((opt = getopt_long(argc, argv, "c:nfhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			config_given = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'h':
+			usage(stdout, prog);
+			return 0;
+		case 'V':
+			printf("iotguardd %s\n", IOTGUARDD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try `%s --help' for more information.\n",
+				prog);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument `%s'\nTry `%s --help' for more information.\n",
+			prog, argv[optind], prog);
+		return 1;
+	}
+	/* Only an explicitly named file must exist. */
+	if (config_load(d.config_path, config_given, &d.cfg))
+		return 1;
+	if (dry_run)
+		d.cfg.dry_run = d.cfg.score.dry_run = true;
+
+	/* Under systemd (Type=notify) stay put; else detach unless asked. */
+	if (!d.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0)) {
+		fprintf(stderr, "Unable to detach: %s\n", strerror(errno));
+		return 1;
+	}
+	log_init(d.foreground);
+	if (monitor_start(&d))
+		goto cleanup;
+	if (http_start(&d))
+		goto cleanup;
+	ret = run(&d, dry_run) ? 1 : 0;
+	monitor_save(&d);
+
+cleanup:
+	http_stop(&d);
+	monitor_stop(&d);
+	free(d.metrics);
+	pthread_mutex_destroy(&d.lock);
+	return ret;
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /metrics in the Prometheus text exposition format (0.0.4), served by
+ * libmicrohttpd's own thread. The main loop renders the text once per
+ * interval; the handler only copies it under a lock, so a scrape never
+ * sees a half-scored interval and never slows the scoring.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include "iotguardd.h"
+#include "parse.h"
+
+static const char *const reason_names[IOTGUARD_R_MAX] = {
+	[IOTGUARD_R_PASS] = "pass",
+	[IOTGUARD_R_UNKNOWN] = "unknown",
+	[IOTGUARD_R_DENIED] = "denied",
+	[IOTGUARD_R_SPOOFED] = "spoofed",
+	[IOTGUARD_R_RATE] = "rate",
+	[IOTGUARD_R_PARSE] = "parse",
+	[IOTGUARD_R_NON_IP] = "non_ip",
+	[IOTGUARD_R_NEIGH] = "neigh",
+};
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void labels(FILE *f, const struct dstate *ds)
+{
+	const char *class = iotguard_class_name(ds->dev.class);
+	char addr[IOTGUARD_ADDR_STRLEN];
+
+	fputs("{name=\"", f);
+	label(f, ds->dev.name);
+	fputs("\",class=\"", f);
+	if (class)
+		label(f, class);
+	else
+		fprintf(f, "%u", ds->dev.class);
+	fprintf(f, "\",address=\"%s\"",
+		format_addr(&ds->dev.id, addr, sizeof(addr)));
+}
+
+static void header(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Per-device families, each over every device, as the format wants. */
+enum family {
+	F_PASS_PACKETS, F_PASS_BYTES, F_DROPPED, F_SCORE, F_STATE,
+	F_LEARNING, F_MAX
+};
+
+static const char *state_label(const struct dstate *ds)
+{
+	const char *name = iotguard_state_name(ds->dev.state);
+
+	return name ? name : "unknown";
+}
+
+static void device_family(FILE *f, const struct daemon *d, enum family fam)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->max_devices; i++) {
+		const struct dstate *ds = &d->devs[i];
+		const struct iotguard_score_dev *sd;
+
+		if (!ds->present)
+			continue;
+		sd = iotguard_scorer_get(d->scorer, i);
+		switch (fam) {
+		case F_PASS_PACKETS:
+			fputs("iotguard_device_packets_total", f);
+			labels(f, ds);
+			fprintf(f, "} %llu\n",
+				(unsigned long long)ds->stats.pass.packets);
+			break;
+		case F_PASS_BYTES:
+			fputs("iotguard_device_bytes_total", f);
+			labels(f, ds);
+			fprintf(f, "} %llu\n",
+				(unsigned long long)ds->stats.pass.bytes);
+			break;
+		case F_DROPPED: {
+			static const char *const r[] = {
+				"denied", "spoofed", "rate",
+			};
+			const struct iotguard_counter *c[] = {
+				&ds->stats.denied, &ds->stats.spoofed,
+				&ds->stats.rate,
+			};
+			unsigned int k;
+
+			for (k = 0; k < ARRAY_SIZE(r); k++) {
+				fputs("iotguard_device_dropped_packets_total",
+				      f);
+				labels(f, ds);
+				fprintf(f, ",reason=\"%s\"} %llu\n", r[k],
+					(unsigned long long)c[k]->packets);
+			}
+			break;
+		}
+		case F_SCORE:
+			fputs("iotguard_device_score", f);
+			labels(f, ds);
+			fprintf(f, "} %.3f\n", sd ? sd->score : 0.0);
+			break;
+		case F_STATE:
+			fputs("iotguard_device_state", f);
+			labels(f, ds);
+			fprintf(f, ",state=\"%s\",action=\"%s\"} 1\n",
+				state_label(ds),
+				iotguard_action_name(sd ? sd->action : 0));
+			break;
+		case F_LEARNING:
+			fputs("iotguard_device_learning", f);
+			labels(f, ds);
+			fprintf(f, "} %d\n", sd && sd->age <
+				iotguard_scorer_config(d->scorer)->learn);
+			break;
+		case F_MAX:
+			break;
+		}
+	}
+}
+
+void metrics_render(struct daemon *d)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} families[F_MAX] = {
+		{ "iotguard_device_packets_total", "counter",
+		  "Frames of the device that passed." },
+		{ "iotguard_device_bytes_total", "counter",
+		  "Bytes of the device that passed." },
+		{ "iotguard_device_dropped_packets_total", "counter",
+		  "Frames of the device dropped, by reason." },
+		{ "iotguard_device_score", "gauge",
+		  "Anomaly score of the last interval (anomalous above the class threshold)." },
+		{ "iotguard_device_state", "gauge",
+		  "1 for the device's state in the module and iotguardd's action." },
+		{ "iotguard_device_learning", "gauge",
+		  "1 while the device's baseline is still learning." },
+	};
+	char *text = NULL, *old;
+	size_t len = 0, devices = 0;
+	unsigned int k;
+	uint32_t i;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	for (k = 0; k < F_MAX; k++) {
+		header(f, families[k].name, families[k].type,
+		       families[k].help);
+		device_family(f, d, k);
+	}
+	header(f, "iotguard_packets_total", "counter",
+	       "Frames by the reason they passed or were dropped for.");
+	for (k = 0; k < IOTGUARD_R_MAX; k++)
+		fprintf(f, "iotguard_packets_total{reason=\"%s\"} %llu\n",
+			reason_names[k],
+			(unsigned long long)d->global[k].packets);
+	header(f, "iotguard_alerts_total", "counter",
+	       "Anomalies alerted or acted on, by detector.");
+	for (k = 0; k < IOTGUARD_DET_MAX; k++)
+		fprintf(f, "iotguard_alerts_total{detector=\"%s\"} %llu\n",
+			iotguard_detector_name(k),
+			(unsigned long long)d->alerts_by_det[k]);
+	header(f, "iotguard_actions_total", "counter",
+	       "Actions decided, by action; releases as action=\"release\".");
+	for (k = IOTGUARD_ACT_ALERT; k < IOTGUARD_ACT_MAX; k++)
+		fprintf(f, "iotguard_actions_total{action=\"%s\"} %llu\n",
+			iotguard_action_name(k),
+			(unsigned long long)d->actions[k]);
+	fprintf(f, "iotguard_actions_total{action=\"release\"} %llu\n",
+		(unsigned long long)d->releases);
+	for (i = 0; i < d->max_devices; i++)
+		devices += d->devs[i].present;
+	header(f, "iotguard_daemon_devices", "gauge", "Devices enrolled.");
+	fprintf(f, "iotguard_daemon_devices %zu\n", devices);
+	header(f, "iotguard_daemon_intervals_total", "counter",
+	       "Intervals scored.");
+	fprintf(f, "iotguard_daemon_intervals_total %llu\n",
+		(unsigned long long)d->intervals);
+	header(f, "iotguard_daemon_interval_duration_seconds", "gauge",
+	       "Time the last interval took to read, score and act.");
+	fprintf(f, "iotguard_daemon_interval_duration_seconds %.6f\n",
+		d->last_run_seconds);
+	header(f, "iotguard_daemon_maps_up", "gauge",
+	       "1 when the XDP program's maps are readable.");
+	fprintf(f, "iotguard_daemon_maps_up %d\n", d->maps != NULL);
+	header(f, "iotguard_daemon_features_up", "gauge",
+	       "1 when the program collects behaviour features.");
+	fprintf(f, "iotguard_daemon_features_up %d\n", d->feat != NULL);
+	header(f, "iotguard_daemon_errors_total", "counter",
+	       "Failures reading maps or applying actions.");
+	fprintf(f, "iotguard_daemon_errors_total{kind=\"maps\"} %llu\n",
+		(unsigned long long)d->map_errors);
+	fprintf(f, "iotguard_daemon_errors_total{kind=\"netlink\"} %llu\n",
+		(unsigned long long)d->nl_errors);
+	header(f, "iotguard_daemon_dry_run", "gauge",
+	       "1 when actions are only reported.");
+	fprintf(f, "iotguard_daemon_dry_run %d\n", d->cfg.dry_run);
+	if (fclose(f)) {
+		free(text);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	old = d->metrics;
+	d->metrics = text;
+	d->metrics_len = len;
+	pthread_mutex_unlock(&d->lock);
+	free(old);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
+			       const char *url, const char *method,
+			       const char *version, const char *upload,
+			       size_t *upload_size, void **state)
+{
+	static const char not_found[] = "Not found: try /metrics\n";
+	struct daemon *d = cls;
+	struct MHD_Response *resp;
+	unsigned int status = MHD_HTTP_OK;
+	enum MHD_Result ret;
+	char *body;
+	size_t len;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)state;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (!strcmp(url, "/metrics")) {
+		pthread_mutex_lock(&d->lock);
+		len = d->metrics_len;
+		body = malloc(len ? len : 1);
+		if (body && len)
+			memcpy(body, d->metrics, len);
+		pthread_mutex_unlock(&d->lock);
+		if (!body)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, body,
+						       MHD_RESPMEM_MUST_FREE);
+	} else {
+		status = MHD_HTTP_NOT_FOUND;
+		resp = MHD_create_response_from_buffer(
+			sizeof(not_found) - 1, (void *)not_found,
+			MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type",
+				"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "127.0.0.1:9477", "[::1]:9477", ":9477" (every address) */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	char *end;
+	size_t hlen;
+
+	if (!colon)
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || !port || port > 65535)
+		return -EINVAL;
+	hlen = colon - s;
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ?
+		       0 : -EINVAL;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (!hlen)
+		return 0;
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int http_start(struct daemon *d)
+{
+	struct sockaddr_storage ss;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *mhd;
+
+	if (!d->cfg.listen[0])
+		return 0;
+	if (parse_listen(d->cfg.listen, &ss)) {
+		log_msg(LOG_ERR, "Unable to parse listen = %s: want ADDRESS:PORT or [ADDRESS]:PORT",
+			d->cfg.listen);
+		return -EINVAL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, d,
+			       MHD_OPTION_SOCK_ADDR, &ss,
+			       MHD_OPTION_CONNECTION_LIMIT, 32,
+			       MHD_OPTION_CONNECTION_TIMEOUT, 10,
+			       MHD_OPTION_END);
+	if (!mhd) {
+		log_msg(LOG_ERR, "Unable to listen on %s for /metrics",
+			d->cfg.listen);
+		return -EADDRNOTAVAIL;
+	}
+	d->http = mhd;
+	log_msg(LOG_INFO, "Serving /metrics on %s", d->cfg.listen);
+	return 0;
+}
+
+void http_stop(struct daemon *d)
+{
+	if (d->http)
+		MHD_stop_daemon(d->http);
+	d->http = NULL;
+}

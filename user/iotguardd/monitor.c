@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's work: the device cache (a dump, then the events), reading
+ * the maps every interval, scoring, acting over netlink, saving baselines.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "iotguardd.h"
+#include "parse.h"
+
+#define BASELINES "baselines.bin"
+
+static int read_max_devices(uint32_t *out)
+{
+	unsigned int value;
+	FILE *f;
+	int ret;
+
+	f = fopen(IOTGUARD_MAX_DEVICES_PARAM, "re");
+	if (!f)
+		return -errno;
+	ret = fscanf(f, "%u", &value) == 1 && value ? 0 : -EINVAL;
+	fclose(f);
+	if (!ret)
+		*out = value;
+	return ret;
+}
+
+static void key_of(const struct iotguard_addr *id,
+		   struct iotguard_score_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = id->family;
+	memcpy(key->addr, id->addr, id->family == AF_INET ? 4 : 16);
+}
+
+static void set_device(struct daemon *d, const struct iotguard_device *dev)
+{
+	struct iotguard_score_key key;
+	struct dstate *ds;
+
+	if (!(dev->present & IOTGUARD_DEV_INDEX) ||
+	    dev->index >= d->max_devices)
+		return;
+	ds = &d->devs[dev->index];
+	if (!ds->present || ds->dev.cookie != dev->cookie)
+		memset(ds, 0, sizeof(*ds));
+	ds->dev = *dev;
+	ds->present = true;
+	key_of(&dev->id, &key);
+	iotguard_scorer_device(d->scorer, dev->index, dev->cookie, &key,
+			       dev->class,
+			       dev->flags & IOTGUARD_DEVICE_F_PINNED);
+}
+
+static void del_device(struct daemon *d, uint32_t index)
+{
+	if (index >= d->max_devices)
+		return;
+	memset(&d->devs[index], 0, sizeof(d->devs[index]));
+	iotguard_scorer_device_del(d->scorer, index);
+}
+
+static int dump_cb(const struct iotguard_device *dev, void *data)
+{
+	struct daemon *d = data;
+
+	set_device(d, dev);
+	return 0;
+}
+
+int monitor_resync(struct daemon *d)
+{
+	bool *seen;
+	uint32_t i;
+	int ret;
+
+	seen = calloc(d->max_devices, sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < d->max_devices; i++) {
+		seen[i] = d->devs[i].present;
+		d->devs[i].present = false;
+	}
+	ret = iotguard_nl_device_dump(d->nl, dump_cb, d);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to dump the devices: %s%s%s",
+			strerror(-ret), *iotguard_nl_extack(d->nl) ? ": " : "",
+			iotguard_nl_extack(d->nl));
+		/* Keep what we knew rather than forget every device. */
+		for (i = 0; i < d->max_devices; i++)
+			d->devs[i].present |= seen[i];
+		goto cleanup;
+	}
+	for (i = 0; i < d->max_devices; i++)
+		if (seen[i] && !d->devs[i].present)
+			del_device(d, i);
+	d->resyncs++;
+
+cleanup:
+	free(seen);
+	return ret;
+}
+
+static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
+		    void *data)
+{
+	struct daemon *d = data;
+	struct dstate *ds;
+
+	if (!(dev->present & IOTGUARD_DEV_INDEX) ||
+	    dev->index >= d->max_devices)
+		return 0;
+	ds = &d->devs[dev->index];
+	if (cmd == IOTGUARD_CMD_DEVICE_DEL) {
+		if (ds->present && ds->dev.cookie == dev->cookie)
+			del_device(d, dev->index);
+		return 0;
+	}
+	if (cmd != IOTGUARD_CMD_DEVICE_NEW && cmd != IOTGUARD_CMD_DEVICE_SET)
+		return 0;
+	/* Someone else changed a state we set: it is theirs now. */
+	if (ds->present && ds->dev.cookie == dev->cookie && ds->pushed &&
+	    (dev->present & IOTGUARD_DEV_STATE) && dev->state != ds->pushed) {
+		iotguard_scorer_forget_action(d->scorer, dev->index);
+		ds->pushed = 0;
+	}
+	set_device(d, dev);
+	return 0;
+}
+
+int monitor_events(struct daemon *d)
+{
+	int ret = iotguard_nl_events_read(d->events, event_cb, d);
+
+	if (ret == -ENOBUFS) {
+		log_msg(LOG_WARNING, "Lost device events: reading the table again");
+		ret = monitor_resync(d);
+	}
+	return ret;
+}
+
+static void baselines_path(const struct daemon *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", d->cfg.state_dir, BASELINES);
+}
+
+int monitor_save(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	int ret;
+
+	baselines_path(d, path, sizeof(path));
+	ret = iotguard_scorer_save(d->scorer, path);
+	if (ret)
+		log_msg(LOG_ERR, "Unable to save the baselines to %s: %s",
+			path, strerror(-ret));
+	d->last_save = now_seconds();
+	return ret;
+}
+
+/* What the module must say for our action to still be in force. */
+static uint8_t state_of(uint8_t action)
+{
+	switch (action) {
+	case IOTGUARD_ACT_QUARANTINE:
+		return IOTGUARD_STATE_QUARANTINE;
+	case IOTGUARD_ACT_DENY:
+		return IOTGUARD_STATE_DENY;
+	}
+	return 0;
+}
+
+static void load_baselines(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	uint32_t restored, i;
+	int ret;
+
+	baselines_path(d, path, sizeof(path));
+	ret = iotguard_scorer_load(d->scorer, path, &restored);
+	if (ret == -ENOENT) {
+		log_msg(LOG_INFO, "No baselines in %s yet: learning", path);
+		return;
+	}
+	if (ret) {
+		log_msg(LOG_WARNING, "Unable to load the baselines from %s: %s%s",
+			path, strerror(-ret),
+			ret == -EPROTO ? " (another version: learning anew)" :
+					 "");
+		return;
+	}
+	log_msg(LOG_INFO, "Restored the baselines of %u devices from %s",
+		restored, path);
+	/* An action of ours the module no longer shows was undone. */
+	for (i = 0; i < d->max_devices; i++) {
+		const struct iotguard_score_dev *sd;
+		uint8_t state;
+
+		sd = iotguard_scorer_get(d->scorer, i);
+		if (!sd || !d->devs[i].present)
+			continue;
+		state = state_of(sd->action);
+		if (!state)
+			continue;
+		if (d->devs[i].dev.state == state)
+			d->devs[i].pushed = state;
+		else
+			iotguard_scorer_forget_action(d->scorer, i);
+	}
+}
+
+int monitor_start(struct daemon *d)
+{
+	int ret;
+
+	ret = read_max_devices(&d->max_devices);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to read %s: %s (iotguard module not loaded?)",
+			IOTGUARD_MAX_DEVICES_PARAM, strerror(-ret));
+		return ret;
+	}
+	d->devs = calloc(d->max_devices, sizeof(*d->devs));
+	if (!d->devs)
+		return -ENOMEM;
+	ret = iotguard_scorer_new(&d->cfg.score, d->max_devices, &d->scorer);
+	if (ret)
+		return ret;
+	ret = iotguard_nl_open(&d->nl);
+	if (!ret)
+		ret = iotguard_nl_open(&d->events);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to open the iotguard netlink family: %s%s%s",
+			strerror(-ret), *iotguard_nl_extack(NULL) ? ": " : "",
+			iotguard_nl_extack(NULL));
+		return ret;
+	}
+	/* Join before the dump, so that no change falls in between. */
+	ret = iotguard_nl_join_events(d->events);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to join the iotguard events: %s",
+			strerror(-ret));
+		return ret;
+	}
+	ret = monitor_resync(d);
+	if (ret)
+		return ret;
+	if (mkdir(d->cfg.state_dir, 0750) && errno != EEXIST) {
+		ret = -errno;
+		log_msg(LOG_ERR, "Unable to create %s: %s", d->cfg.state_dir,
+			strerror(errno));
+		return ret;
+	}
+	load_baselines(d);
+	d->last_save = now_seconds();
+	return alerts_open(d);
+}
+
+void monitor_stop(struct daemon *d)
+{
+	alerts_close(d);
+	iotguard_features_close(d->feat);
+	iotguard_maps_close(d->maps);
+	iotguard_nl_close(d->events);
+	iotguard_nl_close(d->nl);
+	iotguard_scorer_free(d->scorer);
+	free(d->devs);
+}
+
+/* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
+static uint32_t dest_hash(const struct iotguard_dest_key *key)
+{
+	uint32_t h = 2166136261u;
+	unsigned int i, len = key->family == AF_INET ? 4 : 16;
+
+	h = (h ^ key->family) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ key->addr[i]) * 16777619u;
+	return h;
+}
+
+struct dest_walk {
+	struct daemon *d;
+	uint64_t newest;
+};
+
+static int dest_cb(const struct iotguard_dest_key *key,
+		   const struct iotguard_dest_val *val, void *data)
+{
+	struct dest_walk *walk = data;
+	struct daemon *d = walk->d;
+
+	if (val->last_ns > walk->newest)
+		walk->newest = val->last_ns;
+	if (val->last_ns <= d->last_dest_ns || key->index >= d->max_devices ||
+	    !d->devs[key->index].present ||
+	    d->devs[key->index].dev.cookie != key->cookie)
+		return 0;
+	iotguard_scorer_observe_dest(d->scorer, key->index, dest_hash(key));
+	return 0;
+}
+
+static void open_maps(struct daemon *d)
+{
+	static bool told_maps, told_feat;
+	int ret;
+
+	if (!d->maps) {
+		ret = iotguard_maps_open(&d->maps);
+		if (ret && !told_maps)
+			log_msg(LOG_WARNING, "Unable to open the maps: %s%s%s (waiting for `iotguard attach')",
+				strerror(-ret),
+				*iotguard_maps_error() ? ": " : "",
+				iotguard_maps_error());
+		told_maps = ret;
+		if (!ret)
+			log_msg(LOG_INFO, "Reading the maps under %s",
+				IOTGUARD_PIN_DIR);
+	}
+	if (d->maps && !d->feat) {
+		ret = iotguard_features_open(&d->feat);
+		if (ret && !told_feat)
+			log_msg(LOG_NOTICE, "No behaviour features (%s): scoring volume only",
+				iotguard_features_error());
+		told_feat = ret;
+	}
+}
+
+static uint64_t delta(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : 0;
+}
+
+static void act(struct daemon *d, struct dstate *ds,
+		const struct iotguard_score_result *res)
+{
+	struct iotguard_device set = {
+		.id = ds->dev.id, .present = IOTGUARD_DEV_STATE,
+	};
+	char addr[IOTGUARD_ADDR_STRLEN];
+	bool done = false;
+	int ret;
+
+	if (res->event == IOTGUARD_EV_RELEASE)
+		set.state = ds->pushed ? IOTGUARD_STATE_ALLOW : 0;
+	else
+		set.state = state_of(res->action);
+	if (set.state && !res->dry_run && !res->pinned &&
+	    !(ds->dev.flags & IOTGUARD_DEVICE_F_PINNED)) {
+		ret = iotguard_nl_device_set(d->nl, &set);
+		if (ret) {
+			d->nl_errors++;
+			log_msg(LOG_ERR, "Unable to set the state of %s: %s%s%s",
+				format_addr(&ds->dev.id, addr, sizeof(addr)),
+				strerror(-ret),
+				*iotguard_nl_extack(d->nl) ? ": " : "",
+				iotguard_nl_extack(d->nl));
+		} else {
+			done = true;
+			ds->pushed = res->event == IOTGUARD_EV_RELEASE ?
+				     0 : set.state;
+		}
+	}
+	if (res->event == IOTGUARD_EV_RELEASE)
+		d->releases++;
+	else
+		d->actions[res->action]++;
+	alert_emit(d, ds, res, done);
+}
+
+/* One device's interval: counters to deltas, score, act. */
+static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
+{
+	struct iotguard_score_input in = { 0 };
+	struct iotguard_score_result res;
+	struct iotguard_feature_sum fs;
+	struct dstate *ds = &d->devs[i];
+	uint64_t packets, bytes;
+	bool have_feat = false;
+	unsigned int b;
+
+	if (iotguard_maps_device(d->maps, i, ds->dev.cookie, &ds->stats)) {
+		d->map_errors++;
+		return;
+	}
+	/* Offered load: while we hold it back, it is still its behaviour. */
+	packets = ds->stats.pass.packets + ds->stats.rate.packets +
+		  ds->stats.denied.packets;
+	bytes = ds->stats.pass.bytes + ds->stats.rate.bytes +
+		ds->stats.denied.bytes;
+	if (d->feat && i < iotguard_features_entries(d->feat)) {
+		if (iotguard_features_device(d->feat, i, ds->dev.cookie, epoch,
+					     &fs))
+			d->map_errors++;
+		else
+			have_feat = true;
+	}
+	if (ds->primed) {
+		in.packets = delta(packets, ds->prev_packets);
+		in.bytes = delta(bytes, ds->prev_bytes);
+	}
+	if (have_feat) {
+		/* A new epoch's sketch, or the last one's again. */
+		if (epoch != ds->sketch_epoch) {
+			ds->dst_addrs = fs.dst_addrs;
+			ds->dst_ports = fs.dst_ports;
+			ds->sketch_epoch = epoch;
+		}
+		in.dst_addrs = ds->dst_addrs;
+		in.dst_ports = ds->dst_ports;
+		in.syn = delta(fs.tcp_syn, ds->prev_syn);
+		in.icmp = delta(fs.icmp, ds->prev_icmp);
+		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
+			in.size_hist[b] = delta(fs.size_hist[b],
+						ds->prev_hist[b]);
+			ds->prev_hist[b] = fs.size_hist[b];
+		}
+		in.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			  IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS;
+		ds->prev_syn = fs.tcp_syn;
+		ds->prev_icmp = fs.icmp;
+	}
+	ds->prev_packets = packets;
+	ds->prev_bytes = bytes;
+	if (!ds->primed) {
+		/* Cumulative counters: the first reading is a base. */
+		ds->primed = true;
+		return;
+	}
+	iotguard_scorer_score(d->scorer, i, &in, &res);
+	if (res.event != IOTGUARD_EV_NONE)
+		act(d, ds, &res);
+}
+
+void monitor_interval(struct daemon *d)
+{
+	double start = now_seconds();
+	uint64_t epoch = 0;
+	uint32_t i;
+
+	open_maps(d);
+	if (d->maps) {
+		if (iotguard_maps_global(d->maps, d->global))
+			d->map_errors++;
+		if (d->feat) {
+			struct dest_walk walk = { .d = d };
+
+			epoch = iotguard_features_epoch_now() - 1;
+			if (!iotguard_features_dests(d->feat, dest_cb, &walk) &&
+			    walk.newest > d->last_dest_ns)
+				d->last_dest_ns = walk.newest;
+		}
+		for (i = 0; i < d->max_devices; i++)
+			if (d->devs[i].present)
+				run_device(d, i, epoch);
+		iotguard_scorer_interval_end(d->scorer);
+		d->intervals++;
+	}
+	d->last_run_seconds = now_seconds() - start;
+	if (now_seconds() - d->last_save >= d->cfg.save_every)
+		monitor_save(d);
+	metrics_render(d);
+}

@@ -1,0 +1,939 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The anomaly scorer of iotguardd: see score.h for the model.
+ */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "score.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MID 1			/* the horizon priors and rates use */
+#define GAP_ALPHA (1.0f / 16)	/* cadence: about the last 16 gaps */
+#define SAVE_MAGIC "IGBASE01"
+#define SAVE_VERSION 1
+
+struct prior {
+	float mean[IOTGUARD_FEAT_LOG_MAX];
+	float var[IOTGUARD_FEAT_LOG_MAX];
+	bool ok[IOTGUARD_FEAT_LOG_MAX];
+};
+
+struct prior_acc {
+	double sum[IOTGUARD_FEAT_LOG_MAX];
+	double sum2[IOTGUARD_FEAT_LOG_MAX];
+	double sumv[IOTGUARD_FEAT_LOG_MAX];
+	uint32_t n[IOTGUARD_FEAT_LOG_MAX];
+};
+
+struct iotguard_scorer {
+	struct iotguard_score_config cfg;
+	float alpha[IOTGUARD_SCORE_HORIZONS];
+	uint32_t slots;
+	struct iotguard_score_dev *devs;
+	struct prior prior[IOTGUARD_SCORE_CLASSES];
+	struct prior_acc acc[IOTGUARD_SCORE_CLASSES];
+};
+
+static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
+	[IOTGUARD_FEAT_PACKETS] = "packets",
+	[IOTGUARD_FEAT_BYTES] = "bytes",
+	[IOTGUARD_FEAT_DST_ADDRS] = "dst_addrs",
+	[IOTGUARD_FEAT_DST_PORTS] = "dst_ports",
+	[IOTGUARD_FEAT_SYN] = "syn",
+	[IOTGUARD_FEAT_ICMP] = "icmp",
+	[IOTGUARD_FEAT_NEW_DESTS] = "new_dests",
+	[IOTGUARD_FEAT_SIZE] = "size",
+	[IOTGUARD_FEAT_SILENCE] = "silence",
+};
+
+static const char *const detector_names[IOTGUARD_DET_MAX] = {
+	[IOTGUARD_DET_SURGE] = "surge",
+	[IOTGUARD_DET_DROP] = "drop",
+	[IOTGUARD_DET_SILENCE] = "silence",
+	[IOTGUARD_DET_SCAN] = "scan",
+	[IOTGUARD_DET_NEW_DEST] = "new_dest",
+	[IOTGUARD_DET_SIZE] = "size",
+};
+
+static const char *const action_names[IOTGUARD_ACT_MAX] = {
+	[IOTGUARD_ACT_NONE] = "none",
+	[IOTGUARD_ACT_ALERT] = "alert",
+	[IOTGUARD_ACT_QUARANTINE] = "quarantine",
+	[IOTGUARD_ACT_DENY] = "deny",
+};
+
+const char *iotguard_feature_name(unsigned int feature)
+{
+	return feature < IOTGUARD_FEAT_MAX ? feature_names[feature] : "?";
+}
+
+const char *iotguard_detector_name(unsigned int detector)
+{
+	return detector < IOTGUARD_DET_MAX ? detector_names[detector] : "?";
+}
+
+const char *iotguard_action_name(unsigned int action)
+{
+	return action < IOTGUARD_ACT_MAX ? action_names[action] : "?";
+}
+
+int iotguard_parse_action(const char *s, uint8_t *action)
+{
+	unsigned int i;
+
+	for (i = IOTGUARD_ACT_ALERT; i < IOTGUARD_ACT_MAX; i++) {
+		if (!strcmp(s, action_names[i])) {
+			*action = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void iotguard_score_config_default(struct iotguard_score_config *cfg)
+{
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->half_life[0] = 60;
+	cfg->half_life[1] = 900;
+	cfg->half_life[2] = 14400;
+	cfg->sigma_floor = 0.25f;
+	cfg->size_floor = 0.05f;
+	cfg->new_dest_floor = 0.001f;
+	cfg->learn = 300;
+	cfg->min_samples = 5;
+	cfg->prior_weight = 8;
+	cfg->prior_min_devices = 3;
+	cfg->act_after = 2;
+	cfg->release_after = 30;
+	cfg->release_ratio = 0.5f;
+	cfg->silence_k = 4;
+	cfg->silence_factor = 2;
+	cfg->silence_min = 3;
+	cfg->size_min_packets = 16;
+	for (i = 0; i < IOTGUARD_SCORE_CLASSES; i++) {
+		cfg->policy[i].action = IOTGUARD_ACT_QUARANTINE;
+		cfg->policy[i].threshold = 6;
+	}
+}
+
+static void compute_alphas(struct iotguard_scorer *scorer)
+{
+	unsigned int h;
+
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
+		float half_life = scorer->cfg.half_life[h];
+
+		scorer->alpha[h] = half_life > 0 ?
+			1.0f - exp2f(-1.0f / half_life) : 1.0f;
+	}
+}
+
+int iotguard_scorer_new(const struct iotguard_score_config *cfg,
+			uint32_t slots, struct iotguard_scorer **out)
+{
+	struct iotguard_scorer *scorer;
+
+	*out = NULL;
+	scorer = calloc(1, sizeof(*scorer));
+	if (!scorer)
+		return -ENOMEM;
+	scorer->devs = calloc(slots ? slots : 1, sizeof(*scorer->devs));
+	if (!scorer->devs) {
+		free(scorer);
+		return -ENOMEM;
+	}
+	scorer->slots = slots;
+	scorer->cfg = *cfg;
+	compute_alphas(scorer);
+	*out = scorer;
+	return 0;
+}
+
+void iotguard_scorer_free(struct iotguard_scorer *scorer)
+{
+	if (!scorer)
+		return;
+	free(scorer->devs);
+	free(scorer);
+}
+
+void iotguard_scorer_set_config(struct iotguard_scorer *scorer,
+				const struct iotguard_score_config *cfg)
+{
+	scorer->cfg = *cfg;
+	compute_alphas(scorer);
+}
+
+const struct iotguard_score_config *
+iotguard_scorer_config(const struct iotguard_scorer *scorer)
+{
+	return &scorer->cfg;
+}
+
+uint32_t iotguard_scorer_slots(const struct iotguard_scorer *scorer)
+{
+	return scorer->slots;
+}
+
+int iotguard_scorer_device(struct iotguard_scorer *scorer, uint32_t slot,
+			   uint32_t cookie, const struct iotguard_score_key *key,
+			   uint16_t class, bool pinned)
+{
+	struct iotguard_score_dev *dev;
+
+	if (slot >= scorer->slots)
+		return -ERANGE;
+	dev = &scorer->devs[slot];
+	if (!(dev->flags & IOTGUARD_SDEV_USED) || dev->cookie != cookie) {
+		memset(dev, 0, sizeof(*dev));
+		dev->flags = IOTGUARD_SDEV_USED;
+		dev->cookie = cookie;
+	}
+	if (key)
+		dev->key = *key;
+	/* A new class means new priors and policy, not a new baseline. */
+	dev->class = class;
+	if (pinned) {
+		/* The operator took over: whatever we did is theirs now. */
+		dev->flags |= IOTGUARD_SDEV_PINNED;
+		dev->action = IOTGUARD_ACT_NONE;
+		dev->anom_run = dev->calm_run = 0;
+	} else {
+		dev->flags &= ~IOTGUARD_SDEV_PINNED;
+	}
+	return 0;
+}
+
+void iotguard_scorer_device_del(struct iotguard_scorer *scorer, uint32_t slot)
+{
+	if (slot < scorer->slots)
+		memset(&scorer->devs[slot], 0, sizeof(scorer->devs[slot]));
+}
+
+const struct iotguard_score_dev *
+iotguard_scorer_get(const struct iotguard_scorer *scorer, uint32_t slot)
+{
+	if (slot >= scorer->slots ||
+	    !(scorer->devs[slot].flags & IOTGUARD_SDEV_USED))
+		return NULL;
+	return &scorer->devs[slot];
+}
+
+void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
+				   uint32_t slot)
+{
+	if (slot >= scorer->slots)
+		return;
+	scorer->devs[slot].action = IOTGUARD_ACT_NONE;
+	scorer->devs[slot].anom_run = scorer->devs[slot].calm_run = 0;
+}
+
+bool iotguard_scorer_observe_dest(struct iotguard_scorer *scorer,
+				  uint32_t slot, uint32_t hash)
+{
+	struct iotguard_score_dev *dev;
+	unsigned int i;
+
+	if (slot >= scorer->slots)
+		return false;
+	dev = &scorer->devs[slot];
+	if (!(dev->flags & IOTGUARD_SDEV_USED))
+		return false;
+	if (!hash)		/* 0 marks an empty entry */
+		hash = 1;
+	for (i = 0; i < IOTGUARD_SCORE_KNOWN_DESTS; i++)
+		if (dev->known[i] == hash)
+			return false;
+	dev->known[dev->known_next] = hash;
+	dev->known_next = (dev->known_next + 1) % IOTGUARD_SCORE_KNOWN_DESTS;
+	if (dev->new_dests < UINT8_MAX)
+		dev->new_dests++;
+	return true;
+}
+
+bool iotguard_scorer_prior(const struct iotguard_scorer *scorer,
+			   uint16_t class, enum iotguard_feature feature,
+			   float *mean, float *var)
+{
+	const struct prior *prior;
+
+	if (class >= IOTGUARD_SCORE_CLASSES ||
+	    feature >= IOTGUARD_FEAT_LOG_MAX)
+		return false;
+	prior = &scorer->prior[class];
+	if (!prior->ok[feature])
+		return false;
+	*mean = prior->mean[feature];
+	*var = prior->var[feature];
+	return true;
+}
+
+static const struct iotguard_score_policy *
+policy_of(const struct iotguard_scorer *scorer, uint16_t class)
+{
+	return &scorer->cfg.policy[class < IOTGUARD_SCORE_CLASSES ? class : 0];
+}
+
+/* West's weighted update of a mean and a (population) variance. */
+static inline void ewma(float *mean, float *var, float y, float alpha)
+{
+	float d = y - *mean;
+
+	*mean += alpha * d;
+	*var = (1.0f - alpha) * (*var + alpha * d * d);
+}
+
+struct zres {
+	float z;
+	float mean;
+	float sigma;
+	uint8_t horizon;
+};
+
+/*
+ * The interval's z against each horizon (blended with the class prior by
+ * w), keeping the most forgiving: the smallest when all agree on the
+ * direction, 0 when they disagree.
+ */
+static void feature_z(const struct iotguard_scorer *scorer,
+		      const struct iotguard_score_dev *dev, unsigned int f,
+		      float y, float w, float pmean, float pvar,
+		      struct zres *res)
+{
+	float floor2 = scorer->cfg.sigma_floor * scorer->cfg.sigma_floor;
+	bool pos = true, neg = true;
+	unsigned int h;
+
+	res->z = 0;
+	res->horizon = 0;
+	res->mean = dev->mean[0][f];
+	res->sigma = 0;
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
+		float mean = dev->mean[h][f], var = dev->var[h][f], sigma, z;
+
+		if (w > 0) {
+			float d = mean - pmean;
+
+			mean = (1 - w) * mean + w * pmean;
+			var = (1 - w) * var + w * pvar + w * (1 - w) * d * d;
+		}
+		sigma = sqrtf(var + floor2);
+		z = (y - mean) / sigma;
+		pos &= z > 0;
+		neg &= z < 0;
+		if (h == 0 || fabsf(z) < fabsf(res->z)) {
+			res->z = z;
+			res->mean = mean;
+			res->sigma = sigma;
+			res->horizon = h;
+		}
+	}
+	if (!pos && !neg)
+		res->z = 0;
+}
+
+/* -ln P(X >= k) for X ~ Poisson(lambda): how surprising k events are. */
+static float poisson_surprise(unsigned int k, double lambda)
+{
+	double log_term, sum = 1, t = 1, s;
+	unsigned int j;
+
+	if (!k || lambda >= k)
+		return 0;
+	log_term = -lambda + k * log(lambda) - lgamma(k + 1.0);
+	for (j = k + 1; j < k + 64; j++) {
+		t *= lambda / j;
+		sum += t;
+		if (t < 1e-9 * sum)
+			break;
+	}
+	s = -(log_term + log(sum));
+	return s > 0 ? s : 0;
+}
+
+/* Total variation distance of a histogram to a learnt distribution. */
+static float size_distance(const float p[IOTGUARD_SIZE_BUCKETS],
+			   const float q[IOTGUARD_SIZE_BUCKETS])
+{
+	float d = 0;
+	unsigned int i;
+
+	for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
+		d += fabsf(p[i] - q[i]);
+	return d / 2;
+}
+
+static void set_top(struct iotguard_score_result *out, unsigned int f,
+		    unsigned int det, float score, double seen,
+		    double expected, double limit, unsigned int horizon)
+{
+	out->feature[f] = score;
+	if (score <= out->score && out->score > 0)
+		return;
+	out->score = score;
+	out->top.feature = f;
+	out->top.detector = det;
+	out->top.horizon = horizon;
+	out->top.score = score;
+	out->top.seen = seen;
+	out->top.expected = expected;
+	out->top.limit = limit;
+}
+
+/* The tolerated gap: the learnt cadence with room for its jitter. */
+static float silence_tolerance(const struct iotguard_score_config *cfg,
+			       const struct iotguard_score_dev *dev)
+{
+	float tol = dev->gap_mean + cfg->silence_k * sqrtf(dev->gap_var);
+
+	if (tol < cfg->silence_factor * dev->gap_mean)
+		tol = cfg->silence_factor * dev->gap_mean;
+	if (tol < dev->gap_mean + cfg->silence_min)
+		tol = dev->gap_mean + cfg->silence_min;
+	return tol;
+}
+
+static bool detector_actionable(unsigned int det)
+{
+	/* Acting on a quiet device stops nothing: those only alert. */
+	return det != IOTGUARD_DET_DROP && det != IOTGUARD_DET_SILENCE;
+}
+
+static void scale_hist(const struct iotguard_score_input *in,
+		       float q[IOTGUARD_SIZE_BUCKETS], uint64_t *total)
+{
+	unsigned int i;
+
+	*total = 0;
+	for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
+		*total += in->size_hist[i];
+	for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
+		q[i] = *total ? (float)in->size_hist[i] / *total : 0;
+}
+
+static void score_features(struct iotguard_scorer *scorer,
+			   struct iotguard_score_dev *dev,
+			   const struct iotguard_score_input *in,
+			   const float y[IOTGUARD_FEAT_LOG_MAX],
+			   uint32_t valid, float threshold,
+			   struct iotguard_score_result *out)
+{
+	const struct iotguard_score_config *cfg = &scorer->cfg;
+	const struct prior *prior = NULL;
+	float w = 0;
+	unsigned int f;
+
+	if (out->learning && dev->class < IOTGUARD_SCORE_CLASSES) {
+		prior = &scorer->prior[dev->class];
+		w = cfg->prior_weight / (cfg->prior_weight + dev->age);
+	}
+	for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++) {
+		float fw = prior && prior->ok[f] ? w : 0, score;
+		double limit;
+		struct zres z;
+		bool volume = f == IOTGUARD_FEAT_PACKETS ||
+			      f == IOTGUARD_FEAT_BYTES;
+		unsigned int det;
+
+		if (!(valid & (1U << f)))
+			continue;
+		if (fw <= 0 && dev->age < cfg->min_samples)
+			continue;
+		feature_z(scorer, dev, f, y[f], fw, fw > 0 ? prior->mean[f] : 0,
+			  fw > 0 ? prior->var[f] : 0, &z);
+		if (z.z > 0) {
+			det = volume ? IOTGUARD_DET_SURGE : IOTGUARD_DET_SCAN;
+			limit = expm1(z.mean + threshold * z.sigma);
+		} else if (z.z < 0 && volume) {
+			det = IOTGUARD_DET_DROP;
+			limit = expm1(fmax(z.mean - threshold * z.sigma, 0));
+		} else {
+			continue;
+		}
+		score = fabsf(z.z);
+		set_top(out, f, det, score, expm1(y[f]),
+			expm1(fmax(z.mean, 0)), limit, z.horizon);
+		if (score > threshold)
+			out->detectors |= 1U << det;
+	}
+	if (out->learning)
+		return;
+
+	if ((in->have & IOTGUARD_HAVE_DESTS) && dev->new_dests) {
+		double lambda = fmax(dev->new_rate, cfg->new_dest_floor);
+		float score = poisson_surprise(dev->new_dests, lambda);
+
+		set_top(out, IOTGUARD_FEAT_NEW_DESTS, IOTGUARD_DET_NEW_DEST,
+			score, dev->new_dests, lambda, 0, MID);
+		if (score > threshold)
+			out->detectors |= 1U << IOTGUARD_DET_NEW_DEST;
+	}
+
+	if ((in->have & IOTGUARD_HAVE_SIZE) &&
+	    dev->size_n > cfg->min_samples) {
+		float q[IOTGUARD_SIZE_BUCKETS], d, sigma, score;
+		uint64_t total;
+
+		scale_hist(in, q, &total);
+		if (total >= cfg->size_min_packets) {
+			d = size_distance(dev->size_p, q);
+			sigma = sqrtf(dev->size_var +
+				      cfg->size_floor * cfg->size_floor);
+			score = (d - dev->size_mean) / sigma;
+			if (score > 0) {
+				set_top(out, IOTGUARD_FEAT_SIZE,
+					IOTGUARD_DET_SIZE, score, d,
+					dev->size_mean,
+					dev->size_mean + threshold * sigma,
+					MID);
+				if (score > threshold)
+					out->detectors |=
+						1U << IOTGUARD_DET_SIZE;
+			}
+		}
+	}
+
+	if (!in->packets && dev->gaps >= cfg->min_samples) {
+		float tol = silence_tolerance(cfg, dev);
+		float gap = dev->quiet + 1.0f;
+
+		if (gap > tol) {
+			float score = threshold * gap / tol;
+
+			set_top(out, IOTGUARD_FEAT_SILENCE,
+				IOTGUARD_DET_SILENCE, score, gap,
+				dev->gap_mean, tol, 0);
+			out->detectors |= 1U << IOTGUARD_DET_SILENCE;
+		}
+	}
+}
+
+static void learn(struct iotguard_scorer *scorer,
+		  struct iotguard_score_dev *dev,
+		  const struct iotguard_score_input *in,
+		  const float y[IOTGUARD_FEAT_LOG_MAX], uint32_t valid)
+{
+	float run = 1.0f / (dev->age + 1.0f), alpha;
+	unsigned int f, h, i;
+
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
+		alpha = fmaxf(scorer->alpha[h], run);
+		for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
+			if (valid & (1U << f))
+				ewma(&dev->mean[h][f], &dev->var[h][f], y[f],
+				     alpha);
+	}
+	alpha = fmaxf(scorer->alpha[MID], run);
+	if (in->have & IOTGUARD_HAVE_DESTS)
+		dev->new_rate += alpha * (dev->new_dests - dev->new_rate);
+
+	if (in->have & IOTGUARD_HAVE_SIZE) {
+		float q[IOTGUARD_SIZE_BUCKETS];
+		uint64_t total;
+
+		scale_hist(in, q, &total);
+		if (total >= scorer->cfg.size_min_packets) {
+			if (!dev->size_n) {
+				memcpy(dev->size_p, q, sizeof(q));
+			} else {
+				alpha = fmaxf(scorer->alpha[MID],
+					      1.0f / dev->size_n);
+				ewma(&dev->size_mean, &dev->size_var,
+				     size_distance(dev->size_p, q), alpha);
+				for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
+					dev->size_p[i] +=
+						alpha * (q[i] - dev->size_p[i]);
+			}
+			if (dev->size_n < UINT16_MAX)
+				dev->size_n++;
+		}
+	}
+
+	if (in->packets && (dev->flags & IOTGUARD_SDEV_ACTIVE_SEEN)) {
+		alpha = fmaxf(GAP_ALPHA, 1.0f / (dev->gaps + 1.0f));
+		ewma(&dev->gap_mean, &dev->gap_var, dev->quiet + 1.0f, alpha);
+		if (dev->gaps < UINT16_MAX)
+			dev->gaps++;
+	}
+	if (dev->age < UINT32_MAX)
+		dev->age++;
+}
+
+static void accumulate_prior(struct iotguard_scorer *scorer,
+			     const struct iotguard_score_dev *dev,
+			     uint32_t valid)
+{
+	struct prior_acc *acc;
+	unsigned int f;
+
+	if (dev->class >= IOTGUARD_SCORE_CLASSES)
+		return;
+	acc = &scorer->acc[dev->class];
+	for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++) {
+		double mean = dev->mean[MID][f];
+
+		if (!(valid & (1U << f)))
+			continue;
+		acc->sum[f] += mean;
+		acc->sum2[f] += mean * mean;
+		acc->sumv[f] += dev->var[MID][f];
+		acc->n[f]++;
+	}
+}
+
+static void decide(struct iotguard_scorer *scorer,
+		   struct iotguard_score_dev *dev,
+		   const struct iotguard_score_policy *policy,
+		   struct iotguard_score_result *out)
+{
+	const struct iotguard_score_config *cfg = &scorer->cfg;
+	uint8_t want = IOTGUARD_ACT_NONE;
+	unsigned int det, shift;
+
+	if (out->anomalous) {
+		if (dev->anom_run < UINT16_MAX)
+			dev->anom_run++;
+		dev->calm_run = 0;
+	} else if (out->score < policy->threshold * cfg->release_ratio) {
+		if (dev->calm_run < UINT16_MAX)
+			dev->calm_run++;
+		dev->anom_run = 0;
+	} else {
+		/* Between calm and anomalous: hysteresis holds. */
+		dev->anom_run = dev->calm_run = 0;
+	}
+	for (det = 0; det < IOTGUARD_DET_MAX; det++) {
+		uint8_t action;
+
+		if (!(out->detectors & (1U << det)))
+			continue;
+		action = detector_actionable(det) ? policy->action :
+						    IOTGUARD_ACT_ALERT;
+		if (action > want)
+			want = action;
+	}
+	if (out->anomalous && want == IOTGUARD_ACT_NONE)
+		want = IOTGUARD_ACT_ALERT;
+	if (out->pinned && want > IOTGUARD_ACT_ALERT)
+		want = IOTGUARD_ACT_ALERT;
+
+	out->prev_action = dev->action;
+	if (out->anomalous && dev->anom_run >= cfg->act_after &&
+	    want > dev->action) {
+		out->event = dev->action == IOTGUARD_ACT_NONE ?
+			     IOTGUARD_EV_ACT : IOTGUARD_EV_ESCALATE;
+		if (out->event == IOTGUARD_EV_ACT && dev->strikes < UINT8_MAX)
+			dev->strikes++;
+		dev->action = want;
+	} else if (dev->action != IOTGUARD_ACT_NONE) {
+		/* A repeat offender waits longer: 1, 2, 4, 8 times M. */
+		shift = dev->strikes > 1 ? dev->strikes - 1 : 0;
+		if (shift > 3)
+			shift = 3;
+		if (dev->calm_run >= (uint32_t)cfg->release_after << shift) {
+			out->event = IOTGUARD_EV_RELEASE;
+			dev->action = IOTGUARD_ACT_NONE;
+			dev->calm_run = 0;
+		}
+	}
+	out->action = dev->action;
+}
+
+void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
+			   const struct iotguard_score_input *in,
+			   struct iotguard_score_result *out)
+{
+	const struct iotguard_score_config *cfg = &scorer->cfg;
+	const struct iotguard_score_policy *policy;
+	float y[IOTGUARD_FEAT_LOG_MAX];
+	struct iotguard_score_dev *dev;
+	uint32_t valid = 1U << IOTGUARD_FEAT_PACKETS |
+			 1U << IOTGUARD_FEAT_BYTES;
+
+	memset(out, 0, sizeof(*out));
+	if (slot >= scorer->slots)
+		return;
+	dev = &scorer->devs[slot];
+	if (!(dev->flags & IOTGUARD_SDEV_USED))
+		return;
+	policy = policy_of(scorer, dev->class);
+	out->learning = dev->age < cfg->learn;
+	out->pinned = dev->flags & IOTGUARD_SDEV_PINNED;
+	out->dry_run = cfg->dry_run;
+
+	y[IOTGUARD_FEAT_PACKETS] = log1pf(in->packets);
+	y[IOTGUARD_FEAT_BYTES] = log1pf(in->bytes);
+	if (in->have & IOTGUARD_HAVE_SKETCH) {
+		valid |= 1U << IOTGUARD_FEAT_DST_ADDRS |
+			 1U << IOTGUARD_FEAT_DST_PORTS;
+		y[IOTGUARD_FEAT_DST_ADDRS] = log1pf(in->dst_addrs);
+		y[IOTGUARD_FEAT_DST_PORTS] = log1pf(in->dst_ports);
+	}
+	if (in->have & IOTGUARD_HAVE_PROTO) {
+		valid |= 1U << IOTGUARD_FEAT_SYN | 1U << IOTGUARD_FEAT_ICMP;
+		y[IOTGUARD_FEAT_SYN] = log1pf(in->syn);
+		y[IOTGUARD_FEAT_ICMP] = log1pf(in->icmp);
+	}
+
+	score_features(scorer, dev, in, y, valid, policy->threshold, out);
+	out->anomalous = out->score > policy->threshold;
+	/*
+	 * Never learn an attack, not even while learning: a new device far
+	 * from its class's prior stays scored against it until the operator
+	 * pins it or gives it another class.
+	 */
+	if (!out->anomalous)
+		learn(scorer, dev, in, y, valid);
+	if (!out->learning && !out->anomalous)
+		accumulate_prior(scorer, dev, valid);
+
+	if (in->packets) {
+		dev->quiet = 0;
+		dev->flags |= IOTGUARD_SDEV_ACTIVE_SEEN;
+	} else if (dev->quiet < UINT32_MAX &&
+		   (dev->flags & IOTGUARD_SDEV_ACTIVE_SEEN)) {
+		dev->quiet++;
+	}
+	dev->new_dests = 0;
+
+	decide(scorer, dev, policy, out);
+	dev->score = out->score;
+	dev->top_feature = out->top.feature;
+}
+
+void iotguard_scorer_interval_end(struct iotguard_scorer *scorer)
+{
+	uint32_t min = scorer->cfg.prior_min_devices;
+	unsigned int c, f;
+
+	if (!min)
+		min = 1;
+	for (c = 0; c < IOTGUARD_SCORE_CLASSES; c++) {
+		struct prior_acc *acc = &scorer->acc[c];
+		struct prior *prior = &scorer->prior[c];
+
+		for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++) {
+			double mean, var;
+
+			/* Too few devices this time: keep the last prior. */
+			if (acc->n[f] < min)
+				continue;
+			mean = acc->sum[f] / acc->n[f];
+			var = acc->sumv[f] / acc->n[f] +
+			      fmax(acc->sum2[f] / acc->n[f] - mean * mean, 0);
+			prior->mean[f] = mean;
+			prior->var[f] = var;
+			prior->ok[f] = true;
+		}
+	}
+	memset(scorer->acc, 0, sizeof(scorer->acc));
+}
+
+struct save_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t record_size;
+	uint32_t horizons;
+	uint32_t log_features;
+	uint32_t size_buckets;
+	uint32_t known_dests;
+	uint64_t count;
+};
+
+static void fill_header(struct save_header *hdr, uint64_t count)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	memcpy(hdr->magic, SAVE_MAGIC, sizeof(hdr->magic));
+	hdr->version = SAVE_VERSION;
+	hdr->record_size = sizeof(struct iotguard_score_dev);
+	hdr->horizons = IOTGUARD_SCORE_HORIZONS;
+	hdr->log_features = IOTGUARD_FEAT_LOG_MAX;
+	hdr->size_buckets = IOTGUARD_SIZE_BUCKETS;
+	hdr->known_dests = IOTGUARD_SCORE_KNOWN_DESTS;
+	hdr->count = count;
+}
+
+int iotguard_scorer_save(const struct iotguard_scorer *scorer,
+			 const char *path)
+{
+	struct save_header hdr;
+	char tmp[4096];
+	uint64_t count = 0;
+	FILE *f = NULL;
+	uint32_t i;
+	int ret = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (i = 0; i < scorer->slots; i++)
+		if ((scorer->devs[i].flags & IOTGUARD_SDEV_USED) &&
+		    scorer->devs[i].key.family)
+			count++;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fill_header(&hdr, count);
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1) {
+		ret = -EIO;
+		goto cleanup;
+	}
+	for (i = 0; i < scorer->slots; i++) {
+		const struct iotguard_score_dev *dev = &scorer->devs[i];
+
+		if (!(dev->flags & IOTGUARD_SDEV_USED) || !dev->key.family)
+			continue;
+		if (fwrite(dev, sizeof(*dev), 1, f) != 1) {
+			ret = -EIO;
+			goto cleanup;
+		}
+	}
+	/* Durable before the rename makes it the baseline. */
+	if (fflush(f) || fsync(fileno(f)))
+		ret = -errno;
+
+cleanup:
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct iotguard_score_key *ka = a, *kb = b;
+
+	if (ka->family != kb->family)
+		return ka->family < kb->family ? -1 : 1;
+	return memcmp(ka->addr, kb->addr, sizeof(ka->addr));
+}
+
+static int record_cmp(const void *a, const void *b)
+{
+	const struct iotguard_score_dev *da = a, *db = b;
+
+	return key_cmp(&da->key, &db->key);
+}
+
+static int key_record_cmp(const void *key, const void *rec)
+{
+	const struct iotguard_score_dev *dev = rec;
+
+	return key_cmp(key, &dev->key);
+}
+
+int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
+			 uint32_t *restored)
+{
+	struct iotguard_score_dev *recs = NULL;
+	struct save_header hdr, want;
+	FILE *f;
+	uint32_t i;
+	int ret = 0;
+
+	*restored = 0;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1) {
+		ret = -EPROTO;
+		goto cleanup;
+	}
+	fill_header(&want, hdr.count);
+	if (memcmp(&hdr, &want, sizeof(hdr)) || hdr.count > (1ULL << 26)) {
+		ret = -EPROTO;
+		goto cleanup;
+	}
+	recs = calloc(hdr.count ? hdr.count : 1, sizeof(*recs));
+	if (!recs) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	if (fread(recs, sizeof(*recs), hdr.count, f) != hdr.count) {
+		ret = -EPROTO;
+		goto cleanup;
+	}
+	qsort(recs, hdr.count, sizeof(*recs), record_cmp);
+	for (i = 0; i < scorer->slots; i++) {
+		struct iotguard_score_dev *dev = &scorer->devs[i], saved;
+		const struct iotguard_score_dev *rec;
+
+		if (!(dev->flags & IOTGUARD_SDEV_USED) || !dev->key.family)
+			continue;
+		rec = bsearch(&dev->key, recs, hdr.count, sizeof(*recs),
+			      key_record_cmp);
+		if (!rec)
+			continue;
+		/* What the module says now wins over the file. */
+		saved = *dev;
+		*dev = *rec;
+		dev->cookie = saved.cookie;
+		dev->class = saved.class;
+		dev->flags = (rec->flags & IOTGUARD_SDEV_ACTIVE_SEEN) |
+			     (saved.flags & ~IOTGUARD_SDEV_ACTIVE_SEEN);
+		dev->new_dests = 0;
+		if (dev->flags & IOTGUARD_SDEV_PINNED)
+			dev->action = IOTGUARD_ACT_NONE;
+		(*restored)++;
+	}
+
+cleanup:
+	free(recs);
+	fclose(f);
+	return ret;
+}
+
+/* Whole numbers from 100 on, three significant digits below. */
+static const char *num(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, fabs(v) >= 100 ? "%.0f" : "%.3g", v);
+	return buf;
+}
+
+const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
+				   char *buf, size_t len)
+{
+	char seen[32], expected[32], limit[32];
+
+	const char *det = iotguard_detector_name(expl->detector);
+	const char *feat = iotguard_feature_name(expl->feature);
+
+	switch (expl->feature) {
+	case IOTGUARD_FEAT_SILENCE:
+		snprintf(buf, len,
+			 "%s: quiet for %.0f intervals, usually every %.1f (tolerates %.1f), score %.1f",
+			 det, expl->seen, expl->expected, expl->limit,
+			 expl->score);
+		break;
+	case IOTGUARD_FEAT_NEW_DESTS:
+		snprintf(buf, len,
+			 "%s: %.0f new destinations in an interval, expected %.3g, score %.1f",
+			 det, expl->seen, expl->expected, expl->score);
+		break;
+	case IOTGUARD_FEAT_SIZE:
+		snprintf(buf, len,
+			 "%s: packet sizes %.2f from the learnt histogram, expected %.2f (up to %.2f), score %.1f",
+			 det, expl->seen, expl->expected, expl->limit,
+			 expl->score);
+		break;
+	default:
+		snprintf(buf, len,
+			 "%s: %s %s per interval, expected %s (%s %s), score %.1f",
+			 det, feat, num(expl->seen, seen, sizeof(seen)),
+			 num(expl->expected, expected, sizeof(expected)),
+			 expl->detector == IOTGUARD_DET_DROP ? "down to" :
+								"up to",
+			 num(expl->limit, limit, sizeof(limit)), expl->score);
+		break;
+	}
+	return buf;
+}

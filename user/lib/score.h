@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The anomaly scorer of iotguardd: per-device streaming baselines, scores
+ * with explanations, detectors and the action state machine. Pure
+ * computation, no I/O but iotguard_scorer_save()/_load().
+ *
+ * Devices live in slots (the module's device index) of a table allocated
+ * once; scoring an interval allocates nothing. Every interval the caller
+ * feeds each device's counters of that interval, in any order, then calls
+ * iotguard_scorer_interval_end().
+ *
+ * Baselines. Counts are scored in log space, y = ln(1 + x): a surge or a
+ * drop by a factor weighs the same at any rate, and Poisson-like noise of
+ * busy devices shrinks. Each feature keeps an exponentially weighted mean
+ * and variance at three horizons (half-lives ~1 min, ~15 min, ~4 h of
+ * intervals by default); the weight starts as a running mean (1/n) so the
+ * first intervals are not biased towards zero. A feature's score is the
+ * z of the interval against each horizon, sigma = sqrt(var + floor^2), and
+ * the most forgiving horizon wins: a seasonal device whose long horizon
+ * holds both its modes is not flagged when its short horizon moves. The
+ * floor keeps a perfectly regular device from being infinitely sensitive
+ * (with the default 0.25, a steady device trips at about 4.5x or 1/4.5 of
+ * its rate). Anomalous intervals are not learnt, so an attack never
+ * becomes the baseline.
+ *
+ * Class priors. Devices of a class that finished learning pool their
+ * 15-min baselines (mean of means; variance by the law of total variance).
+ * A learning device is scored against a blend of its own baseline and its
+ * class's, the prior weighing k/(k + n) after n learnt intervals, so a new
+ * device is not blind; a class with too few learnt devices gives no prior,
+ * and a learning device is then only scored from min_samples on.
+ */
+#ifndef IOTGUARD_USER_SCORE_H
+#define IOTGUARD_USER_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <iotguard/features.h>
+
+#define IOTGUARD_SCORE_HORIZONS 3
+/* Classes with a prior and a policy of their own; higher ones share 0's. */
+#define IOTGUARD_SCORE_CLASSES 256
+/* Destinations remembered per device, for "new destination". */
+#define IOTGUARD_SCORE_KNOWN_DESTS 8
+
+enum iotguard_feature {
+	/* log-space counts with baselines */
+	IOTGUARD_FEAT_PACKETS,
+	IOTGUARD_FEAT_BYTES,
+	IOTGUARD_FEAT_DST_ADDRS,
+	IOTGUARD_FEAT_DST_PORTS,
+	IOTGUARD_FEAT_SYN,
+	IOTGUARD_FEAT_ICMP,
+	IOTGUARD_FEAT_LOG_MAX,
+	/* scored their own way */
+	IOTGUARD_FEAT_NEW_DESTS = IOTGUARD_FEAT_LOG_MAX,
+	IOTGUARD_FEAT_SIZE,
+	IOTGUARD_FEAT_SILENCE,
+	IOTGUARD_FEAT_MAX
+};
+
+enum iotguard_detector {
+	IOTGUARD_DET_SURGE,	/* packets or bytes up */
+	IOTGUARD_DET_DROP,	/* packets or bytes down */
+	IOTGUARD_DET_SILENCE,	/* quiet beyond the learnt cadence */
+	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs or ICMP up */
+	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
+	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
+	IOTGUARD_DET_MAX
+};
+
+/* What a class's policy does to an anomalous device; ordered by severity. */
+enum iotguard_action {
+	IOTGUARD_ACT_NONE,
+	IOTGUARD_ACT_ALERT,
+	IOTGUARD_ACT_QUARANTINE,
+	IOTGUARD_ACT_DENY,
+	IOTGUARD_ACT_MAX
+};
+
+struct iotguard_score_policy {
+	uint8_t action;		/* enum iotguard_action, ALERT or more */
+	float threshold;	/* a score above it is anomalous */
+};
+
+struct iotguard_score_config {
+	float half_life[IOTGUARD_SCORE_HORIZONS];	/* in intervals */
+	float sigma_floor;	/* log space: 0.25 is +-28% */
+	float size_floor;	/* histogram distance (total variation) */
+	float new_dest_floor;	/* least new destinations per interval */
+	uint32_t learn;		/* intervals learnt before a device is on its own */
+	uint32_t min_samples;	/* learnt intervals before scoring without prior */
+	float prior_weight;	/* k: the prior weighs k / (k + n) */
+	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
+	uint16_t act_after;	/* N anomalous intervals in a row to act */
+	uint16_t release_after;	/* M calm intervals in a row to release */
+	float release_ratio;	/* calm: score below threshold * ratio */
+	float silence_k;	/* tolerance: mean gap + k sigma... */
+	float silence_factor;	/* ...and at least factor * mean gap... */
+	float silence_min;	/* ...and mean gap + this many intervals */
+	uint32_t size_min_packets;	/* an interval's histogram counts from */
+	bool dry_run;		/* decide, but mark every action as not done */
+	struct iotguard_score_policy policy[IOTGUARD_SCORE_CLASSES];
+};
+
+void iotguard_score_config_default(struct iotguard_score_config *cfg);
+
+/* One interval of one device. */
+enum iotguard_score_have {
+	IOTGUARD_HAVE_SKETCH = 1U << 0,	/* dst_addrs, dst_ports */
+	IOTGUARD_HAVE_PROTO = 1U << 1,	/* syn, icmp */
+	IOTGUARD_HAVE_SIZE = 1U << 2,	/* size_hist */
+	IOTGUARD_HAVE_DESTS = 1U << 3,	/* iotguard_scorer_observe_dest() */
+};
+
+struct iotguard_score_input {
+	uint64_t packets;	/* offered: passed and dropped for rate/deny */
+	uint64_t bytes;
+	uint64_t syn;
+	uint64_t icmp;
+	uint32_t dst_addrs;	/* distinct, estimated */
+	uint32_t dst_ports;
+	uint64_t size_hist[IOTGUARD_SIZE_BUCKETS];
+	uint32_t have;		/* enum iotguard_score_have */
+};
+
+/* Why a feature scored what it did, in the feature's natural units. */
+struct iotguard_score_expl {
+	uint8_t feature;	/* enum iotguard_feature */
+	uint8_t detector;	/* enum iotguard_detector */
+	uint8_t horizon;	/* the baseline's, for log features */
+	float score;
+	double seen;		/* per interval; silence: intervals quiet */
+	double expected;	/* per interval; silence: mean gap */
+	double limit;		/* the edge of the tolerated range */
+};
+
+enum iotguard_score_event {
+	IOTGUARD_EV_NONE,
+	IOTGUARD_EV_ACT,	/* became anomalous: action taken */
+	IOTGUARD_EV_ESCALATE,	/* a more severe action */
+	IOTGUARD_EV_RELEASE,	/* calm again: action lifted */
+};
+
+struct iotguard_score_result {
+	float score;		/* the highest feature score */
+	float feature[IOTGUARD_FEAT_MAX];
+	uint32_t detectors;	/* bits of the detectors above threshold */
+	struct iotguard_score_expl top;	/* the highest feature */
+	uint8_t event;		/* enum iotguard_score_event */
+	uint8_t action;		/* the state after the event */
+	uint8_t prev_action;	/* the state before it */
+	bool anomalous;		/* score above the class threshold */
+	bool learning;
+	bool pinned;		/* decided nothing but alerts */
+	bool dry_run;		/* the action is not to be done */
+};
+
+/* A device's identity, for persistence: matched by address. */
+struct iotguard_score_key {
+	uint8_t family;		/* AF_INET, AF_INET6; 0: none */
+	uint8_t addr[16];
+};
+
+/* The state of one device slot, readable by the caller. */
+struct iotguard_score_dev {
+	float mean[IOTGUARD_SCORE_HORIZONS][IOTGUARD_FEAT_LOG_MAX];
+	float var[IOTGUARD_SCORE_HORIZONS][IOTGUARD_FEAT_LOG_MAX];
+	float size_p[IOTGUARD_SIZE_BUCKETS];	/* learnt size distribution */
+	float size_mean, size_var;	/* of the distance to it */
+	float gap_mean, gap_var;	/* intervals between active ones */
+	float new_rate;		/* new destinations per interval */
+	float score;		/* of the last interval */
+	uint32_t known[IOTGUARD_SCORE_KNOWN_DESTS];	/* destination hashes */
+	uint32_t age;		/* intervals learnt */
+	uint32_t quiet;		/* intervals since the last active one */
+	uint32_t cookie;
+	uint16_t class;
+	uint16_t gaps;		/* gaps learnt, saturating */
+	uint16_t size_n;	/* histograms learnt, saturating */
+	uint16_t anom_run;	/* anomalous intervals in a row */
+	uint16_t calm_run;	/* calm intervals in a row */
+	uint8_t action;		/* enum iotguard_action in force */
+	uint8_t strikes;	/* times acted on: release waits longer */
+	uint8_t known_next;	/* round robin replacement */
+	uint8_t new_dests;	/* new destinations this interval */
+	uint8_t flags;		/* IOTGUARD_SDEV_* */
+	uint8_t top_feature;	/* of the last interval */
+	struct iotguard_score_key key;
+};
+
+enum {
+	IOTGUARD_SDEV_USED = 1U << 0,
+	IOTGUARD_SDEV_PINNED = 1U << 1,
+	IOTGUARD_SDEV_ACTIVE_SEEN = 1U << 2,	/* has sent at least once */
+};
+
+struct iotguard_scorer;
+
+int iotguard_scorer_new(const struct iotguard_score_config *cfg,
+			uint32_t slots, struct iotguard_scorer **out);
+void iotguard_scorer_free(struct iotguard_scorer *scorer);
+/* A new configuration (SIGHUP); baselines stay. */
+void iotguard_scorer_set_config(struct iotguard_scorer *scorer,
+				const struct iotguard_score_config *cfg);
+const struct iotguard_score_config *
+iotguard_scorer_config(const struct iotguard_scorer *scorer);
+uint32_t iotguard_scorer_slots(const struct iotguard_scorer *scorer);
+
+/*
+ * A device at slot: a new one (unknown cookie) starts from nothing, a known
+ * one keeps its baselines and gets the new class and pinned flag.
+ * Returns -ERANGE for a slot beyond the table.
+ */
+int iotguard_scorer_device(struct iotguard_scorer *scorer, uint32_t slot,
+			   uint32_t cookie, const struct iotguard_score_key *key,
+			   uint16_t class, bool pinned);
+void iotguard_scorer_device_del(struct iotguard_scorer *scorer,
+				uint32_t slot);
+/* The slot's state, NULL if unused. */
+const struct iotguard_score_dev *
+iotguard_scorer_get(const struct iotguard_scorer *scorer, uint32_t slot);
+/* The operator changed the state: forget the action we took. */
+void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
+				   uint32_t slot);
+
+/*
+ * A destination the device talked to this interval (a hash of it); returns
+ * true if it is not among the device's known ones (and remembers it).
+ */
+bool iotguard_scorer_observe_dest(struct iotguard_scorer *scorer,
+				  uint32_t slot, uint32_t hash);
+
+/* Scores one interval of the device at slot, learns, decides. */
+void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
+			   const struct iotguard_score_input *in,
+			   struct iotguard_score_result *out);
+
+/* After every device of an interval: recomputes the class priors. */
+void iotguard_scorer_interval_end(struct iotguard_scorer *scorer);
+
+/* The class's prior for a feature; false if it has none. */
+bool iotguard_scorer_prior(const struct iotguard_scorer *scorer,
+			   uint16_t class, enum iotguard_feature feature,
+			   float *mean, float *var);
+
+/*
+ * Baselines to a file and back, matched by key. The file is versioned and
+ * written to path.tmp then renamed. Loading restores each used slot whose
+ * key is in the file; *restored counts them. -EPROTO for a file of
+ * another version or layout.
+ */
+int iotguard_scorer_save(const struct iotguard_scorer *scorer,
+			 const char *path);
+int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
+			 uint32_t *restored);
+
+const char *iotguard_feature_name(unsigned int feature);
+const char *iotguard_detector_name(unsigned int detector);
+const char *iotguard_action_name(unsigned int action);
+/* alert, quarantine, deny; -EINVAL otherwise */
+int iotguard_parse_action(const char *s, uint8_t *action);
+
+/*
+ * One line: "surge: packets 1000/interval, expected 100 (up to 450)".
+ * Returns buf.
+ */
+const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
+				   char *buf, size_t len);
+
+#endif /* IOTGUARD_USER_SCORE_H */
