@@ -10,6 +10,8 @@
 set -u
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
 TOPO=igc$$
 # shellcheck source=../lib/city.sh
 . "$repo/tests/lib/city.sh"
@@ -17,7 +19,6 @@ TOPO=igc$$
 iotguard=$repo/build/iotguard
 featsnap=$repo/tests/lib/featsnap.py
 tmp=$(mktemp -d)
-testno=0
 
 # Who plays which part (names from city_populate).
 SCANNER=s3
@@ -32,23 +33,6 @@ ig() { topo_rtr "$iotguard" "$@"; }
 pins=/sys/fs/bpf/iotguard
 had_pins=0
 [ ! -e "$pins" ] || had_pins=1
-
-ok() {
-	testno=$((testno + 1))
-	echo "ok $testno - $1"
-}
-
-not_ok() {
-	testno=$((testno + 1))
-	echo "not ok $testno - $1"
-}
-
-check() {
-	local desc=$1
-
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 cleanup() {
 	set +e
@@ -197,4 +181,4 @@ run() {
 }
 
 run
-echo "1..$testno"
+tap_end

@@ -11,6 +11,8 @@
 set -u
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
 TOPO=igd$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
@@ -19,30 +21,10 @@ iotguard=$repo/build/iotguard
 iotguardd=$repo/build/iotguardd
 traffic=$repo/tests/guest/traffic.py
 tmp=$(mktemp -d)
-testno=0
-failed=0
 daemon_pid=
 
 ig() { topo_rtr "$iotguard" "$@"; }
 dev() { topo_exec "$TOPO-$1" "${@:2}"; }
-
-ok() {
-	testno=$((testno + 1))
-	echo "ok $testno - $1"
-}
-
-not_ok() {
-	testno=$((testno + 1))
-	failed=$((failed + 1))
-	echo "not ok $testno - $1"
-}
-
-check() {
-	local desc=$1
-
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 cleanup() {
 	set +e
@@ -188,5 +170,4 @@ run() {
 
 echo "TAP version 13"
 run
-echo "1..$testno"
-[ "$failed" -eq 0 ]
+tap_end

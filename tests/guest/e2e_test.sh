@@ -18,6 +18,8 @@
 set -u
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
 TOPO=ige2e$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
@@ -25,39 +27,9 @@ TOPO=ige2e$$
 iotguard=$repo/build/iotguard
 traffic=$repo/tests/guest/traffic.py
 tmp=$(mktemp -d)
-testno=0
-failed=0
 
 ig() { topo_rtr "$iotguard" "$@"; }
 dev() { topo_exec "$TOPO-$1" "${@:2}"; }
-
-ok() {
-	testno=$((testno + 1))
-	echo "ok $testno - $1"
-}
-
-not_ok() {
-	testno=$((testno + 1))
-	failed=$((failed + 1))
-	echo "not ok $testno - $1"
-}
-
-# check DESCRIPTION COMMAND...: one TAP result from a command's status.
-check() {
-	local desc=$1
-
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# expect DESCRIPTION PYTHON-CONDITION: one TAP result from a comparison.
-expect() {
-	if python3 -c "import sys; sys.exit(not ($2))"; then
-		ok "$1"
-	else
-		not_ok "$1 [failed: $2]"
-	fi
-}
 
 cleanup() {
 	set +e
@@ -217,5 +189,4 @@ run() {
 
 echo "TAP version 13"
 run
-echo "1..$testno"
-[ "$failed" -eq 0 ]
+tap_end

@@ -20,18 +20,6 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* JSON keys and table labels of enum iotguard_reason. */
-static const char *const reason_names[IOTGUARD_R_MAX] = {
-	[IOTGUARD_R_PASS] = "pass",
-	[IOTGUARD_R_UNKNOWN] = "unknown",
-	[IOTGUARD_R_DENIED] = "denied",
-	[IOTGUARD_R_SPOOFED] = "spoofed",
-	[IOTGUARD_R_RATE] = "rate",
-	[IOTGUARD_R_PARSE] = "parse",
-	[IOTGUARD_R_NON_IP] = "non_ip",
-	[IOTGUARD_R_NEIGH] = "neigh",
-};
-
 static void stats_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s stats [ADDR] [-j|--json]\n\n", prog_name);
@@ -128,7 +116,8 @@ static void print_stats_json(const struct iotguard_counter *global,
 	iotguard_json_key(&json, "global");
 	iotguard_json_object_start(&json);
 	for (reason = 0; reason < IOTGUARD_R_MAX; reason++)
-		json_counter(&json, reason_names[reason], &global[reason]);
+		json_counter(&json, iotguard_reason_name(reason),
+			     &global[reason]);
 	iotguard_json_object_end(&json);
 	iotguard_json_key(&json, "devices");
 	iotguard_json_array_start(&json);
@@ -175,7 +164,7 @@ static void print_stats_table(const struct iotguard_counter *global,
 			 (unsigned long long)global[reason].packets);
 		snprintf(cells[1], sizeof(cells[1]), "%llu",
 			 (unsigned long long)global[reason].bytes);
-		table_add(&table, reason_names[reason], cells[0], cells[1]);
+		table_add(&table, iotguard_reason_name(reason), cells[0], cells[1]);
 	}
 	table_print(&table, stdout, "");
 	table_free(&table);

@@ -15,17 +15,6 @@
 #include "iotguardd.h"
 #include "parse.h"
 
-static const char *const reason_names[IOTGUARD_R_MAX] = {
-	[IOTGUARD_R_PASS] = "pass",
-	[IOTGUARD_R_UNKNOWN] = "unknown",
-	[IOTGUARD_R_DENIED] = "denied",
-	[IOTGUARD_R_SPOOFED] = "spoofed",
-	[IOTGUARD_R_RATE] = "rate",
-	[IOTGUARD_R_PARSE] = "parse",
-	[IOTGUARD_R_NON_IP] = "non_ip",
-	[IOTGUARD_R_NEIGH] = "neigh",
-};
-
 /* A label value: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
 {
@@ -177,7 +166,7 @@ void metrics_render(struct daemon *d)
 	       "Frames by the reason they passed or were dropped for.");
 	for (k = 0; k < IOTGUARD_R_MAX; k++)
 		fprintf(f, "iotguard_packets_total{reason=\"%s\"} %llu\n",
-			reason_names[k],
+			iotguard_reason_name(k),
 			(unsigned long long)d->global[k].packets);
 	header(f, "iotguard_alerts_total", "counter",
 	       "Anomalies alerted or acted on, by detector.");

@@ -60,6 +60,22 @@ const char *iotguard_xdp_mode_name(enum iotguard_xdp_mode mode)
 	return mode == IOTGUARD_XDP_GENERIC ? "generic" : "native";
 }
 
+static const char *const reason_names[IOTGUARD_R_MAX] = {
+	[IOTGUARD_R_PASS] = "pass",
+	[IOTGUARD_R_UNKNOWN] = "unknown",
+	[IOTGUARD_R_DENIED] = "denied",
+	[IOTGUARD_R_SPOOFED] = "spoofed",
+	[IOTGUARD_R_RATE] = "rate",
+	[IOTGUARD_R_PARSE] = "parse",
+	[IOTGUARD_R_NON_IP] = "non_ip",
+	[IOTGUARD_R_NEIGH] = "neigh",
+};
+
+const char *iotguard_reason_name(enum iotguard_reason reason)
+{
+	return reason < IOTGUARD_R_MAX ? reason_names[reason] : "?";
+}
+
 /* The link's pin path; interface names are single path components. */
 static int link_path(const char *ifname, char *path, size_t len)
 {

@@ -63,6 +63,9 @@ struct iotguard_maps;
 int iotguard_maps_open(struct iotguard_maps **mapsp);
 void iotguard_maps_close(struct iotguard_maps *maps);
 
+/* JSON keys, table labels and metric labels of enum iotguard_reason. */
+const char *iotguard_reason_name(enum iotguard_reason reason);
+
 /* Sums the per-CPU counters by reason. */
 int iotguard_maps_global(struct iotguard_maps *maps,
 			 struct iotguard_counter out[IOTGUARD_R_MAX]);
