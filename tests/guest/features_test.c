@@ -38,9 +38,9 @@
 #include <linux/iotguard.h>
 #include "nl.h"
 #include "iotguard.skel.h"
+#include "testlib.h"
 #include "frames.h"
 
-#define MOD_PARAMS "/sys/module/iotguard/parameters/"
 
 /* 2^50 ns, 13 days: no rotation unless a test asks for one. */
 #define LONG_EPOCH_SHIFT 50
@@ -111,18 +111,6 @@ static void dst6(uint8_t out[16], unsigned int n)
 	out[15] = n;
 }
 
-static int read_u32_file(const char *path, unsigned int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%u", val) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -143,9 +131,7 @@ struct opts {
  */
 static struct iotguard *load_skel(const struct opts *o, int *errp)
 {
-	unsigned int max_devices;
 	struct iotguard *skel;
-	struct bpf_map *map;
 	int err;
 
 	skel = iotguard__open();
@@ -156,21 +142,9 @@ static struct iotguard *load_skel(const struct opts *o, int *errp)
 	skel->rodata->monitor = o->monitor;
 	skel->rodata->features = o->features;
 	skel->rodata->epoch_shift = o->epoch_shift;
-	bpf_object__for_each_map(map, skel->obj) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			goto fail;
-	}
-	if (!read_u32_file(MOD_PARAMS "max_devices", &max_devices)) {
-		err = bpf_map__set_max_entries(skel->maps.iotguard_devstats,
-					       max_devices);
-		err = err ?: bpf_map__set_max_entries(skel->maps.iotguard_rate,
-						      max_devices);
-		err = err ?: bpf_map__set_max_entries(skel->maps.iotguard_features,
-						      max_devices);
-		if (err)
-			goto fail;
-	}
+	err = prepare_skel(skel);
+	if (err)
+		goto fail;
 	err = iotguard__load(skel);
 	if (err)
 		goto fail;
@@ -180,16 +154,6 @@ fail:
 	iotguard__destroy(skel);
 	*errp = err;
 	return NULL;
-}
-
-static int del_cb(const struct iotguard_device *dev, void *data)
-{
-	return iotguard_nl_device_del(data, &dev->id);
-}
-
-static int delete_all(struct iotguard_nl *nl)
-{
-	return iotguard_nl_device_dump(nl, del_cb, nl);
 }
 
 static void dev_init(struct iotguard_device *d, int family, uint8_t host)

@@ -36,9 +36,9 @@
 #include <linux/iotguard.h>
 #include "nl.h"
 #include "iotguard.skel.h"
+#include "testlib.h"
 #include "frames.h"
 
-#define MOD_PARAMS "/sys/module/iotguard/parameters/"
 
 /* Documentation ranges only: 198.18.0.0/15 and 2001:2::/48. */
 static const uint8_t dst4[4] = { 198, 19, 0, 1 };
@@ -74,27 +74,13 @@ static const char *reason_name(unsigned int r)
 	return r < IOTGUARD_R_MAX ? names[r] : "?";
 }
 
-static int read_u32_file(const char *path, unsigned int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%u", val) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
 /*
  * Loads the program as the loader does, except for pinning: tests must not
  * share maps with each other or with a running iotguard.
  */
 static struct iotguard *load_skel(bool monitor, int *errp)
 {
-	unsigned int max_devices;
 	struct iotguard *skel;
-	struct bpf_map *map;
 	int err;
 
 	skel = iotguard__open();
@@ -103,19 +89,9 @@ static struct iotguard *load_skel(bool monitor, int *errp)
 		return NULL;
 	}
 	skel->rodata->monitor = monitor;
-	bpf_object__for_each_map(map, skel->obj) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			goto fail;
-	}
-	if (!read_u32_file(MOD_PARAMS "max_devices", &max_devices)) {
-		err = bpf_map__set_max_entries(skel->maps.iotguard_devstats,
-					       max_devices);
-		err = err ?: bpf_map__set_max_entries(skel->maps.iotguard_rate,
-						      max_devices);
-		if (err)
-			goto fail;
-	}
+	err = prepare_skel(skel);
+	if (err)
+		goto fail;
 	err = iotguard__load(skel);
 	if (err)
 		goto fail;
@@ -125,17 +101,6 @@ fail:
 	iotguard__destroy(skel);
 	*errp = err;
 	return NULL;
-}
-
-static int del_cb(const struct iotguard_device *dev, void *data)
-{
-	return iotguard_nl_device_del(data, &dev->id);
-}
-
-/* The table is per network namespace and tests share it: start empty. */
-static int delete_all(struct iotguard_nl *nl)
-{
-	return iotguard_nl_device_dump(nl, del_cb, nl);
 }
 
 static void dev_init(struct iotguard_device *d, int family, uint8_t host)
