@@ -26,6 +26,9 @@ PACKAGES=(
 	nmap hping3
 	# iotguardd: /metrics over HTTP, sd_notify for Type=notify.
 	libmicrohttpd-dev libsystemd-dev
+	# iotguardd --replay reads captures; the metrics test runs a real
+	# Prometheus server against /metrics; curl queries its API.
+	libpcap-dev prometheus curl
 )
 META=linux-image-cloud-amd64
 
