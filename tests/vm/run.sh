@@ -98,7 +98,7 @@ KDIR=${IOTGUARD_KERNEL_DIR:-$REPO/build/kernel}
 if [ ! -f "$KDIR/kver" ] || [ ! -d "$KDIR/image" ]; then
 	"$REPO/scripts/guest-kernel.sh" "$KDIR" >&2
 fi
-KDIR=$(cd "$KDIR" && pwd)
+KDIR=$(cd "$KDIR" && pwd -P)
 KVER=$(cat "$KDIR/kver")
 VMLINUZ=${IOTGUARD_VM_KERNEL:-$KDIR/image/boot/vmlinuz-$KVER}
 MODROOT=$KDIR/image/lib/modules
