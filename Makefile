@@ -39,7 +39,8 @@ CLI_SRCS := $(wildcard user/iotguard/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
-DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread
+# libpcap for --replay only: the CLI and the tests do without it.
+DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(O)/tests/guest/%,$(wildcard tests/guest/*.c))
 SKEL := $(O)/include/iotguard.skel.h
@@ -72,7 +73,7 @@ $(SKEL): $(BPF_OBJ)
 
 user: $(O)/iotguard $(O)/iotguardd
 
-$(O)/%.o: %.c $(HDRS) $(wildcard $(dir $<)*.h) $(SKEL)
+$(O)/%.o: %.c $(HDRS) $(wildcard user/*/*.h) $(SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -47,35 +47,18 @@ static __always_inline void iotg_flow_tcp(struct iotg_flow *fl,
 	fl->tcp_flags = ((const __u8 *)tcph)[13];
 }
 
-/*
- * The sketch hash: multiply, xor-shift, multiply (the splitmix64 finaliser,
- * shortened), top 8 bits. Linear counting assumes random bit positions; a
- * bare multiply-shift spreads sequential values (a port scan) more evenly
- * than random and the estimate would come out high. The seed changes every
- * epoch so that two destinations that share a bit in one epoch (a new one
- * hidden behind the device's usual server) do not share it in the next.
- * tests/guest/features_test.c computes the same hash.
- */
-#define IOTG_HASH_M1		0x9e3779b97f4a7c15ULL
-#define IOTG_HASH_M2		0xbf58476d1ce4e5b9ULL
-#define IOTG_SKETCH_SHIFT	(64 - 8)
-
-_Static_assert(IOTGUARD_SKETCH_BITS == 1 << (64 - IOTG_SKETCH_SHIFT),
-	       "IOTG_SKETCH_SHIFT must match IOTGUARD_SKETCH_BITS");
+/* include/iotguard/features.h; tests/guest/features_test.c has its own. */
+_Static_assert(IOTGUARD_SKETCH_BITS == 256,
+	       "iotguard_sketch_bit() returns 8 bits");
 
 static __always_inline __u32 iotg_sketch_bit(__u64 x, __u64 seed)
 {
-	x = (x ^ seed) * IOTG_HASH_M1;
-	x ^= x >> 32;
-	x *= IOTG_HASH_M2;
-	return x >> IOTG_SKETCH_SHIFT;
+	return iotguard_sketch_bit(x, seed);
 }
 
-/* ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes: 0..5, without branches. */
 static __always_inline __u32 iotg_size_bucket(__u64 len)
 {
-	return (len > 64) + (len > 128) + (len > 256) + (len > 512) +
-	       (len > 1024);
+	return iotguard_size_bucket(len);
 }
 
 /*
@@ -161,7 +144,7 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 		__builtin_memset(s, 0, sizeof(*s));
 		s->epoch = epoch;
 	}
-	seed = epoch * IOTG_HASH_M1;
+	seed = epoch * IOTGUARD_SKETCH_M1;
 	if (fl->l4proto == IPPROTO_TCP || fl->l4proto == IPPROTO_UDP) {
 		/* TCP and UDP ports are different services. */
 		pbit = iotg_sketch_bit((__u64)fl->l4proto << 16 | fl->dport,

@@ -27,6 +27,27 @@
 #define IOTGUARD_SKETCH_WORDS (IOTGUARD_SKETCH_BITS / 64)
 
 /*
+ * The sketch hash: multiply, xor-shift, multiply (the splitmix64 finaliser,
+ * shortened), top 8 bits. Linear counting assumes random bit positions; a
+ * bare multiply-shift spreads sequential values (a port scan) more evenly
+ * than random and the estimate would come out high. The seed is
+ * epoch * IOTGUARD_SKETCH_M1: it changes every epoch so that two
+ * destinations that share a bit in one epoch (a new one hidden behind the
+ * device's usual server) do not share it in the next. Here so that the
+ * program and `iotguardd --replay' set the same bits.
+ */
+#define IOTGUARD_SKETCH_M1 0x9e3779b97f4a7c15ULL
+#define IOTGUARD_SKETCH_M2 0xbf58476d1ce4e5b9ULL
+
+static inline __u32 iotguard_sketch_bit(__u64 x, __u64 seed)
+{
+	x = (x ^ seed) * IOTGUARD_SKETCH_M1;
+	x ^= x >> 32;
+	x *= IOTGUARD_SKETCH_M2;
+	return x >> (64 - 8);
+}
+
+/*
  * Epochs are (the program's clock, the one of last_seen_ns) >>
  * IOTGUARD_EPOCH_SHIFT: 2^30 ns, ~1.07 s. The clock is CLOCK_MONOTONIC (fine
  * or coarse: a daemon may use either, they differ by less than a tick); a
@@ -39,6 +60,13 @@
 
 /* Frame size buckets: ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes. */
 #define IOTGUARD_SIZE_BUCKETS 6
+
+/* The bucket of a frame of len bytes (Ethernet header included), branchless. */
+static inline __u32 iotguard_size_bucket(__u64 len)
+{
+	return (len > 64) + (len > 128) + (len > 256) + (len > 512) +
+	       (len > 1024);
+}
 
 struct iotguard_sketch {
 	__u64 epoch;

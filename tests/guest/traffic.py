@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Traffic for the end-to-end tests and the demo: paced UDP senders and a
-receiver that counts what arrived, per source. Only ever used inside network
-namespaces the test made, towards addresses of its own."""
+"""Traffic for the end-to-end tests and the demo: paced UDP senders, a
+receiver that counts what arrived, per source, and a capture to pcap. Only
+ever used inside network namespaces the test made, towards addresses of
+its own."""
 
 import argparse
 import json
+import signal
 import socket
+import struct
 import sys
 import time
 
@@ -94,6 +97,45 @@ def tcp_recv(args):
             conn.sendall(str(total).encode())
 
 
+def capture(args):
+    """Every frame of a device, both ways, to a pcap with the kernel's
+    nanosecond timestamps, until SIGTERM or SIGINT."""
+    so_timestampns = 35  # SO_TIMESTAMPNS (SCM_TIMESTAMPNS), x86-64
+    eth_p_all = 0x0003
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                         socket.htons(eth_p_all))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
+    sock.bind((args.dev, eth_p_all))
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    sock.settimeout(0.2)
+    frames = 0
+    with open(args.out, "wb") as out:
+        # nanosecond pcap, snap length 65535, Ethernet
+        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
+        out.flush()
+        print("capturing", flush=True)
+        while not stop:
+            try:
+                data, anc, _, _ = sock.recvmsg(65535, 64)
+            except socket.timeout:
+                continue
+            except InterruptedError:
+                continue
+            ns = time.time_ns()
+            for level, kind, value in anc:
+                if level == socket.SOL_SOCKET and kind == so_timestampns:
+                    sec, nsec = struct.unpack("qq", value[:16])
+                    ns = sec * 10**9 + nsec
+            out.write(struct.pack("<IIII", ns // 10**9, ns % 10**9,
+                                  len(data), len(data)) + data)
+            frames += 1
+    json.dump({"frames": frames}, sys.stdout)
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -123,6 +165,10 @@ def main():
     p.add_argument("--port", type=int, default=5001)
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(func=tcp_recv)
+    p = sub.add_parser("capture")
+    p.add_argument("--dev", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=capture)
     args = parser.parse_args()
     args.func(args)
 

@@ -66,7 +66,7 @@ static void rotate(struct daemon *d)
 	alerts_open(d);
 }
 
-static const char *event_name(unsigned int event)
+const char *alert_event_name(unsigned int event)
 {
 	switch (event) {
 	case IOTGUARD_EV_ACT:
@@ -79,72 +79,111 @@ static const char *event_name(unsigned int event)
 	return "none";
 }
 
-static void write_json(struct daemon *d, const struct dstate *ds,
-		       const struct iotguard_score_result *res,
-		       const char *why, bool done)
+void alert_json_members(struct iotguard_json *json, const char *when,
+			const struct dstate *ds,
+			const struct iotguard_score_result *res,
+			const char *why, bool done)
 {
 	const char *class = iotguard_class_name(ds->dev.class);
-	char addr[IOTGUARD_ADDR_STRLEN], when[64], num[16];
-	struct iotguard_json json;
-	struct timespec ts;
+	char addr[IOTGUARD_ADDR_STRLEN], num[16];
 	unsigned int det;
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
-		 ts.tv_nsec / 1000000);
 	if (!class) {
 		snprintf(num, sizeof(num), "%u", ds->dev.class);
 		class = num;
 	}
-	iotguard_json_init(&json, d->alerts);
-	iotguard_json_object_start(&json);
-	iotguard_json_kv_string(&json, "time", when);
-	iotguard_json_kv_string(&json, "name", ds->dev.name);
-	iotguard_json_kv_string(&json, "address",
+	iotguard_json_kv_string(json, "time", when);
+	iotguard_json_kv_string(json, "name", ds->dev.name);
+	iotguard_json_kv_string(json, "address",
 				format_addr(&ds->dev.id, addr, sizeof(addr)));
-	iotguard_json_kv_string(&json, "class", class);
-	iotguard_json_kv_string(&json, "event", event_name(res->event));
-	iotguard_json_kv_string(&json, "action",
+	iotguard_json_kv_string(json, "class", class);
+	iotguard_json_kv_string(json, "event", alert_event_name(res->event));
+	iotguard_json_kv_string(json, "action",
 				iotguard_action_name(res->action));
-	iotguard_json_kv_string(&json, "previous",
+	iotguard_json_kv_string(json, "previous",
 				iotguard_action_name(res->prev_action));
-	iotguard_json_kv_bool(&json, "done", done);
-	iotguard_json_kv_bool(&json, "dry_run", res->dry_run);
-	iotguard_json_kv_bool(&json, "pinned", res->pinned);
-	iotguard_json_kv_bool(&json, "learning", res->learning);
-	iotguard_json_key(&json, "detectors");
-	iotguard_json_array_start(&json);
+	iotguard_json_kv_bool(json, "done", done);
+	iotguard_json_kv_bool(json, "dry_run", res->dry_run);
+	iotguard_json_kv_bool(json, "pinned", res->pinned);
+	iotguard_json_kv_bool(json, "learning", res->learning);
+	iotguard_json_key(json, "detectors");
+	iotguard_json_array_start(json);
 	for (det = 0; det < IOTGUARD_DET_MAX; det++)
 		if (res->detectors & (1U << det))
-			iotguard_json_string(&json,
-					     iotguard_detector_name(det));
-	iotguard_json_array_end(&json);
-	iotguard_json_kv_double(&json, "score", res->score);
-	iotguard_json_kv_string(&json, "feature",
+			iotguard_json_string(json, iotguard_detector_name(det));
+	iotguard_json_array_end(json);
+	iotguard_json_kv_double(json, "score", res->score);
+	iotguard_json_kv_string(json, "feature",
 				iotguard_feature_name(res->top.feature));
-	iotguard_json_kv_double(&json, "seen", res->top.seen);
-	iotguard_json_kv_double(&json, "expected", res->top.expected);
-	iotguard_json_kv_double(&json, "limit", res->top.limit);
-	iotguard_json_kv_string(&json, "explanation", why);
+	iotguard_json_kv_double(json, "seen", res->top.seen);
+	iotguard_json_kv_double(json, "expected", res->top.expected);
+	iotguard_json_kv_double(json, "limit", res->top.limit);
+	iotguard_json_kv_string(json, "explanation", why);
+}
+
+const char *alert_time(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%03ldZ",
+		 ts->tv_nsec / 1000000);
+	return buf;
+}
+
+static void write_json(struct daemon *d, const struct dstate *ds,
+		       const struct iotguard_score_result *res,
+		       const char *why, bool done)
+{
+	struct iotguard_json json;
+	struct timespec ts;
+	char when[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	iotguard_json_init(&json, d->alerts);
+	iotguard_json_object_start(&json);
+	alert_json_members(&json, alert_time(&ts, when, sizeof(when)), ds,
+			   res, why, done);
 	iotguard_json_object_end(&json);
 	fflush(d->alerts);
+}
+
+const char *alert_why(const struct iotguard_score_result *res, char *buf,
+		      size_t len)
+{
+	if (res->event == IOTGUARD_EV_RELEASE)
+		snprintf(buf, len, "calm again (score %.1f)", res->score);
+	else
+		iotguard_score_explain(&res->top, buf, len);
+	return buf;
+}
+
+const char *alert_line(const struct dstate *ds,
+		       const struct iotguard_score_result *res,
+		       const char *note, const char *why, char *buf,
+		       size_t len)
+{
+	char addr[IOTGUARD_ADDR_STRLEN];
+
+	snprintf(buf, len, "%s %s (%s): %s %s -> %s%s: %s",
+		 res->event == IOTGUARD_EV_RELEASE ? "release" : "anomaly",
+		 ds->dev.name[0] ? ds->dev.name : "-",
+		 format_addr(&ds->dev.id, addr, sizeof(addr)),
+		 res->event == IOTGUARD_EV_ESCALATE ? "escalate" : "state",
+		 iotguard_action_name(res->prev_action),
+		 iotguard_action_name(res->action), note, why);
+	return buf;
 }
 
 void alert_emit(struct daemon *d, const struct dstate *ds,
 		const struct iotguard_score_result *res, bool done)
 {
-	char why[256], addr[IOTGUARD_ADDR_STRLEN];
+	char why[256], line[512];
 	const char *note = "";
 	unsigned int det;
 
-	if (res->event == IOTGUARD_EV_RELEASE)
-		snprintf(why, sizeof(why), "calm again (score %.1f)",
-			 res->score);
-	else
-		iotguard_score_explain(&res->top, why, sizeof(why));
+	alert_why(res, why, sizeof(why));
 	if (res->dry_run && res->action > IOTGUARD_ACT_ALERT)
 		note = " (dry run: not done)";
 	else if (res->pinned)
@@ -154,13 +193,7 @@ void alert_emit(struct daemon *d, const struct dstate *ds,
 		  res->event == IOTGUARD_EV_RELEASE))
 		note = " (FAILED to apply)";
 	log_msg(res->event == IOTGUARD_EV_RELEASE ? LOG_NOTICE : LOG_WARNING,
-		"%s %s (%s): %s %s -> %s%s: %s",
-		res->event == IOTGUARD_EV_RELEASE ? "release" : "anomaly",
-		ds->dev.name[0] ? ds->dev.name : "-",
-		format_addr(&ds->dev.id, addr, sizeof(addr)),
-		res->event == IOTGUARD_EV_ESCALATE ? "escalate" : "state",
-		iotguard_action_name(res->prev_action),
-		iotguard_action_name(res->action), note, why);
+		"%s", alert_line(ds, res, note, why, line, sizeof(line)));
 	if (res->event != IOTGUARD_EV_RELEASE) {
 		for (det = 0; det < IOTGUARD_DET_MAX; det++)
 			if (res->detectors & (1U << det))

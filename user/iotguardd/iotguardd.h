@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include "featmap.h"
 #include "maps.h"
 #include "nl.h"
@@ -89,12 +90,54 @@ int monitor_resync(struct daemon *d);
 int monitor_events(struct daemon *d);
 void monitor_interval(struct daemon *d);
 int monitor_save(struct daemon *d);
+/*
+ * One interval of one device from the cumulative counters the XDP program
+ * keeps: packets and bytes offered, and the features (NULL: none) with the
+ * sketches of epoch. Fills in with the differences to the last reading in
+ * ds; false for the first reading, which is only a base. The live daemon
+ * and the replay both score through it.
+ */
+bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
+		   const struct iotguard_feature_sum *fs, uint64_t epoch,
+		   struct iotguard_score_input *in);
+/* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
+uint32_t monitor_dest_hash(const struct iotguard_dest_key *key);
 
 /* alert.c */
 int alerts_open(struct daemon *d);
 void alerts_close(struct daemon *d);
 void alert_emit(struct daemon *d, const struct dstate *ds,
 		const struct iotguard_score_result *res, bool done);
+/* Shared with the replay, so that both say the same. */
+const char *alert_event_name(unsigned int event);
+/* ISO 8601 UTC with milliseconds: 2026-11-25T10:00:16.250Z */
+const char *alert_time(const struct timespec *ts, char *buf, size_t len);
+/* The explanation: the top feature's, or "calm again" for a release. */
+const char *alert_why(const struct iotguard_score_result *res, char *buf,
+		      size_t len);
+/* "anomaly NAME (ADDR): state FROM -> TO<note>: <why>" */
+const char *alert_line(const struct dstate *ds,
+		       const struct iotguard_score_result *res,
+		       const char *note, const char *why, char *buf,
+		       size_t len);
+/* The members of an alert object of alerts.jsonl, "time" first. */
+struct iotguard_json;
+void alert_json_members(struct iotguard_json *json, const char *when,
+			const struct dstate *ds,
+			const struct iotguard_score_result *res,
+			const char *why, bool done);
+
+/* replay.c */
+struct replay_opts {
+	const char *path;	/* the capture; "-": standard input */
+	const char *devices;	/* the devices file; NULL: every source */
+	uint32_t max_devices;	/* without a devices file */
+	bool json;		/* JSON lines */
+	bool scores;		/* every device's score every interval */
+};
+
+/* The exit status: 0, 1 for bad input (devices file), 2 for the capture. */
+int replay_run(const struct replay_opts *opts, const struct config *cfg);
 
 /* metrics.c */
 int http_start(struct daemon *d);

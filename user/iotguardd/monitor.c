@@ -271,8 +271,7 @@ void monitor_stop(struct daemon *d)
 	free(d->devs);
 }
 
-/* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
-static uint32_t dest_hash(const struct iotguard_dest_key *key)
+uint32_t monitor_dest_hash(const struct iotguard_dest_key *key)
 {
 	uint32_t h = 2166136261u;
 	unsigned int i, len = key->family == AF_INET ? 4 : 16;
@@ -300,7 +299,8 @@ static int dest_cb(const struct iotguard_dest_key *key,
 	    !d->devs[key->index].present ||
 	    d->devs[key->index].dev.cookie != key->cookie)
 		return 0;
-	iotguard_scorer_observe_dest(d->scorer, key->index, dest_hash(key));
+	iotguard_scorer_observe_dest(d->scorer, key->index,
+				     monitor_dest_hash(key));
 	return 0;
 }
 
@@ -372,16 +372,57 @@ static void act(struct daemon *d, struct dstate *ds,
 	alert_emit(d, ds, res, done);
 }
 
-/* One device's interval: counters to deltas, score, act. */
+bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
+		   const struct iotguard_feature_sum *fs, uint64_t epoch,
+		   struct iotguard_score_input *in)
+{
+	unsigned int b;
+
+	memset(in, 0, sizeof(*in));
+	if (ds->primed) {
+		in->packets = delta(packets, ds->prev_packets);
+		in->bytes = delta(bytes, ds->prev_bytes);
+	}
+	if (fs) {
+		/* A new epoch's sketch, or the last one's again. */
+		if (epoch != ds->sketch_epoch) {
+			ds->dst_addrs = fs->dst_addrs;
+			ds->dst_ports = fs->dst_ports;
+			ds->sketch_epoch = epoch;
+		}
+		in->dst_addrs = ds->dst_addrs;
+		in->dst_ports = ds->dst_ports;
+		in->syn = delta(fs->tcp_syn, ds->prev_syn);
+		in->icmp = delta(fs->icmp, ds->prev_icmp);
+		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
+			in->size_hist[b] = delta(fs->size_hist[b],
+						 ds->prev_hist[b]);
+			ds->prev_hist[b] = fs->size_hist[b];
+		}
+		in->have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			   IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS;
+		ds->prev_syn = fs->tcp_syn;
+		ds->prev_icmp = fs->icmp;
+	}
+	ds->prev_packets = packets;
+	ds->prev_bytes = bytes;
+	if (!ds->primed) {
+		/* Cumulative counters: the first reading is a base. */
+		ds->primed = true;
+		return false;
+	}
+	return true;
+}
+
+/* One device's interval: read the counters, score, act. */
 static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
 {
-	struct iotguard_score_input in = { 0 };
+	struct iotguard_score_input in;
 	struct iotguard_score_result res;
 	struct iotguard_feature_sum fs;
 	struct dstate *ds = &d->devs[i];
 	uint64_t packets, bytes;
 	bool have_feat = false;
-	unsigned int b;
 
 	if (iotguard_maps_device(d->maps, i, ds->dev.cookie, &ds->stats)) {
 		d->map_errors++;
@@ -399,38 +440,9 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
 		else
 			have_feat = true;
 	}
-	if (ds->primed) {
-		in.packets = delta(packets, ds->prev_packets);
-		in.bytes = delta(bytes, ds->prev_bytes);
-	}
-	if (have_feat) {
-		/* A new epoch's sketch, or the last one's again. */
-		if (epoch != ds->sketch_epoch) {
-			ds->dst_addrs = fs.dst_addrs;
-			ds->dst_ports = fs.dst_ports;
-			ds->sketch_epoch = epoch;
-		}
-		in.dst_addrs = ds->dst_addrs;
-		in.dst_ports = ds->dst_ports;
-		in.syn = delta(fs.tcp_syn, ds->prev_syn);
-		in.icmp = delta(fs.icmp, ds->prev_icmp);
-		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
-			in.size_hist[b] = delta(fs.size_hist[b],
-						ds->prev_hist[b]);
-			ds->prev_hist[b] = fs.size_hist[b];
-		}
-		in.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
-			  IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS;
-		ds->prev_syn = fs.tcp_syn;
-		ds->prev_icmp = fs.icmp;
-	}
-	ds->prev_packets = packets;
-	ds->prev_bytes = bytes;
-	if (!ds->primed) {
-		/* Cumulative counters: the first reading is a base. */
-		ds->primed = true;
+	if (!monitor_input(ds, packets, bytes, have_feat ? &fs : NULL, epoch,
+			   &in))
 		return;
-	}
 	iotguard_scorer_score(d->scorer, i, &in, &res);
 	if (res.event != IOTGUARD_EV_NONE)
 		act(d, ds, &res);

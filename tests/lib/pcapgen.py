@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Deterministic pcap captures for the tests of iotguardd --replay.
+
+    pcapgen.py SCENARIO OUT.pcap [--link eth|sll|sll2|raw]
+
+Writes the capture (classic pcap, microsecond timestamps; written with
+the struct module alone) and prints what the test needs to know as one
+JSON object: the devices and the times (seconds from the first frame) at
+which their behaviour changes. The same arguments always give the same
+bytes.
+
+Scenarios (interval 1 s in the tests' configuration):
+  surge    lamp 198.18.1.10 and meter 198.18.1.11 send 10 UDP datagrams a
+           second for 60 s; then the lamp floods at 500/s for 8 s while
+           the meter goes on.
+  scan     camera 198.18.1.20 sends 20 UDP datagrams a second to its
+           server for 60 s, then as many TCP SYNs to 20 new addresses and
+           ports a second for 8 s: same rate, new behaviour.
+  silence  sensor 198.18.1.30 reports every 5 s until 115 s, then falls
+           silent; meter 198.18.1.31 sends 5 datagrams a second to 180 s.
+  garbage  the surge scenario's first 30 s with garbage frames between
+           the datagrams (random bytes, short and inconsistent headers).
+  ipv6     surge, from 2001:2:0:1::10 and 2001:2:0:1::11.
+  fuzz     20000 valid frames with random bytes changed, some captured
+           short, some with a wire length shorter than what was captured.
+"""
+import json
+import random
+import struct
+import sys
+
+BASE = 1764064800  # 2025-11-25T10:00:00Z: a fixed start
+SERVER4 = "198.18.0.1"
+SERVER6 = "2001:2:0:ff::1"
+MAC_DEV = bytes.fromhex("02000000000a")
+MAC_RTR = bytes.fromhex("020000000001")
+
+
+def ip4(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def ip6(s):
+    import ipaddress
+    return ipaddress.IPv6Address(s).packed
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def tcp_syn(sport, dport):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02,
+                       65535, 0, 0)
+
+
+def ipv4(src, dst, proto, payload):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0,
+                      64, proto, 0, ip4(src), ip4(dst))
+    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(src, dst, proto, payload):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), proto, 64,
+                       ip6(src), ip6(dst)) + payload
+
+
+def ip_packet(src, dst, proto, payload):
+    if ":" in src:
+        return 0x86DD, ipv6(src, dst, proto, payload)
+    return 0x0800, ipv4(src, dst, proto, payload)
+
+
+class Capture:
+    def __init__(self, link):
+        self.link = link
+        self.records = []  # (time, frame bytes, wire length or None)
+
+    def add_ip(self, t, src, dst, proto, payload):
+        ethertype, pkt = ip_packet(src, dst, proto, payload)
+        self.add(t, self.l2(ethertype, pkt))
+
+    def l2(self, ethertype, pkt):
+        if self.link == "eth":
+            return MAC_RTR + MAC_DEV + struct.pack("!H", ethertype) + pkt
+        if self.link == "sll":
+            # incoming (0), ARPHRD_ETHER (1), 6-byte address
+            return (struct.pack("!HHH", 0, 1, 6) + MAC_DEV + b"\0\0" +
+                    struct.pack("!H", ethertype) + pkt)
+        if self.link == "sll2":
+            return (struct.pack("!HHIHBB", ethertype, 0, 2, 1, 0, 6) +
+                    MAC_DEV + b"\0\0" + pkt)
+        return pkt
+
+    def add(self, t, frame, wirelen=None):
+        self.records.append((t, frame, wirelen))
+
+    def write(self, path):
+        linktype = {"eth": 1, "sll": 113, "sll2": 276, "raw": 101}[self.link]
+        self.records.sort(key=lambda r: r[0])
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535,
+                                linktype))
+            for t, frame, wirelen in self.records:
+                usec = round(t * 1e6)
+                f.write(struct.pack("<IIII", BASE + usec // 1000000,
+                                    usec % 1000000, len(frame),
+                                    wirelen or len(frame)))
+                f.write(frame)
+
+
+def steady(cap, src, dst, rate, start, end, size=60, port=5683):
+    """rate datagrams a second in [start, end), evenly spaced."""
+    n = round((end - start) * rate)
+    for i in range(n):
+        cap.add_ip(start + (i + 0.5) / rate, src, dst, 17,
+                   udp(40000, port, bytes(size)))
+
+
+def surge(cap, v6=False):
+    lamp, meter, server = ("198.18.1.10", "198.18.1.11", SERVER4)
+    if v6:
+        lamp, meter, server = ("2001:2:0:1::10", "2001:2:0:1::11", SERVER6)
+    steady(cap, lamp, server, 10, 0, 60)
+    steady(cap, lamp, server, 500, 60, 68)
+    steady(cap, meter, server, 10, 0, 70)
+    return {"devices": {"lamp": lamp, "meter": meter},
+            "flood_start": 60, "flood_end": 68, "end": 70}
+
+
+def scan(cap):
+    cam = "198.18.1.20"
+    steady(cap, cam, SERVER4, 20, 0, 60)
+    for s in range(60, 68):
+        for i in range(20):
+            dst = "198.18.%d.%d" % (100 + s - 60, 1 + i)
+            cap.add_ip(s + (i + 0.5) / 20, cam, dst, 6,
+                       tcp_syn(40000 + i, 1000 + 20 * (s - 60) + i))
+    steady(cap, cam, SERVER4, 20, 68, 72)
+    return {"devices": {"camera": cam}, "scan_start": 60, "scan_end": 68,
+            "end": 72}
+
+
+def silence(cap):
+    sensor, meter = "198.18.1.30", "198.18.1.31"
+    # A report of 3 datagrams every 5 s: quiet intervals are its cadence.
+    for t in range(0, 120, 5):
+        for i in range(3):
+            cap.add_ip(t + 0.2 + i * 0.01, sensor, SERVER4, 17,
+                       udp(40000, 5683, bytes(60)))
+    steady(cap, meter, SERVER4, 5, 0, 180)
+    return {"devices": {"sensor": sensor, "meter": meter},
+            "last_report": 115.2, "end": 180}
+
+
+def garbage(cap):
+    rnd = random.Random(1)
+    info = surge(cap)
+    cap.records = [r for r in cap.records if r[0] < 30]
+    bad = 0
+    lamp = ip4(info["devices"]["lamp"])
+    good_ip = ipv4(info["devices"]["lamp"], SERVER4, 17,
+                   udp(1, 2, bytes(20)))
+    for i in range(300):
+        t = 0.05 + i * 0.1
+        kind = i % 10
+        if kind == 0:  # random bytes of random length, even none
+            frame = bytes(rnd.randrange(256)
+                          for _ in range(rnd.randrange(0, 80)))
+        elif kind == 1:  # Ethernet header only, IPv4 ethertype
+            frame = MAC_RTR + MAC_DEV + b"\x08\x00"
+        elif kind == 2:  # IPv4 with ihl 2
+            frame = cap.l2(0x0800, b"\x42" + good_ip[1:])
+        elif kind == 3:  # IPv4 total length beyond the frame
+            frame = cap.l2(0x0800, good_ip[:2] + b"\x05\xdc" + good_ip[4:])
+        elif kind == 4:  # IPv6 with an endless chain of extension headers
+            ext = b"".join(struct.pack("!BB6x", 60, 0) for _ in range(12))
+            pkt = struct.pack("!IHBB16s16s", 6 << 28, len(ext), 60, 64,
+                              bytes(16), bytes(16)) + ext
+            frame = cap.l2(0x86DD, pkt)
+        elif kind == 5:  # three VLAN tags: not IP to the program
+            frame = (MAC_RTR + MAC_DEV + b"\x81\x00\x00\x01" * 3 +
+                     b"\x08\x00" + good_ip)
+        elif kind == 6:  # TCP with a data offset of 2
+            seg = bytearray(tcp_syn(1, 2))
+            seg[12] = 2 << 4
+            frame = cap.l2(0x0800, ipv4(info["devices"]["lamp"], SERVER4,
+                                        6, bytes(seg)))
+        elif kind == 7:  # captured short of the source address
+            frame = cap.l2(0x0800, good_ip)[:20]
+            cap.add(t, frame, wirelen=len(cap.l2(0x0800, good_ip)))
+            bad += 1
+            continue
+        elif kind == 8:  # an ARP request: fine, not a device's
+            frame = (b"\xff" * 6 + MAC_DEV + b"\x08\x06" +
+                     struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1,
+                                 MAC_DEV, lamp, bytes(6), ip4(SERVER4)))
+        else:  # a UDP header cut by the frame's end
+            frame = cap.l2(0x0800, ipv4(info["devices"]["lamp"], SERVER4,
+                                        17, b"\0\1"))
+        cap.add(t, frame)
+        bad += 1
+    info["end"] = 30
+    info["garbage"] = bad
+    info["frames"] = len(cap.records)
+    return info
+
+
+def fuzz(cap):
+    """Valid frames of every kind, bytes changed at random, cut at random."""
+    rnd = random.Random(2)
+    seeds = []
+    for src, dst in (("198.18.1.40", SERVER4), ("2001:2:0:1::40", SERVER6)):
+        for proto, payload in ((17, udp(1, 2, bytes(30))), (6, tcp_syn(1, 2)),
+                               (1, bytes(8)), (58, bytes([128]) + bytes(7))):
+            if ":" in src and proto == 1:
+                continue
+            if ":" not in src and proto == 58:
+                continue
+            ethertype, pkt = ip_packet(src, dst, proto, payload)
+            seeds.append(cap.l2(ethertype, pkt))
+    for i in range(20000):
+        frame = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randrange(1, 5)):
+            frame[rnd.randrange(len(frame))] = rnd.randrange(256)
+        wirelen = len(frame)
+        if rnd.random() < 0.3:
+            frame = frame[:rnd.randrange(len(frame) + 1)]
+        if rnd.random() < 0.1:
+            wirelen = rnd.randrange(len(frame) + 1)
+        cap.add(i * 0.01, bytes(frame), wirelen)
+    return {"end": 200}
+
+
+def main():
+    args = sys.argv[1:]
+    link = "eth"
+    if "--link" in args:
+        i = args.index("--link")
+        link = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    scenario, out = args
+    cap = Capture(link)
+    if scenario == "surge":
+        info = surge(cap)
+    elif scenario == "scan":
+        info = scan(cap)
+    elif scenario == "silence":
+        info = silence(cap)
+    elif scenario == "garbage":
+        if link != "eth":
+            sys.exit("garbage: Ethernet only")
+        info = garbage(cap)
+    elif scenario == "fuzz":
+        info = fuzz(cap)
+    elif scenario == "ipv6":
+        info = surge(cap, v6=True)
+    else:
+        sys.exit("unknown scenario %s" % scenario)
+    cap.write(out)
+    info["base"] = BASE
+    info["frames"] = len(cap.records)
+    print(json.dumps(info))
+
+
+if __name__ == "__main__":
+    main()
