@@ -2,8 +2,8 @@
 /*
  * Copyright (C) 2026 The iotguard authors.
  *
- * The generic netlink control plane: DEVICE_NEW, _SET, _DEL and _GET, and
- * the events multicast group. include/uapi/linux/iotguard.h documents it.
+ * The generic netlink control plane: DEVICE_NEW, _SET, _DEL and _GET, ALERT,
+ * and the events multicast group. include/uapi/linux/iotguard.h documents it.
  */
 
 #include "netlink.h"
@@ -67,6 +67,21 @@ static const struct nla_policy device_change_policy[IOTGUARD_A_MAX + 1] = {
 /* DEL and GET take the identity only; a dump takes nothing (checked). */
 static const struct nla_policy device_id_policy[IOTGUARD_A_MAX + 1] = {
 	IDENTITY_POLICY,
+};
+
+/* ALERT names the device as a dump does; the rest is passed on. */
+static const struct nla_policy alert_policy[IOTGUARD_A_MAX + 1] = {
+	[IOTGUARD_A_DEVICE_INDEX] = { .type = NLA_U32 },
+	[IOTGUARD_A_DEVICE_COOKIE] = { .type = NLA_U32 },
+	[IOTGUARD_A_ALERT_DETECTOR] = NLA_POLICY_MAX(NLA_U8,
+						     IOTGUARD_ALERT_DET_MAX),
+	[IOTGUARD_A_ALERT_SCORE] = { .type = NLA_U32 },
+	[IOTGUARD_A_ALERT_ACTION] = NLA_POLICY_MAX(NLA_U8,
+						   IOTGUARD_ALERT_ACT_MAX),
+	[IOTGUARD_A_ALERT_TEXT] = { .type = NLA_NUL_STRING,
+				    .len = IOTGUARD_ALERT_TEXT_LEN - 1 },
+	[IOTGUARD_A_ALERT_FLAGS] = NLA_POLICY_MASK(NLA_U32,
+						   __IOTGUARD_ALERT_F_ALL),
 };
 
 static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
@@ -169,18 +184,9 @@ static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
 	return nla_put_in_addr(skb, IOTGUARD_A_DEVICE_IPV4, v4);
 }
 
-static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
-		       u32 portid, u32 seq, int flags, u8 cmd,
-		       struct netlink_callback *cb)
+static int put_device_attrs(struct sk_buff *skb,
+			    const struct iotguard_device *dev)
 {
-	void *hdr;
-
-	hdr = genlmsg_put(skb, portid, seq, &genl_family, flags, cmd);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
-
 	if (put_identity(skb, &dev->key) ||
 	    nla_put_string(skb, IOTGUARD_A_DEVICE_NAME, dev->name) ||
 	    nla_put(skb, IOTGUARD_A_DEVICE_MAC, ETH_ALEN, dev->mac) ||
@@ -194,14 +200,28 @@ static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_FLAGS, dev->flags) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_INDEX, dev->index) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie))
-		goto err_cancel;
+		return -EMSGSIZE;
+	return 0;
+}
 
+static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
+		       u32 portid, u32 seq, int flags, u8 cmd,
+		       struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (put_device_attrs(skb, dev)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(skb, hdr);
 	return 0;
-
-err_cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
 }
 
 /*
@@ -224,6 +244,109 @@ static void notify(struct net *net, const struct iotguard_device *dev, u8 cmd)
 	}
 	genlmsg_multicast_netns(&genl_family, net, skb, 0,
 				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+/* The device as GET shows it, then the alert as the request gave it. */
+static int fill_alert(struct sk_buff *skb, const struct iotguard_device *dev,
+		      struct nlattr **attrs)
+{
+	struct nlattr *flags = attrs[IOTGUARD_A_ALERT_FLAGS];
+	void *hdr;
+
+	hdr = genlmsg_put(skb, 0, 0, &genl_family, 0, IOTGUARD_CMD_ALERT);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_device_attrs(skb, dev) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_DETECTOR,
+		       nla_get_u8(attrs[IOTGUARD_A_ALERT_DETECTOR])) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_SCORE,
+			nla_get_u32(attrs[IOTGUARD_A_ALERT_SCORE])) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_ACTION,
+		       nla_get_u8(attrs[IOTGUARD_A_ALERT_ACTION])) ||
+	    nla_put_string(skb, IOTGUARD_A_ALERT_TEXT,
+			   nla_data(attrs[IOTGUARD_A_ALERT_TEXT])) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_FLAGS,
+			flags ? nla_get_u32(flags) : 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Under in->lock, like the changes, so that an alert never reaches the
+ * listeners after the deletion of its device.
+ */
+static int alert_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct nlattr **attrs = info->attrs;
+	const struct iotguard_device *dev;
+	struct sk_buff *msg;
+	u32 index;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_DEVICE_INDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_DEVICE_COOKIE)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing device index or cookie");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_DETECTOR) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_SCORE) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_ACTION) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_TEXT)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing alert detector, score, action or text");
+		return -EINVAL;
+	}
+	/* The policy guarantees a NUL within the attribute. */
+	if (!*(char *)nla_data(attrs[IOTGUARD_A_ALERT_TEXT])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[IOTGUARD_A_ALERT_TEXT],
+				    "Empty alert text");
+		return -EINVAL;
+	}
+	index = nla_get_u32(attrs[IOTGUARD_A_DEVICE_INDEX]);
+
+	mutex_lock(&in->lock);
+	dev = xa_load(&in->by_index, index);
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[IOTGUARD_A_DEVICE_INDEX],
+				    "No device at this index");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	if (dev->cookie != nla_get_u32(attrs[IOTGUARD_A_DEVICE_COOKIE])) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[IOTGUARD_A_DEVICE_COOKIE],
+				    "The device at this index has another cookie");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	ret = 0;
+	if (!genl_has_listeners(&genl_family, net, IOTGUARD_MCGRP_EVENTS_ID))
+		goto err_unlock;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	ret = fill_alert(msg, dev, attrs);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Unable to build the alert event");
+		nlmsg_free(msg);
+		goto err_unlock;
+	}
+	/* A listener with a full socket buffer loses it, as any event. */
+	genlmsg_multicast_netns(&genl_family, net, msg, 0,
+				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+
+err_unlock:
+	mutex_unlock(&in->lock);
+	return ret;
 }
 
 static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
@@ -449,6 +572,13 @@ static const struct genl_ops genl_ops[] = {
 		.doit = device_get_doit,
 		.dumpit = device_get_dumpit,
 		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_ALERT,
+		.doit = alert_doit,
+		.policy = alert_policy,
 		.maxattr = IOTGUARD_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -409,6 +409,11 @@ static const struct {
 	[IOTGUARD_A_DEVICE_FLAGS] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_INDEX] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_COOKIE] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_ALERT_DETECTOR] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_ALERT_SCORE] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_ALERT_ACTION] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_ALERT_TEXT] = { MNL_TYPE_NUL_STRING, 0 },
+	[IOTGUARD_A_ALERT_FLAGS] = { MNL_TYPE_U32, 4 },
 };
 
 static int device_attr_cb(const struct nlattr *attr, void *data)
@@ -430,15 +435,21 @@ static int device_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_device(const struct nlmsghdr *nlh,
-			struct iotguard_device *dev)
+static int parse_attrs(const struct nlmsghdr *nlh,
+		       const struct nlattr *tb[IOTGUARD_A_MAX + 1])
 {
-	const struct nlattr *tb[IOTGUARD_A_MAX + 1] = { 0 };
-
-	memset(dev, 0, sizeof(*dev));
+	memset(tb, 0, sizeof(*tb) * (IOTGUARD_A_MAX + 1));
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), device_attr_cb,
 			   tb) < 0)
 		return -EPROTO;
+	return 0;
+}
+
+/* The device of a parsed message. */
+static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
+		     struct iotguard_device *dev)
+{
+	memset(dev, 0, sizeof(*dev));
 	if (tb[IOTGUARD_A_DEVICE_IPV4]) {
 		dev->id.family = AF_INET;
 		memcpy(dev->id.addr,
@@ -501,6 +512,33 @@ static int parse_device(const struct nlmsghdr *nlh,
 		dev->cookie = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_COOKIE]);
 		dev->present |= IOTGUARD_DEV_COOKIE;
 	}
+	return 0;
+}
+
+static int parse_device(const struct nlmsghdr *nlh,
+			struct iotguard_device *dev)
+{
+	const struct nlattr *tb[IOTGUARD_A_MAX + 1];
+	int ret = parse_attrs(nlh, tb);
+
+	return ret ? ret : device_of(tb, dev);
+}
+
+/* The alert of a parsed IOTGUARD_CMD_ALERT event: all but FLAGS needed. */
+static int alert_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
+		    struct iotguard_alert *alert)
+{
+	memset(alert, 0, sizeof(*alert));
+	if (!tb[IOTGUARD_A_ALERT_DETECTOR] || !tb[IOTGUARD_A_ALERT_SCORE] ||
+	    !tb[IOTGUARD_A_ALERT_ACTION] || !tb[IOTGUARD_A_ALERT_TEXT])
+		return -EPROTO;
+	alert->detector = mnl_attr_get_u8(tb[IOTGUARD_A_ALERT_DETECTOR]);
+	alert->score_milli = mnl_attr_get_u32(tb[IOTGUARD_A_ALERT_SCORE]);
+	alert->action = mnl_attr_get_u8(tb[IOTGUARD_A_ALERT_ACTION]);
+	snprintf(alert->text, sizeof(alert->text), "%s",
+		 mnl_attr_get_str(tb[IOTGUARD_A_ALERT_TEXT]));
+	if (tb[IOTGUARD_A_ALERT_FLAGS])
+		alert->flags = mnl_attr_get_u32(tb[IOTGUARD_A_ALERT_FLAGS]);
 	return 0;
 }
 
@@ -753,6 +791,33 @@ cleanup:
 	return ret;
 }
 
+int iotguard_nl_alert(struct iotguard_nl *nl, uint32_t index, uint32_t cookie,
+		      const struct iotguard_alert *alert)
+{
+	char buf[MAX_REQUEST_SIZE + IOTGUARD_ALERT_TEXT_LEN];
+	size_t len = strnlen(alert->text, sizeof(alert->text));
+	struct nlmsghdr *nlh;
+
+	nl->extack[0] = '\0';
+	if (!len || len == sizeof(alert->text)) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "alert text empty or longer than %d bytes",
+			 IOTGUARD_ALERT_TEXT_LEN - 1);
+		return -EINVAL;
+	}
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK,
+			  IOTGUARD_CMD_ALERT, IOTGUARD_GENL_VERSION);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_INDEX, index);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_COOKIE, cookie);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_DETECTOR, alert->detector);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_SCORE, alert->score_milli);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_ACTION, alert->action);
+	mnl_attr_put(nlh, IOTGUARD_A_ALERT_TEXT, len + 1, alert->text);
+	if (alert->flags)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_FLAGS, alert->flags);
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
 int iotguard_nl_join_events(struct iotguard_nl *nl)
 {
 	unsigned int group = nl->events_group;
@@ -793,7 +858,9 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 		for (nlh = (const struct nlmsghdr *)nl->buf;
 		     mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlattr *tb[IOTGUARD_A_MAX + 1];
 			const struct genlmsghdr *genl;
+			struct iotguard_alert alert;
 			struct iotguard_device dev;
 			int ret;
 
@@ -801,9 +868,18 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 			    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
 				continue;
 			genl = mnl_nlmsg_get_payload(nlh);
-			if (parse_device(nlh, &dev))
+			if (genl->cmd < IOTGUARD_CMD_DEVICE_NEW ||
+			    genl->cmd > IOTGUARD_CMD_MAX ||
+			    genl->cmd == IOTGUARD_CMD_DEVICE_GET)
 				continue;
-			ret = cb(genl->cmd, &dev, data);
+			if (parse_attrs(nlh, tb) || device_of(tb, &dev))
+				continue;
+			if (genl->cmd == IOTGUARD_CMD_ALERT &&
+			    alert_of(tb, &alert))
+				continue;
+			ret = cb(genl->cmd, &dev,
+				 genl->cmd == IOTGUARD_CMD_ALERT ? &alert : NULL,
+				 data);
 			if (ret)
 				return ret;
 		}

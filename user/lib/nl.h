@@ -52,6 +52,15 @@ struct iotguard_device {
 	uint32_t cookie;
 };
 
+/* An alert (IOTGUARD_CMD_ALERT): what the UAPI header documents. */
+struct iotguard_alert {
+	uint8_t detector;	/* enum iotguard_alert_detector */
+	uint8_t action;		/* enum iotguard_alert_action */
+	uint32_t score_milli;	/* the score in thousandths */
+	uint32_t flags;		/* enum iotguard_alert_flag */
+	char text[IOTGUARD_ALERT_TEXT_LEN];
+};
+
 struct iotguard_nl;
 
 int iotguard_nl_open(struct iotguard_nl **nlp);
@@ -88,6 +97,14 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 unsigned int count, unsigned int *failed);
 
 /*
+ * Announces an alert about the device with that index and cookie (as a dump
+ * gives them) to the listeners of the events group. -ENOENT if no such
+ * device is enrolled (any more).
+ */
+int iotguard_nl_alert(struct iotguard_nl *nl, uint32_t index, uint32_t cookie,
+		      const struct iotguard_alert *alert);
+
+/*
  * Events: joins the IOTGUARD_MCGRP_EVENTS group, after which the socket
  * receives every change of the table. Use a handle of its own for events:
  * the requests above skip what is not their reply, events included.
@@ -97,9 +114,14 @@ int iotguard_nl_join_events(struct iotguard_nl *nl);
 /* The socket, for poll(). */
 int iotguard_nl_fd(const struct iotguard_nl *nl);
 
-/* cmd: IOTGUARD_CMD_DEVICE_NEW, _SET or _DEL */
+/*
+ * cmd: IOTGUARD_CMD_DEVICE_NEW, _SET, _DEL, or IOTGUARD_CMD_ALERT with the
+ * alert in alert (NULL for the others). Commands of a newer module are
+ * skipped.
+ */
 typedef int (*iotguard_event_cb)(uint8_t cmd,
 				 const struct iotguard_device *dev,
+				 const struct iotguard_alert *alert,
 				 void *data);
 /*
  * Reads the events queued on a joined handle, without blocking, and calls
