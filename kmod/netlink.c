@@ -2,8 +2,9 @@
 /*
  * Copyright (C) 2026 The iotguard authors.
  *
- * The generic netlink control plane: DEVICE_NEW, _SET, _DEL and _GET, ALERT,
- * and the events multicast group. include/uapi/linux/iotguard.h documents it.
+ * The generic netlink control plane: DEVICE_NEW (one device or a list),
+ * _SET, _DEL and _GET, ALERT, and the events multicast group.
+ * include/uapi/linux/iotguard.h documents it.
  */
 
 #include "netlink.h"
@@ -13,6 +14,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ipv6.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
@@ -45,23 +47,37 @@ static struct netlink_range_validation rate_bps_range = {
 	[IOTGUARD_A_DEVICE_IPV4] = { .type = NLA_BE32 },		\
 	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
 
+#define DEVICE_POLICY							\
+	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,			\
+	[IOTGUARD_A_DEVICE_NAME] = { .type = NLA_NUL_STRING,		\
+				     .len = IOTGUARD_DEVICE_NAME_LEN - 1 }, \
+	[IOTGUARD_A_DEVICE_STATE] = NLA_POLICY_RANGE(NLA_U8,		\
+						     IOTGUARD_STATE_ALLOW, \
+						     IOTGUARD_STATE_MAX), \
+	[IOTGUARD_A_DEVICE_CLASS] = { .type = NLA_U16 },		\
+	[IOTGUARD_A_DEVICE_RATE_PPS] = NLA_POLICY_FULL_RANGE(NLA_U32,	\
+							     &rate_pps_range), \
+	[IOTGUARD_A_DEVICE_BURST_PKTS] = { .type = NLA_U32 },		\
+	[IOTGUARD_A_DEVICE_RATE_BPS] = NLA_POLICY_FULL_RANGE(NLA_U64,	\
+							     &rate_bps_range), \
+	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },		\
+	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,		\
+						    __IOTGUARD_DEVICE_F_ALL), \
+	IDENTITY_POLICY
+
+/* SET, and each device of a NEW list. */
 static const struct nla_policy device_change_policy[IOTGUARD_A_MAX + 1] = {
-	IDENTITY_POLICY,
-	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,
-	[IOTGUARD_A_DEVICE_NAME] = { .type = NLA_NUL_STRING,
-				     .len = IOTGUARD_DEVICE_NAME_LEN - 1 },
-	[IOTGUARD_A_DEVICE_STATE] = NLA_POLICY_RANGE(NLA_U8,
-						     IOTGUARD_STATE_ALLOW,
-						     IOTGUARD_STATE_MAX),
-	[IOTGUARD_A_DEVICE_CLASS] = { .type = NLA_U16 },
-	[IOTGUARD_A_DEVICE_RATE_PPS] = NLA_POLICY_FULL_RANGE(NLA_U32,
-							     &rate_pps_range),
-	[IOTGUARD_A_DEVICE_BURST_PKTS] = { .type = NLA_U32 },
-	[IOTGUARD_A_DEVICE_RATE_BPS] = NLA_POLICY_FULL_RANGE(NLA_U64,
-							     &rate_bps_range),
-	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },
-	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,
-						    __IOTGUARD_DEVICE_F_ALL),
+	DEVICE_POLICY,
+};
+
+static const struct nla_policy device_list_policy[IOTGUARD_A_DEVICE + 1] = {
+	[IOTGUARD_A_DEVICE] = NLA_POLICY_NESTED(device_change_policy),
+};
+
+/* One device, or a list of them (alone: checked). */
+static const struct nla_policy device_new_policy[IOTGUARD_A_MAX + 1] = {
+	DEVICE_POLICY,
+	[IOTGUARD_A_DEVICES] = NLA_POLICY_NESTED(device_list_policy),
 };
 
 /* DEL and GET take the identity only; a dump takes nothing (checked). */
@@ -84,14 +100,15 @@ static const struct nla_policy alert_policy[IOTGUARD_A_MAX + 1] = {
 						   __IOTGUARD_ALERT_F_ALL),
 };
 
-static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
+static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
+			  struct iotguard_devkey *key)
 {
-	struct nlattr *v4 = info->attrs[IOTGUARD_A_DEVICE_IPV4];
-	struct nlattr *v6 = info->attrs[IOTGUARD_A_DEVICE_IPV6];
+	struct nlattr *v4 = attrs[IOTGUARD_A_DEVICE_IPV4];
+	struct nlattr *v6 = attrs[IOTGUARD_A_DEVICE_IPV6];
 
 	memset(key, 0, sizeof(*key));
 	if (v4 && v6) {
-		NL_SET_ERR_MSG_ATTR(info->extack, v6,
+		NL_SET_ERR_MSG_ATTR(extack, v6,
 				    "A device has one identity: IPv4 or IPv6");
 		return -EINVAL;
 	}
@@ -100,7 +117,7 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 
 		if (ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
 		    ipv4_is_lbcast(addr)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, v4,
+			NL_SET_ERR_MSG_ATTR(extack, v4,
 					    "Identity must be a unicast address");
 			return -EINVAL;
 		}
@@ -112,7 +129,7 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 		struct in6_addr addr = nla_get_in6_addr(v6);
 
 		if (ipv6_addr_any(&addr) || ipv6_addr_is_multicast(&addr)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, v6,
+			NL_SET_ERR_MSG_ATTR(extack, v6,
 					    "Identity must be a unicast address");
 			return -EINVAL;
 		}
@@ -120,15 +137,15 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 		key->family = AF_INET6;
 		return 0;
 	}
-	NL_SET_ERR_MSG(info->extack,
+	NL_SET_ERR_MSG(extack,
 		       "Missing device identity (IPv4 or IPv6 address)");
 	return -EINVAL;
 }
 
 /* Applies the optional attributes of NEW and SET to an unpublished device. */
-static int apply_attrs(struct iotguard_device *dev, struct genl_info *info)
+static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
+		       struct netlink_ext_ack *extack)
 {
-	struct nlattr **attrs = info->attrs;
 	u32 rate_pps = dev->rate_pps, burst_pkts = dev->burst_pkts;
 	u32 burst_bytes = dev->burst_bytes;
 	u64 rate_bps = dev->rate_bps;
@@ -137,7 +154,7 @@ static int apply_attrs(struct iotguard_device *dev, struct genl_info *info)
 		const u8 *mac = nla_data(attrs[IOTGUARD_A_DEVICE_MAC]);
 
 		if (is_multicast_ether_addr(mac)) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
+			NL_SET_ERR_MSG_ATTR(extack,
 					    attrs[IOTGUARD_A_DEVICE_MAC],
 					    "MAC binding must be a unicast address");
 			return -EINVAL;
@@ -349,6 +366,136 @@ err_unlock:
 	return ret;
 }
 
+/* A new device from the attributes of a request or of a list's nest. */
+static int parse_new_device(struct nlattr **attrs,
+			    struct netlink_ext_ack *extack,
+			    struct iotguard_device **devp)
+{
+	struct iotguard_device *dev;
+	int ret;
+
+	dev = iotguard_device_alloc();
+	if (!dev)
+		return -ENOMEM;
+	ret = parse_identity(attrs, extack, &dev->key);
+	if (ret)
+		goto err_free;
+	dev->state = IOTGUARD_STATE_ALLOW;
+	ret = apply_attrs(dev, attrs, extack);
+	if (ret)
+		goto err_free;
+	*devp = dev;
+	return 0;
+
+err_free:
+	iotguard_device_free(dev);
+	return ret;
+}
+
+/*
+ * The attributes of a nest the request's policy validated already (types
+ * known, sizes and ranges checked), by type, without validating again.
+ */
+static void index_nest(struct nlattr **tb, const struct nlattr *nest)
+{
+	struct nlattr *attr;
+	int rem;
+
+	memset(tb, 0, sizeof(*tb) * (IOTGUARD_A_MAX + 1));
+	nla_for_each_nested(attr, nest, rem)
+		if (nla_type(attr) <= IOTGUARD_A_MAX)
+			tb[nla_type(attr)] = attr;
+}
+
+/* Points the extack at the failing nest unless it points inside already. */
+static void blame_nest(struct netlink_ext_ack *extack,
+		       const struct nlattr *nest)
+{
+	if (extack && !extack->bad_attr)
+		NL_SET_BAD_ATTR(extack, nest);
+}
+
+struct new_entry {
+	struct iotguard_device *dev;
+	const struct nlattr *nest;
+};
+
+/*
+ * NEW with IOTGUARD_A_DEVICES: every device is parsed before the table is
+ * touched, inserted under one lock hold, and the ones inserted are removed
+ * again if a later one fails. Events leave only for a whole list.
+ */
+static int device_new_list(struct genl_info *info)
+{
+	struct nlattr *list = info->attrs[IOTGUARD_A_DEVICES], *nest;
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct nlattr *tb[IOTGUARD_A_MAX + 1];
+	unsigned int count = 0, done, i;
+	struct new_entry *entries;
+	int ret, rem;
+
+	for (i = 0; i <= IOTGUARD_A_MAX; i++) {
+		if (info->attrs[i] && i != IOTGUARD_A_DEVICES) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
+					    "A device list goes alone");
+			return -EINVAL;
+		}
+	}
+	nla_for_each_nested(nest, list, rem)
+		count++;
+	if (!count || count > IOTGUARD_DEVICES_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, list,
+				    "A device list holds 1 to "
+				    __stringify(IOTGUARD_DEVICES_MAX) " devices");
+		return -EINVAL;
+	}
+	entries = kcalloc(count, sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+
+	i = 0;
+	nla_for_each_nested(nest, list, rem) {
+		entries[i].nest = nest;
+		index_nest(tb, nest);
+		ret = parse_new_device(tb, info->extack, &entries[i].dev);
+		if (ret) {
+			blame_nest(info->extack, nest);
+			goto err_free;
+		}
+		i++;
+	}
+
+	mutex_lock(&in->lock);
+	for (done = 0; done < count; done++) {
+		ret = iotguard_device_insert(in, entries[done].dev,
+					     info->extack);
+		if (ret) {
+			blame_nest(info->extack, entries[done].nest);
+			goto err_remove;
+		}
+	}
+	for (i = 0; i < count; i++)
+		notify(net, entries[i].dev, IOTGUARD_CMD_DEVICE_NEW);
+	mutex_unlock(&in->lock);
+	kfree(entries);
+	return 0;
+
+err_remove:
+	/* Published: freed after a grace period, not by us. */
+	for (i = 0; i < done; i++) {
+		iotguard_device_remove(in, entries[i].dev);
+		entries[i].dev = NULL;
+	}
+	mutex_unlock(&in->lock);
+err_free:
+	for (i = 0; i < count; i++)
+		if (entries[i].dev)
+			iotguard_device_free(entries[i].dev);
+	kfree(entries);
+	return ret;
+}
+
 static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -356,17 +503,12 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_device *dev;
 	int ret;
 
-	dev = iotguard_device_alloc();
-	if (!dev)
-		return -ENOMEM;
+	if (info->attrs[IOTGUARD_A_DEVICES])
+		return device_new_list(info);
 
-	ret = parse_identity(info, &dev->key);
+	ret = parse_new_device(info->attrs, info->extack, &dev);
 	if (ret)
-		goto err_free;
-	dev->state = IOTGUARD_STATE_ALLOW;
-	ret = apply_attrs(dev, info);
-	if (ret)
-		goto err_free;
+		return ret;
 
 	mutex_lock(&in->lock);
 	ret = iotguard_device_insert(in, dev, info->extack);
@@ -374,11 +516,7 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 		notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
 	mutex_unlock(&in->lock);
 	if (ret)
-		goto err_free;
-	return 0;
-
-err_free:
-	iotguard_device_free(dev);
+		iotguard_device_free(dev);
 	return ret;
 }
 
@@ -390,7 +528,7 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_devkey key;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -406,7 +544,7 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto err_unlock;
 	}
-	ret = apply_attrs(new, info);
+	ret = apply_attrs(new, info->attrs, info->extack);
 	if (ret)
 		goto err_free;
 	ret = iotguard_device_replace(in, old, new);
@@ -433,7 +571,7 @@ static int device_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_devkey key;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -458,7 +596,7 @@ static int device_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -549,7 +687,7 @@ static const struct genl_ops genl_ops[] = {
 	{
 		.cmd = IOTGUARD_CMD_DEVICE_NEW,
 		.doit = device_new_doit,
-		.policy = device_change_policy,
+		.policy = device_new_policy,
 		.maxattr = IOTGUARD_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

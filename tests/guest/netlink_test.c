@@ -1516,6 +1516,274 @@ TEST_F(iotguard, events_not_sent_for_rejections)
 	nlt_close(&ev);
 }
 
+/* ------------------------------------------------------------ NEW lists */
+
+/*
+ * NEW with IOTGUARD_A_DEVICES holding n device nests (extra, if not NULL,
+ * is put after the list). offs[i] is where nest i starts in the request,
+ * offs[n] where the list ends: the extack offset of a failure must fall
+ * into the failing nest.
+ */
+static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
+		    uint32_t *offs, const struct raw_attr *extra)
+{
+	char *buf = malloc(128 * 1024);
+	struct nlattr *list, *nest;
+	struct nlmsghdr *nlh;
+	int i, ret;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	for (i = 0; i < n; i++) {
+		if (offs)
+			offs[i] = nlh->nlmsg_len;
+		nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+		nlt_put_dev(nlh, &devs[i]);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (offs)
+		offs[n] = nlh->nlmsg_len;
+	mnl_attr_nest_end(nlh, list);
+	if (extra)
+		mnl_attr_put(nlh, extra->type, extra->len, extra->data);
+	ret = nlt_do(t, nlh, NULL);
+	free(buf);
+	return ret;
+}
+
+/* The last request's extack offset points into nest k. */
+#define ASSERT_BLAMES(t, offs, k) do {					\
+	ASSERT_TRUE((t)->has_offs) TH_LOG("no extack offset");		\
+	ASSERT_TRUE((t)->offs >= (offs)[k] && (t)->offs < (offs)[(k) + 1]) \
+		TH_LOG("extack offset %u, nest %d is %u..%u", (t)->offs, \
+		       (k), (offs)[k], (offs)[(k) + 1]);		\
+} while (0)
+
+TEST_F(iotguard, new_list)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev devs[3], got, e;
+
+	ASSERT_EQ(0, open_events(&ev));
+	full_dev(&devs[0], 90);
+	nlt_dev6(&devs[1], 0x4444);
+	nlt_dev4(&devs[2], 92);
+	strcpy(devs[2].name, "third");
+	NLT_SET(&devs[2], IOTGUARD_A_DEVICE_NAME);
+	ASSERT_OK(t, new_list(t, devs, 3, NULL, NULL));
+	ASSERT_EQ(3, nlt_count(t));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_OK(t, nlt_get(t, &devs[i], &got));
+		ASSERT_EQ(i, got.index) TH_LOG("device %d", i);
+		devs[i].index = got.index;
+		NLT_SET(&devs[i], IOTGUARD_A_DEVICE_INDEX);
+		ASSERT_STREQ("", dev_diff(&devs[i], &got));
+		/* one NEW event per device, in list order */
+		ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000)) TH_LOG("event %d", i);
+		ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+		ASSERT_EQ(IOTGUARD_CMD_DEVICE_NEW, e.cmd);
+		ASSERT_STREQ("", dev_diff(&got, &e));
+	}
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200));
+	nlt_close(&ev);
+}
+
+/*
+ * All or nothing: a list with one bad device leaves nothing behind, sends
+ * no event, and the extack points into the bad device's nest.
+ */
+TEST_F(iotguard, new_list_bad_device)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev old, devs[5], e;
+	uint32_t offs[6];
+
+	nlt_dev4(&old, 100);
+	ASSERT_OK(t, nlt_new(t, &old));
+	ASSERT_EQ(0, open_events(&ev));
+	for (int i = 0; i < 5; i++)
+		nlt_dev4(&devs[i], 101 + i);
+
+	/* enrolled already: found at insert time, after two inserted */
+	devs[2] = old;
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	ASSERT_BLAMES(t, offs, 2);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* twice in the list */
+	nlt_dev4(&devs[2], 103);
+	devs[4] = devs[1];
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	ASSERT_BLAMES(t, offs, 4);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* a bad value: the policy points at the attribute, inside the nest */
+	nlt_dev4(&devs[4], 105);
+	devs[3].state = IOTGUARD_STATE_MAX + 1;
+	NLT_SET(&devs[3], IOTGUARD_A_DEVICE_STATE);
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_INVALID(t);
+	ASSERT_BLAMES(t, offs, 3);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* no identity; a multicast MAC (checked in the module, not the policy) */
+	nlt_dev4(&devs[3], 104);
+	devs[1].af = 0;
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 1);
+	nlt_dev4(&devs[1], 102);
+	devs[0].mac[0] = 0x01;
+	NLT_SET(&devs[0], IOTGUARD_A_DEVICE_MAC);
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 0);
+	ASSERT_EQ(1, nlt_count(t));
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200))
+		TH_LOG("a rejected list sent an event: cmd %u", e.cmd);
+
+	/* the same list, repaired, goes in whole, at the lowest indexes */
+	nlt_dev4(&devs[0], 101);
+	ASSERT_OK(t, new_list(t, devs, 5, NULL, NULL));
+	ASSERT_EQ(6, nlt_count(t));
+	for (int i = 0; i < 5; i++) {
+		ASSERT_OK(t, nlt_get(t, &devs[i], &e));
+		ASSERT_EQ(i + 1, e.index);
+	}
+	nlt_close(&ev);
+}
+
+TEST_F(iotguard, new_list_limits)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev *devs = calloc(IOTGUARD_DEVICES_MAX + 1, sizeof(*devs));
+	const struct raw_attr ip4 = { IOTGUARD_A_DEVICE_IPV4, 4, ip4_a };
+	const struct raw_attr name = { IOTGUARD_A_DEVICE_NAME, 2, "x" };
+	uint32_t offs[3];
+
+	ASSERT_NE(NULL, devs);
+	for (int i = 0; i <= IOTGUARD_DEVICES_MAX; i++)
+		nlt_dev4(&devs[i], 0x2000 + i);
+	/* empty, too long */
+	new_list(t, devs, 0, NULL, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	new_list(t, devs, IOTGUARD_DEVICES_MAX + 1, NULL, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_count(t));
+	/* a list goes alone */
+	new_list(t, devs, 2, NULL, &ip4);
+	ASSERT_REJECTED(t, EINVAL);
+	new_list(t, devs, 2, NULL, &name);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_count(t));
+	/* reply attributes inside a device nest */
+	devs[1].index = 7;
+	NLT_SET(&devs[1], IOTGUARD_A_DEVICE_INDEX);
+	new_list(t, devs, 2, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 1);
+	devs[1].present = 0;
+	ASSERT_EQ(0, nlt_count(t));
+	/* the longest list */
+	ASSERT_OK(t, new_list(t, devs, IOTGUARD_DEVICES_MAX, NULL, NULL));
+	ASSERT_EQ(IOTGUARD_DEVICES_MAX, nlt_count(t));
+	free(devs);
+}
+
+/* What may and may not be inside IOTGUARD_A_DEVICES, and where it goes. */
+TEST_F(iotguard, new_list_shape)
+{
+	struct nlt *t = &self->nl;
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nlattr *list, *nest;
+	struct nlt_dev d;
+
+	nlt_dev4(&d, 110);
+	/* an identity straight in the list, not in a device nest */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* a list in a list */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* without NLA_F_NESTED */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, nest);
+	nest->nla_type &= ~NLA_F_NESTED;
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* SET takes no list */
+	ASSERT_OK(t, nlt_new(t, &d));
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_SET, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_STATE, IOTGUARD_STATE_DENY);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(1, nlt_count(t));
+}
+
+/* A list that does not fit the table leaves nothing behind. */
+TEST_F_TIMEOUT(iotguard, new_list_table_full, 240)
+{
+	struct nlt *t = &self->nl;
+	unsigned long max = 0, i, done = 0;
+	struct nlt_dev *devs;
+	uint32_t offs[IOTGUARD_DEVICES_MAX + 1];
+	FILE *f;
+
+	f = fopen("/sys/module/iotguard/parameters/max_devices", "r");
+	if (!f)
+		SKIP(return, "no readable max_devices module parameter");
+	ASSERT_EQ(1, fscanf(f, "%lu", &max));
+	fclose(f);
+	if (max > 20000 || max < 8)
+		SKIP(return, "max_devices %lu: not a table to fill here", max);
+	devs = calloc(max + 8, sizeof(*devs));
+	ASSERT_NE(NULL, devs);
+	for (i = 0; i < max + 8; i++)
+		nlt_dev4(&devs[i], 0x10000 + i);
+	/* all but 3 free slots */
+	while (done < max - 3) {
+		unsigned long n = max - 3 - done;
+
+		if (n > IOTGUARD_DEVICES_MAX)
+			n = IOTGUARD_DEVICES_MAX;
+		ASSERT_OK(t, new_list(t, devs + done, n, NULL, NULL));
+		done += n;
+	}
+	/* 5 more: the fourth does not fit */
+	new_list(t, devs + done, 5, offs, NULL);
+	ASSERT_REJECTED(t, ENOSPC);
+	ASSERT_BLAMES(t, offs, 3);
+	ASSERT_EQ(max - 3, nlt_count(t));
+	ASSERT_OK(t, new_list(t, devs + done, 3, NULL, NULL));
+	ASSERT_EQ(max, nlt_count(t));
+	free(devs);
+}
+
 /* ---------------------------------------------------------------- alerts */
 
 #define ALERT_ATTRS ((1U << IOTGUARD_A_DEVICE_INDEX) |			\

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -38,6 +39,7 @@ struct iotguard_nl {
 	uint32_t events_group;	/* 0: the kernel announced none */
 	char *buf;
 	char extack[EXTACK_LEN];
+	uint32_t extack_offset;	/* NLMSGERR_ATTR_OFFS, 0: none */
 };
 
 /* Why the last iotguard_nl_open() of this thread failed. */
@@ -77,7 +79,7 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
 	if (type == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
 		return MNL_CB_OK;
-	if (type == NLMSGERR_ATTR_MISS_TYPE &&
+	if ((type == NLMSGERR_ATTR_MISS_TYPE || type == NLMSGERR_ATTR_OFFS) &&
 	    mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 		return MNL_CB_OK;
 	tb[type] = attr;
@@ -94,6 +96,8 @@ static void parse_extack(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 	    offset > mnl_nlmsg_get_payload_len(nlh))
 		return;
 	mnl_attr_parse(nlh, offset, extack_attr_cb, tb);
+	if (tb[NLMSGERR_ATTR_OFFS])
+		nl->extack_offset = mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(nl->extack, sizeof(nl->extack), "%s",
 			 mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
@@ -686,16 +690,120 @@ cleanup:
 	return ret;
 }
 
+/* Requests (lists of devices) per sendmsg of bulk enrollment, at most. */
+#define BATCH_MSGS 64
+/* A request's headers and its IOTGUARD_A_DEVICES nest. */
+#define LIST_HEADER_SIZE 64
 /*
- * Receives the answers to the count requests from first_seq on, of which
- * only the last asked for an ACK: the kernel answers a request that failed
- * whether asked or not, and handles a batch's requests in order, so the
- * last one's answer comes last. Requests are numbered consecutively, so the
- * difference to first_seq identifies one.
+ * The largest IOTGUARD_A_DEVICE nest put_device() writes: an IPv6 identity,
+ * a full name and every other attribute, with their headers.
  */
-static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
-			unsigned int count, unsigned int *failed,
-			int *first_error)
+#define DEVICE_NEST_MAX 160
+
+/* One sendmsg of bulk enrollment. */
+struct batch {
+	char *buf;
+	size_t size;
+	uint32_t first_seq;
+	unsigned int msgs;
+	/* per request: where it starts in buf, its first device, how many */
+	size_t msg_off[BATCH_MSGS];
+	unsigned int first_dev[BATCH_MSGS];
+	unsigned int devs[BATCH_MSGS];
+};
+
+/*
+ * Fills a batch with requests of up to IOTGUARD_DEVICES_MAX devices each,
+ * from devs[*next] on. Only the last request asks for an ACK: the kernel
+ * answers a request that failed whether asked or not, and handles a
+ * batch's requests in order, so the last one's answer comes last.
+ */
+static void fill_batch(struct iotguard_nl *nl, struct batch *b,
+		       const struct iotguard_device *devs, unsigned int count,
+		       unsigned int *next)
+{
+	struct nlmsghdr *nlh = NULL;
+
+	b->size = 0;
+	b->msgs = 0;
+	b->first_seq = nl->seq + 1;
+	while (*next < count && b->msgs < BATCH_MSGS &&
+	       b->size + LIST_HEADER_SIZE + DEVICE_NEST_MAX <= BATCH_SIZE) {
+		unsigned int k = b->msgs++;
+		struct nlattr *list;
+
+		nlh = put_request(nl, b->buf + b->size, nl->family_id, 0,
+				  IOTGUARD_CMD_DEVICE_NEW,
+				  IOTGUARD_GENL_VERSION);
+		list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+		b->msg_off[k] = b->size;
+		b->first_dev[k] = *next;
+		b->devs[k] = 0;
+		while (*next < count && b->devs[k] < IOTGUARD_DEVICES_MAX &&
+		       b->size + nlh->nlmsg_len + DEVICE_NEST_MAX <=
+		       BATCH_SIZE) {
+			struct nlattr *nest;
+
+			nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+			put_device(nlh, &devs[(*next)++]);
+			mnl_attr_nest_end(nlh, nest);
+			b->devs[k]++;
+		}
+		mnl_attr_nest_end(nlh, list);
+		b->size += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	if (nlh)
+		nlh->nlmsg_flags |= NLM_F_ACK;
+}
+
+/*
+ * The device of request k the kernel's extack offset points into (the
+ * offset counts from the request's netlink header), or -1.
+ */
+static long failed_device(const struct batch *b, unsigned int k,
+			  uint32_t offset)
+{
+	const struct nlmsghdr *nlh = (const void *)(b->buf + b->msg_off[k]);
+	const struct nlattr *list, *nest;
+	unsigned int j = 0;
+
+	list = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct genlmsghdr));
+	mnl_attr_for_each_nested(nest, list) {
+		size_t start = (const char *)nest - (const char *)nlh;
+
+		if (offset >= start && offset < start + nest->nla_len)
+			return b->first_dev[k] + j;
+		j++;
+	}
+	return -1;
+}
+
+/* "device N (ADDR): <the kernel's message>" */
+static void name_device(struct iotguard_nl *nl,
+			const struct iotguard_device *dev, long n)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", prefix[96];
+	size_t len, why;
+
+	inet_ntop(dev->id.family, dev->id.addr, addr, sizeof(addr));
+	snprintf(prefix, sizeof(prefix), "device %ld (%s): ", n, addr);
+	len = strlen(prefix);
+	why = strnlen(nl->extack, sizeof(nl->extack) - 1);
+	if (len + why >= sizeof(nl->extack))
+		why = sizeof(nl->extack) - 1 - len;
+	memmove(nl->extack + len, nl->extack, why);
+	memcpy(nl->extack, prefix, len);
+	nl->extack[len + why] = '\0';
+}
+
+/*
+ * Receives the answers to a batch's requests. Requests are numbered
+ * consecutively, so the difference to first_seq identifies one. A failed
+ * request enrolled none of its devices.
+ */
+static int receive_acks(struct iotguard_nl *nl, const struct batch *b,
+			const struct iotguard_device *devs,
+			unsigned int *failed, int *first_error)
 {
 	bool done = false;
 
@@ -711,24 +819,31 @@ static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
 		for (nlh = (const struct nlmsghdr *)nl->buf;
 		     mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			uint32_t k = nlh->nlmsg_seq - b->first_seq;
 			char saved[EXTACK_LEN];
+			long n;
 			int ret;
 
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    nlh->nlmsg_seq - first_seq >= count)
+			if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs)
 				continue;
-			if (nlh->nlmsg_seq - first_seq == count - 1)
+			if (k == b->msgs - 1)
 				done = true;
 			/* Only the first error's extack is kept. */
 			memcpy(saved, nl->extack, sizeof(saved));
 			nl->extack[0] = '\0';
+			nl->extack_offset = 0;
 			ret = parse_error(nl, nlh);
 			if (ret)
-				++*failed;
-			if (ret && !*first_error)
+				*failed += b->devs[k];
+			if (ret && !*first_error) {
 				*first_error = ret;
-			else
+				n = nl->extack_offset ?
+				    failed_device(b, k, nl->extack_offset) : -1;
+				if (n >= 0)
+					name_device(nl, &devs[n], n);
+			} else {
 				memcpy(nl->extack, saved, sizeof(saved));
+			}
 		}
 	}
 	return 0;
@@ -738,9 +853,9 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 const struct iotguard_device *devs,
 				 unsigned int count, unsigned int *failed)
 {
+	struct batch *b;
+	unsigned int next = 0, i;
 	int first_error = 0, ret = 0;
-	unsigned int i;
-	char *buf;
 
 	*failed = 0;
 	nl->extack[0] = '\0';
@@ -750,44 +865,30 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 		if (ret)
 			return ret;
 	}
-	buf = malloc(BATCH_SIZE);
-	if (!buf)
+	b = calloc(1, sizeof(*b));
+	if (!b)
 		return -ENOMEM;
-	for (i = 0; i < count;) {
-		uint32_t first_seq = nl->seq + 1;
-		unsigned int queued = 0;
-		size_t size = 0;
-
-		struct nlmsghdr *nlh = NULL;
-
-		while (i < count && size + MAX_REQUEST_SIZE <= BATCH_SIZE) {
-			/*
-			 * No ACK but for the last: an ACK costs the kernel an
-			 * skb, and failures are answered anyway.
-			 */
-			nlh = put_request(nl, buf + size, nl->family_id, 0,
-					  IOTGUARD_CMD_DEVICE_NEW,
-					  IOTGUARD_GENL_VERSION);
-			put_device(nlh, &devs[i++]);
-			size += NLMSG_ALIGN(nlh->nlmsg_len);
-			queued++;
-		}
-		if (nlh)
-			nlh->nlmsg_flags |= NLM_F_ACK;
-		/* The kernel handles each message and ACKs each in turn. */
-		if (mnl_socket_sendto(nl->sock, buf, size) < 0) {
+	b->buf = malloc(BATCH_SIZE);
+	if (!b->buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	while (next < count) {
+		fill_batch(nl, b, devs, count, &next);
+		/* The kernel handles each request and ACKs each in turn. */
+		if (mnl_socket_sendto(nl->sock, b->buf, b->size) < 0) {
 			ret = -errno;
 			goto cleanup;
 		}
-		ret = receive_acks(nl, first_seq, queued, failed,
-				   &first_error);
+		ret = receive_acks(nl, b, devs, failed, &first_error);
 		if (ret)
 			goto cleanup;
 	}
 	ret = first_error;
 
 cleanup:
-	free(buf);
+	free(b->buf);
+	free(b);
 	return ret;
 }
 

@@ -88,9 +88,12 @@ int iotguard_nl_device_dump(struct iotguard_nl *nl, iotguard_device_cb cb,
 			    void *data);
 
 /*
- * Sends many DEVICE_NEW requests in batches (one sendmsg per batch) and
- * collects the ACKs: for bulk enrollment. *failed counts the rejected ones;
- * the first error is returned.
+ * Bulk enrollment: DEVICE_NEW requests of up to IOTGUARD_DEVICES_MAX
+ * devices each (IOTGUARD_A_DEVICES), several per sendmsg, one ACK per
+ * sendmsg. The kernel enrolls each request's devices all or nothing, so
+ * *failed counts the devices of the rejected requests. The first error is
+ * returned; its extack names the device that caused it ("device N
+ * (ADDR): ...", N its position in devs).
  */
 int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 const struct iotguard_device *devs,

@@ -63,6 +63,26 @@
  * lowest free index (IOTGUARD_A_DEVICE_INDEX), which keys its counters in
  * the XDP program's maps; the index of a deleted device is reused.
  *
+ * For bulk enrollment, one request may instead enroll a list of devices:
+ *
+ *    IOTGUARD_A_DEVICES: nested, 1 to IOTGUARD_DEVICES_MAX attributes
+ *                        IOTGUARD_A_DEVICE, and nothing else
+ *    IOTGUARD_A_DEVICE: nested, one device: its identity and any of the
+ *                       optional attributes above, exactly as a request
+ *                       for one device would carry them
+ *
+ * IOTGUARD_A_DEVICES then goes alone. The list is enrolled all or nothing:
+ * the first device that fails (any error of a single-device request,
+ * including EEXIST for an identity twice in the list) fails the request,
+ * and the devices of the list enrolled before it are deleted again (the
+ * data path may have seen them meanwhile; the events group does not: NEW
+ * events leave only for a list enrolled whole, one per device, in list
+ * order). The extack's offset (NLMSGERR_ATTR_OFFS) points into the
+ * failing IOTGUARD_A_DEVICE: at the bad attribute inside it when there is
+ * one, else at the nest itself. An empty list, or one longer than
+ * IOTGUARD_DEVICES_MAX, fails with EINVAL. Devices get their indexes in
+ * list order.
+ *
  * IOTGUARD_CMD_DEVICE_SET
  * -----------------------
  *
@@ -155,6 +175,8 @@
 #define IOTGUARD_DEVICE_NAME_LEN 32
 #define IOTGUARD_MIN_BURST_BYTES 1536
 #define IOTGUARD_ALERT_TEXT_LEN 256
+/* Devices per IOTGUARD_A_DEVICES list: fits a nest's 64 KiB at any size. */
+#define IOTGUARD_DEVICES_MAX 256
 
 enum iotguard_cmd {
 	IOTGUARD_CMD_UNSPEC,
@@ -274,6 +296,8 @@ enum iotguard_attr {
 	IOTGUARD_A_ALERT_ACTION,
 	IOTGUARD_A_ALERT_TEXT,
 	IOTGUARD_A_ALERT_FLAGS,
+	IOTGUARD_A_DEVICES,
+	IOTGUARD_A_DEVICE,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
