@@ -2,8 +2,9 @@
 /*
  * Copyright (C) 2026 The iotguard authors.
  *
- * The generic netlink control plane: DEVICE_NEW, _SET, _DEL and _GET, and
- * the events multicast group. include/uapi/linux/iotguard.h documents it.
+ * The generic netlink control plane: DEVICE_NEW (one device or a list),
+ * _SET, _DEL and _GET, ALERT, and the events multicast group.
+ * include/uapi/linux/iotguard.h documents it.
  */
 
 #include "netlink.h"
@@ -13,6 +14,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ipv6.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
@@ -45,23 +47,37 @@ static struct netlink_range_validation rate_bps_range = {
 	[IOTGUARD_A_DEVICE_IPV4] = { .type = NLA_BE32 },		\
 	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
 
+#define DEVICE_POLICY							\
+	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,			\
+	[IOTGUARD_A_DEVICE_NAME] = { .type = NLA_NUL_STRING,		\
+				     .len = IOTGUARD_DEVICE_NAME_LEN - 1 }, \
+	[IOTGUARD_A_DEVICE_STATE] = NLA_POLICY_RANGE(NLA_U8,		\
+						     IOTGUARD_STATE_ALLOW, \
+						     IOTGUARD_STATE_MAX), \
+	[IOTGUARD_A_DEVICE_CLASS] = { .type = NLA_U16 },		\
+	[IOTGUARD_A_DEVICE_RATE_PPS] = NLA_POLICY_FULL_RANGE(NLA_U32,	\
+							     &rate_pps_range), \
+	[IOTGUARD_A_DEVICE_BURST_PKTS] = { .type = NLA_U32 },		\
+	[IOTGUARD_A_DEVICE_RATE_BPS] = NLA_POLICY_FULL_RANGE(NLA_U64,	\
+							     &rate_bps_range), \
+	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },		\
+	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,		\
+						    __IOTGUARD_DEVICE_F_ALL), \
+	IDENTITY_POLICY
+
+/* SET, and each device of a NEW list. */
 static const struct nla_policy device_change_policy[IOTGUARD_A_MAX + 1] = {
-	IDENTITY_POLICY,
-	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,
-	[IOTGUARD_A_DEVICE_NAME] = { .type = NLA_NUL_STRING,
-				     .len = IOTGUARD_DEVICE_NAME_LEN - 1 },
-	[IOTGUARD_A_DEVICE_STATE] = NLA_POLICY_RANGE(NLA_U8,
-						     IOTGUARD_STATE_ALLOW,
-						     IOTGUARD_STATE_MAX),
-	[IOTGUARD_A_DEVICE_CLASS] = { .type = NLA_U16 },
-	[IOTGUARD_A_DEVICE_RATE_PPS] = NLA_POLICY_FULL_RANGE(NLA_U32,
-							     &rate_pps_range),
-	[IOTGUARD_A_DEVICE_BURST_PKTS] = { .type = NLA_U32 },
-	[IOTGUARD_A_DEVICE_RATE_BPS] = NLA_POLICY_FULL_RANGE(NLA_U64,
-							     &rate_bps_range),
-	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },
-	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,
-						    __IOTGUARD_DEVICE_F_ALL),
+	DEVICE_POLICY,
+};
+
+static const struct nla_policy device_list_policy[IOTGUARD_A_DEVICE + 1] = {
+	[IOTGUARD_A_DEVICE] = NLA_POLICY_NESTED(device_change_policy),
+};
+
+/* One device, or a list of them (alone: checked). */
+static const struct nla_policy device_new_policy[IOTGUARD_A_MAX + 1] = {
+	DEVICE_POLICY,
+	[IOTGUARD_A_DEVICES] = NLA_POLICY_NESTED(device_list_policy),
 };
 
 /* DEL and GET take the identity only; a dump takes nothing (checked). */
@@ -69,14 +85,30 @@ static const struct nla_policy device_id_policy[IOTGUARD_A_MAX + 1] = {
 	IDENTITY_POLICY,
 };
 
-static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
+/* ALERT names the device as a dump does; the rest is passed on. */
+static const struct nla_policy alert_policy[IOTGUARD_A_MAX + 1] = {
+	[IOTGUARD_A_DEVICE_INDEX] = { .type = NLA_U32 },
+	[IOTGUARD_A_DEVICE_COOKIE] = { .type = NLA_U32 },
+	[IOTGUARD_A_ALERT_DETECTOR] = NLA_POLICY_MAX(NLA_U8,
+						     IOTGUARD_ALERT_DET_MAX),
+	[IOTGUARD_A_ALERT_SCORE] = { .type = NLA_U32 },
+	[IOTGUARD_A_ALERT_ACTION] = NLA_POLICY_MAX(NLA_U8,
+						   IOTGUARD_ALERT_ACT_MAX),
+	[IOTGUARD_A_ALERT_TEXT] = { .type = NLA_NUL_STRING,
+				    .len = IOTGUARD_ALERT_TEXT_LEN - 1 },
+	[IOTGUARD_A_ALERT_FLAGS] = NLA_POLICY_MASK(NLA_U32,
+						   __IOTGUARD_ALERT_F_ALL),
+};
+
+static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
+			  struct iotguard_devkey *key)
 {
-	struct nlattr *v4 = info->attrs[IOTGUARD_A_DEVICE_IPV4];
-	struct nlattr *v6 = info->attrs[IOTGUARD_A_DEVICE_IPV6];
+	struct nlattr *v4 = attrs[IOTGUARD_A_DEVICE_IPV4];
+	struct nlattr *v6 = attrs[IOTGUARD_A_DEVICE_IPV6];
 
 	memset(key, 0, sizeof(*key));
 	if (v4 && v6) {
-		NL_SET_ERR_MSG_ATTR(info->extack, v6,
+		NL_SET_ERR_MSG_ATTR(extack, v6,
 				    "A device has one identity: IPv4 or IPv6");
 		return -EINVAL;
 	}
@@ -85,7 +117,7 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 
 		if (ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
 		    ipv4_is_lbcast(addr)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, v4,
+			NL_SET_ERR_MSG_ATTR(extack, v4,
 					    "Identity must be a unicast address");
 			return -EINVAL;
 		}
@@ -97,7 +129,7 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 		struct in6_addr addr = nla_get_in6_addr(v6);
 
 		if (ipv6_addr_any(&addr) || ipv6_addr_is_multicast(&addr)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, v6,
+			NL_SET_ERR_MSG_ATTR(extack, v6,
 					    "Identity must be a unicast address");
 			return -EINVAL;
 		}
@@ -105,15 +137,15 @@ static int parse_identity(struct genl_info *info, struct iotguard_devkey *key)
 		key->family = AF_INET6;
 		return 0;
 	}
-	NL_SET_ERR_MSG(info->extack,
+	NL_SET_ERR_MSG(extack,
 		       "Missing device identity (IPv4 or IPv6 address)");
 	return -EINVAL;
 }
 
 /* Applies the optional attributes of NEW and SET to an unpublished device. */
-static int apply_attrs(struct iotguard_device *dev, struct genl_info *info)
+static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
+		       struct netlink_ext_ack *extack)
 {
-	struct nlattr **attrs = info->attrs;
 	u32 rate_pps = dev->rate_pps, burst_pkts = dev->burst_pkts;
 	u32 burst_bytes = dev->burst_bytes;
 	u64 rate_bps = dev->rate_bps;
@@ -122,7 +154,7 @@ static int apply_attrs(struct iotguard_device *dev, struct genl_info *info)
 		const u8 *mac = nla_data(attrs[IOTGUARD_A_DEVICE_MAC]);
 
 		if (is_multicast_ether_addr(mac)) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
+			NL_SET_ERR_MSG_ATTR(extack,
 					    attrs[IOTGUARD_A_DEVICE_MAC],
 					    "MAC binding must be a unicast address");
 			return -EINVAL;
@@ -169,18 +201,9 @@ static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
 	return nla_put_in_addr(skb, IOTGUARD_A_DEVICE_IPV4, v4);
 }
 
-static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
-		       u32 portid, u32 seq, int flags, u8 cmd,
-		       struct netlink_callback *cb)
+static int put_device_attrs(struct sk_buff *skb,
+			    const struct iotguard_device *dev)
 {
-	void *hdr;
-
-	hdr = genlmsg_put(skb, portid, seq, &genl_family, flags, cmd);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
-
 	if (put_identity(skb, &dev->key) ||
 	    nla_put_string(skb, IOTGUARD_A_DEVICE_NAME, dev->name) ||
 	    nla_put(skb, IOTGUARD_A_DEVICE_MAC, ETH_ALEN, dev->mac) ||
@@ -194,14 +217,28 @@ static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_FLAGS, dev->flags) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_INDEX, dev->index) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie))
-		goto err_cancel;
+		return -EMSGSIZE;
+	return 0;
+}
 
+static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
+		       u32 portid, u32 seq, int flags, u8 cmd,
+		       struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (put_device_attrs(skb, dev)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(skb, hdr);
 	return 0;
-
-err_cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
 }
 
 /*
@@ -226,6 +263,239 @@ static void notify(struct net *net, const struct iotguard_device *dev, u8 cmd)
 				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
 }
 
+/* The device as GET shows it, then the alert as the request gave it. */
+static int fill_alert(struct sk_buff *skb, const struct iotguard_device *dev,
+		      struct nlattr **attrs)
+{
+	struct nlattr *flags = attrs[IOTGUARD_A_ALERT_FLAGS];
+	void *hdr;
+
+	hdr = genlmsg_put(skb, 0, 0, &genl_family, 0, IOTGUARD_CMD_ALERT);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_device_attrs(skb, dev) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_DETECTOR,
+		       nla_get_u8(attrs[IOTGUARD_A_ALERT_DETECTOR])) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_SCORE,
+			nla_get_u32(attrs[IOTGUARD_A_ALERT_SCORE])) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_ACTION,
+		       nla_get_u8(attrs[IOTGUARD_A_ALERT_ACTION])) ||
+	    nla_put_string(skb, IOTGUARD_A_ALERT_TEXT,
+			   nla_data(attrs[IOTGUARD_A_ALERT_TEXT])) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_FLAGS,
+			flags ? nla_get_u32(flags) : 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Under in->lock, like the changes, so that an alert never reaches the
+ * listeners after the deletion of its device.
+ */
+static int alert_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct nlattr **attrs = info->attrs;
+	const struct iotguard_device *dev;
+	struct sk_buff *msg;
+	u32 index;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_DEVICE_INDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_DEVICE_COOKIE)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing device index or cookie");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_DETECTOR) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_SCORE) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_ACTION) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ALERT_TEXT)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing alert detector, score, action or text");
+		return -EINVAL;
+	}
+	/* The policy guarantees a NUL within the attribute. */
+	if (!*(char *)nla_data(attrs[IOTGUARD_A_ALERT_TEXT])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[IOTGUARD_A_ALERT_TEXT],
+				    "Empty alert text");
+		return -EINVAL;
+	}
+	index = nla_get_u32(attrs[IOTGUARD_A_DEVICE_INDEX]);
+
+	mutex_lock(&in->lock);
+	dev = xa_load(&in->by_index, index);
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[IOTGUARD_A_DEVICE_INDEX],
+				    "No device at this index");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	if (dev->cookie != nla_get_u32(attrs[IOTGUARD_A_DEVICE_COOKIE])) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[IOTGUARD_A_DEVICE_COOKIE],
+				    "The device at this index has another cookie");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	ret = 0;
+	if (!genl_has_listeners(&genl_family, net, IOTGUARD_MCGRP_EVENTS_ID))
+		goto err_unlock;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	ret = fill_alert(msg, dev, attrs);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Unable to build the alert event");
+		nlmsg_free(msg);
+		goto err_unlock;
+	}
+	/* A listener with a full socket buffer loses it, as any event. */
+	genlmsg_multicast_netns(&genl_family, net, msg, 0,
+				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+
+err_unlock:
+	mutex_unlock(&in->lock);
+	return ret;
+}
+
+/* A new device from the attributes of a request or of a list's nest. */
+static int parse_new_device(struct nlattr **attrs,
+			    struct netlink_ext_ack *extack,
+			    struct iotguard_device **devp)
+{
+	struct iotguard_device *dev;
+	int ret;
+
+	dev = iotguard_device_alloc();
+	if (!dev)
+		return -ENOMEM;
+	ret = parse_identity(attrs, extack, &dev->key);
+	if (ret)
+		goto err_free;
+	dev->state = IOTGUARD_STATE_ALLOW;
+	ret = apply_attrs(dev, attrs, extack);
+	if (ret)
+		goto err_free;
+	*devp = dev;
+	return 0;
+
+err_free:
+	iotguard_device_free(dev);
+	return ret;
+}
+
+/*
+ * The attributes of a nest the request's policy validated already (types
+ * known, sizes and ranges checked), by type, without validating again.
+ */
+static void index_nest(struct nlattr **tb, const struct nlattr *nest)
+{
+	struct nlattr *attr;
+	int rem;
+
+	memset(tb, 0, sizeof(*tb) * (IOTGUARD_A_MAX + 1));
+	nla_for_each_nested(attr, nest, rem)
+		if (nla_type(attr) <= IOTGUARD_A_MAX)
+			tb[nla_type(attr)] = attr;
+}
+
+/* Points the extack at the failing nest unless it points inside already. */
+static void blame_nest(struct netlink_ext_ack *extack,
+		       const struct nlattr *nest)
+{
+	if (extack && !extack->bad_attr)
+		NL_SET_BAD_ATTR(extack, nest);
+}
+
+struct new_entry {
+	struct iotguard_device *dev;
+	const struct nlattr *nest;
+};
+
+/*
+ * NEW with IOTGUARD_A_DEVICES: every device is parsed before the table is
+ * touched, inserted under one lock hold, and the ones inserted are removed
+ * again if a later one fails. Events leave only for a whole list.
+ */
+static int device_new_list(struct genl_info *info)
+{
+	struct nlattr *list = info->attrs[IOTGUARD_A_DEVICES], *nest;
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct nlattr *tb[IOTGUARD_A_MAX + 1];
+	unsigned int count = 0, done, i;
+	struct new_entry *entries;
+	int ret, rem;
+
+	for (i = 0; i <= IOTGUARD_A_MAX; i++) {
+		if (info->attrs[i] && i != IOTGUARD_A_DEVICES) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
+					    "A device list goes alone");
+			return -EINVAL;
+		}
+	}
+	nla_for_each_nested(nest, list, rem)
+		count++;
+	if (!count || count > IOTGUARD_DEVICES_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, list,
+				    "A device list holds 1 to "
+				    __stringify(IOTGUARD_DEVICES_MAX) " devices");
+		return -EINVAL;
+	}
+	entries = kcalloc(count, sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+
+	i = 0;
+	nla_for_each_nested(nest, list, rem) {
+		entries[i].nest = nest;
+		index_nest(tb, nest);
+		ret = parse_new_device(tb, info->extack, &entries[i].dev);
+		if (ret) {
+			blame_nest(info->extack, nest);
+			goto err_free;
+		}
+		i++;
+	}
+
+	mutex_lock(&in->lock);
+	for (done = 0; done < count; done++) {
+		ret = iotguard_device_insert(in, entries[done].dev,
+					     info->extack);
+		if (ret) {
+			blame_nest(info->extack, entries[done].nest);
+			goto err_remove;
+		}
+	}
+	for (i = 0; i < count; i++)
+		notify(net, entries[i].dev, IOTGUARD_CMD_DEVICE_NEW);
+	mutex_unlock(&in->lock);
+	kfree(entries);
+	return 0;
+
+err_remove:
+	/* Published: freed after a grace period, not by us. */
+	for (i = 0; i < done; i++) {
+		iotguard_device_remove(in, entries[i].dev);
+		entries[i].dev = NULL;
+	}
+	mutex_unlock(&in->lock);
+err_free:
+	for (i = 0; i < count; i++)
+		if (entries[i].dev)
+			iotguard_device_free(entries[i].dev);
+	kfree(entries);
+	return ret;
+}
+
 static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -233,17 +503,12 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_device *dev;
 	int ret;
 
-	dev = iotguard_device_alloc();
-	if (!dev)
-		return -ENOMEM;
+	if (info->attrs[IOTGUARD_A_DEVICES])
+		return device_new_list(info);
 
-	ret = parse_identity(info, &dev->key);
+	ret = parse_new_device(info->attrs, info->extack, &dev);
 	if (ret)
-		goto err_free;
-	dev->state = IOTGUARD_STATE_ALLOW;
-	ret = apply_attrs(dev, info);
-	if (ret)
-		goto err_free;
+		return ret;
 
 	mutex_lock(&in->lock);
 	ret = iotguard_device_insert(in, dev, info->extack);
@@ -251,11 +516,7 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 		notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
 	mutex_unlock(&in->lock);
 	if (ret)
-		goto err_free;
-	return 0;
-
-err_free:
-	iotguard_device_free(dev);
+		iotguard_device_free(dev);
 	return ret;
 }
 
@@ -267,7 +528,7 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_devkey key;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -283,7 +544,7 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto err_unlock;
 	}
-	ret = apply_attrs(new, info);
+	ret = apply_attrs(new, info->attrs, info->extack);
 	if (ret)
 		goto err_free;
 	ret = iotguard_device_replace(in, old, new);
@@ -310,7 +571,7 @@ static int device_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct iotguard_devkey key;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -335,7 +596,7 @@ static int device_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	ret = parse_identity(info, &key);
+	ret = parse_identity(info->attrs, info->extack, &key);
 	if (ret)
 		return ret;
 
@@ -426,7 +687,7 @@ static const struct genl_ops genl_ops[] = {
 	{
 		.cmd = IOTGUARD_CMD_DEVICE_NEW,
 		.doit = device_new_doit,
-		.policy = device_change_policy,
+		.policy = device_new_policy,
 		.maxattr = IOTGUARD_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
@@ -449,6 +710,13 @@ static const struct genl_ops genl_ops[] = {
 		.doit = device_get_doit,
 		.dumpit = device_get_dumpit,
 		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_ALERT,
+		.doit = alert_doit,
+		.policy = alert_policy,
 		.maxattr = IOTGUARD_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

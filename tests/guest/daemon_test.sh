@@ -3,7 +3,8 @@
 #
 # iotguardd end to end: a lamp learns a steady rate, then floods; the
 # daemon must quarantine it within 5 s of the flood's start, say why in an
-# alert, show it in /metrics, and stop cleanly on SIGTERM with its
+# alert, announce the alert through the module (`iotguard monitor -j`
+# records it), show it in /metrics, and stop cleanly on SIGTERM with its
 # baselines saved. Runs in the guest, as root, with iotguard.ko loaded.
 # Prints TAP.
 #
@@ -22,6 +23,7 @@ iotguardd=$repo/build/iotguardd
 traffic=$repo/tests/guest/traffic.py
 tmp=$(mktemp -d)
 daemon_pid=
+monitor_pid=
 
 ig() { topo_rtr "$iotguard" "$@"; }
 dev() { topo_exec "$TOPO-$1" "${@:2}"; }
@@ -29,6 +31,7 @@ dev() { topo_exec "$TOPO-$1" "${@:2}"; }
 cleanup() {
 	set +e
 	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null
+	[ -z "$monitor_pid" ] || kill "$monitor_pid" 2>/dev/null
 	for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
 	ig detach iot0 >/dev/null 2>&1
@@ -72,11 +75,16 @@ run() {
 	[class light]
 	policy = quarantine
 	CONF
-	# Steady: 20 datagrams a second for 16 s; the daemon starts 2 s in,
-	# so that its first intervals are whole ones.
-	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 320 \
+	# Steady: 20 datagrams a second for 24 s; the daemon starts 2 s in,
+	# so that its first intervals are whole ones. It goes on during the
+	# flood: a gap between the two would be an anomaly of its own (drop).
+	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 480 \
 		--rate 20 >/dev/null &
 	steady=$!
+	# The alerts, as any listener of the module's events sees them.
+	nsenter --net="/run/netns/$TOPO-rtr" "$iotguard" monitor -j \
+		>"$tmp/monitor.jsonl" 2>"$tmp/monitor.err" &
+	monitor_pid=$!
 	sleep 2
 	# nsenter execs the daemon: $! is the daemon's own pid.
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
@@ -91,7 +99,6 @@ run() {
 	else
 		not_ok "steady lamp stays allowed after learning (state $st)"
 	fi
-	wait "$steady"
 
 	# Flood: 50x its rate, in the background, and time the quarantine.
 	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 20000 \
@@ -134,6 +141,49 @@ run() {
 	else
 		not_ok "the log says why"
 	fi
+
+	# The daemon sends the alert right after setting the state.
+	alert=
+	for _ in $(seq 50); do
+		alert=$(python3 - "$tmp/monitor.jsonl" <<-'PY'
+		import json, sys
+		for line in open(sys.argv[1]):
+		    e = json.loads(line)
+		    if (e["event"] == "alert" and e["device"]["name"] == "lamp-1"
+		            and e["alert"]["action"] == "quarantine"):
+		        a = e["alert"]
+		        print("%s %s %s %s: %s" % (a["detector"], a["action"],
+		              a["dry_run"], e["device"]["address"], a["explanation"]))
+		        break
+		PY
+		)
+		[ -n "$alert" ] && break
+		sleep 0.1
+	done
+	case $alert in
+	"surge quarantine False 198.18.1.10: surge: "*"expected"*)
+		ok "iotguard monitor -j: the alert event: $alert" ;;
+	*)
+		not_ok "iotguard monitor -j: the alert event (got '${alert:-nothing}')"
+		sed 's/^/# monitor: /' "$tmp/monitor.jsonl" "$tmp/monitor.err" | tail -10
+		;;
+	esac
+	if python3 - "$tmp/monitor.jsonl" <<-'PY'
+	import json, sys
+	sys.exit(not any(e["event"] == "set" and e["device"]["name"] == "lamp-1"
+	                 and e["device"]["state"] == "quarantine"
+	                 for e in map(json.loads, open(sys.argv[1]))))
+	PY
+	then
+		ok "iotguard monitor -j: the quarantine as a set event"
+	else
+		not_ok "iotguard monitor -j: the quarantine as a set event"
+	fi
+	kill -INT "$monitor_pid"
+	wait "$monitor_pid"
+	st=$?
+	monitor_pid=
+	check "SIGINT: iotguard monitor exits 0 (status $st)" [ "$st" = 0 ]
 
 	metrics >"$tmp/metrics.txt" 2>&1
 	check "/metrics: the lamp's state is quarantine" grep -q \

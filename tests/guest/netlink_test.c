@@ -1516,6 +1516,660 @@ TEST_F(iotguard, events_not_sent_for_rejections)
 	nlt_close(&ev);
 }
 
+/* ------------------------------------------------------------ NEW lists */
+
+/*
+ * NEW with IOTGUARD_A_DEVICES holding n device nests (extra, if not NULL,
+ * is put after the list). offs[i] is where nest i starts in the request,
+ * offs[n] where the list ends: the extack offset of a failure must fall
+ * into the failing nest.
+ */
+static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
+		    uint32_t *offs, const struct raw_attr *extra)
+{
+	char *buf = malloc(128 * 1024);
+	struct nlattr *list, *nest;
+	struct nlmsghdr *nlh;
+	int i, ret;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	for (i = 0; i < n; i++) {
+		if (offs)
+			offs[i] = nlh->nlmsg_len;
+		nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+		nlt_put_dev(nlh, &devs[i]);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (offs)
+		offs[n] = nlh->nlmsg_len;
+	mnl_attr_nest_end(nlh, list);
+	if (extra)
+		mnl_attr_put(nlh, extra->type, extra->len, extra->data);
+	ret = nlt_do(t, nlh, NULL);
+	free(buf);
+	return ret;
+}
+
+/* The last request's extack offset points into nest k. */
+#define ASSERT_BLAMES(t, offs, k) do {					\
+	ASSERT_TRUE((t)->has_offs) TH_LOG("no extack offset");		\
+	ASSERT_TRUE((t)->offs >= (offs)[k] && (t)->offs < (offs)[(k) + 1]) \
+		TH_LOG("extack offset %u, nest %d is %u..%u", (t)->offs, \
+		       (k), (offs)[k], (offs)[(k) + 1]);		\
+} while (0)
+
+TEST_F(iotguard, new_list)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev devs[3], got, e;
+
+	ASSERT_EQ(0, open_events(&ev));
+	full_dev(&devs[0], 90);
+	nlt_dev6(&devs[1], 0x4444);
+	nlt_dev4(&devs[2], 92);
+	strcpy(devs[2].name, "third");
+	NLT_SET(&devs[2], IOTGUARD_A_DEVICE_NAME);
+	ASSERT_OK(t, new_list(t, devs, 3, NULL, NULL));
+	ASSERT_EQ(3, nlt_count(t));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_OK(t, nlt_get(t, &devs[i], &got));
+		ASSERT_EQ(i, got.index) TH_LOG("device %d", i);
+		devs[i].index = got.index;
+		NLT_SET(&devs[i], IOTGUARD_A_DEVICE_INDEX);
+		ASSERT_STREQ("", dev_diff(&devs[i], &got));
+		/* one NEW event per device, in list order */
+		ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000)) TH_LOG("event %d", i);
+		ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+		ASSERT_EQ(IOTGUARD_CMD_DEVICE_NEW, e.cmd);
+		ASSERT_STREQ("", dev_diff(&got, &e));
+	}
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200));
+	nlt_close(&ev);
+}
+
+/*
+ * All or nothing: a list with one bad device leaves nothing behind, sends
+ * no event, and the extack points into the bad device's nest.
+ */
+TEST_F(iotguard, new_list_bad_device)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev old, devs[5], e;
+	uint32_t offs[6];
+
+	nlt_dev4(&old, 100);
+	ASSERT_OK(t, nlt_new(t, &old));
+	ASSERT_EQ(0, open_events(&ev));
+	for (int i = 0; i < 5; i++)
+		nlt_dev4(&devs[i], 101 + i);
+
+	/* enrolled already: found at insert time, after two inserted */
+	devs[2] = old;
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	ASSERT_BLAMES(t, offs, 2);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* twice in the list */
+	nlt_dev4(&devs[2], 103);
+	devs[4] = devs[1];
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	ASSERT_BLAMES(t, offs, 4);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* a bad value: the policy points at the attribute, inside the nest */
+	nlt_dev4(&devs[4], 105);
+	devs[3].state = IOTGUARD_STATE_MAX + 1;
+	NLT_SET(&devs[3], IOTGUARD_A_DEVICE_STATE);
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_INVALID(t);
+	ASSERT_BLAMES(t, offs, 3);
+	ASSERT_EQ(1, nlt_count(t));
+
+	/* no identity; a multicast MAC (checked in the module, not the policy) */
+	nlt_dev4(&devs[3], 104);
+	devs[1].af = 0;
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 1);
+	nlt_dev4(&devs[1], 102);
+	devs[0].mac[0] = 0x01;
+	NLT_SET(&devs[0], IOTGUARD_A_DEVICE_MAC);
+	new_list(t, devs, 5, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 0);
+	ASSERT_EQ(1, nlt_count(t));
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200))
+		TH_LOG("a rejected list sent an event: cmd %u", e.cmd);
+
+	/* the same list, repaired, goes in whole, at the lowest indexes */
+	nlt_dev4(&devs[0], 101);
+	ASSERT_OK(t, new_list(t, devs, 5, NULL, NULL));
+	ASSERT_EQ(6, nlt_count(t));
+	for (int i = 0; i < 5; i++) {
+		ASSERT_OK(t, nlt_get(t, &devs[i], &e));
+		ASSERT_EQ(i + 1, e.index);
+	}
+	nlt_close(&ev);
+}
+
+TEST_F(iotguard, new_list_limits)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev *devs = calloc(IOTGUARD_DEVICES_MAX + 1, sizeof(*devs));
+	const struct raw_attr ip4 = { IOTGUARD_A_DEVICE_IPV4, 4, ip4_a };
+	const struct raw_attr name = { IOTGUARD_A_DEVICE_NAME, 2, "x" };
+	uint32_t offs[3];
+
+	ASSERT_NE(NULL, devs);
+	for (int i = 0; i <= IOTGUARD_DEVICES_MAX; i++)
+		nlt_dev4(&devs[i], 0x2000 + i);
+	/* empty, too long */
+	new_list(t, devs, 0, NULL, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	new_list(t, devs, IOTGUARD_DEVICES_MAX + 1, NULL, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_count(t));
+	/* a list goes alone */
+	new_list(t, devs, 2, NULL, &ip4);
+	ASSERT_REJECTED(t, EINVAL);
+	new_list(t, devs, 2, NULL, &name);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_count(t));
+	/* reply attributes inside a device nest */
+	devs[1].index = 7;
+	NLT_SET(&devs[1], IOTGUARD_A_DEVICE_INDEX);
+	new_list(t, devs, 2, offs, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_BLAMES(t, offs, 1);
+	devs[1].present = 0;
+	ASSERT_EQ(0, nlt_count(t));
+	/* the longest list */
+	ASSERT_OK(t, new_list(t, devs, IOTGUARD_DEVICES_MAX, NULL, NULL));
+	ASSERT_EQ(IOTGUARD_DEVICES_MAX, nlt_count(t));
+	free(devs);
+}
+
+/* What may and may not be inside IOTGUARD_A_DEVICES, and where it goes. */
+TEST_F(iotguard, new_list_shape)
+{
+	struct nlt *t = &self->nl;
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nlattr *list, *nest;
+	struct nlt_dev d;
+
+	nlt_dev4(&d, 110);
+	/* an identity straight in the list, not in a device nest */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* a list in a list */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* without NLA_F_NESTED */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_nest_end(nlh, nest);
+	nest->nla_type &= ~NLA_F_NESTED;
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	/* SET takes no list */
+	ASSERT_OK(t, nlt_new(t, &d));
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_SET, 0);
+	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+	nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+	nlt_put_id(nlh, &d);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_STATE, IOTGUARD_STATE_DENY);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, list);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(1, nlt_count(t));
+}
+
+/* A list that does not fit the table leaves nothing behind. */
+TEST_F_TIMEOUT(iotguard, new_list_table_full, 240)
+{
+	struct nlt *t = &self->nl;
+	unsigned long max = 0, i, done = 0;
+	struct nlt_dev *devs;
+	uint32_t offs[IOTGUARD_DEVICES_MAX + 1];
+	FILE *f;
+
+	f = fopen("/sys/module/iotguard/parameters/max_devices", "r");
+	if (!f)
+		SKIP(return, "no readable max_devices module parameter");
+	ASSERT_EQ(1, fscanf(f, "%lu", &max));
+	fclose(f);
+	if (max > 20000 || max < 8)
+		SKIP(return, "max_devices %lu: not a table to fill here", max);
+	devs = calloc(max + 8, sizeof(*devs));
+	ASSERT_NE(NULL, devs);
+	for (i = 0; i < max + 8; i++)
+		nlt_dev4(&devs[i], 0x10000 + i);
+	/* all but 3 free slots */
+	while (done < max - 3) {
+		unsigned long n = max - 3 - done;
+
+		if (n > IOTGUARD_DEVICES_MAX)
+			n = IOTGUARD_DEVICES_MAX;
+		ASSERT_OK(t, new_list(t, devs + done, n, NULL, NULL));
+		done += n;
+	}
+	/* 5 more: the fourth does not fit */
+	new_list(t, devs + done, 5, offs, NULL);
+	ASSERT_REJECTED(t, ENOSPC);
+	ASSERT_BLAMES(t, offs, 3);
+	ASSERT_EQ(max - 3, nlt_count(t));
+	ASSERT_OK(t, new_list(t, devs + done, 3, NULL, NULL));
+	ASSERT_EQ(max, nlt_count(t));
+	free(devs);
+}
+
+/* ---------------------------------------------------------------- alerts */
+
+#define ALERT_ATTRS ((1U << IOTGUARD_A_DEVICE_INDEX) |			\
+		     (1U << IOTGUARD_A_DEVICE_COOKIE) |			\
+		     (1U << IOTGUARD_A_ALERT_DETECTOR) |		\
+		     (1U << IOTGUARD_A_ALERT_SCORE) |			\
+		     (1U << IOTGUARD_A_ALERT_ACTION) |			\
+		     (1U << IOTGUARD_A_ALERT_TEXT))
+
+/* An alert about dev (as GET gave it), every required attribute set. */
+static void alert_for(struct nlt_dev *a, const struct nlt_dev *dev)
+{
+	memset(a, 0, sizeof(*a));
+	a->index = dev->index;
+	a->cookie = dev->cookie;
+	a->alert_detector = IOTGUARD_ALERT_DET_SURGE;
+	a->alert_score = 12345;
+	a->alert_action = IOTGUARD_ALERT_ACT_QUARANTINE;
+	snprintf(a->alert_text, sizeof(a->alert_text),
+		 "surge: packets 1000 per interval, expected 20 (up to 90)");
+	a->present = ALERT_ATTRS;
+}
+
+/* "" if the alert event e carries want's alert and dev as GET gives it. */
+static const char *alert_diff(const struct nlt_dev *want,
+			      const struct nlt_dev *dev, const struct nlt_dev *e)
+{
+	static char msg[300];
+	const char *d = dev_diff(dev, e);
+
+	if (*d)
+		return d;
+	msg[0] = 0;
+	if (e->cmd != IOTGUARD_CMD_ALERT)
+		snprintf(msg, sizeof(msg), "cmd %u, not ALERT", e->cmd);
+	else if ((e->present & ALERT_ATTRS) != ALERT_ATTRS ||
+		 !NLT_HAS(e, IOTGUARD_A_ALERT_FLAGS))
+		snprintf(msg, sizeof(msg), "attributes %#x: some missing",
+			 e->present);
+	else if (e->alert_detector != want->alert_detector ||
+		 e->alert_score != want->alert_score ||
+		 e->alert_action != want->alert_action ||
+		 e->alert_flags != (NLT_HAS(want, IOTGUARD_A_ALERT_FLAGS) ?
+				    want->alert_flags : 0))
+		snprintf(msg, sizeof(msg),
+			 "detector %u score %u action %u flags %#x, want %u %u %u %#x",
+			 e->alert_detector, e->alert_score, e->alert_action,
+			 e->alert_flags, want->alert_detector,
+			 want->alert_score, want->alert_action,
+			 want->alert_flags);
+	else if (strcmp(e->alert_text, want->alert_text))
+		snprintf(msg, sizeof(msg), "text \"%s\"", e->alert_text);
+	return msg;
+}
+
+TEST_F(iotguard, alert_event)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev d, got, a, e;
+
+	full_dev(&d, 80);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, open_events(&ev));
+
+	alert_for(&a, &got);
+	a.alert_flags = IOTGUARD_ALERT_F_DRY_RUN;
+	NLT_SET(&a, IOTGUARD_A_ALERT_FLAGS);
+	ASSERT_OK(t, nlt_alert(t, &a));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000)) TH_LOG("no ALERT event");
+	ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+	ASSERT_EQ(t->family, e.nltype);
+	ASSERT_EQ(IOTGUARD_GENL_VERSION, e.version);
+	ASSERT_STREQ("", alert_diff(&a, &got, &e));
+
+	/* without FLAGS, a release with no detector: flags 0 in the event */
+	alert_for(&a, &got);
+	a.alert_detector = IOTGUARD_ALERT_DET_NONE;
+	a.alert_action = IOTGUARD_ALERT_ACT_RELEASE;
+	a.alert_score = 0;
+	strcpy(a.alert_text, "calm again (score 0.4)");
+	ASSERT_OK(t, nlt_alert(t, &a));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000)) TH_LOG("no ALERT event");
+	ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+	ASSERT_STREQ("", alert_diff(&a, &got, &e));
+
+	/* the longest text, every flag, the highest values */
+	alert_for(&a, &got);
+	memset(a.alert_text, 'x', IOTGUARD_ALERT_TEXT_LEN - 1);
+	a.alert_text[IOTGUARD_ALERT_TEXT_LEN - 1] = 0;
+	a.alert_detector = IOTGUARD_ALERT_DET_MAX;
+	a.alert_action = IOTGUARD_ALERT_ACT_MAX;
+	a.alert_score = UINT32_MAX;
+	a.alert_flags = IOTGUARD_ALERT_F_DRY_RUN | IOTGUARD_ALERT_F_FAILED;
+	NLT_SET(&a, IOTGUARD_A_ALERT_FLAGS);
+	ASSERT_OK(t, nlt_alert(t, &a));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000)) TH_LOG("no ALERT event");
+	ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+	ASSERT_STREQ("", alert_diff(&a, &got, &e));
+
+	/* an alert changes nothing, and comes before its device's DEL */
+	ASSERT_OK(t, nlt_alert(t, &a));
+	ASSERT_OK(t, nlt_get(t, &d, &e));
+	ASSERT_STREQ("", dev_diff(&got, &e));
+	ASSERT_OK(t, nlt_del(t, &d));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(IOTGUARD_CMD_ALERT, e.cmd);
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(IOTGUARD_CMD_DEVICE_DEL, e.cmd);
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200)) TH_LOG("an extra event, cmd %u",
+							   e.cmd);
+	nlt_close(&ev);
+}
+
+TEST_F(iotguard, alert_ipv6_device)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev d, got, a, e;
+
+	nlt_dev6(&d, 0x3333);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, open_events(&ev));
+	alert_for(&a, &got);
+	ASSERT_OK(t, nlt_alert(t, &a));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(0, ev.bad[0]) TH_LOG("%s", ev.bad);
+	ASSERT_EQ(AF_INET6, e.af);
+	ASSERT_STREQ("", alert_diff(&a, &got, &e));
+	nlt_close(&ev);
+}
+
+/* Each required attribute left out: EINVAL, a message and its type. */
+TEST_F(iotguard, alert_missing_attributes)
+{
+	struct nlt *t = &self->nl, ev;
+	const int required[] = {
+		IOTGUARD_A_DEVICE_INDEX, IOTGUARD_A_DEVICE_COOKIE,
+		IOTGUARD_A_ALERT_DETECTOR, IOTGUARD_A_ALERT_SCORE,
+		IOTGUARD_A_ALERT_ACTION, IOTGUARD_A_ALERT_TEXT,
+	};
+	struct nlt_dev d, got, a, e;
+
+	nlt_dev4(&d, 81);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, open_events(&ev));
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		alert_for(&a, &got);
+		a.present &= ~(1U << required[i]);
+		nlt_alert(t, &a);
+		ASSERT_REJECTED(t, EINVAL);
+		ASSERT_NE(NULL, strstr(t->extack, "Missing"))
+			TH_LOG("attribute %d: extack \"%s\"", required[i],
+			       t->extack);
+		ASSERT_TRUE(t->has_miss_type)
+			TH_LOG("attribute %d: no NLMSGERR_ATTR_MISS_TYPE",
+			       required[i]);
+		ASSERT_EQ(required[i], t->miss_type);
+	}
+	/* nothing at all */
+	memset(&a, 0, sizeof(a));
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200))
+		TH_LOG("a rejected alert was sent: cmd %u", e.cmd);
+	nlt_close(&ev);
+}
+
+/*
+ * The device must be enrolled with that index and cookie: a device deleted
+ * and replaced at its index is not blamed for its predecessor's alert.
+ */
+TEST_F(iotguard, alert_unknown_device)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev d, other, got, again, a, e;
+
+	nlt_dev4(&d, 82);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, open_events(&ev));
+
+	alert_for(&a, &got);
+	a.cookie = got.cookie + 1;
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, ENOENT);
+	alert_for(&a, &got);
+	a.index = got.index + 1;
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, ENOENT);
+	a.index = UINT32_MAX;
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, ENOENT);
+
+	/* same index, another device */
+	ASSERT_OK(t, nlt_del(t, &d));
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(IOTGUARD_CMD_DEVICE_DEL, e.cmd);
+	nlt_dev4(&other, 83);
+	ASSERT_OK(t, nlt_new(t, &other));
+	ASSERT_OK(t, nlt_get(t, &other, &again));
+	ASSERT_EQ(got.index, again.index);
+	ASSERT_NE(got.cookie, again.cookie);
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(IOTGUARD_CMD_DEVICE_NEW, e.cmd);
+	alert_for(&a, &got);
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, ENOENT);
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200))
+		TH_LOG("a rejected alert was sent: cmd %u", e.cmd);
+	nlt_close(&ev);
+}
+
+/* Checked the same with no listener: nothing is sent, errors stay. */
+TEST_F(iotguard, alert_without_listeners)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got, a;
+
+	nlt_dev4(&d, 84);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	alert_for(&a, &got);
+	ASSERT_OK(t, nlt_alert(t, &a));
+	a.cookie++;
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, ENOENT);
+	alert_for(&a, &got);
+	a.present &= ~(1U << IOTGUARD_A_ALERT_TEXT);
+	nlt_alert(t, &a);
+	ASSERT_REJECTED(t, EINVAL);
+}
+
+TEST_F(iotguard, alert_text_limits)
+{
+	struct nlt *t = &self->nl;
+	char text[IOTGUARD_ALERT_TEXT_LEN + 1];
+	struct nlt_dev d, got;
+	uint8_t score[4] = { 0 }, det = 1, act = 1;
+	uint32_t index, cookie;
+
+	nlt_dev4(&d, 85);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	index = got.index;
+	cookie = got.cookie;
+	memset(text, 'y', sizeof(text));
+	text[IOTGUARD_ALERT_TEXT_LEN] = 0;
+	/* 256 bytes and a NUL; 256 bytes without one; a NUL alone */
+	const uint16_t lens[] = { IOTGUARD_ALERT_TEXT_LEN + 1,
+				  IOTGUARD_ALERT_TEXT_LEN, 1, 0 };
+	const int codes[] = { 0, 0, EINVAL, 0 };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		const char *payload = lens[i] == 1 ? "" : text;
+		struct raw_attr a[] = {
+			{ IOTGUARD_A_DEVICE_INDEX, 4, &index },
+			{ IOTGUARD_A_DEVICE_COOKIE, 4, &cookie },
+			{ IOTGUARD_A_ALERT_DETECTOR, 1, &det },
+			{ IOTGUARD_A_ALERT_SCORE, 4, score },
+			{ IOTGUARD_A_ALERT_ACTION, 1, &act },
+			{ IOTGUARD_A_ALERT_TEXT, lens[i], payload },
+		};
+
+		raw_req(t, IOTGUARD_CMD_ALERT, 0, a, 6, NULL);
+		if (codes[i])
+			ASSERT_REJECTED(t, codes[i]);
+		else
+			ASSERT_INVALID(t);
+	}
+	/* a text that ends early is taken up to its NUL */
+	text[10] = 0;
+	{
+		struct raw_attr a[] = {
+			{ IOTGUARD_A_DEVICE_INDEX, 4, &index },
+			{ IOTGUARD_A_DEVICE_COOKIE, 4, &cookie },
+			{ IOTGUARD_A_ALERT_DETECTOR, 1, &det },
+			{ IOTGUARD_A_ALERT_SCORE, 4, score },
+			{ IOTGUARD_A_ALERT_ACTION, 1, &act },
+			{ IOTGUARD_A_ALERT_TEXT, 12, text },
+		};
+
+		ASSERT_EQ(0, raw_req(t, IOTGUARD_CMD_ALERT, 0, a, 6, NULL))
+			TH_LOG("%s", t->extack);
+	}
+}
+
+/* Strict: unknown and device attributes, bad values, bad sizes. */
+TEST_F(iotguard, alert_strict_attributes)
+{
+	struct nlt *t = &self->nl, ev;
+	struct nlt_dev d, got, a, e;
+	static const uint32_t four;
+	uint32_t index, cookie, score = 1, flags;
+	uint8_t det = 1, act = 1;
+
+	nlt_dev4(&d, 86);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, open_events(&ev));
+	index = got.index;
+	cookie = got.cookie;
+
+	/* another attribute besides the good ones */
+	const struct raw_attr extra[] = {
+		{ IOTGUARD_A_MAX + 1, 4, &four },
+		{ 0x3fff, 4, &four },
+		{ IOTGUARD_A_DEVICE_IPV4, 4, ip4_a },
+		{ IOTGUARD_A_DEVICE_NAME, 5, "lamp" },
+		{ IOTGUARD_A_DEVICE_STATE, 1, (uint8_t[]){ IOTGUARD_STATE_DENY } },
+	};
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		struct raw_attr r[] = {
+			{ IOTGUARD_A_DEVICE_INDEX, 4, &index },
+			{ IOTGUARD_A_DEVICE_COOKIE, 4, &cookie },
+			{ IOTGUARD_A_ALERT_DETECTOR, 1, &det },
+			{ IOTGUARD_A_ALERT_SCORE, 4, &score },
+			{ IOTGUARD_A_ALERT_ACTION, 1, &act },
+			{ IOTGUARD_A_ALERT_TEXT, 3, "hi" },
+			extra[i],
+		};
+
+		raw_req(t, IOTGUARD_CMD_ALERT, 0, r, 7, NULL);
+		ASSERT_EQ(-EINVAL, t->err)
+			TH_LOG("with attribute %u: %s", extra[i].type,
+			       strerror(-t->err));
+		ASSERT_NE(0, t->extack[0]);
+	}
+
+	/* values out of range */
+	alert_for(&a, &got);
+	a.alert_detector = IOTGUARD_ALERT_DET_MAX + 1;
+	nlt_alert(t, &a);
+	ASSERT_INVALID(t);
+	alert_for(&a, &got);
+	a.alert_action = IOTGUARD_ALERT_ACT_MAX + 1;
+	nlt_alert(t, &a);
+	ASSERT_INVALID(t);
+	alert_for(&a, &got);
+	a.alert_action = 255;
+	nlt_alert(t, &a);
+	ASSERT_INVALID(t);
+	for (flags = __IOTGUARD_ALERT_F_ALL + 1; flags; flags <<= 1) {
+		if (flags & __IOTGUARD_ALERT_F_ALL)
+			continue;
+		alert_for(&a, &got);
+		a.alert_flags = flags;
+		NLT_SET(&a, IOTGUARD_A_ALERT_FLAGS);
+		nlt_alert(t, &a);
+		ASSERT_INVALID(t);
+	}
+
+	/* sizes */
+	{
+		uint64_t wide = 1;
+		struct raw_attr r[] = {
+			{ IOTGUARD_A_DEVICE_INDEX, 4, &index },
+			{ IOTGUARD_A_DEVICE_COOKIE, 4, &cookie },
+			{ IOTGUARD_A_ALERT_DETECTOR, 1, &det },
+			{ IOTGUARD_A_ALERT_SCORE, 4, &score },
+			{ IOTGUARD_A_ALERT_ACTION, 1, &act },
+			{ IOTGUARD_A_ALERT_TEXT, 3, "hi" },
+		};
+
+		for (int i = 0; i < 5; i++) {
+			struct raw_attr save = r[i];
+
+			r[i].len = r[i].len == 1 ? 4 : 2;
+			r[i].data = &wide;
+			raw_req(t, IOTGUARD_CMD_ALERT, 0, r, 6, NULL);
+			ASSERT_INVALID(t);
+			r[i] = save;
+		}
+		/* and the same request with the sizes right goes through */
+		ASSERT_EQ(0, raw_req(t, IOTGUARD_CMD_ALERT, 0, r, 6, NULL))
+			TH_LOG("%s", t->extack);
+	}
+	ASSERT_EQ(1, nlt_recv_event(&ev, &e, 3000));
+	ASSERT_EQ(IOTGUARD_CMD_ALERT, e.cmd);
+	ASSERT_STREQ("hi", e.alert_text);
+	ASSERT_EQ(0, nlt_recv_event(&ev, &e, 200))
+		TH_LOG("a rejected alert was sent: text \"%s\"", e.alert_text);
+	nlt_close(&ev);
+}
+
 /* ---------------------------------------------------------- permissions */
 
 #define CHILD_CHECK(cond, ...) do {					\
@@ -1555,6 +2209,22 @@ static void check_all_eperm(void)
 	CHILD_CHECK(n == 0, "dump gave %d devices", n);
 	err = nlt_join_events(&c);
 	CHILD_CHECK(err == -EPERM, "join events: %s", strerror(-err));
+	/* the parent enrolled device 40 first: index 0, cookie 1 or more */
+	for (uint32_t cookie = 1; cookie < 64; cookie++) {
+		struct nlt_dev a = { .cookie = cookie };
+
+		a.alert_detector = IOTGUARD_ALERT_DET_SURGE;
+		a.alert_action = IOTGUARD_ALERT_ACT_ALERT;
+		strcpy(a.alert_text, "from a child without CAP_NET_ADMIN");
+		a.present = (1U << IOTGUARD_A_DEVICE_INDEX) |
+			    (1U << IOTGUARD_A_DEVICE_COOKIE) |
+			    (1U << IOTGUARD_A_ALERT_DETECTOR) |
+			    (1U << IOTGUARD_A_ALERT_SCORE) |
+			    (1U << IOTGUARD_A_ALERT_ACTION) |
+			    (1U << IOTGUARD_A_ALERT_TEXT);
+		nlt_alert(&c, &a);
+		CHILD_CHECK(c.err == -EPERM, "ALERT: %s", strerror(-c.err));
+	}
 	nlt_close(&c);
 	_exit(0);
 }

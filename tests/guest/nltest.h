@@ -49,6 +49,8 @@ struct nlt {
 	char extack[256];		/* NLMSGERR_ATTR_MSG, "" if none */
 	bool has_offs;
 	uint32_t offs;			/* NLMSGERR_ATTR_OFFS */
+	bool has_miss_type;
+	uint32_t miss_type;		/* NLMSGERR_ATTR_MISS_TYPE */
 	int replies;			/* data messages received */
 	char bad[256];			/* description of a malformed reply */
 	char *buf;
@@ -70,6 +72,12 @@ struct nlt_dev {
 	uint32_t flags;
 	uint32_t index;
 	uint32_t cookie;
+	/* IOTGUARD_CMD_ALERT events and requests */
+	uint8_t alert_detector;
+	uint8_t alert_action;
+	uint32_t alert_score;
+	uint32_t alert_flags;
+	char alert_text[IOTGUARD_ALERT_TEXT_LEN + 8];
 	/* message metadata (replies) */
 	uint8_t cmd;
 	uint8_t version;
@@ -124,6 +132,8 @@ static inline void nlt_reset(struct nlt *t)
 	t->extack[0] = 0;
 	t->has_offs = false;
 	t->offs = 0;
+	t->has_miss_type = false;
+	t->miss_type = 0;
 	t->replies = 0;
 	t->bad[0] = 0;
 }
@@ -189,6 +199,17 @@ static inline void nlt_put_dev(struct nlmsghdr *nlh, const struct nlt_dev *d)
 		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_INDEX, d->index);
 	if (NLT_HAS(d, IOTGUARD_A_DEVICE_COOKIE))
 		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_COOKIE, d->cookie);
+	if (NLT_HAS(d, IOTGUARD_A_ALERT_DETECTOR))
+		mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_DETECTOR,
+				d->alert_detector);
+	if (NLT_HAS(d, IOTGUARD_A_ALERT_SCORE))
+		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_SCORE, d->alert_score);
+	if (NLT_HAS(d, IOTGUARD_A_ALERT_ACTION))
+		mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_ACTION, d->alert_action);
+	if (NLT_HAS(d, IOTGUARD_A_ALERT_TEXT))
+		mnl_attr_put_strz(nlh, IOTGUARD_A_ALERT_TEXT, d->alert_text);
+	if (NLT_HAS(d, IOTGUARD_A_ALERT_FLAGS))
+		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_FLAGS, d->alert_flags);
 }
 
 /*
@@ -212,6 +233,10 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 		[IOTGUARD_A_DEVICE_FLAGS] = 4,
 		[IOTGUARD_A_DEVICE_INDEX] = 4,
 		[IOTGUARD_A_DEVICE_COOKIE] = 4,
+		[IOTGUARD_A_ALERT_DETECTOR] = 1,
+		[IOTGUARD_A_ALERT_SCORE] = 4,
+		[IOTGUARD_A_ALERT_ACTION] = 1,
+		[IOTGUARD_A_ALERT_FLAGS] = 4,
 	};
 	const struct genlmsghdr *g;
 	const char *p, *end;
@@ -320,6 +345,29 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 		case IOTGUARD_A_DEVICE_COOKIE:
 			memcpy(&d->cookie, v, 4);
 			break;
+		case IOTGUARD_A_ALERT_DETECTOR:
+			d->alert_detector = *(const uint8_t *)v;
+			break;
+		case IOTGUARD_A_ALERT_SCORE:
+			memcpy(&d->alert_score, v, 4);
+			break;
+		case IOTGUARD_A_ALERT_ACTION:
+			d->alert_action = *(const uint8_t *)v;
+			break;
+		case IOTGUARD_A_ALERT_FLAGS:
+			memcpy(&d->alert_flags, v, 4);
+			break;
+		case IOTGUARD_A_ALERT_TEXT:
+			if (len == 0 || len > IOTGUARD_ALERT_TEXT_LEN ||
+			    ((const char *)v)[len - 1] != 0 ||
+			    strlen(v) != (size_t)len - 1) {
+				snprintf(why, whylen,
+					 "alert text of %u bytes is not a NUL-terminated string of at most %d bytes",
+					 len, IOTGUARD_ALERT_TEXT_LEN);
+				return -1;
+			}
+			memcpy(d->alert_text, v, len);
+			break;
 		}
 	}
 	d->present = seen;
@@ -376,6 +424,12 @@ static inline void nlt_parse_err(struct nlt *t, const struct nlmsghdr *nlh)
 			if (len == 4) {
 				t->has_offs = true;
 				t->offs = mnl_attr_get_u32(a);
+			}
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			if (len == 4) {
+				t->has_miss_type = true;
+				t->miss_type = mnl_attr_get_u32(a);
 			}
 			break;
 		}
@@ -556,6 +610,16 @@ static inline int nlt_new(struct nlt *t, const struct nlt_dev *d)
 static inline int nlt_set(struct nlt *t, const struct nlt_dev *d)
 {
 	return nlt_cmd_dev(t, IOTGUARD_CMD_DEVICE_SET, d, NULL);
+}
+
+/* IOTGUARD_CMD_ALERT with the attributes marked present in d. */
+static inline int nlt_alert(struct nlt *t, const struct nlt_dev *d)
+{
+	char buf[2048];
+	struct nlmsghdr *nlh = nlt_req(t, buf, IOTGUARD_CMD_ALERT, 0);
+
+	nlt_put_dev(nlh, d);
+	return nlt_do(t, nlh, NULL);
 }
 
 /* DEL and GET send the identity only. */

@@ -33,6 +33,11 @@ int device_main(int argc, char *argv[]);
 int stats_main(int argc, char *argv[]);
 int unknown_main(int argc, char *argv[]);
 int alerts_main(int argc, char *argv[]);
+int monitor_main(int argc, char *argv[]);
+
+struct iotguard_json;
+/* A device as `device show -j' prints it. */
+void json_device(struct iotguard_json *json, const struct iotguard_device *dev);
 
 /*
  * "Unable to <what>: <strerror>[: <detail>]" on stderr; returns EXIT_SYSTEM.

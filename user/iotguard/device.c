@@ -310,8 +310,7 @@ cleanup:
 	return ret;
 }
 
-static void json_device(struct iotguard_json *json,
-			const struct iotguard_device *dev)
+void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 {
 	char buf[IOTGUARD_ADDR_STRLEN];
 	static const uint8_t no_mac[6];

@@ -30,6 +30,8 @@ static const struct {
 	  "Shows recent sources that are not enrolled" },
 	{ "alerts", alerts_main,
 	  "Shows iotguardd's recent alerts and why" },
+	{ "monitor", monitor_main,
+	  "Prints device changes and alerts as they happen" },
 };
 
 static void show_usage(FILE *f)

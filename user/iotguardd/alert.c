@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Alerts: one line each to syslog (the journal) and one JSON object per
- * line to <state_dir>/alerts.jsonl, which `iotguard alerts` reads. The file
- * is bounded: past alerts_max lines it becomes alerts.jsonl.1 (replacing
- * the previous one) and a new file starts.
+ * Alerts: one line each to syslog (the journal), one JSON object per line
+ * to <state_dir>/alerts.jsonl, which `iotguard alerts` reads, and an
+ * IOTGUARD_CMD_ALERT to the module, which passes it on to the listeners of
+ * its events group (`iotguard monitor`). The file is bounded: past
+ * alerts_max lines it becomes alerts.jsonl.1 (replacing the previous one)
+ * and a new file starts.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -176,22 +179,93 @@ const char *alert_line(const struct dstate *ds,
 	return buf;
 }
 
+/* The scorer's detectors as the UAPI numbers them. */
+static uint8_t uapi_detector(unsigned int detector)
+{
+	static const uint8_t map[IOTGUARD_DET_MAX] = {
+		[IOTGUARD_DET_SURGE] = IOTGUARD_ALERT_DET_SURGE,
+		[IOTGUARD_DET_DROP] = IOTGUARD_ALERT_DET_DROP,
+		[IOTGUARD_DET_SILENCE] = IOTGUARD_ALERT_DET_SILENCE,
+		[IOTGUARD_DET_SCAN] = IOTGUARD_ALERT_DET_SCAN,
+		[IOTGUARD_DET_NEW_DEST] = IOTGUARD_ALERT_DET_NEW_DEST,
+		[IOTGUARD_DET_SIZE] = IOTGUARD_ALERT_DET_SIZE,
+	};
+
+	return detector < IOTGUARD_DET_MAX ? map[detector] :
+					     IOTGUARD_ALERT_DET_NONE;
+}
+
+static uint8_t uapi_action(const struct iotguard_score_result *res)
+{
+	if (res->event == IOTGUARD_EV_RELEASE)
+		return IOTGUARD_ALERT_ACT_RELEASE;
+	switch (res->action) {
+	case IOTGUARD_ACT_ALERT:
+		return IOTGUARD_ALERT_ACT_ALERT;
+	case IOTGUARD_ACT_QUARANTINE:
+		return IOTGUARD_ALERT_ACT_QUARANTINE;
+	case IOTGUARD_ACT_DENY:
+		return IOTGUARD_ALERT_ACT_DENY;
+	}
+	return IOTGUARD_ALERT_ACT_NONE;
+}
+
+/*
+ * To the listeners of the module's events group. In a dry run too: the
+ * action says what would have been done, the flag that it was not.
+ */
+static void send_alert(struct daemon *d, const struct dstate *ds,
+		       const struct iotguard_score_result *res,
+		       const char *why, bool failed)
+{
+	struct iotguard_alert alert = {
+		.action = uapi_action(res),
+		.flags = (res->dry_run ? IOTGUARD_ALERT_F_DRY_RUN : 0) |
+			 (failed ? IOTGUARD_ALERT_F_FAILED : 0),
+	};
+	char addr[IOTGUARD_ADDR_STRLEN];
+	double milli = res->score * 1000.0;
+	int ret;
+
+	alert.detector = res->event == IOTGUARD_EV_RELEASE ?
+			 IOTGUARD_ALERT_DET_NONE :
+			 uapi_detector(res->top.detector);
+	if (!(milli > 0))
+		alert.score_milli = 0;
+	else if (milli >= UINT32_MAX)
+		alert.score_milli = UINT32_MAX;
+	else
+		alert.score_milli = lround(milli);
+	snprintf(alert.text, sizeof(alert.text), "%s", why);
+	ret = iotguard_nl_alert(d->nl, ds->dev.index, ds->dev.cookie, &alert);
+	if (ret) {
+		d->nl_errors++;
+		log_msg(LOG_ERR, "Unable to send the alert about %s to the module: %s%s%s",
+			format_addr(&ds->dev.id, addr, sizeof(addr)),
+			strerror(-ret), *iotguard_nl_extack(d->nl) ? ": " : "",
+			iotguard_nl_extack(d->nl));
+	}
+}
+
 void alert_emit(struct daemon *d, const struct dstate *ds,
 		const struct iotguard_score_result *res, bool done)
 {
-	char why[256], line[512];
+	char why[IOTGUARD_ALERT_TEXT_LEN], line[512];
 	const char *note = "";
+	bool failed = false;
 	unsigned int det;
 
 	alert_why(res, why, sizeof(why));
-	if (res->dry_run && res->action > IOTGUARD_ACT_ALERT)
+	if (res->dry_run && res->action > IOTGUARD_ACT_ALERT) {
 		note = " (dry run: not done)";
-	else if (res->pinned)
+	} else if (res->pinned) {
 		note = " (pinned: alert only)";
-	else if (!done && res->event != IOTGUARD_EV_NONE &&
-		 (res->action > IOTGUARD_ACT_ALERT ||
-		  res->event == IOTGUARD_EV_RELEASE))
+	} else if (!done && res->event != IOTGUARD_EV_NONE &&
+		   (res->action > IOTGUARD_ACT_ALERT ||
+		    res->event == IOTGUARD_EV_RELEASE)) {
 		note = " (FAILED to apply)";
+		failed = true;
+	}
 	log_msg(res->event == IOTGUARD_EV_RELEASE ? LOG_NOTICE : LOG_WARNING,
 		"%s", alert_line(ds, res, note, why, line, sizeof(line)));
 	if (res->event != IOTGUARD_EV_RELEASE) {
@@ -199,6 +273,7 @@ void alert_emit(struct daemon *d, const struct dstate *ds,
 			if (res->detectors & (1U << det))
 				d->alerts_by_det[det]++;
 	}
+	send_alert(d, ds, res, why, failed);
 	if (!d->alerts)
 		return;
 	if (d->alert_lines >= d->cfg.alerts_max)

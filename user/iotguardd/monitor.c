@@ -107,10 +107,12 @@ cleanup:
 }
 
 static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
-		    void *data)
+		    const struct iotguard_alert *alert, void *data)
 {
 	struct daemon *d = data;
 	struct dstate *ds;
+
+	(void)alert;	/* our own and other senders' alerts change nothing */
 
 	if (!(dev->present & IOTGUARD_DEV_INDEX) ||
 	    dev->index >= d->max_devices)

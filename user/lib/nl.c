@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -38,6 +39,7 @@ struct iotguard_nl {
 	uint32_t events_group;	/* 0: the kernel announced none */
 	char *buf;
 	char extack[EXTACK_LEN];
+	uint32_t extack_offset;	/* NLMSGERR_ATTR_OFFS, 0: none */
 };
 
 /* Why the last iotguard_nl_open() of this thread failed. */
@@ -77,7 +79,7 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
 	if (type == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
 		return MNL_CB_OK;
-	if (type == NLMSGERR_ATTR_MISS_TYPE &&
+	if ((type == NLMSGERR_ATTR_MISS_TYPE || type == NLMSGERR_ATTR_OFFS) &&
 	    mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 		return MNL_CB_OK;
 	tb[type] = attr;
@@ -94,6 +96,8 @@ static void parse_extack(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 	    offset > mnl_nlmsg_get_payload_len(nlh))
 		return;
 	mnl_attr_parse(nlh, offset, extack_attr_cb, tb);
+	if (tb[NLMSGERR_ATTR_OFFS])
+		nl->extack_offset = mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(nl->extack, sizeof(nl->extack), "%s",
 			 mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
@@ -409,6 +413,11 @@ static const struct {
 	[IOTGUARD_A_DEVICE_FLAGS] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_INDEX] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_COOKIE] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_ALERT_DETECTOR] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_ALERT_SCORE] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_ALERT_ACTION] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_ALERT_TEXT] = { MNL_TYPE_NUL_STRING, 0 },
+	[IOTGUARD_A_ALERT_FLAGS] = { MNL_TYPE_U32, 4 },
 };
 
 static int device_attr_cb(const struct nlattr *attr, void *data)
@@ -430,15 +439,21 @@ static int device_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_device(const struct nlmsghdr *nlh,
-			struct iotguard_device *dev)
+static int parse_attrs(const struct nlmsghdr *nlh,
+		       const struct nlattr *tb[IOTGUARD_A_MAX + 1])
 {
-	const struct nlattr *tb[IOTGUARD_A_MAX + 1] = { 0 };
-
-	memset(dev, 0, sizeof(*dev));
+	memset(tb, 0, sizeof(*tb) * (IOTGUARD_A_MAX + 1));
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), device_attr_cb,
 			   tb) < 0)
 		return -EPROTO;
+	return 0;
+}
+
+/* The device of a parsed message. */
+static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
+		     struct iotguard_device *dev)
+{
+	memset(dev, 0, sizeof(*dev));
 	if (tb[IOTGUARD_A_DEVICE_IPV4]) {
 		dev->id.family = AF_INET;
 		memcpy(dev->id.addr,
@@ -501,6 +516,33 @@ static int parse_device(const struct nlmsghdr *nlh,
 		dev->cookie = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_COOKIE]);
 		dev->present |= IOTGUARD_DEV_COOKIE;
 	}
+	return 0;
+}
+
+static int parse_device(const struct nlmsghdr *nlh,
+			struct iotguard_device *dev)
+{
+	const struct nlattr *tb[IOTGUARD_A_MAX + 1];
+	int ret = parse_attrs(nlh, tb);
+
+	return ret ? ret : device_of(tb, dev);
+}
+
+/* The alert of a parsed IOTGUARD_CMD_ALERT event: all but FLAGS needed. */
+static int alert_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
+		    struct iotguard_alert *alert)
+{
+	memset(alert, 0, sizeof(*alert));
+	if (!tb[IOTGUARD_A_ALERT_DETECTOR] || !tb[IOTGUARD_A_ALERT_SCORE] ||
+	    !tb[IOTGUARD_A_ALERT_ACTION] || !tb[IOTGUARD_A_ALERT_TEXT])
+		return -EPROTO;
+	alert->detector = mnl_attr_get_u8(tb[IOTGUARD_A_ALERT_DETECTOR]);
+	alert->score_milli = mnl_attr_get_u32(tb[IOTGUARD_A_ALERT_SCORE]);
+	alert->action = mnl_attr_get_u8(tb[IOTGUARD_A_ALERT_ACTION]);
+	snprintf(alert->text, sizeof(alert->text), "%s",
+		 mnl_attr_get_str(tb[IOTGUARD_A_ALERT_TEXT]));
+	if (tb[IOTGUARD_A_ALERT_FLAGS])
+		alert->flags = mnl_attr_get_u32(tb[IOTGUARD_A_ALERT_FLAGS]);
 	return 0;
 }
 
@@ -648,16 +690,120 @@ cleanup:
 	return ret;
 }
 
+/* Requests (lists of devices) per sendmsg of bulk enrollment, at most. */
+#define BATCH_MSGS 64
+/* A request's headers and its IOTGUARD_A_DEVICES nest. */
+#define LIST_HEADER_SIZE 64
 /*
- * Receives the answers to the count requests from first_seq on, of which
- * only the last asked for an ACK: the kernel answers a request that failed
- * whether asked or not, and handles a batch's requests in order, so the
- * last one's answer comes last. Requests are numbered consecutively, so the
- * difference to first_seq identifies one.
+ * The largest IOTGUARD_A_DEVICE nest put_device() writes: an IPv6 identity,
+ * a full name and every other attribute, with their headers.
  */
-static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
-			unsigned int count, unsigned int *failed,
-			int *first_error)
+#define DEVICE_NEST_MAX 160
+
+/* One sendmsg of bulk enrollment. */
+struct batch {
+	char *buf;
+	size_t size;
+	uint32_t first_seq;
+	unsigned int msgs;
+	/* per request: where it starts in buf, its first device, how many */
+	size_t msg_off[BATCH_MSGS];
+	unsigned int first_dev[BATCH_MSGS];
+	unsigned int devs[BATCH_MSGS];
+};
+
+/*
+ * Fills a batch with requests of up to IOTGUARD_DEVICES_MAX devices each,
+ * from devs[*next] on. Only the last request asks for an ACK: the kernel
+ * answers a request that failed whether asked or not, and handles a
+ * batch's requests in order, so the last one's answer comes last.
+ */
+static void fill_batch(struct iotguard_nl *nl, struct batch *b,
+		       const struct iotguard_device *devs, unsigned int count,
+		       unsigned int *next)
+{
+	struct nlmsghdr *nlh = NULL;
+
+	b->size = 0;
+	b->msgs = 0;
+	b->first_seq = nl->seq + 1;
+	while (*next < count && b->msgs < BATCH_MSGS &&
+	       b->size + LIST_HEADER_SIZE + DEVICE_NEST_MAX <= BATCH_SIZE) {
+		unsigned int k = b->msgs++;
+		struct nlattr *list;
+
+		nlh = put_request(nl, b->buf + b->size, nl->family_id, 0,
+				  IOTGUARD_CMD_DEVICE_NEW,
+				  IOTGUARD_GENL_VERSION);
+		list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
+		b->msg_off[k] = b->size;
+		b->first_dev[k] = *next;
+		b->devs[k] = 0;
+		while (*next < count && b->devs[k] < IOTGUARD_DEVICES_MAX &&
+		       b->size + nlh->nlmsg_len + DEVICE_NEST_MAX <=
+		       BATCH_SIZE) {
+			struct nlattr *nest;
+
+			nest = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICE);
+			put_device(nlh, &devs[(*next)++]);
+			mnl_attr_nest_end(nlh, nest);
+			b->devs[k]++;
+		}
+		mnl_attr_nest_end(nlh, list);
+		b->size += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	if (nlh)
+		nlh->nlmsg_flags |= NLM_F_ACK;
+}
+
+/*
+ * The device of request k the kernel's extack offset points into (the
+ * offset counts from the request's netlink header), or -1.
+ */
+static long failed_device(const struct batch *b, unsigned int k,
+			  uint32_t offset)
+{
+	const struct nlmsghdr *nlh = (const void *)(b->buf + b->msg_off[k]);
+	const struct nlattr *list, *nest;
+	unsigned int j = 0;
+
+	list = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct genlmsghdr));
+	mnl_attr_for_each_nested(nest, list) {
+		size_t start = (const char *)nest - (const char *)nlh;
+
+		if (offset >= start && offset < start + nest->nla_len)
+			return b->first_dev[k] + j;
+		j++;
+	}
+	return -1;
+}
+
+/* "device N (ADDR): <the kernel's message>" */
+static void name_device(struct iotguard_nl *nl,
+			const struct iotguard_device *dev, long n)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", prefix[96];
+	size_t len, why;
+
+	inet_ntop(dev->id.family, dev->id.addr, addr, sizeof(addr));
+	snprintf(prefix, sizeof(prefix), "device %ld (%s): ", n, addr);
+	len = strlen(prefix);
+	why = strnlen(nl->extack, sizeof(nl->extack) - 1);
+	if (len + why >= sizeof(nl->extack))
+		why = sizeof(nl->extack) - 1 - len;
+	memmove(nl->extack + len, nl->extack, why);
+	memcpy(nl->extack, prefix, len);
+	nl->extack[len + why] = '\0';
+}
+
+/*
+ * Receives the answers to a batch's requests. Requests are numbered
+ * consecutively, so the difference to first_seq identifies one. A failed
+ * request enrolled none of its devices.
+ */
+static int receive_acks(struct iotguard_nl *nl, const struct batch *b,
+			const struct iotguard_device *devs,
+			unsigned int *failed, int *first_error)
 {
 	bool done = false;
 
@@ -673,24 +819,31 @@ static int receive_acks(struct iotguard_nl *nl, uint32_t first_seq,
 		for (nlh = (const struct nlmsghdr *)nl->buf;
 		     mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			uint32_t k = nlh->nlmsg_seq - b->first_seq;
 			char saved[EXTACK_LEN];
+			long n;
 			int ret;
 
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    nlh->nlmsg_seq - first_seq >= count)
+			if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs)
 				continue;
-			if (nlh->nlmsg_seq - first_seq == count - 1)
+			if (k == b->msgs - 1)
 				done = true;
 			/* Only the first error's extack is kept. */
 			memcpy(saved, nl->extack, sizeof(saved));
 			nl->extack[0] = '\0';
+			nl->extack_offset = 0;
 			ret = parse_error(nl, nlh);
 			if (ret)
-				++*failed;
-			if (ret && !*first_error)
+				*failed += b->devs[k];
+			if (ret && !*first_error) {
 				*first_error = ret;
-			else
+				n = nl->extack_offset ?
+				    failed_device(b, k, nl->extack_offset) : -1;
+				if (n >= 0)
+					name_device(nl, &devs[n], n);
+			} else {
 				memcpy(nl->extack, saved, sizeof(saved));
+			}
 		}
 	}
 	return 0;
@@ -700,9 +853,9 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 const struct iotguard_device *devs,
 				 unsigned int count, unsigned int *failed)
 {
+	struct batch *b;
+	unsigned int next = 0, i;
 	int first_error = 0, ret = 0;
-	unsigned int i;
-	char *buf;
 
 	*failed = 0;
 	nl->extack[0] = '\0';
@@ -712,45 +865,58 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 		if (ret)
 			return ret;
 	}
-	buf = malloc(BATCH_SIZE);
-	if (!buf)
+	b = calloc(1, sizeof(*b));
+	if (!b)
 		return -ENOMEM;
-	for (i = 0; i < count;) {
-		uint32_t first_seq = nl->seq + 1;
-		unsigned int queued = 0;
-		size_t size = 0;
-
-		struct nlmsghdr *nlh = NULL;
-
-		while (i < count && size + MAX_REQUEST_SIZE <= BATCH_SIZE) {
-			/*
-			 * No ACK but for the last: an ACK costs the kernel an
-			 * skb, and failures are answered anyway.
-			 */
-			nlh = put_request(nl, buf + size, nl->family_id, 0,
-					  IOTGUARD_CMD_DEVICE_NEW,
-					  IOTGUARD_GENL_VERSION);
-			put_device(nlh, &devs[i++]);
-			size += NLMSG_ALIGN(nlh->nlmsg_len);
-			queued++;
-		}
-		if (nlh)
-			nlh->nlmsg_flags |= NLM_F_ACK;
-		/* The kernel handles each message and ACKs each in turn. */
-		if (mnl_socket_sendto(nl->sock, buf, size) < 0) {
+	b->buf = malloc(BATCH_SIZE);
+	if (!b->buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	while (next < count) {
+		fill_batch(nl, b, devs, count, &next);
+		/* The kernel handles each request and ACKs each in turn. */
+		if (mnl_socket_sendto(nl->sock, b->buf, b->size) < 0) {
 			ret = -errno;
 			goto cleanup;
 		}
-		ret = receive_acks(nl, first_seq, queued, failed,
-				   &first_error);
+		ret = receive_acks(nl, b, devs, failed, &first_error);
 		if (ret)
 			goto cleanup;
 	}
 	ret = first_error;
 
 cleanup:
-	free(buf);
+	free(b->buf);
+	free(b);
 	return ret;
+}
+
+int iotguard_nl_alert(struct iotguard_nl *nl, uint32_t index, uint32_t cookie,
+		      const struct iotguard_alert *alert)
+{
+	char buf[MAX_REQUEST_SIZE + IOTGUARD_ALERT_TEXT_LEN];
+	size_t len = strnlen(alert->text, sizeof(alert->text));
+	struct nlmsghdr *nlh;
+
+	nl->extack[0] = '\0';
+	if (!len || len == sizeof(alert->text)) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "alert text empty or longer than %d bytes",
+			 IOTGUARD_ALERT_TEXT_LEN - 1);
+		return -EINVAL;
+	}
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK,
+			  IOTGUARD_CMD_ALERT, IOTGUARD_GENL_VERSION);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_INDEX, index);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_COOKIE, cookie);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_DETECTOR, alert->detector);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_SCORE, alert->score_milli);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_ACTION, alert->action);
+	mnl_attr_put(nlh, IOTGUARD_A_ALERT_TEXT, len + 1, alert->text);
+	if (alert->flags)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_FLAGS, alert->flags);
+	return transact(nl, nlh, NULL, NULL, NULL);
 }
 
 int iotguard_nl_join_events(struct iotguard_nl *nl)
@@ -793,7 +959,9 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 		for (nlh = (const struct nlmsghdr *)nl->buf;
 		     mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlattr *tb[IOTGUARD_A_MAX + 1];
 			const struct genlmsghdr *genl;
+			struct iotguard_alert alert;
 			struct iotguard_device dev;
 			int ret;
 
@@ -801,9 +969,18 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 			    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
 				continue;
 			genl = mnl_nlmsg_get_payload(nlh);
-			if (parse_device(nlh, &dev))
+			if (genl->cmd < IOTGUARD_CMD_DEVICE_NEW ||
+			    genl->cmd > IOTGUARD_CMD_MAX ||
+			    genl->cmd == IOTGUARD_CMD_DEVICE_GET)
 				continue;
-			ret = cb(genl->cmd, &dev, data);
+			if (parse_attrs(nlh, tb) || device_of(tb, &dev))
+				continue;
+			if (genl->cmd == IOTGUARD_CMD_ALERT &&
+			    alert_of(tb, &alert))
+				continue;
+			ret = cb(genl->cmd, &dev,
+				 genl->cmd == IOTGUARD_CMD_ALERT ? &alert : NULL,
+				 data);
 			if (ret)
 				return ret;
 		}

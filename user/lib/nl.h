@@ -52,6 +52,15 @@ struct iotguard_device {
 	uint32_t cookie;
 };
 
+/* An alert (IOTGUARD_CMD_ALERT): what the UAPI header documents. */
+struct iotguard_alert {
+	uint8_t detector;	/* enum iotguard_alert_detector */
+	uint8_t action;		/* enum iotguard_alert_action */
+	uint32_t score_milli;	/* the score in thousandths */
+	uint32_t flags;		/* enum iotguard_alert_flag */
+	char text[IOTGUARD_ALERT_TEXT_LEN];
+};
+
 struct iotguard_nl;
 
 int iotguard_nl_open(struct iotguard_nl **nlp);
@@ -79,13 +88,24 @@ int iotguard_nl_device_dump(struct iotguard_nl *nl, iotguard_device_cb cb,
 			    void *data);
 
 /*
- * Sends many DEVICE_NEW requests in batches (one sendmsg per batch) and
- * collects the ACKs: for bulk enrollment. *failed counts the rejected ones;
- * the first error is returned.
+ * Bulk enrollment: DEVICE_NEW requests of up to IOTGUARD_DEVICES_MAX
+ * devices each (IOTGUARD_A_DEVICES), several per sendmsg, one ACK per
+ * sendmsg. The kernel enrolls each request's devices all or nothing, so
+ * *failed counts the devices of the rejected requests. The first error is
+ * returned; its extack names the device that caused it ("device N
+ * (ADDR): ...", N its position in devs).
  */
 int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 				 const struct iotguard_device *devs,
 				 unsigned int count, unsigned int *failed);
+
+/*
+ * Announces an alert about the device with that index and cookie (as a dump
+ * gives them) to the listeners of the events group. -ENOENT if no such
+ * device is enrolled (any more).
+ */
+int iotguard_nl_alert(struct iotguard_nl *nl, uint32_t index, uint32_t cookie,
+		      const struct iotguard_alert *alert);
 
 /*
  * Events: joins the IOTGUARD_MCGRP_EVENTS group, after which the socket
@@ -97,9 +117,14 @@ int iotguard_nl_join_events(struct iotguard_nl *nl);
 /* The socket, for poll(). */
 int iotguard_nl_fd(const struct iotguard_nl *nl);
 
-/* cmd: IOTGUARD_CMD_DEVICE_NEW, _SET or _DEL */
+/*
+ * cmd: IOTGUARD_CMD_DEVICE_NEW, _SET, _DEL, or IOTGUARD_CMD_ALERT with the
+ * alert in alert (NULL for the others). Commands of a newer module are
+ * skipped.
+ */
 typedef int (*iotguard_event_cb)(uint8_t cmd,
 				 const struct iotguard_device *dev,
+				 const struct iotguard_alert *alert,
 				 void *data);
 /*
  * Reads the events queued on a joined handle, without blocking, and calls

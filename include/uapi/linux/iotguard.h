@@ -63,6 +63,26 @@
  * lowest free index (IOTGUARD_A_DEVICE_INDEX), which keys its counters in
  * the XDP program's maps; the index of a deleted device is reused.
  *
+ * For bulk enrollment, one request may instead enroll a list of devices:
+ *
+ *    IOTGUARD_A_DEVICES: nested, 1 to IOTGUARD_DEVICES_MAX attributes
+ *                        IOTGUARD_A_DEVICE, and nothing else
+ *    IOTGUARD_A_DEVICE: nested, one device: its identity and any of the
+ *                       optional attributes above, exactly as a request
+ *                       for one device would carry them
+ *
+ * IOTGUARD_A_DEVICES then goes alone. The list is enrolled all or nothing:
+ * the first device that fails (any error of a single-device request,
+ * including EEXIST for an identity twice in the list) fails the request,
+ * and the devices of the list enrolled before it are deleted again (the
+ * data path may have seen them meanwhile; the events group does not: NEW
+ * events leave only for a list enrolled whole, one per device, in list
+ * order). The extack's offset (NLMSGERR_ATTR_OFFS) points into the
+ * failing IOTGUARD_A_DEVICE: at the bad attribute inside it when there is
+ * one, else at the nest itself. An empty list, or one longer than
+ * IOTGUARD_DEVICES_MAX, fails with EINVAL. Devices get their indexes in
+ * list order.
+ *
  * IOTGUARD_CMD_DEVICE_SET
  * -----------------------
  *
@@ -94,6 +114,40 @@
  *                              held the same index; per-index state in the
  *                              XDP program's maps carries it
  *
+ * IOTGUARD_CMD_ALERT
+ * ------------------
+ *
+ * Announces an alert about an enrolled device: a policy daemon (iotguardd)
+ * found it anomalous, acted on it, or lifted its action. The module checks
+ * the request and passes it on to the events group (below); it keeps
+ * nothing. The device is named as a dump shows it, so that an alert meant
+ * for a device deleted meanwhile is not pinned on whoever got its index:
+ *
+ *    IOTGUARD_A_DEVICE_INDEX: NLA_U32, the device's index, required
+ *    IOTGUARD_A_DEVICE_COOKIE: NLA_U32, the device's cookie, required
+ *
+ * and the alert, in the same attribute space (flat, not nested: the event
+ * then carries the device and the alert side by side, and a listener that
+ * only knows device events still parses the device part):
+ *
+ *    IOTGUARD_A_ALERT_DETECTOR: NLA_U8, enum iotguard_alert_detector, at
+ *                               most IOTGUARD_ALERT_DET_MAX, required
+ *    IOTGUARD_A_ALERT_SCORE: NLA_U32, the anomaly score in thousandths
+ *                            (12345 is 12.345), required
+ *    IOTGUARD_A_ALERT_ACTION: NLA_U8, enum iotguard_alert_action, at most
+ *                             IOTGUARD_ALERT_ACT_MAX, required
+ *    IOTGUARD_A_ALERT_TEXT: NUL-terminated string, the explanation for
+ *                           people, 1 to IOTGUARD_ALERT_TEXT_LEN - 1 bytes
+ *                           long, required
+ *    IOTGUARD_A_ALERT_FLAGS: NLA_U32, 0 or more of enum
+ *                            iotguard_alert_flag; unknown bits are
+ *                            rejected; 0 when absent
+ *
+ * No other attribute is taken. A missing attribute fails with EINVAL, an
+ * extack message and NLMSGERR_ATTR_MISS_TYPE naming it; a device that is
+ * not enrolled with that index and cookie with ENOENT. Nothing is sent
+ * when no one listens, but the request is checked all the same.
+ *
  * Events
  * ------
  *
@@ -102,6 +156,12 @@
  * the command that made the change (IOTGUARD_CMD_DEVICE_NEW, _SET or _DEL)
  * and the device's attributes as IOTGUARD_CMD_DEVICE_GET gives them, after
  * the change (before it, for a delete).
+ *
+ * Every accepted IOTGUARD_CMD_ALERT goes to the same group as a message with
+ * the command IOTGUARD_CMD_ALERT, the device's attributes as
+ * IOTGUARD_CMD_DEVICE_GET gives them and the alert's attributes (FLAGS
+ * always present). Events leave in the order the module handled the
+ * requests: an alert never follows the deletion of its device.
  */
 
 #ifndef _UAPI_IOTGUARD_H
@@ -114,6 +174,9 @@
 
 #define IOTGUARD_DEVICE_NAME_LEN 32
 #define IOTGUARD_MIN_BURST_BYTES 1536
+#define IOTGUARD_ALERT_TEXT_LEN 256
+/* Devices per IOTGUARD_A_DEVICES list: fits a nest's 64 KiB at any size. */
+#define IOTGUARD_DEVICES_MAX 256
 
 enum iotguard_cmd {
 	IOTGUARD_CMD_UNSPEC,
@@ -121,6 +184,7 @@ enum iotguard_cmd {
 	IOTGUARD_CMD_DEVICE_SET,
 	IOTGUARD_CMD_DEVICE_DEL,
 	IOTGUARD_CMD_DEVICE_GET,
+	IOTGUARD_CMD_ALERT,
 	__IOTGUARD_CMD_MAX
 };
 #define IOTGUARD_CMD_MAX (__IOTGUARD_CMD_MAX - 1)
@@ -153,6 +217,64 @@ enum iotguard_device_flag {
 	__IOTGUARD_DEVICE_F_ALL = IOTGUARD_DEVICE_F_PINNED
 };
 
+/**
+ * enum iotguard_alert_detector - what found a device anomalous
+ * @IOTGUARD_ALERT_DET_NONE: nothing: the alert lifts an earlier action
+ * @IOTGUARD_ALERT_DET_SURGE: packets or bytes far above the device's
+ *	baseline
+ * @IOTGUARD_ALERT_DET_DROP: packets or bytes far below it
+ * @IOTGUARD_ALERT_DET_SILENCE: quiet for longer than its usual cadence
+ * @IOTGUARD_ALERT_DET_SCAN: destinations, ports, TCP SYNs or ICMP far up
+ * @IOTGUARD_ALERT_DET_NEW_DEST: more new destinations than it has learnt
+ * @IOTGUARD_ALERT_DET_SIZE: its packet sizes changed
+ */
+enum iotguard_alert_detector {
+	IOTGUARD_ALERT_DET_NONE,
+	IOTGUARD_ALERT_DET_SURGE,
+	IOTGUARD_ALERT_DET_DROP,
+	IOTGUARD_ALERT_DET_SILENCE,
+	IOTGUARD_ALERT_DET_SCAN,
+	IOTGUARD_ALERT_DET_NEW_DEST,
+	IOTGUARD_ALERT_DET_SIZE,
+	__IOTGUARD_ALERT_DET_MAX
+};
+#define IOTGUARD_ALERT_DET_MAX (__IOTGUARD_ALERT_DET_MAX - 1)
+
+/**
+ * enum iotguard_alert_action - what the alert's sender decided to do
+ * @IOTGUARD_ALERT_ACT_NONE: nothing
+ * @IOTGUARD_ALERT_ACT_ALERT: report only; the device's state is untouched
+ * @IOTGUARD_ALERT_ACT_QUARANTINE: set the device's state to
+ *	IOTGUARD_STATE_QUARANTINE
+ * @IOTGUARD_ALERT_ACT_DENY: set the device's state to IOTGUARD_STATE_DENY
+ * @IOTGUARD_ALERT_ACT_RELEASE: lift its earlier action: the device is
+ *	calm again
+ *
+ * The decision, whether or not it was carried out: see the flags.
+ */
+enum iotguard_alert_action {
+	IOTGUARD_ALERT_ACT_NONE,
+	IOTGUARD_ALERT_ACT_ALERT,
+	IOTGUARD_ALERT_ACT_QUARANTINE,
+	IOTGUARD_ALERT_ACT_DENY,
+	IOTGUARD_ALERT_ACT_RELEASE,
+	__IOTGUARD_ALERT_ACT_MAX
+};
+#define IOTGUARD_ALERT_ACT_MAX (__IOTGUARD_ALERT_ACT_MAX - 1)
+
+/**
+ * enum iotguard_alert_flag - flags of IOTGUARD_A_ALERT_FLAGS
+ * @IOTGUARD_ALERT_F_DRY_RUN: the action was decided but, by configuration,
+ *	not carried out: the sender only reports
+ * @IOTGUARD_ALERT_F_FAILED: carrying the action out failed
+ */
+enum iotguard_alert_flag {
+	IOTGUARD_ALERT_F_DRY_RUN = 1U << 0,
+	IOTGUARD_ALERT_F_FAILED = 1U << 1,
+	__IOTGUARD_ALERT_F_ALL = IOTGUARD_ALERT_F_DRY_RUN |
+				 IOTGUARD_ALERT_F_FAILED
+};
+
 enum iotguard_attr {
 	IOTGUARD_A_UNSPEC,
 	IOTGUARD_A_PAD,
@@ -169,6 +291,13 @@ enum iotguard_attr {
 	IOTGUARD_A_DEVICE_FLAGS,
 	IOTGUARD_A_DEVICE_INDEX,
 	IOTGUARD_A_DEVICE_COOKIE,
+	IOTGUARD_A_ALERT_DETECTOR,
+	IOTGUARD_A_ALERT_SCORE,
+	IOTGUARD_A_ALERT_ACTION,
+	IOTGUARD_A_ALERT_TEXT,
+	IOTGUARD_A_ALERT_FLAGS,
+	IOTGUARD_A_DEVICES,
+	IOTGUARD_A_DEVICE,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
