@@ -15,16 +15,59 @@
 #include "iotguardd.h"
 #include "parse.h"
 
-/* A label value: backslash, double quote and newline escaped. */
-static void label(FILE *f, const char *s)
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if there is none.
+ */
+static size_t utf8_len(const unsigned char *s)
 {
-	for (; *s; s++) {
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) ||	/* overlong */
+	    (s[0] == 0xed && s[1] > 0x9f) ||	/* surrogate */
+	    (s[0] == 0xf0 && s[1] < 0x90) ||	/* overlong */
+	    (s[0] == 0xf4 && s[1] > 0x8f))	/* above U+10FFFF */
+		return 0;
+	return len;
+}
+
+/*
+ * A label value: backslash, double quote and newline escaped. Prometheus
+ * rejects a whole scrape over one value that is not UTF-8, and device
+ * names are bytes: each byte that starts no valid sequence becomes U+FFFD.
+ */
+static void label(FILE *f, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+	size_t len;
+
+	while (*s) {
+		len = utf8_len(s);
+		if (!len) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+			continue;
+		}
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
 		else if (*s == '\n')
 			fputs("\\n", f);
 		else
-			fputc(*s, f);
+			fwrite(s, 1, len, f);
+		s += len;
 	}
 }
 
