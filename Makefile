@@ -95,6 +95,11 @@ $(O)/tests/%: tests/%.c $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKE
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(O)/libiotguard.a $(LDLIBS)
 
+# The daemon's configuration parser, tested on the host.
+$(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(LDLIBS)
+
 # The bench's programs: built by `all` too, for the smoke test in `make check`.
 BENCH_TOOLS := $(O)/bench/bench $(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o
 

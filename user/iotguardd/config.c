@@ -10,37 +10,72 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "iotguardd.h"
 #include "parse.h"
-
-/* Durations as read, in seconds; negative: not given. */
-struct durations {
-	double learn;
-	double release_after;
-	double half_life[IOTGUARD_SCORE_HORIZONS];
-};
 
 struct parser {
 	const char *path;
 	unsigned int line;
 	int class;		/* -1: the global section */
 	bool class_set[IOTGUARD_SCORE_CLASSES];
-	struct durations dur;
+	char *err;		/* the caller's, for the first error */
+	size_t err_len;
 };
 
 static int fail(const struct parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* "PATH:LINE: what is wrong", into the caller's buffer. */
 static int fail(const struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	fprintf(stderr, "%s:%u: ", p->path, p->line);
+	n = snprintf(p->err, p->err_len, "%s:%u: ", p->path, p->line);
+	if (n < 0 || (size_t)n >= p->err_len)
+		return -1;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(p->err + n, p->err_len - n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return -1;
+}
+
+/* "127.0.0.1:9477", "[::1]:9477", ":9477" (every address) */
+int config_parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	char *end;
+	size_t hlen;
+
+	if (!colon)
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || !port || port > 65535)
+		return -EINVAL;
+	hlen = colon - s;
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ?
+		       0 : -EINVAL;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (!hlen)
+		return 0;
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
 static int number(const struct parser *p, const char *key, const char *s,
@@ -110,8 +145,14 @@ static int global_key(struct parser *p, struct config *cfg, const char *key,
 	if (!strcmp(key, "interval"))
 		return number(p, key, value, 0.05, 60, &cfg->interval);
 	if (!strcmp(key, "listen")) {
+		struct sockaddr_storage ss;
+
 		if (strlen(value) >= sizeof(cfg->listen))
 			return fail(p, "listen: too long");
+		if (strcmp(value, "none") && config_parse_listen(value, &ss))
+			return fail(p,
+				    "listen: `%s' is not ADDRESS:PORT, [IPV6]:PORT, :PORT or none",
+				    value);
 		snprintf(cfg->listen, sizeof(cfg->listen), "%s",
 			 strcmp(value, "none") ? value : "");
 		return 0;
@@ -134,9 +175,10 @@ static int global_key(struct parser *p, struct config *cfg, const char *key,
 	if (!strcmp(key, "dry_run"))
 		return boolean(p, key, value, &cfg->dry_run);
 	if (!strcmp(key, "learn"))
-		return number(p, key, value, 0, 1e7, &p->dur.learn);
+		return number(p, key, value, 0, 1e7, &cfg->seconds.learn);
 	if (!strcmp(key, "release_after"))
-		return number(p, key, value, 0, 1e6, &p->dur.release_after);
+		return number(p, key, value, 0, 1e6,
+			      &cfg->seconds.release_after);
 	if (!strcmp(key, "half_lives")) {
 		char *end;
 		unsigned int h;
@@ -148,7 +190,7 @@ static int global_key(struct parser *p, struct config *cfg, const char *key,
 			if (errno || end == s || !(v > 0) || v > 1e8)
 				return fail(p, "half_lives: want %d durations in seconds, like `60 900 14400'",
 					    IOTGUARD_SCORE_HORIZONS);
-			p->dur.half_life[h] = v;
+			cfg->seconds.half_life[h] = v;
 			s = end;
 		}
 		while (isspace((unsigned char)*s))
@@ -243,48 +285,60 @@ static char *trim(char *s)
 
 static void defaults(struct config *cfg)
 {
+	struct iotguard_score_config *sc = &cfg->score;
+	unsigned int h;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval = 1;
 	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:9477");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/iotguard");
 	cfg->save_every = 60;
 	cfg->alerts_max = 10000;
-	iotguard_score_config_default(&cfg->score);
+	iotguard_score_config_default(sc);
+	/*
+	 * The scorer's defaults are in intervals of its default 1 s; here
+	 * they are seconds, as in the file, whatever the interval.
+	 */
+	cfg->seconds.learn = sc->learn;
+	cfg->seconds.release_after = sc->release_after;
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
+		cfg->seconds.half_life[h] = sc->half_life[h];
 }
 
-/* Seconds to intervals, at least 1 where 0 makes no sense. */
-static void apply_durations(struct config *cfg, const struct durations *dur)
+void config_set_interval(struct config *cfg, double interval)
 {
 	struct iotguard_score_config *sc = &cfg->score;
 	unsigned int h;
 
-	if (dur->learn >= 0)
-		sc->learn = lround(dur->learn / cfg->interval);
-	if (dur->release_after >= 0)
-		sc->release_after = fmax(1, lround(dur->release_after /
-						    cfg->interval));
+	cfg->interval = interval;
+	sc->learn = lround(cfg->seconds.learn / interval);
+	/* at least 1 where 0 makes no sense */
+	sc->release_after = fmax(1, lround(cfg->seconds.release_after /
+					    interval));
 	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
-		sc->half_life[h] = (dur->half_life[h] > 0 ?
-				    dur->half_life[h] : sc->half_life[h]) /
-				   cfg->interval;
+		sc->half_life[h] = cfg->seconds.half_life[h] / interval;
 }
 
-int config_load(const char *path, bool must_exist, struct config *cfg)
+int config_load(const char *path, bool must_exist, struct config *cfg,
+		char *err, size_t err_len)
 {
-	struct parser p = { .path = path, .class = -1 };
+	struct parser p = {
+		.path = path, .class = -1, .err = err, .err_len = err_len,
+	};
 	char *buf = NULL;
 	size_t size = 0;
 	int ret = 0;
 	FILE *f;
 
 	defaults(cfg);
-	p.dur.learn = p.dur.release_after = -1;
+	if (err_len)
+		err[0] = '\0';
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			goto cleanup;
-		fprintf(stderr, "Unable to open %s: %s\n", path,
-			strerror(errno));
+		snprintf(err, err_len, "Unable to open %s: %s", path,
+			 strerror(errno));
 		return -1;
 	}
 	while (getline(&buf, &size, f) >= 0) {
@@ -326,14 +380,14 @@ int config_load(const char *path, bool must_exist, struct config *cfg)
 			goto cleanup;
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "Unable to read %s: %s\n", path,
-			strerror(errno));
+		snprintf(err, err_len, "Unable to read %s: %s", path,
+			 strerror(errno));
 		ret = -1;
 	}
 
 cleanup:
 	if (!ret) {
-		apply_durations(cfg, &p.dur);
+		config_set_interval(cfg, cfg->interval);
 		cfg->score.dry_run = cfg->dry_run;
 	}
 	free(buf);

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,11 +28,24 @@ struct config {
 	double save_every;		/* seconds between baseline saves */
 	unsigned long alerts_max;	/* lines of alerts.jsonl before rotating */
 	bool dry_run;
+	struct {			/* durations as written, in seconds */
+		double learn;
+		double release_after;
+		double half_life[IOTGUARD_SCORE_HORIZONS];
+	} seconds;
 	struct iotguard_score_config score;	/* in intervals */
 };
 
-/* Fills defaults, then reads path; 0, or -1 after printing the error. */
-int config_load(const char *path, bool must_exist, struct config *cfg);
+/*
+ * Fills defaults, then reads path; 0, or -1 with the error ("PATH:LINE:
+ * what", "Unable to open PATH: why") in err.
+ */
+int config_load(const char *path, bool must_exist, struct config *cfg,
+		char *err, size_t err_len);
+/* Sets the interval and the score durations in intervals of it. */
+void config_set_interval(struct config *cfg, double interval);
+/* "ADDRESS:PORT", "[IPV6]:PORT" or ":PORT"; 0 or -EINVAL. */
+int config_parse_listen(const char *s, struct sockaddr_storage *ss);
 
 /* What the daemon knows of a device, by module index. */
 struct dstate {
@@ -102,6 +116,7 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		   struct iotguard_score_input *in);
 /* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
 uint32_t monitor_dest_hash(const struct iotguard_dest_key *key);
+void monitor_forget_undone(struct daemon *d);
 
 /* alert.c */
 int alerts_open(struct daemon *d);
@@ -141,6 +156,12 @@ int replay_run(const struct replay_opts *opts, const struct config *cfg);
 
 /* metrics.c */
 int http_start(struct daemon *d);
+/*
+ * After d->cfg.listen changed from old: serves on the new address (none if
+ * empty) or, when that fails, goes on with the old one, puts old back in
+ * d->cfg.listen and returns -EADDRNOTAVAIL.
+ */
+int http_relisten(struct daemon *d, const char *old);
 void http_stop(struct daemon *d);
 void metrics_render(struct daemon *d);
 

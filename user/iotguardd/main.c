@@ -65,33 +65,49 @@ static int arm_timer(int fd, double interval)
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
-static void reload(struct daemon *d, int timer_fd, bool force_dry_run)
+/*
+ * SIGHUP: the new file replaces the configuration, but for state_dir and
+ * interval (see iotguardd(8)); one with an error changes nothing.
+ */
+static void reload(struct daemon *d, bool force_dry_run)
 {
+	char err[512], old_listen[sizeof(d->cfg.listen)];
 	struct config cfg;
-	bool relisten;
+	bool was_dry_run;
 
 	sd_notify(0, "RELOADING=1");
-	if (config_load(d->config_path, false, &cfg)) {
-		log_msg(LOG_ERR, "Keeping the old configuration: %s has errors",
-			d->config_path);
+	if (config_load(d->config_path, false, &cfg, err, sizeof(err))) {
+		log_msg(LOG_ERR, "Unable to reload the configuration: %s (the running one stays)",
+			err);
 		goto cleanup;
 	}
 	if (force_dry_run)
 		cfg.dry_run = cfg.score.dry_run = true;
 	if (strcmp(cfg.state_dir, d->cfg.state_dir))
-		log_msg(LOG_WARNING, "state_dir changes at the next start");
+		log_msg(LOG_WARNING, "state_dir = %s takes effect at the next start",
+			cfg.state_dir);
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", d->cfg.state_dir);
-	relisten = strcmp(cfg.listen, d->cfg.listen);
+	/*
+	 * The baselines count per interval: another interval would read as
+	 * a surge or a drop of every device.
+	 */
+	if (cfg.interval != d->cfg.interval) {
+		log_msg(LOG_WARNING,
+			"interval = %g takes effect at the next start (baselines are per interval)",
+			cfg.interval);
+		config_set_interval(&cfg, d->cfg.interval);
+	}
+	snprintf(old_listen, sizeof(old_listen), "%s", d->cfg.listen);
+	was_dry_run = d->cfg.dry_run;
 	d->cfg = cfg;
 	iotguard_scorer_set_config(d->scorer, &cfg.score);
-	if (arm_timer(timer_fd, cfg.interval))
-		log_msg(LOG_ERR, "Unable to set the interval timer: %s",
-			strerror(errno));
-	if (relisten) {
-		http_stop(d);
-		http_start(d);
-	}
-	log_msg(LOG_INFO, "Reloaded %s", d->config_path);
+	if (was_dry_run && !cfg.dry_run)
+		monitor_forget_undone(d);
+	if (strcmp(cfg.listen, old_listen))
+		http_relisten(d, old_listen);
+	metrics_render(d);
+	log_msg(LOG_INFO, "Reloaded %s%s", d->config_path,
+		d->cfg.dry_run ? " (dry run: no action is taken)" : "");
 
 cleanup:
 	sd_notify(0, "READY=1");
@@ -169,7 +185,7 @@ static int run(struct daemon *d, bool force_dry_run)
 
 			while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					reload(d, timer_fd, force_dry_run);
+					reload(d, force_dry_run);
 					continue;
 				}
 				log_msg(LOG_INFO, "Stopping on signal %u",
@@ -221,6 +237,7 @@ int main(int argc, char *argv[])
 	const char *why;
 	uint64_t count;
 	int opt, ret = 1;
+	char err[512];
 	sigset_t mask;
 
 	/*
@@ -296,8 +313,11 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	/* Only an explicitly named file must exist. */
-	if (config_load(d.config_path, config_given, &d.cfg))
+	if (config_load(d.config_path, config_given, &d.cfg, err,
+			sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
 		return 1;
+	}
 	if (dry_run)
 		d.cfg.dry_run = d.cfg.score.dry_run = true;
 	if (replay.path) {

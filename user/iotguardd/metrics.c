@@ -9,22 +9,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <microhttpd.h>
 #include "iotguardd.h"
 #include "parse.h"
 
-/* A label value: backslash, double quote and newline escaped. */
-static void label(FILE *f, const char *s)
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if there is none.
+ */
+static size_t utf8_len(const unsigned char *s)
 {
-	for (; *s; s++) {
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) ||	/* overlong */
+	    (s[0] == 0xed && s[1] > 0x9f) ||	/* surrogate */
+	    (s[0] == 0xf0 && s[1] < 0x90) ||	/* overlong */
+	    (s[0] == 0xf4 && s[1] > 0x8f))	/* above U+10FFFF */
+		return 0;
+	return len;
+}
+
+/*
+ * A label value: backslash, double quote and newline escaped. Prometheus
+ * rejects a whole scrape over one value that is not UTF-8, and device
+ * names are bytes: each byte that starts no valid sequence becomes U+FFFD.
+ */
+static void label(FILE *f, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+	size_t len;
+
+	while (*s) {
+		len = utf8_len(s);
+		if (!len) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+			continue;
+		}
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
 		else if (*s == '\n')
 			fputs("\\n", f);
 		else
-			fputc(*s, f);
+			fwrite(s, 1, len, f);
+		s += len;
 	}
 }
 
@@ -266,56 +307,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
-/* "127.0.0.1:9477", "[::1]:9477", ":9477" (every address) */
-static int parse_listen(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
-	unsigned long port;
-	char *end;
-	size_t hlen;
-
-	if (!colon)
-		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || !port || port > 65535)
-		return -EINVAL;
-	hlen = colon - s;
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-		host[hlen - 1] = '\0';
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ?
-		       0 : -EINVAL;
-	}
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	if (!hlen)
-		return 0;
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
-int http_start(struct daemon *d)
+/* A listener on addr, or NULL after logging why (unless quiet). */
+static struct MHD_Daemon *listen_on(struct daemon *d, const char *addr,
+				    bool quiet)
 {
 	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
 	struct MHD_Daemon *mhd;
 
-	if (!d->cfg.listen[0])
-		return 0;
-	if (parse_listen(d->cfg.listen, &ss)) {
-		log_msg(LOG_ERR, "Unable to parse listen = %s: want ADDRESS:PORT or [ADDRESS]:PORT",
-			d->cfg.listen);
-		return -EINVAL;
+	/* The configuration checked it; a failure here is a bug. */
+	if (config_parse_listen(addr, &ss)) {
+		log_msg(LOG_ERR, "Unable to parse listen = %s", addr);
+		return NULL;
 	}
+	if (!quiet)
+		flags |= MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, d,
@@ -323,13 +329,49 @@ int http_start(struct daemon *d)
 			       MHD_OPTION_CONNECTION_LIMIT, 32,
 			       MHD_OPTION_CONNECTION_TIMEOUT, 10,
 			       MHD_OPTION_END);
-	if (!mhd) {
-		log_msg(LOG_ERR, "Unable to listen on %s for /metrics",
-			d->cfg.listen);
+	if (!mhd && !quiet)
+		log_msg(LOG_ERR, "Unable to listen on %s for /metrics", addr);
+	return mhd;
+}
+
+int http_start(struct daemon *d)
+{
+	if (!d->cfg.listen[0])
+		return 0;
+	d->http = listen_on(d, d->cfg.listen, false);
+	if (!d->http)
 		return -EADDRNOTAVAIL;
-	}
-	d->http = mhd;
 	log_msg(LOG_INFO, "Serving /metrics on %s", d->cfg.listen);
+	return 0;
+}
+
+int http_relisten(struct daemon *d, const char *old)
+{
+	struct MHD_Daemon *mhd = NULL;
+	const char *addr = d->cfg.listen;
+
+	if (*addr) {
+		/* Both at once, so that a failure leaves the old one up... */
+		mhd = listen_on(d, addr, d->http != NULL);
+		/* ...unless the new one needs the old one's port. */
+		if (!mhd && d->http) {
+			http_stop(d);
+			mhd = listen_on(d, addr, false);
+		}
+		if (!mhd) {
+			snprintf(d->cfg.listen, sizeof(d->cfg.listen), "%s",
+				 old);
+			if (!d->http)
+				http_start(d);
+			return -EADDRNOTAVAIL;
+		}
+	}
+	http_stop(d);
+	d->http = mhd;
+	if (mhd)
+		log_msg(LOG_INFO, "Serving /metrics on %s", addr);
+	else
+		log_msg(LOG_INFO, "No longer serving /metrics");
 	return 0;
 }
 

@@ -151,6 +151,23 @@ static void baselines_path(const struct daemon *d, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", d->cfg.state_dir, BASELINES);
 }
 
+/*
+ * Out of a dry run: the actions decided in it were never done. Forgotten,
+ * they are decided again, and done, if the device is still anomalous.
+ */
+void monitor_forget_undone(struct daemon *d)
+{
+	const struct iotguard_score_dev *sd;
+	uint32_t i;
+
+	for (i = 0; i < d->max_devices; i++) {
+		sd = iotguard_scorer_get(d->scorer, i);
+		if (d->devs[i].present && sd &&
+		    sd->action > IOTGUARD_ACT_ALERT && !d->devs[i].pushed)
+			iotguard_scorer_forget_action(d->scorer, i);
+	}
+}
+
 int monitor_save(struct daemon *d)
 {
 	char path[PATH_MAX + 32];

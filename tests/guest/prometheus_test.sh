@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# iotguardd's /metrics as a real Prometheus server sees it: Debian's
+# prometheus scrapes the daemon every second, and its query API must return
+# each device's counters under its name and class (growing while the device
+# talks), the states set by the operator, drops by reason, the daemon's
+# health and up == 1. promtool must accept the exposition as it is, device
+# names with a quote, a backslash and a byte that is not UTF-8 included.
+# Runs in the guest, as root, with iotguard.ko loaded. Prints TAP.
+#
+#  lamp     .10 allow       ─┐
+#  sensor   .11 allow, name q"uo\te
+#  cam      .13 deny         ├─ sw: br0 ── rtr: iot0 (XDP), iotguardd :9477,
+#  gw       .14 quarantine   │                  prometheus :9479 (loopback)
+#  meter    .15 allow, name not UTF-8
+#  stranger .99 not enrolled─┘
+set -u
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
+TOPO=igp$$
+# shellcheck source=../lib/topology.sh
+. "$repo/tests/lib/topology.sh"
+
+iotguard=$repo/build/iotguard
+iotguardd=$repo/build/iotguardd
+traffic=$repo/tests/guest/traffic.py
+promq=$repo/tests/guest/promq.py
+prometheus=/usr/bin/prometheus
+promtool=/usr/bin/promtool
+metrics_url=http://127.0.0.1:9477/metrics
+prom_url=http://127.0.0.1:9479
+tmp=$(mktemp -d)
+daemon_pid=
+prom_pid=
+senders=()
+
+# Names the exposition must escape: a quote and a backslash; and bytes that
+# are not UTF-8, which the daemon must replace (U+FFFD) rather than break
+# the whole scrape.
+quoted='q"uo\te'
+not_utf8=$'met\xffer-1'
+
+ig() { topo_rtr "$iotguard" "$@"; }
+pq() { topo_rtr python3 "$promq" "$1" "$prom_url" "${@:2}"; }
+
+stop() {
+	local pid=$1
+
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+	local pid
+
+	set +e
+	for pid in "${senders[@]}"; do kill "$pid" 2>/dev/null; done
+	[ -z "$prom_pid" ] || stop "$prom_pid"
+	[ -z "$daemon_pid" ] || stop "$daemon_pid"
+	wait 2>/dev/null
+	ig detach iot0 >/dev/null 2>&1
+	topo_cleanup
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# send DEVICE ADDR RATE: datagrams to the router until the test ends (or
+# 5 minutes have passed). ip execs python: $! is the sender itself.
+send() {
+	ip netns exec "$TOPO-$1" python3 "$traffic" send --src "$2" \
+		--dst 198.18.1.1 --count $(($3 * 300)) --rate "$3" \
+		>/dev/null 2>&1 &
+	senders+=($!)
+}
+
+setup() {
+	topo_init &&
+	topo_add_device lamp 198.18.1.10 &&
+	topo_add_device sensor 198.18.1.11 &&
+	topo_add_device cam 198.18.1.13 &&
+	topo_add_device gw 198.18.1.14 &&
+	topo_add_device meter 198.18.1.15 &&
+	topo_add_device stranger 198.18.1.99 &&
+	ig attach iot0 --mode native &&
+	ig device add 198.18.1.10 --name lamp-1 --class light &&
+	ig device add 198.18.1.11 --name "$quoted" --class sensor &&
+	ig device add 198.18.1.13 --name cam-1 --class camera --state deny &&
+	ig device add 198.18.1.14 --name gw-1 --class gateway \
+		--state quarantine &&
+	ig device add 198.18.1.15 --name "$not_utf8" --class meter
+}
+
+run() {
+	local out took
+
+	if ! setup >"$tmp/setup.log" 2>&1; then
+		sed 's/^/# /' "$tmp/setup.log"
+		not_ok "set up a router, six devices, iotguard on iot0"
+		return
+	fi
+	ok "set up a router, six devices, iotguard on iot0"
+
+	# Alert only and never done learning: nothing the daemon does may
+	# change a state during the test; the states are the operator's.
+	cat >"$tmp/iotguardd.conf" <<-CONF
+	interval = 1
+	learn = 3600
+	policy = alert
+	listen = 127.0.0.1:9477
+	state_dir = $tmp/state
+	CONF
+	cat >"$tmp/prometheus.yml" <<-YML
+	global:
+	  scrape_interval: 1s
+	  scrape_timeout: 1s
+	  evaluation_interval: 1s
+	scrape_configs:
+	  - job_name: iotguardd
+	    static_configs:
+	      - targets: ['127.0.0.1:9477']
+	YML
+
+	send lamp 198.18.1.10 10
+	send sensor 198.18.1.11 5
+	send cam 198.18.1.13 10
+	send gw 198.18.1.14 10
+	send meter 198.18.1.15 5
+	send stranger 198.18.1.99 10
+
+	# nsenter execs: $! are the daemon's and the server's own pids.
+	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
+		--config "$tmp/iotguardd.conf" >"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	# Everything it writes goes to the temporary directory; the root
+	# file system is read-only here.
+	nsenter --net="/run/netns/$TOPO-rtr" "$prometheus" \
+		--config.file="$tmp/prometheus.yml" \
+		--storage.tsdb.path="$tmp/prometheus" \
+		--web.listen-address=127.0.0.1:9479 \
+		>"$tmp/prometheus.log" 2>&1 &
+	prom_pid=$!
+
+	if took=$(pq ready 120); then
+		ok "prometheus is ready (${took}s)"
+	else
+		not_ok "prometheus is ready within 120 s"
+		echo "$took"
+		tail -5 "$tmp/prometheus.log" | sed 's/^/# prometheus: /'
+		return
+	fi
+	check "iotguardd runs" kill -0 "$daemon_pid"
+
+	# The scrape manager takes its targets ~5 s after the start.
+	if took=$(pq wait 'up{job="iotguardd"}' \
+		'len(r) == 1 and r[0][1] == 1' 90); then
+		ok "up{job=\"iotguardd\"} == 1 (after ${took}s)"
+	else
+		not_ok "up{job=\"iotguardd\"} == 1 within 90 s"
+		echo "$took"
+		topo_rtr curl -s "$prom_url/api/v1/targets" | sed "s/^/# /"; echo
+	fi
+	# The daemon's first interval primes the counters: wait for data.
+	out=$(pq wait 'iotguard_device_packets_total{name="lamp-1"}' \
+		'len(r) == 1 and r[0][1] > 0' 30) || echo "$out"
+
+	if out=$(pq grows 'iotguard_device_packets_total{name="lamp-1"}' 30); then
+		ok "lamp-1's packet counter grows: $out"
+	else
+		not_ok "lamp-1's packet counter grows"
+		echo "$out"
+	fi
+	if out=$(pq grows 'iotguard_device_bytes_total{address="198.18.1.11"}' 30); then
+		ok "sensor's byte counter grows: $out"
+	else
+		not_ok "sensor's byte counter grows"
+		echo "$out"
+	fi
+
+	# The rest in one go: DESCRIPTION, query, condition over its result r.
+	pq checks >"$tmp/checks.out" 2>&1 <<-'CHECKS'
+	lamp-1's packets carry its name, class and address	iotguard_device_packets_total{name="lamp-1",class="light",address="198.18.1.10",job="iotguardd"}	len(r) == 1 and r[0][1] > 0
+	a name with a quote and a backslash comes through as it is	iotguard_device_packets_total{address="198.18.1.11"}	len(r) == 1 and r[0][0]["name"] == "q\"uo\\te" and r[0][0]["class"] == "sensor"
+	... and selects by its escaped PromQL form	iotguard_device_packets_total{name="q\"uo\\te"}	len(r) == 1
+	a name that is not UTF-8 comes with U+FFFD	iotguard_device_packets_total{address="198.18.1.15"}	len(r) == 1 and r[0][0]["name"] == "met\ufffder-1" and r[0][0]["class"] == "meter"
+	the denied camera's state series says deny	iotguard_device_state{name="cam-1",class="camera"}	len(r) == 1 and r[0][0]["state"] == "deny" and r[0][1] == 1
+	the quarantined gateway's state series says quarantine	iotguard_device_state{name="gw-1",class="gateway"}	len(r) == 1 and r[0][0]["state"] == "quarantine" and r[0][1] == 1
+	lamp-1's state series says allow (policy alert changes none)	iotguard_device_state{name="lamp-1"}	len(r) == 1 and r[0][0]["state"] == "allow" and r[0][1] == 1
+	the denied camera's drops, reason denied, > 0	iotguard_device_dropped_packets_total{name="cam-1",reason="denied"}	len(r) == 1 and r[0][1] > 0
+	the denied camera passed nothing	iotguard_device_packets_total{name="cam-1"}	len(r) == 1 and r[0][1] == 0
+	the quarantined gateway's drops, reason rate, > 0	iotguard_device_dropped_packets_total{name="gw-1",reason="rate"}	len(r) == 1 and r[0][1] > 0
+	the stranger's drops: iotguard_packets_total{reason="unknown"} > 0	iotguard_packets_total{reason="unknown"}	len(r) == 1 and r[0][1] > 0
+	iotguard_packets_total has a series per reason	iotguard_packets_total	{"pass", "unknown", "denied", "spoofed", "rate", "parse", "non_ip", "neigh"} == {m["reason"] for m, v in r}
+	health: iotguard_daemon_maps_up == 1	iotguard_daemon_maps_up	len(r) == 1 and r[0][1] == 1
+	health: iotguard_daemon_features_up == 1	iotguard_daemon_features_up	len(r) == 1 and r[0][1] == 1
+	health: iotguard_daemon_devices == 5	iotguard_daemon_devices	len(r) == 1 and r[0][1] == 5
+	health: iotguard_daemon_intervals_total > 0	iotguard_daemon_intervals_total	len(r) == 1 and r[0][1] > 0
+	health: no map or netlink errors	sum(iotguard_daemon_errors_total)	len(r) == 1 and r[0][1] == 0
+	health: iotguard_daemon_dry_run == 0	iotguard_daemon_dry_run	len(r) == 1 and r[0][1] == 0
+	CHECKS
+	n=0
+	while IFS= read -r line; do
+		case $line in
+		"ok	"*) ok "${line#ok	}"; n=$((n + 1)) ;;
+		"not ok	"*) not_ok "${line#not ok	}"; n=$((n + 1)) ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$tmp/checks.out"
+	[ "$n" -eq 18 ] || not_ok "all 18 queries answered (got $n)"
+
+	# The exposition itself, as the daemon serves it.
+	topo_rtr curl -sf --max-time 10 "$metrics_url" >"$tmp/metrics.txt"
+	if out=$("$promtool" check metrics <"$tmp/metrics.txt" 2>&1); then
+		ok "promtool check metrics accepts /metrics ($(wc -l <"$tmp/metrics.txt") lines)"
+	else
+		not_ok "promtool check metrics accepts /metrics"
+		echo "$out" | sed 's/^/# /'
+	fi
+	check "/metrics escapes the quote and the backslash" grep -qF \
+		'name="q\"uo\\te"' "$tmp/metrics.txt"
+
+	if [ "$failed" -gt 0 ]; then
+		sed 's/^/# daemon: /' "$tmp/daemon.log" | tail -20
+		grep -E 'level=(warn|error)' "$tmp/prometheus.log" |
+			sed 's/^/# prometheus: /' | tail -20
+	fi
+}
+
+echo "TAP version 13"
+run
+tap_end

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of user/iotguardd/config.c: iotguardd.conf as operators
+ * write it, and the errors they get back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include "iotguardd.h"
+#include "parse.h"
+/* The harness has its own, the same. */
+#undef ARRAY_SIZE
+/* The 6.1 harness is not -Wextra clean (see parse_test.c). */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+/* text as a temporary file; its path in path (PATH_MAX). */
+static int write_conf(char *path, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, PATH_MAX, "/tmp/iotguardd-conf-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* Loads text; 0 or -1 with the error in err. */
+static int load(const char *text, struct config *cfg, char *err,
+		size_t err_len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (write_conf(path, text))
+		return -2;
+	ret = config_load(path, true, cfg, err, err_len);
+	unlink(path);
+	return ret;
+}
+
+TEST(defaults_without_a_file)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, config_load("/nonexistent/iotguardd.conf", false, &cfg,
+				 err, sizeof(err)));
+	EXPECT_EQ(1, cfg.interval);
+	EXPECT_STREQ("127.0.0.1:9477", cfg.listen);
+	EXPECT_EQ(300, cfg.score.learn);
+	EXPECT_EQ(30, cfg.score.release_after);
+	EXPECT_EQ(60, cfg.score.half_life[0]);
+}
+
+TEST(a_named_file_must_exist)
+{
+	struct config cfg;
+	char err[256];
+
+	EXPECT_EQ(-1, config_load("/nonexistent/iotguardd.conf", true, &cfg,
+				  err, sizeof(err)));
+	EXPECT_STREQ("Unable to open /nonexistent/iotguardd.conf: No such file or directory",
+		     err);
+}
+
+/* The defaults are seconds too: at 2 s an interval, half as many. */
+TEST(default_durations_are_seconds)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("interval = 2\n", &cfg, err, sizeof(err)));
+	EXPECT_EQ(150, cfg.score.learn);
+	EXPECT_EQ(15, cfg.score.release_after);
+	EXPECT_EQ(30, cfg.score.half_life[0]);
+	EXPECT_EQ(7200, cfg.score.half_life[2]);
+}
+
+TEST(durations_follow_the_interval)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("learn = 60\nrelease_after = 10\n"
+			  "half_lives = 10 100 1000\ninterval = 0.5\n",
+			  &cfg, err, sizeof(err)));
+	EXPECT_EQ(120, cfg.score.learn);
+	EXPECT_EQ(20, cfg.score.release_after);
+	EXPECT_EQ(20, cfg.score.half_life[0]);
+	EXPECT_EQ(2000, cfg.score.half_life[2]);
+	/* What reload() does to keep the running interval. */
+	config_set_interval(&cfg, 1);
+	EXPECT_EQ(1, cfg.interval);
+	EXPECT_EQ(60, cfg.score.learn);
+	EXPECT_EQ(10, cfg.score.release_after);
+	EXPECT_EQ(10, cfg.score.half_life[0]);
+}
+
+TEST(class_sections)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("policy = alert\nthreshold = 7\n"
+			  "[class camera]\npolicy = deny\n", &cfg, err,
+			  sizeof(err)));
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, cfg.score.policy[0].action);
+	EXPECT_EQ(IOTGUARD_ACT_DENY,
+		  cfg.score.policy[IOTGUARD_CLASS_CAMERA].action);
+	EXPECT_EQ(7, cfg.score.policy[IOTGUARD_CLASS_CAMERA].threshold);
+}
+
+TEST(listen_forms)
+{
+	static const char *const good[] = {
+		"127.0.0.1:9477", ":9477", "[::1]:9477", "0.0.0.0:1",
+	};
+	struct sockaddr_storage ss;
+	struct config cfg;
+	char text[128], err[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		snprintf(text, sizeof(text), "listen = %s\n", good[i]);
+		EXPECT_EQ(0, load(text, &cfg, err, sizeof(err)))
+			TH_LOG("%s: %s", good[i], err);
+		EXPECT_STREQ(good[i], cfg.listen);
+	}
+	ASSERT_EQ(0, load("listen = none\n", &cfg, err, sizeof(err)));
+	EXPECT_STREQ("", cfg.listen);
+	ASSERT_EQ(0, config_parse_listen("[::1]:80", &ss));
+	EXPECT_EQ(AF_INET6, ss.ss_family);
+	EXPECT_EQ(htons(80), ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* A bad address is the file's error, not a failure to bind later. */
+TEST(listen_rejects_malformed)
+{
+	static const char *const bad[] = {
+		"9477", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+		"localhost:9477", "::1:9477", "[::1]9477", "[]:9477",
+		"127.0.0.1:94x",
+	};
+	struct config cfg;
+	char text[128], err[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "listen = %s\n", bad[i]);
+		EXPECT_EQ(-1, load(text, &cfg, err, sizeof(err)))
+			TH_LOG("accepted %s", bad[i]);
+		EXPECT_NE(NULL, strstr(err, ":1: listen: `"))
+			TH_LOG("%s", err);
+	}
+}
+
+TEST(errors_name_the_line_and_why)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(-1, load("interval = 1\n# fine\n[class light]\n"
+			   "policy = maybe\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":4: policy: `maybe' is not alert, quarantine or deny"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("interval = fast\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: interval: `fast' is not a number"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("intervall = 1\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: unknown key `intervall'"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("[zone 1]\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: unknown section [zone 1]"))
+		TH_LOG("%s", err);
+}
+
+/* A short buffer gets a truncated message, never an overflow. */
+TEST(errors_fit_a_short_buffer)
+{
+	struct config cfg;
+	char err[8] = "";
+
+	ASSERT_EQ(-1, load("interval = fast\n", &cfg, err, sizeof(err)));
+	EXPECT_EQ(7, strlen(err));
+}
+
+TEST_HARNESS_MAIN
