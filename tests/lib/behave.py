@@ -13,6 +13,12 @@
     behave.py sink [--netns PATH]
         the servers the devices talk to, on every address of the namespace
 
+Time: --scale K runs a device K times faster than the cadences below say
+(periods, the day and the frame interval divided by K, a camera's key frame
+still every --fps frames), so that a test can compress simulated time by K
+and run the daemon's interval K times shorter. SIGUSR1 sends the device to
+--alt from then on, in place: it changes its ways without a restart.
+
 Classes:
     sensor  a reading of 40-90 bytes every --period s (2), +-jitter (30 %)
     camera  a steady stream: --fps (25) frames of ~1200 bytes, a key frame
@@ -80,20 +86,21 @@ def sleep_until(t):
 
 
 def sensor(args, rng):
+    period = args.period / args.scale
     sock = udp_socket(args.dst)
-    nxt = time.monotonic() + rng.uniform(0, args.period)
+    nxt = time.monotonic() + rng.uniform(0, period)
     while True:
         sleep_until(nxt)
         reading = b'{"t":%.2f,"rh":%d}' % (rng.uniform(-5, 35),
                                           rng.randint(20, 90))
         send(sock, reading.ljust(rng.randint(40, 90), b" "), args.dst,
              UDP_PORT)
-        nxt += args.period * (1 + rng.uniform(-args.jitter, args.jitter))
+        nxt += period * (1 + rng.uniform(-args.jitter, args.jitter))
 
 
 def camera(args, rng):
     sock = udp_socket(args.dst)
-    interval = 1.0 / args.fps
+    interval = 1.0 / (args.fps * args.scale)
     start = time.monotonic() + rng.uniform(0, interval)
     frame = 0
     while True:
@@ -108,7 +115,8 @@ def camera(args, rng):
 
 
 def meter(args, rng):
-    time.sleep(rng.uniform(0, args.period))
+    period = args.period / args.scale
+    time.sleep(rng.uniform(0, period))
     while True:
         try:
             with socket.create_connection((args.dst, UPLOAD_PORT),
@@ -116,17 +124,18 @@ def meter(args, rng):
                 conn.sendall(os.urandom(rng.randint(16, 48) * 1024))
         except OSError:
             pass
-        time.sleep(args.period * rng.uniform(0.6, 1.4))
+        time.sleep(period * rng.uniform(0.6, 1.4))
 
 
 def light(args, rng):
     sock = udp_socket(args.dst)
+    day = args.day / args.scale
     start = time.monotonic()
     was_night = None
-    nxt = start + rng.uniform(0, 1)
+    nxt = start + rng.uniform(0, 1) / args.scale
     while True:
         sleep_until(nxt)
-        hour = ((args.phase + (time.monotonic() - start) / args.day) % 1) * 24
+        hour = ((args.phase + (time.monotonic() - start) / day) % 1) * 24
         night = hour < 6 or hour >= 18
         if was_night is not None and night != was_night:
             for _ in range(3):
@@ -135,7 +144,7 @@ def light(args, rng):
         was_night = night
         status = b'{"lamp":%d,"h":%.1f}' % (night, hour)
         send(sock, status.ljust(64, b" "), args.dst, UDP_PORT)
-        nxt += 1.0 if night else 6.0
+        nxt += (1.0 if night else 6.0) / args.scale
 
 
 BEHAVIOURS = {"sensor": sensor, "camera": camera, "meter": meter,
@@ -153,6 +162,8 @@ def behaviour_parser():
     p.add_argument("--fps", type=int, default=25)
     p.add_argument("--day", type=float, default=120.0)
     p.add_argument("--phase", type=float, default=0.0)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--alt")
     return p
 
 
@@ -161,6 +172,12 @@ def run_behaviour(args):
         enter_netns(args.netns)
     if args.period is None:
         args.period = 5.0 if args.cls == "meter" else 2.0
+    if args.scale <= 0:
+        raise ValueError("--scale must be positive")
+    if args.alt:
+        def redirect(*_):
+            args.dst = args.alt
+        signal.signal(signal.SIGUSR1, redirect)
     rng = random.Random(args.seed)
     BEHAVIOURS[args.cls](args, rng)
 

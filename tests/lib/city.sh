@@ -22,7 +22,8 @@
 #	city_enroll [IOTGUARD-ARGS...]  enroll every device, MAC bound
 #	city_start                      start every device's behaviour
 #	city_silence NAME               the device goes silent
-#	city_new_destination NAME ADDR  it sends to ADDR from now on
+#	city_new_destination NAME ADDR  it sends to ADDR from now on (in
+#	                                place when ADDR is the second server)
 #	city_nmap NAME TARGET [ARGS...] nmap from the device (SYN scan)
 #	city_hping NAME TARGET [ARGS...] hping3 from the device (SYN flood)
 #	city_cleanup                    stop everything, delete namespaces
@@ -40,12 +41,17 @@ CITY_SERVER4=198.18.1.1
 CITY_SERVER6=2001:2:0:1::1
 CITY_ALT4=198.19.0.10
 CITY_ALT6=2001:2:0:2::10
-# Real seconds per simulated day of the street lights.
+# Seconds per simulated day of the street lights.
 CITY_DAY=${CITY_DAY:-120}
+# Simulated seconds per real second: every cadence runs this much faster
+# (behave.py --scale).
+CITY_SCALE=${CITY_SCALE:-1}
+# Frames per (simulated) second of the cameras.
+CITY_CAMERA_FPS=${CITY_CAMERA_FPS:-25}
 CITY_DIR=
 
 CITY_NAMES=()
-declare -A CITY_CLASS CITY_ADDR CITY_PID
+declare -A CITY_CLASS CITY_ADDR CITY_MAC CITY_V4 CITY_PID
 CITY_SINK_PID=
 CITY_RUNNER_PID=
 CITY_EXTRA_PIDS=()
@@ -74,7 +80,11 @@ city_init() {
 # city_add NAME CLASS ADDR: ADDR is IPv4 or IPv6; the device talks to the
 # router's address of that family, through it to anything else.
 city_add() {
-	local name=$1 class=$2 addr=$3
+	city_register "$@" && city_build "$1"
+}
+
+city_register() {
+	local name=$1 class=$2 addr=$3 n=${#CITY_NAMES[@]}
 
 	case $class in
 	sensor | camera | meter | light) ;;
@@ -83,17 +93,65 @@ city_add() {
 		return 1
 		;;
 	esac
-	if [[ $addr == *:* ]]; then
-		topo_add_device "$name" "198.18.1.$((200 + ${#CITY_NAMES[@]}))" \
-			"$addr" || return 1
-		topo_exec "$TOPO-$name" ip -6 route add default via "$CITY_SERVER6"
-	else
-		topo_add_device "$name" "$addr" || return 1
-		topo_exec "$TOPO-$name" ip route add default via "$CITY_SERVER4"
-	fi
 	CITY_NAMES+=("$name")
 	CITY_CLASS[$name]=$class
 	CITY_ADDR[$name]=$addr
+	# Set, not read back: a read is one more process per device.
+	CITY_MAC[$name]=$(printf '02:00:c6:12:%02x:%02x' $((n / 256)) $((n % 256)))
+	# An IPv6 device still has an IPv4 address, unused.
+	CITY_V4[$name]=198.18.1.$((200 + n))
+}
+
+# city_build NAME...: the registered devices' namespaces, as topology.sh's
+# topo_add_device makes them, in a few batches: every process costs ~0.4 s
+# under TCG, so one per command would cost minutes for a city.
+city_build() {
+	local name
+
+	{
+		for name in "$@"; do
+			echo "netns add $TOPO-$name"
+		done
+	} | ip -batch - || return 1
+	for name in "$@"; do
+		TOPO_NS+=("$TOPO-$name")
+	done
+	# topo_quiet_ns's sysctls, before eth0 exists to inherit them.
+	python3 - "$@" <<-PY || return 1
+	import ctypes, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	for name in sys.argv[1:]:
+	    with open("/run/netns/$TOPO-" + name) as ns:
+	        if libc.setns(ns.fileno(), 0x40000000):
+	            sys.exit("city: setns %s failed" % name)
+	    for conf in ("all", "default"):
+	        for key in ("accept_ra", "autoconf", "accept_dad"):
+	            with open(f"/proc/sys/net/ipv6/conf/{conf}/{key}", "w") as f:
+	                f.write("0")
+	PY
+	{
+		for name in "$@"; do
+			echo "link add eth0 address ${CITY_MAC[$name]} netns" \
+				"$TOPO-$name type veth peer name p-$name netns $TOPO-sw"
+		done
+	} | ip -batch - || return 1
+	{
+		for name in "$@"; do
+			echo "link set p-$name master br0 up"
+		done
+	} | ip -n "$TOPO-sw" -batch - || return 1
+	for name in "$@"; do
+		if [[ ${CITY_ADDR[$name]} == *:* ]]; then
+			printf '%s\n' "addr add ${CITY_V4[$name]}/24 dev eth0" \
+				"addr add ${CITY_ADDR[$name]}/64 dev eth0 nodad" \
+				"link set lo up" "link set eth0 up" \
+				"route add default via $CITY_SERVER6"
+		else
+			printf '%s\n' "addr add ${CITY_ADDR[$name]}/24 dev eth0" \
+				"link set lo up" "link set eth0 up" \
+				"route add default via $CITY_SERVER4"
+		fi | ip -n "$TOPO-$name" -batch - || return 1
+	done
 }
 
 # city_populate N: sensors, cameras, meters and lights in a 8:3:4:5 mix
@@ -101,25 +159,26 @@ city_add() {
 city_populate() {
 	local n=$1 i class mix=(sensor sensor camera meter light sensor light meter
 		sensor light camera sensor meter light sensor sensor light camera meter
-		sensor)
+		sensor) names=()
 	local -A count=()
 
 	for ((i = 0; i < n; i++)); do
 		class=${mix[i % ${#mix[@]}]}
 		count[$class]=$((${count[$class]:-0} + 1))
+		names+=("${class:0:1}${count[$class]}")
 		if [ "$class" = sensor ] && [ $((count[$class] % 4)) -eq 0 ]; then
-			city_add "${class:0:1}${count[$class]}" "$class" \
+			city_register "${names[-1]}" "$class" \
 				"2001:2:0:1::$((100 + i))" || return 1
 		else
-			city_add "${class:0:1}${count[$class]}" "$class" \
+			city_register "${names[-1]}" "$class" \
 				"198.18.1.$((10 + i))" || return 1
 		fi
 	done
+	city_build "${names[@]}"
 }
 
-# ip netns exec: its own /sys shows the namespace's interfaces.
 city_mac() {
-	topo_exec "$TOPO-$1" cat /sys/class/net/eth0/address
+	echo "${CITY_MAC[$1]}"
 }
 
 # city_enroll [ARGS...]: each device under its name and class, bound to
@@ -142,17 +201,28 @@ city_server_of() {
 	fi
 }
 
-# A device's behave.py options (OPTION=VALUE words): its own random seed;
+# A device's behave.py options (OPTION=VALUE words): its own random seed,
+# the time scale, the second server of its family to turn to (SIGUSR1);
 # for lights, the day's length and where in it they start: the first, third
 # ... light at midnight (on), the others at noon (off).
 declare -A CITY_OPTS
+
+city_alt_of() {
+	if [[ ${CITY_ADDR[$1]} == *:* ]]; then
+		echo "$CITY_ALT6"
+	else
+		echo "$CITY_ALT4"
+	fi
+}
 
 city_options() {
 	local name i=0 lights=0 phase
 
 	for name in "${CITY_NAMES[@]}"; do
 		i=$((i + 1))
-		CITY_OPTS[$name]="seed=$i"
+		CITY_OPTS[$name]="seed=$i scale=$CITY_SCALE alt=$(city_alt_of "$name")"
+		[ "${CITY_CLASS[$name]}" != camera ] ||
+			CITY_OPTS[$name]+=" fps=$CITY_CAMERA_FPS"
 		[ "${CITY_CLASS[$name]}" = light ] || continue
 		lights=$((lights + 1))
 		phase=0.5
@@ -186,17 +256,20 @@ city_start() {
 	done <"$pids"
 }
 
-# The behaviour's PID, our grandchild, is killed only while it is still
-# the runner's child (a reaped PID may be someone else's by now).
-city_kill_behaviour() {
-	local pid=${CITY_PID[$1]:-}
+# city_signal NAME [SIGNAL]: the behaviour's PID, our grandchild, is
+# signalled only while it is still the runner's child or ours (a reaped PID
+# may be someone else's by now). Fails if it was not.
+city_signal() {
+	local pid=${CITY_PID[$1]:-} ppid
 
-	[ -n "$pid" ] || return 0
-	if [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = \
-	     "$CITY_RUNNER_PID" ] || [ "$(ps -o ppid= -p "$pid" 2>/dev/null |
-	     tr -d ' ')" = "$$" ]; then
-		kill "$pid" 2>/dev/null
-	fi
+	[ -n "$pid" ] || return 1
+	ppid=$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')
+	[ "$ppid" = "$CITY_RUNNER_PID" ] || [ "$ppid" = "$$" ] || return 1
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+}
+
+city_kill_behaviour() {
+	city_signal "$1" TERM
 	unset "CITY_PID[$1]"
 }
 
@@ -204,10 +277,16 @@ city_silence() {
 	city_kill_behaviour "$1"
 }
 
-# city_new_destination NAME ADDR: the same behaviour, towards ADDR.
+# city_new_destination NAME ADDR: the same behaviour, towards ADDR: the
+# running one turns there at once when ADDR is its second server, else a
+# new one starts (an interpreter's start: ~1 s of CPU under TCG).
 city_new_destination() {
 	local name=$1 opt args=()
 
+	if [ "$2" = "$(city_alt_of "$name")" ] &&
+	   city_signal "$name" USR1; then
+		return 0
+	fi
 	city_kill_behaviour "$name"
 	for opt in ${CITY_OPTS[$name]}; do
 		args+=("--${opt%%=*}" "${opt#*=}")

@@ -10,7 +10,8 @@ to its features, summed over the CPUs whose entry has its cookie:
 packets, bytes, tcp_syn, icmp, size_hist, last_seen_ns, the linear-counting
 estimates of distinct destinations and ports of its two sketch slots
 (`slots`: [{epoch, addrs, ports}], newest first) and its destinations
-(`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is CLOCK_MONOTONIC.
+(`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is CLOCK_MONOTONIC,
+`realtime_ns` CLOCK_REALTIME, read together.
 With SECONDS, it samples the sketches every 0.2 s for that long and adds
 each device's highest estimates seen (`max_addrs`, `max_ports`): a burst is
 caught before the epochs after it clear its slots.
@@ -174,6 +175,7 @@ def main():
              "epochs": epochs})
 
     snap = {"now_ns": time.clock_gettime_ns(time.CLOCK_MONOTONIC),
+            "realtime_ns": time.time_ns(),
             "devices": {}}
     for d in devices:
         feat = features(ffd, ncpus, d["index"], d["cookie"])

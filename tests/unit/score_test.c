@@ -371,6 +371,25 @@ TEST_F(score, class_prior_before_learning)
 	EXPECT_FALSE(self->res.anomalous);
 }
 
+TEST_F(score, learning_without_prior_learns_bursts)
+{
+	static const uint64_t cycle[] = { 0, 0, 0, 0, 0, 5000, 3000 };
+	unsigned int i;
+
+	/* a meter: quiet, then an upload over two intervals, again */
+	add_dev(self->scorer, 0, 2, false);
+	for (i = 0; i < 2 * ARRAY_SIZE(cycle); i++) {
+		feed(self->scorer, 0, cycle[i % ARRAY_SIZE(cycle)], 1,
+		     &self->res);
+		ASSERT_EQ(IOTGUARD_EV_NONE, self->res.event)
+			TH_LOG("interval %u", i);
+	}
+	EXPECT_TRUE(self->res.learning);
+	/* every interval learnt, the first upload too */
+	EXPECT_EQ(2 * ARRAY_SIZE(cycle),
+		  iotguard_scorer_get(self->scorer, 0)->age);
+}
+
 TEST_F(score, prior_fades_as_the_device_learns)
 {
 	unsigned int i;
@@ -443,6 +462,9 @@ TEST_F(score, new_destination_surprise)
 	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
 	EXPECT_STREQ("new_dest: 1 new destinations in an interval, expected 0.001, score 6.9",
 		     buf);
+	/* new in this interval only: acted on at once, not after act_after */
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
 	/* known now */
 	EXPECT_FALSE(iotguard_scorer_observe_dest(self->scorer, 0, 0x3333));
 }

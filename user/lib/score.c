@@ -588,6 +588,20 @@ static void accumulate_prior(struct iotguard_scorer *scorer,
 	}
 }
 
+/* Whether a learning device is scored against its class's prior. */
+static bool has_prior(const struct iotguard_scorer *scorer,
+		      const struct iotguard_score_dev *dev)
+{
+	unsigned int f;
+
+	if (dev->class >= IOTGUARD_SCORE_CLASSES)
+		return false;
+	for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
+		if (scorer->prior[dev->class].ok[f])
+			return true;
+	return false;
+}
+
 static void decide(struct iotguard_scorer *scorer,
 		   struct iotguard_score_dev *dev,
 		   const struct iotguard_score_policy *policy,
@@ -596,6 +610,7 @@ static void decide(struct iotguard_scorer *scorer,
 	const struct iotguard_score_config *cfg = &scorer->cfg;
 	uint8_t want = IOTGUARD_ACT_NONE;
 	unsigned int det, shift;
+	bool event;
 
 	if (out->anomalous) {
 		if (dev->anom_run < UINT16_MAX)
@@ -625,7 +640,12 @@ static void decide(struct iotguard_scorer *scorer,
 		want = IOTGUARD_ACT_ALERT;
 
 	out->prev_action = dev->action;
-	if (out->anomalous && dev->anom_run >= cfg->act_after &&
+	/*
+	 * A destination is new in one interval only: waiting for act_after
+	 * anomalous intervals in a row would never act on it.
+	 */
+	event = out->detectors & (1U << IOTGUARD_DET_NEW_DEST);
+	if (out->anomalous && (dev->anom_run >= cfg->act_after || event) &&
 	    want > dev->action) {
 		out->event = dev->action == IOTGUARD_ACT_NONE ?
 			     IOTGUARD_EV_ACT : IOTGUARD_EV_ESCALATE;
@@ -687,9 +707,13 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	/*
 	 * Never learn an attack, not even while learning: a new device far
 	 * from its class's prior stays scored against it until the operator
-	 * pins it or gives it another class.
+	 * pins it or gives it another class. Without a prior, though, a
+	 * learning device is only judged by its own first intervals, too few
+	 * to veto anything: a meter's first upload after a few quiet
+	 * intervals is its way, and refusing to learn it would make every
+	 * upload an anomaly, and two in a row a quarantine.
 	 */
-	if (!out->anomalous)
+	if (!out->anomalous || (out->learning && !has_prior(scorer, dev)))
 		learn(scorer, dev, in, y, valid);
 	if (!out->learning && !out->anomalous)
 		accumulate_prior(scorer, dev, valid);

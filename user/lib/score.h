@@ -21,7 +21,8 @@
  * floor keeps a perfectly regular device from being infinitely sensitive
  * (with the default 0.25, a steady device trips at about 4.5x or 1/4.5 of
  * its rate). Anomalous intervals are not learnt, so an attack never
- * becomes the baseline.
+ * becomes the baseline (except while a device learns with no class prior:
+ * its own first intervals are too few to veto anything).
  *
  * Class priors. Devices of a class that finished learning pool their
  * 15-min baselines (mean of means; variance by the law of total variance).
@@ -29,6 +30,9 @@
  * class's, the prior weighing k/(k + n) after n learnt intervals, so a new
  * device is not blind; a class with too few learnt devices gives no prior,
  * and a learning device is then only scored from min_samples on.
+ *
+ * Actions follow act_after anomalous intervals in a row, but a new
+ * destination at once: it is new in one interval only.
  */
 #ifndef IOTGUARD_USER_SCORE_H
 #define IOTGUARD_USER_SCORE_H
@@ -93,7 +97,8 @@ struct iotguard_score_config {
 	uint32_t min_samples;	/* learnt intervals before scoring without prior */
 	float prior_weight;	/* k: the prior weighs k / (k + n) */
 	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
-	uint16_t act_after;	/* N anomalous intervals in a row to act */
+	uint16_t act_after;	/* N anomalous intervals in a row to act (a new
+				 * destination: at once) */
 	uint16_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
 	float silence_k;	/* tolerance: mean gap + k sigma... */
