@@ -8,8 +8,9 @@
  *		devices of four classes, each interval's counters drawn
  *		around each device's own baseline; the figure is one interval,
  *		from the first device's iotguard_scorer_score() to
- *		iotguard_scorer_interval_end(). And the scorer's memory per
- *		device (resident set growth).
+ *		iotguard_scorer_interval_end(), in wall and in the thread's
+ *		CPU time. And the scorer's memory per device (resident set
+ *		growth).
  *	daemon-bench interval [--devices N] [--runs K]
  *		iotguardd's interval itself (monitor_interval(): the maps read,
  *		scoring, actions, the /metrics text) over N enrolled devices
@@ -174,6 +175,15 @@ static int pin_cpu(void)
 	return cpu;
 }
 
+/* This thread's CPU time: what the core spent, not what others took. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static double rss_bytes(void)
 {
 	unsigned long size, resident;
@@ -241,7 +251,8 @@ static void score_all(struct iotguard_scorer *sc,
 
 static int cmd_score(void)
 {
-	double secs[MAX_RUNS], per_dev[MAX_RUNS], rss[MAX_RUNS], rss0, rss1;
+	double secs[MAX_RUNS], cpu_secs[MAX_RUNS], per_dev[MAX_RUNS];
+	double rss[MAX_RUNS], rss0, rss1;
 	struct iotguard_score_config cfg;
 	struct iotguard_score_input *in;
 	struct iotguard_scorer *sc;
@@ -278,15 +289,17 @@ static int cmd_score(void)
 
 	for (k = 0; k < WARMUP + opt.runs; k++) {
 		struct tally w = { 0 };
-		double t0;
+		double t0, c0;
 
 		for (i = 0; i < n; i++)
 			score_input(i, k + 1, &in[i]);
 		t0 = now_s();
+		c0 = cpu_s();
 		score_all(sc, in, n, k < WARMUP ? &w : &t);
 		if (k < WARMUP)
 			continue;
 		secs[k - WARMUP] = now_s() - t0;
+		cpu_secs[k - WARMUP] = cpu_s() - c0;
 		per_dev[k - WARMUP] = secs[k - WARMUP] * 1e9 / n;
 		rss[k - WARMUP] = (rss_bytes() - rss0) / n;
 	}
@@ -295,6 +308,7 @@ static int cmd_score(void)
 		 n, cpu, NCLASSES, WARMUP, t.anomalous, t.events, t.learning,
 		 n * opt.runs);
 	emit("score.interval", "s", secs, opt.runs, extra);
+	emit("score.interval_cpu", "s", cpu_secs, opt.runs, extra);
 	emit("score.per_device", "ns", per_dev, opt.runs, extra);
 	snprintf(extra, sizeof(extra),
 		 ", \"devices\": %lu, \"after_devices_bytes\": %.0f, \"struct_bytes\": %zu",

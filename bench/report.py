@@ -203,9 +203,16 @@ def main():
         row(sec, "score %d devices, one interval (%s)" % (d["devices"], where),
             d["median"], "s", "< %.0f s per 10^6" % SCORE_S,
             per_m(d) / SCORE_S, per_m(d) < SCORE_S,
-            "%.0f ns/device, %d of %d scored anomalous%s" %
+            "wall; %.0f ns/device, %d of %d scored anomalous%s" %
             (med(prefix + "score.per_device"), d["anomalous"], d["scored"],
              scaled(d)))
+        c = figs.get(prefix + "score.interval_cpu")
+        if c is not None:
+            row(sec, "score %d devices, CPU time (%s)" % (c["devices"], where),
+                c["median"], "s", "< %.0f s per 10^6" % SCORE_S,
+                per_m(c) / SCORE_S, per_m(c) < SCORE_S,
+                "the thread's CPU time: without other processes' turns%s" %
+                scaled(c))
     d = figs.get("daemon.interval")
     if d is not None:
         work = med("daemon.interval_work")

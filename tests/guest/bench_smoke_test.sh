@@ -56,7 +56,7 @@ want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
         "ctl.dump", "ctl.kmem_per_device", "daemon.interval",
         "daemon.interval_work", "daemon.read.single", "daemon.read.batch",
         "daemon.rss_per_device", "daemon.start_rss_per_device",
-        "daemon.kmaps_per_device", "score.interval",
+        "daemon.kmaps_per_device", "score.interval", "score.interval_cpu",
         "score.per_device", "score.rss_per_device"]
 for fam in ("v4", "v6"):
     for what in ("on", "off", "delta"):
