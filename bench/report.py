@@ -249,7 +249,8 @@ def main():
     if d is not None:
         row(sec, "daemon memory per device, running (%d devices)" %
             d["devices"], d["median"], "B", "", None, None,
-            "after intervals: with the /metrics text (held twice while swapped)")
+            "%.0f B after start: dstate of every max_devices slot; "
+            "the rest is the /metrics text" % d["after_start_bytes"])
     d = figs.get("daemon.kmaps_per_device")
     if d is not None:
         row(sec, "kernel memory of the BPF maps, per device slot",
