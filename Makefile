@@ -101,7 +101,8 @@ $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(LDLIBS)
 
 # The bench's programs: built by `all` too, for the smoke test in `make check`.
-BENCH_TOOLS := $(O)/bench/bench $(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o
+BENCH_TOOLS := $(O)/bench/bench $(O)/bench/daemon-bench \
+	$(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o
 
 bench-tools: $(BENCH_TOOLS)
 
@@ -112,9 +113,15 @@ $(O)/bench/%.bpf.o: bench/%.bpf.c
 # Only the netlink client of user/lib: the bench measures the module and the
 # program, not the tools.
 BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o
-$(O)/bench/bench: bench/bench.c tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(HDRS)
+$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIB_OBJS) $(LDLIBS)
+
+# The daemon's figures come from the daemon's own code: all of it but main().
+BENCH_DAEMON_OBJS := $(filter-out %/main.o,$(DAEMON_OBJS))
+$(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O)/libiotguard.a $(HDRS) user/iotguardd/iotguardd.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BENCH_DAEMON_OBJS) $(O)/libiotguard.a $(LDLIBS) $(DAEMON_LDLIBS)
 
 check: all
 	bash tests/run.sh

@@ -9,7 +9,8 @@
  * and bench/report.py turns them into the table and results.json.
  *
  *	bench xdp [opts]          per-packet cost with BPF_PROG_TEST_RUN: the
- *	                          empty program, then iotguard with 1..N devices
+ *	                          empty program, then iotguard with 1..N devices,
+ *	                          then its pass path with features on and off
  *	bench xdpfilter [opts]    the same frames through xdp-filter (libxdp's
  *	                          dispatcher on IFNAME in NETNS)
  *	bench ctl [opts]          enroll N devices, change M, dump N; memory
@@ -43,17 +44,21 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <iotguard/features.h>
 #include <iotguard/kfunc.h>
 #include <iotguard/maps.h>
 #include <linux/iotguard.h>
 #include "maps.h"
 #include "nl.h"
 #include "iotguard.skel.h"
+#include "figures.h"
 #include "../tests/guest/frames.h"
 
 #define FRAME_LEN	64
 #define MAX_RUNS	64
 #define MAX_TIERS	8
+/* The floor is sampled with every tier and with the features runs. */
+#define MAX_SAMPLES	(MAX_RUNS * (MAX_TIERS + 1))
 #define NCASES		6
 #define FILLER_V4_MAX	65536U
 
@@ -92,52 +97,6 @@ static struct {
 };
 
 static char bindir[PATH_MAX];
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_RUNS * MAX_TIERS];
-
-	if (!n)
-		return 0;
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* One figure; extra is more JSON members (", \"k\": v ...") or "". */
-static void emit(const char *name, const char *unit, const double *v, int n,
-		 const char *extra)
-{
-	int i;
-
-	printf("{\"name\": \"%s\", \"unit\": \"%s\", \"median\": %.6g, \"samples\": [",
-	       name, unit, median(v, n));
-	for (i = 0; i < n; i++)
-		printf("%s%.6g", i ? ", " : "", v[i]);
-	printf("]%s}\n", extra);
-	fflush(stdout);
-}
 
 /* ------------------------------------------------------------ devices */
 
@@ -288,7 +247,11 @@ static unsigned int max_devices(void)
 	return v;
 }
 
-static struct iotguard *load_iotguard(void)
+/*
+ * The program as the loader loads it, with private maps; features is its
+ * tunable. With share, the maps are share's: the same table and counters.
+ */
+static struct iotguard *load_iotguard_as(bool features, struct iotguard *share)
 {
 	unsigned int max = max_devices();
 	struct iotguard *skel;
@@ -302,23 +265,36 @@ static struct iotguard *load_iotguard(void)
 	/* As the loader: the program's clock ticks every tick_ns. */
 	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
 		skel->rodata->clock_tick_ns = res.tv_nsec;
+	skel->rodata->features = features;
 	/*
 	 * Private maps: nothing shared with a running iotguard. The maps
 	 * indexed by device index are sized as the loader sizes them.
 	 */
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
+		struct bpf_map *other;
 
 		bpf_map__set_pin_path(map, NULL);
 		if (!strcmp(name, IOTGUARD_MAP_DEVSTATS) ||
 		    !strcmp(name, IOTGUARD_MAP_RATE) ||
-		    !strcmp(name, "iotguard_features"))
+		    !strcmp(name, IOTGUARD_MAP_FEATURES))
 			bpf_map__set_max_entries(map, max);
+		/* Not the internal maps (.rodata): they hold the tunables. */
+		if (!share || strncmp(name, "iotguard_", 9))
+			continue;
+		other = bpf_object__find_map_by_name(share->obj, name);
+		if (!other || bpf_map__reuse_fd(map, bpf_map__fd(other)))
+			die("share the maps", errno);
 	}
 	err = iotguard__load(skel);
 	if (err)
 		die("iotguard__load", err);
 	return skel;
+}
+
+static struct iotguard *load_iotguard(void)
+{
+	return load_iotguard_as(true, NULL);
 }
 
 static int load_prog_file(const char *file, struct bpf_object **objp)
@@ -421,9 +397,127 @@ static void xdp_cases(struct xcase c[NCASES])
 	}
 }
 
+struct find_dev {
+	const struct iotguard_addr *id;
+	uint32_t index, cookie;
+	bool found;
+};
+
+static int find_cb(const struct iotguard_device *dev, void *data)
+{
+	struct find_dev *f = data;
+
+	if (dev->id.family == f->id->family &&
+	    !memcmp(dev->id.addr, f->id->addr, sizeof(dev->id.addr)) &&
+	    (dev->present & IOTGUARD_DEV_INDEX)) {
+		f->index = dev->index;
+		f->cookie = dev->cookie;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* Frames the features map counted for a device, over the CPUs. */
+static uint64_t feature_packets(struct iotguard *skel, struct iotguard_nl *nl,
+				const struct iotguard_addr *id)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu;
+	struct find_dev f = { .id = id };
+	struct iotguard_dev_features *vals;
+	uint64_t sum = 0;
+
+	if (iotguard_nl_device_dump(nl, find_cb, &f) || !f.found)
+		die("find the test device", ENOENT);
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		die("calloc", ENOMEM);
+	if (bpf_map__lookup_elem(skel->maps.iotguard_features, &f.index,
+				 sizeof(f.index), vals, ncpus * sizeof(*vals), 0))
+		die("read features", errno);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		if (vals[cpu].cookie == f.cookie)
+			sum += vals[cpu].packets;
+	free(vals);
+	return sum;
+}
+
+/*
+ * The pass path with the features collection on and off (the program's
+ * tunable), the same maps and table: runs interleaved, alternating which
+ * goes first, so that drift hits both alike; the cost is the median of the
+ * paired differences. The floor is sampled in the same rounds.
+ */
+static void measure_features(struct iotguard *skel, struct iotguard_nl *nl,
+			     const struct xcase c[NCASES],
+			     const struct iotguard_device tdev[NTEST],
+			     unsigned long n, double *floor_ns, int *nfloor,
+			     int empty_fd)
+{
+	static const int cases[2] = { 0, 3 };	/* v4.pass, v6.pass */
+	double on[MAX_RUNS], off[MAX_RUNS], diff[MAX_RUNS];
+	/* A difference of two noisy figures: more pairs than other runs. */
+	int pairs = opt.runs * 2 + 1 < MAX_RUNS ? opt.runs * 2 + 1 : MAX_RUNS;
+	struct iotguard *skel_off;
+	char name[64], extra[512];
+	int fd_on, fd_off, i, k;
+
+	skel_off = load_iotguard_as(false, skel);
+	fd_on = bpf_program__fd(skel->progs.iotguard_xdp);
+	fd_off = bpf_program__fd(skel_off->progs.iotguard_xdp);
+	for (i = 0; i < 2; i++) {
+		const struct xcase *x = &c[cases[i]];
+		const struct iotguard_addr *id = &tdev[x->dev].id;
+		uint64_t f0, f1, f2;
+		uint32_t rv_on = 0, rv_off = 0;
+
+		f0 = feature_packets(skel, nl, id);
+		for (k = 0; k < pairs; k++) {
+			if (i == 0)
+				floor_ns[(*nfloor)++] =
+					test_run(empty_fd, &x->f, opt.repeat,
+						 NULL);
+			if (k % 2) {
+				off[k] = test_run(fd_off, &x->f, opt.repeat,
+						  &rv_off);
+				on[k] = test_run(fd_on, &x->f, opt.repeat,
+						 &rv_on);
+			} else {
+				on[k] = test_run(fd_on, &x->f, opt.repeat,
+						 &rv_on);
+				off[k] = test_run(fd_off, &x->f, opt.repeat,
+						  &rv_off);
+			}
+			diff[k] = on[k] - off[k];
+		}
+		f1 = feature_packets(skel, nl, id);
+		/* The features-off program must leave the map alone. */
+		test_run(fd_off, &x->f, opt.repeat, NULL);
+		f2 = feature_packets(skel, nl, id);
+
+		snprintf(extra, sizeof(extra),
+			 ", \"devices\": %lu, \"retval\": %u, \"want_retval\": %d, \"frames\": %llu, \"feature_packets\": %llu",
+			 n, rv_on, XDP_PASS,
+			 (unsigned long long)opt.repeat * pairs,
+			 (unsigned long long)(f1 - f0));
+		snprintf(name, sizeof(name), "xdp.features.%.2s.on", x->name);
+		emit(name, "ns", on, pairs, extra);
+		snprintf(extra, sizeof(extra),
+			 ", \"devices\": %lu, \"retval\": %u, \"want_retval\": %d, \"frames\": %lu, \"feature_packets\": %llu",
+			 n, rv_off, XDP_PASS, opt.repeat,
+			 (unsigned long long)(f2 - f1));
+		snprintf(name, sizeof(name), "xdp.features.%.2s.off", x->name);
+		emit(name, "ns", off, pairs, extra);
+		snprintf(extra, sizeof(extra), ", \"devices\": %lu", n);
+		snprintf(name, sizeof(name), "xdp.features.%.2s.delta",
+			 x->name);
+		emit(name, "ns", diff, pairs, extra);
+	}
+	iotguard__destroy(skel_off);
+}
+
 static int cmd_xdp(void)
 {
-	double floor_ns[MAX_RUNS * MAX_TIERS], ns[NCASES][MAX_RUNS];
+	double floor_ns[MAX_SAMPLES], ns[NCASES][MAX_RUNS];
 	struct iotguard_device tdev[NTEST];
 	struct xcase c[NCASES];
 	struct iotguard_nl *nl;
@@ -503,6 +597,17 @@ static int cmd_xdp(void)
 			emit(name, "ns", ns[i], opt.runs, extra);
 		}
 	}
+	/* The largest table, with both pass devices in it. */
+	if (opt.tiers[opt.ntiers - 1] == 1) {
+		if (iotguard_nl_device_dump(nl, del_cb, nl))
+			die("delete", EIO);
+		if (enroll(nl, tdev, NTEST))
+			die("enroll test devices", EIO);
+	}
+	measure_features(skel, nl, c, tdev,
+			 opt.tiers[opt.ntiers - 1] > NTEST ?
+			 opt.tiers[opt.ntiers - 1] : NTEST,
+			 floor_ns, &nfloor, empty_fd);
 	emit("xdp.floor", "ns", floor_ns, nfloor, "");
 	bpf_object__close(empty_obj);
 	iotguard__destroy(skel);

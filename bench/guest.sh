@@ -5,7 +5,8 @@
 # it as root, cwd = the repo). Runs every measurement of
 # Documentation/performance.rst in one boot and writes
 #
-#	OUTDIR/raw.jsonl      one JSON object per figure (build/bench/bench)
+#	OUTDIR/raw.jsonl      one JSON object per figure (build/bench/bench,
+#	                      build/bench/daemon-bench)
 #	OUTDIR/results.json   the figures, goals, ratios and verdicts
 #	OUTDIR/table.txt      the same as a table, also printed
 #
@@ -13,12 +14,20 @@
 #
 #	--smoke   a tiny configuration (seconds): small repeat, 1 and 1000
 #	          devices, one run each, and the module as it is loaded (the
-#	          guest test suite's, max_devices=65536). Without it the
-#	          module is (re)loaded with max_devices=1048576.
+#	          guest test suite's, max_devices=65536); no scenario. Without
+#	          it the module is (re)loaded with max_devices=1048576.
 #
 # Environment (full run only): IOTGUARD_BENCH_RUNS (5), _REPEAT (10^6),
 # _TIERS (1,1000,100000,1000000), _DEVICES (10^6), _SET (10^4),
-# _LIVE_FRAMES (frames per live run, 200000).
+# _LIVE_FRAMES (frames per live run, 200000), _DAEMON_DEVICES (devices of
+# the daemon's intervals and the scorer, 10^5: under TCG an interval of
+# 10^6 takes most of a minute), _READ_DEVICES (devices whose maps are read
+# alone, 10^6). IOTGUARD_BENCH_HOST_RAW: figures measured on the host
+# (bench/run.sh: the scorer with 10^6 devices), added to the table.
+#
+# Detection delays: when tests/guest/scenario_test.sh exists, it runs last
+# with IOTGUARD_SCENARIO_JSON=OUTDIR/scenario.json, a list of
+# {"attack", "detector", "delay_s"} that the table shows beside the goal.
 #
 # Traffic stays inside the network namespaces made here; addresses are
 # 198.18.0.0/15 and 2001:2::/48 only.
@@ -43,7 +52,8 @@ RAW=$OUT/raw.jsonl
 
 if [ "$SMOKE" = 1 ]; then
 	RUNS=1 REPEAT=20000 TIERS=1,1000 DEVICES=2000 SET=100
-	LIVE_FRAMES=20000 LIVE_DEVICES=1000
+	LIVE_FRAMES=20000 LIVE_DEVICES=1000 DAEMON_DEVICES=1000
+	READ_DEVICES=1000
 else
 	RUNS=${IOTGUARD_BENCH_RUNS:-5}
 	REPEAT=${IOTGUARD_BENCH_REPEAT:-1000000}
@@ -52,7 +62,10 @@ else
 	SET=${IOTGUARD_BENCH_SET:-10000}
 	LIVE_FRAMES=${IOTGUARD_BENCH_LIVE_FRAMES:-200000}
 	LIVE_DEVICES=1000
+	DAEMON_DEVICES=${IOTGUARD_BENCH_DAEMON_DEVICES:-100000}
+	READ_DEVICES=${IOTGUARD_BENCH_READ_DEVICES:-1000000}
 fi
+DAEMON_BENCH=$REPO/build/bench/daemon-bench
 
 NETNS=(iotgb-xf iotgb-gen iotgb-dut)
 
@@ -182,10 +195,39 @@ else
 	log "nft -f failed: $(head -n 5 "$OUT/nft.log")"
 fi
 
+# ---------------------------------------------------------------- 4. daemon
+# iotguardd's interval over a table and maps of its own (namespaces of its
+# own), then the scorer alone. Last of the module's users: the kernel
+# memory it measures is not disturbed by earlier runs being freed.
+run "$DAEMON_BENCH" read --devices "$READ_DEVICES" --runs "$RUNS"
+run "$DAEMON_BENCH" interval --devices "$DAEMON_DEVICES" --runs "$RUNS"
+run "$DAEMON_BENCH" score --devices "$DAEMON_DEVICES" --runs "$RUNS"
+if [ -n "${IOTGUARD_BENCH_HOST_RAW:-}" ] && [ -f "$IOTGUARD_BENCH_HOST_RAW" ]; then
+	cat "$IOTGUARD_BENCH_HOST_RAW" >>"$RAW"
+fi
+
+# ---------------------------------------------------------------- 5. scenario
+# Detection delay per attack, from the scenario test when there is one.
+SCENARIO=$REPO/tests/guest/scenario_test.sh
+scenario=absent
+if [ "$SMOKE" = 1 ]; then
+	scenario=skipped
+elif [ -f "$SCENARIO" ]; then
+	log "scenario_test.sh"
+	rm -f "$OUT/scenario.json"
+	if IOTGUARD_SCENARIO_JSON=$OUT/scenario.json bash "$SCENARIO" \
+		>"$OUT/scenario.log" 2>&1; then
+		scenario=ran
+	else
+		scenario="failed (exit $?)"
+	fi
+fi
+
 # ---------------------------------------------------------------- report
 meta=$(printf '{"kernel": "%s", "cpus": %s, "smoke": %s, "runs": %s, "repeat": %s, "live_frames": %s, "max_devices": %s}' \
 	"$(uname -r)" "$(nproc)" "$([ "$SMOKE" = 1 ] && echo true || echo false)" \
 	"$RUNS" "$REPEAT" "$LIVE_FRAMES" \
 	"$(cat /sys/module/iotguard/parameters/max_devices)")
 python3 "$REPO/bench/report.py" --meta "$meta" --json "$OUT/results.json" \
+	--scenario "$OUT/scenario.json" --scenario-status "$scenario" \
 	"$RAW" | tee "$OUT/table.txt"

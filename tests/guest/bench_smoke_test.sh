@@ -4,7 +4,9 @@
 # `make bench` in a tiny configuration (bench/guest.sh --smoke: a small
 # repeat, 1 and 1000 devices, one run of each figure), so that the bench
 # cannot rot: it must run, write every figure, and its counters must show
-# the verdicts the figures claim to measure. Speed is not judged here.
+# the verdicts the figures claim to measure (the features off must not
+# count, the daemon must have read and scored every device, batched).
+# Speed is not judged here.
 # Runs in the guest under tests/guest/run-all.sh (module loaded with the
 # default max_devices). TAP.
 set -uo pipefail
@@ -13,7 +15,7 @@ REPO=$(pwd)
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT
 
-echo "1..8"
+echo "1..11"
 
 if bash "$REPO/bench/guest.sh" --smoke "$OUT" >"$OUT/log" 2>&1; then
 	echo "ok 1 - bench/guest.sh --smoke runs"
@@ -43,12 +45,22 @@ except Exception as e:  # noqa: BLE001 - any failure to read is a failure
                  "the XDP counters moved as each case expects",
                  "xdp-filter passes the allowed source and drops the other",
                  "live frames: iotguard passed the enrolled and dropped the unknown source",
-                 "live frames: nftables and no filter saw the traffic"):
+                 "live frames: nftables and no filter saw the traffic",
+                 "features on count every frame, features off none",
+                 "the daemon read every device's maps, batched, and scored",
+                 "the table has the daemon and detection delay rows"):
         check(False, what, "no results: %s" % e)
     sys.exit(0)
 
 want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
-        "ctl.dump", "ctl.kmem_per_device"]
+        "ctl.dump", "ctl.kmem_per_device", "daemon.interval",
+        "daemon.interval_work", "daemon.read.single", "daemon.read.batch",
+        "daemon.rss_per_device", "daemon.start_rss_per_device",
+        "daemon.kmaps_per_device", "score.interval", "score.interval_cpu",
+        "score.per_device", "score.rss_per_device"]
+for fam in ("v4", "v6"):
+    for what in ("on", "off", "delta"):
+        want.append("xdp.features.%s.%s" % (fam, what))
 for fam in ("v4", "v6"):
     for n_dev in (1, 1000):
         for case in ("pass", "unknown", "rate"):
@@ -61,7 +73,9 @@ for mode in ("none", "iotguard", "nft"):
 missing = [w for w in want if w not in figs]
 check(not missing, "results.json has every figure", "missing %s" % missing)
 
-bad = [k for k, v in figs.items() if not v["median"] > 0]
+# A difference may be <= 0; everything else is a time, a rate or a size.
+bad = [k for k, v in figs.items()
+       if not k.endswith(".delta") and not v["median"] > 0]
 check(not bad, "every figure is > 0", "not > 0: %s" % bad)
 
 floor = figs.get("xdp.floor", {}).get("median", 0)
@@ -96,4 +110,32 @@ check(nft_p.get("passed_pps", 0) > 0 and nft_d.get("dropped_pps", 0) > 0 and
       none.get("passed_pps", 0) > 0,
       "live frames: nftables and no filter saw the traffic",
       "nft %s / %s, none %s" % (nft_p, nft_d, none))
+
+wrong = []
+for fam in ("v4", "v6"):
+    on = figs.get("xdp.features.%s.on" % fam, {})
+    off = figs.get("xdp.features.%s.off" % fam, {})
+    if not (on.get("feature_packets") == on.get("frames", -1) and
+            off.get("feature_packets", -1) == 0 and
+            on.get("retval") == on.get("want_retval", -1) and
+            off.get("retval") == off.get("want_retval", -1)):
+        wrong.append("%s: on %s, off %s" % (fam, on, off))
+check(not wrong, "features on count every frame, features off none",
+      "; ".join(wrong))
+
+iv = figs.get("daemon.interval", {})
+rb = figs.get("daemon.read.batch", {})
+sc = figs.get("score.interval", {})
+check(iv.get("map_errors", 1) == 0 and
+      iv.get("intervals", 0) == iv.get("warmup", -9) + len(iv.get("samples", [])) and
+      rb.get("batched") is True and sc.get("learning", 1) == 0 and
+      sc.get("scored", 0) == sc.get("devices", -1) * len(sc.get("samples", [])),
+      "the daemon read every device's maps, batched, and scored",
+      "interval %s, read %s, score %s" % (iv, rb, sc))
+
+labels = [r["figure"] for r in res["rows"]]
+check(any(l.startswith("daemon interval,") for l in labels) and
+      any(l.startswith("features cost v4") for l in labels) and
+      any(r["section"].startswith("Detection delay") for r in res["rows"]),
+      "the table has the daemon and detection delay rows", str(labels))
 EOF

@@ -485,9 +485,19 @@ void monitor_interval(struct daemon *d)
 			    walk.newest > d->last_dest_ns)
 				d->last_dest_ns = walk.newest;
 		}
+		/*
+		 * In index order, so the maps are read many devices per
+		 * system call rather than two calls per device.
+		 */
+		iotguard_maps_batch_begin(d->maps);
+		if (d->feat)
+			iotguard_features_batch_begin(d->feat);
 		for (i = 0; i < d->max_devices; i++)
 			if (d->devs[i].present)
 				run_device(d, i, epoch);
+		iotguard_maps_batch_end(d->maps);
+		if (d->feat)
+			iotguard_features_batch_end(d->feat);
 		iotguard_scorer_interval_end(d->scorer);
 		d->intervals++;
 	}

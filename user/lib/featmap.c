@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <iotguard/maps.h>
+#include "batchread.h"
 #include "featmap.h"
 
 struct iotguard_features {
@@ -24,7 +25,7 @@ struct iotguard_features {
 	uint32_t dests_entries;
 	bool dests_percpu;
 	unsigned int nr_cpus;
-	struct iotguard_dev_features *values;	/* nr_cpus of them */
+	struct iotguard_batch_reader reader;	/* of features_fd */
 	struct iotguard_dest_val *dest_values;
 };
 
@@ -162,9 +163,8 @@ int iotguard_features_open(struct iotguard_features **featp)
 		goto cleanup;
 	}
 	feat->nr_cpus = nr_cpus;
-	feat->values = calloc(nr_cpus, sizeof(*feat->values));
 	feat->dest_values = calloc(nr_cpus, sizeof(*feat->dest_values));
-	if (!feat->values || !feat->dest_values) {
+	if (!feat->dest_values) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -175,6 +175,12 @@ int iotguard_features_open(struct iotguard_features **featp)
 	if (ret < 0)
 		goto cleanup;
 	feat->entries = info.max_entries;
+	ret = iotguard_batch_init(&feat->reader, feat->features_fd,
+				  feat->entries,
+				  nr_cpus * sizeof(struct iotguard_dev_features),
+				  0);
+	if (ret)
+		goto cleanup;
 	/* The destinations are optional: the counters are useful alone. */
 	feat->dests_fd = open_map(IOTGUARD_MAP_DESTS,
 				  sizeof(struct iotguard_dest_key),
@@ -202,7 +208,7 @@ void iotguard_features_close(struct iotguard_features *feat)
 		close(feat->features_fd);
 	if (feat->dests_fd >= 0)
 		close(feat->dests_fd);
-	free(feat->values);
+	iotguard_batch_fini(&feat->reader);
 	free(feat->dest_values);
 	free(feat);
 }
@@ -212,24 +218,40 @@ uint32_t iotguard_features_entries(const struct iotguard_features *feat)
 	return feat->entries;
 }
 
+void iotguard_features_batch_begin(struct iotguard_features *feat)
+{
+	iotguard_batch_begin(&feat->reader);
+}
+
+void iotguard_features_batch_end(struct iotguard_features *feat)
+{
+	iotguard_batch_end(&feat->reader);
+}
+
+bool iotguard_features_batched(const struct iotguard_features *feat)
+{
+	return !feat->reader.no_batch;
+}
+
 int iotguard_features_device(struct iotguard_features *feat, uint32_t index,
 			     uint32_t cookie, uint64_t epoch,
 			     struct iotguard_feature_sum *out)
 {
+	const void *values;
+	int ret;
+
 	features_error[0] = '\0';
 	if (index >= feat->entries) {
 		set_error("device index %u beyond %s (%u entries)", index,
 			  IOTGUARD_MAP_FEATURES, feat->entries);
 		return -ERANGE;
 	}
-	if (bpf_map_lookup_elem(feat->features_fd, &index, feat->values)) {
-		int ret = -errno;
-
+	ret = iotguard_batch_lookup(&feat->reader, index, &values);
+	if (ret) {
 		set_error("cannot read %s", IOTGUARD_MAP_FEATURES);
 		return ret;
 	}
-	iotguard_features_merge(feat->values, feat->nr_cpus, cookie, epoch,
-				out);
+	iotguard_features_merge(values, feat->nr_cpus, cookie, epoch, out);
 	return 0;
 }
 

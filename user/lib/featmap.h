@@ -65,6 +65,18 @@ int iotguard_features_device(struct iotguard_features *feat, uint32_t index,
 			     uint32_t cookie, uint64_t epoch,
 			     struct iotguard_feature_sum *out);
 
+/*
+ * Between _begin() and _end(), iotguard_features_device() reads the map
+ * many entries per system call (batchread.h), starting at the index asked
+ * for: for a caller that reads every device once in index order, as the
+ * daemon's interval does. A device's values are then as of its window's
+ * read. _batched() is false once the kernel refused batch reads (before
+ * Linux 5.6): every device is then one read, as outside begin/end.
+ */
+void iotguard_features_batch_begin(struct iotguard_features *feat);
+void iotguard_features_batch_end(struct iotguard_features *feat);
+bool iotguard_features_batched(const struct iotguard_features *feat);
+
 typedef int (*iotguard_dest_cb)(const struct iotguard_dest_key *key,
 				const struct iotguard_dest_val *val,
 				void *data);

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "iotguard.skel.h"
+#include "batchread.h"
 #include "maps.h"
 #include <iotguard/features.h>
 
@@ -34,6 +35,7 @@ struct iotguard_maps {
 	uint32_t unknown_entries;
 	bool unknown_percpu;	/* an LRU_PERCPU_HASH: values per CPU */
 	int nr_cpus;
+	struct iotguard_batch_reader devstats;	/* of devstats_fd */
 };
 
 static _Thread_local char maps_error[256];
@@ -581,6 +583,12 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 	if (ret < 0)
 		goto cleanup;
 	maps->devstats_entries = info.max_entries;
+	ret = iotguard_batch_init(&maps->devstats, maps->devstats_fd,
+				  maps->devstats_entries,
+				  maps->nr_cpus *
+				  sizeof(struct iotguard_dev_stats), 0);
+	if (ret)
+		goto cleanup;
 	ret = maps->unknown_fd = open_map(IOTGUARD_MAP_UNKNOWN,
 					   sizeof(struct iotguard_unknown_val),
 					   &info);
@@ -607,6 +615,7 @@ void iotguard_maps_close(struct iotguard_maps *maps)
 		close(maps->devstats_fd);
 	if (maps->unknown_fd >= 0)
 		close(maps->unknown_fd);
+	iotguard_batch_fini(&maps->devstats);
 	free(maps);
 }
 
@@ -647,11 +656,22 @@ static void add_counter(struct iotguard_counter *sum,
 	sum->bytes += value->bytes;
 }
 
+void iotguard_maps_batch_begin(struct iotguard_maps *maps)
+{
+	iotguard_batch_begin(&maps->devstats);
+}
+
+void iotguard_maps_batch_end(struct iotguard_maps *maps)
+{
+	iotguard_batch_end(&maps->devstats);
+}
+
 int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 			 uint32_t cookie, struct iotguard_dev_stats *out)
 {
-	struct iotguard_dev_stats *values;
-	int cpu, ret = 0;
+	const struct iotguard_dev_stats *values;
+	const void *entry;
+	int cpu, ret;
 
 	maps_error[0] = '\0';
 	memset(out, 0, sizeof(*out));
@@ -661,14 +681,12 @@ int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 			  IOTGUARD_MAP_DEVSTATS, maps->devstats_entries);
 		return -ERANGE;
 	}
-	values = calloc(maps->nr_cpus, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->devstats_fd, &index, values)) {
-		ret = -errno;
+	ret = iotguard_batch_lookup(&maps->devstats, index, &entry);
+	if (ret) {
 		set_error("cannot read %s", IOTGUARD_MAP_DEVSTATS);
-		goto cleanup;
+		return ret;
 	}
+	values = entry;
 	/* Other CPUs' entries may still count the index's last device. */
 	for (cpu = 0; cpu < maps->nr_cpus; cpu++) {
 		const struct iotguard_dev_stats *value = &values[cpu];
@@ -682,10 +700,7 @@ int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 		if (value->last_seen_ns > out->last_seen_ns)
 			out->last_seen_ns = value->last_seen_ns;
 	}
-
-cleanup:
-	free(values);
-	return ret;
+	return 0;
 }
 
 /* Folds the per-CPU values of one source into values[0]. */

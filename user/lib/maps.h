@@ -77,6 +77,12 @@ int iotguard_maps_global(struct iotguard_maps *maps,
  */
 int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 			 uint32_t cookie, struct iotguard_dev_stats *out);
+/*
+ * Between _begin() and _end(), iotguard_maps_device() reads many devices
+ * per system call, as iotguard_features_batch_begin() (featmap.h) does.
+ */
+void iotguard_maps_batch_begin(struct iotguard_maps *maps);
+void iotguard_maps_batch_end(struct iotguard_maps *maps);
 
 typedef int (*iotguard_unknown_cb)(const struct iotguard_unknown_key *key,
 				   const struct iotguard_unknown_val *val,
