@@ -100,6 +100,13 @@ $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(LDLIBS)
 
+# /metrics rendered in chunks, tested on the host.
+METRICS_TEST_OBJS := $(O)/user/iotguardd/metrics.o $(O)/user/iotguardd/log.o \
+	$(O)/user/iotguardd/config.o
+$(O)/tests/unit/metrics_test: tests/unit/metrics_test.c $(METRICS_TEST_OBJS) $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(METRICS_TEST_OBJS) $(O)/libiotguard.a $(LDLIBS) -lmicrohttpd -lpthread
+
 # The bench's programs: built by `all` too, for the smoke test in `make check`.
 BENCH_TOOLS := $(O)/bench/bench $(O)/bench/daemon-bench \
 	$(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o

@@ -13,7 +13,8 @@
  *		growth).
  *	daemon-bench interval [--devices N] [--runs K]
  *		iotguardd's interval itself (monitor_interval(): the maps read,
- *		scoring, actions, the /metrics text) over N enrolled devices
+ *		scoring, actions) over N enrolled devices, and a /metrics
+ *		scrape after it (rendered as the HTTP thread renders it),
  *		whose maps hold such counters, pinned to one CPU, in network
  *		and mount namespaces of its own (its own device table and
  *		bpffs; the program attached to lo); the daemon's memory per
@@ -569,9 +570,30 @@ static void teardown(struct setup *s)
 	free(s->w.feats);
 }
 
+/* One whole /metrics scrape, rendered as the HTTP thread renders it. */
+static double scrape(struct daemon *d, size_t *bytes)
+{
+	struct metrics_scrape *s = metrics_scrape_new(d);
+	static char buf[64 * 1024];
+	double t0 = now_s();
+	ssize_t n;
+
+	if (!s)
+		die("metrics_scrape_new", ENOMEM);
+	*bytes = 0;
+	while ((n = metrics_scrape_read(s, buf, sizeof(buf))) > 0)
+		*bytes += n;
+	if (n < 0)
+		die("metrics_scrape_read", (int)-n);
+	metrics_scrape_free(s);
+	return now_s() - t0;
+}
+
 static int cmd_interval(void)
 {
 	double wall[MAX_RUNS], work[MAX_RUNS], rss[MAX_RUNS], t0;
+	double scr[MAX_RUNS];
+	size_t bytes = 0;
 	unsigned long n = opt.devices;
 	struct setup s;
 	char extra[768];
@@ -586,9 +608,11 @@ static int cmd_interval(void)
 			continue;
 		wall[k - WARMUP] = now_s() - t0;
 		work[k - WARMUP] = s.d.last_run_seconds;
+		scr[k - WARMUP] = scrape(&s.d, &bytes);
 		rss[k - WARMUP] = (rss_bytes() - s.rss0) / n;
-		fprintf(stderr, "bench: interval %d: %.2f s, maps and scoring %.2f s\n",
-			k + 1 - WARMUP, wall[k - WARMUP], work[k - WARMUP]);
+		fprintf(stderr, "bench: interval %d: %.2f s, maps and scoring %.2f s, a scrape %.2f s\n",
+			k + 1 - WARMUP, wall[k - WARMUP], work[k - WARMUP],
+			scr[k - WARMUP]);
 	}
 	if (!s.d.feat || s.d.map_errors)
 		die("the daemon read no features", EIO);
@@ -602,6 +626,9 @@ static int cmd_interval(void)
 		 iotguard_features_batched(s.d.feat) ? "true" : "false");
 	emit("daemon.interval", "s", wall, opt.runs, extra);
 	emit("daemon.interval_work", "s", work, opt.runs, extra);
+	snprintf(extra, sizeof(extra), ", \"devices\": %lu, \"bytes\": %zu",
+		 n, bytes);
+	emit("daemon.scrape", "s", scr, opt.runs, extra);
 	snprintf(extra, sizeof(extra),
 		 ", \"devices\": %lu, \"after_start_bytes\": %.0f, \"dstate_bytes\": %zu, \"scorer_struct_bytes\": %zu",
 		 n, (s.rss1 - s.rss0) / n, sizeof(struct dstate),

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,10 +84,11 @@ struct daemon {
 	uint64_t actions[IOTGUARD_ACT_MAX];
 	uint64_t releases;
 	struct iotguard_counter global[IOTGUARD_R_MAX];
-	/* the metrics text, rebuilt each interval, served by the thread */
+	/*
+	 * Held by the main loop while it changes what /metrics shows, by
+	 * the HTTP thread while it renders a chunk of it.
+	 */
 	pthread_mutex_t lock;
-	char *metrics;
-	size_t metrics_len;
 	void *http;
 	FILE *alerts;
 	unsigned long alert_lines;
@@ -163,7 +165,15 @@ int http_start(struct daemon *d);
  */
 int http_relisten(struct daemon *d, const char *old);
 void http_stop(struct daemon *d);
-void metrics_render(struct daemon *d);
+/*
+ * A scrape of /metrics: the text, read in pieces, each rendered under
+ * d->lock. metrics_scrape_read() returns the bytes put in buf, 0 at the
+ * end, or -errno.
+ */
+struct metrics_scrape;
+struct metrics_scrape *metrics_scrape_new(struct daemon *d);
+ssize_t metrics_scrape_read(struct metrics_scrape *s, char *buf, size_t max);
+void metrics_scrape_free(struct metrics_scrape *s);
 
 double now_seconds(void);
 const char *format_addr(const struct iotguard_addr *addr, char *buf,

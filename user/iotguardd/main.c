@@ -6,7 +6,8 @@
  *
  * One thread polls a signalfd (SIGHUP reloads, SIGTERM and SIGINT stop), a
  * timerfd (the interval) and the iotguard netlink events; libmicrohttpd's
- * thread serves /metrics from text the main thread renders.
+ * thread renders /metrics when scraped, from what the main thread holds,
+ * under the lock the main thread takes while it changes that.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -99,13 +100,15 @@ static void reload(struct daemon *d, bool force_dry_run)
 	}
 	snprintf(old_listen, sizeof(old_listen), "%s", d->cfg.listen);
 	was_dry_run = d->cfg.dry_run;
+	pthread_mutex_lock(&d->lock);
 	d->cfg = cfg;
 	iotguard_scorer_set_config(d->scorer, &cfg.score);
 	if (was_dry_run && !cfg.dry_run)
 		monitor_forget_undone(d);
+	pthread_mutex_unlock(&d->lock);
+	/* Unlocked: stopping the old listener waits for its scrapes. */
 	if (strcmp(cfg.listen, old_listen))
 		http_relisten(d, old_listen);
-	metrics_render(d);
 	log_msg(LOG_INFO, "Reloaded %s%s", d->config_path,
 		d->cfg.dry_run ? " (dry run: no action is taken)" : "");
 
@@ -161,7 +164,6 @@ static int run(struct daemon *d, bool force_dry_run)
 			strerror(-ret));
 		goto cleanup;
 	}
-	metrics_render(d);
 	sd_notify(0, "READY=1");
 	log_msg(LOG_INFO, "Watching %u device slots every %gs%s",
 		d->max_devices, d->cfg.interval,
@@ -178,8 +180,11 @@ static int run(struct daemon *d, bool force_dry_run)
 			log_msg(LOG_ERR, "Unable to poll: %s", strerror(errno));
 			goto cleanup;
 		}
-		if (pfd[2].revents & (POLLIN | POLLERR))
+		if (pfd[2].revents & (POLLIN | POLLERR)) {
+			pthread_mutex_lock(&d->lock);
 			monitor_events(d);
+			pthread_mutex_unlock(&d->lock);
+		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -199,7 +204,9 @@ static int run(struct daemon *d, bool force_dry_run)
 
 			/* Late ticks collapse into one interval. */
 			if (read(timer_fd, &expired, sizeof(expired)) > 0) {
+				pthread_mutex_lock(&d->lock);
 				monitor_interval(d);
+				pthread_mutex_unlock(&d->lock);
 				status(d);
 			}
 		}
@@ -343,7 +350,6 @@ int main(int argc, char *argv[])
 cleanup:
 	http_stop(&d);
 	monitor_stop(&d);
-	free(d.metrics);
 	pthread_mutex_destroy(&d.lock);
 	return ret;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /metrics in the Prometheus text exposition format (0.0.4), served by
- * libmicrohttpd's own thread. The main loop renders the text once per
- * interval; the handler only copies it under a lock, so a scrape never
- * sees a half-scored interval and never slows the scoring.
+ * libmicrohttpd's own thread. A scrape renders the text as it sends it,
+ * from what the main loop holds, under the lock the main loop takes while
+ * it reads, scores and acts: a scrape never sees a half-scored interval,
+ * and nothing is rendered while nobody scrapes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,6 +98,23 @@ enum family {
 	F_LEARNING, F_MAX
 };
 
+static const struct {
+	const char *name, *type, *help;
+} families[F_MAX] = {
+	{ "iotguard_device_packets_total", "counter",
+	  "Frames of the device that passed." },
+	{ "iotguard_device_bytes_total", "counter",
+	  "Bytes of the device that passed." },
+	{ "iotguard_device_dropped_packets_total", "counter",
+	  "Frames of the device dropped, by reason." },
+	{ "iotguard_device_score", "gauge",
+	  "Anomaly score of the last interval (anomalous above the class threshold)." },
+	{ "iotguard_device_state", "gauge",
+	  "1 for the device's state in the module and iotguardd's action." },
+	{ "iotguard_device_learning", "gauge",
+	  "1 while the device's baseline is still learning." },
+};
+
 static const char *state_label(const struct dstate *ds)
 {
 	const char *name = iotguard_state_name(ds->dev.state);
@@ -104,105 +122,67 @@ static const char *state_label(const struct dstate *ds)
 	return name ? name : "unknown";
 }
 
-static void device_family(FILE *f, const struct daemon *d, enum family fam)
+static void device_line(FILE *f, const struct daemon *d, enum family fam,
+			uint32_t i)
 {
-	uint32_t i;
+	static const char *const reasons[] = { "denied", "spoofed", "rate" };
+	const struct dstate *ds = &d->devs[i];
+	const struct iotguard_score_dev *sd;
+	const struct iotguard_counter *c[] = {
+		&ds->stats.denied, &ds->stats.spoofed, &ds->stats.rate,
+	};
+	unsigned int k;
 
-	for (i = 0; i < d->max_devices; i++) {
-		const struct dstate *ds = &d->devs[i];
-		const struct iotguard_score_dev *sd;
-
-		if (!ds->present)
-			continue;
-		sd = iotguard_scorer_get(d->scorer, i);
-		switch (fam) {
-		case F_PASS_PACKETS:
-			fputs("iotguard_device_packets_total", f);
+	sd = iotguard_scorer_get(d->scorer, i);
+	switch (fam) {
+	case F_PASS_PACKETS:
+		fputs(families[fam].name, f);
+		labels(f, ds);
+		fprintf(f, "} %llu\n",
+			(unsigned long long)ds->stats.pass.packets);
+		break;
+	case F_PASS_BYTES:
+		fputs(families[fam].name, f);
+		labels(f, ds);
+		fprintf(f, "} %llu\n", (unsigned long long)ds->stats.pass.bytes);
+		break;
+	case F_DROPPED:
+		for (k = 0; k < ARRAY_SIZE(reasons); k++) {
+			fputs(families[fam].name, f);
 			labels(f, ds);
-			fprintf(f, "} %llu\n",
-				(unsigned long long)ds->stats.pass.packets);
-			break;
-		case F_PASS_BYTES:
-			fputs("iotguard_device_bytes_total", f);
-			labels(f, ds);
-			fprintf(f, "} %llu\n",
-				(unsigned long long)ds->stats.pass.bytes);
-			break;
-		case F_DROPPED: {
-			static const char *const r[] = {
-				"denied", "spoofed", "rate",
-			};
-			const struct iotguard_counter *c[] = {
-				&ds->stats.denied, &ds->stats.spoofed,
-				&ds->stats.rate,
-			};
-			unsigned int k;
-
-			for (k = 0; k < ARRAY_SIZE(r); k++) {
-				fputs("iotguard_device_dropped_packets_total",
-				      f);
-				labels(f, ds);
-				fprintf(f, ",reason=\"%s\"} %llu\n", r[k],
-					(unsigned long long)c[k]->packets);
-			}
-			break;
+			fprintf(f, ",reason=\"%s\"} %llu\n", reasons[k],
+				(unsigned long long)c[k]->packets);
 		}
-		case F_SCORE:
-			fputs("iotguard_device_score", f);
-			labels(f, ds);
-			fprintf(f, "} %.3f\n", sd ? sd->score : 0.0);
-			break;
-		case F_STATE:
-			fputs("iotguard_device_state", f);
-			labels(f, ds);
-			fprintf(f, ",state=\"%s\",action=\"%s\"} 1\n",
-				state_label(ds),
-				iotguard_action_name(sd ? sd->action : 0));
-			break;
-		case F_LEARNING:
-			fputs("iotguard_device_learning", f);
-			labels(f, ds);
-			fprintf(f, "} %d\n", sd && sd->age <
-				iotguard_scorer_config(d->scorer)->learn);
-			break;
-		case F_MAX:
-			break;
-		}
+		break;
+	case F_SCORE:
+		fputs(families[fam].name, f);
+		labels(f, ds);
+		fprintf(f, "} %.3f\n", sd ? sd->score : 0.0);
+		break;
+	case F_STATE:
+		fputs(families[fam].name, f);
+		labels(f, ds);
+		fprintf(f, ",state=\"%s\",action=\"%s\"} 1\n", state_label(ds),
+			iotguard_action_name(sd ? sd->action : 0));
+		break;
+	case F_LEARNING:
+		fputs(families[fam].name, f);
+		labels(f, ds);
+		fprintf(f, "} %d\n", sd && sd->age <
+			iotguard_scorer_config(d->scorer)->learn);
+		break;
+	case F_MAX:
+		break;
 	}
 }
 
-void metrics_render(struct daemon *d)
+/* The daemon's own families, after the devices'. */
+static void daemon_families(FILE *f, const struct daemon *d)
 {
-	static const struct {
-		const char *name, *type, *help;
-	} families[F_MAX] = {
-		{ "iotguard_device_packets_total", "counter",
-		  "Frames of the device that passed." },
-		{ "iotguard_device_bytes_total", "counter",
-		  "Bytes of the device that passed." },
-		{ "iotguard_device_dropped_packets_total", "counter",
-		  "Frames of the device dropped, by reason." },
-		{ "iotguard_device_score", "gauge",
-		  "Anomaly score of the last interval (anomalous above the class threshold)." },
-		{ "iotguard_device_state", "gauge",
-		  "1 for the device's state in the module and iotguardd's action." },
-		{ "iotguard_device_learning", "gauge",
-		  "1 while the device's baseline is still learning." },
-	};
-	char *text = NULL, *old;
-	size_t len = 0, devices = 0;
+	size_t devices = 0;
 	unsigned int k;
 	uint32_t i;
-	FILE *f;
 
-	f = open_memstream(&text, &len);
-	if (!f)
-		return;
-	for (k = 0; k < F_MAX; k++) {
-		header(f, families[k].name, families[k].type,
-		       families[k].help);
-		device_family(f, d, k);
-	}
 	header(f, "iotguard_packets_total", "counter",
 	       "Frames by the reason they passed or were dropped for.");
 	for (k = 0; k < IOTGUARD_R_MAX; k++)
@@ -250,16 +230,121 @@ void metrics_render(struct daemon *d)
 	header(f, "iotguard_daemon_dry_run", "gauge",
 	       "1 when actions are only reported.");
 	fprintf(f, "iotguard_daemon_dry_run %d\n", d->cfg.dry_run);
+}
+
+/*
+ * The text is rendered as it is sent, a chunk at a time under d->lock,
+ * which the main loop holds while it changes what the text shows: memory
+ * stays bounded with 10^6 devices, and the main loop waits at most for
+ * one chunk, never for a whole scrape.
+ */
+#define CHUNK_BYTES	(64 * 1024)
+
+struct metrics_scrape {
+	struct daemon *d;
+	unsigned int fam;	/* F_MAX: the daemon's families; then done */
+	uint32_t next;		/* the next device of fam */
+	bool started;		/* fam's header is out */
+	char *text;
+	size_t len, off;
+};
+
+struct metrics_scrape *metrics_scrape_new(struct daemon *d)
+{
+	struct metrics_scrape *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->d = d;
+	return s;
+}
+
+void metrics_scrape_free(struct metrics_scrape *s)
+{
+	if (!s)
+		return;
+	free(s->text);
+	free(s);
+}
+
+/* The next chunk of the text into s->text; 0 and none at the end. */
+static int scrape_fill(struct metrics_scrape *s)
+{
+	struct daemon *d = s->d;
+	size_t len = 0;
+	char *text = NULL;
+	FILE *f;
+
+	free(s->text);
+	s->text = NULL;
+	s->len = s->off = 0;
+	if (s->fam > F_MAX)
+		return 0;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	while (s->fam < F_MAX && ftell(f) < CHUNK_BYTES) {
+		if (!s->started) {
+			header(f, families[s->fam].name,
+			       families[s->fam].type, families[s->fam].help);
+			s->started = true;
+		}
+		/* The device table cannot shrink: max_devices is fixed. */
+		for (; s->next < d->max_devices && ftell(f) < CHUNK_BYTES;
+		     s->next++)
+			if (d->devs[s->next].present)
+				device_line(f, d, s->fam, s->next);
+		if (s->next < d->max_devices)
+			break;
+		s->fam++;
+		s->next = 0;
+		s->started = false;
+	}
+	if (s->fam == F_MAX && ftell(f) < CHUNK_BYTES) {
+		daemon_families(f, d);
+		s->fam++;
+	}
+	pthread_mutex_unlock(&d->lock);
 	if (fclose(f)) {
 		free(text);
-		return;
+		return -ENOMEM;
 	}
-	pthread_mutex_lock(&d->lock);
-	old = d->metrics;
-	d->metrics = text;
-	d->metrics_len = len;
-	pthread_mutex_unlock(&d->lock);
-	free(old);
+	s->text = text;
+	s->len = len;
+	return 0;
+}
+
+ssize_t metrics_scrape_read(struct metrics_scrape *s, char *buf, size_t max)
+{
+	size_t n;
+	int ret;
+
+	if (s->off == s->len) {
+		ret = scrape_fill(s);
+		if (ret)
+			return ret;
+		if (!s->len)
+			return 0;
+	}
+	n = s->len - s->off < max ? s->len - s->off : max;
+	memcpy(buf, s->text + s->off, n);
+	s->off += n;
+	return n;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	ssize_t n = metrics_scrape_read(cls, buf, max);
+
+	(void)pos;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n ? n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void reader_free(void *cls)
+{
+	metrics_scrape_free(cls);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
@@ -269,11 +354,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 {
 	static const char not_found[] = "Not found: try /metrics\n";
 	struct daemon *d = cls;
+	struct metrics_scrape *scrape;
 	struct MHD_Response *resp;
 	unsigned int status = MHD_HTTP_OK;
 	enum MHD_Result ret;
-	char *body;
-	size_t len;
 
 	(void)version;
 	(void)upload;
@@ -282,16 +366,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return MHD_NO;
 	if (!strcmp(url, "/metrics")) {
-		pthread_mutex_lock(&d->lock);
-		len = d->metrics_len;
-		body = malloc(len ? len : 1);
-		if (body && len)
-			memcpy(body, d->metrics, len);
-		pthread_mutex_unlock(&d->lock);
-		if (!body)
+		scrape = metrics_scrape_new(d);
+		if (!scrape)
 			return MHD_NO;
-		resp = MHD_create_response_from_buffer(len, body,
-						       MHD_RESPMEM_MUST_FREE);
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+							 CHUNK_BYTES, reader,
+							 scrape, reader_free);
+		if (!resp)
+			metrics_scrape_free(scrape);
 	} else {
 		status = MHD_HTTP_NOT_FOUND;
 		resp = MHD_create_response_from_buffer(

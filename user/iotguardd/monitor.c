@@ -82,9 +82,11 @@ int monitor_resync(struct daemon *d)
 	seen = calloc(d->max_devices, sizeof(*seen));
 	if (!seen)
 		return -ENOMEM;
+	/* Writes to absent slots only would make their pages resident. */
 	for (i = 0; i < d->max_devices; i++) {
 		seen[i] = d->devs[i].present;
-		d->devs[i].present = false;
+		if (seen[i])
+			d->devs[i].present = false;
 	}
 	ret = iotguard_nl_device_dump(d->nl, dump_cb, d);
 	if (ret) {
@@ -93,7 +95,8 @@ int monitor_resync(struct daemon *d)
 			iotguard_nl_extack(d->nl));
 		/* Keep what we knew rather than forget every device. */
 		for (i = 0; i < d->max_devices; i++)
-			d->devs[i].present |= seen[i];
+			if (seen[i])
+				d->devs[i].present = true;
 		goto cleanup;
 	}
 	for (i = 0; i < d->max_devices; i++)
@@ -504,5 +507,4 @@ void monitor_interval(struct daemon *d)
 	d->last_run_seconds = now_seconds() - start;
 	if (now_seconds() - d->last_save >= d->cfg.save_every)
 		monitor_save(d);
-	metrics_render(d);
 }

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of user/iotguardd/metrics.c: /metrics rendered a chunk at a
+ * time must still be the exposition format, each family whole and once,
+ * every device in every family, however the chunks and reads fall.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include "iotguardd.h"
+#include "parse.h"
+/* The harness has its own, the same. */
+#undef ARRAY_SIZE
+/* The 6.1 harness is not -Wextra clean (see parse_test.c). */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+#define SLOTS		8192
+#define FAMILIES	6	/* per-device families */
+#define LINES		8	/* per-device lines: dropped has three */
+
+/* n devices spread over the slots, long names so that chunks fill. */
+static void fill(struct daemon *d, uint32_t n)
+{
+	struct iotguard_score_config cfg;
+	uint32_t i, slot;
+
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+	d->max_devices = SLOTS;
+	d->devs = calloc(SLOTS, sizeof(*d->devs));
+	iotguard_score_config_default(&cfg);
+	if (!d->devs || iotguard_scorer_new(&cfg, SLOTS, &d->scorer))
+		abort();
+	for (i = 0; i < n; i++) {
+		struct dstate *ds;
+
+		slot = (i * 7 + 3) % SLOTS;
+		ds = &d->devs[slot];
+		ds->present = true;
+		ds->dev.id.family = AF_INET;
+		ds->dev.id.addr[0] = 198;
+		ds->dev.id.addr[1] = 18;
+		ds->dev.id.addr[2] = slot >> 8;
+		ds->dev.id.addr[3] = slot & 0xff;
+		ds->dev.class = i % 4;
+		ds->dev.state = 1;
+		ds->dev.index = slot;
+		snprintf(ds->dev.name, sizeof(ds->dev.name),
+			 "lamp-%u-\"q\"-\\-n", slot);
+		ds->stats.pass.packets = 1000 + slot;
+	}
+}
+
+static void empty(struct daemon *d)
+{
+	iotguard_scorer_free(d->scorer);
+	free(d->devs);
+	pthread_mutex_destroy(&d->lock);
+}
+
+/* The whole text, read step bytes at a time. */
+static char *scrape_all(struct daemon *d, size_t step, size_t *len)
+{
+	struct metrics_scrape *s = metrics_scrape_new(d);
+	size_t cap = 1 << 20;
+	char *text = malloc(cap);
+	ssize_t n;
+
+	*len = 0;
+	if (!s || !text)
+		abort();
+	for (;;) {
+		if (*len + step + 1 > cap) {
+			cap *= 2;
+			text = realloc(text, cap);
+			if (!text)
+				abort();
+		}
+		n = metrics_scrape_read(s, text + *len, step);
+		if (n <= 0)
+			break;
+		*len += n;
+	}
+	metrics_scrape_free(s);
+	if (n < 0) {
+		free(text);
+		return NULL;
+	}
+	text[*len] = '\0';
+	return text;
+}
+
+static unsigned int count(const char *text, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (text = strstr(text, needle); text;
+	     text = strstr(text + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * Every sample line belongs to the family of the last # TYPE line, and no
+ * family's # TYPE comes twice: the format's rule that families are whole.
+ */
+static int families_whole(const char *text)
+{
+	char seen[64][64], family[64] = "";
+	unsigned int nseen = 0, k;
+	const char *line = text, *end;
+
+	for (; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		if (!end)
+			return -1;	/* the text ends mid-line */
+		if (!strncmp(line, "# TYPE ", 7)) {
+			if (sscanf(line + 7, "%63s", family) != 1)
+				return -1;
+			for (k = 0; k < nseen; k++)
+				if (!strcmp(seen[k], family))
+					return -1;
+			if (nseen == 64)
+				return -1;
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", family);
+		} else if (*line != '#') {
+			if (strncmp(line, family, strlen(family)) ||
+			    (line[strlen(family)] != '{' &&
+			     line[strlen(family)] != ' '))
+				return -1;
+		}
+	}
+	return nseen;
+}
+
+TEST(many_chunks_whole_families)
+{
+	struct daemon d;
+	size_t len;
+	char *text;
+	int fams;
+
+	fill(&d, 2000);
+	/* Reads smaller than a line: lines must still come out whole. */
+	text = scrape_all(&d, 100, &len);
+	ASSERT_NE(NULL, text);
+	/* Big enough to need many chunks. */
+	EXPECT_LT(4 * 64 * 1024, len);
+	fams = families_whole(text);
+	EXPECT_EQ(FAMILIES + 10, fams);
+	EXPECT_EQ(2000 * LINES, count(text, "name=\"lamp-"));
+	EXPECT_EQ(2000, count(text, "iotguard_device_score{"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 2000\n"));
+	/* Quotes and backslashes escaped. */
+	EXPECT_EQ(2000 * LINES, count(text, "-\\\"q\\\"-\\\\-n\""));
+	EXPECT_EQ(1, count(text, "address=\"198.18.2.0\"} 1512\n"));
+	free(text);
+	empty(&d);
+}
+
+TEST(read_sizes_give_the_same_text)
+{
+	size_t len_small, len_big;
+	char *small, *big;
+	struct daemon d;
+
+	fill(&d, 1500);
+	small = scrape_all(&d, 1, &len_small);
+	big = scrape_all(&d, 1 << 20, &len_big);
+	ASSERT_NE(NULL, small);
+	ASSERT_NE(NULL, big);
+	EXPECT_EQ(len_small, len_big);
+	EXPECT_EQ(0, strcmp(small, big));
+	free(small);
+	free(big);
+	empty(&d);
+}
+
+TEST(no_devices)
+{
+	struct daemon d;
+	size_t len;
+	char *text;
+
+	fill(&d, 0);
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(FAMILIES + 10, families_whole(text));
+	EXPECT_EQ(0, count(text, "name=\""));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 0\n"));
+	free(text);
+	empty(&d);
+}
+
+TEST_HARNESS_MAIN
