@@ -69,8 +69,9 @@ DAEMON_BENCH=$REPO/build/bench/daemon-bench
 
 NETNS=(iotgb-xf iotgb-gen iotgb-dut)
 
+# Each line with the seconds since the start: where a run's time goes.
 log() {
-	echo "# bench: $*" >&2
+	echo "# bench: [${SECONDS}s] $*" >&2
 }
 
 in_ns() {
