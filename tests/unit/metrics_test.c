@@ -57,6 +57,10 @@ static void fill(struct daemon *d, uint32_t n)
 
 static void empty(struct daemon *d)
 {
+	uint32_t i;
+
+	for (i = 0; i < SLOTS; i++)
+		free(d->devs[i].labels);
 	iotguard_scorer_free(d->scorer);
 	free(d->devs);
 	pthread_mutex_destroy(&d->lock);

@@ -61,6 +61,7 @@ struct dstate {
 	uint32_t dst_addrs, dst_ports;
 	/* for /metrics */
 	struct iotguard_dev_stats stats;
+	char *labels;		/* metrics.c's, freed when dev changes */
 };
 
 struct daemon {

@@ -70,7 +70,7 @@ static void label(FILE *f, const char *value)
 	}
 }
 
-static void labels(FILE *f, const struct dstate *ds)
+static void write_labels(FILE *f, const struct dstate *ds)
 {
 	const char *class = iotguard_class_name(ds->dev.class);
 	char addr[IOTGUARD_ADDR_STRLEN];
@@ -122,52 +122,80 @@ static const char *state_label(const struct dstate *ds)
 	return name ? name : "unknown";
 }
 
-static void device_line(FILE *f, const struct daemon *d, enum family fam,
+/*
+ * The device's label set, "{name=...,address=..." without the closing
+ * brace: escaped once and kept until the device changes (monitor.c frees
+ * it), as every family repeats it. NULL without memory.
+ */
+static const char *device_labels(struct dstate *ds)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (ds->labels)
+		return ds->labels;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	write_labels(f, ds);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	ds->labels = text;
+	return text;
+}
+
+static void device_line(FILE *f, struct daemon *d, enum family fam,
 			uint32_t i)
 {
 	static const char *const reasons[] = { "denied", "spoofed", "rate" };
-	const struct dstate *ds = &d->devs[i];
+	struct dstate *ds = &d->devs[i];
 	const struct iotguard_score_dev *sd;
+	const char *labels = device_labels(ds);
 	const struct iotguard_counter *c[] = {
 		&ds->stats.denied, &ds->stats.spoofed, &ds->stats.rate,
 	};
 	unsigned int k;
 
+	if (!labels)
+		return;
 	sd = iotguard_scorer_get(d->scorer, i);
 	switch (fam) {
 	case F_PASS_PACKETS:
 		fputs(families[fam].name, f);
-		labels(f, ds);
+		fputs(labels, f);
 		fprintf(f, "} %llu\n",
 			(unsigned long long)ds->stats.pass.packets);
 		break;
 	case F_PASS_BYTES:
 		fputs(families[fam].name, f);
-		labels(f, ds);
+		fputs(labels, f);
 		fprintf(f, "} %llu\n", (unsigned long long)ds->stats.pass.bytes);
 		break;
 	case F_DROPPED:
 		for (k = 0; k < ARRAY_SIZE(reasons); k++) {
 			fputs(families[fam].name, f);
-			labels(f, ds);
+			fputs(labels, f);
 			fprintf(f, ",reason=\"%s\"} %llu\n", reasons[k],
 				(unsigned long long)c[k]->packets);
 		}
 		break;
 	case F_SCORE:
 		fputs(families[fam].name, f);
-		labels(f, ds);
+		fputs(labels, f);
 		fprintf(f, "} %.3f\n", sd ? sd->score : 0.0);
 		break;
 	case F_STATE:
 		fputs(families[fam].name, f);
-		labels(f, ds);
+		fputs(labels, f);
 		fprintf(f, ",state=\"%s\",action=\"%s\"} 1\n", state_label(ds),
 			iotguard_action_name(sd ? sd->action : 0));
 		break;
 	case F_LEARNING:
 		fputs(families[fam].name, f);
-		labels(f, ds);
+		fputs(labels, f);
 		fprintf(f, "} %d\n", sd && sd->age <
 			iotguard_scorer_config(d->scorer)->learn);
 		break;

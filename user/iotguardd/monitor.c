@@ -47,6 +47,8 @@ static void set_device(struct daemon *d, const struct iotguard_device *dev)
 	    dev->index >= d->max_devices)
 		return;
 	ds = &d->devs[dev->index];
+	free(ds->labels);
+	ds->labels = NULL;
 	if (!ds->present || ds->dev.cookie != dev->cookie)
 		memset(ds, 0, sizeof(*ds));
 	ds->dev = *dev;
@@ -61,6 +63,7 @@ static void del_device(struct daemon *d, uint32_t index)
 {
 	if (index >= d->max_devices)
 		return;
+	free(d->devs[index].labels);
 	memset(&d->devs[index], 0, sizeof(d->devs[index]));
 	iotguard_scorer_device_del(d->scorer, index);
 }
@@ -284,12 +287,17 @@ int monitor_start(struct daemon *d)
 
 void monitor_stop(struct daemon *d)
 {
+	uint32_t i;
+
 	alerts_close(d);
 	iotguard_features_close(d->feat);
 	iotguard_maps_close(d->maps);
 	iotguard_nl_close(d->events);
 	iotguard_nl_close(d->nl);
 	iotguard_scorer_free(d->scorer);
+	if (d->devs)
+		for (i = 0; i < d->max_devices; i++)
+			free(d->devs[i].labels);
 	free(d->devs);
 }
 
