@@ -18,41 +18,11 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=igr$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
-
-iotguard=$repo/build/iotguard
-iotguardd=$repo/build/iotguardd
-traffic=$repo/tests/guest/traffic.py
-tmp=$(mktemp -d)
+# shellcheck source=../lib/daemon.sh
+. "$repo/tests/lib/daemon.sh"
 conf=$tmp/iotguardd.conf
 log=$tmp/daemon.log
 daemon_pid=
-senders=()
-
-ig() { topo_rtr "$iotguard" "$@"; }
-
-cleanup() {
-	local pid
-
-	set +e
-	for pid in "${senders[@]}"; do kill "$pid" 2>/dev/null; done
-	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null
-	wait 2>/dev/null
-	ig detach iot0 >/dev/null 2>&1
-	topo_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# state ADDR: the device's state in the module.
-state() {
-	ig -j device show "$1" 2>/dev/null | python3 -c \
-		'import json,sys; d=json.load(sys.stdin); print((d.get("devices") or [d])[0]["state"])' 2>/dev/null
-}
-
-# metrics PORT: /metrics from inside the router's namespace.
-metrics() {
-	topo_rtr curl -sf --max-time 5 "http://127.0.0.1:$1/metrics"
-}
 
 # wait_for SECONDS COMMAND...: until the command succeeds; the seconds it
 # took on stdout.
@@ -82,11 +52,11 @@ value() {
 }
 
 # lamp_send RATE: datagrams to the router until the test ends (or 5
-# minutes have passed). ip execs python: $! is the sender itself.
+# minutes have passed).
 lamp_send() {
 	ip netns exec "$TOPO-lamp" python3 "$traffic" send --dst 198.18.1.1 \
 		--count $(($1 * 300)) --rate "$1" >/dev/null 2>&1 &
-	senders+=($!)
+	track $!
 }
 
 lamp_state_is() {
@@ -134,6 +104,7 @@ run() {
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
 		--config "$conf" >"$log" 2>&1 &
 	daemon_pid=$!
+	track "$daemon_pid"
 
 	if took=$(wait_for 60 has 9477 "^iotguard_device_learning\{$lamp\} 0$"); then
 		ok "dry run: the steady lamp's baseline is learnt (${took}s)"

@@ -18,51 +18,21 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=igd$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
-
-iotguard=$repo/build/iotguard
-iotguardd=$repo/build/iotguardd
-traffic=$repo/tests/guest/traffic.py
-tmp=$(mktemp -d)
+# shellcheck source=../lib/daemon.sh
+. "$repo/tests/lib/daemon.sh"
 daemon_pid=
 monitor_pid=
-senders=()
-
-ig() { topo_rtr "$iotguard" "$@"; }
-
-cleanup() {
-	set +e
-	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null
-	[ -z "$monitor_pid" ] || kill "$monitor_pid" 2>/dev/null
-	for pid in "${senders[@]}" $(jobs -p); do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	ig detach iot0 >/dev/null 2>&1
-	topo_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# state ADDR: the device's state in the module.
-state() {
-	ig -j device show "$1" 2>/dev/null | python3 -c \
-		'import json,sys; d=json.load(sys.stdin); print((d.get("devices") or [d])[0]["state"])' 2>/dev/null
-}
-
-# metrics: /metrics from inside the router's namespace.
-metrics() {
-	topo_rtr curl -sf --max-time 5 http://127.0.0.1:9477/metrics
-}
 
 # lamp_packets: the lamp's passed frames, as /metrics says (once a second).
 lamp_packets() {
 	metrics | sed -n 's/^iotguard_device_packets_total{name="lamp-1",[^}]*} //p'
 }
 
-# lamp_send RATE COUNT: datagrams to the router, in the background. ip
-# execs python: $! is the sender itself, which cleanup can stop.
+# lamp_send RATE COUNT: datagrams to the router, in the background.
 lamp_send() {
 	ip netns exec "$TOPO-lamp" python3 "$traffic" send --dst 198.18.1.1 \
 		--count "$2" --rate "$1" >/dev/null 2>&1 &
-	senders+=($!)
+	track $!
 }
 
 run() {
@@ -95,11 +65,13 @@ run() {
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguard" monitor -j \
 		>"$tmp/monitor.jsonl" 2>"$tmp/monitor.err" &
 	monitor_pid=$!
+	track "$monitor_pid"
 	sleep 2
 	# nsenter execs the daemon: $! is the daemon's own pid.
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
 		--config "$tmp/iotguardd.conf" >"$tmp/daemon.log" 2>&1 &
 	daemon_pid=$!
+	track "$daemon_pid"
 	sleep 1
 	check "iotguardd runs" kill -0 "$daemon_pid"
 	sleep 11
@@ -209,7 +181,7 @@ run() {
 	kill -INT "$monitor_pid"
 	wait "$monitor_pid"
 	st=$?
-	monitor_pid=
+	stop "$monitor_pid"
 	check "SIGINT: iotguard monitor exits 0 (status $st)" [ "$st" = 0 ]
 
 	metrics >"$tmp/metrics.txt" 2>&1
@@ -228,16 +200,10 @@ run() {
 		sed 's/^/# /' "$tmp/metrics.txt" | head -20
 	fi
 
-	kill -TERM "$daemon_pid"
-	st=
-	for _ in $(seq 50); do
-		kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid"; st=$?; break; }
-		sleep 0.1
-	done
-	daemon_pid=
-senders=()
-	check "SIGTERM: iotguardd exits 0 (status ${st:-still running})" \
-		[ "${st:-1}" = 0 ]
+	stop "$daemon_pid"
+	st=$?
+	check "SIGTERM: iotguardd exits 0 within 10 s (status $st)" \
+		[ "$st" = 0 ]
 	check "baselines saved" test -s "$tmp/state/baselines.bin"
 	check "quarantine outlives the daemon" \
 		[ "$(state 198.18.1.10)" = quarantine ]

@@ -23,19 +23,15 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=igp$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
-
-iotguard=$repo/build/iotguard
-iotguardd=$repo/build/iotguardd
-traffic=$repo/tests/guest/traffic.py
+# shellcheck source=../lib/daemon.sh
+. "$repo/tests/lib/daemon.sh"
 promq=$repo/tests/guest/promq.py
 prometheus=/usr/bin/prometheus
 promtool=/usr/bin/promtool
 metrics_url=http://127.0.0.1:9477/metrics
 prom_url=http://127.0.0.1:9479
-tmp=$(mktemp -d)
 daemon_pid=
 prom_pid=
-senders=()
 
 # Names the exposition must escape: a quote and a backslash; and bytes that
 # are not UTF-8, which the daemon must replace (U+FFFD) rather than break
@@ -43,42 +39,15 @@ senders=()
 quoted='q"uo\te'
 not_utf8=$'met\xffer-1'
 
-ig() { topo_rtr "$iotguard" "$@"; }
 pq() { topo_rtr python3 "$promq" "$1" "$prom_url" "${@:2}"; }
 
-stop() {
-	local pid=$1
-
-	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
-cleanup() {
-	local pid
-
-	set +e
-	for pid in "${senders[@]}"; do kill "$pid" 2>/dev/null; done
-	[ -z "$prom_pid" ] || stop "$prom_pid"
-	[ -z "$daemon_pid" ] || stop "$daemon_pid"
-	wait 2>/dev/null
-	ig detach iot0 >/dev/null 2>&1
-	topo_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 # send DEVICE ADDR RATE: datagrams to the router until the test ends (or
-# 5 minutes have passed). ip execs python: $! is the sender itself.
+# 5 minutes have passed).
 send() {
 	ip netns exec "$TOPO-$1" python3 "$traffic" send --src "$2" \
 		--dst 198.18.1.1 --count $(($3 * 300)) --rate "$3" \
 		>/dev/null 2>&1 &
-	senders+=($!)
+	track $!
 }
 
 setup() {
@@ -139,6 +108,7 @@ run() {
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
 		--config "$tmp/iotguardd.conf" >"$tmp/daemon.log" 2>&1 &
 	daemon_pid=$!
+	track "$daemon_pid"
 	# Everything it writes goes to the temporary directory; the root
 	# file system is read-only here.
 	nsenter --net="/run/netns/$TOPO-rtr" "$prometheus" \
@@ -147,6 +117,7 @@ run() {
 		--web.listen-address=127.0.0.1:9479 \
 		>"$tmp/prometheus.log" 2>&1 &
 	prom_pid=$!
+	track "$prom_pid"
 
 	if took=$(pq ready 120); then
 		ok "prometheus is ready (${took}s)"

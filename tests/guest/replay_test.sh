@@ -17,28 +17,12 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=igr$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
-
-iotguard=$repo/build/iotguard
-iotguardd=$repo/build/iotguardd
-traffic=$repo/tests/guest/traffic.py
-tmp=$(mktemp -d)
+# shellcheck source=../lib/daemon.sh
+. "$repo/tests/lib/daemon.sh"
 daemon_pid=
 capture_pid=
 
-ig() { topo_rtr "$iotguard" "$@"; }
 dev() { topo_exec "$TOPO-$1" "${@:2}"; }
-
-cleanup() {
-	set +e
-	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null
-	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null
-	for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	ig detach iot0 >/dev/null 2>&1
-	topo_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # first_act FILE TYPE: "ACTION DETECTORS TIME" of lamp-1's first act.
 first_act() {
@@ -81,6 +65,7 @@ run() {
 	nsenter --net="/run/netns/$TOPO-lamp" python3 "$traffic" capture \
 		--dev eth0 --out "$tmp/lamp.pcap" >"$tmp/capture.out" 2>&1 &
 	capture_pid=$!
+	track "$capture_pid"
 	for _ in $(seq 100); do
 		grep -q capturing "$tmp/capture.out" 2>/dev/null && break
 		sleep 0.1
@@ -95,18 +80,15 @@ run() {
 	nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
 		--config "$tmp/iotguardd.conf" >"$tmp/daemon.log" 2>&1 &
 	daemon_pid=$!
+	track "$daemon_pid"
 	sleep 1
 	check "iotguardd runs" kill -0 "$daemon_pid"
 	sleep 17
 	dev lamp python3 "$traffic" send --dst 198.18.1.1 --count 2000 \
 		--rate 200 >/dev/null
 	sleep 3
-	kill -TERM "$daemon_pid"
-	wait "$daemon_pid"
-	daemon_pid=
-	kill -TERM "$capture_pid"
-	wait "$capture_pid"
-	capture_pid=
+	stop "$daemon_pid"
+	stop "$capture_pid"
 	frames=$(tail -n 1 "$tmp/capture.out" | python3 -c \
 		'import json,sys; print(json.load(sys.stdin)["frames"])' 2>/dev/null)
 	if [ "${frames:-0}" -gt 2000 ]; then
