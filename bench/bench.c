@@ -526,6 +526,7 @@ static int cmd_xdp(void)
 	int empty_fd, fd, t, k, i, nfloor = 0;
 	unsigned long enrolled_fillers = 0;
 	uint64_t before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	double start = now_s();
 	char extra[512];
 
 	/* A table of our own: test_run looks senders up in this netns. */
@@ -533,6 +534,7 @@ static int cmd_xdp(void)
 		die("unshare(CLONE_NEWNET)", errno);
 	open_nl(&nl);
 	skel = load_iotguard();
+	fprintf(stderr, "bench: xdp: loaded in %.1fs\n", now_s() - start);
 	fd = bpf_program__fd(skel->progs.iotguard_xdp);
 	empty_fd = load_prog_file("empty.bpf.o", &empty_obj);
 	xdp_cases(c);
@@ -558,6 +560,8 @@ static int cmd_xdp(void)
 				die("enroll fillers", EIO);
 			enrolled_fillers = fillers;
 		}
+		fprintf(stderr, "bench: xdp: %lu devices enrolled at %.1fs\n",
+			n, now_s() - start);
 
 		for (i = 0; i < NCASES; i++) {
 			if (n == 1) {
@@ -604,14 +608,17 @@ static int cmd_xdp(void)
 		if (enroll(nl, tdev, NTEST))
 			die("enroll test devices", EIO);
 	}
+	fprintf(stderr, "bench: xdp: tiers done at %.1fs\n", now_s() - start);
 	measure_features(skel, nl, c, tdev,
 			 opt.tiers[opt.ntiers - 1] > NTEST ?
 			 opt.tiers[opt.ntiers - 1] : NTEST,
 			 floor_ns, &nfloor, empty_fd);
 	emit("xdp.floor", "ns", floor_ns, nfloor, "");
+	fprintf(stderr, "bench: xdp: features done at %.1fs\n", now_s() - start);
 	bpf_object__close(empty_obj);
 	iotguard__destroy(skel);
 	iotguard_nl_close(nl);
+	fprintf(stderr, "bench: xdp: unloaded at %.1fs\n", now_s() - start);
 	return 0;
 }
 

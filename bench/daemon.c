@@ -19,11 +19,12 @@
  *		and mount namespaces of its own (its own device table and
  *		bpffs; the program attached to lo); the daemon's memory per
  *		device then. Needs iotguard.ko.
- *	daemon-bench read [--devices N] [--runs K]
+ *	daemon-bench read [--devices N] [--runs K] [--single]
  *		The same set-up; the per-device maps read alone as the daemon
- *		reads them, one lookup per device and map against batched;
- *		the daemon's memory per device after its start; the kernel
- *		memory of the per-device maps per device slot.
+ *		reads them (batched), and with --single also one lookup per
+ *		device and map, as it read them before; the daemon's memory
+ *		per device after its start; the kernel memory of the
+ *		per-device maps per device slot.
  *
  * Timed intervals follow warm-up ones (the first reading of cumulative
  * counters is only a base; learning is shortened to LEARN intervals so
@@ -60,6 +61,7 @@
 static struct {
 	unsigned long devices;
 	int runs;
+	bool single;	/* read: also one lookup per device, as before */
 } opt = {
 	.devices = 1000000,
 	.runs = 5,
@@ -655,7 +657,9 @@ static int cmd_read(void)
 	if (iotguard_maps_open(&s.d.maps) || iotguard_features_open(&s.d.feat))
 		die("open the maps", EIO);
 	for (k = 0; k < opt.runs; k++) {
-		if (k % 2) {
+		if (!opt.single) {
+			batch[k] = read_all(&s.d, true);
+		} else if (k % 2) {
 			batch[k] = read_all(&s.d, true);
 			single[k] = read_all(&s.d, false);
 		} else {
@@ -668,7 +672,8 @@ static int cmd_read(void)
 
 	snprintf(extra, sizeof(extra), ", \"devices\": %lu, \"batched\": %s",
 		 n, iotguard_features_batched(s.d.feat) ? "true" : "false");
-	emit("daemon.read.single", "s", single, opt.runs, extra);
+	if (opt.single)
+		emit("daemon.read.single", "s", single, opt.runs, extra);
 	emit("daemon.read.batch", "s", batch, opt.runs, extra);
 	snprintf(extra, sizeof(extra),
 		 ", \"devices\": %lu, \"max_devices\": %u, \"dstate_bytes\": %zu",
@@ -692,13 +697,14 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "devices", required_argument, NULL, 'd' },
 		{ "runs", required_argument, NULL, 'k' },
+		{ "single", no_argument, NULL, 's' },
 		{ }
 	};
 	const char *cmd;
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: daemon-bench score|interval|read [--devices N] [--runs K]\n");
+		fprintf(stderr, "usage: daemon-bench score|interval|read [--devices N] [--runs K] [--single]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -708,6 +714,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': opt.devices = strtoul(optarg, NULL, 0); break;
 		case 'k': opt.runs = atoi(optarg); break;
+		case 's': opt.single = true; break;
 		default: return 2;
 		}
 	}

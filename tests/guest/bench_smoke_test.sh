@@ -54,7 +54,8 @@ except Exception as e:  # noqa: BLE001 - any failure to read is a failure
 
 want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
         "ctl.dump", "ctl.kmem_per_device", "daemon.interval",
-        "daemon.interval_work", "daemon.read.single", "daemon.read.batch",
+        "daemon.interval_work", "daemon.scrape", "daemon.read.single",
+        "daemon.read.batch",
         "daemon.rss_per_device", "daemon.start_rss_per_device",
         "daemon.kmaps_per_device", "score.interval", "score.interval_cpu",
         "score.per_device", "score.rss_per_device"]
