@@ -62,6 +62,22 @@ TEST(defaults_without_a_file)
 	EXPECT_EQ(300, cfg.score.learn);
 	EXPECT_EQ(30, cfg.score.release_after);
 	EXPECT_EQ(60, cfg.score.half_life[0]);
+	EXPECT_TRUE(cfg.metrics_devices);
+}
+
+TEST(metrics_devices)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("metrics_devices = no\n", &cfg, err, sizeof(err)));
+	EXPECT_FALSE(cfg.metrics_devices);
+	ASSERT_EQ(0, load("metrics_devices = yes\n", &cfg, err, sizeof(err)));
+	EXPECT_TRUE(cfg.metrics_devices);
+	ASSERT_EQ(-1, load("metrics_devices = some\n", &cfg, err,
+			   sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: metrics_devices"))
+		TH_LOG("%s", err);
 }
 
 TEST(a_named_file_must_exist)

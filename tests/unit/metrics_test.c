@@ -29,6 +29,7 @@ static void fill(struct daemon *d, uint32_t n)
 	uint32_t i, slot;
 
 	memset(d, 0, sizeof(*d));
+	d->cfg.metrics_devices = true;
 	pthread_mutex_init(&d->lock, NULL);
 	d->max_devices = SLOTS;
 	d->devs = calloc(SLOTS, sizeof(*d->devs));
@@ -181,6 +182,25 @@ TEST(read_sizes_give_the_same_text)
 	EXPECT_EQ(0, strcmp(small, big));
 	free(small);
 	free(big);
+	empty(&d);
+}
+
+/* metrics_devices = no: the totals and the daemon's health only. */
+TEST(without_per_device_families)
+{
+	struct daemon d;
+	size_t len;
+	char *text;
+
+	fill(&d, 3000);
+	d.cfg.metrics_devices = false;
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(10, families_whole(text));
+	EXPECT_EQ(0, count(text, "name=\""));
+	EXPECT_EQ(0, count(text, "iotguard_device_"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 3000\n"));
+	free(text);
 	empty(&d);
 }
 

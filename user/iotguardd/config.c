@@ -174,6 +174,8 @@ static int global_key(struct parser *p, struct config *cfg, const char *key,
 	}
 	if (!strcmp(key, "dry_run"))
 		return boolean(p, key, value, &cfg->dry_run);
+	if (!strcmp(key, "metrics_devices"))
+		return boolean(p, key, value, &cfg->metrics_devices);
 	if (!strcmp(key, "learn"))
 		return number(p, key, value, 0, 1e7, &cfg->seconds.learn);
 	if (!strcmp(key, "release_after"))
@@ -294,6 +296,7 @@ static void defaults(struct config *cfg)
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/iotguard");
 	cfg->save_every = 60;
 	cfg->alerts_max = 10000;
+	cfg->metrics_devices = true;
 	iotguard_score_config_default(sc);
 	/*
 	 * The scorer's defaults are in intervals of its default 1 s; here

@@ -29,6 +29,7 @@ struct config {
 	double save_every;		/* seconds between baseline saves */
 	unsigned long alerts_max;	/* lines of alerts.jsonl before rotating */
 	bool dry_run;
+	bool metrics_devices;		/* per-device families in /metrics */
 	struct {			/* durations as written, in seconds */
 		double learn;
 		double release_after;

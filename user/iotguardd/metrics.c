@@ -311,6 +311,9 @@ static int scrape_fill(struct metrics_scrape *s)
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
+	/* ~800 B per device: a big city may keep only the totals. */
+	if (!d->cfg.metrics_devices && s->fam < F_MAX)
+		s->fam = F_MAX;
 	while (s->fam < F_MAX && ftell(f) < CHUNK_BYTES) {
 		if (!s->started) {
 			header(f, families[s->fam].name,
