@@ -257,7 +257,7 @@ def main():
     if d is not None:
         row(sec, "daemon memory per device, running (%d devices)" %
             d["devices"], d["median"], "B", "", None, None,
-            "%.0f B after start: dstate of every max_devices slot" %
+            "%.0f B after start; then /metrics label sets, alerts" %
             d["after_start_bytes"])
     d = figs.get("daemon.kmaps_per_device")
     if d is not None:
