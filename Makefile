@@ -109,7 +109,8 @@ $(O)/tests/unit/metrics_test: tests/unit/metrics_test.c $(METRICS_TEST_OBJS) $(O
 
 # The bench's programs: built by `all` too, for the smoke test in `make check`.
 BENCH_TOOLS := $(O)/bench/bench $(O)/bench/daemon-bench \
-	$(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o
+	$(O)/bench/empty.bpf.o $(O)/bench/gen.bpf.o $(O)/bench/standin.bpf.o
+STANDIN_SKEL := $(O)/include/standin.skel.h
 
 bench-tools: $(BENCH_TOOLS)
 
@@ -117,10 +118,19 @@ $(O)/bench/%.bpf.o: bench/%.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The program itself, with a map standing in for the kfunc.
+$(O)/bench/standin.bpf.o: bench/standin.bpf.c bpf/iotguard.bpf.c $(wildcard bpf/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(STANDIN_SKEL): $(O)/bench/standin.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name standin > $@
+
 # Only the netlink client of user/lib: the bench measures the module and the
 # program, not the tools.
 BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o
-$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(HDRS)
+$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIB_OBJS) $(LDLIBS)
 

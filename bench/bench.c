@@ -13,6 +13,9 @@
  *	                          then its pass path with features on and off
  *	bench xdpfilter [opts]    the same frames through xdp-filter (libxdp's
  *	                          dispatcher on IFNAME in NETNS)
+ *	bench standin [opts]      the features' cost on the pass path, the
+ *	                          kfunc replaced by a map (bench/standin.bpf.c):
+ *	                          on a host without the module
  *	bench ctl [opts]          enroll N devices, change M, dump N; memory
  *	bench enroll N            enroll the live test's devices (this netns)
  *	bench nft-elements N FAM  the same devices' addresses, for an nft set
@@ -51,6 +54,7 @@
 #include "maps.h"
 #include "nl.h"
 #include "iotguard.skel.h"
+#include "standin.skel.h"
 #include "figures.h"
 #include "../tests/guest/frames.h"
 
@@ -619,6 +623,150 @@ static int cmd_xdp(void)
 	iotguard__destroy(skel);
 	iotguard_nl_close(nl);
 	fprintf(stderr, "bench: xdp: unloaded at %.1fs\n", now_s() - start);
+	return 0;
+}
+
+/* ------------------------------------------------------------ standin */
+
+static struct standin *load_standin(bool features, struct standin *share)
+{
+	struct timespec res;
+	struct bpf_map *map;
+	struct standin *skel;
+	int err;
+
+	skel = standin__open();
+	if (!skel)
+		die("standin__open", errno);
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
+		skel->rodata->clock_tick_ns = res.tv_nsec;
+	skel->rodata->features = features;
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+		struct bpf_map *other;
+
+		bpf_map__set_pin_path(map, NULL);
+		/* Not the internal maps (.rodata): they hold the tunables. */
+		if (!share || (strncmp(name, "iotguard_", 9) &&
+			       strncmp(name, "standin_", 8)))
+			continue;
+		other = bpf_object__find_map_by_name(share->obj, name);
+		if (!other || bpf_map__reuse_fd(map, bpf_map__fd(other)))
+			die("share the maps", errno);
+	}
+	err = standin__load(skel);
+	if (err)
+		die("standin__load", err);
+	return skel;
+}
+
+/* Frames the stand-in's features map counted at index, over the CPUs. */
+static uint64_t standin_feature_packets(struct standin *skel, uint32_t index)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu;
+	struct iotguard_dev_features *vals;
+	uint64_t sum = 0;
+
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		die("calloc", ENOMEM);
+	if (bpf_map__lookup_elem(skel->maps.iotguard_features, &index,
+				 sizeof(index), vals, ncpus * sizeof(*vals), 0))
+		die("read features", errno);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		sum += vals[cpu].packets;
+	free(vals);
+	return sum;
+}
+
+/*
+ * The features' cost on the pass path on this machine's own kernel and
+ * core, with the program's kfunc replaced by a map (bench/standin.bpf.c):
+ * for hosts that cannot load the module. Paired runs as in
+ * measure_features(); the floor in the same rounds.
+ */
+static int cmd_standin(void)
+{
+	static const int cases[2] = { 0, 3 };	/* v4.pass, v6.pass */
+	int pairs = opt.runs * 2 + 1 < MAX_RUNS ? opt.runs * 2 + 1 : MAX_RUNS;
+	double on[MAX_RUNS], off[MAX_RUNS], diff[MAX_RUNS];
+	double floor_ns[MAX_SAMPLES];
+	struct standin *skel_on, *skel_off;
+	struct bpf_object *empty_obj;
+	struct xcase c[NCASES];
+	int fd_on, fd_off, empty_fd, i, k, nfloor = 0;
+	uint32_t rv_on = 0, rv_off = 0;
+	char name[64], extra[256];
+	uint64_t fpk;
+
+	skel_on = load_standin(true, NULL);
+	skel_off = load_standin(false, skel_on);
+	fd_on = bpf_program__fd(skel_on->progs.iotguard_xdp);
+	fd_off = bpf_program__fd(skel_off->progs.iotguard_xdp);
+	empty_fd = load_prog_file("empty.bpf.o", &empty_obj);
+	xdp_cases(c);
+	for (i = 0; i < 2; i++) {
+		const struct xcase *x = &c[cases[i]];
+		struct iotguard_verdict v = {
+			.index = i, .cookie = i + 1,
+			.state = IOTGUARD_STATE_ALLOW,
+			/* A rate far above the run's: the GCRA runs. */
+			.pkt_interval_ns = 1, .pkt_tolerance_ns = 1000000000000ULL,
+		};
+		struct iotguard_device d;
+		struct {
+			uint8_t addr[16];
+			uint32_t family;
+		} key = { .family = x->family };
+
+		test_dev(&d, x->dev);
+		memcpy(key.addr, d.id.addr, sizeof(key.addr));
+		if (bpf_map__update_elem(skel_on->maps.standin_devices, &key,
+					 sizeof(key), &v, sizeof(v), 0))
+			die("enroll in the stand-in", errno);
+	}
+	for (i = 0; i < 2; i++) {
+		const struct xcase *x = &c[cases[i]];
+
+		for (k = 0; k < pairs; k++) {
+			floor_ns[nfloor++] = test_run(empty_fd, &x->f,
+						      opt.repeat, NULL);
+			if (k % 2) {
+				off[k] = test_run(fd_off, &x->f, opt.repeat,
+						  &rv_off);
+				on[k] = test_run(fd_on, &x->f, opt.repeat,
+						 &rv_on);
+			} else {
+				on[k] = test_run(fd_on, &x->f, opt.repeat,
+						 &rv_on);
+				off[k] = test_run(fd_off, &x->f, opt.repeat,
+						  &rv_off);
+			}
+			diff[k] = on[k] - off[k];
+		}
+		if (rv_on != XDP_PASS || rv_off != XDP_PASS)
+			die("the stand-in did not pass the frames", EPROTO);
+		/* The features-on runs, and only they, were collected. */
+		fpk = standin_feature_packets(skel_on, i);
+		if (fpk != (uint64_t)opt.repeat * pairs)
+			die("the stand-in's features missed frames", EPROTO);
+		snprintf(extra, sizeof(extra),
+			 ", \"retval\": %u, \"feature_packets\": %llu", rv_on,
+			 (unsigned long long)fpk);
+		snprintf(name, sizeof(name), "standin.features.%.2s.on",
+			 x->name);
+		emit(name, "ns", on, pairs, extra);
+		snprintf(name, sizeof(name), "standin.features.%.2s.off",
+			 x->name);
+		emit(name, "ns", off, pairs, extra);
+		snprintf(name, sizeof(name), "standin.features.%.2s.delta",
+			 x->name);
+		emit(name, "ns", diff, pairs, "");
+	}
+	emit("standin.floor", "ns", floor_ns, nfloor, "");
+	bpf_object__close(empty_obj);
+	standin__destroy(skel_off);
+	standin__destroy(skel_on);
 	return 0;
 }
 
@@ -1192,6 +1340,8 @@ int main(int argc, char **argv)
 		return cmd_xdp();
 	if (!strcmp(cmd, "xdpfilter"))
 		return cmd_xdpfilter();
+	if (!strcmp(cmd, "standin"))
+		return cmd_standin();
 	if (!strcmp(cmd, "ctl"))
 		return cmd_ctl();
 	if (!strcmp(cmd, "live"))

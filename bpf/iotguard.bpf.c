@@ -102,10 +102,13 @@ struct {
 
 #include "features.h"
 
+/* bench/standin.bpf.c defines its own, for hosts without the module. */
+#ifndef IOTGUARD_LOOKUP_STANDIN
 extern int iotguard_xdp_lookup(struct xdp_md *ctx,
 			       const struct iotguard_key *key, __u32 key__sz,
 			       struct iotguard_verdict *verdict,
 			       __u32 verdict__sz) __ksym;
+#endif
 
 /*
  * Parses the frame. Returns the reason when parsing alone decides the

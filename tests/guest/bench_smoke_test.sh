@@ -62,6 +62,8 @@ want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
 for fam in ("v4", "v6"):
     for what in ("on", "off", "delta"):
         want.append("xdp.features.%s.%s" % (fam, what))
+        want.append("standin.features.%s.%s" % (fam, what))
+want.append("standin.floor")
 for fam in ("v4", "v6"):
     for n_dev in (1, 1000):
         for case in ("pass", "unknown", "rate"):

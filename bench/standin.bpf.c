@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iotguard's XDP program with a stand-in for the module's kfunc: a hash map
+ * from the source address to a verdict. Only for `make bench` on a host
+ * that cannot load iotguard.ko (modules off), where it measures what the
+ * program itself costs on a real core: the behaviour features' share of
+ * the pass path above all. Never attached anywhere.
+ */
+#include "../bpf/parsing.h"
+#include <linux/iotguard.h>
+#include <iotguard/kfunc.h>
+
+struct standin_key {
+	__u8 addr[16];
+	__u32 family;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct standin_key);
+	__type(value, struct iotguard_verdict);
+} standin_devices SEC(".maps");
+
+static __always_inline int iotguard_xdp_lookup(struct xdp_md *ctx,
+					       const struct iotguard_key *key,
+					       __u32 key__sz,
+					       struct iotguard_verdict *verdict,
+					       __u32 verdict__sz)
+{
+	struct standin_key k = {};
+	struct iotguard_verdict *v;
+
+	__builtin_memcpy(k.addr, key->addr, sizeof(k.addr));
+	k.family = key->family;
+	v = bpf_map_lookup_elem(&standin_devices, &k);
+	if (!v)
+		return -2;	/* -ENOENT, as the kfunc says it */
+	*verdict = *v;
+	return 0;
+}
+
+#define IOTGUARD_LOOKUP_STANDIN
+#include "../bpf/iotguard.bpf.c"
