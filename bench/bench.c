@@ -689,13 +689,13 @@ static int cmd_standin(void)
 {
 	static const int cases[2] = { 0, 3 };	/* v4.pass, v6.pass */
 	int pairs = opt.runs * 2 + 1 < MAX_RUNS ? opt.runs * 2 + 1 : MAX_RUNS;
-	double on[MAX_RUNS], off[MAX_RUNS], diff[MAX_RUNS];
+	double on[MAX_RUNS], off[MAX_RUNS], diff[MAX_RUNS], ns[MAX_RUNS];
 	double floor_ns[MAX_SAMPLES];
 	struct standin *skel_on, *skel_off;
 	struct bpf_object *empty_obj;
 	struct xcase c[NCASES];
 	int fd_on, fd_off, empty_fd, i, k, nfloor = 0;
-	uint32_t rv_on = 0, rv_off = 0;
+	uint32_t rv = 0, rv_on = 0, rv_off = 0;
 	char name[64], extra[256];
 	uint64_t fpk;
 
@@ -705,28 +705,46 @@ static int cmd_standin(void)
 	fd_off = bpf_program__fd(skel_off->progs.iotguard_xdp);
 	empty_fd = load_prog_file("empty.bpf.o", &empty_obj);
 	xdp_cases(c);
-	for (i = 0; i < 2; i++) {
-		const struct xcase *x = &c[cases[i]];
+	/* The test devices, with the verdicts the module would give. */
+	for (i = 0; i < NTEST; i++) {
+		bool pass = i == DEV_P4 || i == DEV_P6;
 		struct iotguard_verdict v = {
 			.index = i, .cookie = i + 1,
 			.state = IOTGUARD_STATE_ALLOW,
-			/* A rate far above the run's: the GCRA runs. */
-			.pkt_interval_ns = 1, .pkt_tolerance_ns = 1000000000000ULL,
+			/* Far above the run's rate, or 1/s with no burst. */
+			.pkt_interval_ns = pass ? 1 : 1000000000ULL,
+			.pkt_tolerance_ns = pass ? 1000000000ULL : 0,
 		};
 		struct iotguard_device d;
 		struct {
 			uint8_t addr[16];
 			uint32_t family;
-		} key = { .family = x->family };
+		} key = { 0 };
 
-		test_dev(&d, x->dev);
+		test_dev(&d, i);
+		key.family = d.id.family;
 		memcpy(key.addr, d.id.addr, sizeof(key.addr));
 		if (bpf_map__update_elem(skel_on->maps.standin_devices, &key,
 					 sizeof(key), &v, sizeof(v), 0))
 			die("enroll in the stand-in", errno);
 	}
+	for (i = 0; i < NCASES; i++) {
+		/* Spend the over-rate device's burst first. */
+		test_run(fd_on, &c[i].f, 1, NULL);
+		for (k = 0; k < opt.runs; k++) {
+			floor_ns[nfloor++] = test_run(empty_fd, &c[i].f,
+						      opt.repeat, NULL);
+			ns[k] = test_run(fd_on, &c[i].f, opt.repeat, &rv);
+		}
+		if ((int)rv != c[i].action)
+			die("the stand-in's verdict", EPROTO);
+		snprintf(name, sizeof(name), "standin.%s", c[i].name);
+		snprintf(extra, sizeof(extra), ", \"retval\": %u", rv);
+		emit(name, "ns", ns, opt.runs, extra);
+	}
 	for (i = 0; i < 2; i++) {
 		const struct xcase *x = &c[cases[i]];
+		uint64_t f0 = standin_feature_packets(skel_on, x->dev);
 
 		for (k = 0; k < pairs; k++) {
 			floor_ns[nfloor++] = test_run(empty_fd, &x->f,
@@ -747,7 +765,7 @@ static int cmd_standin(void)
 		if (rv_on != XDP_PASS || rv_off != XDP_PASS)
 			die("the stand-in did not pass the frames", EPROTO);
 		/* The features-on runs, and only they, were collected. */
-		fpk = standin_feature_packets(skel_on, i);
+		fpk = standin_feature_packets(skel_on, x->dev) - f0;
 		if (fpk != (uint64_t)opt.repeat * pairs)
 			die("the stand-in's features missed frames", EPROTO);
 		snprintf(extra, sizeof(extra),

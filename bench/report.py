@@ -143,6 +143,26 @@ def main():
                 "pass on %.0f / off %.0f ns, floor %.1f ns; pairs %s..%s" %
                 (on, off, hfloor, min(d["samples"]), max(d["samples"])))
 
+    # The whole program on the host's core, the kfunc stood in by a map:
+    # what the verdicts cost beside a real floor (the module's lookup is
+    # not in it: indicative of the ratios, not a verdict on them).
+    hsec = "XDP per packet on the host (kfunc stood in by a map)"
+    for prefix, where in (("host.", "host"), ("", "guest")):
+        hfloor = med(prefix + "standin.floor")
+        if not hfloor or med(prefix + "standin.v4.pass") is None:
+            continue
+        row(hsec, "floor: empty XDP program (%s)" % where, hfloor, "ns", "",
+            1.0, None, "test_run's own cost per frame")
+        for fam in ("v4", "v6"):
+            for case, limit in CASES:
+                v = med(prefix + "standin.%s.%s" % (fam, case))
+                if v is None:
+                    continue
+                r = v / hfloor
+                row(hsec, "stand-in %s %s (%s)" % (fam, CASE_TEXT[case], where),
+                    v, "ns", "<= %.1fx floor" % limit, r, r <= limit,
+                    "a hash map for the module's lookup")
+
     # Flatness from the smallest to the largest table.
     sec = "Per-packet cost vs table size"
     for fam in ("v4", "v6"):

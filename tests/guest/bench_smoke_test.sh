@@ -65,6 +65,9 @@ for fam in ("v4", "v6"):
         want.append("standin.features.%s.%s" % (fam, what))
 want.append("standin.floor")
 for fam in ("v4", "v6"):
+    for case in ("pass", "unknown", "rate"):
+        want.append("standin.%s.%s" % (fam, case))
+for fam in ("v4", "v6"):
     for n_dev in (1, 1000):
         for case in ("pass", "unknown", "rate"):
             want.append("xdp.iotguard.%s.%s.%d" % (fam, case, n_dev))
