@@ -276,7 +276,7 @@ def main():
         if not batch["batched"]:
             note += " (kernel refused batches: single reads)"
         row(sec, "read the maps of %d devices, batched" % batch["devices"],
-            batch["median"], "s", "", None, None, note)
+            batch["median"], "s", "", None, None, note + scaled(batch))
     sc = figs.get("host.score.rss_per_device") or figs.get(
         "score.rss_per_device")
     if sc is not None:
