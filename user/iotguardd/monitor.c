@@ -85,7 +85,7 @@ int monitor_resync(struct daemon *d)
 	seen = calloc(d->max_devices, sizeof(*seen));
 	if (!seen)
 		return -ENOMEM;
-	/* Writes to absent slots only would make their pages resident. */
+	/* Only present slots are written: all would make the table resident. */
 	for (i = 0; i < d->max_devices; i++) {
 		seen[i] = d->devs[i].present;
 		if (seen[i])
