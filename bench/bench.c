@@ -252,44 +252,59 @@ static unsigned int max_devices(void)
 }
 
 /*
- * The program as the loader loads it, with private maps; features is its
- * tunable. With share, the maps are share's: the same table and counters.
+ * Private maps: nothing shared with a running iotguard, no pins. The maps
+ * indexed by device index get max entries (0: as compiled). With share,
+ * the program's maps are share's (the same table and counters), but not
+ * the internal ones (.rodata): they hold each program's tunables.
+ */
+static void private_maps(struct bpf_object *obj, struct bpf_object *share,
+			 unsigned int max)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		struct bpf_map *other;
+
+		bpf_map__set_pin_path(map, NULL);
+		if (max && (!strcmp(name, IOTGUARD_MAP_DEVSTATS) ||
+			    !strcmp(name, IOTGUARD_MAP_RATE) ||
+			    !strcmp(name, IOTGUARD_MAP_FEATURES)))
+			bpf_map__set_max_entries(map, max);
+		if (!share || (strncmp(name, "iotguard_", 9) &&
+			       strncmp(name, "standin_", 8)))
+			continue;
+		other = bpf_object__find_map_by_name(share, name);
+		if (!other || bpf_map__reuse_fd(map, bpf_map__fd(other)))
+			die("share the maps", errno);
+	}
+}
+
+/* As the loader sets it: the program's clock ticks every tick. */
+static uint64_t clock_tick_ns(uint64_t compiled)
+{
+	struct timespec res;
+
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
+		return res.tv_nsec;
+	return compiled;
+}
+
+/*
+ * The program as the loader loads it, with private maps sized by the
+ * module's max_devices; features is its tunable.
  */
 static struct iotguard *load_iotguard_as(bool features, struct iotguard *share)
 {
-	unsigned int max = max_devices();
 	struct iotguard *skel;
-	struct timespec res;
-	struct bpf_map *map;
 	int err;
 
 	skel = iotguard__open();
 	if (!skel)
 		die("iotguard__open", errno);
-	/* As the loader: the program's clock ticks every tick_ns. */
-	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
-		skel->rodata->clock_tick_ns = res.tv_nsec;
+	skel->rodata->clock_tick_ns = clock_tick_ns(skel->rodata->clock_tick_ns);
 	skel->rodata->features = features;
-	/*
-	 * Private maps: nothing shared with a running iotguard. The maps
-	 * indexed by device index are sized as the loader sizes them.
-	 */
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-		struct bpf_map *other;
-
-		bpf_map__set_pin_path(map, NULL);
-		if (!strcmp(name, IOTGUARD_MAP_DEVSTATS) ||
-		    !strcmp(name, IOTGUARD_MAP_RATE) ||
-		    !strcmp(name, IOTGUARD_MAP_FEATURES))
-			bpf_map__set_max_entries(map, max);
-		/* Not the internal maps (.rodata): they hold the tunables. */
-		if (!share || strncmp(name, "iotguard_", 9))
-			continue;
-		other = bpf_object__find_map_by_name(share->obj, name);
-		if (!other || bpf_map__reuse_fd(map, bpf_map__fd(other)))
-			die("share the maps", errno);
-	}
+	private_maps(skel->obj, share ? share->obj : NULL, max_devices());
 	err = iotguard__load(skel);
 	if (err)
 		die("iotguard__load", err);
@@ -446,6 +461,24 @@ static uint64_t feature_packets(struct iotguard *skel, struct iotguard_nl *nl,
 }
 
 /*
+ * Pair k of runs of the features-on and -off programs on f: which goes
+ * first alternates, so that drift hits both alike.
+ */
+static void run_pair(int fd_on, int fd_off, const struct frame *f, int k,
+		     double *on, double *off, double *diff, uint32_t *rv_on,
+		     uint32_t *rv_off)
+{
+	if (k % 2) {
+		off[k] = test_run(fd_off, f, opt.repeat, rv_off);
+		on[k] = test_run(fd_on, f, opt.repeat, rv_on);
+	} else {
+		on[k] = test_run(fd_on, f, opt.repeat, rv_on);
+		off[k] = test_run(fd_off, f, opt.repeat, rv_off);
+	}
+	diff[k] = on[k] - off[k];
+}
+
+/*
  * The pass path with the features collection on and off (the program's
  * tunable), the same maps and table: runs interleaved, alternating which
  * goes first, so that drift hits both alike; the cost is the median of the
@@ -483,18 +516,8 @@ static void measure_features(struct iotguard *skel, struct iotguard_nl *nl,
 				floor_ns[(*nfloor)++] =
 					test_run(empty_fd, &x->f, opt.repeat,
 						 NULL);
-			if (k % 2) {
-				off[k] = test_run(fd_off, &x->f, opt.repeat,
-						  &rv_off);
-				on[k] = test_run(fd_on, &x->f, opt.repeat,
-						 &rv_on);
-			} else {
-				on[k] = test_run(fd_on, &x->f, opt.repeat,
-						 &rv_on);
-				off[k] = test_run(fd_off, &x->f, opt.repeat,
-						  &rv_off);
-			}
-			diff[k] = on[k] - off[k];
+			run_pair(fd_on, fd_off, &x->f, k, on, off, diff,
+				 &rv_on, &rv_off);
 		}
 		f1 = feature_packets(skel, nl, id);
 		/* The features-off program must leave the map alone. */
@@ -631,32 +654,18 @@ static int cmd_xdp(void)
 
 /* ------------------------------------------------------------ standin */
 
+/* No module here: the maps as compiled (65536 slots). */
 static struct standin *load_standin(bool features, struct standin *share)
 {
-	struct timespec res;
-	struct bpf_map *map;
 	struct standin *skel;
 	int err;
 
 	skel = standin__open();
 	if (!skel)
 		die("standin__open", errno);
-	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec)
-		skel->rodata->clock_tick_ns = res.tv_nsec;
+	skel->rodata->clock_tick_ns = clock_tick_ns(skel->rodata->clock_tick_ns);
 	skel->rodata->features = features;
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-		struct bpf_map *other;
-
-		bpf_map__set_pin_path(map, NULL);
-		/* Not the internal maps (.rodata): they hold the tunables. */
-		if (!share || (strncmp(name, "iotguard_", 9) &&
-			       strncmp(name, "standin_", 8)))
-			continue;
-		other = bpf_object__find_map_by_name(share->obj, name);
-		if (!other || bpf_map__reuse_fd(map, bpf_map__fd(other)))
-			die("share the maps", errno);
-	}
+	private_maps(skel->obj, share ? share->obj : NULL, 0);
 	err = standin__load(skel);
 	if (err)
 		die("standin__load", err);
@@ -752,18 +761,8 @@ static int cmd_standin(void)
 		for (k = 0; k < pairs; k++) {
 			floor_ns[nfloor++] = test_run(empty_fd, &x->f,
 						      opt.repeat, NULL);
-			if (k % 2) {
-				off[k] = test_run(fd_off, &x->f, opt.repeat,
-						  &rv_off);
-				on[k] = test_run(fd_on, &x->f, opt.repeat,
-						 &rv_on);
-			} else {
-				on[k] = test_run(fd_on, &x->f, opt.repeat,
-						 &rv_on);
-				off[k] = test_run(fd_off, &x->f, opt.repeat,
-						  &rv_off);
-			}
-			diff[k] = on[k] - off[k];
+			run_pair(fd_on, fd_off, &x->f, k, on, off, diff,
+				 &rv_on, &rv_off);
 		}
 		if (rv_on != XDP_PASS || rv_off != XDP_PASS)
 			die("the stand-in did not pass the frames", EPROTO);
