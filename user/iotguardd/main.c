@@ -207,6 +207,13 @@ static int run(struct daemon *d, bool force_dry_run)
 				pthread_mutex_lock(&d->lock);
 				monitor_interval(d);
 				pthread_mutex_unlock(&d->lock);
+				/*
+				 * Unlocked: the HTTP thread only reads, and
+				 * a scrape need not wait for the file's fsync.
+				 */
+				if (now_seconds() - d->last_save >=
+				    d->cfg.save_every)
+					monitor_save(d);
 				status(d);
 			}
 		}

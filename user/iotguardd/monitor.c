@@ -513,6 +513,4 @@ void monitor_interval(struct daemon *d)
 		d->intervals++;
 	}
 	d->last_run_seconds = now_seconds() - start;
-	if (now_seconds() - d->last_save >= d->cfg.save_every)
-		monitor_save(d);
 }
