@@ -38,14 +38,7 @@ lamp_send() {
 run() {
 	local start now elapsed st alert last seen
 
-	if ! topo_init || ! topo_add_device lamp 198.18.1.10; then
-		not_ok "set up the namespaces"
-		return
-	fi
-	ok "set up router, switch and a lamp"
-	check "attach iotguard to iot0" ig attach iot0 --mode native
-	check "enroll lamp-1 (class light, no rate limit)" \
-		ig device add 198.18.1.10 --name lamp-1 --class light
+	lamp_setup || return
 
 	cat >"$tmp/iotguardd.conf" <<-CONF
 	# the test's: learn fast, release never during the test

@@ -40,14 +40,7 @@ first_act() {
 run() {
 	local live replayed frames first
 
-	if ! topo_init || ! topo_add_device lamp 198.18.1.10; then
-		not_ok "set up the namespaces"
-		return
-	fi
-	ok "set up router, switch and a lamp"
-	check "attach iotguard to iot0" ig attach iot0 --mode native
-	check "enroll lamp-1 (class light, no rate limit)" \
-		ig device add 198.18.1.10 --name lamp-1 --class light
+	lamp_setup || return
 
 	cat >"$tmp/iotguardd.conf" <<-CONF
 	interval = 1

@@ -2,8 +2,9 @@
 #
 # What the iotguardd tests share. Source it after tests/lib/topology.sh
 # (TOPO set): it sets iotguard, iotguardd, traffic and tmp, defines ig,
-# state, metrics, track and stop, and traps EXIT to stop every tracked
-# process and the script's other jobs, detach iot0 and remove the topology.
+# state, metrics, lamp_setup, track and stop, and traps EXIT to stop every
+# tracked process and the script's other jobs, detach iot0 and remove the
+# topology.
 
 iotguard=$repo/build/iotguard
 iotguardd=$repo/build/iotguardd
@@ -22,6 +23,20 @@ state() {
 # metrics [PORT]: /metrics from inside the router's namespace.
 metrics() {
 	topo_rtr curl -sf --max-time 5 "http://127.0.0.1:${1:-9477}/metrics"
+}
+
+# lamp_setup: router, switch and lamp-1 (198.18.1.10, class light, no rate
+# limit) enrolled, iotguard attached to iot0; results for each step. Fails
+# when the namespaces cannot be made.
+lamp_setup() {
+	if ! topo_init || ! topo_add_device lamp 198.18.1.10; then
+		not_ok "set up the namespaces"
+		return 1
+	fi
+	ok "set up router, switch and a lamp"
+	check "attach iotguard to iot0" ig attach iot0 --mode native
+	check "enroll lamp-1 (class light, no rate limit)" \
+		ig device add 198.18.1.10 --name lamp-1 --class light
 }
 
 # track PID: stopped at exit. Started through nsenter or `ip netns exec`,
