@@ -83,6 +83,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_unknown SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOTGUARD_UNKNOWN_CPU_SLOTS);
+	__type(key, __u32);
+	__type(value, struct iotguard_unknown_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_unknown_cpu SEC(".maps");
+
 /* Behaviour features (bpf/features.h); resized like iotguard_devstats. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -204,33 +212,67 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 	return IOTGUARD_R_MAX;
 }
 
-/* Remembers an unknown sender, for the operator to enroll or investigate. */
-static __always_inline void iotg_record_unknown(const struct iotguard_key *key,
-						__u64 now)
+/* Adds frames counted elsewhere to a source's LRU entry. */
+static __always_inline void iotg_unknown_fold(const struct iotguard_unknown_key *ukey,
+					      const struct iotguard_unknown_val *add)
 {
-	struct iotguard_unknown_key ukey = {};
-	struct iotguard_unknown_val *val, init = {};
+	struct iotguard_unknown_val *val;
 
-	__builtin_memcpy(ukey.addr, key->addr, sizeof(ukey.addr));
-	ukey.family = key->family;
-
-	val = bpf_map_lookup_elem(&iotguard_unknown, &ukey);
+	val = bpf_map_lookup_elem(&iotguard_unknown, ukey);
 	if (!val) {
-		init.first_ns = now;
-		init.last_ns = now;
-		init.packets = 1;
-		__builtin_memcpy(init.mac, key->mac, ETH_ALEN);
-		if (!bpf_map_update_elem(&iotguard_unknown, &ukey, &init,
+		if (!bpf_map_update_elem(&iotguard_unknown, ukey, add,
 					 BPF_NOEXIST))
 			return;
 		/* Another CPU inserted it first: count on its entry. */
-		val = bpf_map_lookup_elem(&iotguard_unknown, &ukey);
+		val = bpf_map_lookup_elem(&iotguard_unknown, ukey);
 		if (!val)
 			return;
 	}
-	val->last_ns = now;
-	__sync_fetch_and_add(&val->packets, 1);
-	__builtin_memcpy(val->mac, key->mac, ETH_ALEN);
+	if (add->last_ns >= val->last_ns) {
+		val->last_ns = add->last_ns;
+		__builtin_memcpy(val->mac, add->mac, ETH_ALEN);
+	}
+	__sync_fetch_and_add(&val->packets, add->packets);
+}
+
+/*
+ * Remembers an unknown sender, for the operator to enroll or investigate.
+ * Counted in this CPU's cache slot of the source (struct
+ * iotguard_unknown_slot): a flood from one source then costs an array
+ * lookup and a compare per frame, not a shared hash lookup and an atomic.
+ */
+static __always_inline void iotg_record_unknown(const struct iotguard_key *key,
+						__u64 now)
+{
+	struct iotguard_unknown_slot *slot;
+	__u32 w[4], held[4], hash;
+
+	__builtin_memcpy(w, key->addr, sizeof(w));
+	hash = (w[0] ^ w[1] ^ w[2] ^ w[3] ^ key->family) * 0x9e3779b1U;
+	hash >>= 32 - __builtin_ctz(IOTGUARD_UNKNOWN_CPU_SLOTS);
+	slot = bpf_map_lookup_elem(&iotguard_unknown_cpu, &hash);
+	if (!slot)
+		return;
+
+	__builtin_memcpy(held, slot->key.addr, sizeof(held));
+	if (slot->val.packets && held[0] == w[0] && held[1] == w[1] &&
+	    held[2] == w[2] && held[3] == w[3] &&
+	    slot->key.family == key->family) {
+		slot->val.packets++;
+		slot->val.last_ns = now;
+		__builtin_memcpy(slot->val.mac, key->mac, ETH_ALEN);
+		return;
+	}
+
+	/* The slot's source makes way: its frames go to the LRU. */
+	if (slot->val.packets)
+		iotg_unknown_fold(&slot->key, &slot->val);
+	__builtin_memcpy(slot->key.addr, key->addr, sizeof(w));
+	slot->key.family = key->family;
+	slot->val.first_ns = now;
+	slot->val.last_ns = now;
+	slot->val.packets = 1;
+	__builtin_memcpy(slot->val.mac, key->mac, ETH_ALEN);
 }
 
 /* Would a frame costing cost conform, given the current TAT? */

@@ -24,9 +24,13 @@
 #define IOTGUARD_MAP_DEVSTATS "iotguard_devstats"
 #define IOTGUARD_MAP_RATE "iotguard_rate"
 #define IOTGUARD_MAP_UNKNOWN "iotguard_unknown"
+#define IOTGUARD_MAP_UNKNOWN_CPU "iotguard_unknown_cpu"
 
 /* Entries of the recent unknown sources LRU. */
 #define IOTGUARD_UNKNOWN_MAX 4096
+
+/* Slots of each CPU's cache in front of it (a power of 2). */
+#define IOTGUARD_UNKNOWN_CPU_SLOTS 256
 
 /**
  * enum iotguard_reason - why a frame passed or was dropped
@@ -94,6 +98,23 @@ struct iotguard_unknown_val {
 	__u64 packets;
 	__u8 mac[6];		/* last source MAC seen */
 	__u8 pad[2];
+};
+
+/*
+ * A slot of the per-CPU cache of unknown sources in front of the LRU (map
+ * IOTGUARD_MAP_UNKNOWN_CPU, a per-CPU array of IOTGUARD_UNKNOWN_CPU_SLOTS).
+ * A flood from an unknown source would otherwise cost a shared hash lookup
+ * and an atomic add per frame; the program counts the frames of the source
+ * a slot holds in the slot, on this CPU alone, and folds them into the LRU
+ * when another source takes the slot. @val.packets are the frames not yet
+ * folded (0: the slot is free); @val.first_ns is the first of them. A
+ * source's totals are its LRU entry plus its slots on every CPU: readers
+ * add both (user/lib/maps.c).
+ */
+struct iotguard_unknown_slot {
+	struct iotguard_unknown_val val;
+	struct iotguard_unknown_key key;
+	__u32 pad;
 };
 
 #endif /* _IOTGUARD_MAPS_H */

@@ -35,6 +35,7 @@
 #include <iotguard/kfunc.h>
 #include <linux/iotguard.h>
 #include "nl.h"
+#include "maps.h"
 #include "iotguard.skel.h"
 #include "testlib.h"
 #include "frames.h"
@@ -372,23 +373,63 @@ static void expect_frame(struct __test_metadata *_metadata,
 #define EXPECT_PASS(f, reason) EXPECT_FRAME(f, XDP_PASS, reason)
 #define EXPECT_DROP(f, reason) EXPECT_FRAME(f, XDP_DROP, reason)
 
+struct unknown_find {
+	struct iotguard_unknown_key key;
+	struct iotguard_unknown_val val;
+	int found;
+	uint64_t sources;
+	uint64_t packets;
+};
+
+static int find_unknown(const struct iotguard_unknown_key *key,
+			const struct iotguard_unknown_val *val, void *data)
+{
+	struct unknown_find *find = data;
+
+	if (!memcmp(key, &find->key, sizeof(*key))) {
+		find->val = *val;
+		find->found++;
+	}
+	find->sources++;
+	find->packets += val->packets;
+	return 0;
+}
+
+/*
+ * Reads what the tools read of an unknown source: its LRU entry and its
+ * per-CPU cache slots added up. -ENOENT if it is in neither.
+ */
+static int read_unknown(struct iotguard *skel, struct unknown_find *find,
+			int family, const uint8_t *addr)
+{
+	int ret;
+
+	memset(find, 0, sizeof(*find));
+	find->key.family = family;
+	if (addr)
+		memcpy(find->key.addr, addr, family == AF_INET ? 4 : 16);
+	ret = iotguard_unknown_walk(bpf_map__fd(skel->maps.iotguard_unknown),
+				    bpf_map__fd(skel->maps.iotguard_unknown_cpu),
+				    find_unknown, find);
+	if (ret)
+		return ret;
+	return find->found ? 0 : -ENOENT;
+}
+
 static void expect_unknown(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(verdict) *self, int family,
 			   const uint8_t *addr, const uint8_t mac[6],
 			   uint64_t packets)
 {
-	struct iotguard_unknown_key key = { .family = family };
-	struct iotguard_unknown_val val;
+	struct unknown_find find;
 
-	memcpy(key.addr, addr, family == AF_INET ? 4 : 16);
-	ASSERT_EQ(0, bpf_map__lookup_elem(self->skel->maps.iotguard_unknown,
-					  &key, sizeof(key), &val,
-					  sizeof(val), 0));
-	EXPECT_EQ(packets, val.packets);
-	EXPECT_EQ(0, memcmp(val.mac, mac, 6));
-	EXPECT_NE(0, val.first_ns);
-	EXPECT_LE(val.first_ns, val.last_ns);
-	EXPECT_LE(val.last_ns, mono_ns());
+	ASSERT_EQ(0, read_unknown(self->skel, &find, family, addr));
+	EXPECT_EQ(1, find.found);
+	EXPECT_EQ(packets, find.val.packets);
+	EXPECT_EQ(0, memcmp(find.val.mac, mac, 6));
+	EXPECT_NE(0, find.val.first_ns);
+	EXPECT_LE(find.val.first_ns, find.val.last_ns);
+	EXPECT_LE(find.val.last_ns, mono_ns());
 }
 
 /*
@@ -473,10 +514,9 @@ TEST_F(verdict, tcp_with_options_passes)
 TEST_F(verdict, ipv4_unknown_dropped_and_recorded)
 {
 	struct iotguard_device d, other;
+	struct unknown_find find;
 	struct frame f;
 	uint64_t first;
-	struct iotguard_unknown_key key = { .family = AF_INET };
-	struct iotguard_unknown_val val;
 
 	/* Something else is enrolled: the table is not simply empty. */
 	dev_init(&other, AF_INET, 4);
@@ -486,12 +526,8 @@ TEST_F(verdict, ipv4_unknown_dropped_and_recorded)
 	frame_from(&f, &d, mac_a, 16);
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 	expect_unknown(_metadata, self, AF_INET, d.id.addr, mac_a, 1);
-
-	memcpy(key.addr, d.id.addr, 4);
-	ASSERT_EQ(0, bpf_map__lookup_elem(self->skel->maps.iotguard_unknown,
-					  &key, sizeof(key), &val,
-					  sizeof(val), 0));
-	first = val.first_ns;
+	ASSERT_EQ(0, read_unknown(self->skel, &find, AF_INET, d.id.addr));
+	first = find.val.first_ns;
 
 	/*
 	 * A second frame, from another MAC, a clock tick later: counted,
@@ -501,17 +537,51 @@ TEST_F(verdict, ipv4_unknown_dropped_and_recorded)
 	frame_from(&f, &d, mac_b, 16);
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 	expect_unknown(_metadata, self, AF_INET, d.id.addr, mac_b, 2);
-	ASSERT_EQ(0, bpf_map__lookup_elem(self->skel->maps.iotguard_unknown,
-					  &key, sizeof(key), &val,
-					  sizeof(val), 0));
-	EXPECT_EQ(first, val.first_ns);
-	EXPECT_LT(first, val.last_ns);
+	ASSERT_EQ(0, read_unknown(self->skel, &find, AF_INET, d.id.addr));
+	EXPECT_EQ(first, find.val.first_ns);
+	EXPECT_LT(first, find.val.last_ns);
 
 	/* The enrolled neighbour is not recorded. */
-	memcpy(key.addr, other.id.addr, 4);
-	EXPECT_NE(0, bpf_map__lookup_elem(self->skel->maps.iotguard_unknown,
-					  &key, sizeof(key), &val,
-					  sizeof(val), 0));
+	EXPECT_EQ(-ENOENT, read_unknown(self->skel, &find, AF_INET,
+					other.id.addr));
+	EXPECT_EQ(1, find.sources);
+}
+
+/*
+ * More unknown sources than a CPU's cache has slots, twice each: the
+ * sources that made way were folded into the LRU, the others are still in
+ * their slots, and every source adds up to its two frames either way.
+ */
+TEST_F(verdict, unknown_sources_beyond_the_cache)
+{
+	struct iotguard_counter before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	const unsigned int sources = 4 * IOTGUARD_UNKNOWN_CPU_SLOTS;
+	struct iotguard_device d;
+	struct unknown_find find;
+	unsigned int round, i;
+	struct frame f;
+
+	ASSERT_EQ(0, read_global(self->skel, before));
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sources; i++) {
+			dev_init(&d, AF_INET, i & 0xff);
+			d.id.addr[2] = i >> 8;
+			frame_from(&f, &d, round ? mac_b : mac_a, 16);
+			EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+		}
+	}
+	ASSERT_EQ(0, read_global(self->skel, after));
+	EXPECT_EQ(2 * sources, after[IOTGUARD_R_UNKNOWN].packets -
+			       before[IOTGUARD_R_UNKNOWN].packets);
+
+	for (i = 0; i < sources; i += 97) {
+		dev_init(&d, AF_INET, i & 0xff);
+		d.id.addr[2] = i >> 8;
+		expect_unknown(_metadata, self, AF_INET, d.id.addr, mac_b, 2);
+	}
+	ASSERT_EQ(-ENOENT, read_unknown(self->skel, &find, AF_INET, NULL));
+	EXPECT_EQ(sources, find.sources);
+	EXPECT_EQ(2 * sources, find.packets);
 }
 
 TEST_F(verdict, ipv6_unknown_dropped_and_recorded)
@@ -1270,6 +1340,9 @@ TEST_F(verdict, index_reuse_resets_rate)
 	EXPECT_DROP(&fb, IOTGUARD_R_RATE);
 }
 
+/* Frames each CPU sends in the tests that run on two CPUs at once. */
+#define BLAST_FRAMES 2000
+
 struct blaster {
 	int prog_fd;
 	int cpu;
@@ -1284,7 +1357,7 @@ static void *blast(void *arg)
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = b->f->buf,
 		.data_size_in = b->f->len,
-		.repeat = 2000,
+		.repeat = BLAST_FRAMES,
 	);
 
 	CPU_ZERO(&cpus);
@@ -1334,7 +1407,7 @@ TEST_F(verdict, rate_across_cpus)
 	ASSERT_EQ(0, read_global(self->skel, after));
 
 	passed = after[IOTGUARD_R_PASS].packets - before[IOTGUARD_R_PASS].packets;
-	EXPECT_EQ(4000, passed + after[IOTGUARD_R_RATE].packets -
+	EXPECT_EQ(2 * BLAST_FRAMES, passed + after[IOTGUARD_R_RATE].packets -
 			before[IOTGUARD_R_RATE].packets);
 	/*
 	 * The burst, plus one packet per 100 ms elapsed (on the program's
@@ -1351,7 +1424,36 @@ TEST_F(verdict, rate_across_cpus)
 
 	ASSERT_EQ(0, read_dev(self->skel, &d, &st));
 	EXPECT_EQ(passed, st.pass.packets);
-	EXPECT_EQ(4000 - passed, st.rate.packets);
+	EXPECT_EQ(2 * BLAST_FRAMES - passed, st.rate.packets);
+}
+
+/* One unknown source from two CPUs at once: each CPU's slot adds up. */
+TEST_F(verdict, unknown_source_across_cpus)
+{
+	struct blaster b[2];
+	pthread_t th[2];
+	struct iotguard_device d;
+	struct unknown_find find;
+	struct frame f;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs 2 CPUs");
+
+	dev_init(&d, AF_INET, 36);
+	frame_from(&f, &d, mac_a, 16);
+	for (i = 0; i < 2; i++) {
+		b[i] = (struct blaster){ .prog_fd = self->prog_fd, .cpu = i,
+					 .f = &f };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, blast, &b[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, b[i].err);
+	}
+	ASSERT_EQ(0, read_unknown(self->skel, &find, AF_INET, d.id.addr));
+	EXPECT_EQ(2 * BLAST_FRAMES, find.val.packets);
+	EXPECT_EQ(1, find.sources);
 }
 
 /* Monitor mode: the same counters, but every frame passes. */

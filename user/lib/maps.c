@@ -30,10 +30,9 @@ struct iotguard_maps {
 	int global_fd;
 	int devstats_fd;
 	int unknown_fd;
+	int unknown_cpu_fd;
 	uint32_t global_entries;
 	uint32_t devstats_entries;
-	uint32_t unknown_entries;
-	bool unknown_percpu;	/* an LRU_PERCPU_HASH: values per CPU */
 	int nr_cpus;
 	struct iotguard_batch_reader devstats;	/* of devstats_fd */
 };
@@ -228,7 +227,8 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 {
 	static const char *const shared[] = {
 		IOTGUARD_MAP_GLOBAL, IOTGUARD_MAP_DEVSTATS, IOTGUARD_MAP_RATE,
-		IOTGUARD_MAP_UNKNOWN, IOTGUARD_MAP_FEATURES, IOTGUARD_MAP_DESTS,
+		IOTGUARD_MAP_UNKNOWN, IOTGUARD_MAP_UNKNOWN_CPU,
+		IOTGUARD_MAP_FEATURES, IOTGUARD_MAP_DESTS,
 	};
 	size_t i;
 	int ret;
@@ -564,7 +564,8 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 	maps = calloc(1, sizeof(*maps));
 	if (!maps)
 		return -ENOMEM;
-	maps->global_fd = maps->devstats_fd = maps->unknown_fd = -1;
+	maps->global_fd = maps->devstats_fd = -1;
+	maps->unknown_fd = maps->unknown_cpu_fd = -1;
 	maps->nr_cpus = libbpf_num_possible_cpus();
 	if (maps->nr_cpus <= 0) {
 		ret = maps->nr_cpus ? maps->nr_cpus : -EINVAL;
@@ -594,9 +595,11 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 					   &info);
 	if (ret < 0)
 		goto cleanup;
-	maps->unknown_entries = info.max_entries;
-	maps->unknown_percpu = info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-			       info.type == BPF_MAP_TYPE_PERCPU_HASH;
+	ret = maps->unknown_cpu_fd =
+		open_map(IOTGUARD_MAP_UNKNOWN_CPU,
+			 sizeof(struct iotguard_unknown_slot), &info);
+	if (ret < 0)
+		goto cleanup;
 	*mapsp = maps;
 	return 0;
 
@@ -615,6 +618,8 @@ void iotguard_maps_close(struct iotguard_maps *maps)
 		close(maps->devstats_fd);
 	if (maps->unknown_fd >= 0)
 		close(maps->unknown_fd);
+	if (maps->unknown_cpu_fd >= 0)
+		close(maps->unknown_cpu_fd);
 	iotguard_batch_fini(&maps->devstats);
 	free(maps);
 }
@@ -703,47 +708,90 @@ int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 	return 0;
 }
 
-/* Folds the per-CPU values of one source into values[0]. */
-static void merge_unknown(struct iotguard_unknown_val *values, int nr_cpus)
+/* A source's counts, as found in the LRU or in a CPU's cache slot. */
+struct unknown_part {
+	struct iotguard_unknown_key key;
+	struct iotguard_unknown_val val;
+};
+
+struct unknown_parts {
+	struct unknown_part *part;
+	size_t nr, alloc;
+};
+
+static int add_part(struct unknown_parts *parts,
+		    const struct iotguard_unknown_key *key,
+		    const struct iotguard_unknown_val *val)
 {
-	struct iotguard_unknown_val *sum = &values[0];
-	int cpu;
+	if (parts->nr == parts->alloc) {
+		size_t alloc = parts->alloc ? 2 * parts->alloc : 256;
+		struct unknown_part *part;
 
-	for (cpu = 1; cpu < nr_cpus; cpu++) {
-		const struct iotguard_unknown_val *value = &values[cpu];
-
-		if (!value->packets)
-			continue;
-		if (!sum->packets || value->first_ns < sum->first_ns)
-			sum->first_ns = value->first_ns;
-		if (value->last_ns > sum->last_ns) {
-			sum->last_ns = value->last_ns;
-			memcpy(sum->mac, value->mac, sizeof(sum->mac));
-		}
-		sum->packets += value->packets;
+		part = reallocarray(parts->part, alloc, sizeof(*part));
+		if (!part)
+			return -ENOMEM;
+		parts->part = part;
+		parts->alloc = alloc;
 	}
+	parts->part[parts->nr].key = *key;
+	parts->part[parts->nr].val = *val;
+	parts->nr++;
+	return 0;
 }
 
-int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
-			  void *data)
+static int compare_parts(const void *a, const void *b)
+{
+	const struct unknown_part *pa = a, *pb = b;
+
+	return memcmp(&pa->key, &pb->key, sizeof(pa->key));
+}
+
+/* Adds the counts of add to sum: the first and last times are the span. */
+static void merge_unknown(struct iotguard_unknown_val *sum,
+			  const struct iotguard_unknown_val *add)
+{
+	if (!add->packets)
+		return;
+	if (!sum->packets || add->first_ns < sum->first_ns)
+		sum->first_ns = add->first_ns;
+	if (!sum->packets || add->last_ns > sum->last_ns) {
+		sum->last_ns = add->last_ns;
+		memcpy(sum->mac, add->mac, sizeof(sum->mac));
+	}
+	sum->packets += add->packets;
+}
+
+/* The LRU's entries, each summed over the CPUs if the LRU is per CPU. */
+static int read_unknown_lru(int fd, int nr_cpus, struct unknown_parts *parts)
 {
 	struct iotguard_unknown_key key, next;
-	struct iotguard_unknown_val *values;
-	int nr_values = maps->unknown_percpu ? maps->nr_cpus : 1;
+	struct iotguard_unknown_val *values = NULL;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
 	uint64_t visited = 0;
+	int cpu, nr_values;
 	void *prev = NULL;
 	int ret = 0;
 
-	maps_error[0] = '\0';
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = -errno;
+		set_error("cannot get the map information of %s",
+			  IOTGUARD_MAP_UNKNOWN);
+		goto cleanup;
+	}
+	nr_values = info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+		    info.type == BPF_MAP_TYPE_PERCPU_HASH ? nr_cpus : 1;
 	values = calloc(nr_values, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
+	if (!values) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
 	/*
 	 * The program keeps inserting and evicting while we walk: bound the
 	 * walk, and skip a key that went away between two calls.
 	 */
-	while (visited++ < 2ULL * maps->unknown_entries + 1) {
-		if (bpf_map_get_next_key(maps->unknown_fd, prev, &next)) {
+	while (visited++ < 2ULL * info.max_entries + 1) {
+		if (bpf_map_get_next_key(fd, prev, &next)) {
 			if (errno != ENOENT) {
 				ret = -errno;
 				set_error("cannot walk %s",
@@ -753,16 +801,96 @@ int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
 		}
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(maps->unknown_fd, &key, values))
+		if (bpf_map_lookup_elem(fd, &key, values))
 			continue;
-		if (maps->unknown_percpu)
-			merge_unknown(values, nr_values);
-		ret = cb(&key, &values[0], data);
+		for (cpu = 1; cpu < nr_values; cpu++)
+			merge_unknown(&values[0], &values[cpu]);
+		ret = add_part(parts, &key, &values[0]);
 		if (ret)
 			break;
 	}
+
+cleanup:
 	free(values);
 	return ret;
+}
+
+/* The sources held in the slots of every CPU's cache. */
+static int read_unknown_cache(int fd, int nr_cpus,
+			      struct unknown_parts *parts)
+{
+	struct iotguard_unknown_slot *slots;
+	uint32_t i;
+	int cpu, ret = 0;
+
+	slots = calloc(nr_cpus, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < IOTGUARD_UNKNOWN_CPU_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, slots)) {
+			ret = -errno;
+			set_error("cannot read %s", IOTGUARD_MAP_UNKNOWN_CPU);
+			break;
+		}
+		for (cpu = 0; cpu < nr_cpus && !ret; cpu++) {
+			if (slots[cpu].val.packets)
+				ret = add_part(parts, &slots[cpu].key,
+					       &slots[cpu].val);
+		}
+		if (ret)
+			break;
+	}
+	free(slots);
+	return ret;
+}
+
+int iotguard_unknown_walk(int lru_fd, int cache_fd, iotguard_unknown_cb cb,
+			  void *data)
+{
+	struct unknown_parts parts = {};
+	int nr_cpus, ret;
+	size_t i, j;
+
+	maps_error[0] = '\0';
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0) {
+		ret = nr_cpus ? nr_cpus : -EINVAL;
+		set_error("cannot count the possible CPUs");
+		goto cleanup;
+	}
+	/*
+	 * The LRU first: a slot folded into the LRU between the two reads
+	 * is then missed by this read rather than counted twice.
+	 */
+	ret = read_unknown_lru(lru_fd, nr_cpus, &parts);
+	if (ret)
+		goto cleanup;
+	ret = read_unknown_cache(cache_fd, nr_cpus, &parts);
+	if (ret)
+		goto cleanup;
+
+	qsort(parts.part, parts.nr, sizeof(*parts.part), compare_parts);
+	for (i = 0; i < parts.nr; i = j) {
+		struct iotguard_unknown_val sum = parts.part[i].val;
+
+		for (j = i + 1; j < parts.nr &&
+		     !compare_parts(&parts.part[i], &parts.part[j]); j++)
+			merge_unknown(&sum, &parts.part[j].val);
+		ret = cb(&parts.part[i].key, &sum, data);
+		if (ret)
+			break;
+	}
+
+cleanup:
+	free(parts.part);
+	return ret;
+}
+
+int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
+			  void *data)
+{
+	return iotguard_unknown_walk(maps->unknown_fd, maps->unknown_cpu_fd,
+				     cb, data);
 }
 
 uint64_t iotguard_ktime_to_realtime_ns(uint64_t ktime_ns)

@@ -87,8 +87,16 @@ void iotguard_maps_batch_end(struct iotguard_maps *maps);
 typedef int (*iotguard_unknown_cb)(const struct iotguard_unknown_key *key,
 				   const struct iotguard_unknown_val *val,
 				   void *data);
-/* Calls cb for each entry of the recent unknown sources LRU. */
+/*
+ * Calls cb for each recent unknown source, in key order, with its counts
+ * in the LRU and in the per-CPU cache in front of it added up (struct
+ * iotguard_unknown_slot). Frames the program moves from the cache to the
+ * LRU during the call may be missed by it, never counted twice.
+ */
 int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
+			  void *data);
+/* The same, from the given maps (of a program loaded apart, in tests). */
+int iotguard_unknown_walk(int lru_fd, int cache_fd, iotguard_unknown_cb cb,
 			  void *data);
 
 /*
