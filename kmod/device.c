@@ -107,6 +107,19 @@ struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
 	return rhashtable_lookup_fast(&in->devices, key, device_params);
 }
 
+/*
+ * The data path's lookup, in the table of net: one call per frame, and for
+ * callers inside an RCU read-side critical section already, so that it does
+ * not enter a nested one.
+ */
+struct iotguard_device *
+iotguard_device_lookup_rcu(const struct net *net,
+			   const struct iotguard_devkey *key)
+{
+	return rhashtable_lookup(&iotguard_net(net)->devices, key,
+				 device_params);
+}
+
 static void bump_generation(struct iotguard_net *in)
 {
 	u32 gen = in->generation + 1;

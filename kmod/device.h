@@ -81,6 +81,9 @@ void iotguard_rates_init(struct iotguard_rates *rates, u32 rate_pps,
 
 struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
 					       const struct iotguard_devkey *key);
+struct iotguard_device *
+iotguard_device_lookup_rcu(const struct net *net,
+			   const struct iotguard_devkey *key);
 int iotguard_device_insert(struct iotguard_net *in,
 			   struct iotguard_device *dev,
 			   struct netlink_ext_ack *extack);

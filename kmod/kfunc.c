@@ -65,8 +65,7 @@ __used noinline int iotguard_xdp_lookup(struct xdp_md *xdp_ctx,
 	memset(devkey.pad, 0, sizeof(devkey.pad));
 
 	rcu_read_lock();
-	dev = iotguard_device_lookup(iotguard_net(dev_net(ctx->rxq->dev)),
-				     &devkey);
+	dev = iotguard_device_lookup_rcu(dev_net(ctx->rxq->dev), &devkey);
 	if (!dev) {
 		ret = -ENOENT;
 		goto out_unlock;
