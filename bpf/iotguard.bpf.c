@@ -48,6 +48,9 @@ const volatile bool monitor = false;
  */
 const volatile __u64 clock_tick_ns = 4000000;
 
+/* New unknown sources each CPU records per tick (include/iotguard/maps.h). */
+const volatile __u32 unknown_new_per_tick = IOTGUARD_UNKNOWN_NEW_PER_TICK;
+
 char LICENSE[] SEC("license") = "GPL";
 
 struct {
@@ -90,6 +93,14 @@ struct {
 	__type(value, struct iotguard_unknown_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_unknown_cpu SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iotguard_unknown_budget);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iotguard_unknown_budget SEC(".maps");
 
 /* Behaviour features (bpf/features.h); resized like iotguard_devstats. */
 struct {
@@ -212,14 +223,40 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 	return IOTGUARD_R_MAX;
 }
 
+/* May this CPU add one more source to the LRU? Else counts add's frames. */
+static __always_inline bool iotg_unknown_budget(const struct iotguard_unknown_val *add,
+						__u64 now)
+{
+	struct iotguard_unknown_budget *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&iotguard_unknown_budget, &zero);
+	if (!b)
+		return false;
+	/* The coarse clock moves by ticks: a new time is a new tick. */
+	if (b->tick_ns != now) {
+		b->tick_ns = now;
+		b->left = unknown_new_per_tick;
+	}
+	if (b->left) {
+		b->left--;
+		return true;
+	}
+	b->unrecorded += add->packets;
+	return false;
+}
+
 /* Adds frames counted elsewhere to a source's LRU entry. */
 static __always_inline void iotg_unknown_fold(const struct iotguard_unknown_key *ukey,
-					      const struct iotguard_unknown_val *add)
+					      const struct iotguard_unknown_val *add,
+					      __u64 now)
 {
 	struct iotguard_unknown_val *val;
 
 	val = bpf_map_lookup_elem(&iotguard_unknown, ukey);
 	if (!val) {
+		if (!iotg_unknown_budget(add, now))
+			return;
 		if (!bpf_map_update_elem(&iotguard_unknown, ukey, add,
 					 BPF_NOEXIST))
 			return;
@@ -266,7 +303,7 @@ static __always_inline void iotg_record_unknown(const struct iotguard_key *key,
 
 	/* The slot's source makes way: its frames go to the LRU. */
 	if (slot->val.packets)
-		iotg_unknown_fold(&slot->key, &slot->val);
+		iotg_unknown_fold(&slot->key, &slot->val, now);
 	__builtin_memcpy(slot->key.addr, key->addr, sizeof(w));
 	slot->key.family = key->family;
 	slot->val.first_ns = now;

@@ -25,12 +25,21 @@
 #define IOTGUARD_MAP_RATE "iotguard_rate"
 #define IOTGUARD_MAP_UNKNOWN "iotguard_unknown"
 #define IOTGUARD_MAP_UNKNOWN_CPU "iotguard_unknown_cpu"
+#define IOTGUARD_MAP_UNKNOWN_BUDGET "iotguard_unknown_budget"
 
 /* Entries of the recent unknown sources LRU. */
 #define IOTGUARD_UNKNOWN_MAX 4096
 
 /* Slots of each CPU's cache in front of it (a power of 2). */
 #define IOTGUARD_UNKNOWN_CPU_SLOTS 256
+
+/*
+ * New sources each CPU adds to the LRU per tick of the program's clock, by
+ * default (the program's unknown_new_per_tick): 1000 a second per CPU at
+ * HZ=250. Adding one costs more than all else a dropped frame costs, and a
+ * flood from spoofed sources would add one per frame.
+ */
+#define IOTGUARD_UNKNOWN_NEW_PER_TICK 4
 
 /**
  * enum iotguard_reason - why a frame passed or was dropped
@@ -114,6 +123,19 @@ struct iotguard_unknown_val {
 struct iotguard_unknown_slot {
 	struct iotguard_unknown_val val;
 	struct iotguard_unknown_key key;
+	__u32 pad;
+};
+
+/*
+ * Each CPU's budget of new LRU entries (map IOTGUARD_MAP_UNKNOWN_BUDGET, a
+ * per-CPU array of one). Frames of a source that found neither an LRU
+ * entry nor budget left are counted in @unrecorded only (and, as every
+ * frame, in the global counters).
+ */
+struct iotguard_unknown_budget {
+	__u64 tick_ns;		/* the program's clock when @left was refilled */
+	__u64 unrecorded;	/* frames of sources left out of the LRU */
+	__u32 left;		/* new entries this CPU may still add */
 	__u32 pad;
 };
 

@@ -77,9 +77,11 @@ static const char *reason_name(unsigned int r)
 
 /*
  * Loads the program as the loader does, except for pinning: tests must not
- * share maps with each other or with a running iotguard.
+ * share maps with each other or with a running iotguard. unknown_new: new
+ * unknown sources per CPU and tick, 0 for the default.
  */
-static struct iotguard *load_skel(bool monitor, int *errp)
+static struct iotguard *load_skel(bool monitor, uint32_t unknown_new,
+				  int *errp)
 {
 	struct iotguard *skel;
 	int err;
@@ -90,6 +92,8 @@ static struct iotguard *load_skel(bool monitor, int *errp)
 		return NULL;
 	}
 	skel->rodata->monitor = monitor;
+	if (unknown_new)
+		skel->rodata->unknown_new_per_tick = unknown_new;
 	err = prepare_skel(skel);
 	if (err)
 		goto fail;
@@ -273,7 +277,8 @@ FIXTURE(verdict) {
 };
 
 static void fixture_load(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(verdict) *self, bool monitor)
+			  FIXTURE_DATA(verdict) *self, bool monitor,
+			  uint32_t unknown_new)
 {
 	cpu_set_t cpus;
 	int err = 0;
@@ -286,19 +291,29 @@ static void fixture_load(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, access("/sys/module/iotguard", F_OK)) {
 		TH_LOG("iotguard.ko is not loaded");
 	}
-	self->skel = load_skel(monitor, &err);
+	self->skel = load_skel(monitor, unknown_new, &err);
 	ASSERT_NE(NULL, self->skel) {
 		TH_LOG("loading the program: %s", strerror(-err));
 	}
 	self->prog_fd = bpf_program__fd(self->skel->progs.iotguard_xdp);
 	ASSERT_LE(0, self->prog_fd);
-	ASSERT_EQ(0, iotguard_nl_open(&self->nl));
+	if (!self->nl)
+		ASSERT_EQ(0, iotguard_nl_open(&self->nl));
 	ASSERT_EQ(0, delete_all(self->nl));
 }
 
 FIXTURE_SETUP(verdict)
 {
-	fixture_load(_metadata, self, false);
+	fixture_load(_metadata, self, false, 0);
+}
+
+/* The program again, with another budget of new unknown sources. */
+static void fixture_reload(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(verdict) *self, uint32_t unknown_new)
+{
+	iotguard__destroy(self->skel);
+	self->skel = NULL;
+	fixture_load(_metadata, self, false, unknown_new);
 }
 
 FIXTURE_TEARDOWN(verdict)
@@ -547,6 +562,62 @@ TEST_F(verdict, ipv4_unknown_dropped_and_recorded)
 	EXPECT_EQ(1, find.sources);
 }
 
+/* Entries of an unknown sources LRU, read directly. */
+static unsigned int lru_entries(struct iotguard *skel)
+{
+	struct iotguard_unknown_key key, next;
+	int fd = bpf_map__fd(skel->maps.iotguard_unknown);
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A flood of spoofed sources, each new: each CPU adds at most its budget of
+ * them to the LRU per clock tick, the others' frames are counted as
+ * unrecorded, and no frame goes uncounted.
+ */
+TEST_F(verdict, unknown_new_sources_budget)
+{
+	const unsigned int sources = 12 * IOTGUARD_UNKNOWN_CPU_SLOTS;
+	uint64_t t0, t1, ticks, unrecorded;
+	struct iotguard_device d;
+	struct unknown_find find;
+	unsigned int i, entries;
+	struct frame f;
+
+	t0 = prog_clock_ns();
+	for (i = 0; i < sources; i++) {
+		dev_init(&d, AF_INET, i & 0xff);
+		d.id.addr[1] = 19;
+		d.id.addr[2] = i >> 8;
+		frame_from(&f, &d, mac_a, 16);
+		EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	}
+	t1 = prog_clock_ns();
+	ticks = (t1 - t0) / prog_clock_tick_ns() + 1;
+
+	entries = lru_entries(self->skel);
+	EXPECT_LE(entries, ticks * IOTGUARD_UNKNOWN_NEW_PER_TICK) {
+		TH_LOG("%u sources in the LRU after %llu ticks", entries,
+		       (unsigned long long)ticks);
+	}
+	EXPECT_LT(0, entries);
+	ASSERT_EQ(0, iotguard_unknown_unrecorded(
+		bpf_map__fd(self->skel->maps.iotguard_unknown_budget),
+		&unrecorded));
+	ASSERT_EQ(-ENOENT, read_unknown(self->skel, &find, AF_INET, NULL));
+	/* The LRU's, the slots' and the unrecorded: every frame, once. */
+	EXPECT_EQ(sources, find.packets + unrecorded);
+	EXPECT_LE(sources - entries - IOTGUARD_UNKNOWN_CPU_SLOTS, unrecorded);
+}
+
 /*
  * More unknown sources than a CPU's cache has slots, twice each: the
  * sources that made way were folded into the LRU, the others are still in
@@ -561,6 +632,8 @@ TEST_F(verdict, unknown_sources_beyond_the_cache)
 	unsigned int round, i;
 	struct frame f;
 
+	/* Room in the LRU for every source whenever it makes way. */
+	fixture_reload(_metadata, self, 2 * sources);
 	ASSERT_EQ(0, read_global(self->skel, before));
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < sources; i++) {
@@ -1463,7 +1536,7 @@ FIXTURE(monitor) {
 
 FIXTURE_SETUP(monitor)
 {
-	fixture_load(_metadata, &self->v, true);
+	fixture_load(_metadata, &self->v, true, 0);
 }
 
 FIXTURE_TEARDOWN(monitor)

@@ -268,7 +268,10 @@ static void unknown_usage(FILE *f)
 	fprintf(f, "Shows the sources the XDP program saw that are not\n"
 		"enrolled, the most recent first (it remembers the last\n"
 		"%u): address, last source MAC, first and last seen\n"
-		"(UTC) and frames counted.\n", IOTGUARD_UNKNOWN_MAX);
+		"(UTC) and frames counted. Each CPU adds at most %u new\n"
+		"sources per clock tick; the frames of those it had no room\n"
+		"for are counted as unrecorded.\n", IOTGUARD_UNKNOWN_MAX,
+		IOTGUARD_UNKNOWN_NEW_PER_TICK);
 }
 
 struct unknown_entry {
@@ -279,6 +282,7 @@ struct unknown_entry {
 struct unknown_list {
 	struct unknown_entry *entries;
 	size_t count, size;
+	uint64_t unrecorded;	/* frames of sources left out */
 };
 
 static int add_unknown(const struct iotguard_unknown_key *key,
@@ -359,10 +363,15 @@ static void print_unknown(const struct unknown_list *list)
 	}
 	if (json_output) {
 		iotguard_json_array_end(&json);
+		iotguard_json_kv_u64(&json, "unrecorded_packets",
+				     list->unrecorded);
 		iotguard_json_object_end(&json);
 	} else {
 		table_print(&table, stdout, "");
 		table_free(&table);
+		if (list->unrecorded)
+			printf("%llu packets from sources not recorded (more new sources than it records)\n",
+			       (unsigned long long)list->unrecorded);
 	}
 }
 
@@ -384,6 +393,8 @@ int unknown_main(int argc, char *argv[])
 		goto cleanup;
 	}
 	ret = iotguard_maps_unknown(maps, add_unknown, &list);
+	if (!ret)
+		ret = iotguard_maps_unknown_unrecorded(maps, &list.unrecorded);
 	if (ret) {
 		ret = report_error(ret, iotguard_maps_error(),
 				   "read the unknown sources");

@@ -31,6 +31,7 @@ struct iotguard_maps {
 	int devstats_fd;
 	int unknown_fd;
 	int unknown_cpu_fd;
+	int unknown_budget_fd;
 	uint32_t global_entries;
 	uint32_t devstats_entries;
 	int nr_cpus;
@@ -228,7 +229,8 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 	static const char *const shared[] = {
 		IOTGUARD_MAP_GLOBAL, IOTGUARD_MAP_DEVSTATS, IOTGUARD_MAP_RATE,
 		IOTGUARD_MAP_UNKNOWN, IOTGUARD_MAP_UNKNOWN_CPU,
-		IOTGUARD_MAP_FEATURES, IOTGUARD_MAP_DESTS,
+		IOTGUARD_MAP_UNKNOWN_BUDGET, IOTGUARD_MAP_FEATURES,
+		IOTGUARD_MAP_DESTS,
 	};
 	size_t i;
 	int ret;
@@ -566,6 +568,7 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 		return -ENOMEM;
 	maps->global_fd = maps->devstats_fd = -1;
 	maps->unknown_fd = maps->unknown_cpu_fd = -1;
+	maps->unknown_budget_fd = -1;
 	maps->nr_cpus = libbpf_num_possible_cpus();
 	if (maps->nr_cpus <= 0) {
 		ret = maps->nr_cpus ? maps->nr_cpus : -EINVAL;
@@ -600,6 +603,11 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 			 sizeof(struct iotguard_unknown_slot), &info);
 	if (ret < 0)
 		goto cleanup;
+	ret = maps->unknown_budget_fd =
+		open_map(IOTGUARD_MAP_UNKNOWN_BUDGET,
+			 sizeof(struct iotguard_unknown_budget), &info);
+	if (ret < 0)
+		goto cleanup;
 	*mapsp = maps;
 	return 0;
 
@@ -620,6 +628,8 @@ void iotguard_maps_close(struct iotguard_maps *maps)
 		close(maps->unknown_fd);
 	if (maps->unknown_cpu_fd >= 0)
 		close(maps->unknown_cpu_fd);
+	if (maps->unknown_budget_fd >= 0)
+		close(maps->unknown_budget_fd);
 	iotguard_batch_fini(&maps->devstats);
 	free(maps);
 }
@@ -891,6 +901,41 @@ int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
 {
 	return iotguard_unknown_walk(maps->unknown_fd, maps->unknown_cpu_fd,
 				     cb, data);
+}
+
+int iotguard_unknown_unrecorded(int budget_fd, uint64_t *frames)
+{
+	struct iotguard_unknown_budget *budgets;
+	uint32_t zero = 0;
+	int nr_cpus, cpu, ret = 0;
+
+	maps_error[0] = '\0';
+	*frames = 0;
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0) {
+		set_error("cannot count the possible CPUs");
+		return nr_cpus ? nr_cpus : -EINVAL;
+	}
+	budgets = calloc(nr_cpus, sizeof(*budgets));
+	if (!budgets)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(budget_fd, &zero, budgets)) {
+		ret = -errno;
+		set_error("cannot read %s", IOTGUARD_MAP_UNKNOWN_BUDGET);
+		goto cleanup;
+	}
+	for (cpu = 0; cpu < nr_cpus; cpu++)
+		*frames += budgets[cpu].unrecorded;
+
+cleanup:
+	free(budgets);
+	return ret;
+}
+
+int iotguard_maps_unknown_unrecorded(struct iotguard_maps *maps,
+				     uint64_t *frames)
+{
+	return iotguard_unknown_unrecorded(maps->unknown_budget_fd, frames);
 }
 
 uint64_t iotguard_ktime_to_realtime_ns(uint64_t ktime_ns)

@@ -98,6 +98,14 @@ int iotguard_maps_unknown(struct iotguard_maps *maps, iotguard_unknown_cb cb,
 /* The same, from the given maps (of a program loaded apart, in tests). */
 int iotguard_unknown_walk(int lru_fd, int cache_fd, iotguard_unknown_cb cb,
 			  void *data);
+/*
+ * Frames of unknown sources that are in no entry: sources the program had
+ * no budget to add to the LRU (struct iotguard_unknown_budget), summed over
+ * the CPUs. The _unrecorded() form reads the given budget map.
+ */
+int iotguard_maps_unknown_unrecorded(struct iotguard_maps *maps,
+				     uint64_t *frames);
+int iotguard_unknown_unrecorded(int budget_fd, uint64_t *frames);
 
 /*
  * Converts a bpf_ktime_get_ns() time (CLOCK_MONOTONIC) to nanoseconds since
