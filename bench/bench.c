@@ -90,6 +90,7 @@ static struct {
 	const char *gen_if;
 	const char *mode;
 	unsigned long count;
+	unsigned long singles;
 } opt = {
 	.repeat = 1000000,
 	.runs = 5,
@@ -98,6 +99,7 @@ static struct {
 	.devices = 1000000,
 	.set = 10000,
 	.count = 500000,
+	.singles = 20000,
 };
 
 static char bindir[PATH_MAX];
@@ -374,6 +376,78 @@ static void read_global(struct iotguard *skel, uint64_t out[IOTGUARD_R_MAX])
 	}
 }
 
+/*
+ * Unknown sources, one frame per test_run: opt.singles frames from as many
+ * distinct sources (a spoofed flood: each frame takes a slot of the
+ * unknown sources' per-CPU cache from another source, whose frames go to
+ * the shared LRU), or all from one (each frame finds its source in its
+ * slot), or through the empty program. Average ns per frame as the kernel
+ * times each run alone, comparable among themselves only: a lone run
+ * carries the timer's own cost, which repeated runs spread.
+ */
+enum singles_kind { SINGLES_FLOOR, SINGLES_SAME, SINGLES_DISTINCT };
+
+static double singles(int fd, int family, enum singles_kind kind)
+{
+	const uint8_t *base = family == AF_INET ? unknown4 : unknown6;
+	uint8_t src[16];
+	struct frame f;
+	unsigned long i;
+	double sum = 0;
+
+	for (i = 0; i < opt.singles; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+		int err;
+
+		memcpy(src, base, family == AF_INET ? 4 : 16);
+		if (kind == SINGLES_DISTINCT) {
+			/* 198.18.128.0/17, 2001:2::ff:0:0/96: never enrolled */
+			if (family == AF_INET) {
+				src[2] = 0x80 | (i >> 8);
+				src[3] = i;
+			} else {
+				src[11] = 0xff;
+				src[14] = i >> 8;
+				src[15] = i;
+			}
+		}
+		frame_from(&f, family, src);
+		o.data_in = f.buf;
+		o.data_size_in = f.len;
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err)
+			die("BPF_PROG_TEST_RUN", err);
+		if (kind != SINGLES_FLOOR && o.retval != XDP_DROP)
+			die("an unknown source passed", EPROTO);
+		sum += o.duration;
+	}
+	return sum / opt.singles;
+}
+
+/* Runs of singles() for both families, emitted as PREFIX.singles.*. */
+static void measure_singles(const char *prefix, int fd, int empty_fd)
+{
+	static const char * const kinds[] = { "floor", "same", "distinct" };
+	double ns[2][3][MAX_RUNS];
+	char name[96], extra[64];
+	int fam, kind, k;
+
+	for (k = 0; k < opt.runs; k++)
+		for (fam = 0; fam < 2; fam++)
+			for (kind = 0; kind < 3; kind++)
+				ns[fam][kind][k] =
+					singles(kind == SINGLES_FLOOR ? empty_fd : fd,
+						fam ? AF_INET6 : AF_INET, kind);
+	snprintf(extra, sizeof(extra), ", \"frames\": %lu", opt.singles);
+	for (fam = 0; fam < 2; fam++) {
+		for (kind = 0; kind < 3; kind++) {
+			snprintf(name, sizeof(name), "%s.singles.v%d.%s", prefix,
+				 fam ? 6 : 4, kinds[kind]);
+			emit(name, "ns", ns[fam][kind], opt.runs, extra);
+		}
+	}
+}
+
 static const char * const reason_names[IOTGUARD_R_MAX] = {
 	"PASS", "UNKNOWN", "DENIED", "SPOOFED", "RATE", "PARSE", "NON_IP",
 	"NEIGH",
@@ -639,6 +713,8 @@ static int cmd_xdp(void)
 			die("enroll test devices", EIO);
 	}
 	fprintf(stderr, "bench: xdp: tiers done at %.1fs\n", now_s() - start);
+	measure_singles("xdp", fd, empty_fd);
+	fprintf(stderr, "bench: xdp: singles done at %.1fs\n", now_s() - start);
 	measure_features(skel, nl, c, tdev,
 			 opt.tiers[opt.ntiers - 1] > NTEST ?
 			 opt.tiers[opt.ntiers - 1] : NTEST,
@@ -784,6 +860,7 @@ static int cmd_standin(void)
 		emit(name, "ns", diff, pairs, "");
 	}
 	emit("standin.floor", "ns", floor_ns, nfloor, "");
+	measure_singles("standin", fd_on, empty_fd);
 	bpf_object__close(empty_obj);
 	standin__destroy(skel_off);
 	standin__destroy(skel_on);
@@ -1314,6 +1391,7 @@ int main(int argc, char **argv)
 		{ "gen-if", required_argument, NULL, 'I' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "singles", required_argument, NULL, 'S' },
 		{ }
 	};
 	const char *cmd;
@@ -1340,12 +1418,13 @@ int main(int argc, char **argv)
 		case 'I': opt.gen_if = optarg; break;
 		case 'm': opt.mode = optarg; break;
 		case 'c': opt.count = strtoul(optarg, NULL, 0); break;
+		case 'S': opt.singles = strtoul(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
 	if (opt.runs < 1 || opt.runs > MAX_RUNS || !opt.repeat ||
-	    !opt.devices) {
-		fprintf(stderr, "bench: --runs 1..%d, --repeat and --devices > 0\n",
+	    !opt.devices || !opt.singles || opt.singles > 65536) {
+		fprintf(stderr, "bench: --runs 1..%d, --repeat and --devices > 0, --singles 1..65536\n",
 			MAX_RUNS);
 		return 2;
 	}

@@ -163,6 +163,29 @@ def main():
                     v, "ns", "<= %.1fx floor" % limit, r, r <= limit,
                     "a hash map for the module's lookup")
 
+    # Unknown sources one frame per test_run: one source (its slot of the
+    # per-CPU cache holds it) against a new source every frame (a spoofed
+    # flood: a slot changes hands for each frame, the LRU is asked, and
+    # only the CPU's budget of new sources is added to it).
+    ssec = "Unknown sources, one frame per test_run (spoofed flood)"
+    for prefix, where in (("host.standin", "host, stand-in"),
+                          ("standin", "guest, stand-in"),
+                          ("xdp", "guest")):
+        for fam in ("v4", "v6"):
+            f1 = med("%s.singles.%s.floor" % (prefix, fam))
+            same = med("%s.singles.%s.same" % (prefix, fam))
+            dist = med("%s.singles.%s.distinct" % (prefix, fam))
+            if not f1 or same is None or dist is None:
+                continue
+            n = figs["%s.singles.%s.same" % (prefix, fam)].get("frames", 0)
+            row(ssec, "floor, one frame per run, %s (%s)" % (fam, where), f1,
+                "ns", "", 1.0, None, "the empty program; %d frames a run" % n)
+            row(ssec, "%s drop, one unknown source (%s)" % (fam, where), same,
+                "ns", "", same / f1, None, "each frame finds its slot")
+            row(ssec, "%s drop, a new source each frame (%s)" % (fam, where),
+                dist, "ns", "", dist / f1, None,
+                "%.2fx one source's cost" % (dist / same))
+
     # Flatness from the smallest to the largest table.
     sec = "Per-packet cost vs table size"
     for fam in ("v4", "v6"):
