@@ -76,6 +76,10 @@ for fam in ("v4", "v6"):
 for mode in ("none", "iotguard", "nft"):
     for kind in ("pass", "drop"):
         want.append("live.%s.%s" % (mode, kind))
+for prefix in ("xdp", "standin"):
+    for fam in ("v4", "v6"):
+        for kind in ("floor", "same", "distinct"):
+            want.append("%s.singles.%s.%s" % (prefix, fam, kind))
 missing = [w for w in want if w not in figs]
 check(not missing, "results.json has every figure", "missing %s" % missing)
 
