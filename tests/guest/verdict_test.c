@@ -1441,6 +1441,25 @@ static void *blast(void *arg)
 	return NULL;
 }
 
+/* BLAST_FRAMES of f on CPU 0 and as many on CPU 1, at once. */
+static void blast_two(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(verdict) *self, const struct frame *f)
+{
+	struct blaster b[2];
+	pthread_t th[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		b[i] = (struct blaster){ .prog_fd = self->prog_fd, .cpu = i,
+					 .f = f };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, blast, &b[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, b[i].err);
+	}
+}
+
 /*
  * Two CPUs hammer one device at once: the shared GCRA state must not let
  * more through than the burst plus what the rate earned meanwhile, and the
@@ -1449,13 +1468,10 @@ static void *blast(void *arg)
 TEST_F(verdict, rate_across_cpus)
 {
 	struct iotguard_counter before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
-	struct blaster b[2];
-	pthread_t th[2];
 	struct iotguard_dev_stats st;
 	struct iotguard_device d;
 	uint64_t t0, t1, passed, limit;
 	struct frame f;
-	int i;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs 2 CPUs");
@@ -1467,15 +1483,7 @@ TEST_F(verdict, rate_across_cpus)
 
 	ASSERT_EQ(0, read_global(self->skel, before));
 	t0 = mono_ns();
-	for (i = 0; i < 2; i++) {
-		b[i] = (struct blaster){ .prog_fd = self->prog_fd, .cpu = i,
-					 .f = &f };
-		ASSERT_EQ(0, pthread_create(&th[i], NULL, blast, &b[i]));
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(th[i], NULL);
-		EXPECT_EQ(0, b[i].err);
-	}
+	blast_two(_metadata, self, &f);
 	t1 = mono_ns();
 	ASSERT_EQ(0, read_global(self->skel, after));
 
@@ -1503,27 +1511,16 @@ TEST_F(verdict, rate_across_cpus)
 /* One unknown source from two CPUs at once: each CPU's slot adds up. */
 TEST_F(verdict, unknown_source_across_cpus)
 {
-	struct blaster b[2];
-	pthread_t th[2];
 	struct iotguard_device d;
 	struct unknown_find find;
 	struct frame f;
-	int i;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs 2 CPUs");
 
 	dev_init(&d, AF_INET, 36);
 	frame_from(&f, &d, mac_a, 16);
-	for (i = 0; i < 2; i++) {
-		b[i] = (struct blaster){ .prog_fd = self->prog_fd, .cpu = i,
-					 .f = &f };
-		ASSERT_EQ(0, pthread_create(&th[i], NULL, blast, &b[i]));
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(th[i], NULL);
-		EXPECT_EQ(0, b[i].err);
-	}
+	blast_two(_metadata, self, &f);
 	ASSERT_EQ(0, read_unknown(self->skel, &find, AF_INET, d.id.addr));
 	EXPECT_EQ(2 * BLAST_FRAMES, find.val.packets);
 	EXPECT_EQ(1, find.sources);

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "iotguard.skel.h"
+#include "array.h"
 #include "batchread.h"
 #include "maps.h"
 #include <iotguard/features.h>
@@ -733,16 +734,9 @@ static int add_part(struct unknown_parts *parts,
 		    const struct iotguard_unknown_key *key,
 		    const struct iotguard_unknown_val *val)
 {
-	if (parts->nr == parts->alloc) {
-		size_t alloc = parts->alloc ? 2 * parts->alloc : 256;
-		struct unknown_part *part;
-
-		part = reallocarray(parts->part, alloc, sizeof(*part));
-		if (!part)
-			return -ENOMEM;
-		parts->part = part;
-		parts->alloc = alloc;
-	}
+	if (iotguard_array_reserve((void **)&parts->part, &parts->alloc,
+				   parts->nr, sizeof(*parts->part)))
+		return -ENOMEM;
 	parts->part[parts->nr].key = *key;
 	parts->part[parts->nr].val = *val;
 	parts->nr++;
