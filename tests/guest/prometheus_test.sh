@@ -169,6 +169,7 @@ run() {
 	the quarantined gateway's drops, reason rate, > 0	iotguard_device_dropped_packets_total{name="gw-1",reason="rate"}	len(r) == 1 and r[0][1] > 0
 	the stranger's drops: iotguard_packets_total{reason="unknown"} > 0	iotguard_packets_total{reason="unknown"}	len(r) == 1 and r[0][1] > 0
 	iotguard_packets_total has a series per reason	iotguard_packets_total	{"pass", "unknown", "denied", "spoofed", "rate", "parse", "non_ip", "neigh"} == {m["reason"] for m, v in r}
+	the stranger was recorded: iotguard_unknown_unrecorded_packets_total == 0	iotguard_unknown_unrecorded_packets_total	len(r) == 1 and r[0][1] == 0
 	health: iotguard_daemon_maps_up == 1	iotguard_daemon_maps_up	len(r) == 1 and r[0][1] == 1
 	health: iotguard_daemon_features_up == 1	iotguard_daemon_features_up	len(r) == 1 and r[0][1] == 1
 	health: iotguard_daemon_devices == 5	iotguard_daemon_devices	len(r) == 1 and r[0][1] == 5
@@ -185,7 +186,7 @@ run() {
 		*) echo "# $line" ;;
 		esac
 	done <"$tmp/checks.out"
-	[ "$n" -eq 18 ] || not_ok "all 18 queries answered (got $n)"
+	[ "$n" -eq 19 ] || not_ok "all 19 queries answered (got $n)"
 
 	# The exposition itself, as the daemon serves it.
 	topo_rtr curl -sf --max-time 10 "$metrics_url" >"$tmp/metrics.txt"

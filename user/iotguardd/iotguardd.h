@@ -86,6 +86,7 @@ struct daemon {
 	uint64_t actions[IOTGUARD_ACT_MAX];
 	uint64_t releases;
 	struct iotguard_counter global[IOTGUARD_R_MAX];
+	uint64_t unknown_unrecorded;	/* frames of unknown sources left out */
 	/*
 	 * Held by the main loop while it changes what /metrics shows, by
 	 * the HTTP thread while it renders a chunk of it.

@@ -217,6 +217,10 @@ static void daemon_families(FILE *f, const struct daemon *d)
 		fprintf(f, "iotguard_packets_total{reason=\"%s\"} %llu\n",
 			iotguard_reason_name(k),
 			(unsigned long long)d->global[k].packets);
+	header(f, "iotguard_unknown_unrecorded_packets_total", "counter",
+	       "Frames of unknown sources left out of the unknown sources' table (more new sources than it takes).");
+	fprintf(f, "iotguard_unknown_unrecorded_packets_total %llu\n",
+		(unsigned long long)d->unknown_unrecorded);
 	header(f, "iotguard_alerts_total", "counter",
 	       "Anomalies alerted or acted on, by detector.");
 	for (k = 0; k < IOTGUARD_DET_MAX; k++)

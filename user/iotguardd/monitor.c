@@ -486,7 +486,9 @@ void monitor_interval(struct daemon *d)
 
 	open_maps(d);
 	if (d->maps) {
-		if (iotguard_maps_global(d->maps, d->global))
+		if (iotguard_maps_global(d->maps, d->global) ||
+		    iotguard_maps_unknown_unrecorded(d->maps,
+						     &d->unknown_unrecorded))
 			d->map_errors++;
 		if (d->feat) {
 			struct dest_walk walk = { .d = d };
