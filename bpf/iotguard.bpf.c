@@ -224,8 +224,8 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 }
 
 /* May this CPU add one more source to the LRU? Else counts add's frames. */
-static __always_inline bool iotg_unknown_budget(const struct iotguard_unknown_val *add,
-						__u64 now)
+static __always_inline bool
+iotg_unknown_budget(const struct iotguard_unknown_val *add, __u64 now)
 {
 	struct iotguard_unknown_budget *b;
 	__u32 zero = 0;
@@ -247,9 +247,9 @@ static __always_inline bool iotg_unknown_budget(const struct iotguard_unknown_va
 }
 
 /* Adds frames counted elsewhere to a source's LRU entry. */
-static __always_inline void iotg_unknown_fold(const struct iotguard_unknown_key *ukey,
-					      const struct iotguard_unknown_val *add,
-					      __u64 now)
+static __always_inline void
+iotg_unknown_fold(const struct iotguard_unknown_key *ukey,
+		  const struct iotguard_unknown_val *add, __u64 now)
 {
 	struct iotguard_unknown_val *val;
 

@@ -370,7 +370,8 @@ static void print_unknown(const struct unknown_list *list)
 		table_print(&table, stdout, "");
 		table_free(&table);
 		if (list->unrecorded)
-			printf("%llu packets from sources not recorded (more new sources than it records)\n",
+			printf("%llu packets from sources not recorded "
+			       "(more new sources than it records)\n",
 			       (unsigned long long)list->unrecorded);
 	}
 }

@@ -218,7 +218,7 @@ static void daemon_families(FILE *f, const struct daemon *d)
 			iotguard_reason_name(k),
 			(unsigned long long)d->global[k].packets);
 	header(f, "iotguard_unknown_unrecorded_packets_total", "counter",
-	       "Frames of unknown sources left out of the unknown sources' table (more new sources than it takes).");
+	       "Frames of unknown sources that found no room in their table.");
 	fprintf(f, "iotguard_unknown_unrecorded_packets_total %llu\n",
 		(unsigned long long)d->unknown_unrecorded);
 	header(f, "iotguard_alerts_total", "counter",
