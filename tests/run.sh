@@ -1,32 +1,42 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: every test, on the host then in the guest VM.
+# `make check`: every test of tests/tests.list, on the host then in the
+# guest VM.
 #
-#   1. build/tests/unit/* binaries and tests/unit/*.sh, on the host;
-#   2. one boot of the test VM running tests/guest/run-all.sh (the module's
-#      tests need the guest kernel: the host kernel has no modules).
+#   1. the list's tests/unit/* programs, on the host;
+#   2. one boot of the test VM running tests/guest/run-all.sh, which runs the
+#      list's tests/guest/* programs (the module's tests need the guest
+#      kernel: the host kernel has no modules).
 #
-# All output is streamed and kept in build/test-results/*.tap. The verdict
-# counts the top-level (unindented) TAP result lines of everything:
-# `ok N ...` passes, `not ok N ...` failures, `ok N ... # SKIP ...` skips.
-# A program that dies, prints no plan or fewer results than its plan counts
-# as a failure, as does a guest that fails to boot or report a status.
+# A listed test that is missing or unbuilt fails under its name; so does a
+# test source that the list does not name. All output is streamed and kept
+# in build/test-results/*.tap. The verdict counts the top-level (unindented)
+# TAP result lines of everything: `ok N ...` passes, `not ok N ...`
+# failures, `ok N ... # SKIP ...` skips. Each program's plan is held
+# against what it printed: a program that dies, prints no plan, a plan of
+# 1..0, more or fewer results than its plan counts as a failure, as does a
+# guest that fails to boot or report a status.
 #
 # The last line is `N passed, N failed[, N skipped]`; the exit status is 0
 # only if nothing failed and something passed.
 #
 # Environment:
 #	IOTGUARD_UNIT_TIMEOUT  seconds per unit test program (default 300)
-#	IOTGUARD_VM_TIMEOUT    seconds for the whole guest run (default 1800)
+#	IOTGUARD_VM_TIMEOUT    seconds for the whole guest run (default 2700)
+#	IOTGUARD_RESULTS       where the .tap files go (default
+#	                       build/test-results; make check-busy gives each
+#	                       suite its own)
 #	IOTGUARD_SKIP_VM=1     host tests only (the guest counts as one skip)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 1
-RESULTS=$REPO/build/test-results
+RESULTS=${IOTGUARD_RESULTS:-$REPO/build/test-results}
 UNIT_TIMEOUT=${IOTGUARD_UNIT_TIMEOUT:-300}
-VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-1800}
+VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-2700}
+# shellcheck source=lib/testlist.sh
+. "$REPO/tests/lib/testlist.sh"
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -42,17 +52,23 @@ harness() {
 
 # check_tap NAME RC LOG: a program's exit status and output as a whole.
 check_tap() {
-	local name=$1 rc=$2 log=$3 plan results fails
-	plan=$(tr -d '\r' <"$log" | grep -m1 -oE '^1\.\.[0-9]+' | cut -d. -f3)
-	results=$(tr -d '\r' <"$log" | grep -cE '^(not )?ok [0-9]+')
-	fails=$(tr -d '\r' <"$log" | grep -cE '^not ok [0-9]+')
+	local name=$1 rc=$2 log=$3 plan plans results fails
+
+	plans=$(tr -d '\r' <"$log" | grep -cE '^1\.\.[0-9]+' || true)
+	plan=$(tr -d '\r' <"$log" | grep -m1 -oE '^1\.\.[0-9]+' | cut -d. -f3 || true)
+	results=$(tr -d '\r' <"$log" | grep -cE '^(not )?ok [0-9]+' || true)
+	fails=$(tr -d '\r' <"$log" | grep -cE '^not ok [0-9]+' || true)
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		harness "not ok" "$name: timed out"
 	elif [ "$rc" -gt 128 ]; then
 		harness "not ok" "$name: killed by signal $((rc - 128))"
 	elif [ -z "$plan" ]; then
 		harness "not ok" "$name: exited $rc without a TAP plan"
-	elif [ "$results" -lt "$plan" ]; then
+	elif [ "$plans" -gt 1 ]; then
+		harness "not ok" "$name: printed $plans plans"
+	elif [ "$plan" -eq 0 ]; then
+		harness "not ok" "$name: ran nothing (plan 1..0)"
+	elif [ "$results" -ne "$plan" ]; then
 		harness "not ok" "$name: exited $rc after $results of $plan results"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$fails" -eq 0 ]; then
 		harness "not ok" "$name: exited $rc with no failing test"
@@ -70,14 +86,24 @@ run_unit() {
 }
 
 # ---------------------------------------------------------------- host
-for bin in build/tests/unit/*; do
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
-	run_unit "$(basename "$bin")" "$bin"
-done
-for script in tests/unit/*.sh; do
-	[ -f "$script" ] || continue
-	run_unit "$(basename "$script" .sh)" bash "$script"
-done
+while read -r f; do
+	harness "not ok" "$f is a test that tests/tests.list does not name"
+done < <(testlist_unlisted)
+
+ran=0
+while read -r src; do
+	name=$(testlist_name "$src")
+	read -ra cmd < <(testlist_command "$src")
+	ran=$((ran + 1))
+	if [ ! -f "$src" ]; then
+		harness "not ok" "unit $name: $src is listed but missing"
+	elif [ "${cmd[0]}" != bash ] && [ ! -x "${cmd[0]}" ]; then
+		harness "not ok" "unit $name: ${cmd[0]} is not built (make tests)"
+	else
+		run_unit "$name" "${cmd[@]}"
+	fi
+done < <(testlist_sources unit)
+[ "$ran" -gt 0 ] || harness "not ok" "tests/tests.list names no unit test"
 
 # ---------------------------------------------------------------- guest
 if [ "${IOTGUARD_SKIP_VM:-0}" = 1 ]; then
@@ -119,6 +145,12 @@ read -r pass fail skip < <(
 		/^Bail out!/ { fail++; next }
 		END { printf "%d %d %d\n", pass, fail, skip }'
 )
+
+# What failed and what was skipped, by name, just above the summary.
+for f in "$RESULTS"/*.tap; do
+	tr -d '\r' <"$f" | grep -E '^not ok [0-9]+|^ok [0-9]+.*#[ \t]*[Ss][Kk][Ii][Pp]' |
+		sed "s|^|# $(basename "$f" .tap): |" || true
+done
 
 if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
 	echo "# no test ran" | tee -a "$HARNESS"

@@ -6,11 +6,12 @@
 #
 #	bash tests/vm/run.sh -- bash tests/guest/run-all.sh [NAME...]
 #
-# Runs every build/tests/guest/* binary and every tests/guest/*_test.sh
-# (or only those whose name contains one of the NAMEs), each with a fresh
-# iotguard.ko (rmmod + insmod) and a timeout, streaming their TAP output.
-# A test that crashes, times out, prints no plan or fewer results than its
-# plan yields a top-level `not ok` line of ours, as does a kernel warning
+# Runs every tests/guest/* program of tests/tests.list (or only those whose
+# name contains one of the NAMEs), each with a fresh iotguard.ko (rmmod +
+# insmod) and a timeout, streaming their TAP output. A listed test that is
+# missing or unbuilt, or that crashes, times out, prints no plan, a plan of
+# 1..0 or another number of results than its plan yields a top-level
+# `not ok` line of ours, as does a kernel warning
 # during a test or a module that no longer unloads after it. Ends with
 # checks of its own: rmmod works with devices enrolled (in two netns).
 #
@@ -23,11 +24,12 @@ set -uo pipefail
 REPO=$(pwd)
 KO=$REPO/kmod/iotguard.ko
 TIMEOUT=${IOTGUARD_TEST_TIMEOUT:-600}
-SELF=$(basename "${BASH_SOURCE[0]}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
 NUM=0		# our own TAP lines
 FAILED=0	# anything failed (theirs or ours)
 HELPER_PIDS=()
+# shellcheck source=../lib/testlist.sh
+. "$REPO/tests/lib/testlist.sh"
 
 # Module parameters per test program: the netlink test fills the table, so
 # give it a table it can fill in a few seconds under TCG.
@@ -98,7 +100,7 @@ kernel_trouble() {
 
 # Runs one test program; streams its output, then checks its TAP.
 run_one() {
-	local name=$1 log rc plan results fails trouble
+	local name=$1 log rc plan plans results fails trouble
 	shift
 	log=$TMP/$name.log
 
@@ -113,6 +115,7 @@ run_one() {
 	timeout -k 10 "$TIMEOUT" "$@" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 
+	plans=$(grep -cE '^1\.\.[0-9]+' "$log")
 	plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -d. -f3)
 	results=$(grep -cE '^(not )?ok [0-9]+' "$log")
 	fails=$(grep -cE '^not ok [0-9]+' "$log")
@@ -122,7 +125,11 @@ run_one() {
 		not_ok "$name: killed by signal $((rc - 128))"
 	elif [ -z "$plan" ]; then
 		not_ok "$name: exited $rc without a TAP plan"
-	elif [ "$results" -lt "$plan" ]; then
+	elif [ "$plans" -gt 1 ]; then
+		not_ok "$name: printed $plans plans"
+	elif [ "$plan" -eq 0 ]; then
+		not_ok "$name: ran nothing (plan 1..0)"
+	elif [ "$results" -ne "$plan" ]; then
 		not_ok "$name: exited $rc after $results of $plan results"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$fails" -eq 0 ]; then
 		# 4: kselftest's "skipped"
@@ -157,23 +164,21 @@ if [ ! -f "$KO" ]; then
 fi
 
 ran=0
-for bin in "$REPO"/build/tests/guest/*; do
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
-	name=$(basename "$bin")
+while read -r src; do
+	name=$(testlist_name "$src")
 	wanted "$name" || continue
-	run_one "$name" "$bin"
+	read -ra cmd < <(testlist_command "$src")
 	ran=$((ran + 1))
-done
-for script in "$REPO"/tests/guest/*_test.sh; do
-	[ -f "$script" ] || continue
-	name=$(basename "$script" .sh)
-	[ "$(basename "$script")" != "$SELF" ] || continue
-	wanted "$name" || continue
-	run_one "$name" bash "$script"
-	ran=$((ran + 1))
-done
+	if [ ! -f "$src" ]; then
+		not_ok "$name: $src is listed but missing"
+	elif [ "${cmd[0]}" != bash ] && [ ! -x "${cmd[0]}" ]; then
+		not_ok "$name: ${cmd[0]} is not built (make tests)"
+	else
+		run_one "$name" "${cmd[@]}"
+	fi
+done < <(testlist_sources guest)
 if [ "$ran" -eq 0 ]; then
-	not_ok "found tests to run (make tests)"
+	not_ok "tests/tests.list names a guest test${FILTERS[*]:+ matching ${FILTERS[*]}}"
 fi
 
 # ---------------------------------------------------------------- our own

@@ -24,6 +24,9 @@
 #	                      (default) or chroot (containers without unshare)
 #	IOTGUARD_VM_KERNEL    boot this kernel instead of the image's vmlinuz
 #	                      (e.g. $IOTGUARD_KERNEL_DIR/vmlinux for PVH boot)
+#	IOTGUARD_VM_DIR       the run's working dir: lock, initramfs, logs and
+#	                      the results share out/ (default <repo>/build/vm);
+#	                      runs with different dirs boot side by side
 #	IOTGUARD_*            all exported into the guest command's environment
 #
 # The guest command also gets IOTGUARD_VM_OUT (the writable results dir) and
@@ -35,7 +38,8 @@
 # is writable and shared with the host (fresh per run; put big results
 # there, the serial console is slow).  /lib/modules is the guest kernel's.
 #
-# Runs must be root (virtiofsd).  Concurrent runs in one repo are serialised.
+# Runs must be root (virtiofsd).  Concurrent runs with one IOTGUARD_VM_DIR
+# are serialised.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -105,7 +109,9 @@ MODROOT=$KDIR/image/lib/modules
 [ -f "$VMLINUZ" ] || die "$VMLINUZ missing: rerun scripts/guest-kernel.sh $KDIR"
 [ -d "$MODROOT/$KVER" ] || die "$MODROOT/$KVER missing"
 
-VMDIR=$REPO/build/vm
+VMDIR=${IOTGUARD_VM_DIR:-$REPO/build/vm}
+mkdir -p "$VMDIR"
+VMDIR=$(cd "$VMDIR" && pwd)
 OUT=$VMDIR/out
 # virtiofsd splits -o source=... at commas and refuses a symlink there.
 case "$OUT" in
@@ -147,7 +153,7 @@ trap cleanup EXIT
 trap 'echo "vm: interrupted" >&2; exit 130' INT
 trap 'echo "vm: terminated" >&2; exit 143' TERM
 
-# One VM per repo at a time: they share build/vm/out.  flock(2) locks
+# One VM per IOTGUARD_VM_DIR at a time: they would share its out/.  flock(2) locks
 # belong to the open file, which the child shares with us, so the lock
 # stays ours after flock(1) exits; waiting for it in the background keeps
 # the traps above working (a foreground child would defer them).
