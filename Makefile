@@ -2,6 +2,8 @@
 #
 # make            module (with BTF), XDP object and skeleton, tools, tests
 # make check      all tests: host unit tests, then the guest VM suite
+# make check-busy two whole suites at once, ROUNDS=1 times in a row: every
+#                 test must pass on a machine that busy (tests/busy.sh)
 # make demo       the simulated city network, in the guest VM
 # make bench      data path and control plane figures, in the guest VM
 #                 (Documentation/performance.rst)
@@ -47,8 +49,8 @@ SKEL := $(O)/include/iotguard.skel.h
 BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
-.PHONY: all module bpf user tests bench-tools setup check demo bench clean \
-	checkpatch
+.PHONY: all module bpf user tests bench-tools setup check check-busy demo \
+	bench clean checkpatch
 .DELETE_ON_ERROR:
 
 all: module bpf user tests bench-tools
@@ -142,6 +144,10 @@ $(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O
 
 check: all
 	bash tests/run.sh
+
+ROUNDS ?= 1
+check-busy: all
+	bash tests/busy.sh $(ROUNDS)
 
 # Not part of `make check` (tests/guest/bench_smoke_test.sh is).
 bench: all
