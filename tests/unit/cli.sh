@@ -4,133 +4,125 @@
 # Command-line behaviour of build/iotguard that needs no kernel module:
 # help goes to stdout with exit 0, usage errors go to stderr with exit 1.
 # Usage errors are caught before any netlink or BPF call, so these cases
-# pass on a host without the module. Emits TAP.
+# pass on a host without the module (which would give exit 2). Emits TAP.
 #
 # Usage: tests/unit/cli.sh [PATH-TO-IOTGUARD]
-set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/tap.sh
+. "$HERE/../lib/tap.sh"
 BIN=${1:-$HERE/../../build/iotguard}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-n=0
-failed=0
-
-report() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && echo "# $3"
-	fi
-}
-
-# expect RC STREAM DESC -- ARGS...: runs the tool, checks its exit code and
+# runs RC STREAM DESC -- ARGS...: runs the tool, checks its exit code and
 # that only STREAM (stdout or stderr) has text.
-expect() {
-	local want_rc=$1 stream=$2 desc=$3 rc out err
+runs() {
+	local want_rc=$1 stream=$2 desc=$3 rc=0 out err
+
 	shift 4
-	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
+	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
 	out=$(wc -c <"$TMP/out")
 	err=$(wc -c <"$TMP/err")
 	if [ "$rc" != "$want_rc" ]; then
-		report fail "$desc" "exit $rc, wanted $want_rc: $(head -c 200 "$TMP/err")"
+		not_ok "$desc"
+		echo "# exit $rc, wanted $want_rc: $(head -c 200 "$TMP/err")"
 	elif [ "$stream" = stdout ] && { [ "$out" = 0 ] || [ "$err" != 0 ]; }; then
-		report fail "$desc" "stdout $out bytes, stderr $err bytes"
+		not_ok "$desc"
+		echo "# stdout $out bytes, stderr $err bytes"
 	elif [ "$stream" = stderr ] && { [ "$err" = 0 ] || [ "$out" != 0 ]; }; then
-		report fail "$desc" "stdout $out bytes, stderr $err bytes"
+		not_ok "$desc"
+		echo "# stdout $out bytes, stderr $err bytes"
 	else
-		report ok "$desc"
+		ok "$desc"
 	fi
 }
 
 # grep_out FILE PATTERN DESC: the last run's FILE (out or err) matches.
 grep_out() {
 	if grep -q -- "$2" "$TMP/$1"; then
-		report ok "$3"
+		ok "$3"
 	else
-		report fail "$3" "no \"$2\" in: $(head -c 200 "$TMP/$1")"
+		not_ok "$3"
+		echo "# no \"$2\" in: $(head -c 200 "$TMP/$1")"
 	fi
 }
 
+# Every result below, loops included, counted by hand.
+tap_plan 58
 if [ ! -x "$BIN" ]; then
-	echo "1..0 # SKIP $BIN not built (make user)"
-	exit 0
+	not_ok "$BIN is not built (make user)"
+	exit 1
 fi
 
-expect 0 stdout "--help goes to stdout, exit 0" -- --help
+runs 0 stdout "--help goes to stdout, exit 0" -- --help
 grep_out out "Usage: iotguard" "--help shows the usage"
 grep_out out "Exit status" "--help documents the exit codes"
-expect 0 stdout "-h goes to stdout, exit 0" -- -h
-expect 0 stdout "help command goes to stdout, exit 0" -- help
-expect 0 stdout "--version goes to stdout, exit 0" -- --version
+runs 0 stdout "-h goes to stdout, exit 0" -- -h
+runs 0 stdout "help command goes to stdout, exit 0" -- help
+runs 0 stdout "--version goes to stdout, exit 0" -- --version
 grep_out out "^iotguard [0-9]" "--version prints the version"
-expect 0 stdout "-V goes to stdout" -- -V
-expect 1 stderr "no command: usage on stderr, exit 1" --
-expect 1 stderr "unknown command fails with 1" -- frobnicate
+runs 0 stdout "-V goes to stdout" -- -V
+runs 1 stderr "no command: usage on stderr, exit 1" --
+runs 1 stderr "unknown command fails with 1" -- frobnicate
 grep_out err "unknown command" "unknown command is named"
-expect 1 stderr "unknown global option fails with 1" -- --frob status
-expect 1 stderr "-j alone is no command" -- -j
+runs 1 stderr "unknown global option fails with 1" -- --frob status
+runs 1 stderr "-j alone is no command" -- -j
 
 for cmd in attach detach status stats unknown; do
-	expect 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
+	runs 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
 done
 for cmd in "device" "device add" "device set" "device del" "device show" \
 	   "device list"; do
-	expect 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
+	runs 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
 done
-expect 0 stdout "device -h goes to stdout" -- device -h
-expect 1 stderr "device without a command fails with 1" -- device
-expect 1 stderr "unknown device command fails with 1" -- device frob
+runs 0 stdout "device -h goes to stdout" -- device -h
+runs 1 stderr "device without a command fails with 1" -- device
+runs 1 stderr "unknown device command fails with 1" -- device frob
 
-expect 1 stderr "device add without an address" -- device add
+runs 1 stderr "device add without an address" -- device add
 grep_out err "missing the device's address" "missing address is named"
-expect 1 stderr "device add with a bad address" -- device add 198.18.0.300
+runs 1 stderr "device add with a bad address" -- device add 198.18.0.300
 grep_out err "invalid address" "bad address is named"
-expect 1 stderr "device add with two addresses" -- \
+runs 1 stderr "device add with two addresses" -- \
 	device add 198.18.0.1 198.18.0.2
-expect 1 stderr "device add with an unknown option" -- \
+runs 1 stderr "device add with an unknown option" -- \
 	device add 198.18.0.1 --colour red
-expect 1 stderr "device add option without its argument" -- \
+runs 1 stderr "device add option without its argument" -- \
 	device add 198.18.0.1 --name
 grep_out err "needs an argument" "missing option argument is named"
-expect 1 stderr "device add with a long name" -- \
+runs 1 stderr "device add with a long name" -- \
 	device add 198.18.0.1 --name abcdefghijklmnopqrstuvwxyz0123456
-expect 1 stderr "device add with a bad MAC" -- \
+runs 1 stderr "device add with a bad MAC" -- \
 	device add 198.18.0.1 --mac 02:00:00:00:00
-expect 1 stderr "device add with a bad state" -- \
+runs 1 stderr "device add with a bad state" -- \
 	device add 198.18.0.1 --state maybe
-expect 1 stderr "device add with a bad class" -- \
+runs 1 stderr "device add with a bad class" -- \
 	device add 198.18.0.1 --class 65536
-expect 1 stderr "device add with a negative rate" -- \
+runs 1 stderr "device add with a negative rate" -- \
 	device add 198.18.0.1 --rate -5
-expect 1 stderr "device add with a rate over 32 bits" -- \
+runs 1 stderr "device add with a rate over 32 bits" -- \
 	device add 2001:2::1 --rate 5G
 grep_out err "at most 4294967295" "the rate's limit is named"
-expect 1 stderr "device add with a fractional rate" -- \
+runs 1 stderr "device add with a fractional rate" -- \
 	device add 2001:2::1 --rate 1.5
-expect 1 stderr "device add with junk after a rate" -- \
+runs 1 stderr "device add with junk after a rate" -- \
 	device add 2001:2::1 --rate 10pps
-expect 1 stderr "device add with a byte rate overflowing 64 bits" -- \
+runs 1 stderr "device add with a byte rate overflowing 64 bits" -- \
 	device add 2001:2::1 --byte-rate 20000000000G
-expect 1 stderr "device add with --pin and --unpin" -- \
+runs 1 stderr "device add with --pin and --unpin" -- \
 	device add 2001:2::1 --pin --unpin
-expect 1 stderr "device set with nothing to change" -- device set 2001:2::1
-expect 1 stderr "device del with options" -- device del 2001:2::1 --pin
-expect 1 stderr "device show without an address" -- device show
-expect 1 stderr "device list with an argument" -- device list extra
-expect 1 stderr "stats with a bad address" -- stats 198.18.0.999
-expect 1 stderr "stats with two addresses" -- stats 198.18.0.1 198.18.0.2
-expect 1 stderr "unknown with an argument" -- unknown 198.18.0.1
-expect 1 stderr "attach without an interface" -- attach
-expect 1 stderr "attach with a bad mode" -- attach lo --mode turbo
-expect 1 stderr "attach with two interfaces" -- attach a b
-expect 1 stderr "detach without an interface" -- detach
-expect 1 stderr "status with an argument" -- status now
+runs 1 stderr "device set with nothing to change" -- device set 2001:2::1
+runs 1 stderr "device del with options" -- device del 2001:2::1 --pin
+runs 1 stderr "device show without an address" -- device show
+runs 1 stderr "device list with an argument" -- device list extra
+runs 1 stderr "stats with a bad address" -- stats 198.18.0.999
+runs 1 stderr "stats with two addresses" -- stats 198.18.0.1 198.18.0.2
+runs 1 stderr "unknown with an argument" -- unknown 198.18.0.1
+runs 1 stderr "attach without an interface" -- attach
+runs 1 stderr "attach with a bad mode" -- attach lo --mode turbo
+runs 1 stderr "attach with two interfaces" -- attach a b
+runs 1 stderr "detach without an interface" -- detach
+runs 1 stderr "status with an argument" -- status now
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end
