@@ -148,6 +148,11 @@ static void write_json(struct daemon *d, const struct dstate *ds,
 	iotguard_json_object_start(&json);
 	alert_json_members(&json, alert_time(&ts, when, sizeof(when)), ds,
 			   res, why, done);
+	/*
+	 * The intervals scored before the one that decided it, as the
+	 * replay counts them: delays read in intervals whatever the load.
+	 */
+	iotguard_json_kv_u64(&json, "interval", d->intervals);
 	iotguard_json_object_end(&json);
 	fflush(d->alerts);
 }
