@@ -175,6 +175,7 @@ TEST(listen_rejects_malformed)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(text, sizeof(text), "listen = %s\n", bad[i]);
+		err[0] = '\0';	/* each case's own message, not the last */
 		EXPECT_EQ(-1, load(text, &cfg, err, sizeof(err)))
 			TH_LOG("accepted %s", bad[i]);
 		EXPECT_NE(NULL, strstr(err, ":1: listen: `"))

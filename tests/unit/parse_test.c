@@ -75,6 +75,7 @@ TEST(addr_rejects_malformed)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;	/* each case must say why, not the last */
 		EXPECT_EQ(-EINVAL, iotguard_parse_addr(bad[i], &addr, &why))
 			TH_LOG("accepted \"%s\"", bad[i]);
 		EXPECT_NE(NULL, why);
@@ -124,6 +125,7 @@ TEST(mac_rejects_malformed)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;	/* each case must say why, not the last */
 		EXPECT_EQ(-EINVAL, iotguard_parse_mac(bad[i], mac, &why))
 			TH_LOG("accepted \"%s\"", bad[i]);
 		EXPECT_NE(NULL, why);
@@ -368,6 +370,7 @@ TEST(states_rejected)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;	/* each case must say why, not the last */
 		EXPECT_EQ(-EINVAL, iotguard_parse_state(bad[i], &state, &why))
 			TH_LOG("accepted \"%s\"", bad[i]);
 		EXPECT_STREQ("expected allow, deny or quarantine", why);
