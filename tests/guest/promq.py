@@ -3,23 +3,32 @@
 """The Prometheus HTTP API for the guest tests, run inside the namespace of
 the Prometheus server the test started.
 
-  promq.py ready URL TIMEOUT           wait for URL/-/ready
+  promq.py ready URL TIMEOUT            wait for URL/-/ready
   promq.py wait URL QUERY COND TIMEOUT  poll until COND holds
   promq.py grows URL QUERY TIMEOUT      the one series' value increases
-  promq.py checks URL <LINES            each "DESC<tab>QUERY<tab>COND" holds
+  promq.py checks URL TIMEOUT <LINES    each "DESC<tab>QUERY<tab>COND" holds
 
 COND is a Python expression over r, the query's result as a list of
 (labels, value) pairs, e.g. "len(r) == 1 and r[0][1] > 0". Exits 0 when
 the condition held; otherwise prints what the query returned, as TAP
-comments, and exits 1. Every wait is bounded by TIMEOUT seconds. checks
-(one process for many queries: Python starts slowly under TCG) prints
-"ok<tab>DESC" or "not ok<tab>DESC" and comments for each line."""
+comments, and exits 1.
+
+Everything waits for an event (the server ready, a series present, a value
+moved, a condition holding), polling; TIMEOUT seconds is only a safety net
+against a hang, never a judgement. checks (one process for many queries:
+Python starts slowly under TCG) polls its lines in order, each until it
+holds, all within one TIMEOUT, and prints "ok<tab>DESC" or "not ok<tab>DESC"
+and comments for each line. In order: a line may rely on the ones before
+it, e.g. "passed nothing" (== 0) means something only once a line before
+has seen the same device's drops (> 0)."""
 
 import json
 import sys
 import time
 import urllib.parse
 import urllib.request
+
+POLL = 0.5
 
 
 def query(url, promql):
@@ -44,6 +53,23 @@ def say(what):
         print("# " + line)
 
 
+def poll(url, promql, cond, deadline):
+    """Queries until cond holds over the result (True) or the deadline
+    passes (False); at least once. Returns (held, why)."""
+    why = None
+    while True:
+        try:
+            r = query(url, promql)
+            if holds(cond, r):
+                return True, None
+            why = "%s -> %s (wanted %s)" % (promql, r, cond)
+        except (OSError, RuntimeError, ValueError) as e:
+            why = "%s: %s" % (promql, e)
+        if time.monotonic() >= deadline:
+            return False, why
+        time.sleep(POLL)
+
+
 def ready(url, timeout):
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -54,45 +80,49 @@ def ready(url, timeout):
                     return 0
         except OSError:
             pass
-        time.sleep(0.2)
+        time.sleep(POLL)
     say("%s/-/ready: not ready after %ss" % (url, timeout))
     return 1
 
 
 def wait(url, promql, cond, timeout):
     start = time.monotonic()
-    r, err = None, None
-    while True:
-        try:
-            r, err = query(url, promql), None
-            if holds(cond, r):
-                print("%.1f" % (time.monotonic() - start))
-                return 0
-        except (OSError, RuntimeError, ValueError) as e:
-            err = e
-        if time.monotonic() - start >= timeout:
-            break
-        time.sleep(0.5)
-    say("%s -> %s (wanted %s, waited %ss)" % (promql, err or r, cond,
-                                              timeout))
+    held, why = poll(url, promql, cond, start + timeout)
+    if held:
+        print("%.1f" % (time.monotonic() - start))
+        return 0
+    say("%s (waited %ss)" % (why, timeout))
     return 1
 
 
 def grows(url, promql, timeout):
-    first = query(url, promql)
-    if len(first) != 1:
-        say("%s -> %s (wanted one series)" % (promql, first))
-        return 1
+    """The query's one series takes a value greater than the first one
+    seen: two scrapes apart at least, however long they take."""
     start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        time.sleep(0.5)
-        now = query(url, promql)
-        if len(now) == 1 and now[0][1] > first[0][1]:
-            print("%g to %g in %.1fs" % (first[0][1], now[0][1],
-                                         time.monotonic() - start))
-            return 0
-    say("%s stayed %s for %ss" % (promql, first, timeout))
-    return 1
+    deadline = start + timeout
+    held, why = poll(url, promql, "len(r) == 1", deadline)
+    if not held:
+        say("%s (wanted one series, waited %ss)" % (why, timeout))
+        return 1
+    first = query(url, promql)[0][1]
+    held, why = poll(url, promql, "len(r) == 1 and r[0][1] > %r" % first,
+                     deadline)
+    if not held:
+        say("%s (stayed at %g, waited %ss)" % (why, first, timeout))
+        return 1
+    print("%g to %g" % (first, query(url, promql)[0][1]))
+    return 0
+
+
+def checks(url, timeout, lines):
+    deadline = time.monotonic() + timeout
+    for line in lines:
+        desc, promql, cond = line.rstrip("\n").split("\t")
+        held, why = poll(url, promql, cond, deadline)
+        print(("ok\t" if held else "not ok\t") + desc)
+        if not held:
+            say(why)
+    return 0
 
 
 def main():
@@ -104,19 +134,7 @@ def main():
     if cmd == "grows":
         return grows(url, sys.argv[3], float(sys.argv[4]))
     if cmd == "checks":
-        for line in sys.stdin:
-            desc, promql, cond = line.rstrip("\n").split("\t")
-            try:
-                r = query(url, promql)
-                if holds(cond, r):
-                    print("ok\t" + desc)
-                    continue
-                why = "%s -> %s (wanted %s)" % (promql, r, cond)
-            except (OSError, RuntimeError, ValueError) as e:
-                why = "%s: %s" % (promql, e)
-            print("not ok\t" + desc)
-            say(why)
-        return 0
+        return checks(url, float(sys.argv[3]), sys.stdin)
     print("unknown command " + cmd, file=sys.stderr)
     return 2
 
