@@ -796,8 +796,10 @@ TEST_F(verdict, over_packet_rate_dropped)
 }
 
 /*
- * 1000 B/s, burst 1536 bytes: 500-byte frames cost 0.5 s each, so three
- * fit the burst and the fourth does not.
+ * 1 B/s, burst 1536 bytes: 500-byte frames cost 500 s each, so three fit
+ * the burst and the fourth does not. A byte a second leaves the frames
+ * tens of seconds to arrive in; at 1000 B/s the last frame had to come
+ * within 26 ms of the first, which a busy guest missed.
  */
 TEST_F(verdict, over_byte_rate_dropped)
 {
@@ -806,7 +808,7 @@ TEST_F(verdict, over_byte_rate_dropped)
 	struct frame f, small;
 
 	dev_init(&d, AF_INET6, 13);
-	dev_bps(&d, 1000, 1536);
+	dev_bps(&d, 1, 1536);
 	enroll(_metadata, self, &d);
 	frame_from(&f, &d, mac_a, 500 - 62);
 	ASSERT_EQ(500, f.len);
@@ -815,7 +817,7 @@ TEST_F(verdict, over_byte_rate_dropped)
 	EXPECT_PASS(&f, IOTGUARD_R_PASS);
 	EXPECT_DROP(&f, IOTGUARD_R_RATE);
 
-	/* 1.5 s of the 1.536 s burst is used: 62 bytes need 62 ms. */
+	/* 1500 s of the 1536 s burst are used: 62 bytes need 62 s. */
 	frame_from(&small, &d, mac_a, 0);
 	EXPECT_DROP(&small, IOTGUARD_R_RATE);
 
