@@ -3,7 +3,7 @@
 """A snapshot of the pinned features maps (include/iotguard/features.h) for
 the tests' assertions: not the daemon's reader, a test's independent one.
 
-    featsnap.py DEVICES.json OUT.json [SECONDS]
+    featsnap.py DEVICES.json OUT.json [SECONDS] [--ready FILE]
 
 DEVICES.json is `iotguard -j device list`. OUT.json maps each device's name
 to its features, summed over the CPUs whose entry has its cookie:
@@ -14,7 +14,11 @@ estimates of distinct destinations and ports of its two sketch slots
 `realtime_ns` CLOCK_REALTIME, read together.
 With SECONDS, it samples the sketches every 0.2 s for that long and adds
 each device's highest estimates seen (`max_addrs`, `max_ports`): a burst is
-caught before the epochs after it clear its slots.
+caught before the epochs after it clear its slots. SIGTERM or SIGINT ends
+the sampling early (the snapshot is still written), so a watcher can be
+given a generous SECONDS and stopped once what it watches is over;
+--ready FILE creates FILE once the first sample is taken. `sampled_ns`:
+the CLOCK_MONOTONIC times of the first and the last sample.
 
 Talks to the kernel with the bpf(2) syscall through ctypes: no bpftool run
 per device (each exec costs ~0.15 s under TCG).
@@ -24,6 +28,7 @@ import ctypes
 import json
 import math
 import os
+import signal
 import socket
 import struct
 import sys
@@ -137,17 +142,33 @@ def features(fd, ncpus, index, cookie):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
+    argv, ready = sys.argv[1:], None
+    if "--ready" in argv:
+        i = argv.index("--ready")
+        ready = argv[i + 1] if i + 1 < len(argv) else None
+        del argv[i:i + 2]
+        if ready is None:
+            print(__doc__, file=sys.stderr)
+            return 2
+    if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
-    with open(sys.argv[1]) as f:
+    with open(argv[0]) as f:
         devices = json.load(f)["devices"]
     ncpus = possible_cpus()
     ffd = obj_get(PIN_DIR + "/iotguard_features")
     dfd = obj_get(PIN_DIR + "/iotguard_dests")
 
+    stop = []
+
+    def stop_sampling(*_):
+        stop.append(True)
+
+    signal.signal(signal.SIGTERM, stop_sampling)
+    signal.signal(signal.SIGINT, stop_sampling)
     highest = {}
-    end = time.monotonic() + (float(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    end = time.monotonic() + (float(argv[2]) if len(argv) > 2 else 0)
+    sampled = []
     while True:
         for d in devices:
             feat = features(ffd, ncpus, d["index"], d["cookie"])
@@ -155,7 +176,12 @@ def main():
             for slot in feat["slots"]:
                 hi[0] = max(hi[0], slot["addrs"])
                 hi[1] = max(hi[1], slot["ports"])
-        if time.monotonic() >= end:
+        t = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        sampled = [sampled[0] if sampled else t, t]
+        if ready:
+            open(ready, "w").close()
+            ready = None
+        if stop or time.monotonic() >= end:
             break
         time.sleep(0.2)
 
@@ -176,6 +202,7 @@ def main():
 
     snap = {"now_ns": time.clock_gettime_ns(time.CLOCK_MONOTONIC),
             "realtime_ns": time.time_ns(),
+            "sampled_ns": sampled,
             "devices": {}}
     for d in devices:
         feat = features(ffd, ncpus, d["index"], d["cookie"])
@@ -183,7 +210,7 @@ def main():
         name = d["name"] or d["address"]
         feat["max_addrs"], feat["max_ports"] = highest[name]
         snap["devices"][name] = feat
-    with open(sys.argv[2], "w") as out:
+    with open(argv[1], "w") as out:
         json.dump(snap, out)
     return 0
 
