@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Traffic for the end-to-end tests and the demo: paced UDP senders, a
-receiver that counts what arrived, per source, and a capture to pcap. Only
-ever used inside network namespaces the test made, towards addresses of
-its own."""
+receiver that counts what arrived, per source, a TCP echo of a byte count
+and a capture to pcap. Only ever used inside network namespaces the test
+made, towards addresses of its own.
+
+The receivers tell when they are ready (--ready FILE, written once bound),
+so that a test starts its sender after them instead of sleeping. The UDP
+receiver keeps its counts in --out as they grow, and stops once it has
+--expect datagrams, after --duration seconds, or on SIGTERM or SIGINT,
+whichever comes first; what was already queued when told to stop counts."""
 
 import argparse
 import json
+import os
 import signal
 import socket
 import struct
@@ -23,6 +30,7 @@ def send(args):
     interval = 1.0 / args.rate if args.rate else 0.0
     start = time.monotonic()
     sent = 0
+    times = []
     for i in range(args.count):
         if interval:
             # Pace against the start so that slow iterations catch up.
@@ -32,12 +40,56 @@ def send(args):
         try:
             sock.sendto(payload, (args.dst, args.port))
             sent += 1
+            if args.times:
+                times.append(time.monotonic())
         except OSError:
             pass
     duration = time.monotonic() - start
-    json.dump({"sent": sent, "duration": duration, "size": args.size},
-              sys.stdout)
+    result = {"sent": sent, "duration": duration, "size": args.size}
+    if args.times:
+        # CLOCK_MONOTONIC, the kernel's clock: when each datagram left.
+        result["times"] = times
+    json.dump(result, sys.stdout)
     print()
+
+
+def write_file(path, text):
+    """Writes path whole: a reader sees the old or the new text, never a
+    part (renamed into place, unless path is not a regular file, such as
+    /dev/null)."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "w") as out:
+            out.write(text)
+        return
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def stop_on_signals():
+    """A list that becomes true on SIGTERM or SIGINT."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    return stop
+
+
+def drain(sock, counts):
+    """Counts the datagrams already queued on sock, without waiting."""
+    got = 0
+    sock.setblocking(False)
+    try:
+        while True:
+            try:
+                _, peer = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                break
+            counts[peer[0]] = counts.get(peer[0], 0) + 1
+            got += 1
+    finally:
+        sock.settimeout(0.2)
+    return got
 
 
 def recv(args):
@@ -45,17 +97,32 @@ def recv(args):
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind((args.bind, args.port))
-    sock.settimeout(0.2)
+    stop = stop_on_signals()
     counts = {}
-    deadline = time.monotonic() + args.duration
-    while time.monotonic() < deadline:
+    total = 0
+    deadline = None
+    if args.duration is not None:
+        deadline = time.monotonic() + args.duration
+    if args.out:
+        write_file(args.out, json.dumps(counts))
+    if args.ready:
+        write_file(args.ready, "ready\n")
+    sock.settimeout(0.2)
+    while not stop and (args.expect is None or total < args.expect):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         try:
             _, peer = sock.recvfrom(65535)
-        except socket.timeout:
+        except (socket.timeout, InterruptedError):
             continue
         counts[peer[0]] = counts.get(peer[0], 0) + 1
-    with open(args.out, "w") as out:
-        json.dump(counts, out)
+        # One write per batch of what arrived, not per datagram.
+        total += 1 + drain(sock, counts)
+        if args.out:
+            write_file(args.out, json.dumps(counts))
+    drain(sock, counts)
+    if args.out:
+        write_file(args.out, json.dumps(counts))
 
 
 def tcp_send(args):
@@ -85,6 +152,8 @@ def tcp_recv(args):
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         srv.bind((args.bind, args.port))
         srv.listen(4)
+        if args.ready:
+            write_file(args.ready, "ready\n")
         srv.settimeout(args.timeout)
         conn, _ = srv.accept()
         with conn:
@@ -107,9 +176,7 @@ def capture(args):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
     sock.bind((args.dev, eth_p_all))
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    stop = stop_on_signals()
     sock.settimeout(0.2)
     frames = 0
     with open(args.out, "wb") as out:
@@ -146,12 +213,18 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--rate", type=float, default=0)
     p.add_argument("--size", type=int, default=32)
+    p.add_argument("--times", action="store_true",
+                   help="list when each datagram left")
     p.set_defaults(func=send)
     p = sub.add_parser("recv")
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, default=5000)
-    p.add_argument("--duration", type=float, required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--expect", type=int,
+                   help="stop once this many datagrams arrived")
+    p.add_argument("--duration", type=float,
+                   help="stop after this many seconds")
+    p.add_argument("--out", help="the counts per source, kept current")
+    p.add_argument("--ready", help="written once the socket is bound")
     p.set_defaults(func=recv)
     p = sub.add_parser("tcp-send")
     p.add_argument("--src", required=True)
@@ -164,6 +237,7 @@ def main():
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, default=5001)
     p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--ready", help="written once the socket listens")
     p.set_defaults(func=tcp_recv)
     p = sub.add_parser("capture")
     p.add_argument("--dev", required=True)
