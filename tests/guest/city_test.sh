@@ -75,8 +75,8 @@ bail() {
 	exit 1
 }
 
-# snap NAME [SECONDS]: the features of every device, as
-# $tmp/NAME.json (tests/lib/featsnap.py).
+# snap NAME [SECONDS]: the features of every device, as $tmp/NAME.json
+# (tests/lib/featsnap.py).
 snap() {
 	local name=$1
 
@@ -266,15 +266,16 @@ else
 	not_ok "nmap scanned from $SCANNER"
 	sed 's/^/# /' "$tmp/nmap.log"
 fi
-# Still sampling after nmap (not timed out), stopped by us.
+# Still sampling after nmap (not timed out), stopped by us. A watcher
+# that failed is left to cleanup.
 desc="the watcher sampled $SCANNER's sketches all through nmap"
 if [ "$ready" = 1 ] && kill -0 "$watcher" 2>/dev/null &&
    kill -TERM "$watcher" && wait "$watcher" && [ -s "$tmp/scan.json" ]; then
 	ok "$desc"
+	watcher=
 else
 	not_ok "$desc (ready before nmap: $ready)"
 fi
-watcher=
 if city_hping "$FLOODER" "$CITY_SERVER4" >"$tmp/hping.log" 2>&1 &&
    grep -q "packets transmitted" "$tmp/hping.log"; then
 	ok "hping3 flooded from $FLOODER"
