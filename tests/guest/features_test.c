@@ -31,6 +31,13 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #pragma GCC diagnostic ignored "-Wsign-compare"
+/*
+ * The harness gives each test 30 s of wall time: loading the program (its
+ * per-CPU maps sized to max_devices) took longer than that in a TCG guest
+ * on a busy machine. A net against a hang, not a judgement: generous.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
 
 #include <iotguard/features.h>
 #include <iotguard/kfunc.h>

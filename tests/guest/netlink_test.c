@@ -35,6 +35,13 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "nltest.h"
+/*
+ * The harness gives each test 30 s of wall time: loading the program (its
+ * per-CPU maps sized to max_devices) took longer than that in a TCG guest
+ * on a busy machine. A net against a hang, not a judgement: generous.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
 
 #define ID_STR(d) nlt_id_str((d), (char[64]){ 0 }, 64)
 
