@@ -130,7 +130,8 @@ def tcp_send(args):
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(args.timeout)
         sock.bind((args.src, 0))
-        # Under TCG the receiver may not listen yet: retry refusals a while.
+        # A server not waited for (tcp-recv --ready) may not listen yet:
+        # retry refusals a while.
         deadline = time.monotonic() + args.timeout
         while True:
             try:
