@@ -22,20 +22,24 @@ static void alerts_path(const struct daemon *d, char *buf, size_t len,
 	snprintf(buf, len, "%s/alerts.jsonl%s", d->cfg.state_dir, suffix);
 }
 
-static unsigned long count_lines(FILE *f)
+/* The lines of f; *last is its last byte, EOF if it is empty. */
+static unsigned long count_lines(FILE *f, int *last)
 {
 	unsigned long lines = 0;
 	int c;
 
-	while ((c = getc(f)) != EOF)
+	*last = EOF;
+	while ((c = getc(f)) != EOF) {
 		lines += c == '\n';
+		*last = c;
+	}
 	return lines;
 }
 
 int alerts_open(struct daemon *d)
 {
 	char path[PATH_MAX + 32];
-	int ret;
+	int ret, last;
 
 	alerts_path(d, path, sizeof(path), "");
 	d->alerts = fopen(path, "a+e");
@@ -45,7 +49,18 @@ int alerts_open(struct daemon *d)
 		return ret;
 	}
 	rewind(d->alerts);
-	d->alert_lines = count_lines(d->alerts);
+	d->alert_lines = count_lines(d->alerts, &last);
+	/*
+	 * A line cut short (a crash while writing it) is ended, so that the
+	 * next alert is a line of its own rather than glued to it: readers
+	 * skip the cut one.
+	 */
+	if (last != EOF && last != '\n') {
+		if (fputc('\n', d->alerts) == EOF || fflush(d->alerts))
+			log_msg(LOG_WARNING, "Unable to end the cut line of %s: %s",
+				path, strerror(errno));
+		d->alert_lines++;
+	}
 	return 0;
 }
 
