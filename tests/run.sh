@@ -23,7 +23,7 @@
 #
 # Environment:
 #	IOTGUARD_UNIT_TIMEOUT  seconds per unit test program (default 300)
-#	IOTGUARD_VM_TIMEOUT    seconds for the whole guest run (default 2700)
+#	IOTGUARD_VM_TIMEOUT    seconds for the whole guest run (default 4200)
 #	IOTGUARD_RESULTS       where the .tap files go (default
 #	                       build/test-results; make check-busy gives each
 #	                       suite its own)
@@ -34,7 +34,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 1
 RESULTS=${IOTGUARD_RESULTS:-$REPO/build/test-results}
 UNIT_TIMEOUT=${IOTGUARD_UNIT_TIMEOUT:-300}
-VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-2700}
+VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-4200}
 # shellcheck source=lib/testlist.sh
 . "$REPO/tests/lib/testlist.sh"
 

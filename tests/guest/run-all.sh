@@ -18,12 +18,13 @@
 # Exits 0 when nothing failed.
 #
 # Environment:
-#	IOTGUARD_TEST_TIMEOUT   seconds per test program (default 600)
+#	IOTGUARD_TEST_TIMEOUT   seconds per test program (default 1500: a net
+#	                        for a hang, long enough for a busy machine)
 set -uo pipefail
 
 REPO=$(pwd)
 KO=$REPO/kmod/iotguard.ko
-TIMEOUT=${IOTGUARD_TEST_TIMEOUT:-600}
+TIMEOUT=${IOTGUARD_TEST_TIMEOUT:-1500}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
 NUM=0		# our own TAP lines
 FAILED=0	# anything failed (theirs or ours)
