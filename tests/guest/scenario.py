@@ -309,6 +309,7 @@ class Watch:
 
     def result(self):
         a = self.a
+
         def rt(t):
             return None if t is None else round(t + self.offset, 3)
         attacks = []

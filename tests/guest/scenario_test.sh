@@ -109,6 +109,12 @@ CLASSES=(camera light meter sensor)
 # The cameras stream 6 frames a (simulated) second: 25 at x4 is more than
 # a TCG guest sends besides everything else.
 export CITY_CAMERA_FPS=6
+# The scan and the flood at a steady pace for some 10 and 6 s of real time:
+# the scorer acts after act_after anomalous intervals in a row, and a
+# loaded guest stretches an interval to 2 s or more, so city.sh's bursts
+# of about a second could fall in one interval and never be acted on.
+NMAP_ARGS=(-sS -p 1-1000 --min-rate 100 --max-rate 100 --max-retries 0)
+HPING_ARGS=(-S -p 80 -i u2000 -c 3000)
 
 tap_plan $((9 + ${#ATTACKS[@]} + ${#CLASSES[@]}))
 
@@ -308,9 +314,9 @@ run() {
 
 	desc="iotguardd ran through the $SIM_END intervals"
 	if ! attack_at "$SIM_SCAN" scan "$SCANNER" \
-		city_nmap "$SCANNER" "$CITY_SERVER4" ||
+		city_nmap "$SCANNER" "$CITY_SERVER4" "${NMAP_ARGS[@]}" ||
 	   ! attack_at "$SIM_FLOOD" flood "$FLOODER" \
-		city_hping "$FLOODER" "$CITY_SERVER4" ||
+		city_hping "$FLOODER" "$CITY_SERVER4" "${HPING_ARGS[@]}" ||
 	   ! attack_at "$SIM_SILENCE" silence "$SILENT" \
 		city_silence "$SILENT" ||
 	   ! attack_at "$SIM_MOVE" newdest "$MOVER" \
