@@ -106,7 +106,12 @@ cases = [k for k in figs if k.startswith("xdp.iotguard.")]
 wrong = []
 for k in cases:
     v = figs[k]
-    if v["hits"] != v["frames"] or v["retval"] != v["want_retval"]:
+    # The over-rate device earns a frame a second (1/s, no burst): over a
+    # run that a busy guest makes last seconds, a few frames pass. A
+    # broken limiter would pass most: 1 % is the line between the two.
+    slack = v["frames"] // 100 if v["expect"] == "RATE" else 0
+    if not v["frames"] - slack <= v["hits"] <= v["frames"] or \
+       v["retval"] != v["want_retval"]:
         wrong.append("%s: %s %d of %d, action %d" %
                      (k, v["expect"], v["hits"], v["frames"], v["retval"]))
 check(cases and not wrong, "the XDP counters moved as each case expects",
@@ -160,18 +165,5 @@ check(any(l.startswith("daemon interval,") for l in labels) and
       "the table has the daemon and detection delay rows", str(labels))
 EOF
 
-n=0
-while IFS= read -r line; do
-	case $line in
-	"ok	"*) ok "${line#ok	}"; n=$((n + 1)) ;;
-	"not ok	"*) not_ok "${line#not ok	}"; n=$((n + 1)) ;;
-	"#"*) echo "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$OUT/checks.out"
-# The plan counts every check: a Python that stopped early fails.
-while [ "$n" -lt "$CHECKS" ]; do
-	n=$((n + 1))
-	not_ok "check $n of $CHECKS of results.json ran"
-done
+tap_results "$OUT/checks.out" "$CHECKS" check
 tap_end

@@ -83,7 +83,7 @@ serves() {
 }
 
 run() {
-	local out took line n
+	local out took
 
 	if ! setup >"$tmp/setup.log" 2>&1; then
 		sed 's/^/# /' "$tmp/setup.log"
@@ -204,20 +204,7 @@ run() {
 	health: no map or netlink errors	sum(iotguard_daemon_errors_total)	len(r) == 1 and r[0][1] == 0
 	health: iotguard_daemon_dry_run == 0	iotguard_daemon_dry_run	len(r) == 1 and r[0][1] == 0
 	CHECKS
-	n=0
-	while IFS= read -r line; do
-		case $line in
-		"ok	"*) ok "${line#ok	}"; n=$((n + 1)) ;;
-		"not ok	"*) not_ok "${line#not ok	}"; n=$((n + 1)) ;;
-		"#"*) echo "$line" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$tmp/checks.out"
-	# The plan counts every query: one promq.py did not answer fails.
-	while [ "$n" -lt "$QUERIES" ]; do
-		n=$((n + 1))
-		not_ok "query $n of $QUERIES answered"
-	done
+	tap_results "$tmp/checks.out" "$QUERIES" query
 
 	# The exposition itself, as the daemon serves it. promtool accepts
 	# an empty one: it must not be.

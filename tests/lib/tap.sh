@@ -95,6 +95,27 @@ expect() {
 	fi
 }
 
+# tap_results FILE COUNT WHAT: COUNT results from the lines a helper
+# program wrote to FILE ("ok<TAB>desc", "not ok<TAB>desc"; other lines
+# become diagnostics). A result it did not write fails as "WHAT N of COUNT
+# ran", so a helper that stopped early cannot shrink the plan.
+tap_results() {
+	local file=$1 count=$2 what=$3 line n=0
+
+	while IFS= read -r line; do
+		case $line in
+		"ok	"*) ok "${line#ok	}"; n=$((n + 1)) ;;
+		"not ok	"*) not_ok "${line#not ok	}"; n=$((n + 1)) ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$file"
+	while [ "$n" -lt "$count" ]; do
+		n=$((n + 1))
+		not_ok "$what $n of $count ran"
+	done
+}
+
 # tap_wait TRIES INTERVAL COMMAND...: runs COMMAND every INTERVAL seconds
 # until it succeeds; fails after TRIES attempts. TRIES is a safety net
 # against a hang, not a judgement: make it generous.
