@@ -120,6 +120,10 @@ def recv(args):
         total += 1 + drain(sock, counts)
         if args.out:
             write_file(args.out, json.dumps(counts))
+    # Stopping anyway: a SIGTERM from now on must not find the default
+    # action that the interpreter's exit puts back for Python handlers.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     drain(sock, counts)
     if args.out:
         write_file(args.out, json.dumps(counts))
