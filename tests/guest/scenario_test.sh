@@ -8,6 +8,7 @@
 #	s3  nmap SYN scan of the router          must be quarantined
 #	s5  hping3 SYN flood                     must be quarantined
 #	m4  goes silent                          must be alerted on
+#	    (or the first meter not on alert already, see pick_silent)
 #	s6  talks to a new destination           must be quarantined
 #
 # Required (issue 5): every attacker quarantined within 5 s of its attack's
@@ -227,6 +228,23 @@ launch() {
 	phase "$kind from $name launched"
 }
 
+# pick_silent: SILENT becomes the first meter, m4 first, that the daemon
+# has not alerted on yet. On a loaded guest a starved device's silence can
+# put it on alert until release_after, and a device on alert has no new
+# alert to give when it really goes silent.
+pick_silent() {
+	local name
+
+	for name in "$SILENT" "${CITY_NAMES[@]}"; do
+		[ "${CITY_CLASS[$name]}" = meter ] || continue
+		if ! grep -qs "\"name\":\"$name\"" "$tmp/state/alerts.jsonl"
+		then
+			SILENT=$name
+			return 0
+		fi
+	done
+}
+
 # attack_at INTERVAL KIND DEVICE COMMAND...: launch, once the daemon has
 # scored INTERVAL intervals. Fails when it never does.
 attack_at() {
@@ -317,6 +335,7 @@ run() {
 		city_nmap "$SCANNER" "$CITY_SERVER4" "${NMAP_ARGS[@]}" ||
 	   ! attack_at "$SIM_FLOOD" flood "$FLOODER" \
 		city_hping "$FLOODER" "$CITY_SERVER4" "${HPING_ARGS[@]}" ||
+	   ! until_interval "$SIM_SILENCE" || ! pick_silent ||
 	   ! attack_at "$SIM_SILENCE" silence "$SILENT" \
 		city_silence "$SILENT" ||
 	   ! attack_at "$SIM_MOVE" newdest "$MOVER" \
