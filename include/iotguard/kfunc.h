@@ -45,7 +45,9 @@ struct iotguard_key {
  * @state: enum iotguard_device_state
  * @flags: IOTGUARD_VERDICT_F_*
  * @class: the device's class
- * @pad: 0
+ * @rate_seq: changes whenever the device's state or rates change, so that
+ *	the program starts the device's limiter afresh (a released device
+ *	does not inherit the debt it ran up in quarantine)
  * @pkt_interval_ns: GCRA emission interval of one packet; 0: no packet limit
  * @pkt_tolerance_ns: a packet passes while the theoretical arrival time,
  *	after it, is at most this far ahead of now (burst * interval)
@@ -62,7 +64,7 @@ struct iotguard_verdict {
 	__u8 state;
 	__u8 flags;
 	__u16 class;
-	__u32 pad;
+	__u32 rate_seq;
 	__u64 pkt_interval_ns;
 	__u64 pkt_tolerance_ns;
 	__u64 byte_cost_fp;

@@ -56,7 +56,23 @@ enum iotguard_reason {
 	IOTGUARD_R_RATE,	/* over the device's (or quarantine) rate */
 	IOTGUARD_R_PARSE,	/* truncated or malformed headers */
 	IOTGUARD_R_NON_IP,	/* neither IP nor ARP */
-	IOTGUARD_R_NEIGH,	/* ARP or IPv6 neighbour discovery: passes */
+	IOTGUARD_R_NEIGH,	/* ARP, NDP or MLD that passed inspection */
+	IOTGUARD_R_ARP,		/* ARP failing inspection: forged sender */
+	IOTGUARD_R_NDP,		/* NDP failing inspection: RA, redirect, bad
+				 * hop limit, fragment, routed destination,
+				 * forged source or target
+				 */
+	IOTGUARD_R_NEIGH_RATE,	/* over the port's budget for the ARP and NDP
+				 * of senders no device accounts for
+				 */
+	IOTGUARD_R_LINK,	/* link-local control frame (STP, LLDP,
+				 * EAPOL, 802.3 LLC): passes by the port's
+				 * link_frames policy
+				 */
+	IOTGUARD_R_DHCP_SERVER,	/* DHCP server message from the device side */
+	IOTGUARD_R_CONTENDED,	/* lost the device's rate state to other
+				 * CPUs too often to be judged
+				 */
 	IOTGUARD_R_MAX
 };
 
@@ -91,7 +107,7 @@ struct iotguard_rate_state {
 	__u64 pkt_tat;		/* theoretical arrival time, packets */
 	__u64 byte_tat;		/* theoretical arrival time, bytes */
 	__u32 cookie;		/* struct iotguard_verdict.cookie it is for */
-	__u32 pad;
+	__u32 rate_seq;		/* struct iotguard_verdict.rate_seq it is for */
 };
 
 /* Key and value of the recent unknown sources LRU (IOTGUARD_MAP_UNKNOWN). */

@@ -76,7 +76,8 @@ static const char *reason_name(unsigned int r)
 {
 	static const char * const names[] = {
 		"PASS", "UNKNOWN", "DENIED", "SPOOFED", "RATE", "PARSE",
-		"NON_IP", "NEIGH",
+		"NON_IP", "NEIGH", "ARP", "NDP", "NEIGH_RATE", "LINK",
+		"DHCP_SERVER", "CONTENDED",
 	};
 
 	return r < IOTGUARD_R_MAX ? names[r] : "?";

@@ -72,6 +72,12 @@ static const char *const reason_names[IOTGUARD_R_MAX] = {
 	[IOTGUARD_R_PARSE] = "parse",
 	[IOTGUARD_R_NON_IP] = "non_ip",
 	[IOTGUARD_R_NEIGH] = "neigh",
+	[IOTGUARD_R_ARP] = "arp",
+	[IOTGUARD_R_NDP] = "ndp",
+	[IOTGUARD_R_NEIGH_RATE] = "neigh_rate",
+	[IOTGUARD_R_LINK] = "link",
+	[IOTGUARD_R_DHCP_SERVER] = "dhcp_server",
+	[IOTGUARD_R_CONTENDED] = "contended",
 };
 
 const char *iotguard_reason_name(enum iotguard_reason reason)
