@@ -5,11 +5,15 @@
  * Only enrolled devices may send: the program parses each frame down to its
  * source address, asks iotguard.ko (kfunc iotguard_xdp_lookup) what it knows
  * of the sender, and drops frames of unknown, denied and spoofing senders
- * and frames over the sender's rate (GCRA, shared across CPUs). ARP and
- * IPv6 neighbour discovery always pass: without them nothing works. Every
- * frame is counted under the reason for its verdict (include/iotguard/maps.h).
+ * and frames over the sender's rate (GCRA, shared across CPUs). ARP, NDP
+ * and MLD are inspected (bpf/neigh.h), DHCP server messages from the
+ * device side dropped, link control frames passed or dropped by the port's
+ * policy. Every frame is counted under the reason for its verdict
+ * (include/iotguard/maps.h); Documentation/iotguard.rst, "What passes and
+ * why", has the table.
  */
 #include "parsing.h"
+#include "neigh.h"
 #include <linux/iotguard.h>
 #include <iotguard/kfunc.h>
 #include <iotguard/maps.h>
@@ -20,9 +24,10 @@
 #define IOTG_AF_INET6	10
 #define IOTG_ENOENT	2
 
-/* ICMPv6 router solicitation .. redirect (RFC 4861) */
-#define IOTG_NDISC_FIRST	133
-#define IOTG_NDISC_LAST		137
+#define IOTG_DHCP_SERVER_PORT		67
+#define IOTG_DHCP_CLIENT_PORT		68
+#define IOTG_DHCP6_CLIENT_PORT		546
+#define IOTG_DHCP6_SERVER_PORT		547
 
 /*
  * Compare-and-swap attempts on a rate state before giving up. Each failure
@@ -34,6 +39,17 @@
 
 /* Monitor mode: count every frame as usual but let all of them pass. */
 const volatile bool monitor = false;
+
+/* The port's policy for link control frames (IOTGUARD_R_LINK): pass them. */
+const volatile bool link_frames = true;
+
+/*
+ * The port's neighbour budget: ARP and NDP of senders no device accounts
+ * for (ARP probes, DAD, link-local sources, MLD), in frames per second and
+ * frames back to back. 0 frames per second: no limit.
+ */
+const volatile __u32 neigh_pps = IOTGUARD_NEIGH_PPS;
+const volatile __u32 neigh_burst = IOTGUARD_NEIGH_BURST;
 
 /*
  * The program's clock is bpf_ktime_get_coarse_ns(): a read of the time of
@@ -119,6 +135,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_dests SEC(".maps");
 
+/*
+ * The port's neighbour budget's GCRA state. Not pinned: each attach loads
+ * its own program and so each port gets its own budget.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iotguard_rate_state);
+} iotguard_port_neigh SEC(".maps");
+
 #include "features.h"
 
 /* bench/standin.bpf.c defines its own, for hosts without the module. */
@@ -131,11 +158,15 @@ extern int iotguard_xdp_lookup(struct xdp_md *ctx,
 
 /*
  * Parses the frame. Returns the reason when parsing alone decides the
- * verdict, or IOTGUARD_R_MAX with *key filled in for an IP frame.
+ * verdict; IOTG_V_PORT for neighbour traffic held to the port's budget; or
+ * IOTG_V_LOOKUP with *key filled in for the sender to look up. For ARP and
+ * NDP, *neigh is then the reason to drop with if the lookup does not back
+ * the frame (IOTGUARD_R_ARP or _NDP), and the key's address the one the
+ * frame speaks for; for IP, *neigh is 0.
  */
 static __always_inline __u32 iotg_parse(void *data, void *data_end,
 					struct iotguard_key *key,
-					struct iotg_flow *fl)
+					struct iotg_flow *fl, __u32 *neigh)
 {
 	struct hdr_cursor nh = { .pos = data };
 	struct icmp6hdr *icmp6h;
@@ -146,14 +177,18 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	int proto, l4proto;
-	bool l4;
+	bool l4, frag;
 
 	proto = parse_eth(&nh, data_end, &eth);
 	if (proto < 0)
 		return IOTGUARD_R_PARSE;
+	__builtin_memcpy(key->mac, eth->h_source, ETH_ALEN);
 
-	if (proto == bpf_htons(ETH_P_ARP))
-		return IOTGUARD_R_NEIGH;
+	if (proto == bpf_htons(ETH_P_ARP)) {
+		key->family = IOTG_AF_INET;
+		*neigh = IOTGUARD_R_ARP;
+		return iotg_arp(&nh, data_end, eth, key);
+	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		l4proto = parse_ipv4(&nh, data_end, &iph, &l4);
@@ -164,6 +199,10 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				if (udph->source ==
+				    bpf_htons(IOTG_DHCP_SERVER_PORT) &&
+				    udph->dest == bpf_htons(IOTG_DHCP_CLIENT_PORT))
+					return IOTGUARD_R_DHCP_SERVER;
 				iotg_flow_udp(fl, udph);
 				break;
 			case IPPROTO_TCP:
@@ -185,7 +224,7 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		l4proto = parse_ipv6(&nh, data_end, &ip6h);
 		if (l4proto < 0)
 			return IOTGUARD_R_PARSE;
-		l4proto = parse_ipv6_ext(&nh, data_end, l4proto, &l4);
+		l4proto = parse_ipv6_ext(&nh, data_end, l4proto, &l4, &frag);
 		if (l4proto < 0)
 			return IOTGUARD_R_PARSE;
 		if (l4) {
@@ -193,6 +232,11 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				if (udph->source ==
+				    bpf_htons(IOTG_DHCP6_SERVER_PORT) &&
+				    udph->dest ==
+				    bpf_htons(IOTG_DHCP6_CLIENT_PORT))
+					return IOTGUARD_R_DHCP_SERVER;
 				iotg_flow_udp(fl, udph);
 				break;
 			case IPPROTO_TCP:
@@ -204,10 +248,18 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				l4proto = parse_icmp6(&nh, data_end, &icmp6h);
 				if (l4proto < 0)
 					return IOTGUARD_R_PARSE;
-				/* Link-local or unspecified sources: not enrollable. */
-				if (l4proto >= IOTG_NDISC_FIRST &&
-				    l4proto <= IOTG_NDISC_LAST)
-					return IOTGUARD_R_NEIGH;
+				key->family = IOTG_AF_INET6;
+				if (l4proto >= IOTG_MLD_QUERY &&
+				    l4proto <= IOTG_MLD_DONE)
+					return iotg_mld(ip6h, l4proto, frag);
+				if (l4proto == IOTG_MLD2_REPORT)
+					return iotg_mld(ip6h, l4proto, frag);
+				if (l4proto >= IOTG_NDISC_RS &&
+				    l4proto <= IOTG_NDISC_REDIRECT) {
+					*neigh = IOTGUARD_R_NDP;
+					return iotg_ndp(ip6h, icmp6h, data_end,
+							frag, eth, key);
+				}
 				fl->l4proto = IPPROTO_ICMPV6;
 				break;
 			}
@@ -216,11 +268,10 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		key->family = IOTG_AF_INET6;
 		__builtin_memcpy(key->addr, &ip6h->saddr, sizeof(ip6h->saddr));
 	} else {
-		return IOTGUARD_R_NON_IP;
+		return iotg_link_frame(eth, proto) ? IOTGUARD_R_LINK :
+						     IOTGUARD_R_NON_IP;
 	}
-
-	__builtin_memcpy(key->mac, eth->h_source, ETH_ALEN);
-	return IOTGUARD_R_MAX;
+	return IOTG_V_LOOKUP;
 }
 
 /* May this CPU add one more source to the LRU? Else counts add's frames. */
@@ -324,12 +375,13 @@ static __always_inline bool iotg_gcra_conforms(__u64 tat, __u64 now,
 /*
  * Charges a frame to a GCRA: advances *tatp by cost if the frame conforms.
  * Lock-free; a CAS lost to another CPU is retried with the TAT that CPU
- * left. After IOTG_CAS_TRIES lost races the frame is refused: the device
- * is sending on several CPUs at once, and refusing can only keep it below
- * its rate, never above.
+ * left. After IOTG_CAS_TRIES lost races the frame is refused as
+ * IOTGUARD_R_CONTENDED, not as over its rate: the device is sending on
+ * several CPUs at once, and refusing can only keep it below its rate,
+ * never above.
  */
-static __always_inline bool iotg_gcra_charge(__u64 *tatp, __u64 now,
-					     __u64 cost, __u64 tolerance)
+static __always_inline __u32 iotg_gcra_charge(__u64 *tatp, __u64 now,
+					      __u64 cost, __u64 tolerance)
 {
 	__u64 tat, tat_eff;
 	int i;
@@ -339,42 +391,66 @@ static __always_inline bool iotg_gcra_charge(__u64 *tatp, __u64 now,
 		tat = IOTG_READ_ONCE(*tatp);
 		tat_eff = tat > now ? tat : now;
 		if (tat_eff + cost - now > tolerance)
-			return false;
+			return IOTGUARD_R_RATE;
 		if (__sync_val_compare_and_swap(tatp, tat, tat_eff + cost) == tat)
-			return true;
+			return IOTGUARD_R_PASS;
 	}
-	return false;
+	return IOTGUARD_R_CONTENDED;
 }
 
-static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
-					 __u64 len, __u64 now)
+/* Who a rate state is for: struct iotguard_rate_state's cookie, rate_seq. */
+struct iotg_rate_owner {
+	__u32 cookie;
+	__u32 rate_seq;
+};
+
+/*
+ * Starts rs afresh, from a full burst, when a new device holds its index
+ * or the device's state or rates changed (a released device must not pay
+ * for what it sent in quarantine). The owner is swapped as one word, so
+ * that only one CPU resets; a frame another CPU charged in between may be
+ * forgotten.
+ */
+static __always_inline void iotg_rate_own(struct iotguard_rate_state *rs,
+					  const struct iotguard_verdict *v)
+{
+	struct iotg_rate_owner want = {
+		.cookie = v->cookie,
+		.rate_seq = v->rate_seq,
+	};
+	__u64 *ownp = (__u64 *)&rs->cookie;
+	__u64 want_word, held;
+
+	__builtin_memcpy(&want_word, &want, sizeof(want_word));
+	held = IOTG_READ_ONCE(*ownp);
+	if (held != want_word &&
+	    __sync_val_compare_and_swap(ownp, held, want_word) == held) {
+		rs->pkt_tat = 0;
+		rs->byte_tat = 0;
+	}
+}
+
+/*
+ * Charges a frame to the device's rates. Returns IOTGUARD_R_PASS, _RATE
+ * or _CONTENDED.
+ */
+static __always_inline __u32 iotg_rate(const struct iotguard_verdict *v,
+				       __u64 len, __u64 now)
 {
 	struct iotguard_rate_state *rs;
 	__u64 pkt_tol = v->pkt_tolerance_ns, byte_tol = v->byte_tolerance_ns;
 	__u64 byte_cost = 0;
 	__u32 idx = v->index;
-	__u32 cookie;
+	__u32 ret;
 
 	if (!v->pkt_interval_ns && !v->byte_cost_fp)
-		return true;
+		return IOTGUARD_R_PASS;
 
 	rs = bpf_map_lookup_elem(&iotguard_rate, &idx);
 	if (!rs)
 		/* Map smaller than max_devices: fail closed, not open. */
-		return false;
-
-	/*
-	 * A new device holds this index: start from a full burst. Only the
-	 * CPU that swaps the cookie resets, so a device's state is reset
-	 * once; a frame charged by another CPU in between may be forgotten.
-	 */
-	cookie = IOTG_READ_ONCE(rs->cookie);
-	if (cookie != v->cookie &&
-	    __sync_val_compare_and_swap(&rs->cookie, cookie, v->cookie) ==
-	    cookie) {
-		rs->pkt_tat = 0;
-		rs->byte_tat = 0;
-	}
+		return IOTGUARD_R_RATE;
+	iotg_rate_own(rs, v);
 
 	/* See clock_tick_ns. */
 	if (pkt_tol < clock_tick_ns)
@@ -390,16 +466,62 @@ static __always_inline bool iotg_rate_ok(const struct iotguard_verdict *v,
 		 */
 		if (!iotg_gcra_conforms(IOTG_READ_ONCE(rs->byte_tat), now,
 					byte_cost, byte_tol))
-			return false;
+			return IOTGUARD_R_RATE;
 	}
-	if (v->pkt_interval_ns &&
-	    !iotg_gcra_charge(&rs->pkt_tat, now, v->pkt_interval_ns, pkt_tol))
-		return false;
+	if (v->pkt_interval_ns) {
+		ret = iotg_gcra_charge(&rs->pkt_tat, now, v->pkt_interval_ns,
+				       pkt_tol);
+		if (ret != IOTGUARD_R_PASS)
+			return ret;
+	}
 	/* Fails only if other CPUs used the byte credit since the look. */
-	if (v->byte_cost_fp &&
-	    !iotg_gcra_charge(&rs->byte_tat, now, byte_cost, byte_tol))
-		return false;
-	return true;
+	if (v->byte_cost_fp)
+		return iotg_gcra_charge(&rs->byte_tat, now, byte_cost,
+					byte_tol);
+	return IOTGUARD_R_PASS;
+}
+
+/* The port's neighbour budget (neigh_pps, neigh_burst). */
+static __always_inline __u32 iotg_port_neigh(__u64 now)
+{
+	struct iotguard_rate_state *rs;
+	__u64 interval, tolerance;
+	__u32 zero = 0, ret;
+
+	if (!neigh_pps)
+		return IOTGUARD_R_NEIGH;
+	rs = bpf_map_lookup_elem(&iotguard_port_neigh, &zero);
+	if (!rs)
+		return IOTGUARD_R_NEIGH_RATE;
+	interval = 1000000000ULL / neigh_pps;
+	tolerance = interval * (neigh_burst ?: 1);
+	if (tolerance < clock_tick_ns)
+		tolerance = clock_tick_ns;
+	ret = iotg_gcra_charge(&rs->pkt_tat, now, interval, tolerance);
+	return ret == IOTGUARD_R_RATE ? IOTGUARD_R_NEIGH_RATE :
+	       ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
+}
+
+/*
+ * The verdict on ARP or NDP that speaks for an enrolled device's address:
+ * the device must be let in and must send from its bound MAC (else the
+ * frame is drop_reason's, a forgery); its neighbour traffic is charged to
+ * its rates like the rest of what it sends, but counted only globally, so
+ * that a device's counters stay those of its IP traffic.
+ */
+static __always_inline __u32 iotg_neigh_verdict(const struct iotguard_verdict *v,
+						__u32 drop_reason, __u64 len,
+						__u64 now)
+{
+	__u32 ret;
+
+	if (v->state != IOTGUARD_STATE_ALLOW &&
+	    v->state != IOTGUARD_STATE_QUARANTINE)
+		return IOTGUARD_R_DENIED;
+	if (v->flags & IOTGUARD_VERDICT_F_SPOOFED)
+		return drop_reason;
+	ret = iotg_rate(v, len, now);
+	return ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
 }
 
 static __always_inline void iotg_count_dev(const struct iotguard_verdict *v,
@@ -456,26 +578,34 @@ int iotguard_xdp(struct xdp_md *ctx)
 	struct iotguard_verdict v;
 	struct iotguard_key key;
 	struct iotg_flow fl;
+	__u32 reason, neigh = 0;
 	__u64 len, now;
-	__u32 reason;
 	int err;
 
 	/* A helper rather than data_end - data: that needs CAP_PERFMON. */
 	len = bpf_xdp_get_buff_len(ctx);
+	now = bpf_ktime_get_coarse_ns();	/* see clock_tick_ns */
 
 	__builtin_memset(&key, 0, sizeof(key));
 	__builtin_memset(&fl, 0, sizeof(fl));
-	reason = iotg_parse(data, data_end, &key, &fl);
-	if (reason != IOTGUARD_R_MAX)
+	reason = iotg_parse(data, data_end, &key, &fl, &neigh);
+	if (reason == IOTG_V_PORT) {
+		reason = iotg_port_neigh(now);
+		goto out;
+	}
+	if (reason != IOTG_V_LOOKUP)
 		goto out;
 
-	now = bpf_ktime_get_coarse_ns();	/* see clock_tick_ns */
 	__builtin_memset(&v, 0, sizeof(v));
 	err = iotguard_xdp_lookup(ctx, &key, sizeof(key), &v, sizeof(v));
 	if (err) {
 		if (err == -IOTG_ENOENT)
 			iotg_record_unknown(&key, now);
-		reason = IOTGUARD_R_UNKNOWN;
+		reason = neigh ?: IOTGUARD_R_UNKNOWN;
+		goto out;
+	}
+	if (neigh) {
+		reason = iotg_neigh_verdict(&v, neigh, len, now);
 		goto out;
 	}
 
@@ -484,17 +614,16 @@ int iotguard_xdp(struct xdp_md *ctx)
 		reason = IOTGUARD_R_DENIED;
 	else if (v.flags & IOTGUARD_VERDICT_F_SPOOFED)
 		reason = IOTGUARD_R_SPOOFED;
-	else if (!iotg_rate_ok(&v, len, now))
-		reason = IOTGUARD_R_RATE;
 	else
-		reason = IOTGUARD_R_PASS;
+		reason = iotg_rate(&v, len, now);
 	iotg_count_dev(&v, reason, len, now);
 	if (reason == IOTGUARD_R_PASS)
 		iotg_features(&v, &key, &fl, len, now);
 
 out:
 	iotg_count(reason, len);
-	if (reason == IOTGUARD_R_PASS || reason == IOTGUARD_R_NEIGH || monitor)
+	if (reason == IOTGUARD_R_PASS || reason == IOTGUARD_R_NEIGH ||
+	    (reason == IOTGUARD_R_LINK && link_frames) || monitor)
 		return XDP_PASS;
 	return XDP_DROP;
 }

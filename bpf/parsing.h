@@ -169,7 +169,8 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
  * returns the upper-layer protocol. Hop-by-hop options are only valid first.
  * A chain longer than IOTG_IPV6_EXT_MAX, or one running past the frame, is
  * malformed. *l4 is cleared for a non-first fragment, which carries no
- * upper-layer header: the walk stops at its fragment header.
+ * upper-layer header: the walk stops at its fragment header. *frag is set
+ * when the chain holds a fragment header at all.
  */
 static __always_inline bool iotg_ipv6_is_ext(int nexthdr)
 {
@@ -180,13 +181,14 @@ static __always_inline bool iotg_ipv6_is_ext(int nexthdr)
 
 static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 					  void *data_end, int nexthdr,
-					  bool *l4)
+					  bool *l4, bool *frag)
 {
+	struct iotg_frag_hdr *fh;
 	struct ipv6_opt_hdr *opt;
-	struct iotg_frag_hdr *frag;
 	int i;
 
 	*l4 = true;
+	*frag = false;
 
 #pragma unroll
 	for (i = 0; i < IOTG_IPV6_EXT_MAX; i++) {
@@ -210,12 +212,13 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 			nh->pos += (opt->hdrlen + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
-			frag = nh->pos;
-			if ((void *)(frag + 1) > data_end)
+			fh = nh->pos;
+			if ((void *)(fh + 1) > data_end)
 				return IOTG_MALFORMED;
-			nexthdr = frag->nexthdr;
-			nh->pos = frag + 1;
-			if (frag->frag_off & bpf_htons(IOTG_IP6_OFFMASK)) {
+			*frag = true;
+			nexthdr = fh->nexthdr;
+			nh->pos = fh + 1;
+			if (fh->frag_off & bpf_htons(IOTG_IP6_OFFMASK)) {
 				*l4 = false;
 				return nexthdr;
 			}

@@ -27,6 +27,15 @@
 #define IOTGUARD_MAP_UNKNOWN_CPU "iotguard_unknown_cpu"
 #define IOTGUARD_MAP_UNKNOWN_BUDGET "iotguard_unknown_budget"
 
+/*
+ * Each port's neighbour budget by default (the program's neigh_pps and
+ * neigh_burst): ARP and NDP frames per second, and back to back, of
+ * senders no device accounts for (ARP probes, DAD, link-local NDP, MLD).
+ * A port of a few hundred devices that all boot at once stays within it.
+ */
+#define IOTGUARD_NEIGH_PPS 100
+#define IOTGUARD_NEIGH_BURST 200
+
 /* Entries of the recent unknown sources LRU. */
 #define IOTGUARD_UNKNOWN_MAX 4096
 

@@ -199,6 +199,55 @@ static inline void fr_icmp6(struct frame *f, uint8_t type, size_t payload)
 	p[0] = type;
 }
 
+/* The IPv6 hop limit (64 unless set): NDP needs 255, MLD 1. */
+static inline void fr_hoplimit(struct frame *f, uint8_t hops)
+{
+	f->buf[f->l3_off + 7] = hops;
+}
+
+/* An ARP message for IPv4 over Ethernet; the target MAC is left 0. */
+static inline void fr_arp(struct frame *f, uint16_t op, const uint8_t sha[6],
+			  const uint8_t sip[4], const uint8_t tip[4])
+{
+	uint8_t *p;
+
+	fr_ethertype(f, 0x0806);
+	p = fr_put(f, 28);
+	fr_put16(p, 1);			/* Ethernet */
+	fr_put16(p + 2, 0x0800);
+	p[4] = 6;
+	p[5] = 4;
+	fr_put16(p + 6, op);
+	memcpy(p + 8, sha, 6);
+	memcpy(p + 14, sip, 4);
+	memcpy(p + 24, tip, 4);
+}
+
+/*
+ * An NDP message of type (133 RS, 135 NS, 136 NA...) after fr_ipv6(): the
+ * target for NS and NA (ignored for RS), then a link-layer address option
+ * of opt_type (1 source, 2 target; 0 for none) carrying lla.
+ */
+static inline void fr_ndp(struct frame *f, uint8_t type,
+			  const uint8_t target[16], uint8_t opt_type,
+			  const uint8_t lla[6])
+{
+	uint8_t *p;
+
+	f->buf[f->proto_off] = 58;
+	f->l4_off = f->len;
+	p = fr_put(f, 8);
+	p[0] = type;
+	if (type == 135 || type == 136)
+		memcpy(fr_put(f, 16), target, 16);
+	if (opt_type) {
+		p = fr_put(f, 8);
+		p[0] = opt_type;
+		p[1] = 1;
+		memcpy(p + 2, lla, 6);
+	}
+}
+
 /* Raw bytes after the last header (fragment payloads, ARP, LLDP...). */
 static inline void fr_payload(struct frame *f, size_t n)
 {

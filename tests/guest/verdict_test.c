@@ -88,8 +88,10 @@ static const char *reason_name(unsigned int r)
  * share maps with each other or with a running iotguard. unknown_new: new
  * unknown sources per CPU and tick, 0 for the default.
  */
+typedef void (*skel_tweak)(struct iotguard *skel, const void *arg);
+
 static struct iotguard *load_skel(bool monitor, uint32_t unknown_new,
-				  int *errp)
+				  skel_tweak tweak, const void *arg, int *errp)
 {
 	struct iotguard *skel;
 	int err;
@@ -102,6 +104,8 @@ static struct iotguard *load_skel(bool monitor, uint32_t unknown_new,
 	skel->rodata->monitor = monitor;
 	if (unknown_new)
 		skel->rodata->unknown_new_per_tick = unknown_new;
+	if (tweak)
+		tweak(skel, arg);
 	err = prepare_skel(skel);
 	if (err)
 		goto fail;
@@ -172,6 +176,22 @@ static int run_len(int prog_fd, const struct frame *f, size_t len,
 		.data_in = f->buf,
 		.data_size_in = len,
 		.repeat = 1,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	*action = opts.retval;
+	return err;
+}
+
+/* Runs f repeat times in one call; *action is the last run's. */
+static int run_repeat(int prog_fd, const struct frame *f, uint32_t repeat,
+		      uint32_t *action)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f->buf,
+		.data_size_in = f->len,
+		.repeat = repeat,
 	);
 	int err;
 
@@ -284,9 +304,10 @@ FIXTURE(verdict) {
 	int prog_fd;
 };
 
-static void fixture_load(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(verdict) *self, bool monitor,
-			  uint32_t unknown_new)
+static void fixture_load_with(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(verdict) *self, bool monitor,
+			      uint32_t unknown_new, skel_tweak tweak,
+			      const void *arg)
 {
 	cpu_set_t cpus;
 	int err = 0;
@@ -299,7 +320,7 @@ static void fixture_load(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, access("/sys/module/iotguard", F_OK)) {
 		TH_LOG("iotguard.ko is not loaded");
 	}
-	self->skel = load_skel(monitor, unknown_new, &err);
+	self->skel = load_skel(monitor, unknown_new, tweak, arg, &err);
 	ASSERT_NE(NULL, self->skel) {
 		TH_LOG("loading the program: %s", strerror(-err));
 	}
@@ -308,6 +329,13 @@ static void fixture_load(struct __test_metadata *_metadata,
 	if (!self->nl)
 		ASSERT_EQ(0, iotguard_nl_open(&self->nl));
 	ASSERT_EQ(0, delete_all(self->nl));
+}
+
+static void fixture_load(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(verdict) *self, bool monitor,
+			 uint32_t unknown_new)
+{
+	fixture_load_with(_metadata, self, monitor, unknown_new, NULL, NULL);
 }
 
 FIXTURE_SETUP(verdict)
@@ -322,6 +350,16 @@ static void fixture_reload(struct __test_metadata *_metadata,
 	iotguard__destroy(self->skel);
 	self->skel = NULL;
 	fixture_load(_metadata, self, false, unknown_new);
+}
+
+/* The program again, its read-only data changed by tweak. */
+static void fixture_reload_with(struct __test_metadata *_metadata,
+				FIXTURE_DATA(verdict) *self, skel_tweak tweak,
+				const void *arg)
+{
+	iotguard__destroy(self->skel);
+	self->skel = NULL;
+	fixture_load_with(_metadata, self, false, 0, tweak, arg);
 }
 
 FIXTURE_TEARDOWN(verdict)
@@ -942,12 +980,11 @@ TEST_F(verdict, qinq)
 	fr_finish(&f);
 	EXPECT_PASS(&f, IOTGUARD_R_PASS);
 
-	/* ARP behind two tags is still ARP. */
+	/* ARP behind two tags is still ARP: a probe passes. */
 	fr_eth(&f, mac_b);
 	fr_vlan(&f, 0x88a8, 100);
 	fr_vlan(&f, 0x8100, 42);
-	fr_ethertype(&f, 0x0806);
-	fr_payload(&f, 28);
+	fr_arp(&f, 1, mac_b, (const uint8_t[4]){ 0 }, dst4);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
 }
 
@@ -1178,58 +1215,450 @@ TEST_F(verdict, ipv6_malformed)
 	EXPECT_DROP(&f, IOTGUARD_R_PARSE);
 }
 
-TEST_F(verdict, arp_passes)
+/* Link-local fe80::host and the solicited-node group of an address. */
+static void ip6_ll(uint8_t out[16], uint8_t host)
 {
-	struct frame f;
-
-	/* Nobody is enrolled: ARP needs no enrollment. */
-	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 0x0806);
-	fr_payload(&f, 28);
-	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
-
-	fr_eth(&f, mac_a);
-	fr_vlan(&f, 0x8100, 7);
-	fr_ethertype(&f, 0x0806);
-	fr_payload(&f, 28);
-	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	memset(out, 0, 16);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	out[15] = host;
 }
 
-TEST_F(verdict, ndp_passes)
+static void ip6_snm(uint8_t out[16], const uint8_t addr[16])
 {
-	static const uint8_t types[] = { 133, 134, 135, 136, 137 };
-	uint8_t src[16];
+	static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
+					 0, 0, 0, 1, 0xff };
+
+	memcpy(out, pfx, sizeof(pfx));
+	memcpy(out + 13, addr + 13, 3);
+}
+
+static const uint8_t any4[4];
+static const uint8_t any6[16];
+static const uint8_t mld2_group[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
+					0, 0, 0, 0, 0, 0, 0, 0x16 };
+
+/*
+ * ARP passes only when it speaks for its sender: sender MAC the frame's
+ * source, sender IP an enrolled device's, sent from the MAC bound to it.
+ */
+TEST_F(verdict, arp_inspection)
+{
+	struct iotguard_device d, denied, unbound;
+	uint8_t unknown[4];
+	struct frame f;
+
+	dev_init(&d, AF_INET, 50);
+	dev_mac(&d, mac_a);
+	enroll(_metadata, self, &d);
+	dev_init(&denied, AF_INET, 51);
+	dev_state(&denied, IOTGUARD_STATE_DENY);
+	enroll(_metadata, self, &denied);
+	dev_init(&unbound, AF_INET, 52);
+	enroll(_metadata, self, &unbound);
+	ip4(unknown, 53);
+
+	/* The device asks for the router, and answers for itself. */
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 1, mac_a, d.id.addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 2, mac_a, d.id.addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* Behind two tags, still inspected. */
+	fr_eth(&f, mac_a);
+	fr_vlan(&f, 0x88a8, 100);
+	fr_vlan(&f, 0x8100, 42);
+	fr_arp(&f, 1, mac_a, d.id.addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_b);
+	fr_vlan(&f, 0x8100, 42);
+	fr_arp(&f, 2, mac_b, d.id.addr, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+
+	/* A forged sender IP: the device's address from another MAC. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_b, d.id.addr, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	/* Gratuitous ARP for the device's address from another MAC. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 1, mac_b, d.id.addr, d.id.addr);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	/* A forged sender MAC: not the frame's source. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_a, d.id.addr, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	/* An address nobody enrolled, and a denied device's. */
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 1, mac_a, unknown, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 1, mac_b, denied.id.addr, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_DENIED);
+	/* With no MAC bound, there is no binding to contradict. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_b, unbound.id.addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* A probe speaks for nobody; a reply from 0.0.0.0 is no ARP. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 1, mac_b, any4, unknown);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_b, any4, unknown);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+
+	/* Not IPv4 over Ethernet; an unknown operation; truncated. */
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 1, mac_a, d.id.addr, dst4);
+	f.buf[15] = 6;			/* IEEE 802 hardware */
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 3, mac_a, d.id.addr, dst4);	/* RARP request */
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 1, mac_a, d.id.addr, dst4);
+	f.len -= 1;
+	EXPECT_DROP(&f, IOTGUARD_R_PARSE);
+}
+
+/* A device's ARP is charged to its rate and counted only globally. */
+TEST_F(verdict, arp_charged_to_the_device)
+{
+	struct iotguard_dev_stats st;
+	struct iotguard_device d;
+	struct frame f;
+
+	dev_init(&d, AF_INET, 54);
+	dev_mac(&d, mac_a);
+	dev_pps(&d, 1, 2);
+	enroll(_metadata, self, &d);
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 1, mac_a, d.id.addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	EXPECT_DROP(&f, IOTGUARD_R_RATE);
+	ASSERT_EQ(0, read_dev(self->skel, &d, &st));
+	EXPECT_EQ(0, st.pass.packets + st.rate.packets);
+}
+
+/* RA, redirect, MLD query: a device's to receive, never to send. */
+TEST_F(verdict, ndp_router_messages_dropped)
+{
+	static const uint8_t types[] = { 134, 137, 130 };
+	uint8_t ll[16];
 	struct frame f;
 	size_t i;
 
-	ip6(src, 26);	/* not enrolled */
+	ip6_ll(ll, 1);
 	for (i = 0; i < sizeof(types); i++) {
 		fr_eth(&f, mac_a);
-		fr_ipv6(&f, src, dst6);
+		fr_ipv6(&f, ll, mld2_group);
+		fr_hoplimit(&f, types[i] == 130 ? 1 : 255);
 		fr_icmp6(&f, types[i], 16);
 		fr_finish(&f);
-		EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+		EXPECT_DROP(&f, IOTGUARD_R_NDP);
 	}
+}
 
-	/* Other ICMPv6 needs an enrolled sender. */
+TEST_F(verdict, ndp_form)
+{
+	uint8_t ll[16], snm[16], target[16];
+	struct frame f;
+
+	ip6_ll(ll, 2);
+	ip6(target, 60);
+	ip6_snm(snm, target);
+
+	/* From the link, whole, to the link: passes. */
 	fr_eth(&f, mac_a);
-	fr_ipv6(&f, src, dst6);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* Hop limit 254: routed here from elsewhere. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 254);
+	fr_ndp(&f, 135, target, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+
+	/* A first fragment, and a whole message behind a fragment header. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ip6_frag(&f, 0, 1);
+	fr_ndp(&f, 135, target, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ip6_frag(&f, 0, 0);
+	fr_ndp(&f, 135, target, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+
+	/* To a global destination: it would be routed on. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, dst6);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+
+	/* A source link-layer address that is not the frame's source. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 1, mac_b);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+
+	/* A non-zero code; a truncated target. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 0, NULL);
+	f.buf[f.l4_off + 1] = 1;
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 0, NULL);
+	f.len -= 1;
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_PARSE);
+
+	/* DAD, and a router solicitation before the device has an address. */
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, any6, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, target, 0, NULL);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, any6, mld2_group);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 133, NULL, 0, NULL);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+}
+
+/*
+ * NDP that speaks for a global address (an advertisement's target, any
+ * other message's source) must be backed by the device table.
+ */
+TEST_F(verdict, ndp_speaks_for_enrolled_devices)
+{
+	uint8_t ll[16], snm[16], unknown[16];
+	struct iotguard_device d, denied;
+	struct frame f;
+
+	dev_init(&d, AF_INET6, 61);
+	dev_mac(&d, mac_a);
+	enroll(_metadata, self, &d);
+	dev_init(&denied, AF_INET6, 62);
+	dev_state(&denied, IOTGUARD_STATE_DENY);
+	enroll(_metadata, self, &denied);
+	ip6(unknown, 63);
+	ip6_ll(ll, 3);
+	ip6_snm(snm, dst6);
+
+	/* The device resolves the router and advertises itself. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, d.id.addr, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, dst6, 1, mac_a);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, ll);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 136, d.id.addr, 2, mac_a);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* Another MAC advertising the device's address. */
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, ll, ll);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 136, d.id.addr, 2, mac_b);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	/* ... or soliciting from it. */
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, d.id.addr, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, dst6, 1, mac_b);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	/* An address nobody enrolled; a denied device's. */
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, ll, ll);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 136, unknown, 2, mac_b);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, denied.id.addr, snm);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, dst6, 1, mac_b);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_DENIED);
+
+	/* Other ICMPv6 is IP traffic like any other. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, unknown, dst6);
 	fr_icmp6(&f, 128, 16);		/* echo request */
 	fr_finish(&f);
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 	fr_eth(&f, mac_a);
-	fr_ipv6(&f, src, dst6);
+	fr_ipv6(&f, unknown, dst6);
 	fr_icmp6(&f, 138, 16);		/* router renumbering */
 	fr_finish(&f);
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+}
 
-	/* NS after a hop-by-hop header, as MLD-style senders do. */
+TEST_F(verdict, mld_reports_pass)
+{
+	uint8_t ll[16], global[16];
+	struct frame f;
+
+	ip6_ll(ll, 4);
+	ip6(global, 64);
+
+	/* An MLDv2 report behind its router alert, from link-local. */
 	fr_eth(&f, mac_a);
-	fr_ipv6(&f, src, dst6);
+	fr_ipv6(&f, ll, mld2_group);
+	fr_hoplimit(&f, 1);
 	fr_ip6_opts(&f, 0, 8);
-	fr_icmp6(&f, 135, 16);
+	fr_icmp6(&f, 143, 20);
 	fr_finish(&f);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	/* ... and from :: before the device has an address. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, any6, mld2_group);
+	fr_hoplimit(&f, 1);
+	fr_icmp6(&f, 143, 20);
+	fr_finish(&f);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* From a global source, or with a hop limit to be routed: no. */
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, global, mld2_group);
+	fr_hoplimit(&f, 1);
+	fr_icmp6(&f, 143, 20);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	fr_eth(&f, mac_a);
+	fr_ipv6(&f, ll, mld2_group);
+	fr_hoplimit(&f, 2);
+	fr_icmp6(&f, 131, 20);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+}
+
+static void set_neigh_budget(struct iotguard *skel, const void *arg)
+{
+	const uint32_t *pps_burst = arg;
+
+	skel->rodata->neigh_pps = pps_burst[0];
+	skel->rodata->neigh_burst = pps_burst[1];
+}
+
+/*
+ * The port's budget holds the ARP and NDP of senders no device accounts
+ * for: at 1 frame a second with a burst of 3, a run of 1000 probes gets 3
+ * through, plus one per second the run took.
+ */
+TEST_F(verdict, neigh_port_budget)
+{
+	static const uint32_t pps_burst[2] = { 1, 3 };
+	struct iotguard_counter before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	uint64_t passed, limited, start, secs;
+	uint8_t tip[4];
+	struct frame f;
+	uint32_t got;
+
+	fixture_reload_with(_metadata, self, set_neigh_budget, pps_burst);
+	ip4(tip, 70);
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 1, mac_b, any4, tip);
+
+	ASSERT_EQ(0, read_global(self->skel, before));
+	start = prog_clock_ns();
+	ASSERT_EQ(0, run_repeat(self->prog_fd, &f, 1000, &got));
+	secs = (prog_clock_ns() - start) / 1000000000ULL + 1;
+	ASSERT_EQ(0, read_global(self->skel, after));
+	passed = after[IOTGUARD_R_NEIGH].packets -
+		 before[IOTGUARD_R_NEIGH].packets;
+	limited = after[IOTGUARD_R_NEIGH_RATE].packets -
+		  before[IOTGUARD_R_NEIGH_RATE].packets;
+	EXPECT_EQ(1000, passed + limited);
+	EXPECT_LE(3, passed);
+	EXPECT_GE(3 + secs, passed) {
+		TH_LOG("%llu of 1000 probes passed in %llu s",
+		       (unsigned long long)passed, (unsigned long long)secs);
+	}
+	EXPECT_EQ(XDP_DROP, got);
+}
+
+/* STP, LLDP and EAPOL pass by default, counted as link frames. */
+TEST_F(verdict, link_frames_pass)
+{
+	static const uint8_t stp_dst[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
+	struct frame f;
+
+	fr_eth(&f, mac_a);
+	memcpy(f.buf, stp_dst, 6);
+	fr_ethertype(&f, 39);		/* 802.3 length: an STP BPDU */
+	fr_payload(&f, 39);
+	EXPECT_PASS(&f, IOTGUARD_R_LINK);
+
+	fr_eth(&f, mac_a);
+	fr_ethertype(&f, 0x88cc);	/* LLDP */
+	fr_payload(&f, 46);
+	EXPECT_PASS(&f, IOTGUARD_R_LINK);
+
+	fr_eth(&f, mac_a);
+	fr_vlan(&f, 0x8100, 7);
+	fr_ethertype(&f, 0x888e);	/* EAPOL */
+	fr_payload(&f, 46);
+	EXPECT_PASS(&f, IOTGUARD_R_LINK);
+
+	/* An 802.3 length field to anyone: LLC. */
+	fr_eth(&f, mac_a);
+	fr_ethertype(&f, 46);
+	fr_payload(&f, 46);
+	EXPECT_PASS(&f, IOTGUARD_R_LINK);
+
+	/* Just an Ethernet header. */
+	fr_eth(&f, mac_a);
+	fr_ethertype(&f, 0x88cc);
+	EXPECT_PASS(&f, IOTGUARD_R_LINK);
+}
+
+static void set_link_frames(struct iotguard *skel, const void *arg)
+{
+	skel->rodata->link_frames = *(const bool *)arg;
+}
+
+TEST_F(verdict, link_frames_policy_drop)
+{
+	static const bool drop = false;
+	struct frame f;
+
+	fixture_reload_with(_metadata, self, set_link_frames, &drop);
+	fr_eth(&f, mac_a);
+	fr_ethertype(&f, 0x88cc);	/* LLDP */
+	fr_payload(&f, 46);
+	EXPECT_DROP(&f, IOTGUARD_R_LINK);
 }
 
 TEST_F(verdict, non_ip_dropped)
@@ -1237,25 +1666,76 @@ TEST_F(verdict, non_ip_dropped)
 	struct frame f;
 
 	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 0x88cc);	/* LLDP */
-	fr_payload(&f, 46);
-	EXPECT_DROP(&f, IOTGUARD_R_NON_IP);
-
-	fr_eth(&f, mac_a);
 	fr_ethertype(&f, 0x8035);	/* RARP */
 	fr_payload(&f, 28);
 	EXPECT_DROP(&f, IOTGUARD_R_NON_IP);
 
-	/* An 802.3 length field, as in an LLC frame. */
 	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 46);
+	fr_ethertype(&f, 0x88b5);	/* local experimental */
 	fr_payload(&f, 46);
 	EXPECT_DROP(&f, IOTGUARD_R_NON_IP);
+}
 
-	/* Just an Ethernet header. */
-	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 0x88cc);
-	EXPECT_DROP(&f, IOTGUARD_R_NON_IP);
+/* Sets a UDP frame's ports. */
+static void fr_ports(struct frame *f, uint16_t sport, uint16_t dport)
+{
+	fr_put16(f->buf + f->l4_off, sport);
+	fr_put16(f->buf + f->l4_off + 2, dport);
+}
+
+/* A DHCP server on the device side is rogue, even an enrolled device. */
+TEST_F(verdict, dhcp_server_dropped)
+{
+	struct iotguard_device d4, d6;
+	struct frame f;
+
+	dev_init(&d4, AF_INET, 65);
+	enroll(_metadata, self, &d4);
+	dev_init(&d6, AF_INET6, 65);
+	enroll(_metadata, self, &d6);
+
+	frame_from(&f, &d4, mac_a, 300);
+	fr_ports(&f, 67, 68);
+	EXPECT_DROP(&f, IOTGUARD_R_DHCP_SERVER);
+	frame_from(&f, &d6, mac_a, 100);
+	fr_ports(&f, 547, 546);
+	EXPECT_DROP(&f, IOTGUARD_R_DHCP_SERVER);
+
+	/* The client's side of it is the device's own traffic. */
+	frame_from(&f, &d4, mac_a, 300);
+	fr_ports(&f, 68, 67);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	frame_from(&f, &d6, mac_a, 100);
+	fr_ports(&f, 546, 547);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+}
+
+/*
+ * A device released from quarantine starts its own rate afresh: it does
+ * not inherit the quarantine's debt (the module changes the verdict's
+ * rate_seq when the state or rates change).
+ */
+TEST_F(verdict, release_starts_the_rate_afresh)
+{
+	uint64_t burst = module_param("quarantine_burst");
+	struct iotguard_device d, s;
+	struct frame f;
+	uint64_t i;
+
+	ASSERT_NE(0, burst);
+	dev_init(&d, AF_INET, 66);
+	dev_state(&d, IOTGUARD_STATE_QUARANTINE);
+	dev_pps(&d, 1000, 1);
+	enroll(_metadata, self, &d);
+	frame_from(&f, &d, mac_a, 16);
+	for (i = 0; i < burst; i++)
+		EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	EXPECT_DROP(&f, IOTGUARD_R_RATE);
+
+	dev_init(&s, AF_INET, 66);
+	dev_state(&s, IOTGUARD_STATE_ALLOW);
+	ASSERT_EQ(0, iotguard_nl_device_set(self->nl, &s));
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
 }
 
 /*
