@@ -2090,14 +2090,23 @@ TEST_F(monitor, counts_reason_passes_all)
 	expect_len(_metadata, v, &f, f.len - 1, XDP_PASS, IOTGUARD_R_PARSE);
 
 	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 0x88cc);
+	fr_ethertype(&f, 0x8035);	/* RARP */
 	fr_payload(&f, 46);
 	expect_frame(_metadata, v, &f, XDP_PASS, IOTGUARD_R_NON_IP);
 
-	fr_eth(&f, mac_a);
-	fr_ethertype(&f, 0x0806);
-	fr_payload(&f, 28);
-	expect_frame(_metadata, v, &f, XDP_PASS, IOTGUARD_R_NEIGH);
+	/* Forged ARP and a router advertisement: counted, let through. */
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_b, unknown, dst4);
+	expect_frame(_metadata, v, &f, XDP_PASS, IOTGUARD_R_ARP);
+	fr_eth(&f, mac_b);
+	fr_ipv6(&f, bound.id.addr, dst6);
+	fr_hoplimit(&f, 255);
+	fr_icmp6(&f, 134, 16);
+	fr_finish(&f);
+	expect_frame(_metadata, v, &f, XDP_PASS, IOTGUARD_R_NDP);
+	frame_from(&f, &bound, mac_a, 300);
+	fr_ports(&f, 547, 546);
+	expect_frame(_metadata, v, &f, XDP_PASS, IOTGUARD_R_DHCP_SERVER);
 }
 
 /* Monitoring does not spend rate credit on frames enforcement would drop. */
