@@ -492,6 +492,7 @@ struct setup {
 
 static void setup(struct setup *s, unsigned long n)
 {
+	struct iotguard_port_policy policy;
 	struct iotguard_nl *nl;
 	unsigned long present = 0;
 	char err[256];
@@ -520,7 +521,8 @@ static void setup(struct setup *s, unsigned long n)
 	iotguard_nl_close(nl);
 
 	s->kb0 = kmem_kb();
-	ret = iotguard_attach("lo", false, IOTGUARD_XDP_GENERIC);
+	iotguard_port_policy_init(&policy);
+	ret = iotguard_attach("lo", &policy, IOTGUARD_XDP_GENERIC);
 	if (ret) {
 		fprintf(stderr, "bench: attach: %s\n", iotguard_maps_error());
 		die("iotguard_attach", ret);

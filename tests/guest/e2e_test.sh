@@ -16,6 +16,9 @@
 #  │ flood 198.18.1.30  ├──┘
 #  └────────────────────┘
 #
+# The stranger also forges ARP (tests/lib/arpsend.py): for itself, and in
+# the lamp's name, whose MAC is bound.
+#
 # Every step waits for events, not for a time: a receiver is bound before
 # its sender starts; traffic that must arrive is waited for at the
 # receiver; traffic that must not arrive is waited for in the guard's own
@@ -31,6 +34,7 @@ TOPO=ige2e$$
 
 iotguard=$repo/build/iotguard
 traffic=$repo/tests/guest/traffic.py
+arpsend=$repo/tests/lib/arpsend.py
 tmp=$(mktemp -d)
 declare -A recv_pid=()
 
@@ -110,6 +114,26 @@ devstat() {
 	echo "$sum"
 }
 
+# gstat REASON: the packets of the global counter REASON.
+gstat() {
+	num_after "$(ig -j stats)" "\"$1\":{\"packets\":"
+}
+
+# mac_of NAME: the MAC of device NAME's eth0 (ip netns exec: its own /sys).
+mac_of() {
+	dev "$1" cat /sys/class/net/eth0/address
+}
+
+# rtr_lladdr ADDR: the MAC the router's neighbour table has for ADDR, or
+# nothing.
+rtr_lladdr() {
+	local out
+
+	out=$(topo_exec "$TOPO-rtr" ip -4 neigh show "$1" dev iot0)
+	[[ $out =~ lladdr\ ([0-9a-f:]+) ]] && echo "${BASH_REMATCH[1]}"
+	return 0
+}
+
 # unknown_seen ADDR: frames the guard counted from the unknown source ADDR.
 unknown_seen() {
 	local out
@@ -151,7 +175,8 @@ setup() {
 # under load (frames held between the sender and XDP, or the program's
 # coarse clock behind) costs it no credit unless longer than that.
 enroll() {
-	ig device add 198.18.1.10 --name lamp-1 --class light &&
+	ig device add 198.18.1.10 --name lamp-1 --class light \
+		--mac "$(mac_of lamp)" &&
 	ig device add 2001:2:0:1::10 --name lamp-1-v6 --class light &&
 	ig device add 198.18.1.30 --name meter-9 --class meter \
 		--rate 50 --burst 50
@@ -180,7 +205,7 @@ EOF
 
 run() {
 	local rx rx6 echoed seen sent secs want naive pass rate before after
-	local unknown tcp_pid desc
+	local unknown tcp_pid desc entry lamp_entry stranger_mac lamp_mac
 
 	if ! setup; then
 		not_ok "set up router, switch and three device namespaces"
@@ -198,7 +223,7 @@ run() {
 	fi
 	ig status >"$tmp/status.txt" 2>&1 || true
 	check "status lists iot0" grep -q iot0 "$tmp/status.txt"
-	check "enroll the lamp (IPv4, IPv6) and the meter (50/s, burst 50)" \
+	check "enroll the lamp (IPv4 with its MAC, IPv6) and the meter (50/s, burst 50)" \
 		enroll
 
 	# Traffic that must arrive: wait until it has (or the net gives up).
@@ -230,6 +255,43 @@ run() {
 	wait "$tcp_pid" || true
 	expect "enrolled device: TCP carries '$echoed' of 100000 bytes" \
 		"'$echoed' == '100000'"
+
+	# The stranger's ARP speaks for an address nobody enrolled: dropped,
+	# and so the router never learns the stranger.
+	stranger_mac=$(mac_of stranger)
+	lamp_mac=$(mac_of lamp)
+	before=$(gstat arp)
+	dev stranger python3 "$arpsend" eth0 --sha "$stranger_mac" \
+		--sip 198.18.1.20 --tip 198.18.1.1 --count 3 >/dev/null
+	tap_wait 300 0.2 at_least $((before + 3)) gstat arp || true
+	after=$(gstat arp)
+	entry=$(rtr_lladdr 198.18.1.20)
+	desc="unknown device's ARP dropped (arp +$((after - before)) of 3),"
+	expect "$desc the router has no entry for it ('$entry')" \
+		"$after - $before == 3 and '$entry' == ''"
+
+	# ARP spoofing in the lamp's name: a forged reply, a gratuitous ARP
+	# and a reply whose sender MAC is not the frame's source. Without the
+	# guard the first two would repoint the router's entry for the lamp.
+	lamp_entry=$(rtr_lladdr 198.18.1.10)
+	before=$(gstat arp)
+	dev stranger python3 "$arpsend" eth0 --op reply --sha "$stranger_mac" \
+		--sip 198.18.1.10 --tip 198.18.1.1 >/dev/null
+	dev stranger python3 "$arpsend" eth0 --sha "$stranger_mac" \
+		--sip 198.18.1.10 --tip 198.18.1.10 >/dev/null
+	dev stranger python3 "$arpsend" eth0 --op reply --src "$stranger_mac" \
+		--sha "$lamp_mac" --sip 198.18.1.10 --tip 198.18.1.1 >/dev/null
+	tap_wait 300 0.2 at_least $((before + 3)) gstat arp || true
+	after=$(gstat arp)
+	entry=$(rtr_lladdr 198.18.1.10)
+	desc="ARP spoofing of the lamp dropped (arp +$((after - before)) of 3),"
+	desc+=" the router's entry stays the lamp's ($entry, was $lamp_entry)"
+	expect "$desc" "$after - $before == 3 and '$entry' == '$lamp_mac' \
+		and '$lamp_entry' == '$lamp_mac'"
+
+	# An unknown device that knows the router's MAC sends all the same.
+	dev stranger ip neigh replace 198.18.1.1 dev eth0 nud permanent \
+		lladdr "$(topo_exec "$TOPO-rtr" cat /sys/class/net/iot0/address)"
 
 	# Traffic that must not arrive: wait until the guard counted all of
 	# it, then judge what the receiver got.
@@ -317,6 +379,6 @@ run() {
 	fi
 }
 
-tap_plan 19
+tap_plan 21
 run
 tap_end

@@ -30,8 +30,13 @@ static void stats_usage(FILE *f)
 	      "Reasons: pass (enrolled, within its rate), unknown (not\n"
 	      "enrolled), denied (state deny), spoofed (wrong source\n"
 	      "MAC), rate (over its rate), parse (malformed headers),\n"
-	      "non_ip (neither IP nor ARP), neigh (ARP and neighbour\n"
-	      "discovery, which pass). In monitor mode frames are\n"
+	      "non_ip (not IP, ARP or a link frame), neigh (ARP, NDP\n"
+	      "and MLD that passed inspection), arp and ndp (failed it:\n"
+	      "forged, or a router's message), neigh_rate (over the\n"
+	      "port's neighbour budget), link (STP, LLDP, EAPOL, LLC:\n"
+	      "pass by the port's policy), dhcp_server (a DHCP server\n"
+	      "answering from the device side), contended (the rate\n"
+	      "state lost to other CPUs). In monitor mode frames are\n"
 	      "counted under the reason they would be dropped for, and\n"
 	      "pass.\n", f);
 }

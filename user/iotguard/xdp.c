@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "json.h"
 #include "maps.h"
+#include "parse.h"
 
 static const struct option help_options[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -19,16 +20,28 @@ static const struct option help_options[] = {
 static void attach_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s attach IFACE [--monitor] "
-		"[--mode native|generic]\n\n", prog_name);
+		"[--mode native|generic]\n"
+		"         [--link-frames pass|drop] [--neigh-rate RATE] "
+		"[--neigh-burst N]\n\n", prog_name);
 	fputs("Attaches the XDP program to IFACE, the interface the\n"
 	      "devices send through. The program and its counters stay\n"
 	      "when this tool exits; the maps are shared by all guarded\n"
 	      "interfaces. Attaching an interface again replaces its\n"
-	      "program without a gap (to leave monitor mode).\n\n"
+	      "program without a gap (to leave monitor mode, or change\n"
+	      "the port's policy).\n\n"
 	      "Options:\n"
-	      "  --monitor      count what would be dropped, drop nothing\n"
-	      "  --mode MODE    native (default: in the driver) or generic\n"
-	      "                 (any interface, slower)\n", f);
+	      "  --monitor            count what would be dropped, drop\n"
+	      "                       nothing\n"
+	      "  --mode MODE          native (default: in the driver) or\n"
+	      "                       generic (any interface, slower)\n"
+	      "  --link-frames POL    pass (default) or drop STP, LLDP,\n"
+	      "                       EAPOL and LLC frames\n"
+	      "  --neigh-rate RATE    the port's budget for ARP and NDP of\n"
+	      "                       senders no device accounts for (probes,\n"
+	      "                       DAD, link-local), e.g. 100/s (the\n"
+	      "                       default); 0: no limit\n"
+	      "  --neigh-burst N      of those, back to back (default 200)\n",
+	      f);
 }
 
 int attach_main(int argc, char *argv[])
@@ -36,12 +49,19 @@ int attach_main(int argc, char *argv[])
 	static const struct option options[] = {
 		{ "monitor", no_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
+		{ "link-frames", required_argument, NULL, 'L' },
+		{ "neigh-rate", required_argument, NULL, 'r' },
+		{ "neigh-burst", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum iotguard_xdp_mode mode = IOTGUARD_XDP_NATIVE;
-	bool monitor = false;
+	struct iotguard_port_policy policy;
+	const char *why;
+	uint64_t value;
 	int opt, ret;
+
+	iotguard_port_policy_init(&policy);
 
 	optind = 0;
 	while ((opt = next_option("attach", argc, argv, "h", options)) != -1) {
@@ -50,7 +70,36 @@ int attach_main(int argc, char *argv[])
 			attach_usage(stdout);
 			return EXIT_OK;
 		case 'm':
-			monitor = true;
+			policy.monitor = true;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "pass"))
+				policy.link_frames = true;
+			else if (!strcmp(optarg, "drop"))
+				policy.link_frames = false;
+			else
+				return usage_error("attach",
+						   "invalid link frame policy `%s': expected pass or drop",
+						   optarg);
+			break;
+		case 'r':
+			if (iotguard_parse_rate(optarg, UINT32_MAX, &value,
+						&why))
+				return usage_error("attach",
+						   "invalid neighbour rate `%s': %s",
+						   optarg, why);
+			policy.neigh_pps = value;
+			break;
+		case 'b':
+			if (iotguard_parse_count(optarg, UINT32_MAX, &value,
+						 &why))
+				return usage_error("attach",
+						   "invalid neighbour burst `%s': %s",
+						   optarg, why);
+			if (!value)
+				return usage_error("attach",
+						   "invalid neighbour burst `0': must be at least 1");
+			policy.neigh_burst = value;
 			break;
 		case 'M':
 			if (!strcmp(optarg, "native"))
@@ -71,7 +120,7 @@ int attach_main(int argc, char *argv[])
 	if (optind + 1 < argc)
 		return usage_error("attach", "unexpected argument `%s'",
 				   argv[optind + 1]);
-	ret = iotguard_attach(argv[optind], monitor, mode);
+	ret = iotguard_attach(argv[optind], &policy, mode);
 	if (ret)
 		return report_error(ret, iotguard_maps_error(),
 				    "attach to %s", argv[optind]);

@@ -277,7 +277,16 @@ static uint64_t coarse_tick_ns(void)
 	return res.tv_nsec;
 }
 
-int iotguard_attach(const char *ifname, bool monitor,
+void iotguard_port_policy_init(struct iotguard_port_policy *policy)
+{
+	policy->monitor = false;
+	policy->link_frames = true;
+	policy->neigh_pps = IOTGUARD_NEIGH_PPS;
+	policy->neigh_burst = IOTGUARD_NEIGH_BURST;
+}
+
+int iotguard_attach(const char *ifname,
+		    const struct iotguard_port_policy *policy,
 		    enum iotguard_xdp_mode mode)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
@@ -323,7 +332,10 @@ int iotguard_attach(const char *ifname, bool monitor,
 		set_error("cannot open the XDP object");
 		goto cleanup;
 	}
-	skel->rodata->monitor = monitor;
+	skel->rodata->monitor = policy->monitor;
+	skel->rodata->link_frames = policy->link_frames;
+	skel->rodata->neigh_pps = policy->neigh_pps;
+	skel->rodata->neigh_burst = policy->neigh_burst;
 	tick_ns = coarse_tick_ns();
 	if (tick_ns)
 		skel->rodata->clock_tick_ns = tick_ns;

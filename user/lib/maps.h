@@ -27,14 +27,33 @@ const char *iotguard_xdp_mode_name(enum iotguard_xdp_mode mode);
 #define IOTGUARD_MAX_DEVICES_PARAM "/sys/module/iotguard/parameters/max_devices"
 
 /*
+ * A port's policy, set when its program is loaded (the program's read-only
+ * tunables): monitor mode, whether link control frames (STP, LLDP, EAPOL,
+ * LLC) pass, and the port's neighbour budget for the ARP and NDP of
+ * senders no device accounts for (frames per second, 0 for no limit, and
+ * back to back).
+ */
+struct iotguard_port_policy {
+	bool monitor;
+	bool link_frames;
+	uint32_t neigh_pps;
+	uint32_t neigh_burst;
+};
+
+/* The defaults: enforcing, link frames pass, IOTGUARD_NEIGH_PPS/_BURST. */
+void iotguard_port_policy_init(struct iotguard_port_policy *policy);
+
+/*
  * Loads the XDP program, sharing the maps pinned under IOTGUARD_PIN_DIR
  * (creating them the first time), attaches it to ifname with a BPF link and
  * pins the link as IOTGUARD_LINK_DIR/<ifname>, so that it stays after the
  * tool exits. In monitor mode the program counts and passes everything.
  * An interface attached already in the same mode gets the new program in
- * place (switching between monitor and enforcing without a gap).
+ * place (switching between monitor and enforcing, or to another policy,
+ * without a gap).
  */
-int iotguard_attach(const char *ifname, bool monitor,
+int iotguard_attach(const char *ifname,
+		    const struct iotguard_port_policy *policy,
 		    enum iotguard_xdp_mode mode);
 /* Detaches the program from ifname: unpins and detaches its link. */
 int iotguard_detach(const char *ifname);
