@@ -502,28 +502,6 @@ static __always_inline __u32 iotg_port_neigh(__u64 now)
 	       ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
 }
 
-/*
- * The verdict on ARP or NDP that speaks for an enrolled device's address:
- * the device must be let in and must send from its bound MAC (else the
- * frame is drop_reason's, a forgery); its neighbour traffic is charged to
- * its rates like the rest of what it sends, but counted only globally, so
- * that a device's counters stay those of its IP traffic.
- */
-static __always_inline __u32 iotg_neigh_verdict(const struct iotguard_verdict *v,
-						__u32 drop_reason, __u64 len,
-						__u64 now)
-{
-	__u32 ret;
-
-	if (v->state != IOTGUARD_STATE_ALLOW &&
-	    v->state != IOTGUARD_STATE_QUARANTINE)
-		return IOTGUARD_R_DENIED;
-	if (v->flags & IOTGUARD_VERDICT_F_SPOOFED)
-		return drop_reason;
-	ret = iotg_rate(v, len, now);
-	return ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
-}
-
 static __always_inline void iotg_count_dev(const struct iotguard_verdict *v,
 					   __u32 reason, __u64 len, __u64 now)
 {
@@ -568,6 +546,33 @@ static __always_inline void iotg_count(__u32 reason, __u64 len)
 		c->packets++;
 		c->bytes += len;
 	}
+}
+
+/*
+ * The verdict on ARP or NDP that speaks for an enrolled device's address:
+ * the device must be let in and must send from its bound MAC (else the
+ * frame is drop_reason's, a forgery). Its neighbour traffic is charged to
+ * its rates like the rest of what it sends. The device's counters keep to
+ * its IP traffic, but for what says most about it: neighbour frames denied
+ * to it, and forged in its name.
+ */
+static __always_inline __u32
+iotg_neigh_verdict(const struct iotguard_verdict *v, __u32 drop_reason,
+		   __u64 len, __u64 now)
+{
+	__u32 ret;
+
+	if (v->state != IOTGUARD_STATE_ALLOW &&
+	    v->state != IOTGUARD_STATE_QUARANTINE) {
+		iotg_count_dev(v, IOTGUARD_R_DENIED, len, now);
+		return IOTGUARD_R_DENIED;
+	}
+	if (v->flags & IOTGUARD_VERDICT_F_SPOOFED) {
+		iotg_count_dev(v, IOTGUARD_R_SPOOFED, len, now);
+		return drop_reason;
+	}
+	ret = iotg_rate(v, len, now);
+	return ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
 }
 
 SEC("xdp")

@@ -344,9 +344,11 @@ run() {
 	recv_stop deny
 	after=$(devstat 198.18.1.10 denied)
 	rx=$(received deny 198.18.1.10)
+	# The lamp's ARP (a probe of a stale entry) is denied too, and would
+	# count: at least the packet.
 	desc="state deny drops the next packet: received $rx,"
 	expect "$desc denied +$((after - before))" \
-		"$rx == 0 and $after - $before == 1"
+		"$rx == 0 and $after - $before >= 1"
 
 	ig device set 198.18.1.10 --state allow
 	recv_start allow 0.0.0.0 5000 5

@@ -1245,6 +1245,7 @@ static const uint8_t mld2_group[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
 TEST_F(verdict, arp_inspection)
 {
 	struct iotguard_device d, denied, unbound;
+	struct iotguard_dev_stats st;
 	uint8_t unknown[4];
 	struct frame f;
 
@@ -1300,6 +1301,13 @@ TEST_F(verdict, arp_inspection)
 	fr_eth(&f, mac_b);
 	fr_arp(&f, 2, mac_b, unbound.id.addr, dst4);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+
+	/* Forgeries in the device's name count as its spoofed frames. */
+	ASSERT_EQ(0, read_dev(self->skel, &d, &st));
+	EXPECT_EQ(3, st.spoofed.packets);
+	EXPECT_EQ(0, st.pass.packets);
+	ASSERT_EQ(0, read_dev(self->skel, &denied, &st));
+	EXPECT_EQ(1, st.denied.packets);
 
 	/* A probe speaks for nobody; a reply from 0.0.0.0 is no ARP. */
 	fr_eth(&f, mac_b);
