@@ -78,6 +78,10 @@ say "Traffic for ${secs}s: telemetry, a video stream, a meter flooding at 500/s,
 echo "a stranger knocking, and a spoofer using lamp-2's address from its own MAC"
 topo_rtr python3 "$traffic" recv --bind 0.0.0.0 --duration $((secs + 2)) \
 	--out /dev/null &
+# The guard drops the stranger's ARP (it speaks for no enrolled address):
+# it knows the router's MAC all the same, as an attacker would.
+dev stranger ip neigh replace 198.18.1.1 dev eth0 nud permanent \
+	lladdr "$(topo_exec "$TOPO-rtr" cat /sys/class/net/iot0/address)"
 dev stranger ip addr add 198.18.1.12/32 dev eth0
 send lamp1 198.18.1.1 5 "$secs"
 send lamp2 198.18.1.1 5 "$secs"
@@ -93,6 +97,19 @@ say "iotguard stats: what the edge saw"
 ig stats
 say "iotguard unknown: who knocked without being enrolled"
 ig unknown
+
+say "An ARP spoofer claims lamp-2's address for its own MAC"
+rtr_entry() { topo_exec "$TOPO-rtr" ip -4 neigh show 198.18.1.12 dev iot0; }
+echo "router's entry for lamp-2 before: $(rtr_entry)"
+dev stranger python3 "$repo/tests/lib/arpsend.py" eth0 --op reply \
+	--sha "$(mac_of stranger)" --sip 198.18.1.12 --tip 198.18.1.1 \
+	--count 3 >/dev/null
+dev stranger python3 "$repo/tests/lib/arpsend.py" eth0 \
+	--sha "$(mac_of stranger)" --sip 198.18.1.12 --tip 198.18.1.12 \
+	>/dev/null
+echo "router's entry for lamp-2 after:  $(rtr_entry)"
+echo "(lamp-2 is $(mac_of lamp2), the spoofer $(mac_of stranger))"
+ig stats 198.18.1.12
 
 say "The operator quarantines meter-1: it may now send 1 packet/s"
 ig device set 198.18.1.41 --state quarantine

@@ -68,6 +68,11 @@ setup() {
 	topo_add_device gw 198.18.1.14 &&
 	topo_add_device meter 198.18.1.15 &&
 	topo_add_device stranger 198.18.1.99 &&
+	# Its ARP is dropped (it speaks for nobody enrolled): the stranger
+	# knows the router's MAC, as an attacker would.
+	ip netns exec "$TOPO-stranger" ip neigh replace 198.18.1.1 dev eth0 \
+		nud permanent lladdr "$(ip netns exec "$TOPO-rtr" \
+		cat /sys/class/net/iot0/address)" &&
 	ig attach iot0 --mode native &&
 	ig device add 198.18.1.10 --name lamp-1 --class light &&
 	ig device add 198.18.1.11 --name "$quoted" --class sensor &&
