@@ -547,6 +547,7 @@ TEST_F(features, tcp_syn_not_synack)
 /* ICMP counts; neighbour discovery passes without being a feature. */
 TEST_F(features, icmp_not_ndp)
 {
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
 	struct iotguard_dev_features ft;
 	struct iotguard_device d, d6;
 	uint8_t dst[16];
@@ -570,11 +571,21 @@ TEST_F(features, icmp_not_ndp)
 	dst6(dst, 1);
 	frame_icmp(&f, &d6, dst, 128);		/* echo request */
 	PASS(&f);
-	frame_icmp(&f, &d6, dst, 135);		/* neighbour solicitation */
+	/* Solicitation, advertisement, router solicitation, to the link. */
+	frame_ip(&f, &d6, all_routers);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 135, dst, 0, NULL);
+	fr_finish(&f);
 	PASS(&f);
-	frame_icmp(&f, &d6, dst, 136);		/* neighbour advertisement */
+	frame_ip(&f, &d6, all_routers);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 136, d6.id.addr, 0, NULL);
+	fr_finish(&f);
 	PASS(&f);
-	frame_icmp(&f, &d6, dst, 133);		/* router solicitation */
+	frame_ip(&f, &d6, all_routers);
+	fr_hoplimit(&f, 255);
+	fr_ndp(&f, 133, NULL, 0, NULL);
+	fr_finish(&f);
 	PASS(&f);
 	READ(&d6, &ft);
 	EXPECT_EQ(1, ft.icmp);
