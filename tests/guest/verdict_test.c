@@ -1351,6 +1351,22 @@ TEST_F(verdict, arp_charged_to_the_device)
 	EXPECT_EQ(0, st.pass.packets + st.rate.packets);
 }
 
+/*
+ * An NDP message from the link as a device sends it: hop limit 255, its
+ * link-layer address option (source for NS and RS, target for NA) carrying
+ * lla, or none if lla is NULL.
+ */
+static void ndp(struct frame *f, const uint8_t mac[6], const uint8_t src[16],
+		const uint8_t dst[16], uint8_t type, const uint8_t target[16],
+		const uint8_t *lla)
+{
+	fr_eth(f, mac);
+	fr_ipv6(f, src, dst);
+	fr_hoplimit(f, 255);
+	fr_ndp(f, type, target, !lla ? 0 : type == 136 ? 2 : 1, lla);
+	fr_finish(f);
+}
+
 /* RA, redirect, MLD query: a device's to receive, never to send. */
 TEST_F(verdict, ndp_router_messages_dropped)
 {
@@ -1380,11 +1396,7 @@ TEST_F(verdict, ndp_form)
 	ip6_snm(snm, target);
 
 	/* From the link, whole, to the link: passes. */
-	fr_eth(&f, mac_a);
-	fr_ipv6(&f, ll, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, target, 1, mac_a);
-	fr_finish(&f);
+	ndp(&f, mac_a, ll, snm, 135, target, mac_a);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
 
 	/* Hop limit 254: routed here from elsewhere. */
@@ -1412,19 +1424,11 @@ TEST_F(verdict, ndp_form)
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
 
 	/* To a global destination: it would be routed on. */
-	fr_eth(&f, mac_a);
-	fr_ipv6(&f, ll, dst6);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, target, 1, mac_a);
-	fr_finish(&f);
+	ndp(&f, mac_a, ll, dst6, 135, target, mac_a);
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
 
 	/* A source link-layer address that is not the frame's source. */
-	fr_eth(&f, mac_a);
-	fr_ipv6(&f, ll, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, target, 1, mac_b);
-	fr_finish(&f);
+	ndp(&f, mac_a, ll, snm, 135, target, mac_b);
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
 
 	/* A non-zero code; a truncated target. */
@@ -1444,17 +1448,9 @@ TEST_F(verdict, ndp_form)
 	EXPECT_DROP(&f, IOTGUARD_R_PARSE);
 
 	/* DAD, and a router solicitation before the device has an address. */
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, any6, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, target, 0, NULL);
-	fr_finish(&f);
+	ndp(&f, mac_b, any6, snm, 135, target, NULL);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, any6, mld2_group);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 133, NULL, 0, NULL);
-	fr_finish(&f);
+	ndp(&f, mac_b, any6, mld2_group, 133, NULL, NULL);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
 }
 
@@ -1479,45 +1475,21 @@ TEST_F(verdict, ndp_speaks_for_enrolled_devices)
 	ip6_snm(snm, dst6);
 
 	/* The device resolves the router and advertises itself. */
-	fr_eth(&f, mac_a);
-	fr_ipv6(&f, d.id.addr, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, dst6, 1, mac_a);
-	fr_finish(&f);
+	ndp(&f, mac_a, d.id.addr, snm, 135, dst6, mac_a);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
-	fr_eth(&f, mac_a);
-	fr_ipv6(&f, ll, ll);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 136, d.id.addr, 2, mac_a);
-	fr_finish(&f);
+	ndp(&f, mac_a, ll, ll, 136, d.id.addr, mac_a);
 	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
 
 	/* Another MAC advertising the device's address. */
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, ll, ll);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 136, d.id.addr, 2, mac_b);
-	fr_finish(&f);
+	ndp(&f, mac_b, ll, ll, 136, d.id.addr, mac_b);
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
 	/* ... or soliciting from it. */
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, d.id.addr, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, dst6, 1, mac_b);
-	fr_finish(&f);
+	ndp(&f, mac_b, d.id.addr, snm, 135, dst6, mac_b);
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
 	/* An address nobody enrolled; a denied device's. */
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, ll, ll);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 136, unknown, 2, mac_b);
-	fr_finish(&f);
+	ndp(&f, mac_b, ll, ll, 136, unknown, mac_b);
 	EXPECT_DROP(&f, IOTGUARD_R_NDP);
-	fr_eth(&f, mac_b);
-	fr_ipv6(&f, denied.id.addr, snm);
-	fr_hoplimit(&f, 255);
-	fr_ndp(&f, 135, dst6, 1, mac_b);
-	fr_finish(&f);
+	ndp(&f, mac_b, denied.id.addr, snm, 135, dst6, mac_b);
 	EXPECT_DROP(&f, IOTGUARD_R_DENIED);
 
 	/* Other ICMPv6 is IP traffic like any other. */
