@@ -8,6 +8,8 @@
 # make bench      data path and control plane figures, in the guest VM
 #                 (Documentation/performance.rst)
 # make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
+# make module32   the module for a 32-bit (i386) kernel, warnings fatal, in
+#                 build/module32 (a build check; tests/unit/module32.sh)
 #
 # The module is built by ./Kbuild (kbuild prefers it to this file).
 
@@ -49,8 +51,8 @@ SKEL := $(O)/include/iotguard.skel.h
 BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
-.PHONY: all module bpf user tests bench-tools setup check check-busy demo \
-	bench clean checkpatch
+.PHONY: all module module32 bpf user tests bench-tools setup check \
+	check-busy demo bench clean checkpatch
 .DELETE_ON_ERROR:
 
 all: module bpf user tests bench-tools
@@ -62,6 +64,11 @@ setup:
 # silently vanish and the XDP program cannot load.
 module:
 	bash scripts/build-module.sh "$(KDIR)"
+
+# KDIR32: a 32-bit kernel's build dir; default Debian's i386 686-pae headers.
+KDIR32 ?=
+module32:
+	bash scripts/build-module32.sh "$(KDIR32)"
 
 bpf: $(BPF_OBJ) $(SKEL)
 
@@ -163,7 +170,7 @@ checkpatch: $(KSFT_DIR)/kselftest_harness.h
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
 		$(O)/iotguardd \
-		$(O)/libiotguard.a $(O)/bench
+		$(O)/libiotguard.a $(O)/bench $(O)/module32
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order kmod/Module.symvers modules.order \
 		Module.symvers .*.cmd
