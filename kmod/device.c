@@ -198,7 +198,8 @@ int iotguard_device_insert(struct iotguard_net *in,
 		       XA_LIMIT(0, iotguard_max_devices - 1),
 		       GFP_KERNEL_ACCOUNT);
 	if (ret == -EBUSY) {
-		NL_SET_ERR_MSG(extack, "Device table full (module parameter max_devices)");
+		NL_SET_ERR_MSG(extack,
+			       "Device table full (module parameter max_devices)");
 		return -ENOSPC;
 	}
 	if (ret) {
