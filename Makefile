@@ -104,6 +104,20 @@ $(O)/tests/%: tests/%.c $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKE
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(O)/libiotguard.a $(LDLIBS)
 
+# The module's kfunc on its own, for tests/guest/kfunc_test.c.
+PROBE_OBJ := $(O)/tests/bpf/kfunc_probe.bpf.o
+PROBE_SKEL := $(O)/include/kfunc_probe.skel.h
+
+$(PROBE_OBJ): tests/bpf/kfunc_probe.bpf.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(PROBE_SKEL): $(PROBE_OBJ)
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name kfunc_probe > $@
+
+$(O)/tests/guest/kfunc_test: $(PROBE_SKEL)
+
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
 	@mkdir -p $(@D)
