@@ -12,14 +12,14 @@
 #		  scripts/setup-deps.sh installs (i386 through multiarch)
 #	KDIR      any 32-bit kernel's build dir
 #
-# The result is build/module32/kmod/iotguard.ko, never kmod/ (the 64-bit
-# build's objects live there). It has no BTF and is not loaded anywhere:
-# this is a build check. Every run builds afresh, so that every warning is
-# printed again.
+# The result is build/module32/kmod/iotguard.ko (or under
+# $IOTGUARD_MODULE32_DIR), never kmod/: the 64-bit build's objects live
+# there. It has no BTF and is not loaded anywhere: this is a build check.
+# Every run builds afresh, so that every warning is printed again.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out=$repo/build/module32
+out=${IOTGUARD_MODULE32_DIR:-$repo/build/module32}
 kdir=${1:-}
 
 die() {
@@ -33,8 +33,9 @@ if [ -z "$kdir" ]; then
 	[ -n "$kdir" ] ||
 		die "no i386 kernel headers (/usr/src/linux-headers-*-686-pae): run scripts/setup-deps.sh"
 fi
-[ -f "$kdir/Makefile" ] && [ -f "$kdir/.config" ] ||
+if [ ! -f "$kdir/Makefile" ] || [ ! -f "$kdir/.config" ]; then
 	die "$kdir: not a kernel build dir"
+fi
 grep -qx 'CONFIG_64BIT=y' "$kdir/.config" && die "$kdir: a 64-bit kernel"
 
 # kbuild puts its objects next to the sources of M=: a tree of links to
