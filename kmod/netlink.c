@@ -447,7 +447,7 @@ static int device_new_list(struct genl_info *info)
 	for (i = 0; i <= IOTGUARD_A_MAX; i++) {
 		if (info->attrs[i] && i != IOTGUARD_A_DEVICES) {
 			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
-					    "IOTGUARD_A_DEVICES takes no other attribute beside it");
+					    "IOTGUARD_A_DEVICES allows no other attribute in the request");
 			return -EINVAL;
 		}
 	}
