@@ -8,6 +8,8 @@
 # make bench      data path and control plane figures, in the guest VM
 #                 (Documentation/performance.rst)
 # make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
+# make module32   the module for a 32-bit (i386) kernel, warnings fatal, in
+#                 build/module32 (a build check; tests/unit/module32.sh)
 #
 # The module is built by ./Kbuild (kbuild prefers it to this file).
 
@@ -49,8 +51,8 @@ SKEL := $(O)/include/iotguard.skel.h
 BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
-.PHONY: all module bpf user tests bench-tools setup check check-busy demo \
-	bench clean checkpatch
+.PHONY: all module module32 bpf user tests bench-tools setup check \
+	check-busy demo bench clean checkpatch
 .DELETE_ON_ERROR:
 
 all: module bpf user tests bench-tools
@@ -62,6 +64,11 @@ setup:
 # silently vanish and the XDP program cannot load.
 module:
 	bash scripts/build-module.sh "$(KDIR)"
+
+# KDIR32: a 32-bit kernel's build dir; default Debian's i386 686-pae headers.
+KDIR32 ?=
+module32:
+	bash scripts/build-module32.sh "$(KDIR32)"
 
 bpf: $(BPF_OBJ) $(SKEL)
 
@@ -96,6 +103,20 @@ tests: $(UNIT_TESTS) $(GUEST_TESTS)
 $(O)/tests/%: tests/%.c $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKEL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(O)/libiotguard.a $(LDLIBS)
+
+# The module's kfunc on its own, for tests/guest/kfunc_test.c.
+PROBE_OBJ := $(O)/tests/bpf/kfunc_probe.bpf.o
+PROBE_SKEL := $(O)/include/kfunc_probe.skel.h
+
+$(PROBE_OBJ): tests/bpf/kfunc_probe.bpf.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(PROBE_SKEL): $(PROBE_OBJ)
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name kfunc_probe > $@
+
+$(O)/tests/guest/kfunc_test: $(PROBE_SKEL)
 
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
@@ -163,7 +184,7 @@ checkpatch: $(KSFT_DIR)/kselftest_harness.h
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
 		$(O)/iotguardd \
-		$(O)/libiotguard.a $(O)/bench
+		$(O)/libiotguard.a $(O)/bench $(O)/module32
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order kmod/Module.symvers modules.order \
 		Module.symvers .*.cmd

@@ -5,6 +5,15 @@
  * The per-network-namespace device table. Readers (the data path, dumps)
  * use RCU only; changes are serialised by a per-namespace mutex and publish
  * new device versions rather than editing published ones.
+ *
+ * Anyone may own a network namespace (unshare -Urn), so the table's memory
+ * is charged to the memory cgroup of whoever enrolls or changes a device:
+ * the devices (SLAB_ACCOUNT) and the index's nodes (XA_FLAGS_ACCOUNT). Not
+ * charged on 6.1, because the kernel allocates them for us without
+ * __GFP_ACCOUNT: the rhashtable's bucket array (a pointer per bucket, a
+ * few buckets per device; resized in a worker) and struct iotguard_net
+ * (allocated by the netns core, once per namespace). The per-namespace
+ * device limits bound the first; the netns itself is charged.
  */
 
 #include "device.h"
@@ -14,6 +23,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/time64.h>
+#include <linux/user_namespace.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -32,6 +42,7 @@ struct iotguard_net *iotguard_net(const struct net *net)
 	return net_generic(net, iotguard_net_id);
 }
 
+/* The cache is SLAB_ACCOUNT: every device is charged to the caller's memcg. */
 struct iotguard_device *iotguard_device_alloc(void)
 {
 	return kmem_cache_zalloc(device_cache, GFP_KERNEL);
@@ -74,7 +85,7 @@ void iotguard_rates_init(struct iotguard_rates *rates, u32 rate_pps,
 					  rates->pkt_interval_ns;
 	}
 	if (rate_bps) {
-		rates->byte_cost_fp = div64_u64(NSEC_PER_SEC << 10, rate_bps);
+		rates->byte_cost_fp = div64_u64(IOTGUARD_SEC_FP, rate_bps);
 		rates->byte_tolerance_ns = div64_u64((u64)burst_bytes *
 						     NSEC_PER_SEC, rate_bps);
 	}
@@ -127,7 +138,45 @@ static void bump_generation(struct iotguard_net *in)
 	WRITE_ONCE(in->generation, gen ?: 1);
 }
 
-/* Caller holds in->lock. Assigns the index and the cookie. */
+/*
+ * Fails when in holds as many devices as its limit, the lowest of
+ * max_devices, netns_max_devices and, for a namespace that a non-initial
+ * user namespace owns, userns_max_devices; says which.
+ */
+static int check_limit(const struct iotguard_net *in,
+		       struct netlink_ext_ack *extack)
+{
+	/* The limits may be written at any time: each is read once. */
+	unsigned int netns = min(READ_ONCE(iotguard_netns_max_devices),
+				 iotguard_max_devices);
+	unsigned int userns = READ_ONCE(iotguard_userns_max_devices);
+
+	if (in->user_owned && userns < netns && in->count >= userns) {
+		NL_SET_ERR_MSG(extack,
+			       "Device limit of a network namespace that a non-initial user namespace owns reached (module parameter userns_max_devices)");
+		return -ENOSPC;
+	}
+	if (in->count < netns)
+		return 0;
+	if (netns < iotguard_max_devices)
+		NL_SET_ERR_MSG(extack,
+			       "Device limit of the network namespace reached (module parameter netns_max_devices)");
+	else
+		NL_SET_ERR_MSG(extack,
+			       "Device table full (module parameter max_devices)");
+	return -ENOSPC;
+}
+
+/* Caller holds in->lock. Never 0, so that 0 means "none seen" to programs. */
+u32 iotguard_device_next_rate_seq(struct iotguard_net *in)
+{
+	lockdep_assert_held(&in->lock);
+
+	in->next_rate_seq = in->next_rate_seq + 1 ?: 1;
+	return in->next_rate_seq;
+}
+
+/* Caller holds in->lock. Assigns the index, the cookie and the rate_seq. */
 int iotguard_device_insert(struct iotguard_net *in,
 			   struct iotguard_device *dev,
 			   struct netlink_ext_ack *extack)
@@ -141,11 +190,16 @@ int iotguard_device_insert(struct iotguard_net *in,
 		NL_SET_ERR_MSG(extack, "Device already enrolled");
 		return -EEXIST;
 	}
+	ret = check_limit(in, extack);
+	if (ret)
+		return ret;
 
 	ret = xa_alloc(&in->by_index, &index, dev,
-		       XA_LIMIT(0, iotguard_max_devices - 1), GFP_KERNEL);
+		       XA_LIMIT(0, iotguard_max_devices - 1),
+		       GFP_KERNEL_ACCOUNT);
 	if (ret == -EBUSY) {
-		NL_SET_ERR_MSG(extack, "Device table full (module max_devices)");
+		NL_SET_ERR_MSG(extack,
+			       "Device table full (module parameter max_devices)");
 		return -ENOSPC;
 	}
 	if (ret) {
@@ -156,12 +210,14 @@ int iotguard_device_insert(struct iotguard_net *in,
 	dev->index = index;
 	in->next_cookie = in->next_cookie + 1 ?: 1;
 	dev->cookie = in->next_cookie;
+	dev->rate_seq = iotguard_device_next_rate_seq(in);
 
 	ret = rhashtable_insert_fast(&in->devices, &dev->node, device_params);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "Unable to insert the device");
 		goto err_index;
 	}
+	in->count++;
 	bump_generation(in);
 	return 0;
 
@@ -187,7 +243,7 @@ int iotguard_device_replace(struct iotguard_net *in,
 	if (ret)
 		return ret;
 	/* The slot exists: storing over it allocates nothing. */
-	xa_store(&in->by_index, old->index, new, GFP_KERNEL);
+	xa_store(&in->by_index, old->index, new, GFP_KERNEL_ACCOUNT);
 	bump_generation(in);
 	call_rcu(&old->rcu, device_free_rcu);
 	return 0;
@@ -201,6 +257,7 @@ void iotguard_device_remove(struct iotguard_net *in,
 
 	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
 	xa_erase(&in->by_index, dev->index);
+	in->count--;
 	bump_generation(in);
 	call_rcu(&dev->rcu, device_free_rcu);
 }
@@ -209,8 +266,9 @@ static int __net_init iotguard_net_init(struct net *net)
 {
 	struct iotguard_net *in = iotguard_net(net);
 
-	xa_init_flags(&in->by_index, XA_FLAGS_ALLOC);
+	xa_init_flags(&in->by_index, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	mutex_init(&in->lock);
+	in->user_owned = net->user_ns != &init_user_ns;
 	in->generation = 1;
 	return rhashtable_init(&in->devices, &device_params);
 }
@@ -240,7 +298,7 @@ int iotguard_device_init(void)
 {
 	int ret;
 
-	device_cache = KMEM_CACHE(iotguard_device, 0);
+	device_cache = KMEM_CACHE(iotguard_device, SLAB_ACCOUNT);
 	if (!device_cache)
 		return -ENOMEM;
 

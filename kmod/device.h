@@ -9,8 +9,10 @@
 #include <linux/if_ether.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
+#include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <iotguard/kfunc.h>
 #include <uapi/linux/iotguard.h>
 
 struct net;
@@ -22,6 +24,13 @@ struct iotguard_devkey {
 	u8 family;
 	u8 pad[3];
 };
+
+/*
+ * A second in the data path's byte cost unit, 1/1024 ns: also the fastest
+ * byte rate it can express (1/1024 ns per byte). A u64 constant: on 32-bit
+ * NSEC_PER_SEC is a long, which the shift would overflow.
+ */
+#define IOTGUARD_SEC_FP ((u64)NSEC_PER_SEC << IOTGUARD_BYTE_COST_SHIFT)
 
 /* GCRA parameters handed to the data path, derived once per change. */
 struct iotguard_rates {
@@ -46,6 +55,7 @@ struct iotguard_device {
 	u32 flags;
 	u32 index;
 	u32 cookie;
+	u32 rate_seq;		/* see struct iotguard_verdict */
 	u32 rate_pps;
 	u32 burst_pkts;
 	u32 burst_bytes;
@@ -60,11 +70,16 @@ struct iotguard_net {
 	struct rhashtable devices;	/* by key: the data path's view */
 	struct xarray by_index;		/* by index: allocation and dumps */
 	struct mutex lock;		/* serialises changes */
+	unsigned int count;		/* devices enrolled */
+	bool user_owned;		/* owned by a non-initial user ns */
 	u32 next_cookie;
+	u32 next_rate_seq;
 	u32 generation;			/* changes with every change, never 0 */
 };
 
 extern unsigned int iotguard_max_devices;
+extern unsigned int iotguard_netns_max_devices;
+extern unsigned int iotguard_userns_max_devices;
 extern struct iotguard_rates iotguard_quarantine_rates;
 
 int iotguard_device_init(void);
@@ -87,6 +102,7 @@ iotguard_device_lookup_rcu(const struct net *net,
 int iotguard_device_insert(struct iotguard_net *in,
 			   struct iotguard_device *dev,
 			   struct netlink_ext_ack *extack);
+u32 iotguard_device_next_rate_seq(struct iotguard_net *in);
 int iotguard_device_replace(struct iotguard_net *in,
 			    struct iotguard_device *old,
 			    struct iotguard_device *new);

@@ -78,7 +78,7 @@ __used noinline int iotguard_xdp_lookup(struct xdp_md *xdp_ctx,
 	if (dev->mac_bound && !ether_addr_equal_unaligned(dev->mac, key->mac))
 		verdict->flags |= IOTGUARD_VERDICT_F_SPOOFED;
 	verdict->class = dev->class;
-	verdict->rate_seq = 0;
+	verdict->rate_seq = dev->rate_seq;
 
 	rates = dev->state == IOTGUARD_STATE_QUARANTINE ?
 		&iotguard_quarantine_rates : &dev->rates;

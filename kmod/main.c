@@ -19,6 +19,33 @@ module_param_named(max_devices, iotguard_max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices,
 		 "Devices per network namespace; sizes the XDP program's per-device maps (default 65536)");
 
+/*
+ * The per-namespace limits may be changed at any time; a lower limit
+ * refuses new devices and keeps the ones enrolled. 0 for netns_max_devices
+ * is the default only, set to max_devices at load.
+ */
+static int netns_max_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, UINT_MAX);
+}
+
+static const struct kernel_param_ops netns_max_ops = {
+	.set = netns_max_set,
+	.get = param_get_uint,
+};
+
+unsigned int iotguard_netns_max_devices __read_mostly;
+module_param_cb(netns_max_devices, &netns_max_ops,
+		&iotguard_netns_max_devices, 0644);
+MODULE_PARM_DESC(netns_max_devices,
+		 "Devices one network namespace may enroll, at most max_devices (default max_devices)");
+
+unsigned int iotguard_userns_max_devices __read_mostly = 256;
+module_param_named(userns_max_devices, iotguard_userns_max_devices, uint,
+		   0644);
+MODULE_PARM_DESC(userns_max_devices,
+		 "Devices a network namespace that a non-initial user namespace owns may enroll (default 256)");
+
 static unsigned int quarantine_pps = 1;
 module_param(quarantine_pps, uint, 0444);
 MODULE_PARM_DESC(quarantine_pps,
@@ -52,6 +79,8 @@ static int __init iotguard_init(void)
 	}
 	iotguard_rates_init(&iotguard_quarantine_rates, quarantine_pps,
 			    quarantine_burst, 0, 0);
+	if (!iotguard_netns_max_devices)
+		iotguard_netns_max_devices = iotguard_max_devices;
 
 	ret = iotguard_device_init();
 	if (ret)

@@ -25,12 +25,21 @@ enum {
 	IOTGUARD_MCGRP_EVENTS_ID,
 };
 
+/*
+ * Events carry every device's addresses, MAC and alerts: only CAP_NET_ADMIN
+ * in the namespace's user namespace may listen. A kernel without
+ * GENL_MCAST_CAP_NET_ADMIN (added late in 2023 and backported to the stable
+ * series; Debian 12's 6.1 has it) lets anyone join a generic netlink group:
+ * the module refuses to build for it rather than leak.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "iotguard needs GENL_MCAST_CAP_NET_ADMIN: else anyone may join its events group"
+#endif
+
 static const struct genl_multicast_group genl_mcgrps[] = {
 	[IOTGUARD_MCGRP_EVENTS_ID] = {
 		.name = IOTGUARD_MCGRP_EVENTS,
-#ifdef GENL_MCAST_CAP_NET_ADMIN
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
-#endif
 	},
 };
 
@@ -40,7 +49,7 @@ static struct netlink_range_validation rate_pps_range = {
 };
 
 static struct netlink_range_validation rate_bps_range = {
-	.max = NSEC_PER_SEC << 10,
+	.max = IOTGUARD_SEC_FP,
 };
 
 #define IDENTITY_POLICY							\
@@ -438,9 +447,15 @@ static int device_new_list(struct genl_info *info)
 	for (i = 0; i <= IOTGUARD_A_MAX; i++) {
 		if (info->attrs[i] && i != IOTGUARD_A_DEVICES) {
 			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
-					    "A device list goes alone");
+					    "IOTGUARD_A_DEVICES allows no other attribute in the request");
 			return -EINVAL;
 		}
+	}
+	/* Up to 256 answers could overrun the socket; a dump gives them. */
+	if (info->nlhdr->nlmsg_flags & NLM_F_ECHO) {
+		NL_SET_ERR_MSG(info->extack,
+			       "NLM_F_ECHO answers a single device, not a list");
+		return -EINVAL;
 	}
 	nla_for_each_nested(nest, list, rem)
 		count++;
@@ -450,7 +465,7 @@ static int device_new_list(struct genl_info *info)
 				    __stringify(IOTGUARD_DEVICES_MAX) " devices");
 		return -EINVAL;
 	}
-	entries = kcalloc(count, sizeof(*entries), GFP_KERNEL);
+	entries = kcalloc(count, sizeof(*entries), GFP_KERNEL_ACCOUNT);
 	if (!entries)
 		return -ENOMEM;
 
@@ -496,11 +511,17 @@ err_free:
 	return ret;
 }
 
+/*
+ * With NLM_F_ECHO the new device comes back as GET shows it, before the
+ * ACK. Its buffer is allocated first, so that the device is never enrolled
+ * without its answer for want of memory.
+ */
 static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	struct iotguard_net *in = iotguard_net(net);
 	struct iotguard_device *dev;
+	struct sk_buff *echo = NULL;
 	int ret;
 
 	if (info->attrs[IOTGUARD_A_DEVICES])
@@ -509,15 +530,53 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = parse_new_device(info->attrs, info->extack, &dev);
 	if (ret)
 		return ret;
+	if (info->nlhdr->nlmsg_flags & NLM_F_ECHO) {
+		echo = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+		if (!echo) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+	}
 
 	mutex_lock(&in->lock);
 	ret = iotguard_device_insert(in, dev, info->extack);
-	if (!ret)
-		notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
+	if (ret) {
+		mutex_unlock(&in->lock);
+		goto err_free;
+	}
+	notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
+	/* A device fits in NLMSG_GOODSIZE: GET and events rely on it too. */
+	if (echo && WARN_ON_ONCE(fill_device(echo, dev, info->snd_portid,
+					     info->snd_seq, 0,
+					     IOTGUARD_CMD_DEVICE_NEW, NULL))) {
+		nlmsg_free(echo);
+		echo = NULL;
+	}
 	mutex_unlock(&in->lock);
-	if (ret)
-		iotguard_device_free(dev);
+
+	/*
+	 * The device is enrolled whatever happens to the answer: a full
+	 * receive buffer loses it as it would lose the ACK (ENOBUFS).
+	 */
+	if (echo)
+		genlmsg_reply(echo, info);
+	return 0;
+
+err_free:
+	nlmsg_free(echo);
+	iotguard_device_free(dev);
 	return ret;
+}
+
+/* What the data path's limiter depends on: a change starts it afresh. */
+static bool limiter_changed(const struct iotguard_device *old,
+			    const struct iotguard_device *new)
+{
+	return old->state != new->state ||
+	       old->rate_pps != new->rate_pps ||
+	       old->burst_pkts != new->burst_pkts ||
+	       old->rate_bps != new->rate_bps ||
+	       old->burst_bytes != new->burst_bytes;
 }
 
 static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
@@ -547,6 +606,8 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = apply_attrs(new, info->attrs, info->extack);
 	if (ret)
 		goto err_free;
+	if (limiter_changed(old, new))
+		new->rate_seq = iotguard_device_next_rate_seq(in);
 	ret = iotguard_device_replace(in, old, new);
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "Unable to replace the device");
@@ -731,7 +792,6 @@ static struct genl_family genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = genl_ops,
 	.n_ops = ARRAY_SIZE(genl_ops),
-	.resv_start_op = IOTGUARD_CMD_DEVICE_GET + 1,
 	.mcgrps = genl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(genl_mcgrps),
 };

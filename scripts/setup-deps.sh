@@ -31,6 +31,9 @@ PACKAGES=(
 	libpcap-dev prometheus curl
 )
 META=linux-image-cloud-amd64
+# tests/unit/module32.sh builds the module for Debian's i386 kernel too,
+# with the host's gcc (-m32) and kbuild tools: only its headers are i386.
+FOREIGN_ARCH=i386
 
 die() {
 	echo "setup-deps: $*" >&2
@@ -59,6 +62,13 @@ resolve_abi() {
 		head -n1
 }
 
+# Before the package lists are read: a new architecture needs fresh ones.
+if ! dpkg --print-foreign-architectures | grep -qx "$FOREIGN_ARCH"; then
+	echo "setup-deps: adding architecture $FOREIGN_ARCH"
+	dpkg --add-architecture "$FOREIGN_ARCH"
+	apt_update
+fi
+
 abi=$(resolve_abi || true)
 if [ -z "$abi" ]; then
 	# No package lists yet (fresh container): fetch them and retry.
@@ -69,7 +79,8 @@ fi
 echo "setup-deps: guest kernel ABI $abi"
 
 missing=()
-for pkg in "${PACKAGES[@]}" "linux-headers-$abi-cloud-amd64"; do
+for pkg in "${PACKAGES[@]}" "linux-headers-$abi-cloud-amd64" \
+	"linux-headers-$abi-686-pae:$FOREIGN_ARCH"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[ "$status" = installed ] || missing+=("$pkg")
 done

@@ -348,6 +348,45 @@ TEST_F(iotguard, new_all_attributes)
 	ASSERT_STREQ("", dev_diff(&d, &got));
 }
 
+/*
+ * NEW with NLM_F_ECHO answers with the new device as GET gives it (index
+ * and cookie included), before the ACK; without it, or when NEW fails,
+ * nothing but the ACK comes.
+ */
+TEST_F(iotguard, new_echo)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev a, b, d, got, echo;
+	struct nlmsghdr *nlh;
+	char buf[1024];
+
+	nlt_dev4(&a, 0x50);
+	nlt_dev6(&b, 0x51);
+	ASSERT_OK(t, nlt_new(t, &a));
+	ASSERT_OK(t, nlt_new(t, &b));
+	ASSERT_EQ(0, t->replies) TH_LOG("NEW without NLM_F_ECHO replied");
+
+	full_dev(&d, 0x52);
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, NLM_F_ECHO);
+	nlt_put_dev(nlh, &d);
+	memset(&echo, 0, sizeof(echo));
+	ASSERT_OK(t, nlt_do(t, nlh, &echo));
+	ASSERT_EQ(1, t->replies);
+	ASSERT_EQ(IOTGUARD_CMD_DEVICE_NEW, echo.cmd);
+	ASSERT_EQ(2, echo.index) TH_LOG("not the lowest free index");
+	ASSERT_STREQ("", dev_diff(&d, &echo));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_STREQ("", dev_diff(&got, &echo));
+
+	/* a rejected NEW echoes nothing */
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, NLM_F_ECHO);
+	nlt_put_dev(nlh, &d);
+	nlt_do(t, nlh, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	ASSERT_EQ(0, t->replies);
+	ASSERT_EQ(3, nlt_count(t));
+}
+
 TEST_F(iotguard, name_max_length)
 {
 	struct nlt *t = &self->nl;
@@ -1536,8 +1575,9 @@ TEST_F(iotguard, events_not_sent_for_rejections)
  * offs[n] where the list ends: the extack offset of a failure must fall
  * into the failing nest.
  */
-static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
-		    uint32_t *offs, const struct raw_attr *extra)
+static int new_list_flags(struct nlt *t, const struct nlt_dev *devs, int n,
+			  uint32_t *offs, const struct raw_attr *extra,
+			  uint16_t flags)
 {
 	char *buf = malloc(128 * 1024);
 	struct nlattr *list, *nest;
@@ -1546,7 +1586,7 @@ static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
 
 	if (!buf)
 		return -ENOMEM;
-	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	nlh = nlt_req(t, buf, IOTGUARD_CMD_DEVICE_NEW, flags);
 	list = mnl_attr_nest_start(nlh, IOTGUARD_A_DEVICES);
 	for (i = 0; i < n; i++) {
 		if (offs)
@@ -1563,6 +1603,12 @@ static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
 	ret = nlt_do(t, nlh, NULL);
 	free(buf);
 	return ret;
+}
+
+static int new_list(struct nlt *t, const struct nlt_dev *devs, int n,
+		    uint32_t *offs, const struct raw_attr *extra)
+{
+	return new_list_flags(t, devs, n, offs, extra, 0);
 }
 
 /* The last request's extack offset points into nest k. */
@@ -1704,6 +1750,22 @@ TEST_F(iotguard, new_list_limits)
 	ASSERT_OK(t, new_list(t, devs, IOTGUARD_DEVICES_MAX, NULL, NULL));
 	ASSERT_EQ(IOTGUARD_DEVICES_MAX, nlt_count(t));
 	free(devs);
+}
+
+/* A list's answers could overrun the socket: NLM_F_ECHO is refused. */
+TEST_F(iotguard, new_list_echo_refused)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev devs[2];
+
+	nlt_dev4(&devs[0], 0x2100);
+	nlt_dev6(&devs[1], 0x2101);
+	new_list_flags(t, devs, 2, NULL, NULL, NLM_F_ECHO);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, t->replies);
+	ASSERT_EQ(0, nlt_count(t));
+	ASSERT_OK(t, new_list(t, devs, 2, NULL, NULL));
+	ASSERT_EQ(2, nlt_count(t));
 }
 
 /* What may and may not be inside IOTGUARD_A_DEVICES, and where it goes. */
@@ -2495,6 +2557,56 @@ TEST_F(iotguard, batched_requests)
 	ASSERT_EQ(20, nlt_new_many(t, devs, 40, &first_err));
 	ASSERT_EQ(-EEXIST, first_err);
 	ASSERT_EQ(20, nlt_count(t));
+}
+
+/*
+ * The family checks the reserved header fields of every command: a
+ * non-zero genlmsghdr.reserved, or an nlmsg_flags bit that means nothing
+ * to generic netlink (NLM_F_CREATE, NLM_F_EXCL...), is refused.
+ */
+TEST_F(iotguard, reserved_header_fields)
+{
+	static const uint8_t cmds[] = {
+		IOTGUARD_CMD_DEVICE_NEW, IOTGUARD_CMD_DEVICE_SET,
+		IOTGUARD_CMD_DEVICE_DEL, IOTGUARD_CMD_DEVICE_GET,
+		IOTGUARD_CMD_ALERT,
+	};
+	static const uint16_t bad_flags[] = {
+		NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_APPEND,
+	};
+	struct nlt *t = &self->nl;
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	struct nlt_dev d;
+	char buf[1024];
+
+	nlt_dev4(&d, 0x60);
+	for (size_t i = 0; i < sizeof(cmds); i++) {
+		nlh = nlt_req(t, buf, cmds[i], 0);
+		g = mnl_nlmsg_get_payload(nlh);
+		g->reserved = 1;
+		nlt_put_dev(nlh, &d);
+		nlt_do(t, nlh, NULL);
+		ASSERT_EQ(-EINVAL, t->err) TH_LOG("command %u: %s", cmds[i],
+						  strerror(-t->err));
+		ASSERT_NE(0, t->extack[0]) TH_LOG("command %u", cmds[i]);
+		for (size_t j = 0; j < sizeof(bad_flags) / sizeof(bad_flags[0]);
+		     j++) {
+			nlh = nlt_req(t, buf, cmds[i], bad_flags[j]);
+			nlt_put_dev(nlh, &d);
+			nlt_do(t, nlh, NULL);
+			ASSERT_EQ(-EINVAL, t->err)
+				TH_LOG("command %u, flag %#x: %s", cmds[i],
+				       bad_flags[j], strerror(-t->err));
+			ASSERT_NE(0, t->extack[0])
+				TH_LOG("command %u, flag %#x", cmds[i],
+				       bad_flags[j]);
+		}
+	}
+	ASSERT_EQ(0, nlt_count(t));
+	/* and the same NEW with a clean header goes through */
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_EQ(1, nlt_count(t));
 }
 
 /* A GET reply goes to the asking socket only, with its sequence number. */

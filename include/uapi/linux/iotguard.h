@@ -19,7 +19,16 @@
  * validated strictly: an attribute a command does not take is rejected, and
  * every rejection carries an extended ACK message saying why. An attribute
  * of the wrong size or out of its range fails with ERANGE or EINVAL (as the
- * kernel's policy checks answer), a wrong combination with EINVAL.
+ * kernel's policy checks answer), a wrong combination with EINVAL. So do a
+ * request whose struct genlmsghdr has a non-zero reserved field and one
+ * whose nlmsg_flags carry anything beyond NLM_F_REQUEST, NLM_F_ACK,
+ * NLM_F_ECHO and NLM_F_DUMP (the generic netlink core checks both).
+ *
+ * Any user may own a network namespace (unshare -Urn), so each namespace's
+ * table is limited (module parameters netns_max_devices and, lower, for a
+ * network namespace that a user namespace other than the initial one owns,
+ * userns_max_devices), and the memory of its devices is charged to the
+ * memory cgroup of the process that enrolls or changes them.
  *
  * IOTGUARD_CMD_DEVICE_NEW
  * -----------------------
@@ -59,9 +68,21 @@
  *                             rejected
  *
  * Fails with EEXIST if the identity is enrolled already and with ENOSPC when
- * the table holds the module's max_devices. On success the device gets the
- * lowest free index (IOTGUARD_A_DEVICE_INDEX), which keys its counters in
- * the XDP program's maps; the index of a deleted device is reused.
+ * the table holds as many devices as the namespace may: the lowest of the
+ * module parameters max_devices, netns_max_devices and, in a network
+ * namespace that a user namespace other than the initial one owns,
+ * userns_max_devices; the extack message names the parameter. ENOMEM when
+ * the caller's memory cgroup cannot take the device. On success the device
+ * gets the lowest free index (IOTGUARD_A_DEVICE_INDEX), which keys its
+ * counters in the XDP program's maps; the index of a deleted device is
+ * reused.
+ *
+ * With NLM_F_ECHO, the reply to a single device's enrollment carries the
+ * new device, with the command IOTGUARD_CMD_DEVICE_NEW and every attribute
+ * IOTGUARD_CMD_DEVICE_GET gives (IOTGUARD_A_DEVICE_INDEX and _COOKIE
+ * included), in a message with the request's sequence number before the
+ * ACK. A list (below) with NLM_F_ECHO fails with EINVAL: its answers could
+ * overrun the socket; a dump gives the indexes.
  *
  * For bulk enrollment, one request may instead enroll a list of devices:
  *
@@ -91,7 +112,10 @@
  * except that a new rate given without its burst gets the new rate's
  * default burst.
  * The change is atomic for the data path: a packet sees the device either
- * wholly before or wholly after it. Fails with ENOENT for an unknown
+ * wholly before or wholly after it. A change of the state, a rate or a
+ * burst (as in force after the change) starts the device's rate limiter
+ * afresh: the data path forgets what it sent before. A change of the name,
+ * class, MAC or flags alone does not. Fails with ENOENT for an unknown
  * identity.
  *
  * IOTGUARD_CMD_DEVICE_DEL
@@ -152,7 +176,9 @@
  * ------
  *
  * Every change is announced to the multicast group IOTGUARD_MCGRP_EVENTS of
- * the network namespace, which needs CAP_NET_ADMIN to join: a message with
+ * the network namespace, which needs CAP_NET_ADMIN in the namespace's user
+ * namespace to join (EPERM otherwise; the module does not build for a
+ * kernel that cannot enforce it): a message with
  * the command that made the change (IOTGUARD_CMD_DEVICE_NEW, _SET or _DEL)
  * and the device's attributes as IOTGUARD_CMD_DEVICE_GET gives them, after
  * the change (before it, for a delete).
