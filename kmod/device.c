@@ -17,6 +17,7 @@
  */
 
 #include "device.h"
+#include "lease.h"
 
 #include <linux/math64.h>
 #include <linux/netlink.h>
@@ -257,6 +258,7 @@ void iotguard_device_remove(struct iotguard_net *in,
 
 	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
 	xa_erase(&in->by_index, dev->index);
+	iotguard_lease_forget(in, dev);
 	in->count--;
 	bump_generation(in);
 	call_rcu(&dev->rcu, device_free_rcu);
@@ -265,12 +267,23 @@ void iotguard_device_remove(struct iotguard_net *in,
 static int __net_init iotguard_net_init(struct net *net)
 {
 	struct iotguard_net *in = iotguard_net(net);
+	int ret;
 
 	xa_init_flags(&in->by_index, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	mutex_init(&in->lock);
 	in->user_owned = net->user_ns != &init_user_ns;
 	in->generation = 1;
-	return rhashtable_init(&in->devices, &device_params);
+	ret = rhashtable_init(&in->devices, &device_params);
+	if (ret)
+		return ret;
+	ret = iotguard_lease_net_init(in);
+	if (ret)
+		goto err_devices;
+	return 0;
+
+err_devices:
+	rhashtable_destroy(&in->devices);
+	return ret;
 }
 
 static void __net_exit iotguard_net_exit(struct net *net)
@@ -283,6 +296,7 @@ static void __net_exit iotguard_net_exit(struct net *net)
 	xa_for_each(&in->by_index, index, dev)
 		iotguard_device_remove(in, dev);
 	mutex_unlock(&in->lock);
+	iotguard_lease_net_exit(in);
 	rhashtable_destroy(&in->devices);
 	xa_destroy(&in->by_index);
 }

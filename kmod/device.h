@@ -9,6 +9,7 @@
 #include <linux/if_ether.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
 #include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -18,7 +19,11 @@
 struct net;
 struct netlink_ext_ack;
 
-/* What the module keys devices by; pad is always 0 so that it hashes whole. */
+/*
+ * What the module keys devices by: an IPv4 or IPv6 address (family AF_INET,
+ * AF_INET6), or for a device enrolled by MAC the MAC in the first 6 bytes
+ * (AF_PACKET). pad is always 0 so that it hashes whole.
+ */
 struct iotguard_devkey {
 	u8 addr[16];
 	u8 family;
@@ -70,6 +75,9 @@ struct iotguard_net {
 	struct rhashtable devices;	/* by key: the data path's view */
 	struct xarray by_index;		/* by index: allocation and dumps */
 	struct mutex lock;		/* serialises changes */
+	struct rhashtable leases;	/* by address: lease.c */
+	struct xarray lease_by_index;	/* by device index */
+	spinlock_t lease_lock;		/* serialises lease changes */
 	unsigned int count;		/* devices enrolled */
 	bool user_owned;		/* owned by a non-initial user ns */
 	u32 next_cookie;

@@ -9,6 +9,7 @@
 
 #include "kfunc.h"
 #include "device.h"
+#include "lease.h"
 
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -31,6 +32,36 @@ __diag_push();
 __diag_ignore_all("-Wmissing-prototypes",
 		  "Global functions as their definitions will be in iotguard BTF");
 
+/*
+ * The device a frame speaks for: enrolled by its address or, for IPv4, by
+ * MAC with a live lease of it; for AF_PACKET, enrolled by its MAC.
+ */
+static const struct iotguard_device *
+lookup_sender(struct net *net, const struct iotguard_key *key)
+{
+	struct iotguard_net *in = iotguard_net(net);
+	const struct iotguard_device *dev;
+	const struct iotguard_lease *lease;
+	struct iotguard_devkey devkey;
+
+	memset(&devkey, 0, sizeof(devkey));
+	devkey.family = key->family;
+	if (key->family == AF_PACKET) {
+		ether_addr_copy(devkey.addr, key->mac);
+		return iotguard_device_lookup_rcu(net, &devkey);
+	}
+	memcpy(devkey.addr, key->addr, sizeof(devkey.addr));
+	dev = iotguard_device_lookup_rcu(net, &devkey);
+	if (dev || key->family != AF_INET)
+		return dev;
+
+	lease = iotguard_lease_lookup_rcu(in, &devkey);
+	if (!lease)
+		return NULL;
+	dev = xa_load(&in->by_index, lease->index);
+	return dev && dev->cookie == lease->cookie ? dev : NULL;
+}
+
 /**
  * iotguard_xdp_lookup - look up the sender of a frame
  * @xdp_ctx: the program's context; names the receiving device's namespace
@@ -52,20 +83,16 @@ __used noinline int iotguard_xdp_lookup(struct xdp_md *xdp_ctx,
 	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
 	const struct iotguard_rates *rates;
 	const struct iotguard_device *dev;
-	struct iotguard_devkey devkey;
 	int ret = 0;
 
 	if (key__sz != sizeof(*key) || verdict__sz != sizeof(*verdict))
 		return -EINVAL;
-	if (key->family != AF_INET && key->family != AF_INET6)
+	if (key->family != AF_INET && key->family != AF_INET6 &&
+	    key->family != AF_PACKET)
 		return -EINVAL;
 
-	memcpy(devkey.addr, key->addr, sizeof(devkey.addr));
-	devkey.family = key->family;
-	memset(devkey.pad, 0, sizeof(devkey.pad));
-
 	rcu_read_lock();
-	dev = iotguard_device_lookup_rcu(dev_net(ctx->rxq->dev), &devkey);
+	dev = lookup_sender(dev_net(ctx->rxq->dev), key);
 	if (!dev) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -92,20 +119,89 @@ out_unlock:
 	return ret;
 }
 
+static bool lease_msg_ok(const struct iotguard_lease_msg *msg, u32 msg__sz)
+{
+	return msg__sz == sizeof(*msg) && !msg->pad &&
+	       is_valid_ether_addr(msg->mac);
+}
+
+/**
+ * iotguard_skb_lease_begin - a DHCP ACK leaves the guarded port
+ * @skb_ctx: the TC program's context: the ACK, on its way out
+ * @msg: the client's MAC, the address and the lease time
+ * @msg__sz: sizeof(struct iotguard_lease_msg)
+ *
+ * Return: see iotguard_lease_begin(); -EINVAL for a bad size or MAC.
+ */
+__used noinline int iotguard_skb_lease_begin(struct __sk_buff *skb_ctx,
+					     const struct iotguard_lease_msg *msg,
+					     u32 msg__sz)
+{
+	struct sk_buff *skb = (struct sk_buff *)skb_ctx;
+	int ret;
+
+	if (!lease_msg_ok(msg, msg__sz) || !skb->dev)
+		return -EINVAL;
+	rcu_read_lock();
+	ret = iotguard_lease_begin(dev_net(skb->dev), msg->mac, msg->addr,
+				   msg->seconds);
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * iotguard_xdp_lease_end - a device releases its lease
+ * @xdp_ctx: the XDP program's context: the RELEASE, arriving
+ * @msg: the client's MAC and the address it releases
+ * @msg__sz: sizeof(struct iotguard_lease_msg)
+ *
+ * Return: see iotguard_lease_end(); -EINVAL for a bad size or MAC.
+ */
+__used noinline int iotguard_xdp_lease_end(struct xdp_md *xdp_ctx,
+					   const struct iotguard_lease_msg *msg,
+					   u32 msg__sz)
+{
+	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
+	int ret;
+
+	if (!lease_msg_ok(msg, msg__sz))
+		return -EINVAL;
+	rcu_read_lock();
+	ret = iotguard_lease_end(dev_net(ctx->rxq->dev), msg->mac, msg->addr);
+	rcu_read_unlock();
+	return ret;
+}
+
 __diag_pop();
 
-IOTGUARD_KFUNCS_START(iotguard_kfunc_ids)
+IOTGUARD_KFUNCS_START(iotguard_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, iotguard_xdp_lookup)
-IOTGUARD_KFUNCS_END(iotguard_kfunc_ids)
+BTF_ID_FLAGS(func, iotguard_xdp_lease_end)
+IOTGUARD_KFUNCS_END(iotguard_xdp_kfunc_ids)
 
-static const struct btf_kfunc_id_set iotguard_kfunc_set = {
+IOTGUARD_KFUNCS_START(iotguard_tc_kfunc_ids)
+BTF_ID_FLAGS(func, iotguard_skb_lease_begin)
+IOTGUARD_KFUNCS_END(iotguard_tc_kfunc_ids)
+
+static const struct btf_kfunc_id_set iotguard_xdp_kfunc_set = {
 	.owner = THIS_MODULE,
-	.set = &iotguard_kfunc_ids,
+	.set = &iotguard_xdp_kfunc_ids,
 };
 
-/* There is no unregister: the set goes with the module's BTF. */
+static const struct btf_kfunc_id_set iotguard_tc_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &iotguard_tc_kfunc_ids,
+};
+
+/* There is no unregister: the sets go with the module's BTF. */
 int __init iotguard_kfunc_init(void)
 {
-	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
-					 &iotguard_kfunc_set);
+	int ret;
+
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
+					&iotguard_xdp_kfunc_set);
+	if (ret)
+		return ret;
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
+					 &iotguard_tc_kfunc_set);
 }

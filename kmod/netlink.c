@@ -9,6 +9,7 @@
 
 #include "netlink.h"
 #include "device.h"
+#include "lease.h"
 
 #include <linux/etherdevice.h>
 #include <linux/in.h>
@@ -92,6 +93,7 @@ static const struct nla_policy device_new_policy[IOTGUARD_A_MAX + 1] = {
 /* DEL and GET take the identity only; a dump takes nothing (checked). */
 static const struct nla_policy device_id_policy[IOTGUARD_A_MAX + 1] = {
 	IDENTITY_POLICY,
+	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,
 };
 
 /* ALERT names the device as a dump does; the rest is passed on. */
@@ -114,6 +116,7 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 {
 	struct nlattr *v4 = attrs[IOTGUARD_A_DEVICE_IPV4];
 	struct nlattr *v6 = attrs[IOTGUARD_A_DEVICE_IPV6];
+	struct nlattr *mac = attrs[IOTGUARD_A_DEVICE_MAC];
 
 	memset(key, 0, sizeof(*key));
 	if (v4 && v6) {
@@ -146,8 +149,18 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		key->family = AF_INET6;
 		return 0;
 	}
+	if (mac) {
+		if (!is_valid_ether_addr(nla_data(mac))) {
+			NL_SET_ERR_MSG_ATTR(extack, mac,
+					    "Identity must be a unicast MAC");
+			return -EINVAL;
+		}
+		ether_addr_copy(key->addr, nla_data(mac));
+		key->family = AF_PACKET;
+		return 0;
+	}
 	NL_SET_ERR_MSG(extack,
-		       "Missing device identity (IPv4 or IPv6 address)");
+		       "Missing device identity (IPv4 or IPv6 address, or MAC)");
 	return -EINVAL;
 }
 
@@ -199,10 +212,13 @@ static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
 	return 0;
 }
 
+/* A device enrolled by MAC has it as its only identity: MAC carries it. */
 static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
 {
 	__be32 v4;
 
+	if (key->family == AF_PACKET)
+		return 0;
 	if (key->family == AF_INET6)
 		return nla_put(skb, IOTGUARD_A_DEVICE_IPV6,
 			       sizeof(struct in6_addr), key->addr);
@@ -210,10 +226,34 @@ static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
 	return nla_put_in_addr(skb, IOTGUARD_A_DEVICE_IPV4, v4);
 }
 
-static int put_device_attrs(struct sk_buff *skb,
+/* A device enrolled by MAC: the address it leased, while the lease lasts. */
+static int put_lease(struct sk_buff *skb, struct iotguard_net *in,
+		     const struct iotguard_device *dev)
+{
+	const struct iotguard_lease *lease;
+	__be32 addr = 0;
+	u32 left = 0;
+
+	rcu_read_lock();
+	lease = iotguard_lease_of_rcu(in, dev);
+	if (lease) {
+		memcpy(&addr, lease->key.addr, sizeof(addr));
+		left = iotguard_lease_seconds_left(lease);
+	}
+	rcu_read_unlock();
+	if (!addr)
+		return 0;
+	if (nla_put_in_addr(skb, IOTGUARD_A_DEVICE_LEASE_IPV4, addr) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_LEASE_SECONDS, left))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_device_attrs(struct sk_buff *skb, struct iotguard_net *in,
 			    const struct iotguard_device *dev)
 {
 	if (put_identity(skb, &dev->key) ||
+	    put_lease(skb, in, dev) ||
 	    nla_put_string(skb, IOTGUARD_A_DEVICE_NAME, dev->name) ||
 	    nla_put(skb, IOTGUARD_A_DEVICE_MAC, ETH_ALEN, dev->mac) ||
 	    nla_put_u8(skb, IOTGUARD_A_DEVICE_STATE, dev->state) ||
@@ -230,7 +270,8 @@ static int put_device_attrs(struct sk_buff *skb,
 	return 0;
 }
 
-static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
+static int fill_device(struct sk_buff *skb, struct iotguard_net *in,
+		       const struct iotguard_device *dev,
 		       u32 portid, u32 seq, int flags, u8 cmd,
 		       struct netlink_callback *cb)
 {
@@ -242,7 +283,7 @@ static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
-	if (put_device_attrs(skb, dev)) {
+	if (put_device_attrs(skb, in, dev)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -250,31 +291,49 @@ static int fill_device(struct sk_buff *skb, const struct iotguard_device *dev,
 	return 0;
 }
 
-/*
- * Caller holds in->lock, so events leave in the order of the changes. A lost
- * event (no memory) is not an error for the change itself.
- */
-static void notify(struct net *net, const struct iotguard_device *dev, u8 cmd)
+/* A lost event (no memory) is not an error for the change itself. */
+static void notify_gfp(struct net *net, const struct iotguard_device *dev,
+		       u8 cmd, gfp_t gfp)
 {
 	struct sk_buff *skb;
 
 	if (!genl_has_listeners(&genl_family, net, IOTGUARD_MCGRP_EVENTS_ID))
 		return;
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(NLMSG_GOODSIZE, gfp);
 	if (!skb)
 		return;
-	if (fill_device(skb, dev, 0, 0, 0, cmd, NULL)) {
+	if (fill_device(skb, iotguard_net(net), dev, 0, 0, 0, cmd, NULL)) {
 		nlmsg_free(skb);
 		return;
 	}
 	genlmsg_multicast_netns(&genl_family, net, skb, 0,
-				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+				IOTGUARD_MCGRP_EVENTS_ID, gfp);
+}
+
+/* Caller holds in->lock, so events leave in the order of the changes. */
+static void notify(struct net *net, const struct iotguard_device *dev, u8 cmd)
+{
+	notify_gfp(net, dev, cmd, GFP_KERNEL);
+}
+
+/**
+ * iotguard_genetlink_notify_lease - announce a lease that began or ended
+ * @net: the device's namespace
+ * @dev: the device, as the caller's RCU read side sees it
+ *
+ * From the programs' kfuncs, in any context: not ordered with the changes
+ * made over netlink.
+ */
+void iotguard_genetlink_notify_lease(struct net *net,
+				     const struct iotguard_device *dev)
+{
+	notify_gfp(net, dev, IOTGUARD_CMD_LEASE, GFP_ATOMIC);
 }
 
 /* The device as GET shows it, then the alert as the request gave it. */
-static int fill_alert(struct sk_buff *skb, const struct iotguard_device *dev,
-		      struct nlattr **attrs)
+static int fill_alert(struct sk_buff *skb, struct iotguard_net *in,
+		      const struct iotguard_device *dev, struct nlattr **attrs)
 {
 	struct nlattr *flags = attrs[IOTGUARD_A_ALERT_FLAGS];
 	void *hdr;
@@ -282,7 +341,7 @@ static int fill_alert(struct sk_buff *skb, const struct iotguard_device *dev,
 	hdr = genlmsg_put(skb, 0, 0, &genl_family, 0, IOTGUARD_CMD_ALERT);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (put_device_attrs(skb, dev) ||
+	if (put_device_attrs(skb, in, dev) ||
 	    nla_put_u8(skb, IOTGUARD_A_ALERT_DETECTOR,
 		       nla_get_u8(attrs[IOTGUARD_A_ALERT_DETECTOR])) ||
 	    nla_put_u32(skb, IOTGUARD_A_ALERT_SCORE,
@@ -360,7 +419,7 @@ static int alert_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto err_unlock;
 	}
-	ret = fill_alert(msg, dev, attrs);
+	ret = fill_alert(msg, in, dev, attrs);
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "Unable to build the alert event");
 		nlmsg_free(msg);
@@ -389,6 +448,10 @@ static int parse_new_device(struct nlattr **attrs,
 	ret = parse_identity(attrs, extack, &dev->key);
 	if (ret)
 		goto err_free;
+	if (dev->key.family == AF_PACKET) {
+		ether_addr_copy(dev->mac, dev->key.addr);
+		dev->mac_bound = true;
+	}
 	dev->state = IOTGUARD_STATE_ALLOW;
 	ret = apply_attrs(dev, attrs, extack);
 	if (ret)
@@ -546,7 +609,7 @@ static int device_new_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	notify(net, dev, IOTGUARD_CMD_DEVICE_NEW);
 	/* A device fits in NLMSG_GOODSIZE: GET and events rely on it too. */
-	if (echo && WARN_ON_ONCE(fill_device(echo, dev, info->snd_portid,
+	if (echo && WARN_ON_ONCE(fill_device(echo, in, dev, info->snd_portid,
 					     info->snd_seq, 0,
 					     IOTGUARD_CMD_DEVICE_NEW, NULL))) {
 		nlmsg_free(echo);
@@ -668,7 +731,8 @@ static int device_get_doit(struct sk_buff *skb, struct genl_info *info)
 	rcu_read_lock();
 	dev = iotguard_device_lookup(in, &key);
 	if (dev)
-		ret = fill_device(msg, dev, info->snd_portid, info->snd_seq, 0,
+		ret = fill_device(msg, in, dev, info->snd_portid,
+				  info->snd_seq, 0,
 				  IOTGUARD_CMD_DEVICE_GET, NULL);
 	rcu_read_unlock();
 	if (!dev) {
@@ -729,7 +793,7 @@ static int device_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	rcu_read_lock();
 	cb->seq = READ_ONCE(in->generation);
 	xa_for_each_start(&in->by_index, index, dev, cb->args[0]) {
-		if (fill_device(skb, dev, NETLINK_CB(cb->skb).portid,
+		if (fill_device(skb, in, dev, NETLINK_CB(cb->skb).portid,
 				cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				IOTGUARD_CMD_DEVICE_GET, cb)) {
 			full = true;

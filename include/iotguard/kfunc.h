@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * The kfunc ABI between iotguard.ko and the XDP program.
+ * The kfunc ABI between iotguard.ko and the programs on a guarded port.
  *
- * The program parses a frame into a struct iotguard_key and calls
+ * The XDP program parses a frame into a struct iotguard_key and calls
  *
  *   int iotguard_xdp_lookup(struct xdp_md *ctx,
  *                           const struct iotguard_key *key, u32 key__sz,
@@ -10,10 +10,29 @@
  *                           u32 verdict__sz);
  *
  * which looks the source up in the device table of the network namespace of
- * the receiving device, under RCU only. It returns 0 and fills *verdict when
- * the source is enrolled, -ENOENT when it is not and -EINVAL when a size is
- * not the one of this header. Sizes are checked so that a program built
- * against another version of this header fails instead of misreading.
+ * the receiving device, under RCU only: an enrolled address, or the address
+ * a device enrolled by MAC leased. It returns 0 and fills *verdict when the
+ * source is enrolled, -ENOENT when it is not and -EINVAL when a size is not
+ * the one of this header. Sizes are checked so that a program built against
+ * another version of this header fails instead of misreading.
+ *
+ * DHCP snooping (struct iotguard_lease_msg): the TC program on the port's
+ * egress calls, for each DHCP ACK leaving towards a device,
+ *
+ *   int iotguard_skb_lease_begin(struct __sk_buff *skb,
+ *                                const struct iotguard_lease_msg *msg,
+ *                                u32 msg__sz);
+ *
+ * and the XDP program, for each DHCP RELEASE a device sends,
+ *
+ *   int iotguard_xdp_lease_end(struct xdp_md *ctx,
+ *                              const struct iotguard_lease_msg *msg,
+ *                              u32 msg__sz);
+ *
+ * Both return 0 when the device enrolled by msg->mac began (or renewed)
+ * or ended a lease of msg->addr, -ENOENT when no device is enrolled by
+ * that MAC (or, to end, holds no lease of that address), -EINVAL for a bad
+ * size or address, -ENOMEM.
  */
 #ifndef _IOTGUARD_KFUNC_H
 #define _IOTGUARD_KFUNC_H
@@ -23,7 +42,9 @@
 /**
  * struct iotguard_key - who sent a frame
  * @addr: source address; an IPv4 address in the first 4 bytes, the others 0
- * @family: AF_INET or AF_INET6
+ * @family: AF_INET or AF_INET6; or AF_PACKET (17) for a DHCP client's
+ *	message from 0.0.0.0 whose client hardware address is the frame's
+ *	source: the device enrolled by @mac, whatever @addr
  * @pad: must be 0
  * @mac: Ethernet source address, checked against the device's binding
  */
@@ -72,5 +93,20 @@ struct iotguard_verdict {
 };
 
 #define IOTGUARD_BYTE_COST_SHIFT 10
+
+/**
+ * struct iotguard_lease_msg - a lease that DHCP began or ended
+ * @mac: the client's hardware address (chaddr)
+ * @pad: must be 0
+ * @addr: the address leased (yiaddr of an ACK) or released (ciaddr)
+ * @seconds: the lease time of an ACK (option 51), 0xffffffff for an
+ *	infinite lease; 0 to end
+ */
+struct iotguard_lease_msg {
+	__u8 mac[6];
+	__u16 pad;
+	__be32 addr;
+	__u32 seconds;
+};
 
 #endif /* _IOTGUARD_KFUNC_H */

@@ -8,10 +8,14 @@
  * The iotguard module holds, per network namespace, the table of the IoT
  * devices that may talk through the guarded ports of a router. Each device is
  * known by its identity, an IPv4 or IPv6 source address, optionally bound to
- * the Ethernet address it must send from. An XDP program on each guarded
- * port asks the module, per packet, what to do with the sender: unknown
- * sources are dropped, and so are denied devices, devices sending from the
- * wrong MAC and devices over their rate.
+ * the Ethernet address it must send from; or by its Ethernet address alone,
+ * when it takes its IPv4 address from DHCP: the programs on the guarded
+ * port then watch its DHCP exchange and bind the address the server
+ * acknowledges to it for the lease's time (DHCP snooping), and its IP
+ * traffic passes from that address only (IP source guard). An XDP program
+ * on each guarded port asks the module, per packet, what to do with the
+ * sender: unknown sources are dropped, and so are denied devices, devices
+ * sending from the wrong MAC and devices over their rate.
  *
  * The table is configured over generic netlink, family IOTGUARD_GENL_NAME,
  * version IOTGUARD_GENL_VERSION. Every command needs CAP_NET_ADMIN in the
@@ -39,7 +43,11 @@
  *    IOTGUARD_A_DEVICE_IPV4: NLA_BE32, or
  *    IOTGUARD_A_DEVICE_IPV6: 16 bytes, the device's source address, unicast
  *                            (not 0.0.0.0/8, multicast, 255.255.255.255,
- *                            :: or IPv6 multicast)
+ *                            :: or IPv6 multicast), or, with neither,
+ *    IOTGUARD_A_DEVICE_MAC: 6 bytes, a unicast MAC: the device is enrolled
+ *                           by MAC and leases its IPv4 address over DHCP
+ *                           (its MAC is then its binding too, and cannot
+ *                           change)
  *    IOTGUARD_A_DEVICE_NAME: NUL-terminated string, at most
  *                            IOTGUARD_DEVICE_NAME_LEN - 1 bytes long
  *    IOTGUARD_A_DEVICE_MAC: 6 bytes, unicast; packets from the identity
@@ -138,6 +146,16 @@
  *                              held the same index; per-index state in the
  *                              XDP program's maps carries it
  *
+ * A device enrolled by MAC is named by IOTGUARD_A_DEVICE_MAC alone in
+ * SET, DEL and GET, and replies and events carry no IPV4 or IPV6 for it;
+ * while it holds a lease, they carry
+ *
+ *    IOTGUARD_A_DEVICE_LEASE_IPV4: NLA_BE32, the address it leased
+ *    IOTGUARD_A_DEVICE_LEASE_SECONDS: NLA_U32, seconds until the lease
+ *                                     ends; U32_MAX for an infinite lease
+ *
+ * which a request never carries.
+ *
  * IOTGUARD_CMD_ALERT
  * ------------------
  *
@@ -188,6 +206,15 @@
  * IOTGUARD_CMD_DEVICE_GET gives them and the alert's attributes (FLAGS
  * always present). Events leave in the order the module handled the
  * requests: an alert never follows the deletion of its device.
+ *
+ * IOTGUARD_CMD_LEASE is an event only: a device enrolled by MAC began,
+ * renewed or ended a lease (a DHCP ACK left the guarded port towards it,
+ * or it sent a DHCP RELEASE). It carries the device's attributes as
+ * IOTGUARD_CMD_DEVICE_GET gives them after the change: with the lease
+ * attributes while a lease holds, without them once it ended. Leases
+ * change in the data path, so these events are not ordered with the
+ * others. A lease that runs out sends no event: it ends when its time has
+ * passed, as the data path sees it.
  */
 
 #ifndef _UAPI_IOTGUARD_H
@@ -211,6 +238,7 @@ enum iotguard_cmd {
 	IOTGUARD_CMD_DEVICE_DEL,
 	IOTGUARD_CMD_DEVICE_GET,
 	IOTGUARD_CMD_ALERT,
+	IOTGUARD_CMD_LEASE,
 	__IOTGUARD_CMD_MAX
 };
 #define IOTGUARD_CMD_MAX (__IOTGUARD_CMD_MAX - 1)
@@ -324,6 +352,8 @@ enum iotguard_attr {
 	IOTGUARD_A_ALERT_FLAGS,
 	IOTGUARD_A_DEVICES,
 	IOTGUARD_A_DEVICE,
+	IOTGUARD_A_DEVICE_LEASE_IPV4,
+	IOTGUARD_A_DEVICE_LEASE_SECONDS,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
