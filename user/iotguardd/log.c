@@ -8,6 +8,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include "iotguardd.h"
+#include "parse.h"
 
 static bool to_stderr;
 
@@ -43,7 +44,5 @@ double now_seconds(void)
 const char *format_addr(const struct iotguard_addr *addr, char *buf,
 			size_t len)
 {
-	if (!inet_ntop(addr->family, addr->addr, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
+	return iotguard_format_addr(addr, buf, len);
 }

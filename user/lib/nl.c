@@ -17,6 +17,7 @@
 #include <linux/netlink.h>
 #include "nl.h"
 #include "array.h"
+#include "parse.h"
 
 #define EXTACK_LEN 256
 /* The largest chunk a netlink dump sends at once (32 KiB). */
@@ -340,9 +341,10 @@ void iotguard_nl_close(struct iotguard_nl *nl)
 static int check_device(struct iotguard_nl *nl,
 			const struct iotguard_device *dev)
 {
-	if (dev->id.family != AF_INET && dev->id.family != AF_INET6) {
+	if (dev->id.family != AF_INET && dev->id.family != AF_INET6 &&
+	    dev->id.family != AF_PACKET) {
 		snprintf(nl->extack, sizeof(nl->extack),
-			 "device address is neither IPv4 nor IPv6");
+			 "device identity is neither IPv4, IPv6 nor a MAC");
 		return -EAFNOSUPPORT;
 	}
 	if ((dev->present & IOTGUARD_DEV_NAME) &&
@@ -359,8 +361,10 @@ static void put_identity(struct nlmsghdr *nlh, const struct iotguard_addr *id)
 {
 	if (id->family == AF_INET)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV4, 4, id->addr);
-	else
+	else if (id->family == AF_INET6)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV6, 16, id->addr);
+	else
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_MAC, 6, id->addr);
 }
 
 /* Puts the identity and the present fields of a checked device. */
@@ -372,7 +376,8 @@ static void put_device(struct nlmsghdr *nlh, const struct iotguard_device *dev)
 	if (present & IOTGUARD_DEV_NAME)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_NAME,
 			     strlen(dev->name) + 1, dev->name);
-	if (present & IOTGUARD_DEV_MAC)
+	/* A MAC identity is the device's MAC: put once, as the identity. */
+	if ((present & IOTGUARD_DEV_MAC) && dev->id.family != AF_PACKET)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_MAC, sizeof(dev->mac),
 			     dev->mac);
 	if (present & IOTGUARD_DEV_STATE)
@@ -418,6 +423,8 @@ static const struct {
 	[IOTGUARD_A_ALERT_ACTION] = { MNL_TYPE_U8, 1 },
 	[IOTGUARD_A_ALERT_TEXT] = { MNL_TYPE_NUL_STRING, 0 },
 	[IOTGUARD_A_ALERT_FLAGS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_LEASE_IPV4] = { MNL_TYPE_BINARY, 4 },
+	[IOTGUARD_A_DEVICE_LEASE_SECONDS] = { MNL_TYPE_U32, 4 },
 };
 
 static int device_attr_cb(const struct nlattr *attr, void *data)
@@ -462,8 +469,22 @@ static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 		dev->id.family = AF_INET6;
 		memcpy(dev->id.addr,
 		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_IPV6]), 16);
+	} else if (tb[IOTGUARD_A_DEVICE_MAC]) {
+		/* Enrolled by MAC. */
+		dev->id.family = AF_PACKET;
+		memcpy(dev->id.addr,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_MAC]), 6);
 	} else {
 		return -EPROTO;
+	}
+	if (tb[IOTGUARD_A_DEVICE_LEASE_IPV4] &&
+	    tb[IOTGUARD_A_DEVICE_LEASE_SECONDS]) {
+		memcpy(dev->lease_addr,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_LEASE_IPV4]),
+		       sizeof(dev->lease_addr));
+		dev->lease_seconds =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_LEASE_SECONDS]);
+		dev->present |= IOTGUARD_DEV_LEASE;
 	}
 	if (tb[IOTGUARD_A_DEVICE_NAME]) {
 		snprintf(dev->name, sizeof(dev->name), "%s",
@@ -785,7 +806,7 @@ static void name_device(struct iotguard_nl *nl,
 	char addr[INET6_ADDRSTRLEN] = "?", prefix[96];
 	size_t len, why;
 
-	inet_ntop(dev->id.family, dev->id.addr, addr, sizeof(addr));
+	iotguard_format_addr(&dev->id, addr, sizeof(addr));
 	snprintf(prefix, sizeof(prefix), "device %ld (%s): ", n, addr);
 	len = strlen(prefix);
 	why = strnlen(nl->extack, sizeof(nl->extack) - 1);

@@ -28,9 +28,14 @@ enum iotguard_device_field {
 	IOTGUARD_DEV_FLAGS = 1U << 8,
 	IOTGUARD_DEV_INDEX = 1U << 9,	/* replies only */
 	IOTGUARD_DEV_COOKIE = 1U << 10,	/* replies only */
+	IOTGUARD_DEV_LEASE = 1U << 11,	/* replies only */
 };
 
-/* An address as the module keys devices: family AF_INET or AF_INET6. */
+/*
+ * An identity as the module keys devices: an address (family AF_INET or
+ * AF_INET6), or for a device enrolled by MAC, its MAC (AF_PACKET, in the
+ * first 6 bytes).
+ */
 struct iotguard_addr {
 	int family;
 	uint8_t addr[16];	/* IPv4: the first 4 bytes, network order */
@@ -50,6 +55,8 @@ struct iotguard_device {
 	uint32_t flags;		/* enum iotguard_device_flag */
 	uint32_t index;
 	uint32_t cookie;
+	uint8_t lease_addr[4];	/* a MAC device's leased IPv4, network order */
+	uint32_t lease_seconds;	/* left; UINT32_MAX: infinite */
 };
 
 /* An alert (IOTGUARD_CMD_ALERT): what the UAPI header documents. */

@@ -68,9 +68,26 @@ int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
 	return 0;
 }
 
+/* A device's identity: an address, or a MAC for a device enrolled by MAC. */
+int iotguard_parse_identity(const char *s, struct iotguard_addr *out,
+			    const char **why)
+{
+	struct iotguard_addr id = { .family = AF_PACKET };
+
+	if (!iotguard_parse_addr(s, out, why))
+		return 0;
+	if (iotguard_parse_mac(s, id.addr, NULL))
+		return fail(why, "not an IPv4 or IPv6 address, nor a MAC",
+			    -EINVAL);
+	*out = id;
+	return 0;
+}
+
 const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
 				 size_t len)
 {
+	if (addr->family == AF_PACKET)
+		return iotguard_format_mac(addr->addr, buf, len);
 	if ((addr->family != AF_INET && addr->family != AF_INET6) ||
 	    !inet_ntop(addr->family, addr->addr, buf, len))
 		snprintf(buf, len, "?");

@@ -20,6 +20,10 @@
 
 int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
 			const char **why);
+/* An address, or a MAC (family AF_PACKET): a device's identity. */
+int iotguard_parse_identity(const char *s, struct iotguard_addr *out,
+			    const char **why);
+/* An address, or a MAC identity as iotguard_format_mac() writes it. */
 const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
 				 size_t len);
 
