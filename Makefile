@@ -152,7 +152,7 @@ $(STANDIN_SKEL): $(O)/bench/standin.bpf.o
 
 # Only the netlink client of user/lib: the bench measures the module and the
 # program, not the tools.
-BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o
+BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o $(O)/user/lib/parse.o
 $(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIB_OBJS) $(LDLIBS)

@@ -40,5 +40,20 @@ static __always_inline int iotguard_xdp_lookup(struct xdp_md *ctx,
 	return 0;
 }
 
+/* No leases on a host without the module: nobody is enrolled by MAC. */
+static __always_inline int
+iotguard_xdp_lease_end(struct xdp_md *ctx, const struct iotguard_lease_msg *msg,
+		       __u32 msg__sz)
+{
+	return -2;
+}
+
+static __always_inline int
+iotguard_skb_lease_begin(struct __sk_buff *skb,
+			 const struct iotguard_lease_msg *msg, __u32 msg__sz)
+{
+	return -2;
+}
+
 #define IOTGUARD_LOOKUP_STANDIN
 #include "../bpf/iotguard.bpf.c"

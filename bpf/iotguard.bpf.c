@@ -14,6 +14,7 @@
  */
 #include "parsing.h"
 #include "neigh.h"
+#include "dhcp.h"
 #include <linux/iotguard.h>
 #include <iotguard/kfunc.h>
 #include <iotguard/maps.h>
@@ -22,6 +23,8 @@
 /* No libc headers on the BPF side. */
 #define IOTG_AF_INET	2
 #define IOTG_AF_INET6	10
+#define IOTG_AF_PACKET	17
+#define IOTG_TC_ACT_OK	0
 #define IOTG_ENOENT	2
 
 #define IOTG_DHCP_SERVER_PORT		67
@@ -154,7 +157,44 @@ extern int iotguard_xdp_lookup(struct xdp_md *ctx,
 			       const struct iotguard_key *key, __u32 key__sz,
 			       struct iotguard_verdict *verdict,
 			       __u32 verdict__sz) __ksym;
+extern int iotguard_xdp_lease_end(struct xdp_md *ctx,
+				  const struct iotguard_lease_msg *msg,
+				  __u32 msg__sz) __ksym;
+extern int iotguard_skb_lease_begin(struct __sk_buff *skb,
+				    const struct iotguard_lease_msg *msg,
+				    __u32 msg__sz) __ksym;
 #endif
+
+/*
+ * A DHCP client message (UDP 68 to 67) whose BOOTP header starts at bootp.
+ * From 0.0.0.0, a request in the name of its client hardware address, when
+ * that is the frame's source, speaks for the device enrolled by that MAC;
+ * any other is judged by its source address as usual.
+ */
+static __always_inline void iotg_dhcp_client(void *bootp, void *data,
+					     void *data_end,
+					     const struct ethhdr *eth,
+					     const struct iphdr *iph,
+					     struct iotguard_key *key,
+					     __u32 *dhcp, __u32 *dhcp_off)
+{
+	struct iotg_bootp *b = bootp;
+
+	if ((void *)(b + 1) > data_end)
+		return;
+	*dhcp_off = (void *)b - data;
+	if (iph->saddr) {
+		*dhcp = IOTG_DHCP_BOUND;
+		return;
+	}
+	if (b->op != IOTG_BOOTREQUEST || b->htype != 1 ||
+	    b->hlen != ETH_ALEN || !iotg_mac_equal(b->chaddr, eth->h_source))
+		return;
+	*dhcp = IOTG_DHCP_UNBOUND;
+	key->family = IOTG_AF_PACKET;
+	/* So that the unknown sources show who asked. */
+	__builtin_memcpy(key->addr, eth->h_source, ETH_ALEN);
+}
 
 /*
  * Parses the frame. Returns the reason when parsing alone decides the
@@ -162,11 +202,15 @@ extern int iotguard_xdp_lookup(struct xdp_md *ctx,
  * IOTG_V_LOOKUP with *key filled in for the sender to look up. For ARP and
  * NDP, *neigh is then the reason to drop with if the lookup does not back
  * the frame (IOTGUARD_R_ARP or _NDP), and the key's address the one the
- * frame speaks for; for IP, *neigh is 0.
+ * frame speaks for; for IP, *neigh is 0. *dhcp says what kind of DHCP
+ * client message an IPv4 frame carries (its BOOTP header at *dhcp_off);
+ * one from 0.0.0.0 in its own client hardware address's name gets the key
+ * of the device enrolled by that MAC (AF_PACKET).
  */
 static __always_inline __u32 iotg_parse(void *data, void *data_end,
 					struct iotguard_key *key,
-					struct iotg_flow *fl, __u32 *neigh)
+					struct iotg_flow *fl, __u32 *neigh,
+					__u32 *dhcp, __u32 *dhcp_off)
 {
 	struct hdr_cursor nh = { .pos = data };
 	struct icmp6hdr *icmp6h;
@@ -203,6 +247,12 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				    bpf_htons(IOTG_DHCP_SERVER_PORT) &&
 				    udph->dest == bpf_htons(IOTG_DHCP_CLIENT_PORT))
 					return IOTGUARD_R_DHCP_SERVER;
+				if (udph->source ==
+				    bpf_htons(IOTG_DHCP_CLIENT_PORT) &&
+				    udph->dest == bpf_htons(IOTG_DHCP_SERVER_PORT))
+					iotg_dhcp_client(udph + 1, data, data_end,
+							 eth, iph, key, dhcp,
+							 dhcp_off);
 				iotg_flow_udp(fl, udph);
 				break;
 			case IPPROTO_TCP:
@@ -218,8 +268,11 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			}
 		}
 		__builtin_memcpy(fl->daddr, &iph->daddr, sizeof(iph->daddr));
-		key->family = IOTG_AF_INET;
-		__builtin_memcpy(key->addr, &iph->saddr, sizeof(iph->saddr));
+		if (*dhcp != IOTG_DHCP_UNBOUND) {
+			key->family = IOTG_AF_INET;
+			__builtin_memcpy(key->addr, &iph->saddr,
+					 sizeof(iph->saddr));
+		}
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		l4proto = parse_ipv6(&nh, data_end, &ip6h);
 		if (l4proto < 0)
@@ -272,6 +325,26 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 						     IOTGUARD_R_NON_IP;
 	}
 	return IOTG_V_LOOKUP;
+}
+
+/*
+ * A device that passed sends a DHCP message from its address: a RELEASE
+ * in its own name ends its lease.
+ */
+static __always_inline void iotg_dhcp_release(struct xdp_md *ctx, __u32 off,
+					      const struct iotguard_key *key)
+{
+	struct iotguard_lease_msg msg = {};
+	struct iotg_dhcp_opts opts;
+	struct iotg_bootp bootp;
+
+	if (iotg_dhcp_read(ctx, true, off, &bootp, &opts) ||
+	    bootp.op != IOTG_BOOTREQUEST || opts.type != IOTG_DHCPRELEASE ||
+	    !iotg_mac_equal(bootp.chaddr, key->mac))
+		return;
+	__builtin_memcpy(msg.mac, bootp.chaddr, ETH_ALEN);
+	msg.addr = bootp.ciaddr;
+	iotguard_xdp_lease_end(ctx, &msg, sizeof(msg));
 }
 
 /* May this CPU add one more source to the LRU? Else counts add's frames. */
@@ -582,8 +655,8 @@ int iotguard_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct iotguard_verdict v;
 	struct iotguard_key key;
+	__u32 reason, neigh = 0, dhcp = IOTG_DHCP_NONE, dhcp_off = 0;
 	struct iotg_flow fl;
-	__u32 reason, neigh = 0;
 	__u64 len, now;
 	int err;
 
@@ -593,7 +666,8 @@ int iotguard_xdp(struct xdp_md *ctx)
 
 	__builtin_memset(&key, 0, sizeof(key));
 	__builtin_memset(&fl, 0, sizeof(fl));
-	reason = iotg_parse(data, data_end, &key, &fl, &neigh);
+	reason = iotg_parse(data, data_end, &key, &fl, &neigh, &dhcp,
+			    &dhcp_off);
 	if (reason == IOTG_V_PORT) {
 		reason = iotg_port_neigh(now);
 		goto out;
@@ -622,8 +696,11 @@ int iotguard_xdp(struct xdp_md *ctx)
 	else
 		reason = iotg_rate(&v, len, now);
 	iotg_count_dev(&v, reason, len, now);
-	if (reason == IOTGUARD_R_PASS)
+	/* Asking for an address is setting up, not behaviour. */
+	if (reason == IOTGUARD_R_PASS && dhcp != IOTG_DHCP_UNBOUND)
 		iotg_features(&v, &key, &fl, len, now);
+	if (reason == IOTGUARD_R_PASS && dhcp == IOTG_DHCP_BOUND)
+		iotg_dhcp_release(ctx, dhcp_off, &key);
 
 out:
 	iotg_count(reason, len);
@@ -631,4 +708,56 @@ out:
 	    (reason == IOTGUARD_R_LINK && link_frames) || monitor)
 		return XDP_PASS;
 	return XDP_DROP;
+}
+
+/*
+ * On the guarded port's egress: a DHCP ACK leaving towards a device begins
+ * (or renews) the lease of the device enrolled by its client hardware
+ * address. Never drops anything.
+ */
+SEC("tc")
+int iotguard_tc_egress(struct __sk_buff *skb)
+{
+	struct iotguard_lease_msg msg = {};
+	struct iotg_vlan_hdr tag;
+	struct iotg_dhcp_opts opts;
+	struct iotg_bootp bootp;
+	struct udphdr udph;
+	struct iphdr iph;
+	__be16 proto;
+	__u32 off;
+	int i;
+
+	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto,
+			       sizeof(proto)))
+		return IOTG_TC_ACT_OK;
+	off = sizeof(struct ethhdr);
+#pragma unroll
+	for (i = 0; i < IOTG_VLAN_MAX && iotg_is_vlan(proto); i++) {
+		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
+			return IOTG_TC_ACT_OK;
+		proto = tag.encap_proto;
+		off += sizeof(tag);
+	}
+	if (proto != bpf_htons(ETH_P_IP) ||
+	    bpf_skb_load_bytes(skb, off, &iph, sizeof(iph)) ||
+	    iph.protocol != IPPROTO_UDP || iph.ihl < 5 ||
+	    (iph.frag_off & bpf_htons(IOTG_IP_OFFMASK | IOTG_IP_MF)))
+		return IOTG_TC_ACT_OK;
+	off += iph.ihl * 4;
+	if (bpf_skb_load_bytes(skb, off, &udph, sizeof(udph)) ||
+	    udph.source != bpf_htons(IOTG_DHCP_SERVER_PORT) ||
+	    udph.dest != bpf_htons(IOTG_DHCP_CLIENT_PORT))
+		return IOTG_TC_ACT_OK;
+	off += sizeof(udph);
+
+	if (iotg_dhcp_read(skb, false, off, &bootp, &opts) ||
+	    bootp.op != IOTG_BOOTREPLY || opts.type != IOTG_DHCPACK ||
+	    !bootp.yiaddr || !opts.lease)
+		return IOTG_TC_ACT_OK;
+	__builtin_memcpy(msg.mac, bootp.chaddr, ETH_ALEN);
+	msg.addr = bootp.yiaddr;
+	msg.seconds = opts.lease;
+	iotguard_skb_lease_begin(skb, &msg, sizeof(msg));
+	return IOTG_TC_ACT_OK;
 }

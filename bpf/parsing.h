@@ -55,6 +55,7 @@ struct iotg_frag_hdr {
 };
 
 #define IOTG_IP_OFFMASK		0x1fff		/* IPv4 fragment offset */
+#define IOTG_IP_MF		0x2000		/* IPv4 more fragments */
 #define IOTG_IP6_OFFMASK	0xfff8		/* IPv6 fragment offset */
 
 struct hdr_cursor {
