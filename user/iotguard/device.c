@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include "cli.h"
 #include "json.h"
 #include "parse.h"
@@ -49,15 +50,21 @@ static const struct option show_options[] = {
 
 static void show_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s device add ADDR [OPTIONS]\n"
-		"       %s device set ADDR [OPTIONS]\n"
-		"       %s device del ADDR\n"
-		"       %s device show ADDR [-j|--json]\n"
+	fprintf(f, "Usage: %s device add ID [OPTIONS]\n"
+		"       %s device add --mac MAC [OPTIONS]\n"
+		"       %s device set ID [OPTIONS]\n"
+		"       %s device del ID\n"
+		"       %s device show ID [-j|--json]\n"
 		"       %s device list [-j|--json]\n\n",
-		prog_name, prog_name, prog_name, prog_name, prog_name);
+		prog_name, prog_name, prog_name, prog_name, prog_name,
+		prog_name);
 	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
-	      "to send through the guarded interfaces. ADDR is the\n"
-	      "device's IPv4 or IPv6 source address.\n\n"
+	      "to send through the guarded interfaces. ID is the\n"
+	      "device's IPv4 or IPv6 source address, or for a device\n"
+	      "enrolled by MAC (add --mac MAC with no address), its MAC:\n"
+	      "such a device takes its IPv4 address from DHCP, and its\n"
+	      "IP traffic passes from the address the server leased it\n"
+	      "only, while the lease lasts (show lists the lease).\n\n"
 	      "Options of add and set (set changes only those given):\n"
 	      "  --name NAME      a label, at most 31 bytes\n"
 	      "  --mac MAC        the only source MAC the device may\n"
@@ -204,14 +211,27 @@ static int parse_args(const char *command, int argc, char *argv[],
 		if (ret)
 			return ret;
 	}
+	/* add --mac MAC alone: the device is enrolled by its MAC. */
+	if (optind >= argc && !strcmp(command, "device add") &&
+	    (args->dev.present & IOTGUARD_DEV_MAC)) {
+		args->dev.id.family = AF_PACKET;
+		memcpy(args->dev.id.addr, args->dev.mac, sizeof(args->dev.mac));
+		return EXIT_OK;
+	}
 	if (optind >= argc)
-		return usage_error(command, "missing the device's address");
+		return usage_error(command,
+				   "missing the device's address or MAC");
 	if (optind + 1 < argc)
 		return usage_error(command, "unexpected argument `%s'",
 				   argv[optind + 1]);
-	if (iotguard_parse_addr(argv[optind], &args->dev.id, &why))
-		return usage_error(command, "invalid address `%s': %s",
+	if (iotguard_parse_identity(argv[optind], &args->dev.id, &why))
+		return usage_error(command, "invalid address or MAC `%s': %s",
 				   argv[optind], why);
+	if (args->dev.id.family == AF_PACKET &&
+	    (args->dev.present & IOTGUARD_DEV_MAC) &&
+	    memcmp(args->dev.mac, args->dev.id.addr, sizeof(args->dev.mac)))
+		return usage_error(command,
+				   "a device enrolled by MAC keeps its MAC");
 	return EXIT_OK;
 }
 
@@ -320,7 +340,8 @@ void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 				iotguard_format_addr(&dev->id, buf,
 						     sizeof(buf)));
 	iotguard_json_kv_string(json, "family",
-				dev->id.family == AF_INET ? "inet" : "inet6");
+				dev->id.family == AF_INET ? "inet" :
+				dev->id.family == AF_INET6 ? "inet6" : "mac");
 	iotguard_json_kv_u64(json, "index", dev->index);
 	iotguard_json_kv_u64(json, "cookie", dev->cookie);
 	iotguard_json_kv_string(json, "name", dev->name);
@@ -343,7 +364,38 @@ void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 	iotguard_json_kv_u64(json, "flags", dev->flags);
 	iotguard_json_kv_bool(json, "pinned",
 			      dev->flags & IOTGUARD_DEVICE_F_PINNED);
+	if (dev->present & IOTGUARD_DEV_LEASE) {
+		inet_ntop(AF_INET, dev->lease_addr, buf, sizeof(buf));
+		iotguard_json_kv_string(json, "lease", buf);
+		if (dev->lease_seconds == UINT32_MAX)
+			iotguard_json_kv_null(json, "lease_seconds");
+		else
+			iotguard_json_kv_u64(json, "lease_seconds",
+					     dev->lease_seconds);
+	} else if (dev->id.family == AF_PACKET) {
+		iotguard_json_kv_null(json, "lease");
+		iotguard_json_kv_null(json, "lease_seconds");
+	}
 	iotguard_json_object_end(json);
+}
+
+/* "198.18.1.50 (3600 s)" for a device enrolled by MAC; "-" otherwise. */
+static const char *format_lease(const struct iotguard_device *dev, char *buf,
+				size_t len)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	if (!(dev->present & IOTGUARD_DEV_LEASE))
+		snprintf(buf, len, dev->id.family == AF_PACKET ? "none" : "-");
+	else if (dev->lease_seconds == UINT32_MAX)
+		snprintf(buf, len, "%s (infinite)",
+			 inet_ntop(AF_INET, dev->lease_addr, addr,
+				   sizeof(addr)));
+	else
+		snprintf(buf, len, "%s (%u s)",
+			 inet_ntop(AF_INET, dev->lease_addr, addr,
+				   sizeof(addr)), dev->lease_seconds);
+	return buf;
 }
 
 static const char *format_rate(uint64_t rate, char *buf, size_t len)
@@ -385,7 +437,7 @@ static int table_add_device(struct table *table,
 {
 	char index[16], addr[IOTGUARD_ADDR_STRLEN], mac[IOTGUARD_MAC_STRLEN];
 	char state[32], class[16], rate[32], burst[32], byte_rate[32];
-	char byte_burst[32];
+	char byte_burst[32], lease[48];
 	static const uint8_t no_mac[6];
 
 	snprintf(index, sizeof(index), "%u", dev->index);
@@ -406,14 +458,16 @@ static int table_add_device(struct table *table,
 				     sizeof(byte_rate)),
 			 dev->rate_bps ? byte_burst : "-",
 			 dev->flags & IOTGUARD_DEVICE_F_PINNED ? "pinned" :
-								 "-");
+								 "-",
+			 format_lease(dev, lease, sizeof(lease)));
 }
 
 static void table_init_devices(struct table *table)
 {
-	table_init(table, 11, 1U << 0 | 1U << 7 | 1U << 9);
+	table_init(table, 12, 1U << 0 | 1U << 7 | 1U << 9);
 	table_add(table, "INDEX", "ADDRESS", "NAME", "STATE", "CLASS", "MAC",
-		  "RATE", "BURST", "BYTE-RATE", "BYTE-BURST", "FLAGS");
+		  "RATE", "BURST", "BYTE-RATE", "BYTE-BURST", "FLAGS",
+		  "LEASE");
 }
 
 static int show_main(int argc, char *argv[])
