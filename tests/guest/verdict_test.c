@@ -1691,6 +1691,219 @@ TEST_F(verdict, dhcp_server_dropped)
 }
 
 /*
+ * A DHCP message after fr_ipv4(): a client's request (op 1) or a server's
+ * reply (op 2), with option 53 type and, if lease, option 51.
+ */
+static void fr_dhcp(struct frame *f, bool reply, const uint8_t ciaddr[4],
+		    const uint8_t yiaddr[4], const uint8_t chaddr[6],
+		    uint8_t type, uint32_t lease)
+{
+	static const uint8_t magic[4] = { 0x63, 0x82, 0x53, 0x63 };
+	uint8_t *p, *opt;
+
+	fr_udp(f, 240 + 3 + (lease ? 6 : 0) + 1);
+	fr_ports(f, reply ? 67 : 68, reply ? 68 : 67);
+	p = f->buf + f->l4_off + 8;
+	p[0] = reply ? 2 : 1;
+	p[1] = 1;			/* Ethernet */
+	p[2] = 6;
+	memcpy(p + 12, ciaddr, 4);
+	memcpy(p + 16, yiaddr, 4);
+	memcpy(p + 28, chaddr, 6);
+	memcpy(p + 236, magic, 4);
+	opt = p + 240;
+	*opt++ = 53;
+	*opt++ = 1;
+	*opt++ = type;
+	if (lease) {
+		*opt++ = 51;
+		*opt++ = 4;
+		fr_put16(opt, lease >> 16);
+		fr_put16(opt + 2, lease);
+		opt += 4;
+	}
+	*opt = 255;
+}
+
+/* A client's message from src, sent from mac, in chaddr's name. */
+static void dhcp_request(struct frame *f, const uint8_t mac[6],
+			 const uint8_t src[4], const uint8_t chaddr[6],
+			 uint8_t type)
+{
+	static const uint8_t bcast[4] = { 255, 255, 255, 255 };
+
+	fr_eth(f, mac);
+	fr_ipv4(f, src, bcast, 0);
+	fr_dhcp(f, false, src, any4, chaddr, type, 0);
+	fr_finish(f);
+}
+
+/* The server's ACK of addr to chaddr for lease seconds, through TC. */
+static void dhcp_ack(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(verdict) *self, const uint8_t chaddr[6],
+		     const uint8_t addr[4], uint32_t lease)
+{
+	struct frame f;
+	int fd = bpf_program__fd(self->skel->progs.iotguard_tc_egress);
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f.buf,
+		.repeat = 1,
+	);
+
+	fr_eth(&f, fr_router_mac);
+	fr_ipv4(&f, dst4, addr, 0);
+	fr_dhcp(&f, true, any4, addr, chaddr, 5, lease);
+	fr_finish(&f);
+	opts.data_size_in = f.len;
+	ASSERT_EQ(0, bpf_prog_test_run_opts(fd, &opts));
+	EXPECT_EQ(0, opts.retval);	/* TC_ACT_OK: never dropped */
+}
+
+static void dev_by_mac(struct iotguard_device *d, const uint8_t mac[6])
+{
+	memset(d, 0, sizeof(*d));
+	d->id.family = AF_PACKET;
+	memcpy(d->id.addr, mac, 6);
+}
+
+/* The device's lease as GET shows it: 0 and the address, or -1 for none. */
+static int lease_of(FIXTURE_DATA(verdict) *self,
+		    const struct iotguard_device *d, uint8_t addr[4],
+		    uint32_t *seconds)
+{
+	struct iotguard_device got;
+
+	if (iotguard_nl_device_get(self->nl, &d->id, &got))
+		return -2;
+	if (!(got.present & IOTGUARD_DEV_LEASE))
+		return -1;
+	memcpy(addr, got.lease_addr, 4);
+	*seconds = got.lease_seconds;
+	return 0;
+}
+
+/*
+ * A device enrolled by MAC asks for an address from 0.0.0.0 in its own
+ * name: that passes as the device's; in another MAC's name it does not.
+ */
+TEST_F(verdict, dhcp_request_by_mac)
+{
+	struct iotguard_dev_stats st;
+	struct iotguard_device d;
+	struct frame f;
+
+	dev_by_mac(&d, mac_a);
+	dev_pps(&d, 100, 10);
+	enroll(_metadata, self, &d);
+
+	dhcp_request(&f, mac_a, any4, mac_a, 1);	/* DISCOVER */
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	dhcp_request(&f, mac_a, any4, mac_a, 3);	/* REQUEST */
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &d, &st));
+	EXPECT_EQ(2, st.pass.packets);
+
+	/* chaddr not the frame's source; a MAC nobody enrolled. */
+	dhcp_request(&f, mac_a, any4, mac_b, 1);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	dhcp_request(&f, mac_b, any4, mac_b, 1);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+
+	/* Without a lease, its IP traffic is nobody's. */
+	fr_eth(&f, mac_a);
+	fr_ipv4(&f, dst4, dst4, 0);
+	ip4(f.buf + f.l3_off + 12, 70);
+	fr_udp(&f, 16);
+	fr_finish(&f);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+}
+
+/*
+ * The server's ACK binds the address to the device: from it, and from the
+ * device's MAC only, its traffic passes; its RELEASE ends that.
+ */
+TEST_F(verdict, dhcp_lease_binds_until_release)
+{
+	struct iotguard_device d, other;
+	uint8_t addr[4], got[4];
+	uint32_t seconds = 0;
+	struct frame f;
+
+	dev_by_mac(&d, mac_a);
+	enroll(_metadata, self, &d);
+	ip4(addr, 71);
+	EXPECT_EQ(-1, lease_of(self, &d, got, &seconds));
+
+	/* An ACK to a MAC nobody enrolled changes nothing. */
+	dhcp_ack(_metadata, self, mac_b, addr, 3600);
+	frame_from(&f, &(struct iotguard_device){ .id.family = AF_INET },
+		   mac_a, 16);
+	memcpy(f.buf + f.l3_off + 12, addr, 4);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+
+	dhcp_ack(_metadata, self, mac_a, addr, 3600);
+	ASSERT_EQ(0, lease_of(self, &d, got, &seconds));
+	EXPECT_EQ(0, memcmp(got, addr, 4));
+	EXPECT_LE(3590, seconds);
+	EXPECT_GE(3600, seconds);
+
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	memcpy(f.buf + 6, mac_b, 6);	/* the same packet, another MAC */
+	EXPECT_DROP(&f, IOTGUARD_R_SPOOFED);
+	fr_eth(&f, mac_a);
+	fr_arp(&f, 2, mac_a, addr, dst4);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	fr_eth(&f, mac_b);
+	fr_arp(&f, 2, mac_b, addr, dst4);
+	EXPECT_DROP(&f, IOTGUARD_R_ARP);
+
+	/* A RELEASE in another MAC's name ends nothing. */
+	dhcp_request(&f, mac_a, addr, mac_b, 7);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, lease_of(self, &d, got, &seconds));
+
+	dhcp_request(&f, mac_a, addr, mac_a, 7);	/* RELEASE */
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	EXPECT_EQ(-1, lease_of(self, &d, got, &seconds));
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+
+	/* A lease given to another device moves with the address. */
+	dev_by_mac(&other, mac_b);
+	enroll(_metadata, self, &other);
+	dhcp_ack(_metadata, self, mac_a, addr, 3600);
+	dhcp_ack(_metadata, self, mac_b, addr, 3600);
+	EXPECT_EQ(-1, lease_of(self, &d, got, &seconds));
+	ASSERT_EQ(0, lease_of(self, &other, got, &seconds));
+	dhcp_request(&f, mac_a, addr, mac_a, 3);
+	EXPECT_DROP(&f, IOTGUARD_R_SPOOFED);
+
+	/* A device deleted takes its lease with it. */
+	ASSERT_EQ(0, iotguard_nl_device_del(self->nl, &other.id));
+	dhcp_request(&f, mac_b, addr, mac_b, 3);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+}
+
+/* A lease ends when its time has passed, without a message. */
+TEST_F(verdict, dhcp_lease_expires)
+{
+	struct iotguard_device d;
+	uint8_t addr[4], got[4];
+	uint32_t seconds;
+	struct frame f;
+
+	dev_by_mac(&d, mac_a);
+	enroll(_metadata, self, &d);
+	ip4(addr, 72);
+	dhcp_ack(_metadata, self, mac_a, addr, 1);
+	dhcp_request(&f, mac_a, addr, mac_a, 3);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	/* Time must pass: however long this takes, the lease is over. */
+	usleep(2500000);
+	EXPECT_EQ(-1, lease_of(self, &d, got, &seconds));
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+}
+
+/*
  * A device released from quarantine starts its own rate afresh: it does
  * not inherit the quarantine's debt (the module changes the verdict's
  * rate_seq when the state or rates change).

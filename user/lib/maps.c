@@ -277,6 +277,56 @@ static uint64_t coarse_tick_ns(void)
 	return res.tv_nsec;
 }
 
+/*
+ * The DHCP snooping program on the port's egress (a clsact qdisc's filter,
+ * made once): it holds no state of its own, so it is simply replaced on
+ * every attach and removed on detach.
+ */
+#define IOTGUARD_TC_HANDLE 0x1067
+#define IOTGUARD_TC_PRIORITY 1
+
+static int attach_egress(unsigned int ifindex, int prog_fd,
+			 const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IOTGUARD_TC_HANDLE,
+		    .priority = IOTGUARD_TC_PRIORITY, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	int ret;
+
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST) {
+		set_error("cannot add a clsact qdisc to %s", ifname);
+		return ret;
+	}
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret)
+		set_error("cannot attach the DHCP snooping program to %s's egress",
+			  ifname);
+	return ret;
+}
+
+/* Removes the DHCP snooping program; gone already is fine. */
+static int detach_egress(const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IOTGUARD_TC_HANDLE,
+		    .priority = IOTGUARD_TC_PRIORITY);
+	int ret;
+
+	hook.ifindex = if_nametoindex(ifname);
+	if (!hook.ifindex)
+		return 0;
+	ret = bpf_tc_detach(&hook, &opts);
+	if (ret && ret != -ENOENT && ret != -EINVAL) {
+		set_error("cannot detach the DHCP snooping program from %s",
+			  ifname);
+		return ret;
+	}
+	return 0;
+}
+
 void iotguard_port_policy_init(struct iotguard_port_policy *policy)
 {
 	policy->monitor = false;
@@ -349,6 +399,11 @@ int iotguard_attach(const char *ifname,
 		goto cleanup;
 	}
 	prog_fd = bpf_program__fd(skel->progs.iotguard_xdp);
+	ret = attach_egress(ifindex,
+			    bpf_program__fd(skel->progs.iotguard_tc_egress),
+			    ifname);
+	if (ret)
+		goto cleanup;
 
 	if (old_fd >= 0) {
 		/* Atomic for the data path: no frame goes unchecked. */
@@ -417,7 +472,7 @@ int iotguard_detach(const char *ifname)
 		set_error("cannot unpin %s", path);
 		goto cleanup;
 	}
-	ret = 0;
+	ret = detach_egress(ifname);
 
 cleanup:
 	if (fd >= 0)
