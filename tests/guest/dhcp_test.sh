@@ -1,0 +1,240 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# DHCP snooping and IP source guard, end to end, with real DHCP: busybox's
+# udhcpd on the router serves the guarded port, busybox's udhcpc on a
+# device enrolled by MAC alone asks for its address. Runs in the guest, as
+# root, with iotguard.ko loaded. Prints TAP.
+#
+#  ┌─────────────────────┐
+#  │ sensor (by MAC)     ├──┐  ┌──────────┐        ┌──────────────────────┐
+#  │ udhcpc              │  ├──┤ sw: br0  ├────────┤ rtr: iot0 (XDP, TC)  │
+#  └─────────────────────┘  │  └──────────┘ uplink │ 198.18.1.1/24        │
+#  ┌─────────────────────┐  │                      │ udhcpd .100 - .150   │
+#  │ rogue 198.18.1.60   ├──┘                      └──────────────────────┘
+#  │ udhcpd (a rogue)    │
+#  └─────────────────────┘
+#
+# Every step waits for an event: the lease in `iotguard device show`, the
+# client's script having run, the guard's counters having moved.
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
+TOPO=igdhcp$$
+# shellcheck source=../lib/topology.sh
+. "$repo/tests/lib/topology.sh"
+
+iotguard=$repo/build/iotguard
+traffic=$repo/tests/guest/traffic.py
+tmp=$(mktemp -d)
+pids=()
+
+ig() { topo_rtr "$iotguard" "$@"; }
+dev() { topo_exec "$TOPO-$1" "${@:2}"; }
+
+cleanup() {
+	set +e
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	ig detach iot0 >/dev/null 2>&1
+	topo_cleanup
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# num_after TEXT KEY: the number right after the literal KEY in TEXT.
+num_after() {
+	[[ $1 =~ "$2"([0-9]+) ]] || return 1
+	echo "${BASH_REMATCH[1]}"
+}
+
+# gstat REASON: the packets of the global counter REASON.
+gstat() {
+	num_after "$(ig -j stats)" "\"$1\":{\"packets\":"
+}
+
+# at_least N COMMAND...: COMMAND prints a number, N or more.
+at_least() {
+	local want=$1 got
+
+	shift
+	got=$("$@") || return 1
+	[ "$got" -ge "$want" ]
+}
+
+# lease: the sensor's lease as the module shows it, or "null".
+lease() {
+	local out
+
+	out=$(ig -j device show "$sensor_mac") || return 1
+	if [[ $out =~ \"lease\":\"([0-9.]+)\" ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo null
+	fi
+}
+
+# lease_is WANT: the sensor's lease is WANT ("null": none).
+lease_is() {
+	[ "$(lease)" = "$1" ]
+}
+
+# The client's script: the address it is given on eth0, and in $MARK.
+cat >"$tmp/udhcpc.sh" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig)
+	ip -4 addr flush dev "$interface"
+	rm -f "$MARK"
+	;;
+bound|renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/24" dev "$interface"
+	echo "$ip" >"$MARK.new" && mv "$MARK.new" "$MARK"
+	;;
+esac
+EOF
+chmod +x "$tmp/udhcpc.sh"
+
+# udhcpd_conf NAME IFACE FIRST LAST: a server's configuration.
+udhcpd_conf() {
+	cat >"$tmp/$1.conf" <<-EOF
+	start $3
+	end $4
+	interface $2
+	lease_file $tmp/$1.leases
+	pidfile $tmp/$1.pid
+	option subnet 255.255.255.0
+	option lease 600
+	EOF
+	touch "$tmp/$1.leases"
+}
+
+# The sensor's client, in the background (answers broadcast, -B, so that
+# the switch floods them to every port): releases on SIGUSR2, asks again
+# on SIGUSR1, as a device that reboots does.
+client_start() {
+	ip netns exec "$TOPO-sensor" env MARK="$tmp/sensor.addr" \
+		busybox udhcpc -f -R -B -i eth0 -s "$tmp/udhcpc.sh" -t 20 -T 1 \
+		-A 1 >"$tmp/udhcpc.log" 2>&1 &
+	client_pid=$!
+	pids+=("$client_pid")
+}
+
+# sent_from ADDR COUNT: COUNT datagrams from the sensor's ADDR to the router.
+sent_from() {
+	dev sensor python3 "$traffic" send --src "$1" --dst 198.18.1.1 \
+		--count "$2" >/dev/null
+}
+
+setup() {
+	topo_init && topo_add_device sensor 198.18.1.99 &&
+	dev sensor ip -4 addr flush dev eth0 &&
+	topo_add_device rogue 198.18.1.60 &&
+	ig attach iot0 --mode native
+}
+
+run() {
+	local before after addr desc
+
+	if ! setup; then
+		not_ok "set up router, switch, a sensor and a rogue"
+		echo "# the test stops here"
+		exit 1
+	fi
+	ok "set up router, switch, a sensor and a rogue"
+	sensor_mac=$(dev sensor cat /sys/class/net/eth0/address)
+	check "enroll the sensor by its MAC alone" \
+		ig device add --mac "$sensor_mac" --name sensor-1 \
+		--class sensor
+
+	# Before any lease: its IP traffic is nobody's.
+	dev sensor ip addr add 198.18.1.120/24 dev eth0
+	dev sensor ip neigh replace 198.18.1.1 dev eth0 nud permanent \
+		lladdr "$(topo_exec "$TOPO-rtr" cat /sys/class/net/iot0/address)"
+	before=$(gstat unknown)
+	sent_from 198.18.1.120 5
+	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
+	after=$(gstat unknown)
+	expect "before its lease, the sensor's datagrams are unknown (+$((after - before)) of 5)" \
+		"$after - $before == 5"
+	dev sensor ip -4 addr flush dev eth0
+	dev sensor ip neigh flush dev eth0
+
+	udhcpd_conf server iot0 198.18.1.100 198.18.1.150
+	topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/server.conf" \
+		>"$tmp/udhcpd.log" 2>&1 &
+	pids+=($!)
+	client_start
+	if tap_wait 600 0.2 test -s "$tmp/sensor.addr"; then
+		addr=$(<"$tmp/sensor.addr")
+		ok "the sensor's DISCOVER and REQUEST pass: it leased $addr"
+	else
+		addr=none
+		not_ok "the sensor leased an address"
+		sed 's/^/# udhcpc: /' "$tmp/udhcpc.log"
+	fi
+	tap_wait 300 0.2 lease_is "$addr" || true
+	expect "device show lists the lease: '$(lease)'" "'$(lease)' == '$addr'"
+
+	before=$(gstat pass)
+	sent_from "$addr" 10
+	tap_wait 300 0.2 at_least $((before + 10)) gstat pass || true
+	after=$(gstat pass)
+	expect "from its leased address, 10 datagrams pass (+$((after - before)))" \
+		"$after - $before >= 10"
+
+	# IP source guard: another address on the same device is not its.
+	dev sensor ip addr add 198.18.1.121/24 dev eth0
+	before=$(gstat unknown)
+	sent_from 198.18.1.121 5
+	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
+	after=$(gstat unknown)
+	expect "from an address it did not lease, dropped as unknown (+$((after - before)) of 5)" \
+		"$after - $before == 5"
+	dev sensor ip addr del 198.18.1.121/24 dev eth0
+
+	# Its RELEASE ends the lease; the address is nobody's again.
+	kill -USR2 "$client_pid"
+	if tap_wait 300 0.2 lease_is null; then
+		ok "its RELEASE ends the lease"
+	else
+		not_ok "its RELEASE ends the lease (still '$(lease)')"
+	fi
+	dev sensor ip addr add "$addr/24" dev eth0
+	before=$(gstat unknown)
+	sent_from "$addr" 5
+	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
+	after=$(gstat unknown)
+	expect "after the release, its old address is unknown (+$((after - before)) of 5)" \
+		"$after - $before == 5"
+	dev sensor ip -4 addr flush dev eth0
+
+	# A device that reboots asks again from 0.0.0.0 and gets its lease.
+	rm -f "$tmp/sensor.addr"
+	kill -USR1 "$client_pid"
+	if tap_wait 600 0.2 test -s "$tmp/sensor.addr" &&
+	   tap_wait 300 0.2 lease_is "$(<"$tmp/sensor.addr")"; then
+		ok "asking again, it leases $(<"$tmp/sensor.addr") again"
+	else
+		not_ok "asking again, it leases an address again ('$(lease)')"
+	fi
+
+	# A DHCP server on the device side: its answers never pass the port.
+	udhcpd_conf rogue eth0 198.18.1.200 198.18.1.210
+	before=$(gstat dhcp_server)
+	dev rogue busybox udhcpd -f "$tmp/rogue.conf" >"$tmp/rogue.log" 2>&1 &
+	pids+=($!)
+	rm -f "$tmp/sensor.addr"
+	kill -USR2 "$client_pid"
+	kill -USR1 "$client_pid"
+	tap_wait 600 0.2 at_least $((before + 1)) gstat dhcp_server || true
+	after=$(gstat dhcp_server)
+	desc="a rogue server's answers are dropped at the port"
+	expect "$desc (dhcp_server +$((after - before)))" "$after - $before >= 1"
+}
+
+tap_plan 11
+run
+tap_end
