@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The iotguard demo: a street of a simulated city network (lamps, an air
-# sensor, a camera, a meter gone rogue, a stranger and a spoofer) behind a
+# sensor, a parking sensor that takes its address from DHCP, a camera, a
+# meter gone rogue, a stranger and an IP and ARP spoofer) behind a
 # router whose device-facing port iot0 runs iotguard. Then the anomaly
 # daemon iotguardd learns the street, lamp-2 is hijacked to flood the
 # router with SYNs, and iotguardd detects, explains and quarantines it,
@@ -11,6 +12,7 @@
 #
 #  lamp-1 198.18.1.11   lamp-2 198.18.1.12   air-1 2001:2:0:1::21
 #  cam-1  198.18.1.31   meter-1 198.18.1.41  stranger 198.18.1.99
+#  park-1 (by MAC, DHCP from the router: 198.18.1.100-150)
 #          all on a switch (bridge) ── uplink ── router iot0 (XDP)
 set -eu
 
@@ -59,6 +61,8 @@ topo_add_device air1 198.18.1.21 2001:2:0:1::21
 topo_add_device cam1 198.18.1.31
 topo_add_device meter1 198.18.1.41
 topo_add_device stranger 198.18.1.99
+topo_add_device park1 198.18.1.250
+dev park1 ip -4 addr flush dev eth0	# it will ask DHCP
 
 say "iotguard attach iot0 (XDP, native) and enroll the known devices"
 ig attach iot0 --mode native
@@ -71,8 +75,36 @@ ig device add 2001:2:0:1::21 --name air-1 --class sensor --rate 10 \
 ig device add 198.18.1.31 --name cam-1 --class camera --rate 400 \
 	--byte-rate 400k
 ig device add 198.18.1.41 --name meter-1 --class meter --rate 20 --burst 5
+ig device add --mac "$(mac_of park1)" --name park-1 --class sensor --rate 10
 ig status
 ig device list
+
+say "park-1, enrolled by MAC alone, asks the router's DHCP server for an address"
+cat >"$tmp/udhcpd.conf" <<CONF
+start 198.18.1.100
+end 198.18.1.150
+interface iot0
+lease_file $tmp/udhcpd.leases
+pidfile $tmp/udhcpd.pid
+option subnet 255.255.255.0
+option lease 3600
+CONF
+touch "$tmp/udhcpd.leases"
+topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/udhcpd.conf" >/dev/null 2>&1 &
+cat >"$tmp/udhcpc.sh" <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip -4 addr flush dev "$interface"
+ip addr add "$ip/24" dev "$interface"
+echo "park-1: DHCP gave me $ip for $lease s"
+SCRIPT
+chmod +x "$tmp/udhcpc.sh"
+dev park1 busybox udhcpc -q -f -B -i eth0 -s "$tmp/udhcpc.sh" -t 20 -T 1 \
+	2>/dev/null || echo "park-1: no lease"
+park_addr=$(dev park1 ip -4 -o addr show dev eth0 | awk '{print $4}')
+park_addr=${park_addr%/*}
+echo "iotguard saw the server's ACK leave iot0 and bound it to park-1:"
+ig device show "$(mac_of park1)"
 
 say "Traffic for ${secs}s: telemetry, a video stream, a meter flooding at 500/s,"
 echo "a stranger knocking, and a spoofer using lamp-2's address from its own MAC"
@@ -88,6 +120,7 @@ send lamp2 198.18.1.1 5 "$secs"
 send air1 2001:2:0:1::1 2 "$secs"
 send cam1 198.18.1.1 200 "$secs" 1000
 send meter1 198.18.1.1 500 "$secs"
+[ -z "$park_addr" ] || send park1 198.18.1.1 2 "$secs"
 send stranger 198.18.1.1 10 "$secs"
 dev stranger python3 "$traffic" send --src 198.18.1.12 --dst 198.18.1.1 \
 	--rate 10 --count $((secs * 10)) >/dev/null &
