@@ -220,7 +220,7 @@ int stats_main(int argc, char *argv[])
 	ret = parse_list_args("stats", argc, argv, stats_usage, true, &addr);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (addr && iotguard_parse_addr(addr, &id, &why))
+	if (addr && iotguard_parse_identity(addr, &id, &why))
 		return usage_error("stats", "invalid address `%s': %s", addr,
 				   why);
 	ret = iotguard_maps_open(&list.maps);
@@ -358,8 +358,9 @@ static void print_unknown(const struct unknown_list *list)
 		iotguard_json_object_start(&json);
 		iotguard_json_kv_string(&json, "address", addr);
 		iotguard_json_kv_string(&json, "family",
-					entry->key.family == AF_INET ?
-					"inet" : "inet6");
+					entry->key.family == AF_INET ? "inet" :
+					entry->key.family == AF_INET6 ?
+					"inet6" : "mac");
 		iotguard_json_kv_string(&json, "mac", mac);
 		iotguard_json_kv_string(&json, "first_seen", first);
 		iotguard_json_kv_string(&json, "last_seen", last);
