@@ -134,8 +134,19 @@ static struct iotguard_lease *publish(struct iotguard_net *in,
 				      __be32 addr, u32 seconds)
 {
 	struct iotguard_lease *lease, *old, *holder;
+	const struct iotguard_device *cur;
 	struct iotguard_devkey key;
 	int ret;
+
+	/*
+	 * A device deleted since the caller found it has forgotten its
+	 * lease already (iotguard_device_remove() unpublishes it from the
+	 * index first), or will once this lock is free: a lease is never
+	 * left behind for it.
+	 */
+	cur = xa_load(&in->by_index, dev->index);
+	if (!cur || cur->cookie != dev->cookie)
+		return ERR_PTR(-ENOENT);
 
 	lease_key(&key, addr);
 	old = xa_load(&in->lease_by_index, dev->index);
