@@ -64,6 +64,8 @@ static const char *event_name(uint8_t cmd)
 		return "del";
 	case IOTGUARD_CMD_ALERT:
 		return "alert";
+	case IOTGUARD_CMD_LEASE:
+		return "lease";
 	}
 	return "unknown";
 }
@@ -168,6 +170,12 @@ static void print_text(uint8_t cmd, const struct iotguard_device *dev,
 		       dev->burst_bytes);
 	if (dev->flags & IOTGUARD_DEVICE_F_PINNED)
 		printf(" pinned");
+	if (cmd == IOTGUARD_CMD_LEASE && !(dev->present & IOTGUARD_DEV_LEASE))
+		printf(" lease ended");
+	else if (dev->present & IOTGUARD_DEV_LEASE)
+		printf(" lease %u.%u.%u.%u (%" PRIu32 " s)", dev->lease_addr[0],
+		       dev->lease_addr[1], dev->lease_addr[2],
+		       dev->lease_addr[3], dev->lease_seconds);
 	putchar('\n');
 }
 
