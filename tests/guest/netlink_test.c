@@ -587,6 +587,62 @@ TEST_F(iotguard, new_both_identities)
 	ASSERT_EQ(1, nlt_count(t));
 }
 
+/* A device enrolled by MAC: the MAC alone names it everywhere. */
+TEST_F(iotguard, mac_identity)
+{
+	static const uint8_t mac[6] = { 0x02, 0x10, 0, 0, 0, 0x61 };
+	static const uint8_t mcast[6] = { 0x01, 0x10, 0, 0, 0, 0x61 };
+	static const uint8_t zero[6];
+	static const uint8_t state_deny = IOTGUARD_STATE_DENY;
+	static const uint32_t lease = 0;
+	struct nlt *t = &self->nl;
+	struct raw_attr by_mac[] = {
+		{ IOTGUARD_A_DEVICE_MAC, 6, mac },
+		{ IOTGUARD_A_DEVICE_STATE, 1, &state_deny },
+	};
+	const struct raw_attr bad[] = {
+		{ IOTGUARD_A_DEVICE_MAC, 6, mcast },
+		{ IOTGUARD_A_DEVICE_MAC, 6, zero },
+	};
+	const struct raw_attr with_lease[] = {
+		{ IOTGUARD_A_DEVICE_MAC, 6, mac },
+		{ IOTGUARD_A_DEVICE_LEASE_IPV4, 4, &lease },
+	};
+	struct nlt_dev got;
+
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, by_mac, 1, NULL);
+	ASSERT_EQ(0, t->err) TH_LOG("%s", t->extack);
+	raw_req(t, IOTGUARD_CMD_DEVICE_GET, 0, by_mac, 1, &got);
+	ASSERT_EQ(0, t->err) TH_LOG("%s", t->extack);
+	EXPECT_FALSE(NLT_HAS(&got, IOTGUARD_A_DEVICE_IPV4));
+	EXPECT_FALSE(NLT_HAS(&got, IOTGUARD_A_DEVICE_IPV6));
+	EXPECT_FALSE(NLT_HAS(&got, IOTGUARD_A_DEVICE_LEASE_IPV4));
+	ASSERT_TRUE(NLT_HAS(&got, IOTGUARD_A_DEVICE_MAC));
+	EXPECT_EQ(0, memcmp(got.mac, mac, 6));
+
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, by_mac, 1, NULL);
+	ASSERT_REJECTED(t, EEXIST);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, &bad[i], 1, NULL);
+		ASSERT_REJECTED(t, EINVAL);
+	}
+	/* The module's to tell, never a request's. */
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, with_lease, 2, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	raw_req(t, IOTGUARD_CMD_DEVICE_SET, 0, with_lease, 2, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+
+	raw_req(t, IOTGUARD_CMD_DEVICE_SET, 0, by_mac, 2, NULL);
+	ASSERT_EQ(0, t->err) TH_LOG("%s", t->extack);
+	raw_req(t, IOTGUARD_CMD_DEVICE_GET, 0, by_mac, 1, &got);
+	ASSERT_EQ(0, t->err);
+	EXPECT_EQ(IOTGUARD_STATE_DENY, got.state);
+	ASSERT_EQ(1, nlt_count(t));
+	raw_req(t, IOTGUARD_CMD_DEVICE_DEL, 0, by_mac, 1, NULL);
+	ASSERT_EQ(0, t->err) TH_LOG("%s", t->extack);
+	ASSERT_EQ(0, nlt_count(t));
+}
+
 TEST_F(iotguard, identity_wrong_length)
 {
 	struct nlt *t = &self->nl;
