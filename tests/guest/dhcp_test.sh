@@ -208,8 +208,11 @@ run() {
 	else
 		not_ok "its RELEASE ends the lease (still '$(lease)')"
 	fi
-	# Its last address gone, the kernel forgot the router's MAC too.
-	dev sensor ip addr add "$addr/24" dev eth0
+	# Once the client has let the address go (its script ran), the
+	# device sends from it all the same. Its last address gone, the
+	# kernel forgot the router's MAC too.
+	tap_wait 300 0.2 test ! -e "$tmp/sensor.addr" || true
+	dev sensor ip addr replace "$addr/24" dev eth0
 	knows_router
 	before=$(gstat unknown)
 	sent_from "$addr" 5
