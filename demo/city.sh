@@ -91,6 +91,7 @@ option lease 3600
 CONF
 touch "$tmp/udhcpd.leases"
 topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/udhcpd.conf" >/dev/null 2>&1 &
+udhcpd_pid=$!
 cat >"$tmp/udhcpc.sh" <<'SCRIPT'
 #!/bin/sh
 [ "$1" = bound ] || [ "$1" = renew ] || exit 0
@@ -105,6 +106,10 @@ park_addr=$(dev park1 ip -4 -o addr show dev eth0 | awk '{print $4}')
 park_addr=${park_addr%/*}
 echo "iotguard saw the server's ACK leave iot0 and bound it to park-1:"
 ig device show "$(mac_of park1)"
+# The lease outlasts the demo: the server may go (the waits below are for
+# every job of this shell).
+kill "$udhcpd_pid"
+wait "$udhcpd_pid" 2>/dev/null || true
 
 say "Traffic for ${secs}s: telemetry, a video stream, a meter flooding at 500/s,"
 echo "a stranger knocking, and a spoofer using lamp-2's address from its own MAC"
