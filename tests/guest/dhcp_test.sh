@@ -24,6 +24,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=igdhcp$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
+# shellcheck source=../lib/guard.sh
+. "$repo/tests/lib/guard.sh"
 
 iotguard=$repo/build/iotguard
 traffic=$repo/tests/guest/traffic.py
@@ -42,26 +44,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# num_after TEXT KEY: the number right after the literal KEY in TEXT.
-num_after() {
-	[[ $1 =~ "$2"([0-9]+) ]] || return 1
-	echo "${BASH_REMATCH[1]}"
-}
-
-# gstat REASON: the packets of the global counter REASON.
-gstat() {
-	num_after "$(ig -j stats)" "\"$1\":{\"packets\":"
-}
-
-# at_least N COMMAND...: COMMAND prints a number, N or more.
-at_least() {
-	local want=$1 got
-
-	shift
-	got=$("$@") || return 1
-	[ "$got" -ge "$want" ]
-}
 
 # lease: the sensor's lease as the module shows it, or "null".
 lease() {

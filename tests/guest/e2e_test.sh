@@ -31,6 +31,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 TOPO=ige2e$$
 # shellcheck source=../lib/topology.sh
 . "$repo/tests/lib/topology.sh"
+# shellcheck source=../lib/guard.sh
+. "$repo/tests/lib/guard.sh"
 
 iotguard=$repo/build/iotguard
 traffic=$repo/tests/guest/traffic.py
@@ -89,12 +91,6 @@ recv_stop() {
 # the receivers with bash alone, as a python3 start takes seconds in a
 # loaded guest.
 
-# num_after TEXT KEY: the number right after the literal KEY in TEXT.
-num_after() {
-	[[ $1 =~ "$2"([0-9]+) ]] || return 1
-	echo "${BASH_REMATCH[1]}"
-}
-
 # received NAME SOURCE: datagrams receiver NAME got from SOURCE so far.
 received() {
 	num_after "$(<"$tmp/$1.json")" "\"$2\": " || echo 0
@@ -112,11 +108,6 @@ devstat() {
 		sum=$((sum + n))
 	done
 	echo "$sum"
-}
-
-# gstat REASON: the packets of the global counter REASON.
-gstat() {
-	num_after "$(ig -j stats)" "\"$1\":{\"packets\":"
 }
 
 # mac_of NAME: the MAC of device NAME's eth0 (ip netns exec: its own /sys).
@@ -144,15 +135,6 @@ unknown_seen() {
 	else
 		echo 0
 	fi
-}
-
-# at_least N COMMAND...: COMMAND prints a number, N or more.
-at_least() {
-	local want=$1 got
-
-	shift
-	got=$("$@") || return 1
-	[ "$got" -ge "$want" ]
 }
 
 # jget EXPR: evaluates EXPR on the JSON document d read from stdin.
