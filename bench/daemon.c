@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -51,6 +52,7 @@
 #include <iotguard/maps.h>
 #include "../user/iotguardd/iotguardd.h"
 #include "figures.h"
+#include "pins.h"
 
 #define MAX_RUNS	64
 #define LEARN		2
@@ -490,6 +492,18 @@ struct setup {
 	int cpu;
 };
 
+/* A map of the program attached in this network namespace. */
+static int pinned_map(const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX];
+	int ret = iotguard_pin_dir(dir, sizeof(dir));
+
+	if (ret)
+		die("the pin directory", -ret);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
 static void setup(struct setup *s, unsigned long n)
 {
 	struct iotguard_port_policy policy;
@@ -549,8 +563,8 @@ static void setup(struct setup *s, unsigned long n)
 		die("the daemon's table", ENOENT);
 
 	s->w.ncpus = libbpf_num_possible_cpus();
-	s->w.devstats_fd = bpf_obj_get(IOTGUARD_PIN_DIR "/" IOTGUARD_MAP_DEVSTATS);
-	s->w.features_fd = bpf_obj_get(IOTGUARD_PIN_DIR "/" IOTGUARD_MAP_FEATURES);
+	s->w.devstats_fd = pinned_map(IOTGUARD_MAP_DEVSTATS);
+	s->w.features_fd = pinned_map(IOTGUARD_MAP_FEATURES);
 	s->w.keys = calloc(WRITE_CHUNK, sizeof(*s->w.keys));
 	s->w.stats = calloc(WRITE_CHUNK * s->w.ncpus, sizeof(*s->w.stats));
 	s->w.feats = calloc(WRITE_CHUNK * s->w.ncpus, sizeof(*s->w.feats));
