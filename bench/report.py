@@ -21,6 +21,7 @@ FLAT = 1.20
 NFT_RATIO = 5.0
 ENROLL_S = 10.0
 KMEM_B = 256.0
+MAP_SLOT_B = 256.0
 FEATURES_NS = 15.0
 # test_run's floor on the project's hosts (no TCG): 15 ns is this share of it.
 HOST_FLOOR_NS = 21.0
@@ -319,6 +320,20 @@ def main():
             d["devices"], d["median"], "B", "", None, None,
             "%.0f B after start; then /metrics label sets, alerts" %
             d["after_start_bytes"])
+    for what, note in (("per_slot", "per slot of max_devices, sent or not"),
+                       ("per_device", "per device that sent")):
+        d = figs.get("host.standin.mem." + what) or figs.get(
+            "standin.mem." + what)
+        if d is None:
+            continue
+        row(sec, "per-device maps' memory %s (host)" % note.split(",")[0],
+            d["median"], "B", "<= %d B" % MAP_SLOT_B if what == "per_slot"
+            else "", MAP_SLOT_B / d["median"] if what == "per_slot" and
+            d["median"] else None,
+            d["median"] <= MAP_SLOT_B if what == "per_slot" else None,
+            "memlock of iotguard_devstats + _features + _rate: %d slots, "
+            "%d devices, %d CPUs; %s" % (d["slots"], d["devices"], d["cpus"],
+                                         note))
     d = figs.get("daemon.kmaps_per_device")
     if d is not None:
         row(sec, "kernel memory of the BPF maps, per device slot",
