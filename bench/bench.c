@@ -524,8 +524,10 @@ static uint64_t feature_packets(struct iotguard *skel, struct iotguard_nl *nl,
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		die("calloc", ENOMEM);
+	/* No entry yet: nothing passed. */
 	if (bpf_map__lookup_elem(skel->maps.iotguard_features, &f.index,
-				 sizeof(f.index), vals, ncpus * sizeof(*vals), 0))
+				 sizeof(f.index), vals, ncpus * sizeof(*vals),
+				 0) && errno != ENOENT)
 		die("read features", errno);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		if (vals[cpu].cookie == f.cookie)
@@ -758,8 +760,10 @@ static uint64_t standin_feature_packets(struct standin *skel, uint32_t index)
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		die("calloc", ENOMEM);
+	/* No entry yet: nothing passed. */
 	if (bpf_map__lookup_elem(skel->maps.iotguard_features, &index,
-				 sizeof(index), vals, ncpus * sizeof(*vals), 0))
+				 sizeof(index), vals, ncpus * sizeof(*vals),
+				 0) && errno != ENOENT)
 		die("read features", errno);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		sum += vals[cpu].packets;

@@ -24,7 +24,8 @@
  *		reads them (batched), and with --single also one lookup per
  *		device and map, as it read them before; the daemon's memory
  *		per device after its start; the kernel memory of the
- *		per-device maps per device slot.
+ *		maps per device slot (at attach) and per device that sent
+ *		(once every device has its entries).
  *
  * Timed intervals follow warm-up ones (the first reading of cumulative
  * counters is only a base; learning is shortened to LEARN intervals so
@@ -658,14 +659,17 @@ static int cmd_interval(void)
 
 static int cmd_read(void)
 {
-	double single[MAX_RUNS], batch[MAX_RUNS], kmaps[1], start[1];
+	double single[MAX_RUNS], batch[MAX_RUNS], kmaps[1], kdev[1], start[1];
 	unsigned long n = opt.devices;
 	struct setup s;
 	char extra[768];
+	long kb2;
 	int k;
 
 	setup(&s, n);
+	/* Every device's entries made: the per-device hashes' share. */
 	write_interval(&s.w, &s.d, 1);
+	kb2 = kmem_kb();
 	/*
 	 * The maps as the daemon opens them; not its interval, whose /metrics
 	 * text alone would take minutes for 10^6 devices under TCG.
@@ -684,6 +688,7 @@ static int cmd_read(void)
 		}
 	}
 	kmaps[0] = (s.kb1 - s.kb0) * 1024.0 / s.d.max_devices;
+	kdev[0] = (kb2 - s.kb1) * 1024.0 / n;
 	start[0] = (s.rss1 - s.rss0) / n;
 
 	snprintf(extra, sizeof(extra), ", \"devices\": %lu, \"batched\": %s",
@@ -696,14 +701,13 @@ static int cmd_read(void)
 		 n, s.d.max_devices, sizeof(struct dstate));
 	emit("daemon.start_rss_per_device", "B", start, 1, extra);
 	snprintf(extra, sizeof(extra),
-		 ", \"max_devices\": %u, \"cpus\": %d, \"devstats_bytes\": %zu, \"features_bytes\": %zu, \"rate_bytes\": %zu, \"computed_bytes\": %zu",
-		 s.d.max_devices, s.w.ncpus, sizeof(struct iotguard_dev_stats),
+		 ", \"max_devices\": %u, \"devices\": %lu, \"cpus\": %d, \"devstats_bytes\": %zu, \"features_bytes\": %zu, \"rate_bytes\": %zu",
+		 s.d.max_devices, n, s.w.ncpus,
+		 sizeof(struct iotguard_dev_stats),
 		 sizeof(struct iotguard_dev_features),
-		 sizeof(struct iotguard_rate_state),
-		 s.w.ncpus * (sizeof(struct iotguard_dev_stats) +
-			      sizeof(struct iotguard_dev_features)) +
 		 sizeof(struct iotguard_rate_state));
 	emit("daemon.kmaps_per_device", "B", kmaps, 1, extra);
+	emit("daemon.kmaps_per_sent_device", "B", kdev, 1, extra);
 	teardown(&s);
 	return 0;
 }

@@ -328,8 +328,8 @@ def main():
             continue
         row(sec, "per-device maps' memory %s (host)" % note.split(",")[0],
             d["median"], "B", "<= %d B" % MAP_SLOT_B if what == "per_slot"
-            else "", MAP_SLOT_B / d["median"] if what == "per_slot" and
-            d["median"] else None,
+            else "", d["median"] / MAP_SLOT_B if what == "per_slot"
+            else None,
             d["median"] <= MAP_SLOT_B if what == "per_slot" else None,
             "memlock of iotguard_devstats + _features + _rate: %d slots, "
             "%d devices, %d CPUs; %s" % (d["slots"], d["devices"], d["cpus"],
@@ -337,11 +337,18 @@ def main():
     d = figs.get("daemon.kmaps_per_device")
     if d is not None:
         row(sec, "kernel memory of the BPF maps, per device slot",
+            d["median"], "B", "<= %.0f B" % MAP_SLOT_B,
+            d["median"] / MAP_SLOT_B, d["median"] <= MAP_SLOT_B,
+            "max_devices %d, %d CPUs, at attach: hash buckets and the "
+            "%d B rate state" % (d["max_devices"], d["cpus"],
+                                 d["rate_bytes"]))
+    d = figs.get("daemon.kmaps_per_sent_device")
+    if d is not None:
+        row(sec, "kernel memory of the BPF maps, per device that sent",
             d["median"], "B", "", None, None,
-            "max_devices %d, %d CPUs; per-device maps alone: "
-            "(%d + %d) B x CPUs + %d B = %d B" %
-            (d["max_devices"], d["cpus"], d["devstats_bytes"],
-             d["features_bytes"], d["rate_bytes"], d["computed_bytes"]))
+            "%d devices, %d CPUs: (%d + %d) B x CPUs of values, and the "
+            "hash entries" % (d["devices"], d["cpus"], d["devstats_bytes"],
+                              d["features_bytes"]))
 
     # 5. detection delay per attack
     sec = "Detection delay per attack (tests/guest/scenario_test.sh)"

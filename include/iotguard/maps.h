@@ -105,12 +105,16 @@ struct iotguard_counter {
 };
 
 /*
- * Per-device counters, a per-CPU array indexed by the device index (map
- * IOTGUARD_MAP_DEVSTATS, max_entries = the module's max_devices). The index
- * of a deleted device is reused: the program restarts a CPU's entry when its
- * cookie is not the device's (struct iotguard_verdict.cookie, netlink
- * IOTGUARD_A_DEVICE_COOKIE), and readers sum only the CPUs whose entry has
- * the device's cookie.
+ * Per-device counters, a per-CPU hash keyed by the device index (__u32; map
+ * IOTGUARD_MAP_DEVSTATS, BPF_F_NO_PREALLOC, max_entries = the module's
+ * max_devices). The program makes a device's entry on its first counted
+ * frame, so the map's memory follows the devices that sent, not
+ * max_devices: an index without an entry has counted nothing. The index of
+ * a deleted device is reused, entry and all: the program restarts a CPU's
+ * value when its cookie is not the device's (struct iotguard_verdict.cookie,
+ * netlink IOTGUARD_A_DEVICE_COOKIE), and readers sum only the CPUs whose
+ * value has the device's cookie. Per CPU, so that counting takes no atomic
+ * and stays exact when a device's frames arrive on several CPUs.
  */
 struct iotguard_dev_stats {
 	struct iotguard_counter pass;

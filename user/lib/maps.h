@@ -96,8 +96,8 @@ int iotguard_maps_global(struct iotguard_maps *maps,
 
 /*
  * Sums the per-CPU counters of the device at index, over the CPUs whose
- * entry carries the device's cookie; last_seen_ns is the latest of those.
- * The counters of a device that sent nothing yet are all zero.
+ * value carries the device's cookie; last_seen_ns is the latest of those.
+ * The counters of a device that sent nothing yet (no entry) are all zero.
  */
 int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 			 uint32_t cookie, struct iotguard_dev_stats *out);
