@@ -6,13 +6,13 @@ the tests' assertions: not the daemon's reader, a test's independent one.
     featsnap.py DEVICES.json OUT.json [SECONDS] [--ready FILE]
 
 DEVICES.json is `iotguard -j device list`, of the network namespace this
-runs in: the maps read are that namespace's (pin_dir()). OUT.json maps each device's name
-to its features, summed over the CPUs whose entry has its cookie:
-packets, bytes, tcp_syn, icmp, size_hist, last_seen_ns, the linear-counting
-estimates of distinct destinations and ports of its two sketch slots
-(`slots`: [{epoch, addrs, ports}], newest first) and its destinations
-(`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is CLOCK_MONOTONIC,
-`realtime_ns` CLOCK_REALTIME, read together.
+runs in: the maps read are that namespace's (pin_dir()). OUT.json maps each
+device's name to its features, summed over the CPUs whose entry has its
+cookie: packets, bytes, tcp_syn, icmp, size_hist, last_seen_ns, the
+linear-counting estimates of distinct destinations and ports of its two
+sketch slots (`slots`: [{epoch, addrs, ports}], newest first) and its
+destinations (`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is
+CLOCK_MONOTONIC, `realtime_ns` CLOCK_REALTIME, read together.
 With SECONDS, it samples the sketches every 0.2 s for that long and adds
 each device's highest estimates seen (`max_addrs`, `max_ports`): a burst is
 caught before the epochs after it clear its slots. SIGTERM or SIGINT ends

@@ -144,7 +144,9 @@ TEST_F(percpu, any_order_from_one_snapshot)
 {
 	struct iotguard_batch_reader r;
 	size_t stride = self->ncpus * sizeof(struct value);
-	static const uint32_t walk[] = { 999, 0, 1, 63, 64, 500, 530, 563, 998 };
+	static const uint32_t walk[] = {
+		999, 0, 1, 63, 64, 500, 530, 563, 998,
+	};
 	uint64_t reads;
 	unsigned int k;
 

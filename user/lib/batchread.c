@@ -87,6 +87,7 @@ static int fill(struct iotguard_batch_reader *r)
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint32_t batch, n, i;
 	size_t count = 0;
+	void *values;
 	bool first = true;
 	int ret;
 
@@ -98,10 +99,9 @@ static int fill(struct iotguard_batch_reader *r)
 		n = r->window;
 		r->syscalls++;
 		/* batch: where the last read stopped, opaque (a bucket). */
+		values = (char *)r->values + count * r->stride;
 		ret = bpf_map_lookup_batch(r->fd, first ? NULL : &batch,
-					   &batch, r->keys,
-					   (char *)r->values + count * r->stride,
-					   &n, &opts);
+					   &batch, r->keys, values, &n, &opts);
 		/* -ENOENT: the end of the map, with n entries read. */
 		if (ret && errno != ENOENT)
 			return -errno;

@@ -30,7 +30,7 @@ struct iotguard_batch_reader {
 	bool filled;		/* the snapshot is read */
 	bool no_batch;		/* the kernel said no: one lookup each */
 	uint64_t syscalls;	/* reads so far, for tests and the bench */
-	uint32_t *pos;		/* by index: 1 + its place in values, or 0 */
+	uint32_t *pos;		/* by index: 1 + its place in values, 0 */
 	uint32_t *keys;		/* one window's keys */
 	void *values;		/* the snapshot's entries */
 	size_t size;		/* entries values has room for */

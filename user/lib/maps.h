@@ -50,10 +50,10 @@ void iotguard_port_policy_init(struct iotguard_port_policy *policy);
  * Loads the XDP program, sharing the maps pinned in the namespace's
  * directory (creating them the first time), attaches it to ifname with a
  * BPF link and pins the link as links/<ifname> there, so that it stays
- * after the tool exits. In monitor mode the program counts and passes everything.
- * An interface attached already in the same mode gets the new program in
- * place (switching between monitor and enforcing, or to another policy,
- * without a gap).
+ * after the tool exits. In monitor mode the program counts and passes
+ * everything. An interface attached already in the same mode gets the new
+ * program in place (switching between monitor and enforcing, or to another
+ * policy, without a gap).
  */
 int iotguard_attach(const char *ifname,
 		    const struct iotguard_port_policy *policy,
