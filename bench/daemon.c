@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -393,16 +394,43 @@ static void set_bits(__u64 *words, unsigned int n, uint64_t seed)
 	}
 }
 
-static void write_chunk(struct writer *w, uint32_t count)
+/*
+ * Writes count entries of a per-device hash. A new entry's per-CPU values
+ * come from the kernel's atomic reserve, which thousands of new entries
+ * at once exhaust (ENOMEM) until its refill has run: then wait for it and
+ * write the rest.
+ */
+static void write_entries(int fd, const uint32_t *keys, const void *values,
+			  size_t stride, uint32_t count, const char *what)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t c = count;
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	uint32_t done = 0, c;
+	int tries = 0;
 
-	if (bpf_map_update_batch(w->devstats_fd, w->keys, w->stats, &c, &opts))
-		die("write iotguard_devstats", errno);
-	c = count;
-	if (bpf_map_update_batch(w->features_fd, w->keys, w->feats, &c, &opts))
-		die("write iotguard_features", errno);
+	while (done < count) {
+		c = count - done;
+		if (!bpf_map_update_batch(fd, keys + done,
+					  (const char *)values + done * stride,
+					  &c, &opts)) {
+			done += c;
+			continue;
+		}
+		done += c;
+		if (errno != ENOMEM || ++tries > 10000)
+			die(what, errno);
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void write_chunk(struct writer *w, uint32_t count)
+{
+	write_entries(w->devstats_fd, w->keys, w->stats,
+		      w->ncpus * sizeof(*w->stats), count,
+		      "write iotguard_devstats");
+	write_entries(w->features_fd, w->keys, w->feats,
+		      w->ncpus * sizeof(*w->feats), count,
+		      "write iotguard_features");
 }
 
 static void write_interval(struct writer *w, const struct daemon *d,
