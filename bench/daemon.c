@@ -24,7 +24,8 @@
  *		reads them (batched), and with --single also one lookup per
  *		device and map, as it read them before; the daemon's memory
  *		per device after its start; the kernel memory of the
- *		per-device maps per device slot.
+ *		maps per device slot (at attach) and per device that sent
+ *		(once every device has its entries).
  *
  * Timed intervals follow warm-up ones (the first reading of cumulative
  * counters is only a base; learning is shortened to LEARN intervals so
@@ -33,6 +34,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -40,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -51,6 +54,7 @@
 #include <iotguard/maps.h>
 #include "../user/iotguardd/iotguardd.h"
 #include "figures.h"
+#include "pins.h"
 
 #define MAX_RUNS	64
 #define LEARN		2
@@ -390,16 +394,43 @@ static void set_bits(__u64 *words, unsigned int n, uint64_t seed)
 	}
 }
 
-static void write_chunk(struct writer *w, uint32_t count)
+/*
+ * Writes count entries of a per-device hash. A new entry's per-CPU values
+ * come from the kernel's atomic reserve, which thousands of new entries
+ * at once exhaust (ENOMEM) until its refill has run: then wait for it and
+ * write the rest.
+ */
+static void write_entries(int fd, const uint32_t *keys, const void *values,
+			  size_t stride, uint32_t count, const char *what)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t c = count;
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	uint32_t done = 0, c;
+	int tries = 0;
 
-	if (bpf_map_update_batch(w->devstats_fd, w->keys, w->stats, &c, &opts))
-		die("write iotguard_devstats", errno);
-	c = count;
-	if (bpf_map_update_batch(w->features_fd, w->keys, w->feats, &c, &opts))
-		die("write iotguard_features", errno);
+	while (done < count) {
+		c = count - done;
+		if (!bpf_map_update_batch(fd, keys + done,
+					  (const char *)values + done * stride,
+					  &c, &opts)) {
+			done += c;
+			continue;
+		}
+		done += c;
+		if (errno != ENOMEM || ++tries > 10000)
+			die(what, errno);
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void write_chunk(struct writer *w, uint32_t count)
+{
+	write_entries(w->devstats_fd, w->keys, w->stats,
+		      w->ncpus * sizeof(*w->stats), count,
+		      "write iotguard_devstats");
+	write_entries(w->features_fd, w->keys, w->feats,
+		      w->ncpus * sizeof(*w->feats), count,
+		      "write iotguard_features");
 }
 
 static void write_interval(struct writer *w, const struct daemon *d,
@@ -490,6 +521,18 @@ struct setup {
 	int cpu;
 };
 
+/* A map of the program attached in this network namespace. */
+static int pinned_map(const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX];
+	int ret = iotguard_pin_dir(dir, sizeof(dir));
+
+	if (ret)
+		die("the pin directory", -ret);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
 static void setup(struct setup *s, unsigned long n)
 {
 	struct iotguard_port_policy policy;
@@ -549,8 +592,8 @@ static void setup(struct setup *s, unsigned long n)
 		die("the daemon's table", ENOENT);
 
 	s->w.ncpus = libbpf_num_possible_cpus();
-	s->w.devstats_fd = bpf_obj_get(IOTGUARD_PIN_DIR "/" IOTGUARD_MAP_DEVSTATS);
-	s->w.features_fd = bpf_obj_get(IOTGUARD_PIN_DIR "/" IOTGUARD_MAP_FEATURES);
+	s->w.devstats_fd = pinned_map(IOTGUARD_MAP_DEVSTATS);
+	s->w.features_fd = pinned_map(IOTGUARD_MAP_FEATURES);
 	s->w.keys = calloc(WRITE_CHUNK, sizeof(*s->w.keys));
 	s->w.stats = calloc(WRITE_CHUNK * s->w.ncpus, sizeof(*s->w.stats));
 	s->w.feats = calloc(WRITE_CHUNK * s->w.ncpus, sizeof(*s->w.feats));
@@ -644,14 +687,17 @@ static int cmd_interval(void)
 
 static int cmd_read(void)
 {
-	double single[MAX_RUNS], batch[MAX_RUNS], kmaps[1], start[1];
+	double single[MAX_RUNS], batch[MAX_RUNS], kmaps[1], kdev[1], start[1];
 	unsigned long n = opt.devices;
 	struct setup s;
 	char extra[768];
+	long kb2;
 	int k;
 
 	setup(&s, n);
+	/* Every device's entries made: the per-device hashes' share. */
 	write_interval(&s.w, &s.d, 1);
+	kb2 = kmem_kb();
 	/*
 	 * The maps as the daemon opens them; not its interval, whose /metrics
 	 * text alone would take minutes for 10^6 devices under TCG.
@@ -670,6 +716,7 @@ static int cmd_read(void)
 		}
 	}
 	kmaps[0] = (s.kb1 - s.kb0) * 1024.0 / s.d.max_devices;
+	kdev[0] = (kb2 - s.kb1) * 1024.0 / n;
 	start[0] = (s.rss1 - s.rss0) / n;
 
 	snprintf(extra, sizeof(extra), ", \"devices\": %lu, \"batched\": %s",
@@ -682,14 +729,13 @@ static int cmd_read(void)
 		 n, s.d.max_devices, sizeof(struct dstate));
 	emit("daemon.start_rss_per_device", "B", start, 1, extra);
 	snprintf(extra, sizeof(extra),
-		 ", \"max_devices\": %u, \"cpus\": %d, \"devstats_bytes\": %zu, \"features_bytes\": %zu, \"rate_bytes\": %zu, \"computed_bytes\": %zu",
-		 s.d.max_devices, s.w.ncpus, sizeof(struct iotguard_dev_stats),
+		 ", \"max_devices\": %u, \"devices\": %lu, \"cpus\": %d, \"devstats_bytes\": %zu, \"features_bytes\": %zu, \"rate_bytes\": %zu",
+		 s.d.max_devices, n, s.w.ncpus,
+		 sizeof(struct iotguard_dev_stats),
 		 sizeof(struct iotguard_dev_features),
-		 sizeof(struct iotguard_rate_state),
-		 s.w.ncpus * (sizeof(struct iotguard_dev_stats) +
-			      sizeof(struct iotguard_dev_features)) +
 		 sizeof(struct iotguard_rate_state));
 	emit("daemon.kmaps_per_device", "B", kmaps, 1, extra);
+	emit("daemon.kmaps_per_sent_device", "B", kdev, 1, extra);
 	teardown(&s);
 	return 0;
 }

@@ -21,6 +21,7 @@ FLAT = 1.20
 NFT_RATIO = 5.0
 ENROLL_S = 10.0
 KMEM_B = 256.0
+MAP_SLOT_B = 256.0
 FEATURES_NS = 15.0
 # test_run's floor on the project's hosts (no TCG): 15 ns is this share of it.
 HOST_FLOOR_NS = 21.0
@@ -319,14 +320,35 @@ def main():
             d["devices"], d["median"], "B", "", None, None,
             "%.0f B after start; then /metrics label sets, alerts" %
             d["after_start_bytes"])
+    for what, note in (("per_slot", "per slot of max_devices, sent or not"),
+                       ("per_device", "per device that sent")):
+        d = figs.get("host.standin.mem." + what) or figs.get(
+            "standin.mem." + what)
+        if d is None:
+            continue
+        row(sec, "per-device maps' memory %s (host)" % note.split(",")[0],
+            d["median"], "B", "<= %d B" % MAP_SLOT_B if what == "per_slot"
+            else "", d["median"] / MAP_SLOT_B if what == "per_slot"
+            else None,
+            d["median"] <= MAP_SLOT_B if what == "per_slot" else None,
+            "memlock of iotguard_devstats + _features + _rate: %d slots, "
+            "%d devices, %d CPUs; %s" % (d["slots"], d["devices"], d["cpus"],
+                                         note))
     d = figs.get("daemon.kmaps_per_device")
     if d is not None:
         row(sec, "kernel memory of the BPF maps, per device slot",
+            d["median"], "B", "<= %.0f B" % MAP_SLOT_B,
+            d["median"] / MAP_SLOT_B, d["median"] <= MAP_SLOT_B,
+            "max_devices %d, %d CPUs, at attach: hash buckets and the "
+            "%d B rate state" % (d["max_devices"], d["cpus"],
+                                 d["rate_bytes"]))
+    d = figs.get("daemon.kmaps_per_sent_device")
+    if d is not None:
+        row(sec, "kernel memory of the BPF maps, per device that sent",
             d["median"], "B", "", None, None,
-            "max_devices %d, %d CPUs; per-device maps alone: "
-            "(%d + %d) B x CPUs + %d B = %d B" %
-            (d["max_devices"], d["cpus"], d["devstats_bytes"],
-             d["features_bytes"], d["rate_bytes"], d["computed_bytes"]))
+            "%d devices, %d CPUs: (%d + %d) B x CPUs of values, and the "
+            "hash entries" % (d["devices"], d["cpus"], d["devstats_bytes"],
+                              d["features_bytes"]))
 
     # 5. detection delay per attack
     sec = "Detection delay per attack (tests/guest/scenario_test.sh)"

@@ -4,10 +4,11 @@
  * the iotguard XDP program for frames that passed the verdict.
  *
  * iotguard.bpf.c includes this after defining the maps iotguard_features
- * and iotguard_dests. The parser fills a struct iotg_flow as it goes (a few
- * stores, on every path), and iotg_features() turns it into per-CPU
- * counters and sketches: no locks, no atomics on the common path, and the
- * shared destinations LRU only when a destination sets a new sketch bit.
+ * and iotguard_dests, and iotg_dev_entry(). The parser fills a struct
+ * iotg_flow as it goes (a few stores, on every path), and iotg_features()
+ * turns it into per-CPU counters and sketches: no locks, no atomics on the
+ * common path, and the shared destinations LRU only when a destination
+ * sets a new sketch bit.
  */
 #ifndef IOTGUARD_BPF_FEATURES_H
 #define IOTGUARD_BPF_FEATURES_H
@@ -112,7 +113,7 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 
 	if (!features)
 		return;
-	f = bpf_map_lookup_elem(&iotguard_features, &idx);
+	f = iotg_dev_entry(&iotguard_features, &idx);
 	if (!f)
 		return;
 	/* This CPU's entry still describes an earlier holder of the index. */

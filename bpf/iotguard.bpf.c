@@ -80,9 +80,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_global SEC(".maps");
 
-/* Loaders resize this and iotguard_rate to the module's max_devices. */
+/*
+ * Loaders resize this, iotguard_features and iotguard_rate to the module's
+ * max_devices. The per-CPU maps are hashes without preallocation: a
+ * device's entry is made on its first counted frame (iotg_dev_entry()), so
+ * their memory follows the devices that sent, not the slots.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct iotguard_dev_stats);
@@ -121,9 +127,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iotguard_unknown_budget SEC(".maps");
 
-/* Behaviour features (bpf/features.h); resized like iotguard_devstats. */
+/* Behaviour features (bpf/features.h); made and sized as iotguard_devstats. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct iotguard_dev_features);
@@ -148,6 +155,34 @@ struct {
 	__type(key, __u32);
 	__type(value, struct iotguard_rate_state);
 } iotguard_port_neigh SEC(".maps");
+
+/*
+ * The first value of a device's entry in a per-device hash: zeros, on
+ * every CPU (the kernel zeroes the other CPUs' values of an entry a
+ * program makes). Cookie 0 is no device's, so the cookie check of the
+ * counting function then starts this CPU's value as the device's.
+ */
+static const struct iotguard_dev_features iotg_zero_entry;
+
+_Static_assert(sizeof(iotg_zero_entry) >= sizeof(struct iotguard_dev_stats),
+	       "iotg_zero_entry is the first value of both hashes");
+
+/*
+ * The entry of device index idx in a per-device hash, made on its first
+ * counted frame. NULL only if the kernel could not allocate it: the frame
+ * then goes uncounted there (the global counters still have it).
+ */
+#define iotg_dev_entry(map, idx)					\
+	({								\
+		void *__e = bpf_map_lookup_elem(map, idx);		\
+		if (!__e) {						\
+			/* Another CPU may make it first: either is it. */ \
+			bpf_map_update_elem(map, idx, &iotg_zero_entry,	\
+					    BPF_NOEXIST);		\
+			__e = bpf_map_lookup_elem(map, idx);		\
+		}							\
+		__e;							\
+	})
 
 #include "features.h"
 
@@ -582,7 +617,7 @@ static __always_inline void iotg_count_dev(const struct iotguard_verdict *v,
 	struct iotguard_counter *c;
 	__u32 idx = v->index;
 
-	ds = bpf_map_lookup_elem(&iotguard_devstats, &idx);
+	ds = iotg_dev_entry(&iotguard_devstats, &idx);
 	if (!ds)
 		return;
 	/* This CPU's entry still counts for an earlier holder of the index. */

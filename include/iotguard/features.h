@@ -75,11 +75,12 @@ struct iotguard_sketch {
 };
 
 /*
- * Per-CPU array indexed by device index (IOTGUARD_MAP_FEATURES, max_entries
- * = the module's max_devices). Counters are cumulative: the daemon takes
- * differences between reads. As in maps.h, an entry whose cookie is not the
- * device's belongs to an earlier holder of the index: the program restarts
- * it, readers skip it.
+ * Per-CPU hash keyed by device index (IOTGUARD_MAP_FEATURES), made as
+ * IOTGUARD_MAP_DEVSTATS is (maps.h): an entry on the device's first frame
+ * that passed, none for an index that sent nothing. Counters are
+ * cumulative: the daemon takes differences between reads. As in maps.h, a
+ * CPU's value whose cookie is not the device's belongs to an earlier holder
+ * of the index: the program restarts it, readers skip it.
  */
 struct iotguard_dev_features {
 	__u64 packets;

@@ -2,9 +2,20 @@
 /*
  * The BPF map ABI between the XDP program (bpf/) and the tools (user/).
  *
- * All maps are pinned under IOTGUARD_PIN_DIR, so that enforcement and its
- * counters outlive the tool that attached the program, and are shared by
- * every guarded interface of the host.
+ * The maps and links are pinned, so that enforcement and its counters
+ * outlive the tool that attached the program. Device indexes and cookies
+ * are those of the module's table of one network namespace, so each
+ * namespace has its own pin directory, its own maps and its own links,
+ * shared by every guarded interface of that namespace and by nothing else:
+ *
+ *	IOTGUARD_PIN_DIR                  the initial namespace's maps
+ *	IOTGUARD_PIN_DIR/links/<ifname>   its links
+ *	IOTGUARD_NETNS_DIR/<cookie>/      another namespace's maps, and links/
+ *
+ * <cookie> is the namespace's cookie (SO_NETNS_COOKIE, in decimal), which
+ * the kernel never gives to two namespaces while it runs. A namespace's
+ * pins stay after its last link is detached or its namespace is gone, as
+ * the initial namespace's do, until removed (rm -r).
  */
 #ifndef _IOTGUARD_MAPS_H
 #define _IOTGUARD_MAPS_H
@@ -17,9 +28,12 @@
  */
 
 #define IOTGUARD_PIN_DIR "/sys/fs/bpf/iotguard"
-#define IOTGUARD_LINK_DIR IOTGUARD_PIN_DIR "/links"
+#define IOTGUARD_NETNS_DIR IOTGUARD_PIN_DIR "/netns"
+/* Links, under a namespace's pin directory. */
+#define IOTGUARD_LINK_SUBDIR "links"
+#define IOTGUARD_LINK_DIR IOTGUARD_PIN_DIR "/" IOTGUARD_LINK_SUBDIR
 
-/* Map names, as pinned under IOTGUARD_PIN_DIR. */
+/* Map names, as pinned in a namespace's pin directory. */
 #define IOTGUARD_MAP_GLOBAL "iotguard_global"
 #define IOTGUARD_MAP_DEVSTATS "iotguard_devstats"
 #define IOTGUARD_MAP_RATE "iotguard_rate"
@@ -91,12 +105,16 @@ struct iotguard_counter {
 };
 
 /*
- * Per-device counters, a per-CPU array indexed by the device index (map
- * IOTGUARD_MAP_DEVSTATS, max_entries = the module's max_devices). The index
- * of a deleted device is reused: the program restarts a CPU's entry when its
- * cookie is not the device's (struct iotguard_verdict.cookie, netlink
- * IOTGUARD_A_DEVICE_COOKIE), and readers sum only the CPUs whose entry has
- * the device's cookie.
+ * Per-device counters, a per-CPU hash keyed by the device index (__u32; map
+ * IOTGUARD_MAP_DEVSTATS, BPF_F_NO_PREALLOC, max_entries = the module's
+ * max_devices). The program makes a device's entry on its first counted
+ * frame, so the map's memory follows the devices that sent, not
+ * max_devices: an index without an entry has counted nothing. The index of
+ * a deleted device is reused, entry and all: the program restarts a CPU's
+ * value when its cookie is not the device's (struct iotguard_verdict.cookie,
+ * netlink IOTGUARD_A_DEVICE_COOKIE), and readers sum only the CPUs whose
+ * value has the device's cookie. Per CPU, so that counting takes no atomic
+ * and stays exact when a device's frames arrive on several CPUs.
  */
 struct iotguard_dev_stats {
 	struct iotguard_counter pass;

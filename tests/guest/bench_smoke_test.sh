@@ -61,7 +61,8 @@ want = ["xdp.floor", "ctl.enroll", "ctl.enroll_rate", "ctl.set_state",
         "daemon.interval_work", "daemon.scrape", "daemon.read.single",
         "daemon.read.batch",
         "daemon.rss_per_device", "daemon.start_rss_per_device",
-        "daemon.kmaps_per_device", "score.interval", "score.interval_cpu",
+        "daemon.kmaps_per_device", "daemon.kmaps_per_sent_device",
+        "score.interval", "score.interval_cpu",
         "score.per_device", "score.rss_per_device"]
 for fam in ("v4", "v6"):
     for what in ("on", "off", "delta"):

@@ -76,12 +76,12 @@ bail() {
 }
 
 # snap NAME [SECONDS]: the features of every device, as $tmp/NAME.json
-# (tests/lib/featsnap.py).
+# (tests/lib/featsnap.py), from the router's namespace's maps.
 snap() {
 	local name=$1
 
 	shift
-	python3 "$featsnap" "$tmp/devices.json" "$tmp/$name.json" "$@"
+	topo_rtr python3 "$featsnap" "$tmp/devices.json" "$tmp/$name.json" "$@"
 }
 
 # The judge of the snapshots (judge.py ATTACKED DAY EPOCH MODE ...): each
@@ -251,8 +251,10 @@ city_new_destination "$MOVER" "$CITY_ALT4"
 city_silence "$SILENT"
 # The scan's watcher samples the sketches from before nmap starts until
 # after it ends (600 s is only a safety net); not through snap: $! must be
-# the python's PID, which writes its snapshot when told to stop.
-python3 "$featsnap" "$tmp/devices.json" "$tmp/scan.json" 600 \
+# the python's PID (nsenter execs it), which writes its snapshot when told
+# to stop.
+nsenter --net="/run/netns/$TOPO-rtr" python3 "$featsnap" \
+	"$tmp/devices.json" "$tmp/scan.json" 600 \
 	--ready "$tmp/scan.ready" &
 watcher=$!
 ready=0

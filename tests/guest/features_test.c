@@ -264,7 +264,10 @@ static int read_features(struct iotguard *skel,
 	memset(sum, 0, sizeof(*sum));
 	err = bpf_map__lookup_elem(skel->maps.iotguard_features, &idx,
 				   sizeof(idx), vals, sizeof(vals), 0);
-	if (err)
+	/* No entry: nothing passed from the device yet. */
+	if (err == -ENOENT)
+		memset(vals, 0, sizeof(vals));
+	else if (err)
 		return err;
 	sum->cookie = d->cookie;
 	for (cpu = 0; cpu < ncpus; cpu++) {

@@ -119,8 +119,8 @@ class Watch:
         with open(a.devices) as f:
             self.devices = {d["name"]: d for d in json.load(f)["devices"]}
         self.ncpus = featsnap.possible_cpus()
-        self.ffd = featsnap.obj_get(featsnap.PIN_DIR + "/iotguard_features")
-        self.dfd = featsnap.obj_get(featsnap.PIN_DIR + "/iotguard_dests")
+        self.ffd = featsnap.obj_get(featsnap.pin_dir() + "/iotguard_features")
+        self.dfd = featsnap.obj_get(featsnap.pin_dir() + "/iotguard_dests")
         # realtime = monotonic + offset (no NTP in the guest)
         self.offset = time.time() - time.monotonic()
         self.alerts = []

@@ -235,7 +235,10 @@ static int read_dev(struct iotguard *skel, const struct iotguard_device *d,
 	memset(sum, 0, sizeof(*sum));
 	err = bpf_map__lookup_elem(skel->maps.iotguard_devstats, &idx,
 				   sizeof(idx), vals, sizeof(vals), 0);
-	if (err)
+	/* No entry: the device has sent nothing counted yet. */
+	if (err == -ENOENT)
+		memset(vals, 0, sizeof(vals));
+	else if (err)
 		return err;
 	sum->cookie = d->cookie;
 	for (cpu = 0; cpu < ncpus; cpu++) {

@@ -5,13 +5,14 @@ the tests' assertions: not the daemon's reader, a test's independent one.
 
     featsnap.py DEVICES.json OUT.json [SECONDS] [--ready FILE]
 
-DEVICES.json is `iotguard -j device list`. OUT.json maps each device's name
-to its features, summed over the CPUs whose entry has its cookie:
-packets, bytes, tcp_syn, icmp, size_hist, last_seen_ns, the linear-counting
-estimates of distinct destinations and ports of its two sketch slots
-(`slots`: [{epoch, addrs, ports}], newest first) and its destinations
-(`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is CLOCK_MONOTONIC,
-`realtime_ns` CLOCK_REALTIME, read together.
+DEVICES.json is `iotguard -j device list`, of the network namespace this
+runs in: the maps read are that namespace's (pin_dir()). OUT.json maps each
+device's name to its features, summed over the CPUs whose entry has its
+cookie: packets, bytes, tcp_syn, icmp, size_hist, last_seen_ns, the
+linear-counting estimates of distinct destinations and ports of its two
+sketch slots (`slots`: [{epoch, addrs, ports}], newest first) and its
+destinations (`dests`: [{addr, first_ns, last_ns, epochs}]). `now_ns` is
+CLOCK_MONOTONIC, `realtime_ns` CLOCK_REALTIME, read together.
 With SECONDS, it samples the sketches every 0.2 s for that long and adds
 each device's highest estimates seen (`max_addrs`, `max_ports`): a burst is
 caught before the epochs after it clear its slots. SIGTERM or SIGINT ends
@@ -35,6 +36,8 @@ import sys
 import time
 
 PIN_DIR = "/sys/fs/bpf/iotguard"
+INIT_NET_INO = 0xF0000098       # the kernel's PROC_NET_INIT_INO
+SO_NETNS_COOKIE = 71
 SYS_BPF = 321                   # x86_64
 BPF_MAP_LOOKUP_ELEM = 1
 BPF_MAP_GET_NEXT_KEY = 4
@@ -64,6 +67,17 @@ def bpf(cmd, attr):
 def obj_get(path):
     cpath = ctypes.create_string_buffer(path.encode())
     return bpf(BPF_OBJ_GET, struct.pack("<QII", ctypes.addressof(cpath), 0, 0))
+
+
+def pin_dir():
+    """This network namespace's pin directory, as user/lib/pins.c names
+    it: PIN_DIR in the initial namespace, else PIN_DIR/netns/<cookie>."""
+    if os.stat("/proc/thread-self/ns/net").st_ino == INIT_NET_INO:
+        return PIN_DIR
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        cookie = struct.unpack("<Q", s.getsockopt(
+            socket.SOL_SOCKET, SO_NETNS_COOKIE, 8))[0]
+    return "%s/netns/%d" % (PIN_DIR, cookie)
 
 
 def possible_cpus():
@@ -156,8 +170,8 @@ def main():
     with open(argv[0]) as f:
         devices = json.load(f)["devices"]
     ncpus = possible_cpus()
-    ffd = obj_get(PIN_DIR + "/iotguard_features")
-    dfd = obj_get(PIN_DIR + "/iotguard_dests")
+    ffd = obj_get(pin_dir() + "/iotguard_features")
+    dfd = obj_get(pin_dir() + "/iotguard_dests")
 
     stop = []
 

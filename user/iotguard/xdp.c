@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "json.h"
 #include "maps.h"
 #include "parse.h"
+#include "pins.h"
 
 static const struct option help_options[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -165,7 +167,8 @@ static void status_usage(FILE *f)
 	fputs("Shows whether the module is loaded, how many devices it\n"
 	      "holds, and the interfaces the XDP program is attached to,\n"
 	      "by the name they had when attached: renamed or deleted\n"
-	      "interfaces are marked.\n", f);
+	      "interfaces are marked. All of this network namespace, whose\n"
+	      "pin directory (its maps and links) it names.\n", f);
 }
 
 struct module_status {
@@ -269,6 +272,7 @@ int status_main(int argc, char *argv[])
 	};
 	struct module_status module;
 	struct iotguard_json json;
+	char pins[PATH_MAX];
 	struct table table;
 	int opt, ret;
 
@@ -287,6 +291,10 @@ int status_main(int argc, char *argv[])
 		return usage_error("status", "unexpected argument `%s'",
 				   argv[optind]);
 	get_module_status(&module);
+	ret = iotguard_pin_dir(pins, sizeof(pins));
+	if (ret)
+		return report_error(ret, "",
+				    "find this network namespace's pins");
 	table_init(&table, 7, 1U << 2 | 1U << 5 | 1U << 6);
 	if (json_output) {
 		iotguard_json_init(&json, stdout);
@@ -305,6 +313,7 @@ int status_main(int argc, char *argv[])
 		else
 			iotguard_json_kv_null(&json, "devices");
 		iotguard_json_object_end(&json);
+		iotguard_json_kv_string(&json, "pins", pins);
 		iotguard_json_key(&json, "links");
 		iotguard_json_array_start(&json);
 		ret = iotguard_links_walk(status_json_cb, &json);
@@ -318,6 +327,7 @@ int status_main(int argc, char *argv[])
 			       module.devices, module.max_devices);
 		else
 			printf("module: loaded\n");
+		printf("pins: %s\n", pins);
 		table_add(&table, "INTERFACE", "STATE", "IFINDEX", "MODE",
 			  "ACTION", "LINK", "PROG");
 		ret = iotguard_links_walk(status_table_cb, &table);

@@ -349,7 +349,7 @@ static void open_maps(struct daemon *d)
 		told_maps = ret;
 		if (!ret)
 			log_msg(LOG_INFO, "Reading the maps under %s",
-				IOTGUARD_PIN_DIR);
+				iotguard_maps_dir(d->maps));
 	}
 	if (d->maps && !d->feat) {
 		ret = iotguard_features_open(&d->feat);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Array maps read in windows of entries (batchread.h).
+ * Maps keyed by device index read in one snapshot (batchread.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,10 +29,11 @@ int iotguard_batch_init(struct iotguard_batch_reader *r, int fd,
 	if (window > entries)
 		window = entries ? entries : 1;
 	r->window = window;
+	r->pos = calloc(entries ? entries : 1, sizeof(*r->pos));
 	r->keys = calloc(window, sizeof(*r->keys));
-	/* One more entry: the buffer of single lookups. */
-	r->values = calloc(window + 1, stride);
-	if (!r->keys || !r->values) {
+	r->one = calloc(1, stride);
+	r->zero = calloc(1, stride);
+	if (!r->pos || !r->keys || !r->one || !r->zero) {
 		iotguard_batch_fini(r);
 		return -ENOMEM;
 	}
@@ -41,80 +42,114 @@ int iotguard_batch_init(struct iotguard_batch_reader *r, int fd,
 
 void iotguard_batch_fini(struct iotguard_batch_reader *r)
 {
+	free(r->pos);
 	free(r->keys);
 	free(r->values);
-	r->keys = NULL;
-	r->values = NULL;
+	free(r->one);
+	free(r->zero);
+	r->pos = r->keys = NULL;
+	r->values = r->one = r->zero = NULL;
 }
 
 void iotguard_batch_begin(struct iotguard_batch_reader *r)
 {
 	r->active = true;
-	r->count = 0;
+	r->filled = false;
 }
 
 void iotguard_batch_end(struct iotguard_batch_reader *r)
 {
 	r->active = false;
-	r->count = 0;
+	r->filled = false;
 }
 
-/* Reads [index, index + window) into the window; 0 or -errno. */
-static int fill(struct iotguard_batch_reader *r, uint32_t index)
+/* Room in values for count + one more window of entries. */
+static int reserve(struct iotguard_batch_reader *r, size_t count)
+{
+	size_t want = count + r->window, size = r->size ? r->size : want;
+	void *values;
+
+	if (want <= r->size)
+		return 0;
+	while (size < want)
+		size *= 2;
+	values = realloc(r->values, size * r->stride);
+	if (!values)
+		return -ENOMEM;
+	r->values = values;
+	r->size = size;
+	return 0;
+}
+
+/* Reads the whole map into the snapshot; 0 or -errno. */
+static int fill(struct iotguard_batch_reader *r)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t prev = index - 1, out, count;
+	uint32_t batch, n, i;
+	size_t count = 0;
+	void *values;
+	bool first = true;
 	int ret;
 
-	count = r->entries - index;
-	if (count > r->window)
-		count = r->window;
-	r->syscalls++;
-	/* The batch starts after in_batch's key: index - 1, or the start. */
-	ret = bpf_map_lookup_batch(r->fd, index ? &prev : NULL, &out, r->keys,
-				   r->values, &count, &opts);
-	/* -ENOENT: the end of the map, with count entries read. */
-	if (ret && errno != ENOENT)
-		return -errno;
-	/* An array has every key: anything else is not the map we think. */
-	if (!count || r->keys[0] != index || r->keys[count - 1] !=
-	    index + count - 1)
-		return -EPROTO;
-	r->first = index;
-	r->count = count;
+	memset(r->pos, 0, (size_t)r->entries * sizeof(*r->pos));
+	for (;;) {
+		ret = reserve(r, count);
+		if (ret)
+			return ret;
+		n = r->window;
+		r->syscalls++;
+		/* batch: where the last read stopped, opaque (a bucket). */
+		values = (char *)r->values + count * r->stride;
+		ret = bpf_map_lookup_batch(r->fd, first ? NULL : &batch,
+					   &batch, r->keys, values, &n, &opts);
+		/* -ENOENT: the end of the map, with n entries read. */
+		if (ret && errno != ENOENT)
+			return -errno;
+		for (i = 0; i < n; i++)
+			if (r->keys[i] < r->entries)
+				r->pos[r->keys[i]] = count + i + 1;
+		count += n;
+		if (ret)
+			break;
+		first = false;
+	}
+	r->filled = true;
 	return 0;
 }
 
 int iotguard_batch_lookup(struct iotguard_batch_reader *r, uint32_t index,
 			  const void **values)
 {
-	void *one = (char *)r->values + (size_t)r->window * r->stride;
+	uint32_t pos;
 	int ret;
 
 	if (index >= r->entries)
 		return -ERANGE;
 	if (r->active && !r->no_batch) {
-		if (r->count && index >= r->first &&
-		    index - r->first < r->count) {
-			*values = (char *)r->values +
-				  (size_t)(index - r->first) * r->stride;
-			return 0;
-		}
-		ret = fill(r, index);
+		ret = r->filled ? 0 : fill(r);
 		if (!ret) {
-			*values = r->values;
+			pos = r->pos[index];
+			*values = pos ? (char *)r->values +
+					(size_t)(pos - 1) * r->stride :
+					r->zero;
 			return 0;
 		}
-		/* Before 5.6, or a map type without batch operations. */
+		/*
+		 * Before 5.6, or a map type without batch operations; or a
+		 * hash bucket holding more entries than a window.
+		 */
 		if (ret != -EINVAL && ret != -ENOTSUPP_KERNEL &&
-		    ret != -EOPNOTSUPP)
+		    ret != -EOPNOTSUPP && ret != -ENOSPC)
 			return ret;
 		r->no_batch = true;
-		r->count = 0;
 	}
 	r->syscalls++;
-	if (bpf_map_lookup_elem(r->fd, &index, one))
-		return -errno;
-	*values = one;
+	if (bpf_map_lookup_elem(r->fd, &index, r->one)) {
+		if (errno != ENOENT)
+			return -errno;
+		*values = r->zero;
+		return 0;
+	}
+	*values = r->one;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <iotguard/maps.h>
 #include "batchread.h"
 #include "featmap.h"
+#include "pins.h"
 
 struct iotguard_features {
 	int features_fd;
@@ -108,14 +109,14 @@ void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 	out->dst_ports = iotguard_sketch_estimate(ports);
 }
 
-static int open_map(const char *name, uint32_t key_size, uint32_t value_size,
-		    struct bpf_map_info *info)
+static int open_map(const char *dir, const char *name, uint32_t key_size,
+		    uint32_t value_size, struct bpf_map_info *info)
 {
 	uint32_t len = sizeof(*info);
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX];
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		ret = -errno;
@@ -148,6 +149,7 @@ int iotguard_features_open(struct iotguard_features **featp)
 {
 	struct iotguard_features *feat;
 	struct bpf_map_info info;
+	char dir[PATH_MAX];
 	int ret, nr_cpus;
 
 	features_error[0] = '\0';
@@ -156,6 +158,11 @@ int iotguard_features_open(struct iotguard_features **featp)
 	if (!feat)
 		return -ENOMEM;
 	feat->features_fd = feat->dests_fd = -1;
+	ret = iotguard_pin_dir(dir, sizeof(dir));
+	if (ret) {
+		set_error("cannot find this network namespace's pin directory");
+		goto cleanup;
+	}
 	nr_cpus = libbpf_num_possible_cpus();
 	if (nr_cpus <= 0) {
 		ret = nr_cpus ? nr_cpus : -EINVAL;
@@ -168,7 +175,7 @@ int iotguard_features_open(struct iotguard_features **featp)
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	ret = feat->features_fd = open_map(IOTGUARD_MAP_FEATURES,
+	ret = feat->features_fd = open_map(dir, IOTGUARD_MAP_FEATURES,
 					    sizeof(uint32_t),
 					    sizeof(struct iotguard_dev_features),
 					    &info);
@@ -182,7 +189,7 @@ int iotguard_features_open(struct iotguard_features **featp)
 	if (ret)
 		goto cleanup;
 	/* The destinations are optional: the counters are useful alone. */
-	feat->dests_fd = open_map(IOTGUARD_MAP_DESTS,
+	feat->dests_fd = open_map(dir, IOTGUARD_MAP_DESTS,
 				  sizeof(struct iotguard_dest_key),
 				  sizeof(struct iotguard_dest_val), &info);
 	if (feat->dests_fd >= 0) {

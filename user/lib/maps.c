@@ -22,6 +22,7 @@
 #include "array.h"
 #include "batchread.h"
 #include "maps.h"
+#include "pins.h"
 #include <iotguard/features.h>
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -37,6 +38,7 @@ struct iotguard_maps {
 	uint32_t devstats_entries;
 	int nr_cpus;
 	struct iotguard_batch_reader devstats;	/* of devstats_fd */
+	char dir[PATH_MAX];	/* the namespace's pin directory */
 };
 
 static _Thread_local char maps_error[256];
@@ -85,8 +87,23 @@ const char *iotguard_reason_name(enum iotguard_reason reason)
 	return reason < IOTGUARD_R_MAX ? reason_names[reason] : "?";
 }
 
-/* The link's pin path; interface names are single path components. */
-static int link_path(const char *ifname, char *path, size_t len)
+/* This namespace's pin directory (pins.h), with an error to say. */
+static int pin_dir(char *dir, size_t len)
+{
+	int ret = iotguard_pin_dir(dir, len);
+
+	if (ret)
+		set_error("cannot find this network namespace's pin directory: %s",
+			  strerror(-ret));
+	return ret;
+}
+
+/*
+ * The link's pin path in the namespace's directory dir; interface names
+ * are single path components.
+ */
+static int link_path(const char *dir, const char *ifname, char *path,
+		     size_t len)
 {
 	if (!*ifname || strlen(ifname) >= IF_NAMESIZE ||
 	    strchr(ifname, '/') || !strcmp(ifname, ".") ||
@@ -94,7 +111,7 @@ static int link_path(const char *ifname, char *path, size_t len)
 		set_error("\"%s\" is not a valid interface name", ifname);
 		return -EINVAL;
 	}
-	snprintf(path, len, "%s/%s", IOTGUARD_LINK_DIR, ifname);
+	snprintf(path, len, "%s/%s/%s", dir, IOTGUARD_LINK_SUBDIR, ifname);
 	return 0;
 }
 
@@ -133,9 +150,13 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-/* Pins need a bpffs at /sys/fs/bpf, which minimal systems may lack. */
-static int prepare_bpffs(void)
+/*
+ * Pins need a bpffs at /sys/fs/bpf, which minimal systems may lack; then
+ * the namespace's directory dir and its links/.
+ */
+static int prepare_bpffs(const char *dir)
 {
+	char links[PATH_MAX + 8];
 	struct statfs st;
 	int ret;
 
@@ -151,8 +172,14 @@ static int prepare_bpffs(void)
 		return ret;
 	}
 	ret = make_dir(IOTGUARD_PIN_DIR);
+	if (!ret && strcmp(dir, IOTGUARD_PIN_DIR)) {
+		ret = make_dir(IOTGUARD_NETNS_DIR);
+		if (!ret)
+			ret = make_dir(dir);
+	}
+	snprintf(links, sizeof(links), "%s/%s", dir, IOTGUARD_LINK_SUBDIR);
 	if (!ret)
-		ret = make_dir(IOTGUARD_LINK_DIR);
+		ret = make_dir(links);
 	return ret;
 }
 
@@ -218,20 +245,21 @@ static int check_old_link(int fd, const char *path, const char *ifname,
 	return 0;
 }
 
-static int set_pin_path(struct bpf_map *map)
+static int set_pin_path(struct bpf_map *map, const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_PIN_DIR,
-		 bpf_map__name(map));
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 	return bpf_map__set_pin_path(map, path);
 }
 
 /*
  * Sizes the per-device maps by the module's table and pins the maps of the
- * ABI by name whatever the object says, so that every attach shares them.
+ * ABI by name in the namespace's directory dir whatever the object says,
+ * so that every attach in the namespace shares them.
  */
-static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
+static int prepare_maps(struct iotguard *skel, uint32_t max_devices,
+			const char *dir)
 {
 	static const char *const shared[] = {
 		IOTGUARD_MAP_GLOBAL, IOTGUARD_MAP_DEVSTATS, IOTGUARD_MAP_RATE,
@@ -257,7 +285,7 @@ static int prepare_maps(struct iotguard *skel, uint32_t max_devices)
 			if (ret)
 				return ret;
 		}
-		ret = set_pin_path(map);
+		ret = set_pin_path(map, dir);
 		if (ret)
 			return ret;
 	}
@@ -339,18 +367,21 @@ int iotguard_attach(const char *ifname,
 		    const struct iotguard_port_policy *policy,
 		    enum iotguard_xdp_mode mode)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
-		    .pin_root_path = IOTGUARD_PIN_DIR);
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
 	struct iotguard *skel = NULL;
 	int old_fd = -1, link_fd = -1, prog_fd, ret;
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32], dir[PATH_MAX];
 	uint32_t max_devices = 0;
 	unsigned int ifindex;
 	uint64_t tick_ns;
 
 	maps_error[0] = '\0';
-	ret = link_path(ifname, path, sizeof(path));
+	ret = pin_dir(dir, sizeof(dir));
+	if (ret)
+		goto cleanup;
+	open_opts.pin_root_path = dir;
+	ret = link_path(dir, ifname, path, sizeof(path));
 	if (ret)
 		goto cleanup;
 	ifindex = if_nametoindex(ifname);
@@ -362,7 +393,7 @@ int iotguard_attach(const char *ifname,
 	ret = read_max_devices(&max_devices);
 	if (ret)
 		goto cleanup;
-	ret = prepare_bpffs();
+	ret = prepare_bpffs(dir);
 	if (ret)
 		goto cleanup;
 	old_fd = bpf_obj_get(path);
@@ -389,13 +420,13 @@ int iotguard_attach(const char *ifname,
 	tick_ns = coarse_tick_ns();
 	if (tick_ns)
 		skel->rodata->clock_tick_ns = tick_ns;
-	ret = prepare_maps(skel, max_devices);
+	ret = prepare_maps(skel, max_devices, dir);
 	if (ret)
 		goto cleanup;
 	ret = iotguard__load(skel);
 	if (ret) {
 		set_error("cannot load the XDP program (stale maps in %s?)",
-			  IOTGUARD_PIN_DIR);
+			  dir);
 		goto cleanup;
 	}
 	prog_fd = bpf_program__fd(skel->progs.iotguard_xdp);
@@ -444,11 +475,14 @@ cleanup:
 
 int iotguard_detach(const char *ifname)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32], dir[PATH_MAX];
 	int fd = -1, ret;
 
 	maps_error[0] = '\0';
-	ret = link_path(ifname, path, sizeof(path));
+	ret = pin_dir(dir, sizeof(dir));
+	if (ret)
+		goto cleanup;
+	ret = link_path(dir, ifname, path, sizeof(path));
 	if (ret)
 		goto cleanup;
 	fd = bpf_obj_get(path);
@@ -522,16 +556,17 @@ cleanup:
 	return monitor;
 }
 
-static int link_status(const char *name, struct iotguard_link_status *status)
+static int link_status(const char *links, const char *name,
+		       struct iotguard_link_status *status)
 {
 	struct bpf_link_info info;
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX + 16];
 	int fd, ret;
 
 	memset(status, 0, sizeof(*status));
 	snprintf(status->pin_name, sizeof(status->pin_name), "%s", name);
 	status->monitor = -1;
-	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_LINK_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", links, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		ret = -errno;
@@ -563,17 +598,22 @@ static int link_status(const char *name, struct iotguard_link_status *status)
 
 int iotguard_links_walk(iotguard_link_cb cb, void *data)
 {
+	char dir[PATH_MAX], links[PATH_MAX + 8];
 	struct dirent **entries = NULL;
 	int count, i, ret = 0;
 
 	maps_error[0] = '\0';
-	count = scandir(IOTGUARD_LINK_DIR, &entries, NULL, alphasort);
+	ret = pin_dir(dir, sizeof(dir));
+	if (ret)
+		return ret;
+	snprintf(links, sizeof(links), "%s/%s", dir, IOTGUARD_LINK_SUBDIR);
+	count = scandir(links, &entries, NULL, alphasort);
 	if (count < 0) {
 		/* Nothing was ever attached. */
 		if (errno == ENOENT)
 			return 0;
 		ret = -errno;
-		set_error("cannot read %s", IOTGUARD_LINK_DIR);
+		set_error("cannot read %s", links);
 		return ret;
 	}
 	for (i = 0; i < count; i++) {
@@ -581,7 +621,7 @@ int iotguard_links_walk(iotguard_link_cb cb, void *data)
 
 		if (ret || entries[i]->d_name[0] == '.')
 			continue;
-		ret = link_status(entries[i]->d_name, &status);
+		ret = link_status(links, entries[i]->d_name, &status);
 		if (!ret)
 			ret = cb(&status, data);
 	}
@@ -591,14 +631,14 @@ int iotguard_links_walk(iotguard_link_cb cb, void *data)
 	return ret;
 }
 
-static int open_map(const char *name, uint32_t value_size,
+static int open_map(const char *dir, const char *name, uint32_t value_size,
 		    struct bpf_map_info *info)
 {
 	uint32_t len = sizeof(*info);
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX];
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/%s", IOTGUARD_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		ret = -errno;
@@ -633,13 +673,18 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 {
 	struct iotguard_maps *maps;
 	struct bpf_map_info info;
+	char dir[PATH_MAX];
 	int ret;
 
 	maps_error[0] = '\0';
 	*mapsp = NULL;
+	ret = pin_dir(dir, sizeof(dir));
+	if (ret)
+		return ret;
 	maps = calloc(1, sizeof(*maps));
 	if (!maps)
 		return -ENOMEM;
+	snprintf(maps->dir, sizeof(maps->dir), "%s", dir);
 	maps->global_fd = maps->devstats_fd = -1;
 	maps->unknown_fd = maps->unknown_cpu_fd = -1;
 	maps->unknown_budget_fd = -1;
@@ -649,13 +694,13 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 		set_error("cannot count the possible CPUs");
 		goto cleanup;
 	}
-	ret = maps->global_fd = open_map(IOTGUARD_MAP_GLOBAL,
+	ret = maps->global_fd = open_map(dir, IOTGUARD_MAP_GLOBAL,
 					  sizeof(struct iotguard_counter),
 					  &info);
 	if (ret < 0)
 		goto cleanup;
 	maps->global_entries = info.max_entries;
-	ret = maps->devstats_fd = open_map(IOTGUARD_MAP_DEVSTATS,
+	ret = maps->devstats_fd = open_map(dir, IOTGUARD_MAP_DEVSTATS,
 					    sizeof(struct iotguard_dev_stats),
 					    &info);
 	if (ret < 0)
@@ -667,18 +712,18 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 				  sizeof(struct iotguard_dev_stats), 0);
 	if (ret)
 		goto cleanup;
-	ret = maps->unknown_fd = open_map(IOTGUARD_MAP_UNKNOWN,
+	ret = maps->unknown_fd = open_map(dir, IOTGUARD_MAP_UNKNOWN,
 					   sizeof(struct iotguard_unknown_val),
 					   &info);
 	if (ret < 0)
 		goto cleanup;
 	ret = maps->unknown_cpu_fd =
-		open_map(IOTGUARD_MAP_UNKNOWN_CPU,
+		open_map(dir, IOTGUARD_MAP_UNKNOWN_CPU,
 			 sizeof(struct iotguard_unknown_slot), &info);
 	if (ret < 0)
 		goto cleanup;
 	ret = maps->unknown_budget_fd =
-		open_map(IOTGUARD_MAP_UNKNOWN_BUDGET,
+		open_map(dir, IOTGUARD_MAP_UNKNOWN_BUDGET,
 			 sizeof(struct iotguard_unknown_budget), &info);
 	if (ret < 0)
 		goto cleanup;
@@ -688,6 +733,11 @@ int iotguard_maps_open(struct iotguard_maps **mapsp)
 cleanup:
 	iotguard_maps_close(maps);
 	return ret;
+}
+
+const char *iotguard_maps_dir(const struct iotguard_maps *maps)
+{
+	return maps->dir;
 }
 
 void iotguard_maps_close(struct iotguard_maps *maps)

@@ -44,13 +44,16 @@ struct iotguard_port_policy {
 void iotguard_port_policy_init(struct iotguard_port_policy *policy);
 
 /*
- * Loads the XDP program, sharing the maps pinned under IOTGUARD_PIN_DIR
- * (creating them the first time), attaches it to ifname with a BPF link and
- * pins the link as IOTGUARD_LINK_DIR/<ifname>, so that it stays after the
- * tool exits. In monitor mode the program counts and passes everything.
- * An interface attached already in the same mode gets the new program in
- * place (switching between monitor and enforcing, or to another policy,
- * without a gap).
+ * All that follows works on the calling thread's network namespace: its
+ * pin directory (pins.h, include/iotguard/maps.h), its maps and links.
+ *
+ * Loads the XDP program, sharing the maps pinned in the namespace's
+ * directory (creating them the first time), attaches it to ifname with a
+ * BPF link and pins the link as links/<ifname> there, so that it stays
+ * after the tool exits. In monitor mode the program counts and passes
+ * everything. An interface attached already in the same mode gets the new
+ * program in place (switching between monitor and enforcing, or to another
+ * policy, without a gap).
  */
 int iotguard_attach(const char *ifname,
 		    const struct iotguard_port_policy *policy,
@@ -81,6 +84,8 @@ struct iotguard_maps;
 
 int iotguard_maps_open(struct iotguard_maps **mapsp);
 void iotguard_maps_close(struct iotguard_maps *maps);
+/* The pin directory the maps were opened from. */
+const char *iotguard_maps_dir(const struct iotguard_maps *maps);
 
 /* JSON keys, table labels and metric labels of enum iotguard_reason. */
 const char *iotguard_reason_name(enum iotguard_reason reason);
@@ -91,8 +96,8 @@ int iotguard_maps_global(struct iotguard_maps *maps,
 
 /*
  * Sums the per-CPU counters of the device at index, over the CPUs whose
- * entry carries the device's cookie; last_seen_ns is the latest of those.
- * The counters of a device that sent nothing yet are all zero.
+ * value carries the device's cookie; last_seen_ns is the latest of those.
+ * The counters of a device that sent nothing yet (no entry) are all zero.
  */
 int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 			 uint32_t cookie, struct iotguard_dev_stats *out);
