@@ -114,6 +114,19 @@ rogue_seen() {
 	return 1
 }
 
+# judge_unknown ADDR WHAT: 5 datagrams from the sensor's ADDR, all of them
+# counted as from an unknown source.
+judge_unknown() {
+	local before after
+
+	before=$(gstat unknown)
+	sent_from "$1" 5
+	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
+	after=$(gstat unknown)
+	expect "$2 are unknown (+$((after - before)) of 5)" \
+		"$after - $before == 5"
+}
+
 # knows_router: the sensor has the router's MAC without asking, as an
 # attacker would: its ARP from an address it holds no lease of is dropped.
 knows_router() {
@@ -151,12 +164,7 @@ run() {
 	# Before any lease: its IP traffic is nobody's.
 	dev sensor ip addr add 198.18.1.120/24 dev eth0
 	knows_router
-	before=$(gstat unknown)
-	sent_from 198.18.1.120 5
-	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
-	after=$(gstat unknown)
-	expect "before its lease, the sensor's datagrams are unknown (+$((after - before)) of 5)" \
-		"$after - $before == 5"
+	judge_unknown 198.18.1.120 "before its lease, the sensor's datagrams"
 	dev sensor ip -4 addr flush dev eth0
 	dev sensor ip neigh flush dev eth0
 
@@ -185,12 +193,7 @@ run() {
 
 	# IP source guard: another address on the same device is not its.
 	dev sensor ip addr add 198.18.1.121/24 dev eth0
-	before=$(gstat unknown)
-	sent_from 198.18.1.121 5
-	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
-	after=$(gstat unknown)
-	expect "from an address it did not lease, dropped as unknown (+$((after - before)) of 5)" \
-		"$after - $before == 5"
+	judge_unknown 198.18.1.121 "from an address it did not lease, datagrams"
 	dev sensor ip addr del 198.18.1.121/24 dev eth0
 
 	# Its RELEASE ends the lease; the address is nobody's again.
@@ -206,12 +209,7 @@ run() {
 	tap_wait 300 0.2 test ! -e "$tmp/sensor.addr" || true
 	dev sensor ip addr replace "$addr/24" dev eth0
 	knows_router
-	before=$(gstat unknown)
-	sent_from "$addr" 5
-	tap_wait 300 0.2 at_least $((before + 5)) gstat unknown || true
-	after=$(gstat unknown)
-	expect "after the release, its old address is unknown (+$((after - before)) of 5)" \
-		"$after - $before == 5"
+	judge_unknown "$addr" "after the release, its old address's datagrams"
 	dev sensor ip -4 addr flush dev eth0
 
 	# A device that reboots asks again from 0.0.0.0 and gets its lease.
