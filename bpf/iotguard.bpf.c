@@ -337,10 +337,9 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				if (l4proto < 0)
 					return IOTGUARD_R_PARSE;
 				key->family = IOTG_AF_INET6;
-				if (l4proto >= IOTG_MLD_QUERY &&
-				    l4proto <= IOTG_MLD_DONE)
-					return iotg_mld(ip6h, l4proto, frag);
-				if (l4proto == IOTG_MLD2_REPORT)
+				if ((l4proto >= IOTG_MLD_QUERY &&
+				     l4proto <= IOTG_MLD_DONE) ||
+				    l4proto == IOTG_MLD2_REPORT)
 					return iotg_mld(ip6h, l4proto, frag);
 				if (l4proto >= IOTG_NDISC_RS &&
 				    l4proto <= IOTG_NDISC_REDIRECT) {
