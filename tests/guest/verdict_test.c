@@ -169,13 +169,14 @@ static void frame_from(struct frame *f, const struct iotguard_device *d,
 	fr_finish(f);
 }
 
-static int run_len(int prog_fd, const struct frame *f, size_t len,
-		   uint32_t *action)
+/* Runs len bytes of f repeat times in one call; *action is the last's. */
+static int run_many(int prog_fd, const struct frame *f, size_t len,
+		    uint32_t repeat, uint32_t *action)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = f->buf,
 		.data_size_in = len,
-		.repeat = 1,
+		.repeat = repeat,
 	);
 	int err;
 
@@ -184,20 +185,10 @@ static int run_len(int prog_fd, const struct frame *f, size_t len,
 	return err;
 }
 
-/* Runs f repeat times in one call; *action is the last run's. */
-static int run_repeat(int prog_fd, const struct frame *f, uint32_t repeat,
-		      uint32_t *action)
+static int run_len(int prog_fd, const struct frame *f, size_t len,
+		   uint32_t *action)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = f->buf,
-		.data_size_in = f->len,
-		.repeat = repeat,
-	);
-	int err;
-
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	*action = opts.retval;
-	return err;
+	return run_many(prog_fd, f, len, 1, action);
 }
 
 static int read_global(struct iotguard *skel,
@@ -1576,7 +1567,7 @@ TEST_F(verdict, neigh_port_budget)
 
 	ASSERT_EQ(0, read_global(self->skel, before));
 	start = prog_clock_ns();
-	ASSERT_EQ(0, run_repeat(self->prog_fd, &f, 1000, &got));
+	ASSERT_EQ(0, run_many(self->prog_fd, &f, f.len, 1000, &got));
 	secs = (prog_clock_ns() - start) / 1000000000ULL + 1;
 	ASSERT_EQ(0, read_global(self->skel, after));
 	passed = after[IOTGUARD_R_NEIGH].packets -
