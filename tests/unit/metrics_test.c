@@ -156,7 +156,7 @@ TEST(many_chunks_whole_families)
 	/* Big enough to need many chunks. */
 	EXPECT_LT(4 * 64 * 1024, len);
 	fams = families_whole(text);
-	EXPECT_EQ(FAMILIES + 11, fams);
+	EXPECT_EQ(FAMILIES + 12, fams);
 	EXPECT_EQ(2000 * LINES, count(text, "name=\"lamp-"));
 	EXPECT_EQ(2000, count(text, "iotguard_device_score{"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 2000\n"));
@@ -196,7 +196,7 @@ TEST(without_per_device_families)
 	d.cfg.metrics_devices = false;
 	text = scrape_all(&d, 4096, &len);
 	ASSERT_NE(NULL, text);
-	EXPECT_EQ(11, families_whole(text));
+	EXPECT_EQ(12, families_whole(text));
 	EXPECT_EQ(0, count(text, "name=\""));
 	EXPECT_EQ(0, count(text, "iotguard_device_"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 3000\n"));
@@ -214,7 +214,7 @@ TEST(no_devices)
 	d.unknown_unrecorded = 42;
 	text = scrape_all(&d, 4096, &len);
 	ASSERT_NE(NULL, text);
-	EXPECT_EQ(FAMILIES + 11, families_whole(text));
+	EXPECT_EQ(FAMILIES + 12, families_whole(text));
 	EXPECT_EQ(0, count(text, "name=\""));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 0\n"));
 	EXPECT_EQ(1, count(text,

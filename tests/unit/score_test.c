@@ -150,6 +150,43 @@ TEST_F(score, four_fold_is_tolerated_five_fold_is_not)
 	EXPECT_TRUE(self->res.anomalous);
 }
 
+TEST(input_scale)
+{
+	struct iotguard_score_input in = {
+		.packets = 60, .bytes = 3840, .syn = 7, .icmp = 3,
+		.dst_addrs = 5, .dst_ports = 9,
+		.size_hist = { 40, 20 },
+	};
+
+	iotguard_score_input_scale(&in, 1.0 / 6);
+	EXPECT_EQ(10, in.packets);
+	EXPECT_EQ(640, in.bytes);
+	EXPECT_EQ(1, in.syn);	/* 1.17 rounds to 1 */
+	EXPECT_EQ(1, in.icmp);	/* 0.5 rounds away from 0 */
+	EXPECT_EQ(7, in.size_hist[0]);
+	EXPECT_EQ(3, in.size_hist[1]);
+	/* per epoch, not per span */
+	EXPECT_EQ(5, in.dst_addrs);
+	EXPECT_EQ(9, in.dst_ports);
+}
+
+/* A tick six intervals late reads six intervals' packets: scaled, normal. */
+TEST_F(score, late_read_scaled_is_not_a_surge)
+{
+	struct iotguard_score_input in = { .packets = 600 };
+
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.anomalous);
+	iotguard_score_input_scale(&in, 1.0 / 6);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_FALSE(self->res.anomalous);
+	EXPECT_LT(self->res.score, 1e-3);
+}
+
 TEST_F(score, drop_alerts_only)
 {
 	add_dev(self->scorer, 0, 1, false);

@@ -79,6 +79,8 @@ struct daemon {
 	uint64_t intervals;
 	uint64_t last_dest_ns;	/* destinations seen after this are new */
 	double last_save;	/* monotonic seconds */
+	double last_read;	/* the maps' last reading, monotonic seconds */
+	uint64_t short_reads;	/* ticks too soon after the last reading */
 	/* health, for /metrics */
 	double last_run_seconds;
 	uint64_t map_errors, nl_errors, resyncs;

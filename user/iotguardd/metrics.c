@@ -243,6 +243,10 @@ static void daemon_families(FILE *f, const struct daemon *d)
 	       "Intervals scored.");
 	fprintf(f, "iotguard_daemon_intervals_total %llu\n",
 		(unsigned long long)d->intervals);
+	header(f, "iotguard_daemon_short_reads_total", "counter",
+	       "Late ticks too close to the last reading, left to the next.");
+	fprintf(f, "iotguard_daemon_short_reads_total %llu\n",
+		(unsigned long long)d->short_reads);
 	header(f, "iotguard_daemon_interval_duration_seconds", "gauge",
 	       "Time the last interval took to read, score and act.");
 	fprintf(f, "iotguard_daemon_interval_duration_seconds %.6f\n",

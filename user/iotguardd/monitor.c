@@ -445,7 +445,8 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 }
 
 /* One device's interval: read the counters, score, act. */
-static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
+static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
+		       double factor)
 {
 	struct iotguard_score_input in;
 	struct iotguard_score_result res;
@@ -473,6 +474,8 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
 	if (!monitor_input(ds, packets, bytes, have_feat ? &fs : NULL, epoch,
 			   &in))
 		return;
+	if (factor != 1.0)
+		iotguard_score_input_scale(&in, factor);
 	iotguard_scorer_score(d->scorer, i, &in, &res);
 	if (res.event != IOTGUARD_EV_NONE)
 		act(d, ds, &res);
@@ -481,11 +484,28 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch)
 void monitor_interval(struct daemon *d)
 {
 	double start = now_seconds();
+	double factor = 1.0;
 	uint64_t epoch = 0;
 	uint32_t i;
 
 	open_maps(d);
+	if (d->maps && d->last_read) {
+		double span = start - d->last_read;
+
+		/*
+		 * A busy machine delivers ticks late and then in quick
+		 * succession. The baselines are per interval: a short read
+		 * waits for the next tick, and a long one is brought to one
+		 * interval, or the device would learn bursts it never sent.
+		 */
+		if (span < d->cfg.interval / 2) {
+			d->short_reads++;
+			return;
+		}
+		factor = d->cfg.interval / span;
+	}
 	if (d->maps) {
+		d->last_read = start;
 		if (iotguard_maps_global(d->maps, d->global) ||
 		    iotguard_maps_unknown_unrecorded(d->maps,
 						     &d->unknown_unrecorded))
@@ -507,7 +527,7 @@ void monitor_interval(struct daemon *d)
 			iotguard_features_batch_begin(d->feat);
 		for (i = 0; i < d->max_devices; i++)
 			if (d->devs[i].present)
-				run_device(d, i, epoch);
+				run_device(d, i, epoch, factor);
 		iotguard_maps_batch_end(d->maps);
 		if (d->feat)
 			iotguard_features_batch_end(d->feat);

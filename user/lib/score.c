@@ -732,6 +732,24 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	dev->top_feature = out->top.feature;
 }
 
+static uint64_t scale_count(uint64_t count, double factor)
+{
+	return (uint64_t)llround((double)count * factor);
+}
+
+void iotguard_score_input_scale(struct iotguard_score_input *in,
+				double factor)
+{
+	unsigned int b;
+
+	in->packets = scale_count(in->packets, factor);
+	in->bytes = scale_count(in->bytes, factor);
+	in->syn = scale_count(in->syn, factor);
+	in->icmp = scale_count(in->icmp, factor);
+	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
+		in->size_hist[b] = scale_count(in->size_hist[b], factor);
+}
+
 void iotguard_scorer_interval_end(struct iotguard_scorer *scorer)
 {
 	uint32_t min = scorer->cfg.prior_min_devices;

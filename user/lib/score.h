@@ -237,6 +237,14 @@ void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
 bool iotguard_scorer_observe_dest(struct iotguard_scorer *scorer,
 				  uint32_t slot, uint32_t hash);
 
+/*
+ * Counts read over a span other than one interval, brought to one: factor
+ * is the interval over the span. The sketch (distinct destinations) is per
+ * epoch, not per span, and stays as it is.
+ */
+void iotguard_score_input_scale(struct iotguard_score_input *in,
+				double factor);
+
 /* Scores one interval of the device at slot, learns, decides. */
 void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 			   const struct iotguard_score_input *in,
