@@ -650,7 +650,7 @@ static int cmd_interval(void)
 	for (k = 0; k < WARMUP + opt.runs; k++) {
 		write_interval(&s.w, &s.d, k + 1);
 		t0 = now_s();
-		monitor_interval(&s.d);
+		monitor_interval(&s.d, 1.0);
 		if (k < WARMUP)
 			continue;
 		wall[k - WARMUP] = now_s() - t0;

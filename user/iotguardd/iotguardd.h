@@ -79,8 +79,8 @@ struct daemon {
 	uint64_t intervals;
 	uint64_t last_dest_ns;	/* destinations seen after this are new */
 	double last_save;	/* monotonic seconds */
-	double last_read;	/* the maps' last reading, monotonic seconds */
-	uint64_t short_reads;	/* ticks too soon after the last reading */
+	double last_tick;	/* the last interval's, monotonic seconds */
+	uint64_t short_reads;	/* ticks too soon after the last one */
 	/* health, for /metrics */
 	double last_run_seconds;
 	uint64_t map_errors, nl_errors, resyncs;
@@ -109,7 +109,11 @@ int monitor_start(struct daemon *d);
 void monitor_stop(struct daemon *d);
 int monitor_resync(struct daemon *d);
 int monitor_events(struct daemon *d);
-void monitor_interval(struct daemon *d);
+/*
+ * One interval: read the maps, score, act. span: the intervals the counts
+ * were read over (1 when the ticks keep time), to bring them to one.
+ */
+void monitor_interval(struct daemon *d, double span);
 int monitor_save(struct daemon *d);
 /*
  * One interval of one device from the cumulative counters the XDP program

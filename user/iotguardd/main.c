@@ -56,6 +56,32 @@ static void usage(FILE *f, const char *prog)
 	      "See iotguardd(8).\n", f);
 }
 
+/*
+ * A busy machine delivers ticks late, then in quick succession: one span
+ * of counts covers two intervals, the next almost none, and the baselines
+ * would learn bursts the devices never sent. A tick less than half an
+ * interval after the last waits for the next; a longer span is brought to
+ * one interval. Returns whether the interval ran.
+ */
+static bool tick(struct daemon *d)
+{
+	double now = now_seconds();
+	double span = 1.0;
+
+	if (d->last_tick) {
+		span = (now - d->last_tick) / d->cfg.interval;
+		if (span < 0.5) {
+			d->short_reads++;
+			return false;
+		}
+	}
+	d->last_tick = now;
+	pthread_mutex_lock(&d->lock);
+	monitor_interval(d, span);
+	pthread_mutex_unlock(&d->lock);
+	return true;
+}
+
 static int arm_timer(int fd, double interval)
 {
 	struct itimerspec its = { 0 };
@@ -203,10 +229,8 @@ static int run(struct daemon *d, bool force_dry_run)
 			uint64_t expired;
 
 			/* Late ticks collapse into one interval. */
-			if (read(timer_fd, &expired, sizeof(expired)) > 0) {
-				pthread_mutex_lock(&d->lock);
-				monitor_interval(d);
-				pthread_mutex_unlock(&d->lock);
+			if (read(timer_fd, &expired, sizeof(expired)) > 0 &&
+			    tick(d)) {
 				/*
 				 * Unlocked: the HTTP thread only reads, and
 				 * a scrape need not wait for the file's fsync.

@@ -481,31 +481,15 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
 		act(d, ds, &res);
 }
 
-void monitor_interval(struct daemon *d)
+void monitor_interval(struct daemon *d, double span)
 {
 	double start = now_seconds();
-	double factor = 1.0;
+	double factor = 1.0 / span;
 	uint64_t epoch = 0;
 	uint32_t i;
 
 	open_maps(d);
-	if (d->maps && d->last_read) {
-		double span = start - d->last_read;
-
-		/*
-		 * A busy machine delivers ticks late and then in quick
-		 * succession. The baselines are per interval: a short read
-		 * waits for the next tick, and a long one is brought to one
-		 * interval, or the device would learn bursts it never sent.
-		 */
-		if (span < d->cfg.interval / 2) {
-			d->short_reads++;
-			return;
-		}
-		factor = d->cfg.interval / span;
-	}
 	if (d->maps) {
-		d->last_read = start;
 		if (iotguard_maps_global(d->maps, d->global) ||
 		    iotguard_maps_unknown_unrecorded(d->maps,
 						     &d->unknown_unrecorded))
