@@ -26,6 +26,7 @@
 #include <linux/time64.h>
 #include <linux/user_namespace.h>
 #include <net/net_namespace.h>
+#include <net/ipv6.h>
 #include <net/netns/generic.h>
 
 static unsigned int iotguard_net_id __read_mostly;
@@ -132,6 +133,53 @@ iotguard_device_lookup_rcu(const struct net *net,
 				 device_params);
 }
 
+/*
+ * The device whose IPv6 prefix holds addr, longest prefix first, as a
+ * route lookup would choose: one hash lookup per prefix length in use.
+ * Caller is in an RCU read-side critical section.
+ */
+struct iotguard_device *
+iotguard_device_lookup_prefix_rcu(const struct net *net,
+				  const struct in6_addr *addr)
+{
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *dev;
+	struct iotguard_devkey key;
+	struct in6_addr prefix;
+	int word, bit;
+	u64 lens;
+
+	memset(&key, 0, sizeof(key));
+	key.family = AF_INET6;
+	for (word = IOTGUARD_PREFIX_WORDS - 1; word >= 0; word--) {
+		lens = READ_ONCE(in->prefix_lens[word]);
+		while (lens) {
+			bit = fls64(lens) - 1;
+			lens &= ~BIT_ULL(bit);
+			key.plen = word * 64 + bit;
+			ipv6_addr_prefix(&prefix, addr, key.plen);
+			memcpy(key.addr, &prefix, sizeof(prefix));
+			dev = rhashtable_lookup(&in->devices, &key,
+						device_params);
+			if (dev)
+				return dev;
+		}
+	}
+	return NULL;
+}
+
+/* Caller holds in->lock; a device enrolled by a prefix comes or goes. */
+static void prefix_ref(struct iotguard_net *in, u8 plen, bool get)
+{
+	u64 *word = &in->prefix_lens[plen / 64];
+	u64 bit = BIT_ULL(plen % 64);
+
+	if (get && !in->prefix_refs[plen]++)
+		WRITE_ONCE(*word, *word | bit);
+	else if (!get && !--in->prefix_refs[plen])
+		WRITE_ONCE(*word, *word & ~bit);
+}
+
 static void bump_generation(struct iotguard_net *in)
 {
 	u32 gen = in->generation + 1;
@@ -218,6 +266,8 @@ int iotguard_device_insert(struct iotguard_net *in,
 		NL_SET_ERR_MSG(extack, "Unable to insert the device");
 		goto err_index;
 	}
+	if (dev->key.plen)
+		prefix_ref(in, dev->key.plen, true);
 	in->count++;
 	bump_generation(in);
 	return 0;
@@ -259,6 +309,8 @@ void iotguard_device_remove(struct iotguard_net *in,
 	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
 	xa_erase(&in->by_index, dev->index);
 	iotguard_lease_forget(in, dev);
+	if (dev->key.plen)
+		prefix_ref(in, dev->key.plen, false);
 	in->count--;
 	bump_generation(in);
 	call_rcu(&dev->rcu, device_free_rcu);

@@ -21,14 +21,19 @@ struct netlink_ext_ack;
 
 /*
  * What the module keys devices by: an IPv4 or IPv6 address (family AF_INET,
- * AF_INET6), or for a device enrolled by MAC the MAC in the first 6 bytes
- * (AF_PACKET). pad is always 0 so that it hashes whole.
+ * AF_INET6), an IPv6 prefix (AF_INET6, plen 1 to 127, the address's host
+ * bits 0), or for a device enrolled by MAC the MAC in the first 6 bytes
+ * (AF_PACKET). plen is 0 for an address; pad is always 0 so that the key
+ * hashes whole.
  */
 struct iotguard_devkey {
 	u8 addr[16];
 	u8 family;
-	u8 pad[3];
+	u8 plen;
+	u8 pad[2];
 };
+
+#define IOTGUARD_PREFIX_WORDS (128 / 64)
 
 /*
  * A second in the data path's byte cost unit, 1/1024 ns: also the fastest
@@ -78,6 +83,13 @@ struct iotguard_net {
 	struct rhashtable leases;	/* by address: lease.c */
 	struct xarray lease_by_index;	/* by device index */
 	spinlock_t lease_lock;		/* serialises lease changes */
+	/*
+	 * Bit n: a device is enrolled by an IPv6 prefix of length n. The
+	 * data path reads it without the lock; prefix_refs, under the lock,
+	 * counts the devices per length.
+	 */
+	u64 prefix_lens[IOTGUARD_PREFIX_WORDS];
+	u32 prefix_refs[128];
 	unsigned int count;		/* devices enrolled */
 	bool user_owned;		/* owned by a non-initial user ns */
 	u32 next_cookie;
@@ -107,6 +119,9 @@ struct iotguard_device *iotguard_device_lookup(struct iotguard_net *in,
 struct iotguard_device *
 iotguard_device_lookup_rcu(const struct net *net,
 			   const struct iotguard_devkey *key);
+struct iotguard_device *
+iotguard_device_lookup_prefix_rcu(const struct net *net,
+				  const struct in6_addr *addr);
 int iotguard_device_insert(struct iotguard_net *in,
 			   struct iotguard_device *dev,
 			   struct netlink_ext_ack *extack);

@@ -33,8 +33,9 @@ __diag_ignore_all("-Wmissing-prototypes",
 		  "Global functions as their definitions will be in iotguard BTF");
 
 /*
- * The device a frame speaks for: enrolled by its address or, for IPv4, by
- * MAC with a live lease of it; for AF_PACKET, enrolled by its MAC.
+ * The device a frame speaks for: enrolled by its address; for IPv6, else
+ * by the longest prefix holding it; for IPv4, else by MAC with a live
+ * lease of it; for AF_PACKET, enrolled by its MAC.
  */
 static const struct iotguard_device *
 lookup_sender(struct net *net, const struct iotguard_key *key)
@@ -52,8 +53,14 @@ lookup_sender(struct net *net, const struct iotguard_key *key)
 	}
 	memcpy(devkey.addr, key->addr, sizeof(devkey.addr));
 	dev = iotguard_device_lookup_rcu(net, &devkey);
-	if (dev || key->family != AF_INET)
+	if (dev)
 		return dev;
+	if (key->family == AF_INET6) {
+		struct in6_addr addr;
+
+		memcpy(&addr, key->addr, sizeof(addr));
+		return iotguard_device_lookup_prefix_rcu(net, &addr);
+	}
 
 	lease = iotguard_lease_lookup_rcu(in, &devkey);
 	if (!lease)

@@ -55,7 +55,8 @@ static struct netlink_range_validation rate_bps_range = {
 
 #define IDENTITY_POLICY							\
 	[IOTGUARD_A_DEVICE_IPV4] = { .type = NLA_BE32 },		\
-	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
+	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)), \
+	[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN] = NLA_POLICY_RANGE(NLA_U8, 1, 128)
 
 #define DEVICE_POLICY							\
 	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,			\
@@ -111,9 +112,30 @@ static const struct nla_policy alert_policy[IOTGUARD_A_MAX + 1] = {
 						   __IOTGUARD_ALERT_F_ALL),
 };
 
+/* An IPv6 identity's prefix length: 0 for an address (128 or none). */
+static int parse_prefix_len(struct nlattr *attr, const struct in6_addr *addr,
+			    struct netlink_ext_ack *extack, u8 *plen)
+{
+	struct in6_addr prefix;
+
+	*plen = attr ? nla_get_u8(attr) : 128;
+	if (*plen == 128) {
+		*plen = 0;
+		return 0;
+	}
+	ipv6_addr_prefix(&prefix, addr, *plen);
+	if (!ipv6_addr_equal(&prefix, addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "The prefix has host bits set");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 			  struct iotguard_devkey *key)
 {
+	struct nlattr *plen = attrs[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN];
 	struct nlattr *v4 = attrs[IOTGUARD_A_DEVICE_IPV4];
 	struct nlattr *v6 = attrs[IOTGUARD_A_DEVICE_IPV6];
 	struct nlattr *mac = attrs[IOTGUARD_A_DEVICE_MAC];
@@ -122,6 +144,11 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 	if (v4 && v6) {
 		NL_SET_ERR_MSG_ATTR(extack, v6,
 				    "A device has one identity: IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (plen && !v6) {
+		NL_SET_ERR_MSG_ATTR(extack, plen,
+				    "A prefix length goes with an IPv6 identity");
 		return -EINVAL;
 	}
 	if (v4) {
@@ -147,7 +174,7 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		}
 		memcpy(key->addr, &addr, sizeof(addr));
 		key->family = AF_INET6;
-		return 0;
+		return parse_prefix_len(plen, &addr, extack, &key->plen);
 	}
 	if (mac) {
 		if (!is_valid_ether_addr(nla_data(mac))) {
@@ -219,9 +246,16 @@ static int put_identity(struct sk_buff *skb, const struct iotguard_devkey *key)
 
 	if (key->family == AF_PACKET)
 		return 0;
-	if (key->family == AF_INET6)
-		return nla_put(skb, IOTGUARD_A_DEVICE_IPV6,
-			       sizeof(struct in6_addr), key->addr);
+	if (key->family == AF_INET6) {
+		if (nla_put(skb, IOTGUARD_A_DEVICE_IPV6,
+			    sizeof(struct in6_addr), key->addr))
+			return -EMSGSIZE;
+		if (key->plen &&
+		    nla_put_u8(skb, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
+			       key->plen))
+			return -EMSGSIZE;
+		return 0;
+	}
 	memcpy(&v4, key->addr, sizeof(v4));
 	return nla_put_in_addr(skb, IOTGUARD_A_DEVICE_IPV4, v4);
 }

@@ -10,8 +10,9 @@
  *                           u32 verdict__sz);
  *
  * which looks the source up in the device table of the network namespace of
- * the receiving device, under RCU only: an enrolled address, or the address
- * a device enrolled by MAC leased. It returns 0 and fills *verdict when the
+ * the receiving device, under RCU only: an enrolled address, else (IPv6)
+ * the longest enrolled prefix holding it, else (IPv4) the address a device
+ * enrolled by MAC leased. It returns 0 and fills *verdict when the
  * source is enrolled, -ENOENT when it is not and -EINVAL when a size is not
  * the one of this header. Sizes are checked so that a program built against
  * another version of this header fails instead of misreading.

@@ -301,6 +301,90 @@ TEST_F(iotguard, new_ipv6)
 	ASSERT_EQ(2, nlt_count(t));
 }
 
+/* 2001:2:0:N::/plen */
+static void prefix_dev(struct nlt_dev *d, uint8_t n, uint8_t plen)
+{
+	nlt_dev6(d, 0);
+	d->addr[7] = n;
+	d->plen = plen;
+}
+
+TEST_F(iotguard, ipv6_prefix_identity)
+{
+	static const uint8_t plen_bad[] = { 129, 255 };	/* 0: below */
+	static const uint8_t plen64 = 64;
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got, exact, wide, bad;
+	const struct raw_attr v4_plen[] = {
+		{ IOTGUARD_A_DEVICE_IPV4, 4, ip4_a },
+		{ IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN, 1, &plen64 },
+	};
+
+	prefix_dev(&d, 1, 64);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(AF_INET6, got.af);
+	EXPECT_TRUE(NLT_HAS(&got, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN));
+	EXPECT_EQ(64, got.plen);
+	EXPECT_EQ(0, memcmp(got.addr, d.addr, 16));
+	ASSERT_EQ(-EEXIST, nlt_new(t, &d));
+
+	/* host bits set: 2001:2:0:1::5/64 */
+	bad = d;
+	bad.addr[15] = 5;
+	ASSERT_EQ(-EINVAL, nlt_new(t, &bad));
+	ASSERT_NE(0, t->extack[0]);
+	/* 2001:2:0:1::/48 has the 1 beyond its 48 bits */
+	bad = d;
+	bad.plen = 48;
+	ASSERT_EQ(-EINVAL, nlt_new(t, &bad));
+	ASSERT_NE(0, t->extack[0]);
+	for (size_t i = 0; i < sizeof(plen_bad); i++) {
+		bad = d;
+		bad.plen = plen_bad[i];
+		bad.addr[7] = 9;
+		nlt_new(t, &bad);
+		ASSERT_INVALID(t);
+	}
+	/* a prefix length goes with IPv6 only, and never alone */
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, v4_plen, 2, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, &v4_plen[1], 1, NULL);
+	ASSERT_REJECTED(t, EINVAL);
+
+	/* /128 is the address 2001:2:0:1::, another device than the /64 */
+	exact = d;
+	exact.plen = 128;
+	ASSERT_OK(t, nlt_new(t, &exact));
+	exact.plen = 0;
+	ASSERT_OK(t, nlt_get(t, &exact, &got));
+	EXPECT_FALSE(NLT_HAS(&got, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN));
+	/* a shorter prefix holding the /64 is a device of its own */
+	prefix_dev(&wide, 0, 48);
+	ASSERT_OK(t, nlt_new(t, &wide));
+	ASSERT_EQ(3, nlt_count(t));
+
+	ASSERT_OK(t, nlt_del(t, &d));
+	ASSERT_EQ(-ENOENT, nlt_get(t, &d, &got));
+	ASSERT_OK(t, nlt_get(t, &wide, &got));
+	EXPECT_EQ(48, got.plen);
+	ASSERT_EQ(2, nlt_count(t));
+}
+
+TEST_F(iotguard, ipv6_prefix_len_zero_rejected)
+{
+	static const uint8_t zero;
+	struct nlt *t = &self->nl;
+	const struct raw_attr v6_zero[] = {
+		{ IOTGUARD_A_DEVICE_IPV6, 16, ip6_a },
+		{ IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN, 1, &zero },
+	};
+
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, v6_zero, 2, NULL);
+	ASSERT_INVALID(t);
+	ASSERT_EQ(0, nlt_count(t));
+}
+
 TEST_F(iotguard, new_defaults)
 {
 	struct nlt *t = &self->nl;

@@ -60,6 +60,7 @@ struct nlt {
 struct nlt_dev {
 	int af;				/* AF_INET or AF_INET6 */
 	uint8_t addr[16];
+	uint8_t plen;			/* IPv6 prefix; 0: an address */
 	uint32_t present;		/* 1U << IOTGUARD_A_* */
 	char name[IOTGUARD_DEVICE_NAME_LEN + 8];
 	uint8_t mac[6];
@@ -169,6 +170,9 @@ static inline void nlt_put_id(struct nlmsghdr *nlh, const struct nlt_dev *d)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV4, 4, d->addr);
 	else if (d->af == AF_INET6)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV6, 16, d->addr);
+	if (d->plen)
+		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
+				d->plen);
 }
 
 /* The identity and every optional attribute marked present in d. */
@@ -223,6 +227,7 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 	static const int8_t exact[IOTGUARD_A_MAX + 1] = {
 		[IOTGUARD_A_DEVICE_IPV4] = 4,
 		[IOTGUARD_A_DEVICE_IPV6] = 16,
+		[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN] = 1,
 		[IOTGUARD_A_DEVICE_MAC] = 6,
 		[IOTGUARD_A_DEVICE_STATE] = 1,
 		[IOTGUARD_A_DEVICE_CLASS] = 2,
@@ -303,6 +308,9 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 		case IOTGUARD_A_DEVICE_IPV6:
 			d->af = AF_INET6;
 			memcpy(d->addr, v, 16);
+			break;
+		case IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN:
+			d->plen = *(const uint8_t *)v;
 			break;
 		case IOTGUARD_A_DEVICE_NAME:
 			if (len == 0 || len > IOTGUARD_DEVICE_NAME_LEN ||

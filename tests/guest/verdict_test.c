@@ -1499,6 +1499,116 @@ TEST_F(verdict, ndp_speaks_for_enrolled_devices)
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 }
 
+/* 2001:2:0:<net>::/plen, enrolled. */
+static void dev_prefix(struct iotguard_device *d, uint8_t net, uint8_t plen)
+{
+	dev_init(d, AF_INET6, 0);
+	d->id.addr[7] = net;
+	d->id.plen = plen;
+}
+
+/* An address of 2001:2:0:<net>::/64 with an interface id from iid. */
+static void addr_in(struct iotguard_device *a, uint8_t net, uint64_t iid)
+{
+	dev_init(a, AF_INET6, 0);
+	a->id.addr[7] = net;
+	for (int i = 0; i < 8; i++)
+		a->id.addr[15 - i] = iid >> (8 * i);
+}
+
+/*
+ * SLAAC and temporary (privacy) addresses of a device enrolled by its
+ * prefix: one device, one rate budget, one MAC binding.
+ */
+TEST_F(verdict, ipv6_prefix_is_one_device)
+{
+	struct iotguard_device d, slaac, privacy, outside;
+	struct iotguard_dev_stats st;
+	struct frame f;
+
+	dev_prefix(&d, 5, 64);
+	dev_mac(&d, mac_a);
+	dev_pps(&d, 1, 3);
+	enroll(_metadata, self, &d);
+	addr_in(&slaac, 5, 0x001000fffe00000aULL);
+	addr_in(&privacy, 5, 0x9a3cdeadbeef1234ULL);
+	addr_in(&outside, 6, 0x001000fffe00000aULL);
+
+	frame_from(&f, &slaac, mac_a, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	frame_from(&f, &privacy, mac_a, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	/* the burst of 3 is the device's, whichever address spends it */
+	frame_from(&f, &slaac, mac_a, 16);
+	EXPECT_DROP(&f, IOTGUARD_R_RATE);
+	frame_from(&f, &privacy, mac_b, 16);
+	EXPECT_DROP(&f, IOTGUARD_R_SPOOFED);
+	frame_from(&f, &outside, mac_a, 16);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+
+	ASSERT_EQ(0, read_dev(self->skel, &d, &st));
+	EXPECT_EQ(3, st.pass.packets);
+	EXPECT_EQ(1, st.rate.packets);
+}
+
+/* An address is its exact device's, else its longest prefix's. */
+TEST_F(verdict, ipv6_prefix_longest_match)
+{
+	struct iotguard_device wide, p64, p64b, exact, a, b, c;
+	struct iotguard_dev_stats st;
+	uint8_t snm[16];
+	struct frame f;
+
+	dev_prefix(&wide, 0, 48);	/* 2001:2::/48 */
+	enroll(_metadata, self, &wide);
+	dev_prefix(&p64, 5, 64);	/* 2001:2:0:5::/64 */
+	dev_mac(&p64, mac_a);
+	enroll(_metadata, self, &p64);
+	dev_prefix(&p64b, 7, 64);	/* another /64: the length's count */
+	enroll(_metadata, self, &p64b);
+	addr_in(&exact, 5, 9);		/* 2001:2:0:5::9 */
+	enroll(_metadata, self, &exact);
+	addr_in(&a, 5, 0xa);
+	addr_in(&b, 6, 0xa);
+	addr_in(&c, 7, 0xa);
+
+	frame_from(&f, &a, mac_a, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	frame_from(&f, &b, mac_b, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	frame_from(&f, &exact, mac_b, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &p64, &st));
+	EXPECT_EQ(1, st.pass.packets);
+	ASSERT_EQ(0, read_dev(self->skel, &wide, &st));
+	EXPECT_EQ(1, st.pass.packets);
+	ASSERT_EQ(0, read_dev(self->skel, &exact, &st));
+	EXPECT_EQ(1, st.pass.packets);
+
+	/* NDP in the prefix's name: its bound MAC only */
+	ip6_snm(snm, dst6);
+	ndp(&f, mac_a, a.id.addr, snm, 135, dst6, mac_a);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	ndp(&f, mac_b, a.id.addr, snm, 135, dst6, mac_b);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+
+	/* One /64 gone: its addresses fall to the /48; the other /64 stays. */
+	ASSERT_EQ(0, iotguard_nl_device_del(self->nl, &p64.id));
+	frame_from(&f, &a, mac_b, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &wide, &st));
+	EXPECT_EQ(2, st.pass.packets);
+	frame_from(&f, &c, mac_b, 16);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &p64b, &st));
+	EXPECT_EQ(1, st.pass.packets);
+	/* and without the /48, 2001:2:0:6::a is nobody's */
+	ASSERT_EQ(0, iotguard_nl_device_del(self->nl, &wide.id));
+	frame_from(&f, &b, mac_b, 16);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+}
+
 TEST_F(verdict, mld_reports_pass)
 {
 	uint8_t ll[16], global[16];

@@ -82,6 +82,47 @@ TEST(addr_rejects_malformed)
 	}
 }
 
+TEST(identity_ipv6_prefix)
+{
+	char buf[IOTGUARD_ADDR_STRLEN];
+	struct iotguard_addr id;
+
+	ASSERT_EQ(0, iotguard_parse_identity("2001:2:0:1::/64", &id, NULL));
+	EXPECT_EQ(AF_INET6, id.family);
+	EXPECT_EQ(64, id.plen);
+	EXPECT_STREQ("2001:2:0:1::/64",
+		     iotguard_format_addr(&id, buf, sizeof(buf)));
+	/* the longest form fits */
+	ASSERT_EQ(0, iotguard_parse_identity(
+		"2001:2:ffff:ffff:ffff:ffff:ffff:fffe/127", &id, NULL));
+	EXPECT_STREQ("2001:2:ffff:ffff:ffff:ffff:ffff:fffe/127",
+		     iotguard_format_addr(&id, buf, sizeof(buf)));
+	/* /128 is the address itself */
+	ASSERT_EQ(0, iotguard_parse_identity("2001:2::10/128", &id, NULL));
+	EXPECT_EQ(0, id.plen);
+	EXPECT_STREQ("2001:2::10", iotguard_format_addr(&id, buf, sizeof(buf)));
+}
+
+TEST(identity_prefix_rejects_malformed)
+{
+	static const char *const bad[] = {
+		"198.18.0.0/24", "2001:2::/0", "2001:2::/129", "2001:2::/",
+		"2001:2::/64x", "2001:2::/+64", "2001:2::/ 64", "/64",
+		"2001:2::/64/64", "02:00:5e:00:00:01/64",
+		"2001:0002:0000:0000:0000:0000:0000:0000:0000/64",
+	};
+	struct iotguard_addr id;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		EXPECT_EQ(-EINVAL, iotguard_parse_identity(bad[i], &id, &why))
+			TH_LOG("accepted \"%s\"", bad[i]);
+		EXPECT_NE(NULL, why);
+	}
+}
+
 TEST(addr_format_unknown_family)
 {
 	struct iotguard_addr addr = { .family = AF_UNIX };

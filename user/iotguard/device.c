@@ -60,7 +60,9 @@ static void show_usage(FILE *f)
 		prog_name);
 	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
 	      "to send through the guarded interfaces. ID is the\n"
-	      "device's IPv4 or IPv6 source address, or for a device\n"
+	      "device's IPv4 or IPv6 source address; or an IPv6 prefix\n"
+	      "ADDR/LEN, whose every address (SLAAC, temporary) is that\n"
+	      "one device; or for a device\n"
 	      "enrolled by MAC (add --mac MAC with no address), its MAC:\n"
 	      "such a device takes its IPv4 address from DHCP, and its\n"
 	      "IP traffic passes from the address the server leased it\n"

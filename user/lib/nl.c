@@ -365,6 +365,9 @@ static void put_identity(struct nlmsghdr *nlh, const struct iotguard_addr *id)
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV6, 16, id->addr);
 	else
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_MAC, 6, id->addr);
+	if (id->family == AF_INET6 && id->plen)
+		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
+				id->plen);
 }
 
 /* Puts the identity and the present fields of a checked device. */
@@ -407,6 +410,7 @@ static const struct {
 } device_policy[IOTGUARD_A_MAX + 1] = {
 	[IOTGUARD_A_DEVICE_IPV4] = { MNL_TYPE_BINARY, 4 },
 	[IOTGUARD_A_DEVICE_IPV6] = { MNL_TYPE_BINARY, 16 },
+	[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN] = { MNL_TYPE_U8, 1 },
 	[IOTGUARD_A_DEVICE_MAC] = { MNL_TYPE_BINARY, 6 },
 	[IOTGUARD_A_DEVICE_NAME] = { MNL_TYPE_NUL_STRING, 0 },
 	[IOTGUARD_A_DEVICE_STATE] = { MNL_TYPE_U8, 1 },
@@ -460,6 +464,8 @@ static int parse_attrs(const struct nlmsghdr *nlh,
 static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 		     struct iotguard_device *dev)
 {
+	const struct nlattr *plen;
+
 	memset(dev, 0, sizeof(*dev));
 	if (tb[IOTGUARD_A_DEVICE_IPV4]) {
 		dev->id.family = AF_INET;
@@ -469,6 +475,9 @@ static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 		dev->id.family = AF_INET6;
 		memcpy(dev->id.addr,
 		       mnl_attr_get_payload(tb[IOTGUARD_A_DEVICE_IPV6]), 16);
+		plen = tb[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN];
+		if (plen)
+			dev->id.plen = mnl_attr_get_u8(plen);
 	} else if (tb[IOTGUARD_A_DEVICE_MAC]) {
 		/* Enrolled by MAC. */
 		dev->id.family = AF_PACKET;

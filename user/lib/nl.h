@@ -39,6 +39,7 @@ enum iotguard_device_field {
 struct iotguard_addr {
 	int family;
 	uint8_t addr[16];	/* IPv4: the first 4 bytes, network order */
+	uint8_t plen;		/* IPv6 prefix, 1 to 127; 0: an address */
 };
 
 struct iotguard_device {

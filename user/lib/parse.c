@@ -3,9 +3,11 @@
  * Parsing and formatting of addresses, MACs, rates, states and classes.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "parse.h"
@@ -68,12 +70,45 @@ int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
 	return 0;
 }
 
-/* A device's identity: an address, or a MAC for a device enrolled by MAC. */
+/* ADDR/LEN: an IPv6 prefix; /128 is the address itself. */
+static int parse_prefix(const char *s, struct iotguard_addr *out,
+			const char **why)
+{
+	const char *slash = strchr(s, '/');
+	char addr[INET6_ADDRSTRLEN];
+	struct iotguard_addr id;
+	unsigned long plen;
+	char *end;
+
+	if ((size_t)(slash - s) >= sizeof(addr))
+		return fail(why, "not an IPv6 prefix", -EINVAL);
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = '\0';
+	if (iotguard_parse_addr(addr, &id, why))
+		return -EINVAL;
+	if (id.family != AF_INET6)
+		return fail(why, "a prefix identity is IPv6", -EINVAL);
+	errno = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (!isdigit((unsigned char)slash[1]) || *end || errno ||
+	    plen < 1 || plen > 128)
+		return fail(why, "prefix length not from 1 to 128", -EINVAL);
+	id.plen = plen == 128 ? 0 : plen;
+	*out = id;
+	return 0;
+}
+
+/*
+ * A device's identity: an address, an IPv6 prefix, or a MAC for a device
+ * enrolled by MAC.
+ */
 int iotguard_parse_identity(const char *s, struct iotguard_addr *out,
 			    const char **why)
 {
 	struct iotguard_addr id = { .family = AF_PACKET };
 
+	if (strchr(s, '/'))
+		return parse_prefix(s, out, why);
 	if (!iotguard_parse_addr(s, out, why))
 		return 0;
 	if (iotguard_parse_mac(s, id.addr, NULL))
@@ -91,6 +126,9 @@ const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
 	if ((addr->family != AF_INET && addr->family != AF_INET6) ||
 	    !inet_ntop(addr->family, addr->addr, buf, len))
 		snprintf(buf, len, "?");
+	else if (addr->family == AF_INET6 && addr->plen)
+		snprintf(buf + strlen(buf), len - strlen(buf), "/%u",
+			 addr->plen);
 	return buf;
 }
 

@@ -13,17 +13,20 @@
 #include <stdint.h>
 #include "nl.h"
 
-/* Room for any formatted address, NUL included (INET6_ADDRSTRLEN). */
-#define IOTGUARD_ADDR_STRLEN 46
+/* Room for any formatted identity, NUL included: INET6_ADDRSTRLEN, "/127". */
+#define IOTGUARD_ADDR_STRLEN 50
 /* "aa:bb:cc:dd:ee:ff" and its NUL */
 #define IOTGUARD_MAC_STRLEN 18
 
 int iotguard_parse_addr(const char *s, struct iotguard_addr *out,
 			const char **why);
-/* An address, or a MAC (family AF_PACKET): a device's identity. */
+/*
+ * An address, an IPv6 prefix ADDR/LEN (LEN 128: the address), or a MAC
+ * (family AF_PACKET): a device's identity.
+ */
 int iotguard_parse_identity(const char *s, struct iotguard_addr *out,
 			    const char **why);
-/* An address, or a MAC identity as iotguard_format_mac() writes it. */
+/* An address, ADDR/LEN for a prefix, or a MAC as iotguard_format_mac(). */
 const char *iotguard_format_addr(const struct iotguard_addr *addr, char *buf,
 				 size_t len);
 

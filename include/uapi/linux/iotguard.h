@@ -7,8 +7,9 @@
  *
  * The iotguard module holds, per network namespace, the table of the IoT
  * devices that may talk through the guarded ports of a router. Each device is
- * known by its identity, an IPv4 or IPv6 source address, optionally bound to
- * the Ethernet address it must send from; or by its Ethernet address alone,
+ * known by its identity, an IPv4 or IPv6 source address or an IPv6 prefix
+ * (all the addresses a device configures in it), optionally bound to the
+ * Ethernet address it must send from; or by its Ethernet address alone,
  * when it takes its IPv4 address from DHCP: the programs on the guarded
  * port then watch its DHCP exchange and bind the address the server
  * acknowledges to it for the lease's time (DHCP snooping), and its IP
@@ -43,7 +44,16 @@
  *    IOTGUARD_A_DEVICE_IPV4: NLA_BE32, or
  *    IOTGUARD_A_DEVICE_IPV6: 16 bytes, the device's source address, unicast
  *                            (not 0.0.0.0/8, multicast, 255.255.255.255,
- *                            :: or IPv6 multicast), or, with neither,
+ *                            :: or IPv6 multicast), optionally with
+ *    IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN: NLA_U8, 1 to 128: the device is
+ *                            enrolled by the IPv6 prefix of that length
+ *                            (its host bits 0), and every address in it,
+ *                            SLAAC and temporary (privacy) ones alike,
+ *                            is that one device, with one rate budget.
+ *                            A frame belongs to the device of its exact
+ *                            address, else to the device of the longest
+ *                            prefix holding it. 128 is the same as
+ *                            absent: an address. Or, with no address,
  *    IOTGUARD_A_DEVICE_MAC: 6 bytes, a unicast MAC: the device is enrolled
  *                           by MAC and leases its IPv4 address over DHCP
  *                           (its MAC is then its binding too, and cannot
@@ -145,6 +155,11 @@
  *    IOTGUARD_A_DEVICE_COOKIE: NLA_U32, differs between any two devices that
  *                              held the same index; per-index state in the
  *                              XDP program's maps carries it
+ *
+ * A device enrolled by a prefix is named by IOTGUARD_A_DEVICE_IPV6 and
+ * IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN in SET, DEL and GET, and replies and
+ * events carry both; an IPv6 address without the length names the device
+ * enrolled by that exact address, not a prefix holding it.
  *
  * A device enrolled by MAC is named by IOTGUARD_A_DEVICE_MAC alone in
  * SET, DEL and GET, and replies and events carry no IPV4 or IPV6 for it;
@@ -354,6 +369,7 @@ enum iotguard_attr {
 	IOTGUARD_A_DEVICE,
 	IOTGUARD_A_DEVICE_LEASE_IPV4,
 	IOTGUARD_A_DEVICE_LEASE_SECONDS,
+	IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
