@@ -79,7 +79,7 @@ esac
 EOF
 chmod +x "$tmp/udhcpc.sh"
 
-# udhcpd_conf NAME IFACE FIRST LAST: a server's configuration.
+# udhcpd_conf NAME IFACE FIRST LAST [LEASE]: a server's configuration.
 udhcpd_conf() {
 	cat >"$tmp/$1.conf" <<-EOF
 	start $3
@@ -88,7 +88,7 @@ udhcpd_conf() {
 	lease_file $tmp/$1.leases
 	pidfile $tmp/$1.pid
 	option subnet 255.255.255.0
-	option lease 600
+	option lease ${5:-600}
 	EOF
 	touch "$tmp/$1.leases"
 }
@@ -102,6 +102,23 @@ client_start() {
 		-A 1 >"$tmp/udhcpc.log" 2>&1 &
 	client_pid=$!
 	pids+=("$client_pid")
+}
+
+# server_start NAME: the router's server, with NAME's configuration.
+server_start() {
+	topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/$1.conf" \
+		>"$tmp/$1.log" 2>&1 &
+	server_pid=$!
+	pids+=("$server_pid")
+}
+
+# lease_seconds: the seconds left of the sensor's lease, as the module says.
+lease_seconds() {
+	local out
+
+	out=$(ig -j device show "$sensor_mac") || return 1
+	[[ $out =~ \"lease_seconds\":([0-9]+) ]] || return 1
+	echo "${BASH_REMATCH[1]}"
 }
 
 # rogue_seen BEFORE: the guard dropped a rogue server's answer since the
@@ -169,9 +186,7 @@ run() {
 	dev sensor ip neigh flush dev eth0
 
 	udhcpd_conf server iot0 198.18.1.100 198.18.1.150
-	topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/server.conf" \
-		>"$tmp/udhcpd.log" 2>&1 &
-	pids+=($!)
+	server_start server
 	client_start
 	if tap_wait 600 0.2 test -s "$tmp/sensor.addr"; then
 		addr=$(<"$tmp/sensor.addr")
@@ -226,13 +241,46 @@ run() {
 	udhcpd_conf rogue eth0 198.18.1.200 198.18.1.210
 	before=$(gstat dhcp_server)
 	dev rogue busybox udhcpd -f "$tmp/rogue.conf" >"$tmp/rogue.log" 2>&1 &
-	pids+=($!)
+	rogue_pid=$!
+	pids+=("$rogue_pid")
 	tap_wait 60 2 rogue_seen "$before" || true
 	after=$(gstat dhcp_server)
 	desc="a rogue server's answers are dropped at the port"
 	expect "$desc (dhcp_server +$((after - before)))" "$after - $before >= 1"
+	kill "$rogue_pid"
+
+	# A lease ends when its time is up: a server that leases for 4 s,
+	# a client that dies without a RELEASE (and never renews).
+	kill -USR2 "$client_pid"
+	tap_wait 300 0.2 lease_is null || true
+	kill "$server_pid"
+	wait "$server_pid" 2>/dev/null || true
+	udhcpd_conf short iot0 198.18.1.160 198.18.1.170 4
+	server_start short
+	rm -f "$tmp/sensor.addr"
+	kill -USR1 "$client_pid"
+	if tap_wait 600 0.2 test -s "$tmp/sensor.addr" &&
+	   tap_wait 300 0.2 lease_is "$(<"$tmp/sensor.addr")"; then
+		addr=$(<"$tmp/sensor.addr")
+		left=$(lease_seconds) || left=-1
+		expect "a 4 s lease of $addr shows $left s left" \
+			"0 <= $left <= 4"
+	else
+		addr=none
+		not_ok "a 4 s lease begins ('$(lease)')"
+	fi
+	kill -KILL "$client_pid"
+	wait "$client_pid" 2>/dev/null || true
+	if tap_wait 600 0.2 lease_is null; then
+		ok "with no RELEASE and no renewal, the lease ends in its time"
+	else
+		not_ok "the lease ends in its time (still '$(lease)')"
+	fi
+	dev sensor ip addr replace "$addr/24" dev eth0
+	knows_router
+	judge_unknown "$addr" "after the lease ended, its old address's datagrams"
 }
 
-tap_plan 11
+tap_plan 14
 run
 tap_end
