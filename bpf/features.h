@@ -24,29 +24,7 @@ const volatile __u32 epoch_shift = IOTGUARD_EPOCH_SHIFT;
 #define IOTG_TCP_FLAG_SYN	0x02
 #define IOTG_TCP_FLAG_ACK	0x10
 
-/* What the parser saw of a frame beyond its sender. */
-struct iotg_flow {
-	__u64 daddr[2];		/* destination; IPv4 in the first 4 bytes */
-	__be16 dport;		/* TCP or UDP destination port */
-	__u8 l4proto;		/* of a parsed L4 header; 0: none (fragment) */
-	__u8 tcp_flags;		/* byte 13 of the TCP header */
-	__u32 pad;
-};
-
-static __always_inline void iotg_flow_udp(struct iotg_flow *fl,
-					  const struct udphdr *udph)
-{
-	fl->l4proto = IPPROTO_UDP;
-	fl->dport = udph->dest;
-}
-
-static __always_inline void iotg_flow_tcp(struct iotg_flow *fl,
-					  const struct tcphdr *tcph)
-{
-	fl->l4proto = IPPROTO_TCP;
-	fl->dport = tcph->dest;
-	fl->tcp_flags = ((const __u8 *)tcph)[13];
-}
+/* struct iotg_flow: bpf/parsing.h. */
 
 /* include/iotguard/features.h; tests/guest/features_test.c has its own. */
 _Static_assert(IOTGUARD_SKETCH_BITS == 256,

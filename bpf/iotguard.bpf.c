@@ -198,6 +198,8 @@ extern int iotguard_xdp_lease_end(struct xdp_md *ctx,
 extern int iotguard_skb_lease_begin(struct __sk_buff *skb,
 				    const struct iotguard_lease_msg *msg,
 				    __u32 msg__sz) __ksym;
+extern int iotguard_xdp_local_addr(struct xdp_md *ctx, const __u8 *addr,
+				   __u32 addr__sz) __ksym;
 #endif
 
 /*
@@ -345,7 +347,7 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				    l4proto <= IOTG_NDISC_REDIRECT) {
 					*neigh = IOTGUARD_R_NDP;
 					return iotg_ndp(ip6h, icmp6h, data_end,
-							frag, eth, key);
+							frag, eth, key, fl);
 				}
 				fl->l4proto = IPPROTO_ICMPV6;
 				break;
@@ -702,6 +704,12 @@ int iotguard_xdp(struct xdp_md *ctx)
 	__builtin_memset(&fl, 0, sizeof(fl));
 	reason = iotg_parse(data, data_end, &key, &fl, &neigh, &dhcp,
 			    &dhcp_off);
+	/* NDP may go to a unicast address only if it goes no further. */
+	if (fl.ndp_unicast &&
+	    (reason == IOTG_V_PORT || reason == IOTG_V_LOOKUP) &&
+	    iotguard_xdp_local_addr(ctx, (__u8 *)fl.daddr,
+				    sizeof(fl.daddr)) != 1)
+		reason = IOTGUARD_R_NDP;
 	if (reason == IOTG_V_PORT) {
 		reason = iotg_port_neigh(now);
 		goto out;

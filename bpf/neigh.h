@@ -166,15 +166,18 @@ static __always_inline __u32 iotg_mld(const struct ipv6hdr *ip6h, __u8 type,
  * no fragments). Router advertisements and redirects are the router's to
  * send, not a device's. Solicitations and advertisements must come from
  * the link (hop limit 255), whole, to a link-local or multicast
- * destination, with their link-layer address option, if first, the frame's
- * source. An advertisement speaks for its target; any other message for a
- * global source. Link-local and unspecified (DAD) sources go to the port's
+ * destination or, unicast, to the router itself (a NUD probe of it, an
+ * answer to its solicitation: fl->ndp_unicast, for the caller to check),
+ * with their link-layer address option, if first, the frame's source. An
+ * advertisement speaks for its target; any other message for a global
+ * source. Link-local and unspecified (DAD) sources go to the port's
  * budget: they are not enrolled.
  */
 static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 				      struct icmp6hdr *icmp6h, void *data_end,
 				      bool frag, const struct ethhdr *eth,
-				      struct iotguard_key *key)
+				      struct iotguard_key *key,
+				      struct iotg_flow *fl)
 {
 	const struct in6_addr *speaks_for = &ip6h->saddr;
 	__u8 type = icmp6h->icmp6_type;
@@ -187,8 +190,11 @@ static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 	if (frag || ip6h->hop_limit != 255 || icmp6h->icmp6_code)
 		return IOTGUARD_R_NDP;
 	if (!iotg_ip6_linklocal(&ip6h->daddr) &&
-	    !iotg_ip6_multicast(&ip6h->daddr))
-		return IOTGUARD_R_NDP;
+	    !iotg_ip6_multicast(&ip6h->daddr)) {
+		__builtin_memcpy(fl->daddr, &ip6h->daddr,
+				 sizeof(ip6h->daddr));
+		fl->ndp_unicast = 1;
+	}
 	if (iotg_ip6_multicast(&ip6h->saddr))
 		return IOTGUARD_R_NDP;
 

@@ -291,4 +291,29 @@ static __always_inline int parse_icmp6(struct hdr_cursor *nh, void *data_end,
 	return icmp6h->icmp6_type;
 }
 
+/* What the parser saw of a frame beyond its sender. */
+struct iotg_flow {
+	__u64 daddr[2];		/* destination; IPv4 in the first 4 bytes */
+	__be16 dport;		/* TCP or UDP destination port */
+	__u8 l4proto;		/* of a parsed L4 header; 0: none (fragment) */
+	__u8 tcp_flags;		/* byte 13 of the TCP header */
+	__u8 ndp_unicast;	/* NDP to daddr, unicast: the router's? */
+	__u8 pad[3];
+};
+
+static __always_inline void iotg_flow_udp(struct iotg_flow *fl,
+					  const struct udphdr *udph)
+{
+	fl->l4proto = IPPROTO_UDP;
+	fl->dport = udph->dest;
+}
+
+static __always_inline void iotg_flow_tcp(struct iotg_flow *fl,
+					  const struct tcphdr *tcph)
+{
+	fl->l4proto = IPPROTO_TCP;
+	fl->dport = tcph->dest;
+	fl->tcp_flags = ((const __u8 *)tcph)[13];
+}
+
 #endif /* IOTGUARD_BPF_PARSING_H */

@@ -16,6 +16,7 @@
 #include <linux/etherdevice.h>
 #include <linux/filter.h>
 #include <linux/netdevice.h>
+#include <net/addrconf.h>
 #include <net/xdp.h>
 #include <iotguard/kfunc.h>
 
@@ -126,6 +127,31 @@ out_unlock:
 	return ret;
 }
 
+/**
+ * iotguard_xdp_local_addr - is an address the router's own
+ * @xdp_ctx: the program's context; names the receiving device's namespace
+ * @addr: an IPv6 address
+ * @addr__sz: 16
+ *
+ * NDP from a device to a unicast destination is a NUD probe of the router,
+ * or an answer to the router's solicitation: it may pass only when it goes
+ * no further than the router, to one of its addresses.
+ *
+ * Return: 1 if @addr is an address of the namespace, 0 if not, -EINVAL
+ * for a bad size.
+ */
+__used noinline int iotguard_xdp_local_addr(struct xdp_md *xdp_ctx,
+					    const u8 *addr, u32 addr__sz)
+{
+	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
+	struct in6_addr a;
+
+	if (addr__sz != sizeof(a))
+		return -EINVAL;
+	memcpy(&a, addr, sizeof(a));
+	return ipv6_chk_addr(dev_net(ctx->rxq->dev), &a, NULL, 0) ? 1 : 0;
+}
+
 static bool lease_msg_ok(const struct iotguard_lease_msg *msg, u32 msg__sz)
 {
 	return msg__sz == sizeof(*msg) && !msg->pad &&
@@ -184,6 +210,7 @@ __diag_pop();
 IOTGUARD_KFUNCS_START(iotguard_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, iotguard_xdp_lookup)
 BTF_ID_FLAGS(func, iotguard_xdp_lease_end)
+BTF_ID_FLAGS(func, iotguard_xdp_local_addr)
 IOTGUARD_KFUNCS_END(iotguard_xdp_kfunc_ids)
 
 IOTGUARD_KFUNCS_START(iotguard_tc_kfunc_ids)

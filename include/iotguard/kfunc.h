@@ -30,7 +30,17 @@
  *                              const struct iotguard_lease_msg *msg,
  *                              u32 msg__sz);
  *
- * Both return 0 when the device enrolled by msg->mac began (or renewed)
+ * NDP from a device to a unicast destination (a NUD probe of the router, an
+ * answer to the router's solicitation) passes only when the destination
+ * is the router's own: the XDP program asks
+ *
+ *   int iotguard_xdp_local_addr(struct xdp_md *ctx, const __u8 *addr,
+ *                               __u32 addr__sz);
+ *
+ * which returns 1 when the 16-byte IPv6 address is one of the receiving
+ * device's namespace, 0 when not, -EINVAL for a size other than 16.
+ *
+ * The lease kfuncs return 0 when the device enrolled by msg->mac began (or renewed)
  * or ended a lease of msg->addr, -ENOENT when no device is enrolled by
  * that MAC (or, to end, holds no lease of that address), -EINVAL for a bad
  * size or address, -ENOMEM.

@@ -19,8 +19,9 @@
 #    router's routes stay as they were.
 # 2. The router advertises 2001:2:0:5::/64; the cam's kernel configures a
 #    SLAAC address and a temporary one in it (DAD from :: passes). The cam
-#    is enrolled by that prefix: both addresses are one device, with one
-#    rate budget; an address outside the prefix is unknown.
+#    is enrolled by that prefix: the router reaches it (its NA, unicast to
+#    the router's global address, passes); both addresses are one device,
+#    with one rate budget; an address outside the prefix is unknown.
 #
 # Every step waits for an event: a route, an address, a counter.
 
@@ -98,7 +99,7 @@ setup() {
 }
 
 rogue_ra() {
-	local before after
+	local before after n
 
 	cam_mac=$(dev cam cat /sys/class/net/eth0/address)
 	# Monitor mode: the RA passes and the router takes it.
@@ -132,7 +133,7 @@ rogue_ra() {
 }
 
 slaac() {
-	local addrs slaac temp pass rate
+	local addrs slaac temp pass rate before n after
 
 	check "enroll the cam by its prefix $prefix, MAC bound, 1/s burst 5" \
 		ig device add "$prefix" --name cam-1 --class camera \
@@ -152,17 +153,30 @@ slaac() {
 		return 0
 	fi
 
-	# The router's MAC known, so that the cam's own NS (which would
-	# spend the same budget) is not in the count.
+	# The router resolves the cam from its global address: the cam's NA
+	# goes unicast to it, and must pass (and so must the cam's NUD
+	# probes of the router's global address).
+	if rtr ping -6 -c 1 -W 10 "$slaac" >/dev/null; then
+		ok "the router reaches the cam (its NA to the router's global address passes)"
+	else
+		not_ok "the router reaches the cam (ndp $(gstat ndp))"
+	fi
+
+	# Both sides' neighbours known from here on, so that no NDP (which
+	# spends the same budget) is in the count.
 	dev cam ip -6 neigh replace 2001:2:0:5::1 dev eth0 nud permanent \
 		lladdr "$(rtr cat /sys/class/net/iot0/address)"
+	rtr ip -6 neigh replace "$slaac" dev iot0 nud permanent \
+		lladdr "$cam_mac"
+	before=$(devstat "$prefix" pass rate)
 	send_from "$slaac" 10
 	send_from "$temp" 10
-	tap_wait 300 0.2 at_least 20 devstat "$prefix" pass rate || true
+	tap_wait 300 0.2 at_least $((before + 20)) devstat "$prefix" pass rate ||
+		true
 	pass=$(devstat "$prefix" pass) || pass=-1
 	rate=$(devstat "$prefix" rate) || rate=-1
-	expect "both addresses' 20 datagrams are the cam's (pass $pass + rate $rate)" \
-		"$pass + $rate == 20"
+	expect "both addresses' 20 datagrams are the cam's (pass $pass + rate $rate, $before before)" \
+		"$pass + $rate - $before == 20"
 	expect "one rate budget for both: some are over it (rate $rate)" \
 		"$rate >= 1"
 
@@ -186,6 +200,6 @@ run() {
 	slaac
 }
 
-tap_plan 11
+tap_plan 12
 run
 tap_end

@@ -1609,6 +1609,43 @@ TEST_F(verdict, ipv6_prefix_longest_match)
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 }
 
+/*
+ * Unicast NDP goes no further than the router: a NUD probe of its global
+ * address, an answer to its solicitation from that address. ::1 is an
+ * address of the test's namespace (the router's own); dst6 is not.
+ */
+TEST_F(verdict, ndp_unicast_to_the_router_only)
+{
+	static const uint8_t local[16] = { [15] = 1 };
+	struct iotguard_device d;
+	uint8_t ll[16];
+	struct frame f;
+
+	dev_init(&d, AF_INET6, 64);
+	dev_mac(&d, mac_a);
+	enroll(_metadata, self, &d);
+	ip6_ll(ll, 4);
+
+	/* NUD: the device probes the router's global address. */
+	ndp(&f, mac_a, d.id.addr, local, 135, local, mac_a);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	/* It answers the router's solicitation from that address. */
+	ndp(&f, mac_a, ll, local, 136, d.id.addr, mac_a);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	ndp(&f, mac_a, ll, local, 135, local, NULL);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	/* The same to an address beyond the router: routed on, dropped. */
+	ndp(&f, mac_a, d.id.addr, dst6, 135, dst6, mac_a);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	ndp(&f, mac_a, ll, dst6, 136, d.id.addr, mac_a);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	ndp(&f, mac_a, ll, dst6, 135, local, NULL);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	/* To the router, but in another's name: still forged. */
+	ndp(&f, mac_b, ll, local, 136, d.id.addr, mac_b);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+}
+
 TEST_F(verdict, mld_reports_pass)
 {
 	uint8_t ll[16], global[16];
