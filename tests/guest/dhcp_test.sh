@@ -104,9 +104,10 @@ client_start() {
 	pids+=("$client_pid")
 }
 
-# server_start NAME: the router's server, with NAME's configuration.
+# server_start NAME: the router's server, with NAME's configuration (not
+# through a function: $! must be the server's own PID, to stop it).
 server_start() {
-	topo_exec "$TOPO-rtr" busybox udhcpd -f "$tmp/$1.conf" \
+	ip netns exec "$TOPO-rtr" busybox udhcpd -f "$tmp/$1.conf" \
 		>"$tmp/$1.log" 2>&1 &
 	server_pid=$!
 	pids+=("$server_pid")
@@ -240,7 +241,8 @@ run() {
 	# A DHCP server on the device side: its answers never pass the port.
 	udhcpd_conf rogue eth0 198.18.1.200 198.18.1.210
 	before=$(gstat dhcp_server)
-	dev rogue busybox udhcpd -f "$tmp/rogue.conf" >"$tmp/rogue.log" 2>&1 &
+	ip netns exec "$TOPO-rogue" busybox udhcpd -f "$tmp/rogue.conf" \
+		>"$tmp/rogue.log" 2>&1 &
 	rogue_pid=$!
 	pids+=("$rogue_pid")
 	tap_wait 60 2 rogue_seen "$before" || true
@@ -266,8 +268,11 @@ run() {
 		expect "a 4 s lease of $addr shows $left s left" \
 			"0 <= $left <= 4"
 	else
-		addr=none
 		not_ok "a 4 s lease begins ('$(lease)')"
+		sed 's/^/# udhcpc: /' "$tmp/udhcpc.log"
+		not_ok "the lease ends in its time (it never began)"
+		not_ok "after the lease ended, its old address's datagrams are unknown"
+		return 0
 	fi
 	kill -KILL "$client_pid"
 	wait "$client_pid" 2>/dev/null || true

@@ -86,6 +86,11 @@ cam_addrs() {
 	printf '%s\n%s\n' "$slaac" "$temp"
 }
 
+# rtr_knows ADDR: the router has a link-layer address for ADDR, from an NA.
+rtr_knows() {
+	rtr ip -6 neigh show "$1" dev iot0 | grep -q lladdr
+}
+
 send_from() {
 	dev cam python3 "$traffic" send --src "$1" --dst 2001:2:0:5::1 \
 		--count "$2" >/dev/null
@@ -156,10 +161,12 @@ slaac() {
 	# The router resolves the cam from its global address: the cam's NA
 	# goes unicast to it, and must pass (and so must the cam's NUD
 	# probes of the router's global address).
-	if rtr ping -6 -c 1 -W 10 "$slaac" >/dev/null; then
-		ok "the router reaches the cam (its NA to the router's global address passes)"
+	rtr python3 "$traffic" send --src 2001:2:0:5::1 --dst "$slaac" \
+		--count 1 >/dev/null
+	if tap_wait 300 0.2 rtr_knows "$slaac"; then
+		ok "the router resolves the cam (its NA to the router's global address passes)"
 	else
-		not_ok "the router reaches the cam (ndp $(gstat ndp))"
+		not_ok "the router resolves the cam ($(rtr ip -6 neigh show "$slaac" dev iot0), ndp $(gstat ndp))"
 	fi
 
 	# Both sides' neighbours known from here on, so that no NDP (which

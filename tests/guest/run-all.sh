@@ -101,7 +101,7 @@ kernel_trouble() {
 
 # Runs one test program; streams its output, then checks its TAP.
 run_one() {
-	local name=$1 log rc plan plans results fails trouble
+	local name=$1 log rc plan plans results fails trouble start
 	shift
 	log=$TMP/$name.log
 
@@ -113,8 +113,11 @@ run_one() {
 	dmesg -C 2>/dev/null
 
 	# Own process group, so that timeout reaches the test's children.
+	start=$SECONDS
 	timeout -k 10 "$TIMEOUT" "$@" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	# Where the suite's time goes (the guest's clock: a figure, not a test).
+	echo "# $name: $((SECONDS - start)) s"
 
 	plans=$(grep -cE '^1\.\.[0-9]+' "$log")
 	plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -d. -f3)
