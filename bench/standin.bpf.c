@@ -63,5 +63,12 @@ static __always_inline int iotguard_xdp_local_addr(struct xdp_md *ctx,
 	return 0;
 }
 
+static __always_inline int iotguard_xdp_bind(struct xdp_md *ctx,
+					     const struct iotguard_key *key,
+					     __u32 key__sz)
+{
+	return -2;
+}
+
 #define IOTGUARD_LOOKUP_STANDIN
 #include "../bpf/iotguard.bpf.c"

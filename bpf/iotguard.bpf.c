@@ -200,6 +200,9 @@ extern int iotguard_skb_lease_begin(struct __sk_buff *skb,
 				    __u32 msg__sz) __ksym;
 extern int iotguard_xdp_local_addr(struct xdp_md *ctx, const __u8 *addr,
 				   __u32 addr__sz) __ksym;
+extern int iotguard_xdp_bind(struct xdp_md *ctx,
+			     const struct iotguard_key *key,
+			     __u32 key__sz) __ksym;
 #endif
 
 /*
@@ -712,6 +715,8 @@ int iotguard_xdp(struct xdp_md *ctx)
 		reason = IOTGUARD_R_NDP;
 	if (reason == IOTG_V_PORT) {
 		reason = iotg_port_neigh(now);
+		if (reason == IOTGUARD_R_NEIGH && fl.ndp_dad)
+			iotguard_xdp_bind(ctx, &key, sizeof(key));
 		goto out;
 	}
 	if (reason != IOTG_V_LOOKUP)
@@ -719,6 +724,14 @@ int iotguard_xdp(struct xdp_md *ctx)
 
 	__builtin_memset(&v, 0, sizeof(v));
 	err = iotguard_xdp_lookup(ctx, &key, sizeof(key), &v, sizeof(v));
+	/*
+	 * NDP for an IPv6 address nobody holds: the device enrolled by the
+	 * frame's MAC, if any, claims it first come, first served.
+	 */
+	if (err == -IOTG_ENOENT && neigh == IOTGUARD_R_NDP &&
+	    !iotguard_xdp_bind(ctx, &key, sizeof(key)))
+		err = iotguard_xdp_lookup(ctx, &key, sizeof(key), &v,
+					  sizeof(v));
 	if (err) {
 		if (err == -IOTG_ENOENT)
 			iotg_record_unknown(&key, now);

@@ -171,7 +171,9 @@ static __always_inline __u32 iotg_mld(const struct ipv6hdr *ip6h, __u8 type,
  * with their link-layer address option, if first, the frame's source. An
  * advertisement speaks for its target; any other message for a global
  * source. Link-local and unspecified (DAD) sources go to the port's
- * budget: they are not enrolled.
+ * budget: they are not enrolled. A DAD solicitation for a global address
+ * leaves it in the key and sets fl->ndp_dad: a device enrolled by MAC
+ * configuring that address binds it (iotguard_xdp_bind()).
  */
 static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 				      struct icmp6hdr *icmp6h, void *data_end,
@@ -181,8 +183,8 @@ static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 {
 	const struct in6_addr *speaks_for = &ip6h->saddr;
 	__u8 type = icmp6h->icmp6_type;
+	struct in6_addr *target = NULL;
 	struct iotg_nd_opt_lla *opt;
-	struct in6_addr *target;
 
 	if (type != IOTG_NDISC_RS && type != IOTG_NDISC_NS &&
 	    type != IOTG_NDISC_NA)
@@ -214,8 +216,15 @@ static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 	    opt->len == 1 && !iotg_mac_equal(opt->addr, eth->h_source))
 		return IOTGUARD_R_NDP;
 
-	if (iotg_ip6_any(speaks_for) || iotg_ip6_linklocal(speaks_for))
+	if (iotg_ip6_any(speaks_for) || iotg_ip6_linklocal(speaks_for)) {
+		/* DAD of a global address: its device may bind it. */
+		if (type == IOTG_NDISC_NS && iotg_ip6_any(speaks_for) &&
+		    target && !iotg_ip6_linklocal(target)) {
+			__builtin_memcpy(key->addr, target, sizeof(*target));
+			fl->ndp_dad = 1;
+		}
 		return IOTG_V_PORT;
+	}
 	__builtin_memcpy(key->addr, speaks_for, sizeof(*speaks_for));
 	return IOTG_V_LOOKUP;
 }

@@ -82,6 +82,7 @@ struct iotguard_net {
 	struct mutex lock;		/* serialises changes */
 	struct rhashtable leases;	/* by address: lease.c */
 	struct xarray lease_by_index;	/* by device index */
+	struct xarray bind6_by_index;	/* IPv6 bindings, by device index */
 	spinlock_t lease_lock;		/* serialises lease changes */
 	/*
 	 * Bit n: a device is enrolled by an IPv6 prefix of length n. The

@@ -35,15 +35,15 @@ __diag_ignore_all("-Wmissing-prototypes",
 
 /*
  * The device a frame speaks for: enrolled by its address; for IPv6, else
- * by the longest prefix holding it; for IPv4, else by MAC with a live
- * lease of it; for AF_PACKET, enrolled by its MAC.
+ * by the longest prefix holding it; else by MAC, with a live lease (IPv4)
+ * or binding (IPv6) of it; for AF_PACKET, enrolled by its MAC.
  */
 static const struct iotguard_device *
 lookup_sender(struct net *net, const struct iotguard_key *key)
 {
 	struct iotguard_net *in = iotguard_net(net);
 	const struct iotguard_device *dev;
-	const struct iotguard_lease *lease;
+	struct iotguard_lease *lease;
 	struct iotguard_devkey devkey;
 
 	memset(&devkey, 0, sizeof(devkey));
@@ -60,14 +60,20 @@ lookup_sender(struct net *net, const struct iotguard_key *key)
 		struct in6_addr addr;
 
 		memcpy(&addr, key->addr, sizeof(addr));
-		return iotguard_device_lookup_prefix_rcu(net, &addr);
+		dev = iotguard_device_lookup_prefix_rcu(net, &addr);
+		if (dev)
+			return dev;
 	}
 
 	lease = iotguard_lease_lookup_rcu(in, &devkey);
 	if (!lease)
 		return NULL;
 	dev = xa_load(&in->by_index, lease->index);
-	return dev && dev->cookie == lease->cookie ? dev : NULL;
+	if (!dev || dev->cookie != lease->cookie)
+		return NULL;
+	if (key->family == AF_INET6)
+		iotguard_bind6_touch(lease);
+	return dev;
 }
 
 /**
@@ -152,6 +158,35 @@ __used noinline int iotguard_xdp_local_addr(struct xdp_md *xdp_ctx,
 	return ipv6_chk_addr(dev_net(ctx->rxq->dev), &a, NULL, 0) ? 1 : 0;
 }
 
+/**
+ * iotguard_xdp_bind - neighbour discovery for an IPv6 address nobody holds
+ * @xdp_ctx: the program's context; names the receiving device's namespace
+ * @key: the address (family AF_INET6) and the frame's source MAC
+ * @key__sz: sizeof(struct iotguard_key)
+ *
+ * The program calls it for a DAD solicitation, a solicitation from the
+ * address or an advertisement of it, when the address is nobody's: a
+ * device enrolled by MAC that configured it binds it (iotguard_bind6()).
+ *
+ * Return: see iotguard_bind6(); -EINVAL for a bad size or family.
+ */
+__used noinline int iotguard_xdp_bind(struct xdp_md *xdp_ctx,
+				      const struct iotguard_key *key,
+				      u32 key__sz)
+{
+	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
+	struct in6_addr addr;
+	int ret;
+
+	if (key__sz != sizeof(*key) || key->family != AF_INET6 || key->pad)
+		return -EINVAL;
+	memcpy(&addr, key->addr, sizeof(addr));
+	rcu_read_lock();
+	ret = iotguard_bind6(dev_net(ctx->rxq->dev), key->mac, &addr);
+	rcu_read_unlock();
+	return ret;
+}
+
 static bool lease_msg_ok(const struct iotguard_lease_msg *msg, u32 msg__sz)
 {
 	return msg__sz == sizeof(*msg) && !msg->pad &&
@@ -211,6 +246,7 @@ IOTGUARD_KFUNCS_START(iotguard_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, iotguard_xdp_lookup)
 BTF_ID_FLAGS(func, iotguard_xdp_lease_end)
 BTF_ID_FLAGS(func, iotguard_xdp_local_addr)
+BTF_ID_FLAGS(func, iotguard_xdp_bind)
 IOTGUARD_KFUNCS_END(iotguard_xdp_kfunc_ids)
 
 IOTGUARD_KFUNCS_START(iotguard_tc_kfunc_ids)

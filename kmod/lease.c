@@ -18,6 +18,7 @@
 #include <linux/jiffies.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 static const struct rhashtable_params lease_params = {
@@ -31,10 +32,16 @@ static const struct rhashtable_params lease_params = {
 #define LEASE_INFINITE	U32_MAX
 #define LEASE_MAX_SECS	(MAX_JIFFY_OFFSET / HZ / 2)
 
+unsigned int iotguard_bind6_seconds = 3600;
+
+static void bind6_set_free(struct iotguard_net *in,
+			   struct iotguard_bind6_set *set);
+
 int iotguard_lease_net_init(struct iotguard_net *in)
 {
 	spin_lock_init(&in->lease_lock);
 	xa_init(&in->lease_by_index);
+	xa_init(&in->bind6_by_index);
 	return rhashtable_init(&in->leases, &lease_params);
 }
 
@@ -44,11 +51,16 @@ void iotguard_lease_net_exit(struct iotguard_net *in)
 	struct iotguard_lease *lease;
 	unsigned long index;
 
+	struct iotguard_bind6_set *set;
+
 	xa_for_each(&in->lease_by_index, index, lease) {
 		rhashtable_remove_fast(&in->leases, &lease->node, lease_params);
 		kfree_rcu(lease, rcu);
 	}
 	xa_destroy(&in->lease_by_index);
+	xa_for_each(&in->bind6_by_index, index, set)
+		bind6_set_free(in, set);
+	xa_destroy(&in->bind6_by_index);
 	rhashtable_destroy(&in->leases);
 }
 
@@ -59,11 +71,11 @@ static bool lease_live(const struct iotguard_lease *lease)
 }
 
 /* The live lease of an address, for the data path (under RCU). */
-const struct iotguard_lease *
+struct iotguard_lease *
 iotguard_lease_lookup_rcu(struct iotguard_net *in,
 			  const struct iotguard_devkey *key)
 {
-	const struct iotguard_lease *lease;
+	struct iotguard_lease *lease;
 
 	lease = rhashtable_lookup(&in->leases, key, lease_params);
 	return lease && lease_live(lease) ? lease : NULL;
@@ -269,9 +281,214 @@ void iotguard_lease_forget(struct iotguard_net *in,
 {
 	struct iotguard_lease *lease;
 
+	struct iotguard_bind6_set *set;
+
 	spin_lock_bh(&in->lease_lock);
 	lease = xa_load(&in->lease_by_index, dev->index);
 	if (lease && lease->cookie == dev->cookie)
 		unpublish(in, lease);
+	set = xa_load(&in->bind6_by_index, dev->index);
+	if (set && set->cookie == dev->cookie)
+		bind6_set_free(in, set);
 	spin_unlock_bh(&in->lease_lock);
+}
+
+static unsigned long bind6_life(void)
+{
+	return max_t(unsigned long, 1,
+		     min_t(unsigned long, READ_ONCE(iotguard_bind6_seconds),
+			   LEASE_MAX_SECS)) * HZ;
+}
+
+/*
+ * Used again: a binding lives iotguard_bind6_seconds from its last use,
+ * with one store per half of that rather than one per packet.
+ */
+void iotguard_bind6_touch(struct iotguard_lease *bind)
+{
+	unsigned long life = bind6_life();
+
+	if (time_before(READ_ONCE(bind->expires), jiffies + life / 2))
+		WRITE_ONCE(bind->expires, jiffies + life);
+}
+
+/* Caller holds in->lease_lock. */
+static void bind6_unpublish(struct iotguard_net *in,
+			    struct iotguard_bind6_set *set, int slot)
+{
+	rhashtable_remove_fast(&in->leases, &set->addr[slot]->node,
+			       lease_params);
+	kfree_rcu(set->addr[slot], rcu);
+	set->addr[slot] = NULL;
+}
+
+/* Caller holds in->lease_lock, or the namespace is going away. */
+static void bind6_set_free(struct iotguard_net *in,
+			   struct iotguard_bind6_set *set)
+{
+	int slot;
+
+	for (slot = 0; slot < IOTGUARD_BIND6_MAX; slot++)
+		if (set->addr[slot])
+			bind6_unpublish(in, set, slot);
+	xa_cmpxchg(&in->bind6_by_index, set->index, set, NULL, 0);
+	kfree_rcu(set, rcu);
+}
+
+/* Caller holds in->lease_lock: an expired binding, whoever held it. */
+static void bind6_release(struct iotguard_net *in, struct iotguard_lease *bind)
+{
+	struct iotguard_bind6_set *set;
+	int slot;
+
+	set = xa_load(&in->bind6_by_index, bind->index);
+	for (slot = 0; set && slot < IOTGUARD_BIND6_MAX; slot++) {
+		if (set->addr[slot] == bind) {
+			bind6_unpublish(in, set, slot);
+			return;
+		}
+	}
+}
+
+/* Caller holds in->lease_lock. The device's set, made if it has none. */
+static struct iotguard_bind6_set *
+bind6_set_of(struct iotguard_net *in, const struct iotguard_device *dev)
+{
+	struct iotguard_bind6_set *set;
+	int ret;
+
+	set = xa_load(&in->bind6_by_index, dev->index);
+	if (set && set->cookie == dev->cookie)
+		return set;
+	if (set)	/* a deleted device's: forgotten with it, normally */
+		bind6_set_free(in, set);
+	set = kzalloc(sizeof(*set), GFP_ATOMIC | __GFP_NOWARN);
+	if (!set)
+		return ERR_PTR(-ENOMEM);
+	set->index = dev->index;
+	set->cookie = dev->cookie;
+	ret = xa_err(xa_store(&in->bind6_by_index, dev->index, set,
+			      GFP_ATOMIC | __GFP_NOWARN));
+	if (ret) {
+		kfree(set);
+		return ERR_PTR(ret);
+	}
+	return set;
+}
+
+/* Used less recently: ends sooner, or as soon and bound before. */
+static bool bind6_older(const struct iotguard_lease *a,
+			const struct iotguard_lease *b)
+{
+	unsigned long ea = READ_ONCE(a->expires), eb = READ_ONCE(b->expires);
+
+	return time_before(ea, eb) || (ea == eb && (s32)(a->seq - b->seq) < 0);
+}
+
+/* Caller holds in->lease_lock. A free slot: empty, expired, or the LRU's. */
+static int bind6_slot(struct iotguard_net *in, struct iotguard_bind6_set *set)
+{
+	int slot, lru = 0;
+
+	for (slot = 0; slot < IOTGUARD_BIND6_MAX; slot++) {
+		if (!set->addr[slot])
+			return slot;
+		if (!lease_live(set->addr[slot]))
+			goto free;
+		if (bind6_older(set->addr[slot], set->addr[lru]))
+			lru = slot;
+	}
+	slot = lru;
+free:
+	bind6_unpublish(in, set, slot);
+	return slot;
+}
+
+static bool bind6_addr_ok(const struct in6_addr *addr)
+{
+	return !ipv6_addr_any(addr) && !ipv6_addr_is_multicast(addr) &&
+	       !ipv6_addr_loopback(addr) &&
+	       !(ipv6_addr_type(addr) & IPV6_ADDR_LINKLOCAL);
+}
+
+/**
+ * iotguard_bind6 - a device enrolled by MAC speaks for an IPv6 address
+ * @net: the namespace of the guarded port
+ * @mac: the frame's source
+ * @addr: the address its neighbour discovery is for
+ *
+ * First come, first served (RFC 6620): the address is bound to the device
+ * enrolled by @mac unless another device holds it, by a live binding or as
+ * its enrolled address or prefix. Called with RCU held, in any context.
+ *
+ * Return: 0 if @addr is bound to @mac's device (now, or already: its life
+ * starts again), -ENOENT if no device is enrolled by @mac, -EADDRINUSE if
+ * another device holds @addr, -EINVAL for an address no device may bind
+ * (link-local ones are never bound), -ENOMEM.
+ */
+int iotguard_bind6(struct net *net, const u8 *mac, const struct in6_addr *addr)
+{
+	struct iotguard_net *in = iotguard_net(net);
+	const struct iotguard_device *dev, *cur;
+	struct iotguard_lease *bind, *held;
+	struct iotguard_bind6_set *set;
+	struct iotguard_devkey key;
+	int slot, ret = 0;
+
+	if (!bind6_addr_ok(addr))
+		return -EINVAL;
+	mac_key(&key, mac);
+	dev = iotguard_device_lookup(in, &key);
+	if (!dev)
+		return -ENOENT;
+	memset(&key, 0, sizeof(key));
+	key.family = AF_INET6;
+	memcpy(key.addr, addr, sizeof(*addr));
+	if (iotguard_device_lookup(in, &key) ||
+	    iotguard_device_lookup_prefix_rcu(net, addr))
+		return -EADDRINUSE;
+
+	spin_lock_bh(&in->lease_lock);
+	/* Deleted since it was found: its bindings are gone or going. */
+	cur = xa_load(&in->by_index, dev->index);
+	if (!cur || cur->cookie != dev->cookie) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	held = rhashtable_lookup_fast(&in->leases, &key, lease_params);
+	if (held && lease_live(held)) {
+		if (held->index != dev->index || held->cookie != dev->cookie)
+			ret = -EADDRINUSE;
+		else
+			WRITE_ONCE(held->expires, jiffies + bind6_life());
+		goto out_unlock;
+	}
+	set = bind6_set_of(in, dev);
+	if (IS_ERR(set)) {
+		ret = PTR_ERR(set);
+		goto out_unlock;
+	}
+	if (held)
+		bind6_release(in, held);
+	bind = kzalloc(sizeof(*bind), GFP_ATOMIC | __GFP_NOWARN);
+	if (!bind) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	bind->key = key;
+	bind->index = dev->index;
+	bind->cookie = dev->cookie;
+	bind->expires = jiffies + bind6_life();
+	bind->seq = set->next_seq++;
+	slot = bind6_slot(in, set);
+	ret = rhashtable_insert_fast(&in->leases, &bind->node, lease_params);
+	if (ret) {
+		kfree(bind);
+		goto out_unlock;
+	}
+	set->addr[slot] = bind;
+
+out_unlock:
+	spin_unlock_bh(&in->lease_lock);
+	return ret;
 }

@@ -7,6 +7,7 @@
  */
 
 #include "device.h"
+#include "lease.h"
 #include "kfunc.h"
 #include "netlink.h"
 
@@ -55,6 +56,10 @@ static unsigned int quarantine_burst = 4;
 module_param(quarantine_burst, uint, 0444);
 MODULE_PARM_DESC(quarantine_burst,
 		 "Packets a quarantined device may send back to back (default 4)");
+
+module_param_named(ipv6_bind_seconds, iotguard_bind6_seconds, uint, 0644);
+MODULE_PARM_DESC(ipv6_bind_seconds,
+		 "Seconds an IPv6 address a device enrolled by MAC configured stays bound to it after its last use (default 3600)");
 
 struct iotguard_rates iotguard_quarantine_rates __read_mostly;
 

@@ -11,8 +11,8 @@
  *
  * which looks the source up in the device table of the network namespace of
  * the receiving device, under RCU only: an enrolled address, else (IPv6)
- * the longest enrolled prefix holding it, else (IPv4) the address a device
- * enrolled by MAC leased. It returns 0 and fills *verdict when the
+ * the longest enrolled prefix holding it, else an address a device
+ * enrolled by MAC leased (IPv4, DHCP) or bound (IPv6, below). It returns 0 and fills *verdict when the
  * source is enrolled, -ENOENT when it is not and -EINVAL when a size is not
  * the one of this header. Sizes are checked so that a program built against
  * another version of this header fails instead of misreading.
@@ -39,6 +39,19 @@
  *
  * which returns 1 when the 16-byte IPv6 address is one of the receiving
  * device's namespace, 0 when not, -EINVAL for a size other than 16.
+ *
+ * A device enrolled by MAC binds the IPv6 addresses it configures, first
+ * come, first served: for neighbour discovery in the name of an address
+ * nobody holds (a DAD solicitation for it, a solicitation from it, an
+ * advertisement of it), the XDP program calls
+ *
+ *   int iotguard_xdp_bind(struct xdp_md *ctx,
+ *                         const struct iotguard_key *key, __u32 key__sz);
+ *
+ * with the address (family AF_INET6) and the frame's source MAC. It
+ * returns 0 when the address is (now) bound to the device enrolled by that
+ * MAC, -ENOENT when no device is, -EADDRINUSE when another device holds
+ * the address, -EINVAL for a bad size, family or address, -ENOMEM.
  *
  * The lease kfuncs return 0 when the device enrolled by msg->mac began (or renewed)
  * or ended a lease of msg->addr, -ENOENT when no device is enrolled by

@@ -6,12 +6,15 @@
 # Prints TAP.
 #
 #  ┌──────────────────────┐  ┌──────────┐        ┌──────────────────────────┐
-#  │ cam                  ├──┤ sw: br0  ├────────┤ rtr: iot0 (XDP)          │
-#  │ SLAAC and temporary  │  └──────────┘ uplink │ 2001:2:0:1::1/64         │
-#  │ addresses in         │                      │ 2001:2:0:5::1/64         │
-#  │ 2001:2:0:5::/64      │                      │ accept_ra=2 (a router    │
-#  └──────────────────────┘                      │ that would take an RA)   │
-#                                                └──────────────────────────┘
+#  │ cam (by prefix)      ├──┤ sw: br0  ├────────┤ rtr: iot0 (XDP)          │
+#  │ SLAAC and temporary  │  │          │ uplink │ 2001:2:0:1::1/64         │
+#  │ in 2001:2:0:5::/64   │  │          │        │ 2001:2:0:5::1/64         │
+#  └──────────────────────┘  │          │        │ 2001:2:0:7::1/64         │
+#  ┌──────────────────────┐  │          │        │ accept_ra=2 (a router    │
+#  │ air (by MAC)         ├──┤          │        │ that would take an RA)   │
+#  │ SLAAC in             │  └──────────┘        └──────────────────────────┘
+#  │ 2001:2:0:7::/64      │
+#  └──────────────────────┘
 #
 # 1. A Router Advertisement from the device side (tests/lib/rasend.py):
 #    in monitor mode it reaches the router and sets its default route (so
@@ -22,6 +25,9 @@
 #    is enrolled by that prefix: the router reaches it (its NA, unicast to
 #    the router's global address, passes); both addresses are one device,
 #    with one rate budget; an address outside the prefix is unknown.
+# 3. The air sensor, enrolled by its MAC alone, configures a SLAAC address
+#    in 2001:2:0:7::/64: its DAD binds the address to it (first come, first
+#    served), and its datagrams from it pass as its own.
 #
 # Every step waits for an event: a route, an address, a counter.
 
@@ -98,6 +104,7 @@ send_from() {
 
 setup() {
 	topo_init && topo_add_device cam 198.18.1.30 &&
+	topo_add_device air 198.18.1.31 &&
 	rtr sysctl -qw net.ipv6.conf.iot0.accept_ra=2 &&
 	rtr ip addr add 2001:2:0:5::1/64 dev iot0 nodad &&
 	ig attach iot0 --mode native --monitor
@@ -196,6 +203,44 @@ slaac() {
 		"$after - $n == 3"
 }
 
+# air_addr: the air sensor's global address in 2001:2:0:7::/64, done with
+# DAD.
+air_addr() {
+	local out
+
+	out=$(dev air ip -6 -o addr show dev eth0 scope global) || return 1
+	[[ $out != *tentative* ]] || return 1
+	grep -o '2001:2:0:7:[0-9a-f:]*' <<<"$out" | head -n 1 | grep .
+}
+
+# 3. A device enrolled by its MAC alone configures a SLAAC address: its
+#    DAD binds the address to it, and its datagrams from it are its own.
+by_mac() {
+	local mac addr n
+
+	mac=$(dev air cat /sys/class/net/eth0/address)
+	check "enroll the air sensor by its MAC alone" \
+		ig device add --mac "$mac" --name air-1 --class sensor
+	rtr ip addr add 2001:2:0:7::1/64 dev iot0 nodad
+	dev air sysctl -qw net.ipv6.conf.eth0.accept_ra=1 \
+		net.ipv6.conf.eth0.autoconf=1 net.ipv6.conf.eth0.accept_dad=1
+	rtr python3 "$rasend" iot0 --prefix 2001:2:0:7::/64 >/dev/null
+	if tap_wait 600 0.2 air_addr; then
+		addr=$(air_addr)
+		ok "the air sensor configured $addr (its DAD passed)"
+	else
+		not_ok "the air sensor configured a SLAAC address"
+		not_ok "its datagrams from it are its own"
+		return 0
+	fi
+	dev air python3 "$traffic" send --src "$addr" --dst 2001:2:0:7::1 \
+		--count 5 >/dev/null
+	tap_wait 300 0.2 at_least 5 devstat "$mac" pass || true
+	n=$(devstat "$mac" pass) || n=-1
+	expect "its 5 datagrams from $addr pass as its own (pass $n)" \
+		"$n == 5"
+}
+
 run() {
 	if ! setup; then
 		not_ok "set up a router that takes RAs, and a cam"
@@ -205,8 +250,9 @@ run() {
 	ok "set up a router that takes RAs, and a cam"
 	rogue_ra
 	slaac
+	by_mac
 }
 
-tap_plan 12
+tap_plan 15
 run
 tap_end

@@ -2365,6 +2365,96 @@ TEST_F(verdict, unknown_source_across_cpus)
 }
 
 /* Monitor mode: the same counters, but every frame passes. */
+/* A datagram from addr, from mac. */
+static void frame_from6(struct frame *f, const uint8_t addr[16],
+			const uint8_t mac[6])
+{
+	fr_eth(f, mac);
+	fr_ipv6(f, addr, dst6);
+	fr_udp(f, 16);
+	fr_finish(f);
+}
+
+/*
+ * A device enrolled by MAC binds the IPv6 addresses it configures, first
+ * come, first served: by DAD, or by NDP from or for an address nobody
+ * holds; never one another device holds; at most 8, the least recently
+ * used making way.
+ */
+TEST_F(verdict, ipv6_bound_to_mac_device)
+{
+	static const uint8_t mac_c[6] = { 0x02, 0x10, 0, 0, 0, 0x0c };
+	uint8_t x[16], y[16], many[10][16], snm[16], ll[16];
+	struct iotguard_device a, b;
+	struct iotguard_dev_stats st;
+	struct frame f;
+	uint32_t action;
+	unsigned int i;
+
+	dev_by_mac(&a, mac_a);
+	enroll(_metadata, self, &a);
+	dev_by_mac(&b, mac_b);
+	enroll(_metadata, self, &b);
+	ip6(x, 0x70);
+	ip6(y, 0x71);
+	ip6_ll(ll, 7);
+	ip6_snm(snm, x);
+
+	/* Before any NDP: nobody's. */
+	frame_from6(&f, x, mac_a);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	/* Its DAD binds x to it (and passes within the port's budget). */
+	ndp(&f, mac_a, any6, snm, 135, x, NULL);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	frame_from6(&f, x, mac_a);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &a, &st));
+	EXPECT_EQ(1, st.pass.packets);
+	/* x is a's: b's DAD, data and NA for it gain b nothing. */
+	ndp(&f, mac_b, any6, snm, 135, x, NULL);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	frame_from6(&f, x, mac_b);
+	EXPECT_DROP(&f, IOTGUARD_R_SPOOFED);
+	ndp(&f, mac_b, ll, ll, 136, x, mac_b);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	/* An unenrolled MAC binds nothing. */
+	ndp(&f, mac_c, ll, ll, 136, y, mac_c);
+	EXPECT_DROP(&f, IOTGUARD_R_NDP);
+	frame_from6(&f, y, mac_c);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	/* A solicitation from an address nobody holds binds it too. */
+	ip6_snm(snm, dst6);
+	ndp(&f, mac_b, y, snm, 135, dst6, mac_b);
+	EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	frame_from6(&f, y, mac_b);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	ASSERT_EQ(0, read_dev(self->skel, &b, &st));
+	EXPECT_EQ(1, st.pass.packets);
+
+	/* Ten more of a's: x and the first two make way for the rest. */
+	for (i = 0; i < 10; i++) {
+		ip6(many[i], 0x80 + i);
+		ip6_snm(snm, many[i]);
+		ndp(&f, mac_a, any6, snm, 135, many[i], NULL);
+		EXPECT_PASS(&f, IOTGUARD_R_NEIGH);
+	}
+	frame_from6(&f, x, mac_a);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	for (i = 0; i < 10; i++) {
+		frame_from6(&f, many[i], mac_a);
+		ASSERT_EQ(0, run_len(self->prog_fd, &f, f.len, &action));
+		EXPECT_EQ(i < 2 ? XDP_DROP : XDP_PASS, action)
+			TH_LOG("address %u of 10", i + 1);
+	}
+
+	/* Deleted, a's addresses are nobody's; b's stay b's. */
+	ASSERT_EQ(0, iotguard_nl_device_del(self->nl, &a.id));
+	frame_from6(&f, many[9], mac_a);
+	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
+	frame_from6(&f, y, mac_b);
+	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+}
+
 FIXTURE(monitor) {
 	FIXTURE_DATA(verdict) v;
 };

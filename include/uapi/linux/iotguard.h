@@ -13,7 +13,9 @@
  * when it takes its IPv4 address from DHCP: the programs on the guarded
  * port then watch its DHCP exchange and bind the address the server
  * acknowledges to it for the lease's time (DHCP snooping), and its IP
- * traffic passes from that address only (IP source guard). An XDP program
+ * traffic passes from that address only (IP source guard); the IPv6
+ * addresses it configures itself are bound to it, first come, first
+ * served, by its neighbour discovery. An XDP program
  * on each guarded port asks the module, per packet, what to do with the
  * sender: unknown sources are dropped, and so are denied devices, devices
  * sending from the wrong MAC and devices over their rate.
