@@ -123,6 +123,11 @@ $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(LDLIBS)
 
+# What the daemon sets in the module for the scorer's events, on the host.
+$(O)/tests/unit/control_test: tests/unit/control_test.c $(O)/user/iotguardd/control.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/control.o $(O)/libiotguard.a $(LDLIBS)
+
 # /metrics rendered in chunks, tested on the host.
 METRICS_TEST_OBJS := $(O)/user/iotguardd/metrics.o $(O)/user/iotguardd/log.o \
 	$(O)/user/iotguardd/config.o

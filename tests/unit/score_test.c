@@ -237,6 +237,112 @@ TEST_F(score, hysteresis_and_release)
 	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
 }
 
+/*
+ * A release waits release_after calm intervals however many that is: a
+ * count of them that stops at 65535 would never get there.
+ */
+TEST_F(score, release_after_beyond_sixteen_bits)
+{
+	self->cfg.release_after = 70000;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	ASSERT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	feed(self->scorer, 0, 100, 69999, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+}
+
+/* An action that could not be done is decided, and tried, again. */
+TEST_F(score, undone_action_is_decided_again)
+{
+	const struct iotguard_score_dev *dev;
+
+	add_dev(self->scorer, 0, 1, false);
+	dev = iotguard_scorer_get(self->scorer, 0);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	ASSERT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(1, dev->strikes);
+	iotguard_scorer_undo(self->scorer, 0, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, dev->action);
+	EXPECT_EQ(0, dev->strikes);
+	/* still anomalous: at once, not act_after intervals later */
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_scorer_set_enforced(self->scorer, 0, self->res.action);
+	/* a release undone is due again at the next calm interval */
+	feed(self->scorer, 0, 100, 30, &self->res);
+	ASSERT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	iotguard_scorer_undo(self->scorer, 0, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, dev->action);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+	/* and an anomaly gone quiet needs no action any more */
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	ASSERT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	iotguard_scorer_undo(self->scorer, 0, &self->res);
+	feed(self->scorer, 0, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+}
+
+/*
+ * Out of a dry run the scorer is back to what is in force: a quarantine
+ * decided and not done is decided again, a release decided and not done
+ * too, an escalation not done is undone.
+ */
+TEST_F(score, out_of_a_dry_run_back_to_what_is_in_force)
+{
+	const struct iotguard_score_dev *a, *b, *c;
+
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	add_dev(self->scorer, 2, 1, false);
+	a = iotguard_scorer_get(self->scorer, 0);
+	b = iotguard_scorer_get(self->scorer, 1);
+	c = iotguard_scorer_get(self->scorer, 2);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	feed(self->scorer, 2, 100, 100, &self->res);
+	/* b and c quarantined for real, then a dry run */
+	feed(self->scorer, 1, 5000, 2, &self->res);
+	iotguard_scorer_set_enforced(self->scorer, 1, self->res.action);
+	feed(self->scorer, 2, 5000, 2, &self->res);
+	iotguard_scorer_set_enforced(self->scorer, 2, self->res.action);
+	self->cfg.dry_run = true;
+	self->cfg.policy[1].action = IOTGUARD_ACT_DENY;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	/* a: decided, not done; b: released, not done; c: escalated */
+	feed(self->scorer, 0, 5000, 2, &self->res);
+	EXPECT_EQ(IOTGUARD_ACT_DENY, a->action);
+	feed(self->scorer, 1, 100, 30, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	feed(self->scorer, 2, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ESCALATE, self->res.event);
+	self->cfg.dry_run = false;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	iotguard_scorer_to_enforced(self->scorer, 0);
+	iotguard_scorer_to_enforced(self->scorer, 1);
+	iotguard_scorer_to_enforced(self->scorer, 2);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, a->action);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, b->action);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, c->action);
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_FALSE(self->res.dry_run);
+	feed(self->scorer, 1, 100, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	feed(self->scorer, 2, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ESCALATE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_DENY, self->res.action);
+}
+
 TEST_F(score, in_between_scores_hold_the_action)
 {
 	add_dev(self->scorer, 0, 1, false);
@@ -512,6 +618,35 @@ TEST_F(score, new_destination_surprise)
 	EXPECT_FALSE(iotguard_scorer_observe_dest(self->scorer, 0, 0x3333));
 }
 
+/*
+ * A device that keeps using 60 destinations knows them all, and a stream
+ * of one-off destinations does not push out those it keeps using.
+ */
+TEST_F(score, destinations_it_keeps_using_stay_known)
+{
+	uint32_t round, i, fresh = 0, stream = 0x10000;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 60; i++)
+		EXPECT_TRUE(iotguard_scorer_observe_dest(self->scorer, 0, i));
+	for (round = 0; round < 50; round++) {
+		for (i = 0; i < 60; i++)
+			fresh += iotguard_scorer_observe_dest(self->scorer, 0,
+							      i);
+		/* one-offs, more than the memory holds */
+		for (i = 0; i < 3; i++)
+			EXPECT_TRUE(iotguard_scorer_observe_dest(self->scorer,
+								 0,
+								 stream++));
+	}
+	EXPECT_EQ(0, fresh);
+	EXPECT_EQ(IOTGUARD_SCORE_KNOWN_DESTS,
+		  iotguard_scorer_get(self->scorer, 0)->dests);
+	/* a new device in the slot knows none of them */
+	iotguard_scorer_device(self->scorer, 0, 7, NULL, 1, false);
+	EXPECT_TRUE(iotguard_scorer_observe_dest(self->scorer, 0, 5));
+}
+
 TEST_F(score, size_pattern_change)
 {
 	struct iotguard_score_input in = {
@@ -561,7 +696,7 @@ TEST_F(score, persistence_round_trip)
 	key.addr[0] = 198;
 	key.addr[1] = 18;
 	iotguard_scorer_device(again, 5, 999, &key, 1, false);
-	ASSERT_EQ(0, iotguard_scorer_load(again, path, &restored));
+	ASSERT_EQ(0, iotguard_scorer_load(again, path, &restored, NULL, 0));
 	EXPECT_EQ(1, restored);
 	EXPECT_EQ(999, iotguard_scorer_get(again, 5)->cookie);
 	EXPECT_EQ(100, iotguard_scorer_get(again, 5)->age);
@@ -574,10 +709,85 @@ TEST_F(score, persistence_round_trip)
 	/* a file of another layout is refused */
 	fd = open(path, O_WRONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(4, pwrite(fd, "\x02\0\0\0", 4, 8));
+	ASSERT_EQ(4, pwrite(fd, "\x03\0\0\0", 4, 8));
 	close(fd);
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
-	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored));
+	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored, NULL,
+						0));
+	iotguard_scorer_free(again);
+	unlink(path);
+}
+
+/*
+ * Baselines learnt with another interval, sigma_floor or half-lives are
+ * not scored against: the devices learn anew, and say why, but keep the
+ * actions in force, which are still the daemon's to lift.
+ */
+TEST_F(score, baselines_of_another_basis_are_learnt_anew)
+{
+	struct iotguard_score_config cfg = self->cfg;
+	const struct iotguard_score_dev *dev;
+	struct iotguard_scorer *again;
+	char path[] = "/tmp/score_test.XXXXXX", why[256];
+	uint32_t restored;
+	int fd;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 1, 100, 100, &self->res);
+	feed(self->scorer, 1, 5000, 2, &self->res);
+	iotguard_scorer_set_enforced(self->scorer, 1, self->res.action);
+	EXPECT_TRUE(iotguard_scorer_observe_dest(self->scorer, 0, 42));
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+
+	/* the same basis: restored, destinations too */
+	ASSERT_EQ(0, iotguard_scorer_new(&cfg, 16, &again));
+	add_dev(again, 0, 1, false);
+	ASSERT_EQ(0, iotguard_scorer_load(again, path, &restored, why,
+					  sizeof(why)));
+	EXPECT_STREQ("", why);
+	EXPECT_EQ(100, iotguard_scorer_get(again, 0)->age);
+	EXPECT_FALSE(iotguard_scorer_observe_dest(again, 0, 42));
+	iotguard_scorer_free(again);
+
+	/* another interval: the half-lives in seconds differ too */
+	cfg.interval = 2;
+	ASSERT_EQ(0, iotguard_scorer_new(&cfg, 16, &again));
+	add_dev(again, 0, 1, false);
+	add_dev(again, 1, 1, false);
+	EXPECT_EQ(-ESTALE, iotguard_scorer_load(again, path, &restored, why,
+						sizeof(why)));
+	EXPECT_EQ(2, restored);
+	EXPECT_STREQ("interval 1 s, now 2 s, half_lives 60 900 14400 s, now 120 1800 28800 s",
+		     why);
+	dev = iotguard_scorer_get(again, 0);
+	EXPECT_EQ(0, dev->age);
+	EXPECT_EQ(0, dev->dests);
+	dev = iotguard_scorer_get(again, 1);
+	EXPECT_EQ(0, dev->age);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, dev->action);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, dev->enforced);
+	/* learning anew: a tenfold rate is no surge */
+	feed(again, 0, 1000, 1, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_FALSE(self->res.anomalous);
+	iotguard_scorer_free(again);
+
+	/* another sigma_floor, or other half-lives */
+	cfg = self->cfg;
+	cfg.sigma_floor = 0.5;
+	cfg.half_life[0] = 30;
+	ASSERT_EQ(0, iotguard_scorer_new(&cfg, 16, &again));
+	add_dev(again, 0, 1, false);
+	EXPECT_EQ(-ESTALE, iotguard_scorer_load(again, path, &restored, why,
+						sizeof(why)));
+	EXPECT_STREQ("sigma_floor 0.25, now 0.5, half_lives 60 900 14400 s, now 30 900 14400 s",
+		     why);
+	EXPECT_EQ(0, iotguard_scorer_get(again, 0)->age);
 	iotguard_scorer_free(again);
 	unlink(path);
 }
@@ -643,7 +853,8 @@ TEST(one_million_devices)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 	}
 	secs = b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9;
-	TH_LOG("1e6 devices scored in %.3f s, %zu bytes per device", secs,
+	TH_LOG("1e6 devices scored in %.3f s, %zu bytes per device (%zu scored every interval)",
+	       secs, iotguard_scorer_slot_bytes(),
 	       sizeof(struct iotguard_score_dev));
 	EXPECT_EQ(n, scored);
 	EXPECT_EQ(1, anomalous);

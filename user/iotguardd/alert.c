@@ -268,26 +268,17 @@ static void send_alert(struct daemon *d, const struct dstate *ds,
 }
 
 void alert_emit(struct daemon *d, const struct dstate *ds,
-		const struct iotguard_score_result *res, bool done)
+		const struct iotguard_score_result *res, enum push outcome)
 {
 	char why[IOTGUARD_ALERT_TEXT_LEN], line[512];
-	const char *note = "";
-	bool failed = false;
+	bool failed = outcome == PUSH_FAILED, done = outcome == PUSH_DONE;
 	unsigned int det;
 
 	alert_why(res, why, sizeof(why));
-	if (res->dry_run && res->action > IOTGUARD_ACT_ALERT) {
-		note = " (dry run: not done)";
-	} else if (res->pinned) {
-		note = " (pinned: alert only)";
-	} else if (!done && res->event != IOTGUARD_EV_NONE &&
-		   (res->action > IOTGUARD_ACT_ALERT ||
-		    res->event == IOTGUARD_EV_RELEASE)) {
-		note = " (FAILED to apply)";
-		failed = true;
-	}
-	log_msg(res->event == IOTGUARD_EV_RELEASE ? LOG_NOTICE : LOG_WARNING,
-		"%s", alert_line(ds, res, note, why, line, sizeof(line)));
+	log_msg(failed ? LOG_ERR :
+		res->event == IOTGUARD_EV_RELEASE ? LOG_NOTICE : LOG_WARNING,
+		"%s", alert_line(ds, res, control_note(outcome), why, line,
+				 sizeof(line)));
 	if (res->event != IOTGUARD_EV_RELEASE) {
 		for (det = 0; det < IOTGUARD_DET_MAX; det++)
 			if (res->detectors & (1U << det))

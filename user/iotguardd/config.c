@@ -314,6 +314,7 @@ void config_set_interval(struct config *cfg, double interval)
 	unsigned int h;
 
 	cfg->interval = interval;
+	sc->interval = interval;
 	sc->learn = lround(cfg->seconds.learn / interval);
 	/* at least 1 where 0 makes no sense */
 	sc->release_after = fmax(1, lround(cfg->seconds.release_after /

@@ -54,7 +54,6 @@ struct dstate {
 	struct iotguard_device dev;
 	bool present;
 	bool primed;		/* prev holds a first reading */
-	uint8_t pushed;		/* the state we last set, 0: none */
 	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
 	uint64_t prev_syn, prev_icmp;
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
@@ -127,13 +126,49 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		   struct iotguard_score_input *in);
 /* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
 uint32_t monitor_dest_hash(const struct iotguard_dest_key *key);
-void monitor_forget_undone(struct daemon *d);
+/* Out of a dry run: see iotguard_scorer_to_enforced(). */
+void monitor_leave_dry_run(struct daemon *d);
+
+/* control.c: what to set in the module for the scorer's events */
+enum push {
+	PUSH_NONE,	/* nothing to set: an alert, or a release of one */
+	PUSH_SET,	/* the plan: set it; then DONE or FAILED */
+	PUSH_DONE,
+	PUSH_FAILED,
+	PUSH_DRY_RUN,
+	PUSH_PINNED,
+	PUSH_NOT_OURS,	/* the module holds a state the daemon did not set */
+};
+
+/* The module's state for an action; 0 for none and alert. */
+uint8_t control_state_of(uint8_t action);
+/*
+ * For the scorer's event res on the device (sd: its scorer state, for what
+ * the daemon holds in force): PUSH_SET with the state to set in *state, or
+ * why nothing is set (*state 0).
+ */
+enum push control_plan(const struct dstate *ds,
+		       const struct iotguard_score_dev *sd,
+		       const struct iotguard_score_result *res,
+		       uint8_t *state);
+/* Sets dev's state in the module: 0 or -errno (logged). */
+typedef int (*control_set_fn)(void *ctx, const struct iotguard_device *dev);
+/*
+ * The scorer's event res for the device at slot: the plan, the state set
+ * by set, and the scorer told what is in force. Returns the outcome: DONE
+ * or FAILED for a plan to set, else the plan's.
+ */
+enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
+		      uint32_t slot, const struct iotguard_score_result *res,
+		      control_set_fn set, void *ctx);
+/* " (dry run: not done)" and the like, for the alert's line; "" for none. */
+const char *control_note(enum push outcome);
 
 /* alert.c */
 int alerts_open(struct daemon *d);
 void alerts_close(struct daemon *d);
 void alert_emit(struct daemon *d, const struct dstate *ds,
-		const struct iotguard_score_result *res, bool done);
+		const struct iotguard_score_result *res, enum push outcome);
 /* Shared with the replay, so that both say the same. */
 const char *alert_event_name(unsigned int event);
 /* ISO 8601 UTC with milliseconds: 2026-11-25T10:00:16.250Z */

@@ -93,8 +93,29 @@ static int arm_timer(int fd, double interval)
 }
 
 /*
- * SIGHUP: the new file replaces the configuration, but for state_dir and
- * interval (see iotguardd(8)); one with an error changes nothing.
+ * What the running baselines were learnt with, from running into cfg;
+ * whether cfg said otherwise.
+ */
+static bool keep_basis(struct config *cfg, const struct config *running)
+{
+	bool changed = cfg->score.sigma_floor != running->score.sigma_floor;
+	unsigned int h;
+
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
+		changed |= cfg->seconds.half_life[h] !=
+			   running->seconds.half_life[h];
+	cfg->score.sigma_floor = running->score.sigma_floor;
+	memcpy(cfg->seconds.half_life, running->seconds.half_life,
+	       sizeof(cfg->seconds.half_life));
+	memcpy(cfg->score.half_life, running->score.half_life,
+	       sizeof(cfg->score.half_life));
+	return changed;
+}
+
+/*
+ * SIGHUP: the new file replaces the configuration, but for state_dir,
+ * interval, sigma_floor and half_lives (see iotguardd(8)); one with an
+ * error changes nothing.
  */
 static void reload(struct daemon *d, bool force_dry_run)
 {
@@ -124,13 +145,20 @@ static void reload(struct daemon *d, bool force_dry_run)
 			cfg.interval);
 		config_set_interval(&cfg, d->cfg.interval);
 	}
+	/*
+	 * The baselines were learnt with these too, and the file records
+	 * them: at the next start, the devices learn anew with the new ones.
+	 */
+	if (keep_basis(&cfg, &d->cfg))
+		log_msg(LOG_WARNING,
+			"sigma_floor and half_lives take effect at the next start, where the devices learn anew (the baselines were learnt with the running ones)");
 	snprintf(old_listen, sizeof(old_listen), "%s", d->cfg.listen);
 	was_dry_run = d->cfg.dry_run;
 	pthread_mutex_lock(&d->lock);
 	d->cfg = cfg;
 	iotguard_scorer_set_config(d->scorer, &cfg.score);
 	if (was_dry_run && !cfg.dry_run)
-		monitor_forget_undone(d);
+		monitor_leave_dry_run(d);
 	pthread_mutex_unlock(&d->lock);
 	/* Unlocked: stopping the old listener waits for its scrapes. */
 	if (strcmp(cfg.listen, old_listen))

@@ -116,7 +116,9 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
 {
 	struct daemon *d = data;
+	const struct iotguard_score_dev *sd;
 	struct dstate *ds;
+	uint8_t ours;
 
 	(void)alert;	/* our own and other senders' alerts change nothing */
 
@@ -132,11 +134,11 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 	if (cmd != IOTGUARD_CMD_DEVICE_NEW && cmd != IOTGUARD_CMD_DEVICE_SET)
 		return 0;
 	/* Someone else changed a state we set: it is theirs now. */
-	if (ds->present && ds->dev.cookie == dev->cookie && ds->pushed &&
-	    (dev->present & IOTGUARD_DEV_STATE) && dev->state != ds->pushed) {
+	sd = iotguard_scorer_get(d->scorer, dev->index);
+	ours = sd ? control_state_of(sd->enforced) : 0;
+	if (ds->present && ds->dev.cookie == dev->cookie && ours &&
+	    (dev->present & IOTGUARD_DEV_STATE) && dev->state != ours)
 		iotguard_scorer_forget_action(d->scorer, dev->index);
-		ds->pushed = 0;
-	}
 	set_device(d, dev);
 	return 0;
 }
@@ -158,20 +160,18 @@ static void baselines_path(const struct daemon *d, char *buf, size_t len)
 }
 
 /*
- * Out of a dry run: the actions decided in it were never done. Forgotten,
- * they are decided again, and done, if the device is still anomalous.
+ * Out of a dry run: the actions and releases decided in it were never
+ * done. Back to what is in force, they are decided again, and done: an
+ * anomalous device's action at its next anomalous interval, a calm one's
+ * release at its next calm interval.
  */
-void monitor_forget_undone(struct daemon *d)
+void monitor_leave_dry_run(struct daemon *d)
 {
-	const struct iotguard_score_dev *sd;
 	uint32_t i;
 
-	for (i = 0; i < d->max_devices; i++) {
-		sd = iotguard_scorer_get(d->scorer, i);
-		if (d->devs[i].present && sd &&
-		    sd->action > IOTGUARD_ACT_ALERT && !d->devs[i].pushed)
-			iotguard_scorer_forget_action(d->scorer, i);
-	}
+	for (i = 0; i < d->max_devices; i++)
+		if (d->devs[i].present)
+			iotguard_scorer_to_enforced(d->scorer, i);
 }
 
 int monitor_save(struct daemon *d)
@@ -188,54 +188,47 @@ int monitor_save(struct daemon *d)
 	return ret;
 }
 
-/* What the module must say for our action to still be in force. */
-static uint8_t state_of(uint8_t action)
-{
-	switch (action) {
-	case IOTGUARD_ACT_QUARANTINE:
-		return IOTGUARD_STATE_QUARANTINE;
-	case IOTGUARD_ACT_DENY:
-		return IOTGUARD_STATE_DENY;
-	}
-	return 0;
-}
-
 static void load_baselines(struct daemon *d)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], why[256];
 	uint32_t restored, i;
 	int ret;
 
 	baselines_path(d, path, sizeof(path));
-	ret = iotguard_scorer_load(d->scorer, path, &restored);
+	ret = iotguard_scorer_load(d->scorer, path, &restored, why,
+				   sizeof(why));
 	if (ret == -ENOENT) {
 		log_msg(LOG_INFO, "No baselines in %s yet: learning", path);
 		return;
 	}
-	if (ret) {
+	if (ret == -ESTALE) {
+		log_msg(LOG_WARNING,
+			"The baselines in %s were learnt with %s: the devices learn anew (the actions in force on %u of them stay)",
+			path, why, restored);
+	} else if (ret) {
 		log_msg(LOG_WARNING, "Unable to load the baselines from %s: %s%s",
 			path, strerror(-ret),
 			ret == -EPROTO ? " (another version: learning anew)" :
 					 "");
 		return;
+	} else {
+		log_msg(LOG_INFO, "Restored the baselines of %u devices from %s",
+			restored, path);
 	}
-	log_msg(LOG_INFO, "Restored the baselines of %u devices from %s",
-		restored, path);
-	/* An action of ours the module no longer shows was undone. */
 	for (i = 0; i < d->max_devices; i++) {
 		const struct iotguard_score_dev *sd;
-		uint8_t state;
+		uint8_t ours;
 
 		sd = iotguard_scorer_get(d->scorer, i);
 		if (!sd || !d->devs[i].present)
 			continue;
-		state = state_of(sd->action);
-		if (!state)
-			continue;
-		if (d->devs[i].dev.state == state)
-			d->devs[i].pushed = state;
-		else
+		/* An action of ours the module no longer shows was undone. */
+		ours = control_state_of(sd->enforced);
+		if (ours && d->devs[i].dev.state != ours)
 			iotguard_scorer_forget_action(d->scorer, i);
+		/* Stopped in a dry run, started out of one. */
+		if (!d->cfg.dry_run)
+			iotguard_scorer_to_enforced(d->scorer, i);
 	}
 }
 
@@ -365,41 +358,35 @@ static uint64_t delta(uint64_t now, uint64_t before)
 	return now >= before ? now - before : 0;
 }
 
-static void act(struct daemon *d, struct dstate *ds,
-		const struct iotguard_score_result *res)
+static int set_state(void *ctx, const struct iotguard_device *dev)
 {
-	struct iotguard_device set = {
-		.id = ds->dev.id, .present = IOTGUARD_DEV_STATE,
-	};
+	struct daemon *d = ctx;
 	char addr[IOTGUARD_ADDR_STRLEN];
-	bool done = false;
 	int ret;
 
-	if (res->event == IOTGUARD_EV_RELEASE)
-		set.state = ds->pushed ? IOTGUARD_STATE_ALLOW : 0;
-	else
-		set.state = state_of(res->action);
-	if (set.state && !res->dry_run && !res->pinned &&
-	    !(ds->dev.flags & IOTGUARD_DEVICE_F_PINNED)) {
-		ret = iotguard_nl_device_set(d->nl, &set);
-		if (ret) {
-			d->nl_errors++;
-			log_msg(LOG_ERR, "Unable to set the state of %s: %s%s%s",
-				format_addr(&ds->dev.id, addr, sizeof(addr)),
-				strerror(-ret),
-				*iotguard_nl_extack(d->nl) ? ": " : "",
-				iotguard_nl_extack(d->nl));
-		} else {
-			done = true;
-			ds->pushed = res->event == IOTGUARD_EV_RELEASE ?
-				     0 : set.state;
-		}
+	ret = iotguard_nl_device_set(d->nl, dev);
+	if (ret) {
+		d->nl_errors++;
+		log_msg(LOG_ERR, "Unable to set the state of %s: %s%s%s",
+			format_addr(&dev->id, addr, sizeof(addr)),
+			strerror(-ret), *iotguard_nl_extack(d->nl) ? ": " : "",
+			iotguard_nl_extack(d->nl));
 	}
+	return ret;
+}
+
+/* The scorer's event for the device at slot, in the module: control.c. */
+static void act(struct daemon *d, struct dstate *ds, uint32_t slot,
+		const struct iotguard_score_result *res)
+{
+	enum push outcome;
+
+	outcome = control_act(d->scorer, ds, slot, res, set_state, d);
 	if (res->event == IOTGUARD_EV_RELEASE)
 		d->releases++;
 	else
 		d->actions[res->action]++;
-	alert_emit(d, ds, res, done);
+	alert_emit(d, ds, res, outcome);
 }
 
 bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
@@ -478,7 +465,7 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
 		iotguard_score_input_scale(&in, factor);
 	iotguard_scorer_score(d->scorer, i, &in, &res);
 	if (res.event != IOTGUARD_EV_NONE)
-		act(d, ds, &res);
+		act(d, ds, i, &res);
 }
 
 void monitor_interval(struct daemon *d, double span)

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,8 @@
 #define MID 1			/* the horizon priors and rates use */
 #define GAP_ALPHA (1.0f / 16)	/* cadence: about the last 16 gaps */
 #define SAVE_MAGIC "IGBASE01"
-#define SAVE_VERSION 1
+/* 2: the header's interval, sigma_floor, half-lives; 64 destinations */
+#define SAVE_VERSION 2
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -30,11 +33,26 @@ struct prior_acc {
 	uint32_t n[IOTGUARD_FEAT_LOG_MAX];
 };
 
+/* A device's known destinations: the first dev->dests entries are. */
+struct dest_memory {
+	uint32_t hash[IOTGUARD_SCORE_KNOWN_DESTS];
+	uint64_t used;		/* bit i: hash[i] used since the hand passed */
+};
+
+_Static_assert(IOTGUARD_SCORE_KNOWN_DESTS <= 64,
+	       "dest_memory.used has a bit per destination");
+
 struct iotguard_scorer {
 	struct iotguard_score_config cfg;
 	float alpha[IOTGUARD_SCORE_HORIZONS];
 	uint32_t slots;
 	struct iotguard_score_dev *devs;
+	/*
+	 * Apart from devs, which scoring reads every interval: these only
+	 * when a device talks to a destination. Never cleared: a device's
+	 * first dev->dests entries are its own.
+	 */
+	struct dest_memory *dests;
 	struct prior prior[IOTGUARD_SCORE_CLASSES];
 	struct prior_acc acc[IOTGUARD_SCORE_CLASSES];
 };
@@ -117,6 +135,7 @@ void iotguard_score_config_default(struct iotguard_score_config *cfg)
 	cfg->silence_factor = 2;
 	cfg->silence_min = 3;
 	cfg->size_min_packets = 16;
+	cfg->interval = 1;
 	for (i = 0; i < IOTGUARD_SCORE_CLASSES; i++) {
 		cfg->policy[i].action = IOTGUARD_ACT_QUARANTINE;
 		cfg->policy[i].threshold = 6;
@@ -145,8 +164,9 @@ int iotguard_scorer_new(const struct iotguard_score_config *cfg,
 	if (!scorer)
 		return -ENOMEM;
 	scorer->devs = calloc(slots ? slots : 1, sizeof(*scorer->devs));
-	if (!scorer->devs) {
-		free(scorer);
+	scorer->dests = calloc(slots ? slots : 1, sizeof(*scorer->dests));
+	if (!scorer->devs || !scorer->dests) {
+		iotguard_scorer_free(scorer);
 		return -ENOMEM;
 	}
 	scorer->slots = slots;
@@ -161,6 +181,7 @@ void iotguard_scorer_free(struct iotguard_scorer *scorer)
 	if (!scorer)
 		return;
 	free(scorer->devs);
+	free(scorer->dests);
 	free(scorer);
 }
 
@@ -180,6 +201,11 @@ iotguard_scorer_config(const struct iotguard_scorer *scorer)
 uint32_t iotguard_scorer_slots(const struct iotguard_scorer *scorer)
 {
 	return scorer->slots;
+}
+
+size_t iotguard_scorer_slot_bytes(void)
+{
+	return sizeof(struct iotguard_score_dev) + sizeof(struct dest_memory);
 }
 
 int iotguard_scorer_device(struct iotguard_scorer *scorer, uint32_t slot,
@@ -203,7 +229,7 @@ int iotguard_scorer_device(struct iotguard_scorer *scorer, uint32_t slot,
 	if (pinned) {
 		/* The operator took over: whatever we did is theirs now. */
 		dev->flags |= IOTGUARD_SDEV_PINNED;
-		dev->action = IOTGUARD_ACT_NONE;
+		dev->action = dev->enforced = IOTGUARD_ACT_NONE;
 		dev->anom_run = dev->calm_run = 0;
 	} else {
 		dev->flags &= ~IOTGUARD_SDEV_PINNED;
@@ -232,27 +258,81 @@ void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
 	if (slot >= scorer->slots)
 		return;
 	scorer->devs[slot].action = IOTGUARD_ACT_NONE;
+	scorer->devs[slot].enforced = IOTGUARD_ACT_NONE;
 	scorer->devs[slot].anom_run = scorer->devs[slot].calm_run = 0;
+}
+
+void iotguard_scorer_set_enforced(struct iotguard_scorer *scorer,
+				  uint32_t slot, uint8_t action)
+{
+	if (slot < scorer->slots && action < IOTGUARD_ACT_MAX)
+		scorer->devs[slot].enforced = action;
+}
+
+void iotguard_scorer_undo(struct iotguard_scorer *scorer, uint32_t slot,
+			  const struct iotguard_score_result *res)
+{
+	struct iotguard_score_dev *dev;
+
+	if (slot >= scorer->slots || res->event == IOTGUARD_EV_NONE)
+		return;
+	dev = &scorer->devs[slot];
+	/* A strike is an action taken: this one was not. */
+	if (res->event == IOTGUARD_EV_ACT && dev->strikes)
+		dev->strikes--;
+	dev->action = res->prev_action;
+}
+
+void iotguard_scorer_to_enforced(struct iotguard_scorer *scorer,
+				 uint32_t slot)
+{
+	struct iotguard_score_dev *dev;
+
+	if (slot >= scorer->slots)
+		return;
+	dev = &scorer->devs[slot];
+	/* An alert is never in force: a decided one stays. */
+	if (dev->action <= IOTGUARD_ACT_ALERT && !dev->enforced)
+		return;
+	/* Its act is to be decided again, and will strike again. */
+	if (!dev->enforced && dev->strikes)
+		dev->strikes--;
+	dev->action = dev->enforced;
 }
 
 bool iotguard_scorer_observe_dest(struct iotguard_scorer *scorer,
 				  uint32_t slot, uint32_t hash)
 {
 	struct iotguard_score_dev *dev;
+	struct dest_memory *mem;
 	unsigned int i;
 
 	if (slot >= scorer->slots)
 		return false;
 	dev = &scorer->devs[slot];
+	mem = &scorer->dests[slot];
 	if (!(dev->flags & IOTGUARD_SDEV_USED))
 		return false;
-	if (!hash)		/* 0 marks an empty entry */
-		hash = 1;
-	for (i = 0; i < IOTGUARD_SCORE_KNOWN_DESTS; i++)
-		if (dev->known[i] == hash)
+	for (i = 0; i < dev->dests; i++) {
+		if (mem->hash[i] == hash) {
+			mem->used |= 1ULL << i;
 			return false;
-	dev->known[dev->known_next] = hash;
-	dev->known_next = (dev->known_next + 1) % IOTGUARD_SCORE_KNOWN_DESTS;
+		}
+	}
+	if (dev->dests < IOTGUARD_SCORE_KNOWN_DESTS) {
+		i = dev->dests++;
+	} else {
+		/* Second chance: one used again since the last pass stays. */
+		while (mem->used & (1ULL << dev->dest_hand)) {
+			mem->used &= ~(1ULL << dev->dest_hand);
+			dev->dest_hand = (dev->dest_hand + 1) %
+					 IOTGUARD_SCORE_KNOWN_DESTS;
+		}
+		i = dev->dest_hand;
+		dev->dest_hand = (i + 1) % IOTGUARD_SCORE_KNOWN_DESTS;
+	}
+	mem->hash[i] = hash;
+	mem->used &= ~(1ULL << i);
 	if (dev->new_dests < UINT8_MAX)
 		dev->new_dests++;
 	return true;
@@ -613,11 +693,11 @@ static void decide(struct iotguard_scorer *scorer,
 	bool event;
 
 	if (out->anomalous) {
-		if (dev->anom_run < UINT16_MAX)
+		if (dev->anom_run < UINT32_MAX)
 			dev->anom_run++;
 		dev->calm_run = 0;
 	} else if (out->score < policy->threshold * cfg->release_ratio) {
-		if (dev->calm_run < UINT16_MAX)
+		if (dev->calm_run < UINT32_MAX)
 			dev->calm_run++;
 		dev->anom_run = 0;
 	} else {
@@ -657,10 +737,13 @@ static void decide(struct iotguard_scorer *scorer,
 		shift = dev->strikes > 1 ? dev->strikes - 1 : 0;
 		if (shift > 3)
 			shift = 3;
-		if (dev->calm_run >= (uint32_t)cfg->release_after << shift) {
+		/*
+		 * calm_run stays: a release undone (iotguard_scorer_undo())
+		 * is due again at the next calm interval.
+		 */
+		if (dev->calm_run >= (uint64_t)cfg->release_after << shift) {
 			out->event = IOTGUARD_EV_RELEASE;
 			dev->action = IOTGUARD_ACT_NONE;
-			dev->calm_run = 0;
 		}
 	}
 	out->action = dev->action;
@@ -778,6 +861,13 @@ void iotguard_scorer_interval_end(struct iotguard_scorer *scorer)
 	memset(scorer->acc, 0, sizeof(scorer->acc));
 }
 
+/* What the baselines mean: learnt with these, only scored with these. */
+struct save_basis {
+	double interval;	/* seconds */
+	float sigma_floor;
+	float half_life[IOTGUARD_SCORE_HORIZONS];	/* seconds */
+};
+
 struct save_header {
 	char magic[8];
 	uint32_t version;
@@ -787,25 +877,115 @@ struct save_header {
 	uint32_t size_buckets;
 	uint32_t known_dests;
 	uint64_t count;
+	struct save_basis basis;
 };
 
-static void fill_header(struct save_header *hdr, uint64_t count)
+_Static_assert(sizeof(struct save_header) ==
+	       offsetof(struct save_header, basis) + 8 + 4 +
+	       4 * IOTGUARD_SCORE_HORIZONS,
+	       "the header is compared whole: no padding in it");
+
+struct save_record {
+	struct iotguard_score_dev dev;
+	struct dest_memory dests;
+};
+
+static void fill_header(const struct iotguard_scorer *scorer,
+			struct save_header *hdr, uint64_t count)
 {
+	const struct iotguard_score_config *cfg = &scorer->cfg;
+	unsigned int h;
+
 	memset(hdr, 0, sizeof(*hdr));
 	memcpy(hdr->magic, SAVE_MAGIC, sizeof(hdr->magic));
 	hdr->version = SAVE_VERSION;
-	hdr->record_size = sizeof(struct iotguard_score_dev);
+	hdr->record_size = sizeof(struct save_record);
 	hdr->horizons = IOTGUARD_SCORE_HORIZONS;
 	hdr->log_features = IOTGUARD_FEAT_LOG_MAX;
 	hdr->size_buckets = IOTGUARD_SIZE_BUCKETS;
 	hdr->known_dests = IOTGUARD_SCORE_KNOWN_DESTS;
 	hdr->count = count;
+	hdr->basis.interval = cfg->interval;
+	hdr->basis.sigma_floor = cfg->sigma_floor;
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
+		hdr->basis.half_life[h] = cfg->half_life[h] * cfg->interval;
+}
+
+/* Equal but for the rounding of a float. */
+static bool same(double a, double b)
+{
+	return fabs(a - b) <= 1e-5 * fmax(fabs(a), fabs(b));
+}
+
+/* "a, b": appends to buf what follows fmt. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	va_list ap;
+
+	if (used + 2 >= len)
+		return;
+	if (used) {
+		memcpy(buf + used, ", ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void half_lives(const struct save_basis *basis, char *buf,
+		       size_t len)
+{
+	unsigned int h;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS && n >= 0 && (size_t)n < len;
+	     h++)
+		n += snprintf(buf + n, len - n, "%s%g", h ? " " : "",
+			      basis->half_life[h]);
+}
+
+/* Whether baselines of file would be misread now; why says how. */
+static bool basis_differs(const struct save_basis *file,
+			  const struct save_basis *now, char *why,
+			  size_t why_len)
+{
+	char was[64], is[64];
+	bool differs = false;
+	unsigned int h;
+
+	if (!same(file->interval, now->interval)) {
+		append(why, why_len, "interval %g s, now %g s", file->interval,
+		       now->interval);
+		differs = true;
+	}
+	if (!same(file->sigma_floor, now->sigma_floor)) {
+		append(why, why_len, "sigma_floor %g, now %g",
+		       file->sigma_floor, now->sigma_floor);
+		differs = true;
+	}
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
+		if (!same(file->half_life[h], now->half_life[h]))
+			break;
+	if (h < IOTGUARD_SCORE_HORIZONS) {
+		half_lives(file, was, sizeof(was));
+		half_lives(now, is, sizeof(is));
+		append(why, why_len, "half_lives %s s, now %s s", was, is);
+		differs = true;
+	}
+	return differs;
 }
 
 int iotguard_scorer_save(const struct iotguard_scorer *scorer,
 			 const char *path)
 {
 	struct save_header hdr;
+	struct save_record rec;
 	char tmp[4096];
 	uint64_t count = 0;
 	FILE *f = NULL;
@@ -821,7 +1001,7 @@ int iotguard_scorer_save(const struct iotguard_scorer *scorer,
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fill_header(&hdr, count);
+	fill_header(scorer, &hdr, count);
 	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1) {
 		ret = -EIO;
 		goto cleanup;
@@ -831,7 +1011,13 @@ int iotguard_scorer_save(const struct iotguard_scorer *scorer,
 
 		if (!(dev->flags & IOTGUARD_SDEV_USED) || !dev->key.family)
 			continue;
-		if (fwrite(dev, sizeof(*dev), 1, f) != 1) {
+		/* Only the device's own destinations: the rest is stale. */
+		memset(&rec, 0, sizeof(rec));
+		rec.dev = *dev;
+		memcpy(rec.dests.hash, scorer->dests[i].hash,
+		       dev->dests * sizeof(rec.dests.hash[0]));
+		rec.dests.used = scorer->dests[i].used;
+		if (fwrite(&rec, sizeof(rec), 1, f) != 1) {
 			ret = -EIO;
 			goto cleanup;
 		}
@@ -861,28 +1047,61 @@ static int key_cmp(const void *a, const void *b)
 
 static int record_cmp(const void *a, const void *b)
 {
-	const struct iotguard_score_dev *da = a, *db = b;
+	const struct save_record *ra = a, *rb = b;
 
-	return key_cmp(&da->key, &db->key);
+	return key_cmp(&ra->dev.key, &rb->dev.key);
 }
 
 static int key_record_cmp(const void *key, const void *rec)
 {
-	const struct iotguard_score_dev *dev = rec;
+	const struct save_record *r = rec;
 
-	return key_cmp(key, &dev->key);
+	return key_cmp(key, &r->dev.key);
+}
+
+/* The record's action, of a device that keeps its slot's identity. */
+static void restore_action(struct iotguard_score_dev *dev,
+			   const struct iotguard_score_dev *rec)
+{
+	dev->action = rec->action < IOTGUARD_ACT_MAX ? rec->action : 0;
+	dev->enforced = rec->enforced < IOTGUARD_ACT_MAX ? rec->enforced : 0;
+	dev->strikes = rec->strikes;
+	if (dev->flags & IOTGUARD_SDEV_PINNED)
+		dev->action = dev->enforced = IOTGUARD_ACT_NONE;
+}
+
+static void restore(struct iotguard_score_dev *dev, struct dest_memory *mem,
+		    const struct save_record *rec)
+{
+	struct iotguard_score_dev now = *dev;
+
+	/* What the module says now wins over the file. */
+	*dev = rec->dev;
+	dev->cookie = now.cookie;
+	dev->class = now.class;
+	dev->flags = (rec->dev.flags & IOTGUARD_SDEV_ACTIVE_SEEN) |
+		     (now.flags & ~IOTGUARD_SDEV_ACTIVE_SEEN);
+	dev->new_dests = 0;
+	if (dev->dests > IOTGUARD_SCORE_KNOWN_DESTS)
+		dev->dests = IOTGUARD_SCORE_KNOWN_DESTS;
+	dev->dest_hand %= IOTGUARD_SCORE_KNOWN_DESTS;
+	*mem = rec->dests;
+	restore_action(dev, &rec->dev);
 }
 
 int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
-			 uint32_t *restored)
+			 uint32_t *restored, char *why, size_t why_len)
 {
-	struct iotguard_score_dev *recs = NULL;
+	struct save_record *recs = NULL;
 	struct save_header hdr, want;
+	bool stale;
 	FILE *f;
 	uint32_t i;
 	int ret = 0;
 
 	*restored = 0;
+	if (why_len)
+		why[0] = '\0';
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -890,11 +1109,13 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 		ret = -EPROTO;
 		goto cleanup;
 	}
-	fill_header(&want, hdr.count);
-	if (memcmp(&hdr, &want, sizeof(hdr)) || hdr.count > (1ULL << 26)) {
+	fill_header(scorer, &want, hdr.count);
+	if (memcmp(&hdr, &want, offsetof(struct save_header, basis)) ||
+	    hdr.count > (1ULL << 26)) {
 		ret = -EPROTO;
 		goto cleanup;
 	}
+	stale = basis_differs(&hdr.basis, &want.basis, why, why_len);
 	recs = calloc(hdr.count ? hdr.count : 1, sizeof(*recs));
 	if (!recs) {
 		ret = -ENOMEM;
@@ -906,8 +1127,8 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 	}
 	qsort(recs, hdr.count, sizeof(*recs), record_cmp);
 	for (i = 0; i < scorer->slots; i++) {
-		struct iotguard_score_dev *dev = &scorer->devs[i], saved;
-		const struct iotguard_score_dev *rec;
+		struct iotguard_score_dev *dev = &scorer->devs[i];
+		const struct save_record *rec;
 
 		if (!(dev->flags & IOTGUARD_SDEV_USED) || !dev->key.family)
 			continue;
@@ -915,18 +1136,14 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 			      key_record_cmp);
 		if (!rec)
 			continue;
-		/* What the module says now wins over the file. */
-		saved = *dev;
-		*dev = *rec;
-		dev->cookie = saved.cookie;
-		dev->class = saved.class;
-		dev->flags = (rec->flags & IOTGUARD_SDEV_ACTIVE_SEEN) |
-			     (saved.flags & ~IOTGUARD_SDEV_ACTIVE_SEEN);
-		dev->new_dests = 0;
-		if (dev->flags & IOTGUARD_SDEV_PINNED)
-			dev->action = IOTGUARD_ACT_NONE;
+		if (stale)
+			restore_action(dev, &rec->dev);
+		else
+			restore(dev, &scorer->dests[i], rec);
 		(*restored)++;
 	}
+	if (stale)
+		ret = -ESTALE;
 
 cleanup:
 	free(recs);

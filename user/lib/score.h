@@ -33,6 +33,12 @@
  *
  * Actions follow act_after anomalous intervals in a row, but a new
  * destination at once: it is new in one interval only.
+ *
+ * Destinations. A device remembers the hashes of the last
+ * IOTGUARD_SCORE_KNOWN_DESTS destinations it used, replacing, when full,
+ * one it has not used again since the last replacement passed it (the
+ * clock, or second-chance, policy): those it keeps using stay known. They
+ * live apart from the baselines, which scoring reads every interval.
  */
 #ifndef IOTGUARD_USER_SCORE_H
 #define IOTGUARD_USER_SCORE_H
@@ -45,8 +51,8 @@
 #define IOTGUARD_SCORE_HORIZONS 3
 /* Classes with a prior and a policy of their own; higher ones share 0's. */
 #define IOTGUARD_SCORE_CLASSES 256
-/* Destinations remembered per device, for "new destination". */
-#define IOTGUARD_SCORE_KNOWN_DESTS 8
+/* Destinations remembered per device, for "new destination" (at most 64). */
+#define IOTGUARD_SCORE_KNOWN_DESTS 64
 
 enum iotguard_feature {
 	/* log-space counts with baselines */
@@ -97,15 +103,20 @@ struct iotguard_score_config {
 	uint32_t min_samples;	/* learnt intervals before scoring without prior */
 	float prior_weight;	/* k: the prior weighs k / (k + n) */
 	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
-	uint16_t act_after;	/* N anomalous intervals in a row to act (a new
+	uint32_t act_after;	/* N anomalous intervals in a row to act (a new
 				 * destination: at once) */
-	uint16_t release_after;	/* M calm intervals in a row to release */
+	uint32_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
 	float silence_k;	/* tolerance: mean gap + k sigma... */
 	float silence_factor;	/* ...and at least factor * mean gap... */
 	float silence_min;	/* ...and mean gap + this many intervals */
 	uint32_t size_min_packets;	/* an interval's histogram counts from */
 	bool dry_run;		/* decide, but mark every action as not done */
+	/*
+	 * Seconds per interval: the counts, and so the baselines, are per
+	 * interval. Only recorded with them (iotguard_scorer_save()).
+	 */
+	double interval;
 	struct iotguard_score_policy policy[IOTGUARD_SCORE_CLASSES];
 };
 
@@ -177,18 +188,24 @@ struct iotguard_score_dev {
 	float gap_mean, gap_var;	/* intervals between active ones */
 	float new_rate;		/* new destinations per interval */
 	float score;		/* of the last interval */
-	uint32_t known[IOTGUARD_SCORE_KNOWN_DESTS];	/* destination hashes */
 	uint32_t age;		/* intervals learnt */
 	uint32_t quiet;		/* intervals since the last active one */
 	uint32_t cookie;
+	uint32_t anom_run;	/* anomalous intervals in a row */
+	uint32_t calm_run;	/* calm intervals in a row */
 	uint16_t class;
 	uint16_t gaps;		/* gaps learnt, saturating */
 	uint16_t size_n;	/* histograms learnt, saturating */
-	uint16_t anom_run;	/* anomalous intervals in a row */
-	uint16_t calm_run;	/* calm intervals in a row */
-	uint8_t action;		/* enum iotguard_action in force */
+	uint8_t action;		/* enum iotguard_action decided */
+	/*
+	 * The action whose state the caller set and holds in force (see
+	 * iotguard_scorer_set_enforced()); it differs from action in a dry
+	 * run, or where the caller would not or could not set the state.
+	 */
+	uint8_t enforced;
 	uint8_t strikes;	/* times acted on: release waits longer */
-	uint8_t known_next;	/* round robin replacement */
+	uint8_t dests;		/* destinations known, up to KNOWN_DESTS */
+	uint8_t dest_hand;	/* the clock's hand, when they are full */
 	uint8_t new_dests;	/* new destinations this interval */
 	uint8_t flags;		/* IOTGUARD_SDEV_* */
 	uint8_t top_feature;	/* of the last interval */
@@ -212,6 +229,8 @@ void iotguard_scorer_set_config(struct iotguard_scorer *scorer,
 const struct iotguard_score_config *
 iotguard_scorer_config(const struct iotguard_scorer *scorer);
 uint32_t iotguard_scorer_slots(const struct iotguard_scorer *scorer);
+/* Bytes a slot takes: its baselines and its destinations. */
+size_t iotguard_scorer_slot_bytes(void);
 
 /*
  * A device at slot: a new one (unknown cookie) starts from nothing, a known
@@ -229,6 +248,27 @@ iotguard_scorer_get(const struct iotguard_scorer *scorer, uint32_t slot);
 /* The operator changed the state: forget the action we took. */
 void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
 				   uint32_t slot);
+/*
+ * The caller set the state of action in the module (IOTGUARD_ACT_NONE:
+ * lifted it). Saved with the baselines: after a restart, what is in force
+ * is still known to be the daemon's to lift, and no one else's.
+ */
+void iotguard_scorer_set_enforced(struct iotguard_scorer *scorer,
+				  uint32_t slot, uint8_t action);
+/*
+ * The event of res was not done (setting the state failed): the action is
+ * the one before it again. The runs of anomalous or calm intervals stay,
+ * so that an event still due is decided again at the next interval.
+ */
+void iotguard_scorer_undo(struct iotguard_scorer *scorer, uint32_t slot,
+			  const struct iotguard_score_result *res);
+/*
+ * Out of a dry run: what was decided and not done is undone, the action is
+ * the one in force again (the runs stay, as for iotguard_scorer_undo()),
+ * so that what is still due is decided again, and done.
+ */
+void iotguard_scorer_to_enforced(struct iotguard_scorer *scorer,
+				 uint32_t slot);
 
 /*
  * A destination the device talked to this interval (a hash of it); returns
@@ -260,14 +300,19 @@ bool iotguard_scorer_prior(const struct iotguard_scorer *scorer,
 
 /*
  * Baselines to a file and back, matched by key. The file is versioned and
- * written to path.tmp then renamed. Loading restores each used slot whose
- * key is in the file; *restored counts them. -EPROTO for a file of
- * another version or layout.
+ * written to path.tmp then renamed; its header records what the baselines
+ * mean: the interval, sigma_floor and the half-lives. Loading restores
+ * each used slot whose key is in the file; *restored counts them. -EPROTO
+ * for a file of another version or layout. -ESTALE for baselines learnt
+ * with another interval, sigma_floor or half-lives: scored against, they
+ * would misjudge every device, so only the actions are restored (what is
+ * in force stays the daemon's to lift) and the devices learn anew; why
+ * says what differs ("interval 2 s, now 1 s").
  */
 int iotguard_scorer_save(const struct iotguard_scorer *scorer,
 			 const char *path);
 int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
-			 uint32_t *restored);
+			 uint32_t *restored, char *why, size_t why_len);
 
 const char *iotguard_feature_name(unsigned int feature);
 const char *iotguard_detector_name(unsigned int detector);

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of user/iotguardd/control.c: what the daemon sets in the
+ * module for the scorer's events, with the real scorer and a module that
+ * is a state and a switch to refuse the next set.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "iotguardd.h"
+/* The harness has its own, the same. */
+#undef ARRAY_SIZE
+/* The 6.1 harness is not -Wextra clean (see parse_test.c). */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+#define STEADY 100
+#define FLOOD 5000
+#define RELEASE 30	/* the default release_after */
+
+/* The module: what it holds, how often it was set, whether it refuses. */
+struct module {
+	uint8_t state;
+	unsigned int sets;
+	bool refuse;
+};
+
+static int module_set(void *ctx, const struct iotguard_device *dev)
+{
+	struct module *m = ctx;
+
+	if (m->refuse)
+		return -ENOBUFS;
+	m->state = dev->state;
+	m->sets++;
+	return 0;
+}
+
+FIXTURE(control)
+{
+	struct iotguard_score_config cfg;
+	struct iotguard_scorer *scorer;
+	struct iotguard_score_result res;
+	struct dstate ds;
+	struct module module;
+	enum push outcome;
+};
+
+FIXTURE_SETUP(control)
+{
+	struct iotguard_score_key key = { .family = AF_INET };
+
+	iotguard_score_config_default(&self->cfg);
+	self->cfg.learn = 20;
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
+	key.addr[0] = 198;
+	key.addr[1] = 18;
+	key.addr[3] = 10;
+	memset(&self->ds, 0, sizeof(self->ds));
+	self->ds.present = true;
+	self->ds.dev.present = IOTGUARD_DEV_INDEX | IOTGUARD_DEV_STATE;
+	self->ds.dev.index = 1;
+	self->ds.dev.cookie = 7;
+	self->ds.dev.state = IOTGUARD_STATE_ALLOW;
+	ASSERT_EQ(0, iotguard_scorer_device(self->scorer, 1, 7, &key, 1,
+					    false));
+	self->module.state = IOTGUARD_STATE_ALLOW;
+}
+
+FIXTURE_TEARDOWN(control)
+{
+	iotguard_scorer_free(self->scorer);
+}
+
+/*
+ * n intervals of packets, each event acted on as the daemon does; the
+ * module's state is the device's (as its events would say). Returns the
+ * last event.
+ */
+static uint8_t run(struct _test_data_control *self, uint64_t packets,
+		   unsigned int n)
+{
+	struct iotguard_score_input in = { .packets = packets };
+	uint8_t event = IOTGUARD_EV_NONE;
+
+	while (n--) {
+		iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+		self->outcome = PUSH_NONE;
+		if (self->res.event == IOTGUARD_EV_NONE)
+			continue;
+		event = self->res.event;
+		self->ds.dev.state = self->module.state;
+		self->outcome = control_act(self->scorer, &self->ds, 1,
+					    &self->res, module_set,
+					    &self->module);
+	}
+	return event;
+}
+
+/* What the scorer holds of the device. */
+static const struct iotguard_score_dev *sd(struct _test_data_control *self)
+{
+	return iotguard_scorer_get(self->scorer, 1);
+}
+
+/* Dry run on or off, as a reload sets it. */
+static void dry_run(struct _test_data_control *self, bool on)
+{
+	self->cfg.dry_run = on;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	if (!on)
+		iotguard_scorer_to_enforced(self->scorer, 1);
+}
+
+TEST_F(control, quarantine_escalate_release)
+{
+	self->cfg.policy[1].action = IOTGUARD_ACT_DENY;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	run(self, STEADY, 100);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_DENY, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_DENY, sd(self)->enforced);
+	EXPECT_STREQ("", control_note(self->outcome));
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+	EXPECT_EQ(2, self->module.sets);
+}
+
+/* An operator's deny (not pinned) is theirs: never lowered, nor released. */
+TEST_F(control, a_state_it_did_not_set_stays)
+{
+	uint8_t state;
+
+	run(self, STEADY, 100);
+	self->module.state = IOTGUARD_STATE_DENY;
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_NOT_OURS, self->outcome);
+	EXPECT_NE(NULL, strstr(control_note(self->outcome), "not the daemon's"));
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(PUSH_NONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_DENY, self->module.state);
+	EXPECT_EQ(0, self->module.sets);
+	/* an operator's quarantine neither */
+	self->module.state = IOTGUARD_STATE_QUARANTINE;
+	self->ds.dev.state = IOTGUARD_STATE_QUARANTINE;
+	self->res.event = IOTGUARD_EV_ACT;
+	self->res.action = IOTGUARD_ACT_DENY;
+	EXPECT_EQ(PUSH_NOT_OURS, control_plan(&self->ds, sd(self), &self->res,
+					      &state));
+	EXPECT_EQ(0, state);
+}
+
+/* A release of an alert sets nothing and is no failure. */
+TEST_F(control, releasing_an_alert_is_no_failure)
+{
+	self->cfg.policy[1].action = IOTGUARD_ACT_ALERT;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	run(self, STEADY, 100);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_NONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(PUSH_NONE, self->outcome);
+	EXPECT_STREQ("", control_note(self->outcome));
+	EXPECT_EQ(0, self->module.sets);
+}
+
+/* A failed set is not believed: tried again at the next interval. */
+TEST_F(control, a_failed_set_is_tried_again)
+{
+	run(self, STEADY, 100);
+	self->module.refuse = true;
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_FAILED, self->outcome);
+	EXPECT_NE(NULL, strstr(control_note(self->outcome), "FAILED"));
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->action);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+	self->module.refuse = false;
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 1));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	/* a release too */
+	self->module.refuse = true;
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(PUSH_FAILED, self->outcome);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, sd(self)->action);
+	self->module.refuse = false;
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, 1));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+}
+
+/* Quarantined, dry run on, calm (released in the dry run), dry run off. */
+TEST_F(control, dry_run_release_is_done_after_it)
+{
+	run(self, STEADY, 100);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	ASSERT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	dry_run(self, true);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(PUSH_DRY_RUN, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	dry_run(self, false);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, 1));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+}
+
+/* Decided in a dry run, still anomalous after it: done at once. */
+TEST_F(control, dry_run_action_is_done_after_it)
+{
+	run(self, STEADY, 100);
+	dry_run(self, true);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_DRY_RUN, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+	dry_run(self, false);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 1));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	/* decided in a dry run and calm since: nothing strands */
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	dry_run(self, true);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, 2 * RELEASE));
+	dry_run(self, false);
+	EXPECT_EQ(IOTGUARD_EV_NONE, run(self, STEADY, 2 * RELEASE));
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->action);
+}
+
+TEST_F(control, pinned_gets_nothing)
+{
+	self->ds.dev.flags = IOTGUARD_DEVICE_F_PINNED;
+	run(self, STEADY, 100);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	/* the scorer was not told: the flag alone holds it back */
+	EXPECT_EQ(PUSH_PINNED, self->outcome);
+	EXPECT_EQ(0, self->module.sets);
+}
+
+TEST_HARNESS_MAIN

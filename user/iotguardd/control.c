@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the daemon sets in the module for the scorer's events, decided apart
+ * from the setting (act() in monitor.c, over netlink) so that the rules can
+ * be tested:
+ * - a state goes only over allow or over a state the daemon set itself:
+ *   one someone else set (an operator's deny without --pin) is theirs, and
+ *   the daemon neither lowers nor replaces it;
+ * - a release lifts only what the daemon set;
+ * - a dry run and a pinned device get nothing;
+ * - the scorer learns what is in force: a failed push is undone in it, so
+ *   that it is decided, and tried, again at the next interval.
+ */
+#include "iotguardd.h"
+
+uint8_t control_state_of(uint8_t action)
+{
+	switch (action) {
+	case IOTGUARD_ACT_QUARANTINE:
+		return IOTGUARD_STATE_QUARANTINE;
+	case IOTGUARD_ACT_DENY:
+		return IOTGUARD_STATE_DENY;
+	}
+	return 0;
+}
+
+enum push control_plan(const struct dstate *ds,
+		       const struct iotguard_score_dev *sd,
+		       const struct iotguard_score_result *res,
+		       uint8_t *state)
+{
+	uint8_t ours = sd ? control_state_of(sd->enforced) : 0;
+	uint8_t now = ds->dev.state, want;
+
+	*state = 0;
+	if (res->event == IOTGUARD_EV_NONE)
+		return PUSH_NONE;
+	if (res->event == IOTGUARD_EV_RELEASE) {
+		/* An alert, or a state we never set: nothing to lift. */
+		if (!ours)
+			return PUSH_NONE;
+		want = IOTGUARD_STATE_ALLOW;
+	} else {
+		want = control_state_of(res->action);
+		if (!want)
+			return PUSH_NONE;
+	}
+	if (res->pinned || (ds->dev.flags & IOTGUARD_DEVICE_F_PINNED))
+		return PUSH_PINNED;
+	if (res->dry_run)
+		return PUSH_DRY_RUN;
+	/* No state said is the module's default, allow. */
+	if (now && now != IOTGUARD_STATE_ALLOW && now != ours)
+		return PUSH_NOT_OURS;
+	*state = want;
+	return PUSH_SET;
+}
+
+enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
+		      uint32_t slot, const struct iotguard_score_result *res,
+		      control_set_fn set, void *ctx)
+{
+	struct iotguard_device dev = {
+		.id = ds->dev.id, .present = IOTGUARD_DEV_STATE,
+	};
+	enum push outcome;
+
+	outcome = control_plan(ds, iotguard_scorer_get(scorer, slot), res,
+			       &dev.state);
+	if (outcome == PUSH_SET) {
+		if (set(ctx, &dev)) {
+			outcome = PUSH_FAILED;
+		} else {
+			/* Its event may come later: the next plan needs it. */
+			ds->dev.state = dev.state;
+			outcome = PUSH_DONE;
+		}
+	}
+	if (outcome == PUSH_DONE)
+		iotguard_scorer_set_enforced(scorer, slot,
+					     res->event == IOTGUARD_EV_RELEASE ?
+					     IOTGUARD_ACT_NONE : res->action);
+	else if (outcome == PUSH_FAILED)
+		iotguard_scorer_undo(scorer, slot, res);
+	return outcome;
+}
+
+const char *control_note(enum push outcome)
+{
+	switch (outcome) {
+	case PUSH_FAILED:
+		return " (FAILED to apply: tried again at the next interval)";
+	case PUSH_DRY_RUN:
+		return " (dry run: not done)";
+	case PUSH_PINNED:
+		return " (pinned: alert only)";
+	case PUSH_NOT_OURS:
+		return " (the module's state is not the daemon's: left as it is)";
+	default:
+		return "";
+	}
+}
