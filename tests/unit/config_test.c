@@ -124,6 +124,83 @@ TEST(durations_follow_the_interval)
 	EXPECT_EQ(10, cfg.score.half_life[0]);
 }
 
+/*
+ * The longest durations over the shortest interval land whole in the
+ * scorer's fields (a release_after in 16 bits was 20000000 mod 65536), and
+ * the interval goes with them, for the baselines file.
+ */
+TEST(longest_durations_fit)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("interval = 0.05\nlearn = 10000000\n"
+			  "release_after = 1000000\nact_after = 1000\n",
+			  &cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(200000000, cfg.score.learn);
+	EXPECT_EQ(20000000, cfg.score.release_after);
+	EXPECT_EQ(1000, cfg.score.act_after);
+	EXPECT_EQ(0.05, cfg.score.interval);
+}
+
+/* Each key's range fits its field, in seconds and in intervals. */
+TEST(key_table_fits_its_fields)
+{
+	const struct config_key *keys, *k;
+	size_t n, i;
+
+	keys = config_keys(&n);
+	ASSERT_LT(10, n);
+	for (i = 0; i < n; i++) {
+		k = &keys[i];
+		EXPECT_LE(k->min, k->max) TH_LOG("%s", k->name);
+		switch (k->type) {
+		case CONFIG_SECONDS:
+			EXPECT_EQ(sizeof(double), k->size) TH_LOG("%s", k->name);
+			/* the repeat offender's wait is 8 times it */
+			EXPECT_GE(UINT32_MAX, 8 * k->max / 0.05)
+				TH_LOG("%s", k->name);
+			break;
+		case CONFIG_FLOAT:
+			EXPECT_EQ(sizeof(float), k->size) TH_LOG("%s", k->name);
+			break;
+		case CONFIG_COUNT:
+			EXPECT_GE(k->size == 2 ? UINT16_MAX : UINT32_MAX, k->max)
+				TH_LOG("%s", k->name);
+			break;
+		case CONFIG_BOOL:
+			EXPECT_EQ(sizeof(bool), k->size) TH_LOG("%s", k->name);
+			break;
+		case CONFIG_OTHER:
+			EXPECT_NE(NULL, k->parse) TH_LOG("%s", k->name);
+			break;
+		}
+	}
+}
+
+TEST(out_of_range_is_refused)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(-1, load("release_after = 2e6\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: release_after: `2e6' is out of range (0 to 1000000)"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("act_after = 2.5\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: act_after: `2.5' is not a whole number"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("act_after = 0\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: act_after: `0' is out of range (1 to 1000)"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("interval = 0.01\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: interval: `0.01' is out of range (0.05 to 60)"))
+		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("dry_run = maybe\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: dry_run: `maybe' is neither yes nor no"))
+		TH_LOG("%s", err);
+}
+
 TEST(class_sections)
 {
 	struct config cfg;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +90,8 @@ static int number(const struct parser *p, const char *key, const char *s,
 	if (errno || end == s || *end || !isfinite(v))
 		return fail(p, "%s: `%s' is not a number", key, s);
 	if (v < min || v > max)
-		return fail(p, "%s: %s is out of range [%g, %g]", key, s, min,
-			    max);
+		return fail(p, "%s: `%s' is out of range (%.10g to %.10g)", key,
+			    s, min, max);
 	*out = v;
 	return 0;
 }
@@ -136,115 +137,149 @@ static int policy_key(struct parser *p, struct config *cfg, const char *key,
 	return 1;
 }
 
+static int listen_key(struct parser *p, struct config *cfg, const char *key,
+		      const char *value)
+{
+	struct sockaddr_storage ss;
+
+	if (strlen(value) >= sizeof(cfg->listen))
+		return fail(p, "%s: too long", key);
+	if (strcmp(value, "none") && config_parse_listen(value, &ss))
+		return fail(p,
+			    "%s: `%s' is not ADDRESS:PORT, [IPV6]:PORT, :PORT or none",
+			    key, value);
+	snprintf(cfg->listen, sizeof(cfg->listen), "%s",
+		 strcmp(value, "none") ? value : "");
+	return 0;
+}
+
+static int state_dir_key(struct parser *p, struct config *cfg,
+			 const char *key, const char *value)
+{
+	if (strlen(value) >= sizeof(cfg->state_dir) - 32 || value[0] != '/')
+		return fail(p, "%s: must be an absolute path", key);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
+	return 0;
+}
+
+static int half_lives_key(struct parser *p, struct config *cfg,
+			  const char *key, const char *value)
+{
+	const char *s = value;
+	unsigned int h;
+	char *end;
+	double v;
+
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
+		errno = 0;
+		v = strtod(s, &end);
+		if (errno || end == s || !(v > 0) || v > 1e8)
+			return fail(p, "%s: want %d durations in seconds, like `60 900 14400', each up to 100000000",
+				    key, IOTGUARD_SCORE_HORIZONS);
+		cfg->seconds.half_life[h] = v;
+		s = end;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s)
+		return fail(p, "%s: want %d durations, got more", key,
+			    IOTGUARD_SCORE_HORIZONS);
+	return 0;
+}
+
+#define FIELD(f) .offset = offsetof(struct config, f), \
+		 .size = sizeof(((struct config *)0)->f)
+
+/*
+ * The global keys: what each is, its range and where it goes. Durations
+ * are seconds here and become intervals in config_set_interval(), where
+ * their ranges over the shortest interval fit the scorer's fields.
+ */
+static const struct config_key global_keys[] = {
+	{ "interval", CONFIG_SECONDS, 0.05, 60, FIELD(interval) },
+	{ "listen", CONFIG_OTHER, .parse = listen_key },
+	{ "state_dir", CONFIG_OTHER, .parse = state_dir_key },
+	{ "save_every", CONFIG_SECONDS, 1, 86400, FIELD(save_every) },
+	{ "alerts_max", CONFIG_COUNT, 10, 1e8, FIELD(alerts_max) },
+	{ "dry_run", CONFIG_BOOL, 0, 1, FIELD(dry_run) },
+	{ "metrics_devices", CONFIG_BOOL, 0, 1, FIELD(metrics_devices) },
+	{ "learn", CONFIG_SECONDS, 0, 1e7, FIELD(seconds.learn) },
+	{ "release_after", CONFIG_SECONDS, 0, 1e6,
+	  FIELD(seconds.release_after) },
+	{ "half_lives", CONFIG_OTHER, 1e-9, 1e8, .parse = half_lives_key },
+	{ "act_after", CONFIG_COUNT, 1, 1000, FIELD(score.act_after) },
+	{ "sigma_floor", CONFIG_FLOAT, 0.01, 10, FIELD(score.sigma_floor) },
+	{ "size_floor", CONFIG_FLOAT, 0.001, 1, FIELD(score.size_floor) },
+	{ "new_dest_floor", CONFIG_FLOAT, 1e-9, 100,
+	  FIELD(score.new_dest_floor) },
+	{ "prior_weight", CONFIG_FLOAT, 0, 1e6, FIELD(score.prior_weight) },
+	{ "prior_min_devices", CONFIG_COUNT, 1, 1e6,
+	  FIELD(score.prior_min_devices) },
+	{ "silence_factor", CONFIG_FLOAT, 1, 1000,
+	  FIELD(score.silence_factor) },
+};
+
+const struct config_key *config_keys(size_t *n)
+{
+	*n = ARRAY_SIZE(global_keys);
+	return global_keys;
+}
+
+/* A whole number into an unsigned field of its size. */
+static int store_count(const struct parser *p, const struct config_key *k,
+		       const char *value, double v, void *field)
+{
+	if (v != floor(v))
+		return fail(p, "%s: `%s' is not a whole number", k->name,
+			    value);
+	switch (k->size) {
+	case sizeof(uint16_t):
+		*(uint16_t *)field = v;
+		return 0;
+	case sizeof(uint32_t):
+		*(uint32_t *)field = v;
+		return 0;
+	case sizeof(uint64_t):
+		*(uint64_t *)field = v;
+		return 0;
+	}
+	return fail(p, "%s: a field of %zu bytes", k->name, k->size);
+}
+
 static int global_key(struct parser *p, struct config *cfg, const char *key,
 		      const char *value)
 {
-	struct iotguard_score_config *sc = &cfg->score;
+	const struct config_key *k = NULL;
+	unsigned int i;
+	void *field;
 	double v;
 
-	if (!strcmp(key, "interval"))
-		return number(p, key, value, 0.05, 60, &cfg->interval);
-	if (!strcmp(key, "listen")) {
-		struct sockaddr_storage ss;
-
-		if (strlen(value) >= sizeof(cfg->listen))
-			return fail(p, "listen: too long");
-		if (strcmp(value, "none") && config_parse_listen(value, &ss))
-			return fail(p,
-				    "listen: `%s' is not ADDRESS:PORT, [IPV6]:PORT, :PORT or none",
-				    value);
-		snprintf(cfg->listen, sizeof(cfg->listen), "%s",
-			 strcmp(value, "none") ? value : "");
-		return 0;
+	for (i = 0; i < ARRAY_SIZE(global_keys) && !k; i++)
+		if (!strcmp(key, global_keys[i].name))
+			k = &global_keys[i];
+	if (!k)
+		return 1;
+	field = (char *)cfg + k->offset;
+	switch (k->type) {
+	case CONFIG_OTHER:
+		return k->parse(p, cfg, key, value);
+	case CONFIG_BOOL:
+		return boolean(p, key, value, field);
+	default:
+		break;
 	}
-	if (!strcmp(key, "state_dir")) {
-		if (strlen(value) >= sizeof(cfg->state_dir) - 32 ||
-		    value[0] != '/')
-			return fail(p, "state_dir: must be an absolute path");
-		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
+	if (number(p, key, value, k->min, k->max, &v))
+		return -1;
+	switch (k->type) {
+	case CONFIG_SECONDS:
+		*(double *)field = v;
 		return 0;
-	}
-	if (!strcmp(key, "save_every"))
-		return number(p, key, value, 1, 86400, &cfg->save_every);
-	if (!strcmp(key, "alerts_max")) {
-		if (number(p, key, value, 10, 1e8, &v))
-			return -1;
-		cfg->alerts_max = v;
+	case CONFIG_FLOAT:
+		*(float *)field = v;
 		return 0;
+	default:
+		return store_count(p, k, value, v, field);
 	}
-	if (!strcmp(key, "dry_run"))
-		return boolean(p, key, value, &cfg->dry_run);
-	if (!strcmp(key, "metrics_devices"))
-		return boolean(p, key, value, &cfg->metrics_devices);
-	if (!strcmp(key, "learn"))
-		return number(p, key, value, 0, 1e7, &cfg->seconds.learn);
-	if (!strcmp(key, "release_after"))
-		return number(p, key, value, 0, 1e6,
-			      &cfg->seconds.release_after);
-	if (!strcmp(key, "half_lives")) {
-		char *end;
-		unsigned int h;
-		const char *s = value;
-
-		for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
-			errno = 0;
-			v = strtod(s, &end);
-			if (errno || end == s || !(v > 0) || v > 1e8)
-				return fail(p, "half_lives: want %d durations in seconds, like `60 900 14400'",
-					    IOTGUARD_SCORE_HORIZONS);
-			cfg->seconds.half_life[h] = v;
-			s = end;
-		}
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s)
-			return fail(p, "half_lives: want %d durations, got more",
-				    IOTGUARD_SCORE_HORIZONS);
-		return 0;
-	}
-	if (!strcmp(key, "act_after")) {
-		if (number(p, key, value, 1, 1000, &v))
-			return -1;
-		sc->act_after = v;
-		return 0;
-	}
-	if (!strcmp(key, "sigma_floor")) {
-		if (number(p, key, value, 0.01, 10, &v))
-			return -1;
-		sc->sigma_floor = v;
-		return 0;
-	}
-	if (!strcmp(key, "size_floor")) {
-		if (number(p, key, value, 0.001, 1, &v))
-			return -1;
-		sc->size_floor = v;
-		return 0;
-	}
-	if (!strcmp(key, "new_dest_floor")) {
-		if (number(p, key, value, 1e-9, 100, &v))
-			return -1;
-		sc->new_dest_floor = v;
-		return 0;
-	}
-	if (!strcmp(key, "prior_weight")) {
-		if (number(p, key, value, 0, 1e6, &v))
-			return -1;
-		sc->prior_weight = v;
-		return 0;
-	}
-	if (!strcmp(key, "prior_min_devices")) {
-		if (number(p, key, value, 1, 1e6, &v))
-			return -1;
-		sc->prior_min_devices = v;
-		return 0;
-	}
-	if (!strcmp(key, "silence_factor")) {
-		if (number(p, key, value, 1, 1000, &v))
-			return -1;
-		sc->silence_factor = v;
-		return 0;
-	}
-	return 1;
 }
 
 /* "[class light]" or "[class 7]" */

@@ -44,6 +44,29 @@ struct config {
  */
 int config_load(const char *path, bool must_exist, struct config *cfg,
 		char *err, size_t err_len);
+/* A key of the global section: config.c's table. */
+enum config_type {
+	CONFIG_SECONDS,		/* double, a duration */
+	CONFIG_FLOAT,
+	CONFIG_COUNT,		/* a whole number, unsigned, of size bytes */
+	CONFIG_BOOL,
+	CONFIG_OTHER,		/* parse does it all */
+};
+
+struct parser;
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	double min, max;
+	size_t offset;		/* in struct config */
+	size_t size;		/* of the field */
+	int (*parse)(struct parser *p, struct config *cfg, const char *key,
+		     const char *value);
+};
+
+/* The table, for tests that hold every key to its field. */
+const struct config_key *config_keys(size_t *n);
 /* Sets the interval and the score durations in intervals of it. */
 void config_set_interval(struct config *cfg, double interval);
 /* "ADDRESS:PORT", "[IPV6]:PORT" or ":PORT"; 0 or -EINVAL. */
