@@ -149,6 +149,7 @@ TEST(key_table_fits_its_fields)
 {
 	const struct config_key *keys, *k;
 	size_t n, i;
+	double max;
 
 	keys = config_keys(&n);
 	ASSERT_LT(10, n);
@@ -157,20 +158,23 @@ TEST(key_table_fits_its_fields)
 		EXPECT_LE(k->min, k->max) TH_LOG("%s", k->name);
 		switch (k->type) {
 		case CONFIG_SECONDS:
-			EXPECT_EQ(sizeof(double), k->size) TH_LOG("%s", k->name);
+			EXPECT_EQ(sizeof(double), k->size)
+				TH_LOG("%s", k->name);
 			/* the repeat offender's wait is 8 times it */
 			EXPECT_GE(UINT32_MAX, 8 * k->max / 0.05)
 				TH_LOG("%s", k->name);
 			break;
 		case CONFIG_FLOAT:
-			EXPECT_EQ(sizeof(float), k->size) TH_LOG("%s", k->name);
-			break;
-		case CONFIG_COUNT:
-			EXPECT_GE(k->size == 2 ? UINT16_MAX : UINT32_MAX, k->max)
+			EXPECT_EQ(sizeof(float), k->size)
 				TH_LOG("%s", k->name);
 			break;
+		case CONFIG_COUNT:
+			max = k->size == 2 ? UINT16_MAX : UINT32_MAX;
+			EXPECT_GE(max, k->max) TH_LOG("%s", k->name);
+			break;
 		case CONFIG_BOOL:
-			EXPECT_EQ(sizeof(bool), k->size) TH_LOG("%s", k->name);
+			EXPECT_EQ(sizeof(bool), k->size)
+				TH_LOG("%s", k->name);
 			break;
 		case CONFIG_OTHER:
 			EXPECT_NE(NULL, k->parse) TH_LOG("%s", k->name);

@@ -140,7 +140,8 @@ TEST_F(control, a_state_it_did_not_set_stays)
 	self->module.state = IOTGUARD_STATE_DENY;
 	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
 	EXPECT_EQ(PUSH_NOT_OURS, self->outcome);
-	EXPECT_NE(NULL, strstr(control_note(self->outcome), "not the daemon's"));
+	EXPECT_NE(NULL, strstr(control_note(self->outcome),
+			       "not the daemon's"));
 	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
 	EXPECT_EQ(PUSH_NONE, self->outcome);
 	EXPECT_EQ(IOTGUARD_STATE_DENY, self->module.state);

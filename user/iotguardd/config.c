@@ -174,7 +174,7 @@ static int half_lives_key(struct parser *p, struct config *cfg,
 		errno = 0;
 		v = strtod(s, &end);
 		if (errno || end == s || !(v > 0) || v > 1e8)
-			return fail(p, "%s: want %d durations in seconds, like `60 900 14400', each up to 100000000",
+			return fail(p, "%s: want %d durations up to 1e8 s, like `60 900 14400'",
 				    key, IOTGUARD_SCORE_HORIZONS);
 		cfg->seconds.half_life[h] = v;
 		s = end;

@@ -48,7 +48,7 @@ int config_load(const char *path, bool must_exist, struct config *cfg,
 enum config_type {
 	CONFIG_SECONDS,		/* double, a duration */
 	CONFIG_FLOAT,
-	CONFIG_COUNT,		/* a whole number, unsigned, of size bytes */
+	CONFIG_COUNT,		/* a whole number, unsigned, size bytes */
 	CONFIG_BOOL,
 	CONFIG_OTHER,		/* parse does it all */
 };
@@ -160,7 +160,7 @@ enum push {
 	PUSH_FAILED,
 	PUSH_DRY_RUN,
 	PUSH_PINNED,
-	PUSH_NOT_OURS,	/* the module holds a state the daemon did not set */
+	PUSH_NOT_OURS,	/* the module's state is not one the daemon set */
 };
 
 /* The module's state for an action; 0 for none and alert. */

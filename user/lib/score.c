@@ -36,7 +36,7 @@ struct prior_acc {
 /* A device's known destinations: the first dev->dests entries are. */
 struct dest_memory {
 	uint32_t hash[IOTGUARD_SCORE_KNOWN_DESTS];
-	uint64_t used;		/* bit i: hash[i] used since the hand passed */
+	uint64_t used;		/* bit i: hash[i] used again since passed */
 };
 
 _Static_assert(IOTGUARD_SCORE_KNOWN_DESTS <= 64,

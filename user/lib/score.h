@@ -103,8 +103,8 @@ struct iotguard_score_config {
 	uint32_t min_samples;	/* learnt intervals before scoring without prior */
 	float prior_weight;	/* k: the prior weighs k / (k + n) */
 	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
-	uint32_t act_after;	/* N anomalous intervals in a row to act (a new
-				 * destination: at once) */
+	/* N anomalous intervals in a row to act (a new destination: at once) */
+	uint32_t act_after;
 	uint32_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
 	float silence_k;	/* tolerance: mean gap + k sigma... */
@@ -204,7 +204,7 @@ struct iotguard_score_dev {
 	 */
 	uint8_t enforced;
 	uint8_t strikes;	/* times acted on: release waits longer */
-	uint8_t dests;		/* destinations known, up to KNOWN_DESTS */
+	uint8_t dests;		/* destinations known, up to 64 */
 	uint8_t dest_hand;	/* the clock's hand, when they are full */
 	uint8_t new_dests;	/* new destinations this interval */
 	uint8_t flags;		/* IOTGUARD_SDEV_* */
