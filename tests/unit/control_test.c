@@ -235,6 +235,36 @@ TEST_F(control, dry_run_action_is_done_after_it)
 	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->action);
 }
 
+/* Our quarantine, set back to allow by an operator: theirs from then on. */
+TEST_F(control, a_state_someone_else_changed_is_theirs)
+{
+	struct iotguard_device seen;
+
+	run(self, STEADY, 100);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	ASSERT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	/* the event of our own set changes nothing */
+	seen = self->ds.dev;
+	control_device_seen(self->scorer, &seen);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, sd(self)->enforced);
+	/* another device's event in the slot neither */
+	seen.state = IOTGUARD_STATE_ALLOW;
+	seen.cookie = 8;
+	control_device_seen(self->scorer, &seen);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, sd(self)->enforced);
+	/* the operator's allow */
+	seen.cookie = 7;
+	control_device_seen(self->scorer, &seen);
+	self->module.state = IOTGUARD_STATE_ALLOW;
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->action);
+	/* calm: nothing to release; flooding again: a new decision */
+	EXPECT_EQ(IOTGUARD_EV_NONE, run(self, STEADY, 8 * RELEASE));
+	EXPECT_EQ(1, self->module.sets);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+}
+
 TEST_F(control, pinned_gets_nothing)
 {
 	self->ds.dev.flags = IOTGUARD_DEVICE_F_PINNED;

@@ -85,6 +85,20 @@ enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
 	return outcome;
 }
 
+void control_device_seen(struct iotguard_scorer *scorer,
+			 const struct iotguard_device *dev)
+{
+	const struct iotguard_score_dev *sd;
+	uint8_t ours;
+
+	sd = iotguard_scorer_get(scorer, dev->index);
+	ours = sd ? control_state_of(sd->enforced) : 0;
+	/* Someone else changed a state we set: it is theirs now. */
+	if (ours && sd->cookie == dev->cookie &&
+	    (dev->present & IOTGUARD_DEV_STATE) && dev->state != ours)
+		iotguard_scorer_forget_action(scorer, dev->index);
+}
+
 const char *control_note(enum push outcome)
 {
 	switch (outcome) {

@@ -184,6 +184,12 @@ typedef int (*control_set_fn)(void *ctx, const struct iotguard_device *dev);
 enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
 		      uint32_t slot, const struct iotguard_score_result *res,
 		      control_set_fn set, void *ctx);
+/*
+ * The module says dev is so (an event, a dump): a state the daemon set
+ * that someone else changed is theirs, and the scorer forgets its action.
+ */
+void control_device_seen(struct iotguard_scorer *scorer,
+			 const struct iotguard_device *dev);
 /* " (dry run: not done)" and the like, for the alert's line; "" for none. */
 const char *control_note(enum push outcome);
 

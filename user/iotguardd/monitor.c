@@ -46,6 +46,8 @@ static void set_device(struct daemon *d, const struct iotguard_device *dev)
 	if (!(dev->present & IOTGUARD_DEV_INDEX) ||
 	    dev->index >= d->max_devices)
 		return;
+	/* From an event or a dump (events lost): before the scorer's copy. */
+	control_device_seen(d->scorer, dev);
 	ds = &d->devs[dev->index];
 	free(ds->labels);
 	ds->labels = NULL;
@@ -116,9 +118,7 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
 {
 	struct daemon *d = data;
-	const struct iotguard_score_dev *sd;
 	struct dstate *ds;
-	uint8_t ours;
 
 	(void)alert;	/* our own and other senders' alerts change nothing */
 
@@ -133,12 +133,6 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 	}
 	if (cmd != IOTGUARD_CMD_DEVICE_NEW && cmd != IOTGUARD_CMD_DEVICE_SET)
 		return 0;
-	/* Someone else changed a state we set: it is theirs now. */
-	sd = iotguard_scorer_get(d->scorer, dev->index);
-	ours = sd ? control_state_of(sd->enforced) : 0;
-	if (ds->present && ds->dev.cookie == dev->cookie && ours &&
-	    (dev->present & IOTGUARD_DEV_STATE) && dev->state != ours)
-		iotguard_scorer_forget_action(d->scorer, dev->index);
 	set_device(d, dev);
 	return 0;
 }
