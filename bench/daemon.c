@@ -318,8 +318,9 @@ static int cmd_score(void)
 	emit("score.interval_cpu", "s", cpu_secs, opt.runs, extra);
 	emit("score.per_device", "ns", per_dev, opt.runs, extra);
 	snprintf(extra, sizeof(extra),
-		 ", \"devices\": %lu, \"after_devices_bytes\": %.0f, \"struct_bytes\": %zu",
-		 n, (rss1 - rss0) / n, sizeof(struct iotguard_score_dev));
+		 ", \"devices\": %lu, \"after_devices_bytes\": %.0f, \"struct_bytes\": %zu, \"slot_bytes\": %zu",
+		 n, (rss1 - rss0) / n, sizeof(struct iotguard_score_dev),
+		 iotguard_scorer_slot_bytes());
 	emit("score.rss_per_device", "B", rss, opt.runs, extra);
 	iotguard_scorer_free(sc);
 	free(in);

@@ -304,10 +304,13 @@ def main():
     sc = figs.get("host.score.rss_per_device") or figs.get(
         "score.rss_per_device")
     if sc is not None:
+        note = "resident growth; struct iotguard_score_dev %d B" % \
+            sc["struct_bytes"]
+        # The destinations are touched only by devices that have some.
+        if "slot_bytes" in sc:
+            note += ", %d B with the destinations" % sc["slot_bytes"]
         row(sec, "scorer memory per device (%d devices)" % sc["devices"],
-            sc["median"], "B", "", None, None,
-            "resident growth; struct iotguard_score_dev %d B" %
-            sc["struct_bytes"])
+            sc["median"], "B", "", None, None, note)
     d = figs.get("daemon.start_rss_per_device")
     if d is not None:
         row(sec, "daemon memory per device, started (%d devices)" %
