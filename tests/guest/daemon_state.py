@@ -167,7 +167,8 @@ def kept(alerts, *addrs):
 LOG_LINE = re.compile(
     r"^(?:anomaly|release) (\S+) \((\S+)\): (?:state|escalate) (\w+) -> "
     r"(\w+)(?: \((?:dry run: not done|pinned: alert only|"
-    r"FAILED to apply)\))?: (.*)$")
+    r"FAILED to apply: tried again at the next interval|"
+    r"the module's state is not the daemon's: left as it is)\))?: (.*)$")
 KEYS = ("name", "address", "previous", "action", "explanation")
 
 

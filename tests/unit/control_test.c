@@ -273,6 +273,14 @@ TEST_F(control, pinned_gets_nothing)
 	/* the scorer was not told: the flag alone holds it back */
 	EXPECT_EQ(PUSH_PINNED, self->outcome);
 	EXPECT_EQ(0, self->module.sets);
+	/* told, it only alerts, and the alert says why */
+	self->ds.dev.flags = 0;
+	iotguard_scorer_device(self->scorer, 1, 7, NULL, 1, true);
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	EXPECT_EQ(PUSH_PINNED, self->outcome);
+	EXPECT_STREQ(" (pinned: alert only)", control_note(self->outcome));
+	EXPECT_EQ(0, self->module.sets);
 }
 
 TEST_HARNESS_MAIN

@@ -35,6 +35,9 @@ enum push control_plan(const struct dstate *ds,
 	*state = 0;
 	if (res->event == IOTGUARD_EV_NONE)
 		return PUSH_NONE;
+	/* The operator holds it, whatever the event: every alert says so. */
+	if (res->pinned || (ds->dev.flags & IOTGUARD_DEVICE_F_PINNED))
+		return PUSH_PINNED;
 	if (res->event == IOTGUARD_EV_RELEASE) {
 		/* An alert, or a state we never set: nothing to lift. */
 		if (!ours)
@@ -45,8 +48,6 @@ enum push control_plan(const struct dstate *ds,
 		if (!want)
 			return PUSH_NONE;
 	}
-	if (res->pinned || (ds->dev.flags & IOTGUARD_DEVICE_F_PINNED))
-		return PUSH_PINNED;
 	if (res->dry_run)
 		return PUSH_DRY_RUN;
 	/* No state said is the module's default, allow. */
