@@ -197,8 +197,8 @@ static void load_baselines(struct daemon *d)
 	}
 	if (ret == -ESTALE) {
 		log_msg(LOG_WARNING,
-			"The baselines in %s were learnt with %s: the devices learn anew (the actions in force on %u of them stay)",
-			path, why, restored);
+			"Not scoring against the baselines of %u devices in %s, learnt with %s: they learn anew (the actions in force stay)",
+			restored, path, why);
 	} else if (ret) {
 		log_msg(LOG_WARNING, "Unable to load the baselines from %s: %s%s",
 			path, strerror(-ret),
