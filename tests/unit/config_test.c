@@ -200,6 +200,10 @@ TEST(out_of_range_is_refused)
 	ASSERT_EQ(-1, load("interval = 0.01\n", &cfg, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, ":1: interval: `0.01' is out of range (0.05 to 60)"))
 		TH_LOG("%s", err);
+	ASSERT_EQ(-1, load("half_lives = 60 0 14400\n", &cfg, err,
+			   sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: half_lives: want 3 durations in seconds (0.001 to 100000000)"))
+		TH_LOG("%s", err);
 	ASSERT_EQ(-1, load("dry_run = maybe\n", &cfg, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, ":1: dry_run: `maybe' is neither yes nor no"))
 		TH_LOG("%s", err);

@@ -137,33 +137,34 @@ static int policy_key(struct parser *p, struct config *cfg, const char *key,
 	return 1;
 }
 
-static int listen_key(struct parser *p, struct config *cfg, const char *key,
-		      const char *value)
+static int listen_key(struct parser *p, struct config *cfg,
+		      const struct config_key *k, const char *value)
 {
 	struct sockaddr_storage ss;
 
 	if (strlen(value) >= sizeof(cfg->listen))
-		return fail(p, "%s: too long", key);
+		return fail(p, "%s: too long", k->name);
 	if (strcmp(value, "none") && config_parse_listen(value, &ss))
 		return fail(p,
 			    "%s: `%s' is not ADDRESS:PORT, [IPV6]:PORT, :PORT or none",
-			    key, value);
+			    k->name, value);
 	snprintf(cfg->listen, sizeof(cfg->listen), "%s",
 		 strcmp(value, "none") ? value : "");
 	return 0;
 }
 
 static int state_dir_key(struct parser *p, struct config *cfg,
-			 const char *key, const char *value)
+			 const struct config_key *k, const char *value)
 {
 	if (strlen(value) >= sizeof(cfg->state_dir) - 32 || value[0] != '/')
-		return fail(p, "%s: must be an absolute path", key);
+		return fail(p, "%s: must be an absolute path", k->name);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
 	return 0;
 }
 
+/* Durations in seconds, one per horizon, each in k's range. */
 static int half_lives_key(struct parser *p, struct config *cfg,
-			  const char *key, const char *value)
+			  const struct config_key *k, const char *value)
 {
 	const char *s = value;
 	unsigned int h;
@@ -173,16 +174,17 @@ static int half_lives_key(struct parser *p, struct config *cfg,
 	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++) {
 		errno = 0;
 		v = strtod(s, &end);
-		if (errno || end == s || !(v > 0) || v > 1e8)
-			return fail(p, "%s: want %d durations up to 1e8 s, like `60 900 14400'",
-				    key, IOTGUARD_SCORE_HORIZONS);
+		if (errno || end == s || !(v >= k->min) || v > k->max)
+			return fail(p, "%s: want %d durations in seconds (%.10g to %.10g), like `60 900 14400'",
+				    k->name, IOTGUARD_SCORE_HORIZONS, k->min,
+				    k->max);
 		cfg->seconds.half_life[h] = v;
 		s = end;
 	}
 	while (isspace((unsigned char)*s))
 		s++;
 	if (*s)
-		return fail(p, "%s: want %d durations, got more", key,
+		return fail(p, "%s: want %d durations, got more", k->name,
 			    IOTGUARD_SCORE_HORIZONS);
 	return 0;
 }
@@ -206,7 +208,7 @@ static const struct config_key global_keys[] = {
 	{ "learn", CONFIG_SECONDS, 0, 1e7, FIELD(seconds.learn) },
 	{ "release_after", CONFIG_SECONDS, 0, 1e6,
 	  FIELD(seconds.release_after) },
-	{ "half_lives", CONFIG_OTHER, 1e-9, 1e8, .parse = half_lives_key },
+	{ "half_lives", CONFIG_OTHER, 0.001, 1e8, .parse = half_lives_key },
 	{ "act_after", CONFIG_COUNT, 1, 1000, FIELD(score.act_after) },
 	{ "sigma_floor", CONFIG_FLOAT, 0.01, 10, FIELD(score.sigma_floor) },
 	{ "size_floor", CONFIG_FLOAT, 0.001, 1, FIELD(score.size_floor) },
@@ -262,7 +264,7 @@ static int global_key(struct parser *p, struct config *cfg, const char *key,
 	field = (char *)cfg + k->offset;
 	switch (k->type) {
 	case CONFIG_OTHER:
-		return k->parse(p, cfg, key, value);
+		return k->parse(p, cfg, k, value);
 	case CONFIG_BOOL:
 		return boolean(p, key, value, field);
 	default:

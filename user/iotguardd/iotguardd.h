@@ -61,8 +61,8 @@ struct config_key {
 	double min, max;
 	size_t offset;		/* in struct config */
 	size_t size;		/* of the field */
-	int (*parse)(struct parser *p, struct config *cfg, const char *key,
-		     const char *value);
+	int (*parse)(struct parser *p, struct config *cfg,
+		     const struct config_key *k, const char *value);
 };
 
 /* The table, for tests that hold every key to its field. */
