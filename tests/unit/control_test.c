@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include "iotguardd.h"
 /* The harness has its own, the same. */
@@ -48,24 +50,29 @@ FIXTURE(control)
 	enum push outcome;
 };
 
-FIXTURE_SETUP(control)
+/* The device in slot 1 of the scorer. */
+static int enroll(struct iotguard_scorer *scorer)
 {
 	struct iotguard_score_key key = { .family = AF_INET };
 
-	iotguard_score_config_default(&self->cfg);
-	self->cfg.learn = 20;
-	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
 	key.addr[0] = 198;
 	key.addr[1] = 18;
 	key.addr[3] = 10;
+	return iotguard_scorer_device(scorer, 1, 7, &key, 1, false);
+}
+
+FIXTURE_SETUP(control)
+{
+	iotguard_score_config_default(&self->cfg);
+	self->cfg.learn = 20;
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
 	memset(&self->ds, 0, sizeof(self->ds));
 	self->ds.present = true;
 	self->ds.dev.present = IOTGUARD_DEV_INDEX | IOTGUARD_DEV_STATE;
 	self->ds.dev.index = 1;
 	self->ds.dev.cookie = 7;
 	self->ds.dev.state = IOTGUARD_STATE_ALLOW;
-	ASSERT_EQ(0, iotguard_scorer_device(self->scorer, 1, 7, &key, 1,
-					    false));
+	ASSERT_EQ(0, enroll(self->scorer));
 	self->module.state = IOTGUARD_STATE_ALLOW;
 }
 
@@ -105,13 +112,55 @@ static const struct iotguard_score_dev *sd(struct _test_data_control *self)
 	return iotguard_scorer_get(self->scorer, 1);
 }
 
+/* As the daemon does after a start or out of a dry run. */
+static void reconcile(struct _test_data_control *self)
+{
+	struct dstate devs[2];
+
+	memset(devs, 0, sizeof(devs));
+	devs[1] = self->ds;
+	devs[1].dev.state = self->module.state;
+	control_reconcile(self->scorer, devs, 2, self->cfg.dry_run);
+}
+
 /* Dry run on or off, as a reload sets it. */
 static void dry_run(struct _test_data_control *self, bool on)
 {
 	self->cfg.dry_run = on;
 	iotguard_scorer_set_config(self->scorer, &self->cfg);
 	if (!on)
-		iotguard_scorer_to_enforced(self->scorer, 1);
+		reconcile(self);
+}
+
+/*
+ * Quarantined, then a dry run in which the device calms down (the release
+ * is not done), then a restart: the baselines saved and loaded by a new
+ * scorer, of cfg.
+ */
+static void restart_after_dry_run_release(struct __test_metadata *_metadata,
+					  struct _test_data_control *self)
+{
+	char path[] = "/tmp/control_test.XXXXXX";
+	uint32_t restored;
+	int fd;
+
+	run(self, STEADY, 100);
+	ASSERT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	dry_run(self, true);
+	ASSERT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	ASSERT_EQ(PUSH_DRY_RUN, self->outcome);
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	iotguard_scorer_free(self->scorer);
+	self->cfg.dry_run = false;
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
+	ASSERT_EQ(0, enroll(self->scorer));
+	ASSERT_EQ(0, iotguard_scorer_load(self->scorer, path, &restored, NULL,
+					  0));
+	unlink(path);
+	ASSERT_EQ(1, restored);
 }
 
 TEST_F(control, quarantine_escalate_release)
@@ -263,6 +312,32 @@ TEST_F(control, a_state_someone_else_changed_is_theirs)
 	EXPECT_EQ(1, self->module.sets);
 	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
 	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+}
+
+/* Stopped in a dry run with a release not done, started out of one. */
+TEST_F(control, a_restart_out_of_a_dry_run_strands_nothing)
+{
+	restart_after_dry_run_release(_metadata, self);
+	ASSERT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	reconcile(self);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, 1));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+}
+
+/* The operator denied it while the daemon was away: theirs. */
+TEST_F(control, a_state_changed_while_away_is_not_ours)
+{
+	restart_after_dry_run_release(_metadata, self);
+	self->module.state = IOTGUARD_STATE_DENY;
+	reconcile(self);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->action);
+	EXPECT_EQ(IOTGUARD_EV_NONE, run(self, STEADY, 8 * RELEASE));
+	EXPECT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_NOT_OURS, self->outcome);
+	EXPECT_EQ(IOTGUARD_STATE_DENY, self->module.state);
+	EXPECT_EQ(1, self->module.sets);
 }
 
 TEST_F(control, pinned_gets_nothing)

@@ -100,6 +100,20 @@ void control_device_seen(struct iotguard_scorer *scorer,
 		iotguard_scorer_forget_action(scorer, dev->index);
 }
 
+void control_reconcile(struct iotguard_scorer *scorer,
+		       const struct dstate *devs, uint32_t n, bool dry_run)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!devs[i].present)
+			continue;
+		control_device_seen(scorer, &devs[i].dev);
+		if (!dry_run)
+			iotguard_scorer_to_enforced(scorer, i);
+	}
+}
+
 const char *control_note(enum push outcome)
 {
 	switch (outcome) {

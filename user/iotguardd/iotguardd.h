@@ -149,7 +149,7 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		   struct iotguard_score_input *in);
 /* FNV-1a of a destination: the scorer remembers hashes, not addresses. */
 uint32_t monitor_dest_hash(const struct iotguard_dest_key *key);
-/* Out of a dry run: see iotguard_scorer_to_enforced(). */
+/* Out of a dry run: see control_reconcile(). */
 void monitor_leave_dry_run(struct daemon *d);
 
 /* control.c: what to set in the module for the scorer's events */
@@ -190,6 +190,16 @@ enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
  */
 void control_device_seen(struct iotguard_scorer *scorer,
 			 const struct iotguard_device *dev);
+/*
+ * The n devices devs after a start (the baselines loaded) or out of a dry
+ * run: a state of the daemon's that the module no longer shows is no
+ * longer its own (control_device_seen()), and, but in a dry run, what was
+ * decided and not done is decided again: an action at the device's next
+ * anomalous interval, a release at its next calm one (see
+ * iotguard_scorer_to_enforced()).
+ */
+void control_reconcile(struct iotguard_scorer *scorer,
+		       const struct dstate *devs, uint32_t n, bool dry_run);
 /* " (dry run: not done)" and the like, for the alert's line; "" for none. */
 const char *control_note(enum push outcome);
 

@@ -153,19 +153,9 @@ static void baselines_path(const struct daemon *d, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", d->cfg.state_dir, BASELINES);
 }
 
-/*
- * Out of a dry run: the actions and releases decided in it were never
- * done. Back to what is in force, they are decided again, and done: an
- * anomalous device's action at its next anomalous interval, a calm one's
- * release at its next calm interval.
- */
 void monitor_leave_dry_run(struct daemon *d)
 {
-	uint32_t i;
-
-	for (i = 0; i < d->max_devices; i++)
-		if (d->devs[i].present)
-			iotguard_scorer_to_enforced(d->scorer, i);
+	control_reconcile(d->scorer, d->devs, d->max_devices, false);
 }
 
 int monitor_save(struct daemon *d)
@@ -185,7 +175,7 @@ int monitor_save(struct daemon *d)
 static void load_baselines(struct daemon *d)
 {
 	char path[PATH_MAX + 32], why[256];
-	uint32_t restored, i;
+	uint32_t restored;
 	int ret;
 
 	baselines_path(d, path, sizeof(path));
@@ -209,21 +199,8 @@ static void load_baselines(struct daemon *d)
 		log_msg(LOG_INFO, "Restored the baselines of %u devices from %s",
 			restored, path);
 	}
-	for (i = 0; i < d->max_devices; i++) {
-		const struct iotguard_score_dev *sd;
-		uint8_t ours;
-
-		sd = iotguard_scorer_get(d->scorer, i);
-		if (!sd || !d->devs[i].present)
-			continue;
-		/* An action of ours the module no longer shows was undone. */
-		ours = control_state_of(sd->enforced);
-		if (ours && d->devs[i].dev.state != ours)
-			iotguard_scorer_forget_action(d->scorer, i);
-		/* Stopped in a dry run, started out of one. */
-		if (!d->cfg.dry_run)
-			iotguard_scorer_to_enforced(d->scorer, i);
-	}
+	/* The module may have changed while we were away, or a dry run. */
+	control_reconcile(d->scorer, d->devs, d->max_devices, d->cfg.dry_run);
 }
 
 int monitor_start(struct daemon *d)
