@@ -7,6 +7,10 @@
 # make demo       the simulated city network, in the guest VM
 # make bench      data path and control plane figures, in the guest VM
 #                 (Documentation/performance.rst)
+# make eval       iotguardd --replay judged on the corpus city: per attack
+#                 the alert and quarantine delays, false alarms per
+#                 device-hour (Documentation/detection.rst); CITY=DIR for
+#                 another city, EVAL_FORMAT=json|tsv
 # make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
 # make module32   the module for a 32-bit (i386) kernel, warnings fatal, in
 #                 build/module32 (a build check; tests/unit/module32.sh)
@@ -52,7 +56,7 @@ BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
-	check-busy demo bench clean checkpatch
+	check-busy demo bench eval clean checkpatch
 .DELETE_ON_ERROR:
 
 all: module bpf user tests bench-tools
@@ -178,6 +182,15 @@ check-busy: all
 # Not part of `make check` (tests/guest/bench_smoke_test.sh is).
 bench: all
 	bash bench/run.sh
+
+# The corpus of real captures lives beside the repository (../shared/corpus
+# in the development tree); CORPUS=DIR where it is elsewhere.
+CORPUS ?= $(CURDIR)/../shared/corpus
+CITY ?= $(CORPUS)/city
+EVAL_FORMAT ?= text
+eval: $(O)/iotguardd
+	python3 eval/city_eval.py "$(CITY)" --iotguardd $(O)/iotguardd \
+		-c etc/iotguardd.conf --format $(EVAL_FORMAT)
 
 demo: all
 	bash tests/vm/run.sh -- bash demo/city.sh

@@ -24,6 +24,16 @@ Scenarios (interval 1 s in the tests' configuration):
   ipv6     surge, from 2001:2:0:1::10 and 2001:2:0:1::11.
   fuzz     20000 valid frames with random bytes changed, some captured
            short, some with a wire length shorter than what was captured.
+  city     a city for eval/city_eval.py: OUT.pcap is DIR/city.pcap, and
+           DIR/devices.tsv and DIR/truth.tsv are written beside it, as
+           make-city writes them. 120 s; lamp 198.18.1.10 (benign, 10/s),
+           camera 198.18.1.20 (20/s, then a SYN scan from 60.25 s, 200 new
+           addresses and ports a second for 5 s), meter 198.18.1.30 (5/s
+           until 80 s, then silent; its "beacon" attack from 70.1 to 99.9 s
+           is its usual traffic: nothing can tell it apart), an unknown
+           host flooding 300 datagrams and 2 ARP requests from 30 s, and
+           3 datagrams from another unknown MAC in the lamp's name
+           (spoofed) from 40 s.
 """
 import json
 import random
@@ -87,13 +97,13 @@ class Capture:
         self.link = link
         self.records = []  # (time, frame bytes, wire length or None)
 
-    def add_ip(self, t, src, dst, proto, payload):
+    def add_ip(self, t, src, dst, proto, payload, mac=MAC_DEV):
         ethertype, pkt = ip_packet(src, dst, proto, payload)
-        self.add(t, self.l2(ethertype, pkt))
+        self.add(t, self.l2(ethertype, pkt, mac))
 
-    def l2(self, ethertype, pkt):
+    def l2(self, ethertype, pkt, mac=MAC_DEV):
         if self.link == "eth":
-            return MAC_RTR + MAC_DEV + struct.pack("!H", ethertype) + pkt
+            return MAC_RTR + mac + struct.pack("!H", ethertype) + pkt
         if self.link == "sll":
             # incoming (0), ARPHRD_ETHER (1), 6-byte address
             return (struct.pack("!HHH", 0, 1, 6) + MAC_DEV + b"\0\0" +
@@ -120,12 +130,13 @@ class Capture:
                 f.write(frame)
 
 
-def steady(cap, src, dst, rate, start, end, size=60, port=5683):
+def steady(cap, src, dst, rate, start, end, size=60, port=5683,
+           mac=MAC_DEV):
     """rate datagrams a second in [start, end), evenly spaced."""
     n = round((end - start) * rate)
     for i in range(n):
         cap.add_ip(start + (i + 0.5) / rate, src, dst, 17,
-                   udp(40000, port, bytes(size)))
+                   udp(40000, port, bytes(size)), mac)
 
 
 def surge(cap, v6=False):
@@ -243,6 +254,69 @@ def fuzz(cap):
     return {"end": 200}
 
 
+def arp_request(mac, sender, target):
+    return (b"\xff" * 6 + mac + b"\x08\x06" +
+            struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1, mac,
+                        ip4(sender), bytes(6), ip4(target)))
+
+
+def city(cap, out):
+    """The city scenario; its tables go beside out (see the docstring)."""
+    import os
+    lamp, cam, meter = "198.18.1.10", "198.18.1.20", "198.18.1.30"
+    stranger, spoofer = "198.18.9.1", "198.18.9.2"
+    mac = {lamp: "02:00:00:00:01:10", cam: "02:00:00:00:01:20",
+           meter: "02:00:00:00:01:30", stranger: "02:00:00:00:09:01",
+           spoofer: "02:00:00:00:09:02"}
+    raw = {k: bytes.fromhex(v.replace(":", "")) for k, v in mac.items()}
+    # The first frame at 0: offsets count from it.
+    cap.add_ip(0, lamp, SERVER4, 17, udp(40000, 5683, bytes(60)), raw[lamp])
+    steady(cap, lamp, SERVER4, 10, 0, 120, mac=raw[lamp])
+    steady(cap, cam, SERVER4, 20, 0, 120, mac=raw[cam])
+    scan_start, scan_n = 60.25, 1000
+    for i in range(scan_n):
+        cap.add_ip(scan_start + i / 200, cam,
+                   "198.19.%d.%d" % (i // 250, i % 250 + 1), 6,
+                   tcp_syn(40000, 1000 + i), raw[cam])
+    # Silent from 80 s: the silence alert falls in its attack's window.
+    steady(cap, meter, SERVER4, 5, 0, 80, mac=raw[meter])
+    flood_start, flood_n = 30.0, 300
+    cap.add(flood_start, arp_request(raw[stranger], stranger, SERVER4))
+    for i in range(flood_n):
+        cap.add_ip(flood_start + 0.001 + i / 1000, stranger, SERVER4, 17,
+                   udp(40000, 9955, b""), raw[stranger])
+    cap.add(flood_start + 0.5, arp_request(raw[stranger], stranger,
+                                           SERVER4))
+    for i in range(3):
+        cap.add_ip(40.0 + i, lamp, SERVER4, 17,
+                   udp(40000, 5683, bytes(60)), raw[spoofer])
+    d = os.path.dirname(out) or "."
+    with open(os.path.join(d, "devices.tsv"), "w") as f:
+        f.write("name\tipv4\tmac\trole\tipv6_prefix\n")
+        for name, ip, role in (("lamp-1", lamp, "benign"),
+                               ("cam-1", cam, "hijacked"),
+                               ("meter-1", meter, "hijacked"),
+                               ("stranger", stranger, "unknown"),
+                               ("spoofer", spoofer, "unknown")):
+            f.write("%s\t%s\t%s\t%s\t-\n" % (name, ip, mac[ip], role))
+    attacks = (
+        ("flood", stranger, flood_start, flood_start + 0.5, flood_n + 2,
+         "stranger", "unknown"),
+        ("spoof", spoofer, 40.0, 42.0, 3, "spoofer", "unknown"),
+        ("scan", cam, scan_start, scan_start + (scan_n - 1) / 200, scan_n,
+         "cam-1", "hijacked"),
+        ("beacon", meter, 70.1, 99.9, 50, "meter-1", "hijacked"))
+    with open(os.path.join(d, "truth.tsv"), "w") as f:
+        f.write("attack\tsrc_ip\tsrc_mac\tstart_s\tend_s\tpackets\t"
+                "src_name\trole\n")
+        for name, ip, start, end, n, src, role in attacks:
+            f.write("%s\t%s\t%s\t%.3f\t%.3f\t%d\t%s\t%s\n" %
+                    (name, ip, mac[ip], start, end, n, src, role))
+    return {"devices": {"lamp": lamp, "camera": cam, "meter": meter},
+            "scan_start": scan_start, "flood_frames": flood_n + 2,
+            "end": 120}
+
+
 def main():
     args = sys.argv[1:]
     link = "eth"
@@ -268,6 +342,10 @@ def main():
         info = fuzz(cap)
     elif scenario == "ipv6":
         info = surge(cap, v6=True)
+    elif scenario == "city":
+        if link != "eth":
+            sys.exit("city: Ethernet only")
+        info = city(cap, out)
     else:
         sys.exit("unknown scenario %s" % scenario)
     cap.write(out)

@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge iotguardd --replay on a city: who attacked, what the daemon did.
+
+    city_eval.py CITY [--iotguardd BIN] [-c CONFIG] [--grace S]
+                 [--format text|json|tsv]
+
+CITY holds city.pcap, devices.tsv and truth.tsv, as make-city writes them
+(../shared/corpus/city, or another seed's). The devices whose role is
+benign or hijacked are enrolled by their IPv4 address (the replay's
+--devices file); the unknown hosts are not. The replay runs with the
+configuration given (-c), once, with every score (-s -j); this script only
+reads its output and the capture.
+
+Per attack of truth.tsv:
+  hijacked  (from an enrolled device) the alert and the quarantine delay:
+            the first decision on the device that raises its state to
+            alert or more (quarantine or more) at an offset in [start,
+            end + grace], minus the attack's start (its first frame). MISS
+            when none; "held" when the device was already quarantined by
+            an earlier decision as the attack began (not counted as
+            caught); the note says why a miss is one (state already
+            raised, highest score, frames the scorer never sees). A
+            decision by the silence or drop detector alone is not a
+            detection: no attack of the corpus silences its device.
+  unknown   (from a host not enrolled) no delay: the XDP program drops its
+            frames before the daemon sees any. They are counted by the
+            verdict the table gives them: unknown (IP from an address not
+            enrolled), spoofed (an enrolled address from another MAC), arp
+            (ARP whose sender is not enrolled with that MAC).
+A raising decision outside the device's attack windows is a false alarm
+(a false quarantine if it raises to quarantine or more); both are per
+device-hour of the enrolled devices' time outside their attack windows.
+Exit status: 0, 1 on a missing or broken input, 2 if the replay fails.
+"""
+import argparse
+import ipaddress
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+NAME_MAX = 31  # IOTGUARD_DEVICE_NAME_LEN - 1
+ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
+RAISING = ("act", "escalate")
+ACTING = ("quarantine", "deny")
+# Detectors of a device gone quiet: never the detection of an attack here.
+QUIET = {"silence", "drop"}
+# An attack is "acted on in time" within this many seconds (issue 13's goal).
+GOAL_S = 2.0
+
+
+class InputError(Exception):
+    pass
+
+
+def read_tsv(path, columns):
+    """Rows of a TSV file with a header, as dicts; the columns must exist."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [l.rstrip("\n") for l in f if l.strip()]
+    except OSError as e:
+        raise InputError("Unable to read %s: %s" % (path, e.strerror))
+    if not lines:
+        raise InputError("Unable to parse %s: it is empty" % path)
+    header = lines[0].split("\t")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError("Unable to parse %s: no column %s" %
+                         (path, ", ".join(missing)))
+    rows = []
+    for n, line in enumerate(lines[1:], 2):
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise InputError("Unable to parse %s: line %d has %d cells, "
+                             "the header %d" % (path, n, len(cells),
+                                                len(header)))
+        rows.append(dict(zip(header, cells)))
+    return rows
+
+
+def read_city(city):
+    hosts = read_tsv(os.path.join(city, "devices.tsv"),
+                     ("name", "ipv4", "mac", "role"))
+    truth = read_tsv(os.path.join(city, "truth.tsv"),
+                     ("attack", "src_ip", "src_mac", "start_s", "end_s",
+                      "src_name", "role"))
+    for h in hosts:
+        h["mac"] = h["mac"].lower()
+        if h["role"] not in ("benign", "hijacked", "unknown"):
+            raise InputError("Unable to parse devices.tsv: %s has role %s" %
+                             (h["name"], h["role"]))
+        if len(h["name"]) > NAME_MAX or not h["name"].isprintable() \
+           or " " in h["name"]:
+            raise InputError("Unable to parse devices.tsv: the name `%s' is "
+                             "not one word of up to %d bytes" %
+                             (h["name"], NAME_MAX))
+    for a in truth:
+        a["src_mac"] = a["src_mac"].lower()
+        a["start"] = float(a["start_s"])
+        a["end"] = float(a["end_s"])
+        if a["role"] not in ("hijacked", "unknown"):
+            raise InputError("Unable to parse truth.tsv: %s has role %s" %
+                             (a["attack"], a["role"]))
+    enrolled = {h["ipv4"]: h for h in hosts if h["role"] != "unknown"}
+    for a in truth:
+        if a["role"] == "hijacked" and a["src_ip"] not in enrolled:
+            raise InputError("Unable to parse truth.tsv: %s comes from %s, "
+                             "which devices.tsv does not enroll" %
+                             (a["attack"], a["src_ip"]))
+    return hosts, truth
+
+
+# ------------------------------------------------------------- capture
+
+def pcap_frames(path):
+    """(seconds, frame) of a classic pcap, either byte order, us or ns."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise InputError("Unable to read %s: %s" % (path, e.strerror))
+    with f:
+        head = f.read(24)
+        if len(head) < 24:
+            raise InputError("Unable to read %s: not a pcap" % path)
+        for order in "<>":
+            magic, = struct.unpack(order + "I", head[:4])
+            if magic in (0xA1B2C3D4, 0xA1B23C4D):
+                break
+        else:
+            raise InputError("Unable to read %s: not a classic pcap "
+                             "(pcapng is not read here)" % path)
+        scale = 1e-9 if magic == 0xA1B23C4D else 1e-6
+        if struct.unpack(order + "I", head[20:24])[0] != 1:
+            raise InputError("Unable to read %s: not Ethernet" % path)
+        rec = struct.Struct(order + "IIII")
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return
+            sec, frac, incl, _ = rec.unpack(h)
+            yield sec + frac * scale, f.read(incl)
+
+
+def frame_kind(frame):
+    """(source MAC, kind, source address) of an Ethernet frame."""
+    if len(frame) < 14:
+        return None, "other", None
+    mac = frame[6:12].hex(":")
+    ethertype, = struct.unpack("!H", frame[12:14])
+    off = 14
+    while ethertype in (0x8100, 0x88A8) and len(frame) >= off + 4:
+        ethertype, = struct.unpack("!H", frame[off + 2:off + 4])
+        off += 4
+    if ethertype == ETH_IPV4 and len(frame) >= off + 20:
+        return mac, "ipv4", str(ipaddress.IPv4Address(
+            frame[off + 12:off + 16]))
+    if ethertype == ETH_IPV6 and len(frame) >= off + 40:
+        return mac, "ipv6", str(ipaddress.IPv6Address(
+            frame[off + 8:off + 24]))
+    if ethertype == ETH_ARP and len(frame) >= off + 28:
+        return mac, "arp", str(ipaddress.IPv4Address(
+            frame[off + 14:off + 18]))
+    return mac, "other", None
+
+
+def xdp_verdict(kind, src, mac, enrolled):
+    """What the table makes of a frame (Documentation/iotguard.rst)."""
+    dev = enrolled.get(src)
+    if kind in ("ipv4", "ipv6"):
+        if dev is None:
+            return "unknown"
+        return "pass" if dev["mac"] == mac else "spoofed"
+    if kind == "arp":
+        return "arp" if dev is None or dev["mac"] != mac else "pass"
+    return "other"
+
+
+def scan_capture(path, truth, enrolled, grace):
+    """Per attack: frames of its source MAC in its window, by verdict and
+    kind, and the source's first frame from the attack's start on."""
+    by_mac = {}
+    for a in truth:
+        a["frames"] = {}
+        a["first"] = None
+        by_mac.setdefault(a["src_mac"], []).append(a)
+    t0 = None
+    for t, frame in pcap_frames(path):
+        if t0 is None:
+            t0 = t
+        mac, kind, src = frame_kind(frame)
+        for a in by_mac.get(mac, ()):
+            off = t - t0
+            # truth.tsv gives milliseconds: its end is rounded.
+            if off < a["start"] - 5e-4 or off > a["end"] + 5e-4:
+                continue
+            if a["first"] is None:
+                a["first"] = off
+            v = xdp_verdict(kind, src, mac, enrolled)
+            key = "%s %s" % (v, kind)
+            a["frames"][key] = a["frames"].get(key, 0) + 1
+    if t0 is None:
+        raise InputError("Unable to read %s: no frame in it" % path)
+
+
+# -------------------------------------------------------------- replay
+
+def run_replay(binary, pcap, devices, config):
+    cmd = [binary, "--replay", pcap, "--devices", devices, "-j", "-s"]
+    if config:
+        cmd += ["-c", config]
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        raise InputError("Unable to run %s: %s" % (binary, e.strerror))
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        print("Unable to replay %s: %s exited with %d" %
+              (pcap, binary, p.returncode), file=sys.stderr)
+        sys.exit(2)
+    out = {"alert": [], "score": [], "device": [], "capture": []}
+    for line in p.stdout.splitlines():
+        o = json.loads(line)
+        out.setdefault(o["type"], []).append(o)
+    if len(out["capture"]) != 1:
+        print("Unable to replay %s: no capture summary" % pcap,
+              file=sys.stderr)
+        sys.exit(2)
+    return out
+
+
+def window(a, grace):
+    return a["start"], a["end"] + grace
+
+
+def judge_hijacked(a, alerts, scores, grace):
+    lo, hi = window(a, grace)
+    mine = [e for e in alerts if e["name"] == a["src_name"]]
+    # A decision at the start itself read only frames before it.
+    inside = [e for e in mine if e["event"] in RAISING and
+              lo < e["offset"] <= hi]
+    # No attack of the corpus silences a device: a silence or drop alert
+    # is about its own traffic having ended, not about the attack.
+    raised = [e for e in inside if set(e["detectors"]) - QUIET]
+    quiet = [e for e in inside if e not in raised]
+    acted = [e for e in raised if e["action"] in ACTING]
+    a["alert"] = raised[0]["offset"] - a["start"] if raised else None
+    a["quarantine"] = acted[0]["offset"] - a["start"] if acted else None
+    a["alert_by"] = raised[0]["detectors"] if raised else []
+    # The state in force as the attack began, and since when.
+    before = [e for e in mine if e["offset"] <= lo]
+    a["state_before"] = before[-1]["action"] if before else "none"
+    a["held"] = a["quarantine"] is None and a["state_before"] in ACTING
+    notes = []
+    if raised:
+        e = raised[0]
+        notes.append("%s %s: %s" % (e["event"], e["action"],
+                                    e["explanation"]))
+    if a["state_before"] != "none":
+        e = before[-1]
+        notes.append("%s since +%.0f (%s)" % (e["action"], e["offset"],
+                                               ",".join(e["detectors"])))
+    for e in quiet:
+        notes.append("%s alert at +%.0f not counted" %
+                     (",".join(e["detectors"]), e["offset"]))
+    if not raised:
+        inside = [s for s in scores if s["name"] == a["src_name"] and
+                  lo < s["offset"] <= hi]
+        if inside:
+            top = max(inside, key=lambda s: s["score"])
+            notes.append("top score %.1f (%s) at +%.0f%s" %
+                         (top["score"], top["feature"], top["offset"],
+                          ", learning" if top["learning"] else ""))
+    a["notes"] = notes
+
+
+def judge_unknown(a):
+    a["alert"] = a["quarantine"] = None
+    a["alert_by"] = []
+    a["state_before"] = None
+    a["held"] = False
+    a["notes"] = []
+
+
+def dropped(a):
+    """Frames of the attack's source the XDP program drops, by reason."""
+    out = {}
+    for key, n in a["frames"].items():
+        verdict = key.split()[0]
+        if verdict != "pass":
+            out[verdict] = out.get(verdict, 0) + n
+    return out
+
+
+def frame_notes(a):
+    total = sum(a["frames"].values())
+    notes = []
+    arp = sum(n for k, n in a["frames"].items() if k.endswith(" arp"))
+    if a["role"] == "hijacked" and arp:
+        notes.append("%d of %d frames ARP (not scored)" % (arp, total))
+    spoofed = sum(n for k, n in a["frames"].items()
+                  if k.startswith("spoofed "))
+    if spoofed:
+        # iotguardd --replay matches addresses only: live, they never count.
+        notes.append("the replay scores the %d spoofed frames for the "
+                     "device they name" % spoofed)
+    if a["role"] == "unknown" and a.get("packets", "").isdigit() and \
+       int(a["packets"]) != total:
+        notes.append("%d frames of the source in its window, truth.tsv "
+                     "says %s" % (total, a["packets"]))
+    if a["first"] is None:
+        notes.append("no frame of the source in its window")
+    elif abs(a["first"] - a["start"]) > 1e-3:
+        notes.append("first frame at +%.3f, not at the start" % a["first"])
+    return notes
+
+
+def false_alarms(hosts, truth, alerts, grace, duration):
+    windows = {}
+    for a in truth:
+        if a["role"] == "hijacked":
+            windows.setdefault(a["src_name"], []).append(window(a, grace))
+    false = [e for e in alerts if e["event"] in RAISING and
+             not any(lo < e["offset"] <= hi
+                     for lo, hi in windows.get(e["name"], ()))]
+    seconds = 0.0
+    for h in hosts:
+        if h["role"] == "unknown":
+            continue
+        seconds += duration
+        for lo, hi in windows.get(h["name"], ()):
+            seconds -= max(0.0, min(hi, duration) - max(lo, 0.0))
+    return false, seconds / 3600
+
+
+# -------------------------------------------------------------- output
+
+def fmt_delay(a, key):
+    if a["role"] == "unknown":
+        return "-"
+    if a[key] is None:
+        return "held" if key == "quarantine" and a["held"] else "MISS"
+    return "%.2f" % a[key]
+
+
+def fmt_dropped(a):
+    d = dropped(a)
+    if not d:
+        return "0"
+    return "%d (%s)" % (sum(d.values()),
+                        ", ".join("%s %d" % kv for kv in sorted(d.items())))
+
+
+def summary(truth, false, hours, fq_devices):
+    hij = [a for a in truth if a["role"] == "hijacked"]
+    unk = [a for a in truth if a["role"] == "unknown"]
+    fq = [e for e in false if e["action"] in ACTING]
+    s = {
+        "hijacked": len(hij),
+        "alerted": sum(a["alert"] is not None for a in hij),
+        "quarantined": sum(a["quarantine"] is not None for a in hij),
+        "quarantined_within_goal": sum(a["quarantine"] is not None and
+                                       a["quarantine"] <= GOAL_S
+                                       for a in hij),
+        "held": sum(a["held"] for a in hij),
+        "missed": sum(a["alert"] is None for a in hij),
+        "unknown": len(unk),
+        "unknown_dropped": sum(bool(dropped(a)) for a in unk),
+        "unknown_frames_dropped": sum(sum(dropped(a).values())
+                                      for a in unk),
+        "unknown_frames_passed": sum(sum(n for k, n in a["frames"].items()
+                                         if k.startswith("pass "))
+                                     for a in unk),
+        "false_alarms": len(false),
+        "false_quarantines": len(fq),
+        "false_quarantine_devices": len(fq_devices),
+        "device_hours": hours,
+        "false_alarms_per_device_hour": len(false) / hours if hours else 0,
+        "false_quarantines_per_device_hour": len(fq) / hours if hours else 0,
+    }
+    s["line"] = (
+        "%(alerted)d of %(hijacked)d attacks from enrolled devices alerted, "
+        "%(quarantined)d quarantined (%(quarantined_within_goal)d within "
+        "%(goal)g s), %(held)d held by an earlier quarantine, %(missed)d "
+        "missed; %(unknown_dropped)d of %(unknown)d from unknown hosts "
+        "dropped by XDP (%(unknown_frames_dropped)d frames); "
+        "%(false_alarms)d false alarms, %(false_quarantines)d false "
+        "quarantines on %(false_quarantine_devices)d devices "
+        "(%(fa).2f and %(fq).2f per device-hour)" %
+        dict(s, goal=GOAL_S, fa=s["false_alarms_per_device_hour"],
+             fq=s["false_quarantines_per_device_hour"]))
+    return s
+
+
+def print_text(args, cap, hosts, truth, false, hours, s):
+    roles = {}
+    for h in hosts:
+        roles[h["role"]] = roles.get(h["role"], 0) + 1
+    print("City %s: %.1f s, %d enrolled devices (%d benign, %d hijacked), "
+          "%d unknown hosts; %d intervals of %g s; configuration %s" %
+          (args.city, cap["duration"], roles.get("benign", 0) +
+           roles.get("hijacked", 0), roles.get("benign", 0),
+           roles.get("hijacked", 0), roles.get("unknown", 0),
+           cap["intervals"], cap["interval"], args.config or "(built in)"))
+    print()
+    fmt = "%-29s %-18s %-8s %7s %5s %5s  %s"
+    print(fmt % ("ATTACK", "SOURCE", "ROLE", "START", "ALERT", "QUAR",
+                 "DROPPED BY XDP / NOTE"))
+    for a in truth:
+        notes = a["notes"] + frame_notes(a)
+        extra = fmt_dropped(a) if a["role"] == "unknown" or dropped(a) \
+            else ""
+        if extra and notes:
+            extra += "; "
+        print(fmt % (a["attack"][:29], a["src_name"][:18], a["role"],
+                     "%.3f" % a["start"], fmt_delay(a, "alert"),
+                     fmt_delay(a, "quarantine"), extra + "; ".join(notes)))
+    print()
+    print("False alarms outside attack windows (%.2f device-hours):" % hours)
+    per = {}
+    for e in false:
+        per.setdefault(e["name"], []).append(e)
+    for name in sorted(per, key=lambda n: -len(per[n])):
+        es = per[name]
+        dets = sorted({d for e in es for d in e["detectors"]})
+        print("  %-19s %d (%d quarantine) at %s: %s" %
+              (name, len(es), sum(e["action"] in ACTING for e in es),
+               " ".join("+%.0f" % e["offset"] for e in es),
+               ",".join(dets)))
+    if not per:
+        print("  none")
+    print()
+    print("Summary: " + s["line"])
+
+
+def row(a):
+    return {
+        "attack": a["attack"], "source": a["src_name"], "role": a["role"],
+        "start": a["start"], "end": a["end"], "alert": a["alert"],
+        "quarantine": a["quarantine"], "held": a["held"],
+        "detectors": a["alert_by"], "state_before": a["state_before"],
+        "dropped": dropped(a), "frames": a["frames"],
+        "first_frame": a["first"], "notes": a["notes"] + frame_notes(a),
+    }
+
+
+def print_tsv(truth, s):
+    cols = ("attack", "source", "role", "start", "alert", "quarantine",
+            "dropped")
+    print("\t".join(cols))
+    for a in truth:
+        print("\t".join((a["attack"], a["src_name"], a["role"],
+                         "%.3f" % a["start"],
+                         fmt_delay(a, "alert"), fmt_delay(a, "quarantine"),
+                         str(sum(dropped(a).values())))))
+    print("# " + s["line"])
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description="Judge iotguardd --replay on a city (make-city).")
+    p.add_argument("city", help="directory with city.pcap, devices.tsv, "
+                   "truth.tsv")
+    p.add_argument("--iotguardd", default="build/iotguardd")
+    p.add_argument("-c", "--config", help="iotguardd.conf for the replay")
+    p.add_argument("--grace", type=float, default=3.0,
+                   help="seconds after an attack's last frame in which a "
+                   "decision is still its (default 3)")
+    p.add_argument("--format", choices=("text", "json", "tsv"),
+                   default="text")
+    args = p.parse_args()
+
+    try:
+        if not os.path.isdir(args.city):
+            raise InputError("Unable to read the city %s: no such directory "
+                             "(make-city makes one; see the corpus's "
+                             "README.md)" % args.city)
+        hosts, truth = read_city(args.city)
+        pcap = os.path.join(args.city, "city.pcap")
+        enrolled = {h["ipv4"]: h for h in hosts if h["role"] != "unknown"}
+        scan_capture(pcap, truth, enrolled, args.grace)
+    except InputError as e:
+        print(e, file=sys.stderr)
+        return 1
+    with tempfile.NamedTemporaryFile("w", prefix="devices.",
+                                     suffix=".txt") as devs:
+        for h in enrolled.values():
+            devs.write("%s %s\n" % (h["ipv4"], h["name"]))
+        devs.flush()
+        out = run_replay(args.iotguardd, pcap, devs.name, args.config)
+    cap = out["capture"][0]
+    for a in truth:
+        if a["role"] == "hijacked":
+            judge_hijacked(a, out["alert"], out["score"], args.grace)
+        else:
+            judge_unknown(a)
+    false, hours = false_alarms(hosts, truth, out["alert"], args.grace,
+                                cap["duration"])
+    fq_devices = {e["name"] for e in false if e["action"] in ACTING}
+    s = summary(truth, false, hours, fq_devices)
+    if args.format == "json":
+        json.dump({"city": args.city, "config": args.config,
+                   "duration": cap["duration"], "interval": cap["interval"],
+                   "grace": args.grace, "attacks": [row(a) for a in truth],
+                   "false_alarms": [{k: e[k] for k in
+                                     ("name", "offset", "event", "action",
+                                      "detectors", "explanation")}
+                                    for e in false],
+                   "summary": s}, sys.stdout, indent=1)
+        print()
+    elif args.format == "tsv":
+        print_tsv(truth, s)
+    else:
+        print_text(args, cap, hosts, truth, false, hours, s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make eval's short form: eval/city_eval.py on a tiny generated city
+# (tests/lib/pcapgen.py city) with the shipped configuration. A row per
+# attack of truth.tsv, delays from the attack's first frame as the replay
+# decided them, a MISS for the attack nothing can tell apart, unknown hosts'
+# frames counted by the XDP verdict, false alarms outside the attack
+# windows, clear errors for a missing or inconsistent city. Host only; the
+# corpus is not needed. Emits TAP.
+#
+# Usage: tests/unit/eval.sh [PATH-TO-IOTGUARDD]
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BIN=${1:-$REPO/build/iotguardd}
+EVAL=$REPO/eval/city_eval.py
+CONF=$REPO/etc/iotguardd.conf
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=../lib/tap.sh
+. "$REPO/tests/lib/tap.sh"
+
+tap_plan 16
+if [ ! -x "$BIN" ]; then
+	not_ok "$BIN is not built (make user)"
+	exit 1
+fi
+
+mkdir "$TMP/city"
+python3 "$REPO/tests/lib/pcapgen.py" city "$TMP/city/city.pcap" >/dev/null
+
+# judge DIR FORMAT: the evaluation's output in $TMP/out, status in $TMP/rc.
+judge() {
+	local rc=0
+
+	python3 "$EVAL" "$1" --iotguardd "$BIN" -c "$CONF" --format "$2" \
+		>"$TMP/out" 2>"$TMP/err" || rc=$?
+	echo "$rc" >"$TMP/rc"
+}
+
+# field EXPR: a value of the JSON output as a Python literal; r(NAME) is
+# an attack's row.
+field() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+def r(name):
+    return [a for a in d["attacks"] if a["attack"] == name][0]
+print(repr(eval(sys.argv[2])))' "$TMP/json" "$1"
+}
+
+judge "$TMP/city" json
+cp "$TMP/out" "$TMP/json"
+expect "the evaluation of the tiny city succeeds" "$(cat "$TMP/rc") == 0"
+expect "a row per attack of truth.tsv, in its order" \
+	"$(field '[a["attack"] for a in d["attacks"]]') == \
+	 ['flood', 'spoof', 'scan', 'beacon']"
+
+# The replay's own decision on the camera, read apart from the evaluation.
+awk -F'\t' 'NR > 1 && $4 != "unknown" { print $2, $1 }' \
+	"$TMP/city/devices.tsv" >"$TMP/devices"
+"$BIN" --replay "$TMP/city/city.pcap" --devices "$TMP/devices" -c "$CONF" \
+	-j >"$TMP/replay"
+decided() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["type"] == "alert" and o["name"] == "cam-1" and \
+       o["event"] in ("act", "escalate") and o["action"] in sys.argv[2:]:
+        print(o["offset"])
+        break' "$TMP/replay" "$@"
+}
+alerted=$(decided alert quarantine deny)
+acted=$(decided quarantine deny)
+# The scan's first frame is at 60.25 s, inside an interval: the delay is
+# the decision's offset minus it, not minus the interval's start.
+expect "the scan's alert delay is from its first frame (+${alerted:-none})" \
+	"abs($(field 'r("scan")["alert"]') - (${alerted:-None} - 60.25)) < 1e-6"
+expect "the scan's quarantine delay is from its first frame (+${acted:-none})" \
+	"abs($(field 'r("scan")["quarantine"]') - (${acted:-None} - 60.25)) < 1e-6"
+# The meter falls quiet during it: that drop or silence alert is no
+# detection.
+expect "the beacon, the meter's usual traffic, is a miss" \
+	"$(field '[r("beacon")[k] for k in ("alert", "quarantine", "held")]') \
+	 == [None, None, False]"
+expect "the unknown flood is counted as dropped, not detected" \
+	"$(field '[r("flood")["dropped"], r("flood")["alert"]]') == \
+	 [{'arp': 2, 'unknown': 300}, None]"
+expect "the frames in the lamp's name from another MAC are spoofed" \
+	"$(field 'r("spoof")["dropped"]') == {'spoofed': 3}"
+expect "the camera's quarantine during its scan is no false alarm" \
+	"'cam-1' not in $(field '[e["name"] for e in d["false_alarms"]]')"
+# Enrolled device time, less the two attack windows (end + 3 s grace).
+expect "device-hours are the enrolled devices' time outside attacks" \
+	"abs($(field 'd["summary"]["device_hours"]') - \
+	     (3 * $(field 'd["duration"]') - (65.245 + 3 - 60.25) - \
+	      (99.9 + 3 - 70.1)) / 3600) < 1e-9"
+
+judge "$TMP/city" text
+row='^beacon +meter-1 +hijacked +70.100 +MISS +MISS '
+check "the text table says MISS for the beacon, and why" \
+	grep -Eq "$row.*(silence|drop) alert at \+[0-9]+ not counted" "$TMP/out"
+judge "$TMP/city" tsv
+expect "TSV: a header, a row per attack, the summary line" \
+	"$(wc -l <"$TMP/out") == 6 and \
+	 $(grep -c $'^scan\tcam-1\thijacked\t60.250\t' "$TMP/out") == 1"
+
+# Without the scan in truth.tsv, its quarantine is a false one.
+cp -r "$TMP/city" "$TMP/noscan"
+grep -v '^scan' "$TMP/city/truth.tsv" >"$TMP/noscan/truth.tsv"
+judge "$TMP/noscan" json
+cp "$TMP/out" "$TMP/json"
+expect "a decision outside every attack window is a false quarantine" \
+	"$(field '[e["name"] for e in d["false_alarms"]
+		  if e["action"] == "quarantine"]') == ['cam-1']"
+
+# A truth.tsv that puts the flood a second early: its first frame says so.
+cp -r "$TMP/city" "$TMP/early"
+sed -i 's/^flood\t\([^\t]*\t[^\t]*\t\)30.000/flood\t\129.000/' \
+	"$TMP/early/truth.tsv"
+judge "$TMP/early" text
+check "an attack whose first frame is not at its start is flagged" \
+	grep -q 'first frame at +30.000, not at the start' "$TMP/out"
+
+judge "$TMP/nothere" text
+expect "a missing city fails with status 1" "$(cat "$TMP/rc") == 1"
+check "... and says which" grep -q "Unable to read the city $TMP/nothere" \
+	"$TMP/err"
+
+# A hijacked source that devices.tsv does not enroll.
+cp -r "$TMP/city" "$TMP/orphan"
+sed -i '/^cam-1/d' "$TMP/orphan/devices.tsv"
+judge "$TMP/orphan" text
+expect "an attack from a device not enrolled fails with status 1 and why" \
+	"$(cat "$TMP/rc") == 1 and \
+	 $(grep -c 'scan comes from 198.18.1.20, which devices.tsv does not' \
+	   "$TMP/err") == 1"
+
+tap_end
