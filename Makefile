@@ -185,7 +185,7 @@ bench: all
 
 # The corpus of real captures lives beside the repository (../shared/corpus
 # in the development tree); CORPUS=DIR where it is elsewhere.
-CORPUS ?= $(CURDIR)/../shared/corpus
+CORPUS ?= $(abspath $(CURDIR)/../shared/corpus)
 CITY ?= $(CORPUS)/city
 EVAL_FORMAT ?= text
 eval: $(O)/iotguardd
