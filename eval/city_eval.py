@@ -354,8 +354,16 @@ def fmt_dropped(a):
                         ", ".join("%s %d" % kv for kv in sorted(d.items())))
 
 
-def summary(truth, false, hours, fq_devices):
+def per_hour(n, hours):
+    return n / hours if hours else 0
+
+
+def summary(truth, hosts, false, hours, duration):
     hij = [a for a in truth if a["role"] == "hijacked"]
+    benign = {h["name"] for h in hosts if h["role"] == "benign"}
+    bfalse = [e for e in false if e["name"] in benign]
+    bhours = len(benign) * duration / 3600
+    fq_devices = {e["name"] for e in false if e["action"] in ACTING}
     unk = [a for a in truth if a["role"] == "unknown"]
     fq = [e for e in false if e["action"] in ACTING]
     s = {
@@ -378,9 +386,19 @@ def summary(truth, false, hours, fq_devices):
         "false_quarantines": len(fq),
         "false_quarantine_devices": len(fq_devices),
         "device_hours": hours,
-        "false_alarms_per_device_hour": len(false) / hours if hours else 0,
-        "false_quarantines_per_device_hour": len(fq) / hours if hours else 0,
+        "false_alarms_per_device_hour": per_hour(len(false), hours),
+        "false_quarantines_per_device_hour": per_hour(len(fq), hours),
+        # The benign devices alone: the hijacked ones' other time aside.
+        "benign_devices": len(benign),
+        "benign_device_hours": bhours,
+        "benign_false_alarms": len(bfalse),
+        "benign_false_quarantines": sum(e["action"] in ACTING
+                                        for e in bfalse),
     }
+    s["benign_false_alarms_per_device_hour"] = per_hour(
+        s["benign_false_alarms"], bhours)
+    s["benign_false_quarantines_per_device_hour"] = per_hour(
+        s["benign_false_quarantines"], bhours)
     s["line"] = (
         "%(alerted)d of %(hijacked)d attacks from enrolled devices alerted, "
         "%(quarantined)d quarantined (%(quarantined_within_goal)d within "
@@ -396,6 +414,7 @@ def summary(truth, false, hours, fq_devices):
 
 
 def print_text(args, cap, hosts, truth, false, hours, s):
+    hijacked = {h["name"] for h in hosts if h["role"] == "hijacked"}
     roles = {}
     for h in hosts:
         roles[h["role"]] = roles.get(h["role"], 0) + 1
@@ -426,12 +445,20 @@ def print_text(args, cap, hosts, truth, false, hours, s):
     for name in sorted(per, key=lambda n: -len(per[n])):
         es = per[name]
         dets = sorted({d for e in es for d in e["detectors"]})
-        print("  %-19s %d (%d quarantine) at %s: %s" %
-              (name, len(es), sum(e["action"] in ACTING for e in es),
+        print("  %-19s %-9s %d (%d quarantine) at %s: %s" %
+              (name, "hijacked" if name in hijacked else "benign",
+               len(es), sum(e["action"] in ACTING for e in es),
                " ".join("+%.0f" % e["offset"] for e in es),
                ",".join(dets)))
     if not per:
         print("  none")
+    print("The %(benign_devices)d benign devices alone "
+          "(%(benign_device_hours).2f device-hours): "
+          "%(benign_false_alarms)d false alarms, "
+          "%(benign_false_quarantines)d false quarantines (%(a).2f and "
+          "%(q).2f per device-hour)" %
+          dict(s, a=s["benign_false_alarms_per_device_hour"],
+               q=s["benign_false_quarantines_per_device_hour"]))
     print()
     print("Summary: " + s["line"])
 
@@ -499,8 +526,7 @@ def main():
             judge_unknown(a)
     false, hours = false_alarms(hosts, truth, out["alert"], args.grace,
                                 cap["duration"])
-    fq_devices = {e["name"] for e in false if e["action"] in ACTING}
-    s = summary(truth, false, hours, fq_devices)
+    s = summary(truth, hosts, false, hours, cap["duration"])
     if args.format == "json":
         json.dump({"city": args.city, "config": args.config,
                    "duration": cap["duration"], "interval": cap["interval"],

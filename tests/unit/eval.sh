@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
 
-tap_plan 16
+tap_plan 17
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -115,6 +115,9 @@ cp "$TMP/out" "$TMP/json"
 expect "a decision outside every attack window is a false quarantine" \
 	"$(field '[e["name"] for e in d["false_alarms"]
 		  if e["action"] == "quarantine"]') == ['cam-1']"
+expect "... but not one of the benign devices: the lamp's whole capture" \
+	"$(field '[d["summary"][k] for k in ("benign_false_quarantines",
+		  "benign_device_hours")]') == [0, $(field 'd["duration"]') / 3600]"
 
 # A truth.tsv that puts the flood a second early: its first frame says so.
 cp -r "$TMP/city" "$TMP/early"
