@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$REPO/tests/lib/tap.sh"
 
 # Every result below, loops included, counted by hand.
-tap_plan 65
+tap_plan 71
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -234,6 +234,26 @@ replay -c "$TMP/t.conf" --replay "$TMP/surge.pcap" --devices "$TMP/lamp-only" -j
 expect "a devices file without the meter: its 700 frames are unlisted" \
 	"'$(field capture unlisted)' == '700' and '$(field device address)' == '$lamp'"
 
+# mac=: the meter bound to another MAC than its frames' (pcapgen's one
+# MAC): the program drops them as spoofed, and so does the replay.
+{
+	echo "$lamp lamp-1 light mac=02:00:00:00:00:0a"
+	echo "$meter mac=02:00:00:00:00:99 meter-1"
+} >"$TMP/macs"
+for link in eth sll sll2 raw; do
+	[ "$link" = eth ] || gen surge "surge-$link" --link "$link"
+	pcap=$TMP/surge.pcap
+	[ "$link" = eth ] || pcap=$TMP/surge-$link.pcap
+	replay -c "$TMP/t.conf" --replay "$pcap" --devices "$TMP/macs" -j
+	spoofed=700 counted=0
+	# Raw IP carries no MAC: matched by address alone.
+	[ "$link" != raw ] || spoofed=0 counted=700
+	expect "mac=, $link link: $spoofed of the meter's frames spoofed" \
+		"'$(field capture spoofed)' == '$spoofed' and \
+		 '$(field device packets "$meter")' == '$counted' and \
+		 '$(field device packets "$lamp")' == '4600'"
+done
+
 # -c is honoured: a threshold nothing reaches.
 sed 's/^\[class light\]$/threshold = 1000\n&/' "$TMP/t.conf" >"$TMP/high.conf"
 replay -c "$TMP/high.conf" --replay "$TMP/surge.pcap" --devices "$TMP/devices" -j
@@ -366,6 +386,10 @@ bad_devices '198.18.1.10 a light loud\n' "line 1: \`loud': only \`pinned'" \
 	"not pinned"
 bad_devices '198.18.1.10 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n' \
 	"line 1: name .* longer than 31 bytes" "a name too long"
+bad_devices '198.18.1.10 a mac=02:00:00:00:00:zz\n' \
+	"line 1: \`mac=02:00:00:00:00:zz'" "a bad MAC"
+bad_devices '198.18.1.10 mac=02:00:00:00:00:01 a mac=02:00:00:00:00:02\n' \
+	"line 1: \`mac=02:00:00:00:00:02': a second MAC" "two MACs"
 bad_devices '# nothing\n\n' "no device in it" "an empty file"
 replay -c "$TMP/t.conf" --replay "$TMP/surge.pcap" --devices "$TMP/none"
 expect_rc 1 "a missing devices file: exit 1"

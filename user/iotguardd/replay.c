@@ -13,7 +13,9 @@
  * complete epoch that the live daemon scores (saturating near 1400), not
  * exact counts: baselines and thresholds tuned here mean the same live.
  *
- * Every frame is offered load, as nothing is dropped. The replay never
+ * Every frame of a listed source is offered load, as nothing is dropped
+ * for rate or state; a frame in a MAC-bound device's address from another
+ * MAC is dropped, as the program drops it (spoofed). The replay never
  * acts: it prints what the class policy would do.
  */
 #include <errno.h>
@@ -60,6 +62,7 @@ struct replay {
 	/* frames */
 	uint64_t frames, device_frames, other, malformed, truncated, cut;
 	uint64_t unlisted, over_limit, backwards;
+	uint64_t spoofed;	/* a listed address from another MAC */
 };
 
 static uint32_t addr_hash(uint8_t family, const uint8_t *addr)
@@ -130,7 +133,24 @@ static int parse_fail(const char *path, unsigned int line, const char *fmt,
 	return -1;
 }
 
-/* One line: ADDRESS [NAME [CLASS [pinned]]]; "-" for no name. */
+/* "mac=MAC" binds the device to its MAC, as `iotguard device add --mac`. */
+static int mac_token(const char *path, unsigned int line, const char *s,
+		     struct iotguard_device *dev)
+{
+	const char *why;
+
+	if (dev->present & IOTGUARD_DEV_MAC)
+		return parse_fail(path, line, "`%s': a second MAC", s);
+	if (iotguard_parse_mac(s + 4, dev->mac, &why))
+		return parse_fail(path, line, "`%s': %s", s, why);
+	dev->present |= IOTGUARD_DEV_MAC;
+	return 0;
+}
+
+/*
+ * One line: ADDRESS [NAME [CLASS [pinned]]] [mac=MAC]; "-" for no name.
+ * The MAC may come anywhere after the address.
+ */
 static int device_line(const char *path, unsigned int line, char *text,
 		       struct iotguard_device *dev)
 {
@@ -138,13 +158,19 @@ static int device_line(const char *path, unsigned int line, char *text,
 	unsigned int n = 0;
 	const char *why;
 
-	for (s = strtok_r(text, " \t\r\n", &save); s && n < 5;
-	     s = strtok_r(NULL, " \t\r\n", &save))
-		tok[n++] = s;
-	if (n > 4)
-		return parse_fail(path, line, "`%s': want ADDRESS [NAME [CLASS [pinned]]]",
-				  tok[4]);
 	memset(dev, 0, sizeof(*dev));
+	for (s = strtok_r(text, " \t\r\n", &save); s && n < 5;
+	     s = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n && !strncmp(s, "mac=", 4)) {
+			if (mac_token(path, line, s, dev))
+				return -1;
+			continue;
+		}
+		tok[n++] = s;
+	}
+	if (n > 4)
+		return parse_fail(path, line, "`%s': want ADDRESS [NAME [CLASS [pinned]]] [mac=MAC]",
+				  tok[4]);
 	if (iotguard_parse_addr(tok[0], &dev->id, &why))
 		return parse_fail(path, line, "`%s': %s", tok[0], why);
 	if (n > 1 && strcmp(tok[1], "-")) {
@@ -238,7 +264,8 @@ static void add_device(struct replay *r, const struct iotguard_device *dev)
 	rd->ds.dev = *dev;
 	rd->ds.dev.index = slot;
 	rd->ds.dev.cookie = slot + 1;
-	rd->ds.dev.present = IOTGUARD_DEV_INDEX | IOTGUARD_DEV_COOKIE;
+	rd->ds.dev.present = IOTGUARD_DEV_INDEX | IOTGUARD_DEV_COOKIE |
+			     (dev->present & IOTGUARD_DEV_MAC);
 	rd->ds.present = true;
 	rd->feat.cookie = rd->ds.dev.cookie;
 	memcpy(key.addr, dev->id.addr, dev->id.family == AF_INET ? 4 : 16);
@@ -368,10 +395,11 @@ static void summary_text(const struct replay *r)
 	       " not IP or neighbour discovery, %" PRIu64 " malformed, %"
 	       PRIu64 " cut before the source address, %" PRIu64
 	       " from unlisted sources, %" PRIu64
+	       " spoofed (a listed address from another MAC), %" PRIu64
 	       " over --max-devices; %" PRIu64
 	       " cut short (counted), %" PRIu64 " out of time order\n",
 	       r->device_frames, r->other, r->malformed, r->truncated,
-	       r->unlisted, r->over_limit, r->cut, r->backwards);
+	       r->unlisted, r->spoofed, r->over_limit, r->cut, r->backwards);
 	printf("%-20s %-26s %-8s %10s %9s %9s %10s %6s\n", "DEVICE", "ADDRESS",
 	       "CLASS", "PACKETS", "INTERVALS", "MAX-SCORE", "AT", "ALERTS");
 	for (i = 0; i < r->ndevs; i++) {
@@ -448,6 +476,7 @@ static void summary_json(struct replay *r)
 	iotguard_json_kv_u64(json, "malformed", r->malformed);
 	iotguard_json_kv_u64(json, "truncated", r->truncated);
 	iotguard_json_kv_u64(json, "unlisted", r->unlisted);
+	iotguard_json_kv_u64(json, "spoofed", r->spoofed);
 	iotguard_json_kv_u64(json, "over_limit", r->over_limit);
 	iotguard_json_kv_u64(json, "cut", r->cut);
 	iotguard_json_kv_u64(json, "out_of_order", r->backwards);
@@ -624,6 +653,12 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		memcpy(dev.id.addr, fr.src, sizeof(fr.src));
 		slot = r->ndevs;
 		add_device(r, &dev);
+	}
+	/* The program drops it as spoofed: never the device's behaviour. */
+	if ((r->devs[slot].ds.dev.present & IOTGUARD_DEV_MAC) && fr.has_mac &&
+	    memcmp(fr.mac, r->devs[slot].ds.dev.mac, sizeof(fr.mac))) {
+		r->spoofed++;
+		return 0;
 	}
 	r->device_frames++;
 	r->cut += fr.cut;

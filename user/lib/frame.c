@@ -237,6 +237,37 @@ static enum iotguard_frame_kind ipv6(struct cursor *c,
 	return first ? l4(c, proto, out) : IOTGUARD_FRAME_IP;
 }
 
+/*
+ * The sender's MAC, where the link header holds one: Ethernet's source;
+ * a cooked header's address when its length is 6 (SLL: a 16-bit length
+ * at 4, the address at 6; SLL2: an 8-bit length at 11, the address at 12).
+ */
+static void source_mac(enum iotguard_link link, const uint8_t *data,
+		       struct iotguard_frame *out)
+{
+	const uint8_t *mac;
+
+	switch (link) {
+	case IOTGUARD_LINK_ETHERNET:
+		mac = data + 6;
+		break;
+	case IOTGUARD_LINK_SLL:
+		if (data[4] || data[5] != 6)
+			return;
+		mac = data + 6;
+		break;
+	case IOTGUARD_LINK_SLL2:
+		if (data[11] != 6)
+			return;
+		mac = data + 12;
+		break;
+	default:
+		return;
+	}
+	memcpy(out->mac, mac, sizeof(out->mac));
+	out->has_mac = true;
+}
+
 enum iotguard_frame_kind iotguard_frame_parse(enum iotguard_link link,
 					      const uint8_t *data,
 					      uint32_t caplen,
@@ -283,6 +314,7 @@ enum iotguard_frame_kind iotguard_frame_parse(enum iotguard_link link,
 			return IOTGUARD_FRAME_MALFORMED;
 		if (!captured(&c, hlen))
 			return IOTGUARD_FRAME_TRUNCATED;
+		source_mac(link, data, out);
 		proto = get16(&c, proto);
 		c.off = hlen;
 		proto = vlan_tags(&c, proto);

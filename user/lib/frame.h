@@ -40,6 +40,8 @@ struct iotguard_frame {
 	uint8_t src[16];	/* IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint64_t len;		/* the frame's length at the XDP hook */
+	bool has_mac;		/* raw IP and odd cooked headers have none */
+	uint8_t mac[6];		/* the source MAC */
 };
 
 /*
