@@ -7,10 +7,10 @@
 
 CITY holds city.pcap, devices.tsv and truth.tsv, as make-city writes them
 (../shared/corpus/city, or another seed's). The devices whose role is
-benign or hijacked are enrolled by their IPv4 address (the replay's
---devices file); the unknown hosts are not. The replay runs with the
-configuration given (-c), once, with every score (-s -j); this script only
-reads its output and the capture.
+benign or hijacked are enrolled by their IPv4 address, bound to their MAC
+(the replay's --devices file); the unknown hosts are not. The replay runs
+with the configuration given (-c), once, with every score (-s -j); this
+script only reads its output and the capture.
 
 Per attack of truth.tsv:
   hijacked  (from an enrolled device) the alert and the quarantine delay:
@@ -301,12 +301,6 @@ def frame_notes(a):
     arp = sum(n for k, n in a["frames"].items() if k.endswith(" arp"))
     if a["role"] == "hijacked" and arp:
         notes.append("%d of %d frames ARP (not scored)" % (arp, total))
-    spoofed = sum(n for k, n in a["frames"].items()
-                  if k.startswith("spoofed "))
-    if spoofed:
-        # iotguardd --replay matches addresses only: live, they never count.
-        notes.append("the replay scores the %d spoofed frames for the "
-                     "device they name" % spoofed)
     if a["role"] == "unknown" and a.get("packets", "").isdigit() and \
        int(a["packets"]) != total:
         notes.append("%d frames of the source in its window, truth.tsv "
@@ -358,11 +352,11 @@ def per_hour(n, hours):
     return n / hours if hours else 0
 
 
-def summary(truth, hosts, false, hours, duration):
+def summary(truth, hosts, false, hours, cap):
     hij = [a for a in truth if a["role"] == "hijacked"]
     benign = {h["name"] for h in hosts if h["role"] == "benign"}
     bfalse = [e for e in false if e["name"] in benign]
-    bhours = len(benign) * duration / 3600
+    bhours = len(benign) * cap["duration"] / 3600
     fq_devices = {e["name"] for e in false if e["action"] in ACTING}
     unk = [a for a in truth if a["role"] == "unknown"]
     fq = [e for e in false if e["action"] in ACTING]
@@ -382,6 +376,8 @@ def summary(truth, hosts, false, hours, duration):
         "unknown_frames_passed": sum(sum(n for k, n in a["frames"].items()
                                          if k.startswith("pass "))
                                      for a in unk),
+        # Frames the replay dropped as spoofed, as the program would.
+        "replay_spoofed": cap["spoofed"],
         "false_alarms": len(false),
         "false_quarantines": len(fq),
         "false_quarantine_devices": len(fq_devices),
@@ -419,11 +415,13 @@ def print_text(args, cap, hosts, truth, false, hours, s):
     for h in hosts:
         roles[h["role"]] = roles.get(h["role"], 0) + 1
     print("City %s: %.1f s, %d enrolled devices (%d benign, %d hijacked), "
-          "%d unknown hosts; %d intervals of %g s; configuration %s" %
+          "%d unknown hosts; %d intervals of %g s; configuration %s; "
+          "%d spoofed frames dropped" %
           (args.city, cap["duration"], roles.get("benign", 0) +
            roles.get("hijacked", 0), roles.get("benign", 0),
            roles.get("hijacked", 0), roles.get("unknown", 0),
-           cap["intervals"], cap["interval"], args.config or "(built in)"))
+           cap["intervals"], cap["interval"], args.config or "(built in)",
+           cap["spoofed"]))
     print()
     fmt = "%-29s %-18s %-8s %7s %5s %5s  %s"
     print(fmt % ("ATTACK", "SOURCE", "ROLE", "START", "ALERT", "QUAR",
@@ -515,7 +513,7 @@ def main():
     with tempfile.NamedTemporaryFile("w", prefix="devices.",
                                      suffix=".txt") as devs:
         for h in enrolled.values():
-            devs.write("%s %s\n" % (h["ipv4"], h["name"]))
+            devs.write("%s %s mac=%s\n" % (h["ipv4"], h["name"], h["mac"]))
         devs.flush()
         out = run_replay(args.iotguardd, pcap, devs.name, args.config)
     cap = out["capture"][0]
@@ -526,7 +524,7 @@ def main():
             judge_unknown(a)
     false, hours = false_alarms(hosts, truth, out["alert"], args.grace,
                                 cap["duration"])
-    s = summary(truth, hosts, false, hours, cap["duration"])
+    s = summary(truth, hosts, false, hours, cap)
     if args.format == "json":
         json.dump({"city": args.city, "config": args.config,
                    "duration": cap["duration"], "interval": cap["interval"],

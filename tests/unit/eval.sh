@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
 
-tap_plan 17
+tap_plan 18
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -90,6 +90,8 @@ expect "the unknown flood is counted as dropped, not detected" \
 	 [{'arp': 2, 'unknown': 300}, None]"
 expect "the frames in the lamp's name from another MAC are spoofed" \
 	"$(field 'r("spoof")["dropped"]') == {'spoofed': 3}"
+expect "... and the replay, the lamp bound to its MAC, drops them too" \
+	"$(field 'd["summary"]["replay_spoofed"]') == 3"
 expect "the camera's quarantine during its scan is no false alarm" \
 	"'cam-1' not in $(field '[e["name"] for e in d["false_alarms"]]')"
 # Enrolled device time, less the two attack windows (end + 3 s grace).
