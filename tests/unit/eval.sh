@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
 
-tap_plan 18
+tap_plan 19
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -120,6 +120,18 @@ expect "a decision outside every attack window is a false quarantine" \
 expect "... but not one of the benign devices: the lamp's whole capture" \
 	"$(field '[d["summary"][k] for k in ("benign_false_quarantines",
 		  "benign_device_hours")]') == [0, $(field 'd["duration"]') / 3600]"
+
+# The scan as if it began at 63 s, after the quarantine of +62: held, not
+# caught again.
+cp -r "$TMP/city" "$TMP/late"
+sed -i 's/^scan\t\([^\t]*\t[^\t]*\t\)60.250/scan\t\163.000/' \
+	"$TMP/late/truth.tsv"
+judge "$TMP/late" json
+cp "$TMP/out" "$TMP/json"
+expect "an attack that begins under an earlier quarantine is held, no catch" \
+	"$(field '[r("scan")[k] for k in ("alert", "quarantine", "held",
+		  "state_before")] + [d["summary"]["held"]]') == \
+	 [None, None, True, 'quarantine', 1]"
 
 # A truth.tsv that puts the flood a second early: its first frame says so.
 cp -r "$TMP/city" "$TMP/early"
