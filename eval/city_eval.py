@@ -15,7 +15,7 @@ script only reads its output and the capture.
 Per attack of truth.tsv:
   hijacked  (from an enrolled device) the alert and the quarantine delay:
             the first decision on the device that raises its state to
-            alert or more (quarantine or more) at an offset in [start,
+            alert or more (quarantine or more) at an offset in (start,
             end + grace], minus the attack's start (its first frame). MISS
             when none; "held" when the device was already quarantined by
             an earlier decision as the attack began (not counted as
@@ -97,6 +97,10 @@ def read_city(city):
             raise InputError("Unable to parse devices.tsv: the name `%s' is "
                              "not one word of up to %d bytes" %
                              (h["name"], NAME_MAX))
+    names = [h["name"] for h in hosts]
+    if len(set(names)) != len(names):
+        raise InputError("Unable to parse devices.tsv: a name twice (the "
+                         "replay's alerts name the devices)")
     for a in truth:
         a["src_mac"] = a["src_mac"].lower()
         a["start"] = float(a["start_s"])
@@ -267,10 +271,10 @@ def judge_hijacked(a, alerts, scores, grace):
         notes.append("%s alert at +%.0f not counted" %
                      (",".join(e["detectors"]), e["offset"]))
     if not raised:
-        inside = [s for s in scores if s["name"] == a["src_name"] and
+        scored = [s for s in scores if s["name"] == a["src_name"] and
                   lo < s["offset"] <= hi]
-        if inside:
-            top = max(inside, key=lambda s: s["score"])
+        if scored:
+            top = max(scored, key=lambda s: s["score"])
             notes.append("top score %.1f (%s) at +%.0f%s" %
                          (top["score"], top["feature"], top["offset"],
                           ", learning" if top["learning"] else ""))
