@@ -96,20 +96,6 @@ received() {
 	num_after "$(<"$tmp/$1.json")" "\"$2\": " || echo 0
 }
 
-# devstat ADDR REASON...: the packets of ADDR's counters for the REASONs
-# (pass, denied, spoofed, rate), added up.
-devstat() {
-	local out sum=0 reason n
-
-	out=$(ig -j stats "$1") || return 1
-	out=${out#*\"devices\":}	# past the global counters
-	for reason in "${@:2}"; do
-		n=$(num_after "$out" "\"$reason\":{\"packets\":") || return 1
-		sum=$((sum + n))
-	done
-	echo "$sum"
-}
-
 # mac_of NAME: the MAC of device NAME's eth0 (ip netns exec: its own /sys).
 mac_of() {
 	dev "$1" cat /sys/class/net/eth0/address

@@ -56,19 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# devstat ID REASON...: the packets of ID's counters for the REASONs, added.
-devstat() {
-	local out sum=0 reason n
-
-	out=$(ig -j stats "$1") || return 1
-	out=${out#*\"devices\":}	# past the global counters
-	for reason in "${@:2}"; do
-		n=$(num_after "$out" "\"$reason\":{\"packets\":") || return 1
-		sum=$((sum + n))
-	done
-	echo "$sum"
-}
-
 default_route() {
 	rtr ip -6 route show default dev iot0 | grep -q .
 }

@@ -6,6 +6,8 @@
 #
 #	num_after TEXT KEY     the number right after the literal KEY in TEXT
 #	gstat REASON           the packets of the global counter REASON
+#	devstat ID REASON...   the packets of device ID's counters for the
+#	                       REASONs (pass, denied, spoofed, rate), added up
 #	at_least N CMD...      CMD prints a number, N or more (for tap_wait)
 
 num_after() {
@@ -15,6 +17,18 @@ num_after() {
 
 gstat() {
 	num_after "$(ig -j stats)" "\"$1\":{\"packets\":"
+}
+
+devstat() {
+	local out sum=0 reason n
+
+	out=$(ig -j stats "$1") || return 1
+	out=${out#*\"devices\":}	# past the global counters
+	for reason in "${@:2}"; do
+		n=$(num_after "$out" "\"$reason\":{\"packets\":") || return 1
+		sum=$((sum + n))
+	done
+	echo "$sum"
 }
 
 at_least() {
