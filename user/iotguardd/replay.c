@@ -346,6 +346,7 @@ static void print_alert(struct replay *r, const struct rdev *rd,
 }
 
 static void print_score(struct replay *r, const struct rdev *rd,
+			const struct iotguard_score_input *in,
 			const struct iotguard_score_result *res, uint64_t ns)
 {
 	char when[64], addr[IOTGUARD_ADDR_STRLEN], dets[128];
@@ -376,6 +377,13 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_bool(&r->json, "anomalous", res->anomalous);
 	iotguard_json_kv_string(&r->json, "action",
 				iotguard_action_name(res->action));
+	/* What the scorer read: the envelopes are tuned on these. */
+	iotguard_json_kv_u64(&r->json, "packets", in->packets);
+	iotguard_json_kv_u64(&r->json, "bytes", in->bytes);
+	iotguard_json_kv_u64(&r->json, "syn", in->syn);
+	iotguard_json_kv_u64(&r->json, "icmp", in->icmp);
+	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
+	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
 	iotguard_json_object_end(&r->json);
 }
 
@@ -529,7 +537,7 @@ static void end_interval(struct replay *r, uint64_t ns)
 		}
 		rd->intervals++;
 		if (r->opts->scores)
-			print_score(r, rd, &res, ns);
+			print_score(r, rd, &in, &res, ns);
 		if (res.event != IOTGUARD_EV_NONE) {
 			rd->alerts++;
 			print_alert(r, rd, &res, ns);
