@@ -223,6 +223,30 @@ TEST(class_sections)
 	EXPECT_EQ(7, cfg.score.policy[IOTGUARD_CLASS_CAMERA].threshold);
 }
 
+TEST(class_envelopes)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("limit_syn = 20\nlimit_dst_ports = 0\n"
+			  "[class camera]\nlimit_packets = 5000\n"
+			  "limit_bytes = 4e6\n", &cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(20, cfg.score.policy[0].limit[IOTGUARD_FEAT_SYN]);
+	EXPECT_EQ(0, cfg.score.policy[0].limit[IOTGUARD_FEAT_DST_PORTS]);
+	EXPECT_EQ(1000, cfg.score.policy[0].limit[IOTGUARD_FEAT_PACKETS]);
+	EXPECT_EQ(5000, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
+				.limit[IOTGUARD_FEAT_PACKETS]);
+	EXPECT_EQ(4e6, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
+			       .limit[IOTGUARD_FEAT_BYTES]);
+	/* what the global section said before the class's */
+	EXPECT_EQ(20, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
+			      .limit[IOTGUARD_FEAT_SYN]);
+	ASSERT_EQ(-1, load("limit_icmp = -1\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":1: limit_icmp: `-1' is out of range"))
+		TH_LOG("%s", err);
+}
+
 TEST(listen_forms)
 {
 	static const char *const good[] = {

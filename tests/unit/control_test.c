@@ -63,8 +63,14 @@ static int enroll(struct iotguard_scorer *scorer)
 
 FIXTURE_SETUP(control)
 {
+	unsigned int c;
+
 	iotguard_score_config_default(&self->cfg);
 	self->cfg.learn = 20;
+	/* The baselines alone: a flood acts after act_after intervals. */
+	for (c = 0; c < IOTGUARD_SCORE_CLASSES; c++)
+		memset(self->cfg.policy[c].limit, 0,
+		       sizeof(self->cfg.policy[c].limit));
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
 	memset(&self->ds, 0, sizeof(self->ds));
 	self->ds.present = true;

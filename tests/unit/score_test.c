@@ -34,10 +34,21 @@ FIXTURE(score)
 	struct iotguard_score_result res;
 };
 
+/* The baselines' detectors alone: no class envelope. */
+static void no_envelope(struct iotguard_score_config *cfg)
+{
+	unsigned int c;
+
+	for (c = 0; c < IOTGUARD_SCORE_CLASSES; c++)
+		memset(cfg->policy[c].limit, 0, sizeof(cfg->policy[c].limit));
+}
+
 FIXTURE_SETUP(score)
 {
 	iotguard_score_config_default(&self->cfg);
 	self->cfg.learn = LEARN;
+	no_envelope(&self->cfg);
+
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &self->scorer));
 }
 
@@ -790,6 +801,93 @@ TEST_F(score, baselines_of_another_basis_are_learnt_anew)
 	EXPECT_EQ(0, iotguard_scorer_get(again, 0)->age);
 	iotguard_scorer_free(again);
 	unlink(path);
+}
+
+/* The shipped configuration, envelopes included. */
+static void with_envelope(struct iotguard_score_config *cfg,
+			  struct iotguard_scorer *scorer)
+{
+	iotguard_score_config_default(cfg);
+	cfg->learn = LEARN;
+	iotguard_scorer_set_config(scorer, cfg);
+}
+
+/* A flood from a device enrolled a second ago, no class prior: at once. */
+TEST_F(score, envelope_flood_acts_from_enrollment)
+{
+	struct iotguard_score_input in = { .packets = 2500, .bytes = 150000 };
+	char buf[256];
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << IOTGUARD_DET_SURGE, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	EXPECT_TRUE(self->res.top.envelope);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("surge: packets 2500 per interval, over the class's limit 1000, score 15.0",
+		     buf);
+}
+
+/* Over the envelope but not act_now times: act_after intervals. */
+TEST_F(score, envelope_crossed_a_little_waits_act_after)
+{
+	struct iotguard_score_input in = {
+		.packets = 20, .bytes = 1200, .syn = 15,
+		.have = IOTGUARD_HAVE_PROTO,
+	};
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_LT(fabs(self->res.score - 6 * 15 / 10.0), 1e-4);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+}
+
+/* Distinct ports per epoch and ICMP per second: scans without baseline. */
+TEST_F(score, envelope_scans_on_ports_and_icmp)
+{
+	struct iotguard_score_input ports = {
+		.packets = 500, .bytes = 30000, .dst_addrs = 1,
+		.dst_ports = 480, .have = IOTGUARD_HAVE_SKETCH,
+	};
+	struct iotguard_score_input ping = {
+		.packets = 30, .bytes = 1800, .icmp = 30,
+		.have = IOTGUARD_HAVE_PROTO,
+	};
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &ports, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_DST_PORTS, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	iotguard_scorer_score(self->scorer, 1, &ping, &self->res);
+	EXPECT_EQ(IOTGUARD_FEAT_ICMP, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+}
+
+/* Rates are per second: a 2 s interval holds twice the packets. */
+TEST_F(score, envelope_is_per_second)
+{
+	struct iotguard_score_input in = { .packets = 1500 };
+
+	with_envelope(&self->cfg, self->scorer);
+	self->cfg.interval = 2;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	in.packets = 2500;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SURGE, self->res.detectors);
 }
 
 TEST(actions_parse)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The configuration file: "key = value" lines, '#' comments, and
- * "[class NAME]" sections holding that class's policy and threshold.
+ * "[class NAME]" sections holding that class's policy, threshold and
+ * envelope (limit_*).
  * Durations are in seconds and become intervals once the interval is known.
  */
 #include <ctype.h>
@@ -108,14 +109,40 @@ static int boolean(const struct parser *p, const char *key, const char *s,
 	return 0;
 }
 
+/* A class's envelope (0: none): the scorer's limit of each feature. */
+static const struct {
+	const char *name;
+	unsigned int feature;
+} limit_keys[] = {
+	{ "limit_packets", IOTGUARD_FEAT_PACKETS },
+	{ "limit_bytes", IOTGUARD_FEAT_BYTES },
+	{ "limit_syn", IOTGUARD_FEAT_SYN },
+	{ "limit_icmp", IOTGUARD_FEAT_ICMP },
+	{ "limit_dst_addrs", IOTGUARD_FEAT_DST_ADDRS },
+	{ "limit_dst_ports", IOTGUARD_FEAT_DST_PORTS },
+};
+
 static int policy_key(struct parser *p, struct config *cfg, const char *key,
 		      const char *value)
 {
-	unsigned int c, first = p->class < 0 ? 0 : p->class;
+	unsigned int c, i, first = p->class < 0 ? 0 : p->class;
 	unsigned int last = p->class < 0 ? IOTGUARD_SCORE_CLASSES - 1 :
 					   (unsigned int)p->class;
 	double v;
 	uint8_t action;
+
+	for (i = 0; i < ARRAY_SIZE(limit_keys); i++) {
+		if (strcmp(key, limit_keys[i].name))
+			continue;
+		if (number(p, key, value, 0, 1e12, &v))
+			return -1;
+		for (c = first; c <= last; c++)
+			if (p->class >= 0 || !p->class_set[c])
+				cfg->score.policy[c].limit[limit_keys[i].feature] =
+					v;
+		return 0;
+	}
+
 
 	if (!strcmp(key, "policy")) {
 		if (iotguard_parse_action(value, &action))
@@ -210,6 +237,7 @@ static const struct config_key global_keys[] = {
 	  FIELD(seconds.release_after) },
 	{ "half_lives", CONFIG_OTHER, 0.001, 1e8, .parse = half_lives_key },
 	{ "act_after", CONFIG_COUNT, 1, 1000, FIELD(score.act_after) },
+	{ "act_now", CONFIG_FLOAT, 1, 1e6, FIELD(score.act_now) },
 	{ "sigma_floor", CONFIG_FLOAT, 0.01, 10, FIELD(score.sigma_floor) },
 	{ "size_floor", CONFIG_FLOAT, 0.001, 1, FIELD(score.size_floor) },
 	{ "new_dest_floor", CONFIG_FLOAT, 1e-9, 100,
@@ -415,7 +443,7 @@ int config_load(const char *path, bool must_exist, struct config *cfg,
 			ret = global_key(&p, cfg, key, value);
 		if (ret > 0)
 			ret = fail(&p, p.class < 0 ? "unknown key `%s'" :
-				   "unknown key `%s' in a class section (policy, threshold)",
+				   "unknown key `%s' in a class section (policy, threshold, limit_*)",
 				   key);
 		if (ret)
 			goto cleanup;

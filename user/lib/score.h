@@ -31,8 +31,14 @@
  * device is not blind; a class with too few learnt devices gives no prior,
  * and a learning device is then only scored from min_samples on.
  *
+ * Envelopes. Each class has absolute limits that need no baseline:
+ * packets, bytes, SYNs and ICMP per second, distinct destination
+ * addresses and ports per epoch. They judge every device from its first
+ * interval, learning or not, as a flood (surge) or a scan.
+ *
  * Actions follow act_after anomalous intervals in a row, but a new
- * destination at once: it is new in one interval only.
+ * destination at once (it is new in one interval only), and so does an
+ * envelope crossed act_now times.
  *
  * Destinations. A device remembers the hashes of the last
  * IOTGUARD_SCORE_KNOWN_DESTS destinations it used, replacing, when full,
@@ -92,6 +98,11 @@ enum iotguard_action {
 struct iotguard_score_policy {
 	uint8_t action;		/* enum iotguard_action, ALERT or more */
 	float threshold;	/* a score above it is anomalous */
+	/*
+	 * The envelope, by log feature (0: none): packets, bytes, syn, icmp
+	 * per second; dst_addrs, dst_ports per epoch (the sketch's).
+	 */
+	float limit[IOTGUARD_FEAT_LOG_MAX];
 };
 
 struct iotguard_score_config {
@@ -105,6 +116,7 @@ struct iotguard_score_config {
 	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
 	/* N anomalous intervals in a row to act (a new destination: at once) */
 	uint32_t act_after;
+	float act_now;		/* an envelope crossed this many times: at once */
 	uint32_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
 	float silence_k;	/* tolerance: mean gap + k sigma... */
@@ -150,6 +162,7 @@ struct iotguard_score_expl {
 	double seen;		/* per interval; silence: intervals quiet */
 	double expected;	/* per interval; silence: mean gap */
 	double limit;		/* the edge of the tolerated range */
+	bool envelope;		/* limit is the class's, not a baseline's */
 };
 
 enum iotguard_score_event {
