@@ -44,8 +44,14 @@ import tempfile
 
 NAME_MAX = 31  # IOTGUARD_DEVICE_NAME_LEN - 1
 ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
-RAISING = ("act", "escalate")
+# "raise": another detector's alert, the action in force staying.
+RAISING = ("act", "escalate", "raise")
 ACTING = ("quarantine", "deny")
+
+
+def quarantines(e):
+    """A decision that quarantines or denies (a raise keeps the state)."""
+    return e["event"] in ("act", "escalate") and e["action"] in ACTING
 # Detectors of a device gone quiet: never the detection of an attack here.
 QUIET = {"silence", "drop"}
 # An attack is "acted on in time" within this many seconds (issue 13's goal).
@@ -250,7 +256,7 @@ def judge_hijacked(a, alerts, scores, grace):
     # is about its own traffic having ended, not about the attack.
     raised = [e for e in inside if set(e["detectors"]) - QUIET]
     quiet = [e for e in inside if e not in raised]
-    acted = [e for e in raised if e["action"] in ACTING]
+    acted = [e for e in raised if quarantines(e)]
     a["alert"] = raised[0]["offset"] - a["start"] if raised else None
     a["quarantine"] = acted[0]["offset"] - a["start"] if acted else None
     a["alert_by"] = raised[0]["detectors"] if raised else []
@@ -361,9 +367,9 @@ def summary(truth, hosts, false, hours, cap):
     benign = {h["name"] for h in hosts if h["role"] == "benign"}
     bfalse = [e for e in false if e["name"] in benign]
     bhours = len(benign) * cap["duration"] / 3600
-    fq_devices = {e["name"] for e in false if e["action"] in ACTING}
+    fq_devices = {e["name"] for e in false if quarantines(e)}
     unk = [a for a in truth if a["role"] == "unknown"]
-    fq = [e for e in false if e["action"] in ACTING]
+    fq = [e for e in false if quarantines(e)]
     s = {
         "hijacked": len(hij),
         "alerted": sum(a["alert"] is not None for a in hij),
@@ -392,7 +398,7 @@ def summary(truth, hosts, false, hours, cap):
         "benign_devices": len(benign),
         "benign_device_hours": bhours,
         "benign_false_alarms": len(bfalse),
-        "benign_false_quarantines": sum(e["action"] in ACTING
+        "benign_false_quarantines": sum(quarantines(e)
                                         for e in bfalse),
     }
     s["benign_false_alarms_per_device_hour"] = per_hour(
@@ -449,7 +455,7 @@ def print_text(args, cap, hosts, truth, false, hours, s):
         dets = sorted({d for e in es for d in e["detectors"]})
         print("  %-19s %-9s %d (%d quarantine) at %s: %s" %
               (name, "hijacked" if name in hijacked else "benign",
-               len(es), sum(e["action"] in ACTING for e in es),
+               len(es), sum(quarantines(e) for e in es),
                " ".join("+%.0f" % e["offset"] for e in es),
                ",".join(dets)))
     if not per:

@@ -114,9 +114,11 @@ cp -r "$TMP/city" "$TMP/noscan"
 grep -v '^scan' "$TMP/city/truth.tsv" >"$TMP/noscan/truth.tsv"
 judge "$TMP/noscan" json
 cp "$TMP/out" "$TMP/json"
+# A raise (another detector's alert under the quarantine) is none.
 expect "a decision outside every attack window is a false quarantine" \
 	"$(field '[e["name"] for e in d["false_alarms"]
-		  if e["action"] == "quarantine"]') == ['cam-1']"
+		  if e["event"] in ("act", "escalate") and
+		     e["action"] == "quarantine"]') == ['cam-1']"
 expect "... but not one of the benign devices: the lamp's whole capture" \
 	"$(field '[d["summary"][k] for k in ("benign_false_quarantines",
 		  "benign_device_hours")]') == [0, $(field 'd["duration"]') / 3600]"

@@ -48,7 +48,6 @@ FIXTURE_SETUP(score)
 	iotguard_score_config_default(&self->cfg);
 	self->cfg.learn = LEARN;
 	no_envelope(&self->cfg);
-
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &self->scorer));
 }
 
@@ -427,7 +426,9 @@ TEST_F(score, escalates_from_alert_to_quarantine)
 	feed(self->scorer, 0, 1000, 100, &self->res);
 	feed(self->scorer, 0, 10, 2, &self->res);
 	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
-	/* anomalous in a row already: escalates at once */
+	/* the surge has a run of its own: the drop's does not count */
+	feed(self->scorer, 0, 100000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
 	feed(self->scorer, 0, 100000, 1, &self->res);
 	EXPECT_EQ(IOTGUARD_EV_ESCALATE, self->res.event);
 	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
@@ -720,7 +721,7 @@ TEST_F(score, persistence_round_trip)
 	/* a file of another layout is refused */
 	fd = open(path, O_WRONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(4, pwrite(fd, "\x03\0\0\0", 4, 8));
+	ASSERT_EQ(4, pwrite(fd, "\x63\0\0\0", 4, 8));
 	close(fd);
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
 	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored, NULL,
@@ -888,6 +889,70 @@ TEST_F(score, envelope_is_per_second)
 	in.packets = 2500;
 	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
 	EXPECT_EQ(1U << IOTGUARD_DET_SURGE, self->res.detectors);
+}
+
+/* A silence alert in force masks no later detector. */
+TEST_F(score, silence_alert_masks_no_scan)
+{
+	struct iotguard_score_input scan = {
+		.packets = 100, .bytes = 6000, .syn = 100,
+		.have = IOTGUARD_HAVE_PROTO,
+	};
+	unsigned int i;
+
+	with_envelope(&self->cfg, self->scorer);
+	self->cfg.policy[3].action = IOTGUARD_ACT_ALERT;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 3, false);
+	for (i = 0; i < 100; i++) {
+		feed(self->scorer, 0, i % 2 ? 0 : 5, 1, &self->res);
+		feed(self->scorer, 1, i % 2 ? 0 : 5, 1, &self->res);
+	}
+	feed(self->scorer, 0, 0, 12, &self->res);
+	ASSERT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	feed(self->scorer, 1, 0, 12, &self->res);
+	ASSERT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	/* quarantine policy: the scan escalates, in its first interval */
+	iotguard_scorer_score(self->scorer, 0, &scan, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ESCALATE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.raised);
+	/* alert policy: the scan raises an alert of its own */
+	iotguard_scorer_score(self->scorer, 1, &scan, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RAISE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	/*
+	 * And once: the scan goes on without a new alert (its surge over the
+	 * baseline raises its own after act_after intervals).
+	 */
+	iotguard_scorer_score(self->scorer, 1, &scan, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SURGE, self->res.raised);
+	iotguard_scorer_score(self->scorer, 1, &scan, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+}
+
+/* A quarantined device gone quiet is released; its silence alerts on. */
+TEST_F(score, silence_never_holds_a_quarantine)
+{
+	struct iotguard_score_input flood = { .packets = 5000 };
+	unsigned int i;
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 100; i++)
+		feed(self->scorer, 0, i % 2 ? 0 : 5, 1, &self->res);
+	iotguard_scorer_score(self->scorer, 0, &flood, &self->res);
+	ASSERT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	for (i = 0; i < 29; i++) {
+		feed(self->scorer, 0, 0, 1, &self->res);
+		ASSERT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action)
+			TH_LOG("quiet %u", i);
+	}
+	EXPECT_TRUE(self->res.detectors & 1U << IOTGUARD_DET_SILENCE);
+	feed(self->scorer, 0, 0, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
 }
 
 TEST(actions_parse)

@@ -93,6 +93,8 @@ const char *alert_event_name(unsigned int event)
 		return "escalate";
 	case IOTGUARD_EV_RELEASE:
 		return "release";
+	case IOTGUARD_EV_RAISE:
+		return "raise";
 	}
 	return "none";
 }
@@ -193,7 +195,8 @@ const char *alert_line(const struct dstate *ds,
 		 res->event == IOTGUARD_EV_RELEASE ? "release" : "anomaly",
 		 ds->dev.name[0] ? ds->dev.name : "-",
 		 format_addr(&ds->dev.id, addr, sizeof(addr)),
-		 res->event == IOTGUARD_EV_ESCALATE ? "escalate" : "state",
+		 res->event == IOTGUARD_EV_ESCALATE ? "escalate" :
+		 res->event == IOTGUARD_EV_RAISE ? "raise" : "state",
 		 iotguard_action_name(res->prev_action),
 		 iotguard_action_name(res->action), note, why);
 	return buf;

@@ -38,6 +38,9 @@ enum push control_plan(const struct dstate *ds,
 	/* The operator holds it, whatever the event: every alert says so. */
 	if (res->pinned || (ds->dev.flags & IOTGUARD_DEVICE_F_PINNED))
 		return PUSH_PINNED;
+	/* Another detector's alert: the state in force stays. */
+	if (res->event == IOTGUARD_EV_RAISE)
+		return PUSH_NONE;
 	if (res->event == IOTGUARD_EV_RELEASE) {
 		/* An alert, or a state we never set: nothing to lift. */
 		if (!ours)

@@ -17,8 +17,11 @@
 #define MID 1			/* the horizon priors and rates use */
 #define GAP_ALPHA (1.0f / 16)	/* cadence: about the last 16 gaps */
 #define SAVE_MAGIC "IGBASE01"
-/* 2: the header's interval, sigma_floor, half-lives; 64 destinations */
-#define SAVE_VERSION 2
+/*
+ * 2: the header's interval, sigma_floor, half-lives; 64 destinations
+ * 3: each detector's run and raised alert
+ */
+#define SAVE_VERSION 3
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -245,6 +248,8 @@ int iotguard_scorer_device(struct iotguard_scorer *scorer, uint32_t slot,
 		dev->flags |= IOTGUARD_SDEV_PINNED;
 		dev->action = dev->enforced = IOTGUARD_ACT_NONE;
 		dev->anom_run = dev->calm_run = 0;
+		dev->raised = 0;
+		memset(dev->det_run, 0, sizeof(dev->det_run));
 	} else {
 		dev->flags &= ~IOTGUARD_SDEV_PINNED;
 	}
@@ -274,6 +279,9 @@ void iotguard_scorer_forget_action(struct iotguard_scorer *scorer,
 	scorer->devs[slot].action = IOTGUARD_ACT_NONE;
 	scorer->devs[slot].enforced = IOTGUARD_ACT_NONE;
 	scorer->devs[slot].anom_run = scorer->devs[slot].calm_run = 0;
+	scorer->devs[slot].raised = 0;
+	memset(scorer->devs[slot].det_run, 0,
+	       sizeof(scorer->devs[slot].det_run));
 }
 
 void iotguard_scorer_set_enforced(struct iotguard_scorer *scorer,
@@ -295,6 +303,8 @@ void iotguard_scorer_undo(struct iotguard_scorer *scorer, uint32_t slot,
 	if (res->event == IOTGUARD_EV_ACT && dev->strikes)
 		dev->strikes--;
 	dev->action = res->prev_action;
+	/* Its detectors are due again: their runs stay. */
+	dev->raised &= ~res->raised;
 }
 
 void iotguard_scorer_to_enforced(struct iotguard_scorer *scorer,
@@ -311,6 +321,9 @@ void iotguard_scorer_to_enforced(struct iotguard_scorer *scorer,
 	/* Its act is to be decided again, and will strike again. */
 	if (!dev->enforced && dev->strikes)
 		dev->strikes--;
+	/* What raised the action not done is due again: the runs stay. */
+	if (dev->action != dev->enforced)
+		dev->raised = 0;
 	dev->action = dev->enforced;
 }
 
@@ -471,6 +484,8 @@ static bool set_top(struct iotguard_score_result *out, unsigned int f,
 {
 	if (score > out->feature[f])
 		out->feature[f] = score;
+	if (score > out->detector[det])
+		out->detector[det] = score;
 	if (score <= out->score && out->score > 0)
 		return false;
 	out->score = score;
@@ -498,10 +513,10 @@ static float silence_tolerance(const struct iotguard_score_config *cfg,
 	return tol;
 }
 
-static bool detector_actionable(unsigned int det)
+/* Detectors of a device gone quiet: acting on one stops nothing. */
+static bool detector_quiet(unsigned int det)
 {
-	/* Acting on a quiet device stops nothing: those only alert. */
-	return det != IOTGUARD_DET_DROP && det != IOTGUARD_DET_SILENCE;
+	return det == IOTGUARD_DET_DROP || det == IOTGUARD_DET_SILENCE;
 }
 
 /* A log feature's count in the interval. */
@@ -764,69 +779,139 @@ static bool has_prior(const struct iotguard_scorer *scorer,
 	return false;
 }
 
+/* What a detector's alert does: the class's policy, or only an alert. */
+static uint8_t detector_action(const struct iotguard_score_policy *policy,
+			       bool pinned, unsigned int det)
+{
+	if (pinned || detector_quiet(det))
+		return IOTGUARD_ACT_ALERT;
+	return policy->action;
+}
+
+/* Each detector's run of flagged intervals, and the device's calm run. */
+static void count_runs(const struct iotguard_score_config *cfg,
+		       struct iotguard_score_dev *dev, float threshold,
+		       const struct iotguard_score_result *out)
+{
+	float loud = 0;
+	unsigned int det;
+
+	for (det = 0; det < IOTGUARD_DET_MAX; det++) {
+		if (!(out->detectors & (1U << det)))
+			dev->det_run[det] = 0;
+		else if (dev->det_run[det] < UINT8_MAX)
+			dev->det_run[det]++;
+		/* A quiet device is calm: silence never holds an action. */
+		if (!detector_quiet(det) && out->detector[det] > loud)
+			loud = out->detector[det];
+	}
+	if (out->anomalous) {
+		if (dev->anom_run < UINT32_MAX)
+			dev->anom_run++;
+	} else {
+		dev->anom_run = 0;
+	}
+	if (loud < threshold * cfg->release_ratio) {
+		if (dev->calm_run < UINT32_MAX)
+			dev->calm_run++;
+	} else {
+		/* Anomalous, or in between: hysteresis holds. */
+		dev->calm_run = 0;
+	}
+}
+
+/*
+ * Raises the alert of each detector due and not raised yet: after
+ * act_after flagged intervals in a row, or at once (strong: a new
+ * destination, an envelope crossed act_now times). The most severe action
+ * wins; one no more severe than the action in force is an alert of its
+ * own (IOTGUARD_EV_RAISE).
+ */
+static bool raise_due(struct iotguard_scorer *scorer,
+		      struct iotguard_score_dev *dev,
+		      const struct iotguard_score_policy *policy,
+		      uint32_t strong, struct iotguard_score_result *out)
+{
+	const struct iotguard_score_config *cfg = &scorer->cfg;
+	uint8_t want = IOTGUARD_ACT_NONE, action;
+	uint32_t act_after = cfg->act_after < UINT8_MAX ? cfg->act_after :
+							  UINT8_MAX;
+	unsigned int det;
+
+	strong |= 1U << IOTGUARD_DET_NEW_DEST;
+	for (det = 0; det < IOTGUARD_DET_MAX; det++) {
+		if (!(out->detectors & (1U << det)))
+			continue;
+		if (dev->det_run[det] < act_after && !(strong & (1U << det)))
+			continue;
+		action = detector_action(policy, out->pinned, det);
+		/* Raised already, unless its policy became more severe. */
+		if ((dev->raised & (1U << det)) && action <= dev->action)
+			continue;
+		out->raised |= 1U << det;
+		if (action > want)
+			want = action;
+	}
+	if (!out->raised)
+		return false;
+	dev->raised |= out->raised;
+	if (want > dev->action) {
+		out->event = dev->action == IOTGUARD_ACT_NONE ?
+			     IOTGUARD_EV_ACT : IOTGUARD_EV_ESCALATE;
+		if (out->event == IOTGUARD_EV_ACT && dev->strikes < UINT8_MAX)
+			dev->strikes++;
+		dev->action = want;
+	} else {
+		out->event = IOTGUARD_EV_RAISE;
+	}
+	return true;
+}
+
 static void decide(struct iotguard_scorer *scorer,
 		   struct iotguard_score_dev *dev,
 		   const struct iotguard_score_policy *policy,
 		   uint32_t strong, struct iotguard_score_result *out)
 {
 	const struct iotguard_score_config *cfg = &scorer->cfg;
-	uint8_t want = IOTGUARD_ACT_NONE;
 	unsigned int det, shift;
-	bool event;
+	uint8_t quiet = 0, quiet_raised, to;
 
-	if (out->anomalous) {
-		if (dev->anom_run < UINT32_MAX)
-			dev->anom_run++;
-		dev->calm_run = 0;
-	} else if (out->score < policy->threshold * cfg->release_ratio) {
-		if (dev->calm_run < UINT32_MAX)
-			dev->calm_run++;
-		dev->anom_run = 0;
-	} else {
-		/* Between calm and anomalous: hysteresis holds. */
-		dev->anom_run = dev->calm_run = 0;
-	}
-	for (det = 0; det < IOTGUARD_DET_MAX; det++) {
-		uint8_t action;
-
-		if (!(out->detectors & (1U << det)))
-			continue;
-		action = detector_actionable(det) ? policy->action :
-						    IOTGUARD_ACT_ALERT;
-		if (action > want)
-			want = action;
-	}
-	if (out->anomalous && want == IOTGUARD_ACT_NONE)
-		want = IOTGUARD_ACT_ALERT;
-	if (out->pinned && want > IOTGUARD_ACT_ALERT)
-		want = IOTGUARD_ACT_ALERT;
+	count_runs(cfg, dev, policy->threshold, out);
+	for (det = 0; det < IOTGUARD_DET_MAX; det++)
+		if (detector_quiet(det))
+			quiet |= 1U << det;
+	/*
+	 * Silence and drop end when the device has spoken for release_after
+	 * intervals: a device gone quiet that says a word now and then is
+	 * one alert, not one each time.
+	 */
+	if (out->detectors & quiet)
+		dev->speaking = 0;
+	else if (dev->speaking < UINT8_MAX)
+		dev->speaking++;
+	if (dev->speaking >= (cfg->release_after < UINT8_MAX ?
+			      cfg->release_after : UINT8_MAX))
+		dev->raised &= ~quiet;
+	quiet_raised = dev->raised & quiet;
 
 	out->prev_action = dev->action;
-	/*
-	 * A destination is new in one interval only: waiting for act_after
-	 * anomalous intervals in a row would never act on it. An envelope
-	 * crossed act_now times is an attack from its first interval.
-	 */
-	event = out->detectors & (1U << IOTGUARD_DET_NEW_DEST | strong);
-	if (out->anomalous && (dev->anom_run >= cfg->act_after || event) &&
-	    want > dev->action) {
-		out->event = dev->action == IOTGUARD_ACT_NONE ?
-			     IOTGUARD_EV_ACT : IOTGUARD_EV_ESCALATE;
-		if (out->event == IOTGUARD_EV_ACT && dev->strikes < UINT8_MAX)
-			dev->strikes++;
-		dev->action = want;
-	} else if (dev->action != IOTGUARD_ACT_NONE) {
+	if (!raise_due(scorer, dev, policy, strong, out) &&
+	    dev->action != IOTGUARD_ACT_NONE) {
 		/* A repeat offender waits longer: 1, 2, 4, 8 times M. */
 		shift = dev->strikes > 1 ? dev->strikes - 1 : 0;
 		if (shift > 3)
 			shift = 3;
 		/*
 		 * calm_run stays: a release undone (iotguard_scorer_undo())
-		 * is due again at the next calm interval.
+		 * is due again at the next calm interval. A silence still in
+		 * force keeps its alert, no more.
 		 */
-		if (dev->calm_run >= (uint64_t)cfg->release_after << shift) {
+		to = quiet_raised ? IOTGUARD_ACT_ALERT : IOTGUARD_ACT_NONE;
+		if (dev->calm_run >= (uint64_t)cfg->release_after << shift &&
+		    dev->action != to) {
 			out->event = IOTGUARD_EV_RELEASE;
-			dev->action = IOTGUARD_ACT_NONE;
+			dev->action = to;
+			dev->raised = quiet_raised;
 		}
 	}
 	out->action = dev->action;
@@ -892,9 +977,8 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 		   (dev->flags & IOTGUARD_SDEV_ACTIVE_SEEN)) {
 		dev->quiet++;
 	}
-	dev->new_dests = 0;
-
 	decide(scorer, dev, policy, strong, out);
+	dev->new_dests = 0;
 	dev->score = out->score;
 	dev->top_feature = out->top.feature;
 }

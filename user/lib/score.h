@@ -36,9 +36,15 @@
  * addresses and ports per epoch. They judge every device from its first
  * interval, learning or not, as a flood (surge) or a scan.
  *
- * Actions follow act_after anomalous intervals in a row, but a new
- * destination at once (it is new in one interval only), and so does an
- * envelope crossed act_now times.
+ * Actions. Each detector has its own run of flagged intervals and raises
+ * its own alert: after act_after intervals in a row, at once for a new
+ * destination (new in one interval only) or an envelope crossed act_now
+ * times. A detector whose action is more severe than the one in force
+ * escalates it; one that is not raises an alert of its own
+ * (IOTGUARD_EV_RAISE) and the action stays. Silence and drop only alert,
+ * end when the device has spoken again for release_after intervals, and
+ * never hold an action: a device is calm, and released after
+ * release_after calm intervals, when the other detectors are.
  *
  * Destinations. A device remembers the hashes of the last
  * IOTGUARD_SCORE_KNOWN_DESTS destinations it used, replacing, when full,
@@ -170,12 +176,15 @@ enum iotguard_score_event {
 	IOTGUARD_EV_ACT,	/* became anomalous: action taken */
 	IOTGUARD_EV_ESCALATE,	/* a more severe action */
 	IOTGUARD_EV_RELEASE,	/* calm again: action lifted */
+	IOTGUARD_EV_RAISE,	/* another detector alerts; the action stays */
 };
 
 struct iotguard_score_result {
 	float score;		/* the highest feature score */
 	float feature[IOTGUARD_FEAT_MAX];
 	uint32_t detectors;	/* bits of the detectors above threshold */
+	uint32_t raised;	/* bits of the detectors this event raised */
+	float detector[IOTGUARD_DET_MAX];	/* the highest score of each */
 	struct iotguard_score_expl top;	/* the highest feature */
 	uint8_t event;		/* enum iotguard_score_event */
 	uint8_t action;		/* the state after the event */
@@ -205,7 +214,7 @@ struct iotguard_score_dev {
 	uint32_t quiet;		/* intervals since the last active one */
 	uint32_t cookie;
 	uint32_t anom_run;	/* anomalous intervals in a row */
-	uint32_t calm_run;	/* calm intervals in a row */
+	uint32_t calm_run;	/* calm intervals in a row, silence aside */
 	uint16_t class;
 	uint16_t gaps;		/* gaps learnt, saturating */
 	uint16_t size_n;	/* histograms learnt, saturating */
@@ -222,6 +231,9 @@ struct iotguard_score_dev {
 	uint8_t new_dests;	/* new destinations this interval */
 	uint8_t flags;		/* IOTGUARD_SDEV_* */
 	uint8_t top_feature;	/* of the last interval */
+	uint8_t raised;		/* detectors whose alert is in force */
+	uint8_t speaking;	/* intervals in a row neither silent nor down */
+	uint8_t det_run[IOTGUARD_DET_MAX];	/* flagged intervals in a row */
 	struct iotguard_score_key key;
 };
 
