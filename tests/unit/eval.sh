@@ -4,7 +4,8 @@
 # make eval's short form: eval/city_eval.py on a tiny generated city
 # (tests/lib/pcapgen.py city) with the shipped configuration. A row per
 # attack of truth.tsv, delays from the attack's first frame as the replay
-# decided them, a MISS for the attack nothing can tell apart, unknown hosts'
+# decided them, a MISS for the attack nothing can tell apart (its device's
+# drop alert, once learnt, not counted), unknown hosts'
 # frames counted by the XDP verdict, false alarms outside the attack
 # windows, clear errors for a missing or inconsistent city. Host only; the
 # corpus is not needed. Emits TAP.
@@ -21,7 +22,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
 
-tap_plan 19
+tap_plan 20
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -103,6 +104,13 @@ expect "device-hours are the enrolled devices' time outside attacks" \
 judge "$TMP/city" text
 row='^beacon +meter-1 +hijacked +70.100 +MISS +MISS '
 check "the text table says MISS for the beacon, and why" \
+	grep -Eq "$row.*top score [0-9.]+ \(packets\) at \+[0-9]+, learning" \
+	"$TMP/out"
+# Learning, the meter is judged against no baseline of its own, so its
+# drop only shows once it has learnt: then the alert is no detection.
+sed 's/^learn = .*/learn = 20/' "$CONF" >"$TMP/learn20.conf"
+CONF=$TMP/learn20.conf judge "$TMP/city" text
+check "learnt, the meter's drop or silence alert is noted, not counted" \
 	grep -Eq "$row.*(silence|drop) alert at \+[0-9]+ not counted" "$TMP/out"
 judge "$TMP/city" tsv
 expect "TSV: a header, a row per attack, the summary line" \

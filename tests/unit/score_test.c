@@ -830,6 +830,8 @@ TEST_F(score, envelope_flood_acts_from_enrollment)
 	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
 	EXPECT_STREQ("surge: packets 2500 per interval, over the class's limit 1000, score 15.0",
 		     buf);
+	/* the flood is not learnt */
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
 }
 
 /* Over the envelope but not act_now times: act_after intervals. */
@@ -953,6 +955,34 @@ TEST_F(score, silence_never_holds_a_quarantine)
 	feed(self->scorer, 0, 0, 1, &self->res);
 	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
 	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+}
+
+/* A learning device learns no interval a detector flags, prior or not. */
+TEST_F(score, learning_never_learns_a_flagged_interval)
+{
+	struct iotguard_score_input in = { .packets = 1500 };
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 2, false);
+	feed(self->scorer, 0, 10, 3, &self->res);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_TRUE(self->res.anomalous);
+	EXPECT_EQ(3, iotguard_scorer_get(self->scorer, 0)->age);
+	EXPECT_LT(fabs(iotguard_scorer_get(self->scorer, 0)->mean[0][0] -
+		       log1p(10)), 1e-4);
+}
+
+/* A setup's burst after a few packets is no surge: no prior, no judge. */
+TEST_F(score, cold_start_burst_is_no_surge)
+{
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 2, false);
+	feed(self->scorer, 0, 1, 10, &self->res);
+	feed(self->scorer, 0, 70, 3, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(0, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
 }
 
 TEST(actions_parse)

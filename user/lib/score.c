@@ -621,7 +621,11 @@ static void score_features(struct iotguard_scorer *scorer,
 
 		if (!(valid & (1U << f)))
 			continue;
-		if (fw <= 0 && dev->age < cfg->min_samples)
+		/*
+		 * Learning, a device is judged against its class's prior: its
+		 * own few intervals would make any setup burst a surge.
+		 */
+		if (fw <= 0 && (out->learning || dev->age < cfg->min_samples))
 			continue;
 		feature_z(scorer, dev, f, y[f], fw, fw > 0 ? prior->mean[f] : 0,
 			  fw > 0 ? prior->var[f] : 0, &z);
@@ -763,20 +767,6 @@ static void accumulate_prior(struct iotguard_scorer *scorer,
 		acc->sumv[f] += dev->var[MID][f];
 		acc->n[f]++;
 	}
-}
-
-/* Whether a learning device is scored against its class's prior. */
-static bool has_prior(const struct iotguard_scorer *scorer,
-		      const struct iotguard_score_dev *dev)
-{
-	unsigned int f;
-
-	if (dev->class >= IOTGUARD_SCORE_CLASSES)
-		return false;
-	for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
-		if (scorer->prior[dev->class].ok[f])
-			return true;
-	return false;
 }
 
 /* What a detector's alert does: the class's policy, or only an alert. */
@@ -957,15 +947,13 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
 	out->anomalous = out->score > policy->threshold;
 	/*
-	 * Never learn an attack, not even while learning: a new device far
-	 * from its class's prior stays scored against it until the operator
-	 * pins it or gives it another class. Without a prior, though, a
-	 * learning device is only judged by its own first intervals, too few
-	 * to veto anything: a meter's first upload after a few quiet
-	 * intervals is its way, and refusing to learn it would make every
-	 * upload an anomaly, and two in a row a quarantine.
+	 * Never learn what a detector flags, not even while learning: a new
+	 * device far from its class's prior or over its envelope stays
+	 * judged so until the operator pins it or gives it another class.
+	 * A learning device is never judged against its own first intervals
+	 * alone, so a meter's first upload is learnt, not vetoed.
 	 */
-	if (!out->anomalous || (out->learning && !has_prior(scorer, dev)))
+	if (!out->anomalous && !out->detectors)
 		learn(scorer, dev, in, y, valid);
 	if (!out->learning && !out->anomalous)
 		accumulate_prior(scorer, dev, valid);

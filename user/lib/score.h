@@ -21,20 +21,24 @@
  * floor keeps a perfectly regular device from being infinitely sensitive
  * (with the default 0.25, a steady device trips at about 4.5x or 1/4.5 of
  * its rate). Anomalous intervals are not learnt, so an attack never
- * becomes the baseline (except while a device learns with no class prior:
- * its own first intervals are too few to veto anything).
+ * becomes the baseline.
  *
  * Class priors. Devices of a class that finished learning pool their
  * 15-min baselines (mean of means; variance by the law of total variance).
  * A learning device is scored against a blend of its own baseline and its
  * class's, the prior weighing k/(k + n) after n learnt intervals, so a new
  * device is not blind; a class with too few learnt devices gives no prior,
- * and a learning device is then only scored from min_samples on.
+ * and a learning device is then judged by the envelopes alone.
  *
  * Envelopes. Each class has absolute limits that need no baseline:
  * packets, bytes, SYNs and ICMP per second, distinct destination
  * addresses and ports per epoch. They judge every device from its first
- * interval, learning or not, as a flood (surge) or a scan.
+ * interval, learning or not, as a flood (surge) or a scan. No device
+ * learns an interval any detector flags, so an attack while it learns is
+ * never its baseline. While learning, a device is judged against its
+ * class's prior (if the class has one) and the envelopes only, never
+ * against the few intervals it has learnt itself: a setup's burst after a
+ * handful of packets is no surge, and a meter's first upload is learnt.
  *
  * Actions. Each detector has its own run of flagged intervals and raises
  * its own alert: after act_after intervals in a row, at once for a new
