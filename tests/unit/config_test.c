@@ -242,6 +242,10 @@ TEST(class_envelopes)
 	/* what the global section said before the class's */
 	EXPECT_EQ(20, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
 			      .limit[IOTGUARD_FEAT_SYN]);
+	ASSERT_EQ(0, load("min_count = 3\nnew_dest_act = 20\n", &cfg, err,
+			  sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(3, cfg.score.min_count);
+	EXPECT_EQ(20, cfg.score.new_dest_act);
 	ASSERT_EQ(-1, load("limit_icmp = -1\n", &cfg, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, ":1: limit_icmp: `-1' is out of range"))
 		TH_LOG("%s", err);

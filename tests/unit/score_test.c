@@ -623,9 +623,12 @@ TEST_F(score, new_destination_surprise)
 	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
 	EXPECT_STREQ("new_dest: 1 new destinations in an interval, expected 0.001, score 6.9",
 		     buf);
-	/* new in this interval only: acted on at once, not after act_after */
+	/*
+	 * New in this interval only: acted on at once, not after act_after;
+	 * one is a device's life (a new NTP server): an alert, no more.
+	 */
 	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
-	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
 	/* known now */
 	EXPECT_FALSE(iotguard_scorer_observe_dest(self->scorer, 0, 0x3333));
 }
@@ -983,6 +986,53 @@ TEST_F(score, cold_start_burst_is_no_surge)
 	EXPECT_TRUE(self->res.learning);
 	EXPECT_EQ(0, self->res.detectors);
 	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+}
+
+/* Against a baseline, a handful of SYNs is no scan. */
+TEST_F(score, a_handful_is_no_scan)
+{
+	struct iotguard_score_input in = {
+		.packets = 20, .bytes = 2000, .have = IOTGUARD_HAVE_PROTO,
+	};
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 100; i++)
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	in.syn = 5;		/* z 7.2 over a baseline of none */
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	in.syn = 8;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+}
+
+/* A few new destinations (a new setup) alert; many act. */
+TEST_F(score, new_destinations_act_from_new_dest_act)
+{
+	struct iotguard_score_input in = {
+		.packets = 10, .bytes = 1000, .have = IOTGUARD_HAVE_DESTS,
+	};
+	uint32_t i;
+
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	for (i = 0; i < 3000; i++) {
+		iotguard_scorer_observe_dest(self->scorer, 0, 0x1111);
+		iotguard_scorer_observe_dest(self->scorer, 1, 0x1111);
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	}
+	for (i = 0; i < 7; i++)
+		iotguard_scorer_observe_dest(self->scorer, 0, 0x100 + i);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	for (i = 0; i < 8; i++)
+		iotguard_scorer_observe_dest(self->scorer, 1, 0x100 + i);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
 }
 
 TEST(actions_parse)

@@ -238,6 +238,8 @@ static const struct config_key global_keys[] = {
 	{ "half_lives", CONFIG_OTHER, 0.001, 1e8, .parse = half_lives_key },
 	{ "act_after", CONFIG_COUNT, 1, 1000, FIELD(score.act_after) },
 	{ "act_now", CONFIG_FLOAT, 1, 1e6, FIELD(score.act_now) },
+	{ "min_count", CONFIG_COUNT, 0, 1e9, FIELD(score.min_count) },
+	{ "new_dest_act", CONFIG_COUNT, 1, 1e6, FIELD(score.new_dest_act) },
 	{ "sigma_floor", CONFIG_FLOAT, 0.01, 10, FIELD(score.sigma_floor) },
 	{ "size_floor", CONFIG_FLOAT, 0.001, 1, FIELD(score.size_floor) },
 	{ "new_dest_floor", CONFIG_FLOAT, 1e-9, 100,

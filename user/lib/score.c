@@ -133,6 +133,8 @@ void iotguard_score_config_default(struct iotguard_score_config *cfg)
 	cfg->prior_min_devices = 3;
 	cfg->act_after = 2;
 	cfg->act_now = 2;
+	cfg->min_count = 8;
+	cfg->new_dest_act = 8;
 	cfg->release_after = 30;
 	cfg->release_ratio = 0.5f;
 	cfg->silence_k = 4;
@@ -630,6 +632,10 @@ static void score_features(struct iotguard_scorer *scorer,
 		feature_z(scorer, dev, f, y[f], fw, fw > 0 ? prior->mean[f] : 0,
 			  fw > 0 ? prior->var[f] : 0, &z);
 		if (z.z > 0) {
+			/* A handful of packets (SYNs...) is never an anomaly. */
+			if (count_of(in, volume ? IOTGUARD_FEAT_PACKETS : f) <
+			    cfg->min_count)
+				continue;
 			det = volume ? IOTGUARD_DET_SURGE : IOTGUARD_DET_SCAN;
 			limit = expm1(z.mean + threshold * z.sigma);
 		} else if (z.z < 0 && volume) {
@@ -770,10 +776,15 @@ static void accumulate_prior(struct iotguard_scorer *scorer,
 }
 
 /* What a detector's alert does: the class's policy, or only an alert. */
-static uint8_t detector_action(const struct iotguard_score_policy *policy,
+static uint8_t detector_action(const struct iotguard_score_config *cfg,
+			       const struct iotguard_score_dev *dev,
+			       const struct iotguard_score_policy *policy,
 			       bool pinned, unsigned int det)
 {
 	if (pinned || detector_quiet(det))
+		return IOTGUARD_ACT_ALERT;
+	/* A device's DHCP, DNS, NTP and cloud at a new setup: a few. */
+	if (det == IOTGUARD_DET_NEW_DEST && dev->new_dests < cfg->new_dest_act)
 		return IOTGUARD_ACT_ALERT;
 	return policy->action;
 }
@@ -834,7 +845,7 @@ static bool raise_due(struct iotguard_scorer *scorer,
 			continue;
 		if (dev->det_run[det] < act_after && !(strong & (1U << det)))
 			continue;
-		action = detector_action(policy, out->pinned, det);
+		action = detector_action(cfg, dev, policy, out->pinned, det);
 		/* Raised already, unless its policy became more severe. */
 		if ((dev->raised & (1U << det)) && action <= dev->action)
 			continue;

@@ -39,6 +39,8 @@
  * class's prior (if the class has one) and the envelopes only, never
  * against the few intervals it has learnt itself: a setup's burst after a
  * handful of packets is no surge, and a meter's first upload is learnt.
+ * Against a baseline too, a surge or a scan needs min_count of its
+ * packets (SYNs, destinations...) in the interval.
  *
  * Actions. Each detector has its own run of flagged intervals and raises
  * its own alert: after act_after intervals in a row, at once for a new
@@ -48,7 +50,9 @@
  * (IOTGUARD_EV_RAISE) and the action stays. Silence and drop only alert,
  * end when the device has spoken again for release_after intervals, and
  * never hold an action: a device is calm, and released after
- * release_after calm intervals, when the other detectors are.
+ * release_after calm intervals, when the other detectors are. A few new
+ * destinations (fewer than new_dest_act: a device's DHCP, DNS, NTP, its
+ * cloud at a new setup) only alert.
  *
  * Destinations. A device remembers the hashes of the last
  * IOTGUARD_SCORE_KNOWN_DESTS destinations it used, replacing, when full,
@@ -127,6 +131,8 @@ struct iotguard_score_config {
 	/* N anomalous intervals in a row to act (a new destination: at once) */
 	uint32_t act_after;
 	float act_now;		/* an envelope crossed this many times: at once */
+	uint32_t min_count;	/* a baseline's surge or scan needs this many */
+	uint32_t new_dest_act;	/* new destinations that act; fewer alert */
 	uint32_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
 	float silence_k;	/* tolerance: mean gap + k sigma... */
