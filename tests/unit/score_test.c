@@ -266,6 +266,20 @@ TEST_F(score, release_after_beyond_sixteen_bits)
 	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
 }
 
+/* A detector's run counts up to act_after's most, 1000: no byte stops it. */
+TEST_F(score, act_after_beyond_eight_bits)
+{
+	self->cfg.act_after = 300;
+	iotguard_scorer_set_config(self->scorer, &self->cfg);
+	add_dev(self->scorer, 0, 1, false);
+	feed(self->scorer, 0, 100, 100, &self->res);
+	feed(self->scorer, 0, 5000, 299, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+	feed(self->scorer, 0, 5000, 1, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+}
+
 /* An action that could not be done is decided, and tried, again. */
 TEST_F(score, undone_action_is_decided_again)
 {

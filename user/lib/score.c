@@ -800,7 +800,7 @@ static void count_runs(const struct iotguard_score_config *cfg,
 	for (det = 0; det < IOTGUARD_DET_MAX; det++) {
 		if (!(out->detectors & (1U << det)))
 			dev->det_run[det] = 0;
-		else if (dev->det_run[det] < UINT8_MAX)
+		else if (dev->det_run[det] < UINT16_MAX)
 			dev->det_run[det]++;
 		/* A quiet device is calm: silence never holds an action. */
 		if (!detector_quiet(det) && out->detector[det] > loud)
@@ -835,8 +835,8 @@ static bool raise_due(struct iotguard_scorer *scorer,
 {
 	const struct iotguard_score_config *cfg = &scorer->cfg;
 	uint8_t want = IOTGUARD_ACT_NONE, action;
-	uint32_t act_after = cfg->act_after < UINT8_MAX ? cfg->act_after :
-							  UINT8_MAX;
+	uint32_t act_after = cfg->act_after < UINT16_MAX ? cfg->act_after :
+							   UINT16_MAX;
 	unsigned int det;
 
 	strong |= 1U << IOTGUARD_DET_NEW_DEST;
@@ -888,10 +888,9 @@ static void decide(struct iotguard_scorer *scorer,
 	 */
 	if (out->detectors & quiet)
 		dev->speaking = 0;
-	else if (dev->speaking < UINT8_MAX)
+	else if (dev->speaking < UINT32_MAX)
 		dev->speaking++;
-	if (dev->speaking >= (cfg->release_after < UINT8_MAX ?
-			      cfg->release_after : UINT8_MAX))
+	if (dev->speaking >= cfg->release_after)
 		dev->raised &= ~quiet;
 	quiet_raised = dev->raised & quiet;
 

@@ -242,8 +242,9 @@ struct iotguard_score_dev {
 	uint8_t flags;		/* IOTGUARD_SDEV_* */
 	uint8_t top_feature;	/* of the last interval */
 	uint8_t raised;		/* detectors whose alert is in force */
-	uint8_t speaking;	/* intervals in a row neither silent nor down */
-	uint8_t det_run[IOTGUARD_DET_MAX];	/* flagged intervals in a row */
+	/* flagged intervals in a row, saturating (act_after is at most 1000) */
+	uint16_t det_run[IOTGUARD_DET_MAX];
+	uint32_t speaking;	/* intervals in a row neither silent nor down */
 	struct iotguard_score_key key;
 };
 
