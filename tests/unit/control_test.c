@@ -186,6 +186,20 @@ TEST_F(control, quarantine_escalate_release)
 	EXPECT_EQ(2, self->module.sets);
 }
 
+/* Another detector's alert under a quarantine sets nothing. */
+TEST_F(control, a_raise_sets_nothing)
+{
+	run(self, STEADY, 100);
+	ASSERT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	ASSERT_EQ(1, self->module.sets);
+	/* quiet: the drop raises its alert, the quarantine stays */
+	EXPECT_EQ(IOTGUARD_EV_RAISE, run(self, 0, 2));
+	EXPECT_EQ(PUSH_NONE, self->outcome);
+	EXPECT_EQ(1, self->module.sets);
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, sd(self)->enforced);
+}
+
 /* An operator's deny (not pinned) is theirs: never lowered, nor released. */
 TEST_F(control, a_state_it_did_not_set_stays)
 {

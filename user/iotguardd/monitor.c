@@ -355,6 +355,9 @@ static void act(struct daemon *d, struct dstate *ds, uint32_t slot,
 	outcome = control_act(d->scorer, ds, slot, res, set_state, d);
 	if (res->event == IOTGUARD_EV_RELEASE)
 		d->releases++;
+	else if (res->event == IOTGUARD_EV_RAISE)
+		/* Another detector's alert: the action in force is not new. */
+		d->actions[IOTGUARD_ACT_ALERT]++;
 	else
 		d->actions[res->action]++;
 	alert_emit(d, ds, res, outcome);
