@@ -56,7 +56,9 @@
 # A new destination is surprising in proportion to how long the device
 # has talked only to what it knows: -ln P(>= 1 new | rate ~ 1/age), about
 # ln(age in intervals); over the threshold 6 from ~400 intervals of
-# history. That attack therefore comes last, at interval 560.
+# history. That attack therefore comes last, at interval 560. It is one
+# new destination: the shipped new_dest_act (8) only alerts on fewer (a
+# device set up again), so the test's configuration acts on every one.
 #
 # Benign: no device quarantined or denied before its own attack (none at
 # all for the 20 benign ones), by the daemon's alerts and the module's
@@ -273,14 +275,20 @@ run() {
 	ig -j device list >"$tmp/devices.json"
 	phase "devices enrolled"
 
-	# As etc/iotguardd.conf, durations divided by K; every class
-	# quarantines on every detector that can stop an attack. No
-	# per-device families: the watcher scrapes /metrics ten times a
-	# second for one counter.
+	# As etc/iotguardd.conf, durations divided by K and the envelope's
+	# rates (per second) times K: an interval sees a simulated second.
+	# Every class quarantines on every detector that can stop an attack,
+	# a single new destination too. No per-device families: the watcher
+	# scrapes /metrics ten times a second for one counter.
 	cat >"$tmp/iotguardd.conf" <<-CONF
 	interval = $(real 1)
 	learn = $(real "$SIM_LEARN")
 	half_lives = $(real 60) $(real 900) $(real 14400)
+	limit_packets = $((1000 * K))
+	limit_bytes = $((1000000 * K))
+	limit_syn = $((10 * K))
+	limit_icmp = $((10 * K))
+	new_dest_act = 1
 	release_after = 3600
 	save_every = 3600
 	listen = 127.0.0.1:9477
