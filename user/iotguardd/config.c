@@ -132,14 +132,15 @@ static int policy_key(struct parser *p, struct config *cfg, const char *key,
 	uint8_t action;
 
 	for (i = 0; i < ARRAY_SIZE(limit_keys); i++) {
+		unsigned int f = limit_keys[i].feature;
+
 		if (strcmp(key, limit_keys[i].name))
 			continue;
 		if (number(p, key, value, 0, 1e12, &v))
 			return -1;
 		for (c = first; c <= last; c++)
 			if (p->class >= 0 || !p->class_set[c])
-				cfg->score.policy[c].limit[limit_keys[i].feature] =
-					v;
+				cfg->score.policy[c].limit[f] = v;
 		return 0;
 	}
 
@@ -443,8 +444,10 @@ int config_load(const char *path, bool must_exist, struct config *cfg,
 		ret = policy_key(&p, cfg, key, value);
 		if (ret > 0 && p.class < 0)
 			ret = global_key(&p, cfg, key, value);
-		if (ret > 0)
-			ret = fail(&p, p.class < 0 ? "unknown key `%s'" :
+		if (ret > 0 && p.class < 0)
+			ret = fail(&p, "unknown key `%s'", key);
+		else if (ret > 0)
+			ret = fail(&p,
 				   "unknown key `%s' in a class section (policy, threshold, limit_*)",
 				   key);
 		if (ret)

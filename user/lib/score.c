@@ -567,7 +567,7 @@ static uint32_t score_envelope(const struct iotguard_score_config *cfg,
 
 		if (!(valid & (1U << f)) || limit <= 0)
 			continue;
-		/* Destinations are per epoch (the sketch's); the rest a second. */
+		/* Destinations per epoch (the sketch's), the rest a second. */
 		if (f != IOTGUARD_FEAT_DST_ADDRS &&
 		    f != IOTGUARD_FEAT_DST_PORTS)
 			limit *= cfg->interval;
@@ -632,7 +632,7 @@ static void score_features(struct iotguard_scorer *scorer,
 		feature_z(scorer, dev, f, y[f], fw, fw > 0 ? prior->mean[f] : 0,
 			  fw > 0 ? prior->var[f] : 0, &z);
 		if (z.z > 0) {
-			/* A handful of packets (SYNs...) is never an anomaly. */
+			/* A handful of packets (SYNs...) is no anomaly. */
 			if (count_of(in, volume ? IOTGUARD_FEAT_PACKETS : f) <
 			    cfg->min_count)
 				continue;

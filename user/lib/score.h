@@ -130,8 +130,8 @@ struct iotguard_score_config {
 	uint32_t prior_min_devices;	/* learnt devices a class prior needs */
 	/* N anomalous intervals in a row to act (a new destination: at once) */
 	uint32_t act_after;
-	float act_now;		/* an envelope crossed this many times: at once */
-	uint32_t min_count;	/* a baseline's surge or scan needs this many */
+	float act_now;		/* an envelope crossed this many times: now */
+	uint32_t min_count;	/* a baseline's surge or scan needs as many */
 	uint32_t new_dest_act;	/* new destinations that act; fewer alert */
 	uint32_t release_after;	/* M calm intervals in a row to release */
 	float release_ratio;	/* calm: score below threshold * ratio */
@@ -178,7 +178,7 @@ struct iotguard_score_expl {
 	double seen;		/* per interval; silence: intervals quiet */
 	double expected;	/* per interval; silence: mean gap */
 	double limit;		/* the edge of the tolerated range */
-	bool envelope;		/* limit is the class's, not a baseline's */
+	bool envelope;		/* limit: the class's, not a baseline's */
 };
 
 enum iotguard_score_event {
