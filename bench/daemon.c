@@ -227,11 +227,35 @@ static void device_addr(uint64_t i, struct iotguard_addr *id)
 	}
 }
 
+/* An envelope over a feature's busiest device (e times its class's): 2x. */
+static void raise_limit(float *limit, double busiest)
+{
+	if (*limit && *limit < 2 * M_E * busiest)
+		*limit = 2 * M_E * busiest;
+}
+
+/*
+ * As an operator would configure these classes: each class's envelope
+ * above what its busiest device sends, so that the steady state is calm.
+ */
 static void score_config(struct iotguard_score_config *cfg)
 {
+	unsigned int c;
+
 	iotguard_score_config_default(cfg);
 	cfg->learn = LEARN;
 	cfg->min_samples = LEARN;
+	for (c = 0; c < NCLASSES; c++) {
+		const struct dclass *k = &classes[c];
+		float *limit = cfg->policy[1 + c].limit;
+
+		raise_limit(&limit[IOTGUARD_FEAT_PACKETS], k->packets);
+		raise_limit(&limit[IOTGUARD_FEAT_BYTES], k->packets * k->size);
+		raise_limit(&limit[IOTGUARD_FEAT_SYN], k->packets * k->syn);
+		raise_limit(&limit[IOTGUARD_FEAT_ICMP], k->icmp);
+		raise_limit(&limit[IOTGUARD_FEAT_DST_ADDRS], k->addrs);
+		raise_limit(&limit[IOTGUARD_FEAT_DST_PORTS], k->ports);
+	}
 }
 
 /* ------------------------------------------------------------ score */
