@@ -49,7 +49,7 @@ grep_out() {
 }
 
 # Every result below, loops included, counted by hand.
-tap_plan 58
+tap_plan 83
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -124,5 +124,46 @@ runs 1 stderr "attach with a bad mode" -- attach lo --mode turbo
 runs 1 stderr "attach with two interfaces" -- attach a b
 runs 1 stderr "detach without an interface" -- detach
 runs 1 stderr "status with an argument" -- status now
+
+# apply, export, device import: usage and parse errors change nothing and
+# come before any netlink call.
+for cmd in "apply" "export" "device import"; do
+	runs 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
+done
+grep_out out "identity or address, mac" "import --help names the columns"
+runs 1 stderr "apply without a file" -- apply
+runs 1 stderr "apply with two files" -- apply a b
+runs 1 stderr "apply with an unknown option" -- apply a --frob
+runs 1 stderr "apply does not take --replace" -- apply a --replace
+runs 1 stderr "apply of a missing file" -- apply "$TMP/none.conf"
+runs 1 stderr "export with two files" -- export a b
+runs 1 stderr "export with an unknown option" -- export --frob
+runs 1 stderr "device import without a file" -- device import
+runs 1 stderr "device import of a missing file" -- \
+	device import "$TMP/none.csv"
+printf '%s\n' '# two bad lines' '198.18.1.1 name a' \
+	'198.18.1.2 rate fast' '198.18.1.3 \' '  colour red' \
+	'198.18.1.1 name again' >"$TMP/bad.conf"
+runs 1 stderr "apply of a bad file fails with 1" -- apply "$TMP/bad.conf"
+grep_out err "bad.conf:3: invalid rate \`fast'" "the bad rate's line is named"
+grep_out err "bad.conf:4: unknown option \`colour'" \
+	"a continued line is named by its first line"
+grep_out err "bad.conf:6: device 198.18.1.1 declared twice" \
+	"a device twice is named"
+grep_out err "3 errors in .*nothing changed" "nothing changed, it says"
+runs 1 stderr "apply --dry-run of a bad file fails with 1 too" -- \
+	apply --dry-run "$TMP/bad.conf"
+mkdir "$TMP/conf.d"
+printf '198.18.1.1\n' >"$TMP/conf.d/10-a.conf"
+printf '198.18.1.1 frob\n' >"$TMP/conf.d/20-b.conf"
+runs 1 stderr "apply of a directory with a bad file fails with 1" -- \
+	apply "$TMP/conf.d"
+grep_out err "20-b.conf:1: unknown option" "the directory's file is named"
+printf 'address,colour\n198.18.1.1,red\n' >"$TMP/bad.csv"
+runs 1 stderr "device import of a bad CSV fails with 1" -- \
+	device import "$TMP/bad.csv"
+grep_out err "bad.csv:1: unknown column \`colour'" "the unknown column is named"
+runs 0 stdout "device --help shows import" -- device --help
+grep_out out "3 the device is enrolled already" "device --help documents 3"
 
 tap_end

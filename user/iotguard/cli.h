@@ -20,6 +20,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
 	EXIT_SYSTEM = 2,	/* the kernel or the system refused */
+	EXIT_EXISTS = 3,	/* enrolled already (and differs, import) */
 };
 
 extern const char *prog_name;
@@ -34,6 +35,19 @@ int stats_main(int argc, char *argv[]);
 int unknown_main(int argc, char *argv[]);
 int alerts_main(int argc, char *argv[]);
 int monitor_main(int argc, char *argv[]);
+int apply_main(int argc, char *argv[]);
+int export_main(int argc, char *argv[]);
+/* `device import', argv[0] "import" */
+int import_main(int argc, char *argv[]);
+
+/* The kernel's devices, as a dump gives them, in index order. */
+struct device_list {
+	struct iotguard_device *devs;
+	size_t count, size;
+};
+
+/* Fills list (emptied first) with a dump; 0 or a negative errno. */
+int collect_devices(struct iotguard_nl *nl, struct device_list *list);
 
 struct iotguard_json;
 /* A device as `device show -j' prints it. */

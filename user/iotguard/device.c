@@ -13,34 +13,27 @@
 #include "json.h"
 #include "parse.h"
 #include "array.h"
+#include "devfile.h"
 
-enum {
-	OPT_NAME = 256,
-	OPT_MAC,
-	OPT_STATE,
-	OPT_CLASS,
-	OPT_RATE,
-	OPT_BURST,
-	OPT_BYTE_RATE,
-	OPT_BYTE_BURST,
-	OPT_PIN,
-	OPT_UNPIN,
-};
+/* getopt's codes for the options of enum iotguard_devopt. */
+#define OPT_BASE 256
 
-static const struct option change_options[] = {
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "mac", required_argument, NULL, OPT_MAC },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "class", required_argument, NULL, OPT_CLASS },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "burst", required_argument, NULL, OPT_BURST },
-	{ "byte-rate", required_argument, NULL, OPT_BYTE_RATE },
-	{ "byte-burst", required_argument, NULL, OPT_BYTE_BURST },
-	{ "pin", no_argument, NULL, OPT_PIN },
-	{ "unpin", no_argument, NULL, OPT_UNPIN },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
+static struct option change_options[IOTGUARD_OPT_COUNT + 2];
+
+/* --NAME for every option a device file takes, and --help. */
+static const struct option *change_longopts(void)
+{
+	int i;
+
+	for (i = 0; i < IOTGUARD_OPT_COUNT; i++)
+		change_options[i] = (struct option){
+			iotguard_devopts[i].name,
+			iotguard_devopts[i].has_arg ? required_argument :
+						      no_argument,
+			NULL, OPT_BASE + i };
+	change_options[i] = (struct option){ "help", no_argument, NULL, 'h' };
+	return change_options;
+}
 
 static const struct option show_options[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -55,9 +48,11 @@ static void show_usage(FILE *f)
 		"       %s device set ID [OPTIONS]\n"
 		"       %s device del ID\n"
 		"       %s device show ID [-j|--json]\n"
-		"       %s device list [-j|--json]\n\n",
+		"       %s device list [-j|--json]\n"
+		"       %s device import FILE.csv [--dry-run] [--replace] "
+		"[-v] [-j]\n\n",
 		prog_name, prog_name, prog_name, prog_name, prog_name,
-		prog_name);
+		prog_name, prog_name);
 	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
 	      "to send through the guarded interfaces. ID is the\n"
 	      "device's IPv4 or IPv6 source address; or an IPv6 prefix\n"
@@ -86,119 +81,37 @@ static void show_usage(FILE *f)
 	      "  --pin            the operator fixed the state:\n"
 	      "                   daemons must not change it\n"
 	      "  --unpin          daemons may change it again\n\n"
-	      "Suffixes k, M and G are decimal (1k = 1000).\n", f);
-}
-
-struct change_args {
-	struct iotguard_device dev;
-	int pin;		/* 1: --pin, -1: --unpin, 0: neither */
-};
-
-static int parse_limit(const char *command, const char *what,
-		       const char *arg, bool rate, uint64_t max,
-		       uint64_t *out)
-{
-	const char *why = NULL;
-	int ret;
-
-	ret = rate ? iotguard_parse_rate(arg, max, out, &why) :
-		     iotguard_parse_count(arg, max, out, &why);
-	if (ret == -ERANGE)
-		return usage_error(command,
-				   "invalid %s `%s': %s (at most %" PRIu64 ")",
-				   what, arg, why, max);
-	if (ret)
-		return usage_error(command, "invalid %s `%s': %s", what, arg,
-				   why);
-	return EXIT_OK;
-}
-
-static int parse_change_option(const char *command, int opt,
-			       const char *arg, struct change_args *args)
-{
-	struct iotguard_device *dev = &args->dev;
-	const char *why = NULL;
-	uint64_t value;
-	int ret = EXIT_OK;
-
-	switch (opt) {
-	case OPT_NAME:
-		if (strlen(arg) >= sizeof(dev->name))
-			return usage_error(command,
-					   "name `%s' is longer than %zu bytes",
-					   arg, sizeof(dev->name) - 1);
-		strcpy(dev->name, arg);
-		dev->present |= IOTGUARD_DEV_NAME;
-		break;
-	case OPT_MAC:
-		if (!strcmp(arg, "none"))
-			memset(dev->mac, 0, sizeof(dev->mac));
-		else if (iotguard_parse_mac(arg, dev->mac, &why))
-			return usage_error(command, "invalid MAC `%s': %s",
-					   arg, why);
-		dev->present |= IOTGUARD_DEV_MAC;
-		break;
-	case OPT_STATE:
-		if (iotguard_parse_state(arg, &dev->state, &why))
-			return usage_error(command, "invalid state `%s': %s",
-					   arg, why);
-		dev->present |= IOTGUARD_DEV_STATE;
-		break;
-	case OPT_CLASS:
-		if (iotguard_parse_class(arg, &dev->class, &why))
-			return usage_error(command, "invalid class `%s': %s",
-					   arg, why);
-		dev->present |= IOTGUARD_DEV_CLASS;
-		break;
-	case OPT_RATE:
-		ret = parse_limit(command, "rate", arg, true, UINT32_MAX,
-				  &value);
-		dev->rate_pps = value;
-		dev->present |= IOTGUARD_DEV_RATE_PPS;
-		break;
-	case OPT_BURST:
-		ret = parse_limit(command, "burst", arg, false, UINT32_MAX,
-				  &value);
-		dev->burst_pkts = value;
-		dev->present |= IOTGUARD_DEV_BURST_PKTS;
-		break;
-	case OPT_BYTE_RATE:
-		ret = parse_limit(command, "byte rate", arg, true, UINT64_MAX,
-				  &value);
-		dev->rate_bps = value;
-		dev->present |= IOTGUARD_DEV_RATE_BPS;
-		break;
-	case OPT_BYTE_BURST:
-		ret = parse_limit(command, "byte burst", arg, false,
-				  UINT32_MAX, &value);
-		dev->burst_bytes = value;
-		dev->present |= IOTGUARD_DEV_BURST_BYTES;
-		break;
-	case OPT_PIN:
-	case OPT_UNPIN:
-		if (args->pin)
-			return usage_error(command,
-					   "--pin and --unpin go alone");
-		args->pin = opt == OPT_PIN ? 1 : -1;
-		break;
-	}
-	return ret;
+	      "Suffixes k, M and G are decimal (1k = 1000).\n\n"
+	      "import enrolls the devices of an inventory CSV: a header\n"
+	      "line names the columns (identity or address, mac, name,\n"
+	      "class, rate, burst, byte_rate, byte_burst, state, pin),\n"
+	      "one device a record; an empty cell is an option not\n"
+	      "given. A device enrolled already and as the CSV says is\n"
+	      "left alone; one that differs is reported and left alone\n"
+	      "(exit 3), or with --replace changed to what the CSV says.\n"
+	      "--dry-run changes nothing, -v lists every device.\n\n"
+	      "Exit status: 0 done, 1 usage or parse error, 2 the kernel\n"
+	      "refused, 3 the device is enrolled already (add) or\n"
+	      "enrolled and differs (import).\n", f);
 }
 
 /*
- * Parses "ADDR [OPTIONS]" after argv[0]; options only when options is not
- * NULL. Returns EXIT_OK, EXIT_USAGE, or -1 after --help.
+ * Parses "ADDR [OPTIONS]" after argv[0], with the device options of
+ * devfile.h (the ones a device file takes) or, for show, -j. Returns
+ * EXIT_OK, EXIT_USAGE, or -1 after --help.
  */
-static int parse_args(const char *command, int argc, char *argv[],
-		      const struct option *options, struct change_args *args)
+static int parse_args(const char *command, int argc, char *argv[], bool show,
+		      struct iotguard_devspec *args)
 {
+	char err[IOTGUARD_DEVFILE_ERRLEN];
 	const char *why = NULL;
-	int opt, ret;
+	int opt;
 
 	memset(args, 0, sizeof(*args));
 	optind = 0;
-	while ((opt = next_option(command, argc, argv, options == show_options ?
-				  "hj" : "h", options)) != -1) {
+	while ((opt = next_option(command, argc, argv, show ? "hj" : "h",
+				  show ? show_options :
+					 change_longopts())) != -1) {
 		if (opt == '?')
 			return EXIT_USAGE;
 		if (opt == 'h') {
@@ -209,9 +122,9 @@ static int parse_args(const char *command, int argc, char *argv[],
 			json_output = true;
 			continue;
 		}
-		ret = parse_change_option(command, opt, optarg, args);
-		if (ret)
-			return ret;
+		if (iotguard_devopt_apply(args, opt - OPT_BASE, optarg, err,
+					  sizeof(err)))
+			return usage_error(command, "%s", err);
 	}
 	/* add --mac MAC alone: the device is enrolled by its MAC. */
 	if (optind >= argc && !strcmp(command, "device add") &&
@@ -229,15 +142,13 @@ static int parse_args(const char *command, int argc, char *argv[],
 	if (iotguard_parse_identity(argv[optind], &args->dev.id, &why))
 		return usage_error(command, "invalid address or MAC `%s': %s",
 				   argv[optind], why);
-	if (args->dev.id.family == AF_PACKET &&
-	    (args->dev.present & IOTGUARD_DEV_MAC) &&
-	    memcmp(args->dev.mac, args->dev.id.addr, sizeof(args->dev.mac)))
-		return usage_error(command,
-				   "a device enrolled by MAC keeps its MAC");
+	if (iotguard_devspec_check(args, err, sizeof(err)))
+		return usage_error(command, "%s", err);
 	return EXIT_OK;
 }
 
-static int apply_pin(struct iotguard_nl *nl, const struct change_args *args,
+static int apply_pin(struct iotguard_nl *nl,
+		     const struct iotguard_devspec *args,
 		     struct iotguard_device *dev, bool existing)
 {
 	struct iotguard_device current;
@@ -270,10 +181,10 @@ static int change_main(int argc, char *argv[], bool add)
 	const char *command = add ? "device add" : "device set";
 	char addr[IOTGUARD_ADDR_STRLEN];
 	struct iotguard_nl *nl = NULL;
-	struct change_args args;
+	struct iotguard_devspec args;
 	int ret;
 
-	ret = parse_args(command, argc, argv, change_options, &args);
+	ret = parse_args(command, argc, argv, false, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (!add && !args.dev.present && !args.pin)
@@ -288,9 +199,13 @@ static int change_main(int argc, char *argv[], bool add)
 		    iotguard_nl_device_set(nl, &args.dev);
 	iotguard_format_addr(&args.dev.id, addr, sizeof(addr));
 	if (ret) {
+		bool exists = add && ret == -EEXIST;
+
 		ret = report_error(ret, iotguard_nl_extack(nl),
 				   "%s device %s", add ? "add" : "change",
 				   addr);
+		if (exists)
+			ret = EXIT_EXISTS;
 		goto cleanup;
 	}
 	report_warning(nl);
@@ -305,10 +220,10 @@ static int del_main(int argc, char *argv[])
 {
 	char addr[IOTGUARD_ADDR_STRLEN];
 	struct iotguard_nl *nl = NULL;
-	struct change_args args;
+	struct iotguard_devspec args;
 	int ret;
 
-	ret = parse_args("device del", argc, argv, change_options, &args);
+	ret = parse_args("device del", argc, argv, false, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (args.dev.present || args.pin)
@@ -477,11 +392,11 @@ static int show_main(int argc, char *argv[])
 	char addr[IOTGUARD_ADDR_STRLEN];
 	struct iotguard_nl *nl = NULL;
 	struct iotguard_device dev;
-	struct change_args args;
+	struct iotguard_devspec args;
 	struct table table;
 	int ret;
 
-	ret = parse_args("device show", argc, argv, show_options, &args);
+	ret = parse_args("device show", argc, argv, true, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = open_nl(&nl);
@@ -513,11 +428,6 @@ cleanup:
 	return ret;
 }
 
-struct device_list {
-	struct iotguard_device *devs;
-	size_t count, size;
-};
-
 static int collect_cb(const struct iotguard_device *dev, void *data)
 {
 	struct device_list *list = data;
@@ -527,6 +437,12 @@ static int collect_cb(const struct iotguard_device *dev, void *data)
 		return -ENOMEM;
 	list->devs[list->count++] = *dev;
 	return 0;
+}
+
+int collect_devices(struct iotguard_nl *nl, struct device_list *list)
+{
+	list->count = 0;
+	return iotguard_nl_device_dump(nl, collect_cb, list);
 }
 
 static void print_devices(const struct device_list *list)
@@ -576,7 +492,7 @@ static int list_main(int argc, char *argv[])
 	ret = open_nl(&nl);
 	if (ret)
 		goto cleanup;
-	ret = iotguard_nl_device_dump(nl, collect_cb, &list);
+	ret = collect_devices(nl, &list);
 	if (ret) {
 		ret = report_error(ret, iotguard_nl_extack(nl),
 				   "list the devices");
@@ -609,6 +525,7 @@ int device_main(int argc, char *argv[])
 	} commands[] = {
 		{ "add", add_main }, { "set", set_main }, { "del", del_main },
 		{ "show", show_main }, { "list", list_main },
+		{ "import", import_main },
 	};
 	size_t i;
 

@@ -24,6 +24,10 @@ static const struct {
 	  "Shows the module and the interfaces the program guards" },
 	{ "device", device_main,
 	  "Adds, changes, deletes and shows enrolled devices" },
+	{ "apply", apply_main,
+	  "Makes the device table what a device file says" },
+	{ "export", export_main,
+	  "Writes the device table as a device file" },
 	{ "stats", stats_main,
 	  "Shows the counters, by reason and by device" },
 	{ "unknown", unknown_main,
@@ -57,7 +61,9 @@ static void show_usage(FILE *f)
 	      "  1  usage error (bad command, option or value)\n"
 	      "  2  the kernel or the system refused (module not loaded,\n"
 	      "     no such device, permission denied...); the reason is\n"
-	      "     printed\n\n", f);
+	      "     printed\n"
+	      "  3  the device is enrolled already (device add), or\n"
+	      "     enrolled and differs (device import)\n\n", f);
 	fprintf(f, "Use `%s <command> --help' for help on a command.\n",
 		prog_name);
 }
