@@ -142,7 +142,7 @@ runs 1 stderr "device import without a file" -- device import
 runs 1 stderr "device import of a missing file" -- \
 	device import "$TMP/none.csv"
 printf '%s\n' '# two bad lines' '198.18.1.1 name a' \
-	'198.18.1.2 rate fast' '198.18.1.3 \' '  colour red' \
+	'198.18.1.2 rate fast' "198.18.1.3 \\" '  colour red' \
 	'198.18.1.1 name again' >"$TMP/bad.conf"
 runs 1 stderr "apply of a bad file fails with 1" -- apply "$TMP/bad.conf"
 grep_out err "bad.conf:3: invalid rate \`fast'" "the bad rate's line is named"
