@@ -13,12 +13,11 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include "cli.h"
 #include "devfile.h"
 #include "json.h"
 #include "parse.h"
+#include "replace.h"
 
 /* A device line is at most about 250 bytes; room for any. */
 #define LINE_LEN 512
@@ -272,15 +271,9 @@ static int sync_table(const struct iotguard_devfile *df,
 	size_t nops = 0;
 	int ret;
 
-	ret = open_nl(&nl);
+	ret = open_and_list(&nl, &list);
 	if (ret)
 		goto cleanup;
-	ret = collect_devices(nl, &list);
-	if (ret) {
-		ret = report_error(ret, iotguard_nl_extack(nl),
-				   "list the devices");
-		goto cleanup;
-	}
 	ret = iotguard_devdiff(df->specs, df->count, list.devs, list.count,
 			       o->remove, &ops, &nops);
 	if (ret) {
@@ -492,8 +485,9 @@ static void export_usage(FILE *f)
 	      "declaration.\n", f);
 }
 
-static int write_devices(FILE *f, const struct device_list *list)
+static int write_devices(FILE *f, void *data)
 {
+	const struct device_list *list = data;
 	char line[LINE_LEN];
 	size_t i;
 
@@ -510,42 +504,6 @@ static int write_devices(FILE *f, const struct device_list *list)
 		fprintf(f, "%s\n", line);
 	}
 	return ferror(f) ? -EIO : 0;
-}
-
-/* Writes path whole or not at all: a temporary file renamed over it. */
-static int write_file(const char *path, const struct device_list *list)
-{
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd, ret;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = -errno;
-		close(fd);
-		unlink(tmp);
-		goto cleanup;
-	}
-	ret = fchmod(fd, 0644) ? -errno : write_devices(f, list);
-	if ((fflush(f) || fsync(fd)) && !ret)
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-
-cleanup:
-	free(tmp);
-	return ret;
 }
 
 int export_main(int argc, char *argv[])
@@ -568,16 +526,12 @@ int export_main(int argc, char *argv[])
 				   argv[optind + 1]);
 	if (optind < argc)
 		path = argv[optind];
-	ret = open_nl(&nl);
+	ret = open_and_list(&nl, &list);
 	if (ret)
 		goto cleanup;
-	ret = collect_devices(nl, &list);
-	if (ret) {
-		ret = report_error(ret, iotguard_nl_extack(nl),
-				   "list the devices");
-		goto cleanup;
-	}
-	ret = path ? write_file(path, &list) : write_devices(stdout, &list);
+	/* A file is replaced whole: a reader never sees half of it. */
+	ret = path ? iotguard_replace_file(path, 0644, write_devices, &list) :
+		     write_devices(stdout, &list);
 	if (ret)
 		ret = report_error(ret, NULL, "write %s",
 				   path ? path : "the devices");

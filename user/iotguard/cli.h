@@ -46,8 +46,12 @@ struct device_list {
 	size_t count, size;
 };
 
-/* Fills list (emptied first) with a dump; 0 or a negative errno. */
-int collect_devices(struct iotguard_nl *nl, struct device_list *list);
+/*
+ * Opens the netlink client and fills list (emptied first) with a dump,
+ * reporting a failure; EXIT_OK or EXIT_SYSTEM. *nlp is the caller's to
+ * close either way.
+ */
+int open_and_list(struct iotguard_nl **nlp, struct device_list *list);
 
 struct iotguard_json;
 /* A device as `device show -j' prints it. */

@@ -439,10 +439,19 @@ static int collect_cb(const struct iotguard_device *dev, void *data)
 	return 0;
 }
 
-int collect_devices(struct iotguard_nl *nl, struct device_list *list)
+int open_and_list(struct iotguard_nl **nlp, struct device_list *list)
 {
+	int ret;
+
+	ret = open_nl(nlp);
+	if (ret)
+		return ret;
 	list->count = 0;
-	return iotguard_nl_device_dump(nl, collect_cb, list);
+	ret = iotguard_nl_device_dump(*nlp, collect_cb, list);
+	if (ret)
+		return report_error(ret, iotguard_nl_extack(*nlp),
+				    "list the devices");
+	return EXIT_OK;
 }
 
 static void print_devices(const struct device_list *list)
@@ -489,15 +498,9 @@ static int list_main(int argc, char *argv[])
 	if (optind < argc)
 		return usage_error("device list", "unexpected argument `%s'",
 				   argv[optind]);
-	ret = open_nl(&nl);
+	ret = open_and_list(&nl, &list);
 	if (ret)
 		goto cleanup;
-	ret = collect_devices(nl, &list);
-	if (ret) {
-		ret = report_error(ret, iotguard_nl_extack(nl),
-				   "list the devices");
-		goto cleanup;
-	}
 	print_devices(&list);
 	ret = EXIT_OK;
 

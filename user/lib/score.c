@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "replace.h"
 #include "score.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1147,31 +1148,22 @@ static bool basis_differs(const struct save_basis *file,
 	return differs;
 }
 
-int iotguard_scorer_save(const struct iotguard_scorer *scorer,
-			 const char *path)
+/* The baseline file's contents: a header, then the devices in use. */
+static int write_baseline(FILE *f, void *data)
 {
+	const struct iotguard_scorer *scorer = data;
 	struct save_header hdr;
 	struct save_record rec;
-	char tmp[4096];
 	uint64_t count = 0;
-	FILE *f = NULL;
 	uint32_t i;
-	int ret = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
 	for (i = 0; i < scorer->slots; i++)
 		if ((scorer->devs[i].flags & IOTGUARD_SDEV_USED) &&
 		    scorer->devs[i].key.family)
 			count++;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
 	fill_header(scorer, &hdr, count);
-	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1) {
-		ret = -EIO;
-		goto cleanup;
-	}
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		return -EIO;
 	for (i = 0; i < scorer->slots; i++) {
 		const struct iotguard_score_dev *dev = &scorer->devs[i];
 
@@ -1183,23 +1175,17 @@ int iotguard_scorer_save(const struct iotguard_scorer *scorer,
 		memcpy(rec.dests.hash, scorer->dests[i].hash,
 		       dev->dests * sizeof(rec.dests.hash[0]));
 		rec.dests.used = scorer->dests[i].used;
-		if (fwrite(&rec, sizeof(rec), 1, f) != 1) {
-			ret = -EIO;
-			goto cleanup;
-		}
+		if (fwrite(&rec, sizeof(rec), 1, f) != 1)
+			return -EIO;
 	}
-	/* Durable before the rename makes it the baseline. */
-	if (fflush(f) || fsync(fileno(f)))
-		ret = -errno;
+	return 0;
+}
 
-cleanup:
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
+int iotguard_scorer_save(const struct iotguard_scorer *scorer,
+			 const char *path)
+{
+	return iotguard_replace_file(path, 0644, write_baseline,
+				     (void *)scorer);
 }
 
 static int key_cmp(const void *a, const void *b)

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "replace.h"
+
+int iotguard_replace_file(const char *path, mode_t mode,
+			  int (*write)(FILE *f, void *data), void *data)
+{
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd, ret;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		unlink(tmp);
+		goto cleanup;
+	}
+	ret = fchmod(fd, mode) ? -errno : write(f, data);
+	/* Durable before the rename makes it the file. */
+	if ((fflush(f) || fsync(fd)) && !ret)
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+
+cleanup:
+	free(tmp);
+	return ret;
+}
