@@ -126,8 +126,9 @@ ops() {
 # state_event N STATE: the monitor printed a SET of the sentinel to STATE
 # at its line N or later.
 state_event() {
+	# grep reads it all (no -q): tail never dies of SIGPIPE (pipefail).
 	tail -n +"$1" "$tmp/monitor.txt" |
-		grep -q "^set $SENTINEL .* state $2"
+		grep "^set $SENTINEL .* state $2" >/dev/null
 }
 
 # sentinel_heard: the monitor has printed the sentinel's SET to deny (sent
@@ -140,7 +141,7 @@ SENTINEL=198.18.11.51		# device 300, in every variant
 QUARANTINED=198.18.11.54	# device 303
 IMPORTED=198.18.11.57		# device 306: rate 316, MAC 02:00:00:01:01:32
 
-tap_plan 59
+tap_plan 60
 if [ ! -d /sys/module/iotguard ]; then
 	not_ok "iotguard.ko is loaded"
 	exit 1
@@ -159,6 +160,14 @@ check "apply of 600 devices: exit 0" [ "$rc" = 0 ]
 check "apply reports 600 added" \
 	said "added 600, changed 0, removed 0, unchanged 0"
 expect "the table holds 600 devices" "$(count) == 600"
+ig device list -j >"$tmp/list.json"
+expect "200 by MAC, 12 pinned, 7 denied, 86 with a byte rate, 150 no rate" \
+	"$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["devices"]
+print([sum(x["family"] == "mac" for x in d), sum(x["pinned"] for x in d),
+       sum(x["state"] == "deny" for x in d),
+       sum(x["rate_bps"] == 1000000 for x in d),
+       sum(x["rate_pps"] == 0 for x in d)])' "$tmp/list.json") == [200, 12, 7, 86, 150]"
 check "device 0 as declared (the MAC bound, burst, byte rate, pin, deny)" \
 	dev_is 198.18.10.1 "d['name'] == 'dev-0' and
 		d['class'] == 'generic' and d['mac'] == '02:00:00:01:00:00' and
