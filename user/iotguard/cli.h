@@ -20,6 +20,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
 	EXIT_SYSTEM = 2,	/* the kernel or the system refused */
+	EXIT_NOT_GUARDING = 4,	/* status: no module, or nothing attached */
 };
 
 extern const char *prog_name;

@@ -57,7 +57,9 @@ static void show_usage(FILE *f)
 	      "  1  usage error (bad command, option or value)\n"
 	      "  2  the kernel or the system refused (module not loaded,\n"
 	      "     no such device, permission denied...); the reason is\n"
-	      "     printed\n\n", f);
+	      "     printed\n"
+	      "  4  status: the module is not loaded, or no interface is\n"
+	      "     attached (a deleted one does not count)\n\n", f);
 	fprintf(f, "Use `%s <command> --help' for help on a command.\n",
 		prog_name);
 }
