@@ -68,7 +68,7 @@ in_log() {
 	grep -q "$1" "$tmp/daemon.log"
 }
 
-tap_plan 11
+tap_plan 12
 lamp_setup
 
 cat >"$tmp/iotguardd.conf" <<EOF
