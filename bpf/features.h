@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-device behaviour features (include/iotguard/features.h), collected by
- * the iotguard XDP program for frames that passed the verdict.
+ * the iotguard XDP program for the frames a device offers: passed or held
+ * back (rate, quarantine, deny), never forged in its name.
  *
  * iotguard.bpf.c includes this after defining the maps iotguard_features
  * and iotguard_dests, and iotg_dev_entry(). The parser fills a struct

@@ -751,8 +751,16 @@ int iotguard_xdp(struct xdp_md *ctx)
 	else
 		reason = iotg_rate(&v, len, now);
 	iotg_count_dev(&v, reason, len, now);
-	/* Asking for an address is setting up, not behaviour. */
-	if (reason == IOTGUARD_R_PASS && dhcp != IOTG_DHCP_UNBOUND)
+	/*
+	 * What the device offers, passed or held back (over its rate, in
+	 * quarantine, denied), so that an attack stays visible to the scorer
+	 * while it is stopped; never what is forged in its name. Asking for
+	 * an address is setting up, not behaviour.
+	 */
+	if ((reason == IOTGUARD_R_PASS || reason == IOTGUARD_R_RATE ||
+	     reason == IOTGUARD_R_DENIED) &&
+	    !(v.flags & IOTGUARD_VERDICT_F_SPOOFED) &&
+	    dhcp != IOTG_DHCP_UNBOUND)
 		iotg_features(&v, &key, &fl, len, now);
 	if (reason == IOTGUARD_R_PASS && dhcp == IOTG_DHCP_BOUND)
 		iotg_dhcp_release(ctx, dhcp_off, &key);

@@ -325,6 +325,11 @@ static int __net_init iotguard_net_init(struct net *net)
 	mutex_init(&in->lock);
 	in->user_owned = net->user_ns != &init_user_ns;
 	in->generation = 1;
+	/*
+	 * A device enrolled again after a reload gets another cookie, so that
+	 * a daemon tells it from the one it remembers (UAPI).
+	 */
+	in->next_cookie = get_random_u32();
 	ret = rhashtable_init(&in->devices, &device_params);
 	if (ret)
 		return ret;

@@ -70,6 +70,7 @@ struct iotguard_device {
 	u32 burst_pkts;
 	u32 burst_bytes;
 	u64 rate_bps;
+	time64_t state_since;	/* boottime seconds: its state last changed */
 	struct iotguard_rates rates;
 	char name[IOTGUARD_DEVICE_NAME_LEN];
 	struct rcu_head rcu;

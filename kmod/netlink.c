@@ -191,6 +191,61 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 	return -EINVAL;
 }
 
+static bool is_automatic(struct nlattr **attrs)
+{
+	struct nlattr *flags = attrs[IOTGUARD_A_DEVICE_FLAGS];
+
+	return flags && (nla_get_u32(flags) & IOTGUARD_DEVICE_F_AUTO);
+}
+
+/*
+ * A daemon's change sets the state alone, and never a pinned device's: the
+ * check runs under the table's lock, so that a pin that came first wins.
+ */
+static int check_automatic(const struct iotguard_device *old,
+			   struct nlattr **attrs,
+			   struct netlink_ext_ack *extack)
+{
+	static const int not_automatic[] = {
+		IOTGUARD_A_DEVICE_NAME, IOTGUARD_A_DEVICE_CLASS,
+		IOTGUARD_A_DEVICE_RATE_PPS, IOTGUARD_A_DEVICE_BURST_PKTS,
+		IOTGUARD_A_DEVICE_RATE_BPS, IOTGUARD_A_DEVICE_BURST_BYTES,
+	};
+	struct nlattr *flags = attrs[IOTGUARD_A_DEVICE_FLAGS];
+	unsigned int i;
+
+	if (!is_automatic(attrs))
+		return 0;
+	if (nla_get_u32(flags) != IOTGUARD_DEVICE_F_AUTO) {
+		NL_SET_ERR_MSG_ATTR(extack, flags,
+				    "An automatic change cannot pin");
+		return -EINVAL;
+	}
+	if (!attrs[IOTGUARD_A_DEVICE_STATE]) {
+		NL_SET_ERR_MSG_ATTR(extack, flags,
+				    "An automatic change must set the state");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(not_automatic); i++) {
+		if (attrs[not_automatic[i]]) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[not_automatic[i]],
+					    "An automatic change sets the state only");
+			return -EINVAL;
+		}
+	}
+	/* The MAC is the identity of a device enrolled by MAC only. */
+	if (attrs[IOTGUARD_A_DEVICE_MAC] && old->key.family != AF_PACKET) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[IOTGUARD_A_DEVICE_MAC],
+				    "An automatic change sets the state only");
+		return -EINVAL;
+	}
+	if (old->flags & IOTGUARD_DEVICE_F_PINNED) {
+		NL_SET_ERR_MSG(extack, "The operator pinned the device's state");
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Applies the optional attributes of NEW and SET to an unpublished device. */
 static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
 		       struct netlink_ext_ack *extack)
@@ -219,7 +274,13 @@ static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
 	if (attrs[IOTGUARD_A_DEVICE_CLASS])
 		dev->class = nla_get_u16(attrs[IOTGUARD_A_DEVICE_CLASS]);
 	if (attrs[IOTGUARD_A_DEVICE_FLAGS])
-		dev->flags = nla_get_u32(attrs[IOTGUARD_A_DEVICE_FLAGS]);
+		dev->flags = nla_get_u32(attrs[IOTGUARD_A_DEVICE_FLAGS]) |
+			     (dev->flags & IOTGUARD_DEVICE_F_AUTO);
+	/* An operator's state, or pin, makes the state theirs (UAPI). */
+	if (!is_automatic(attrs) &&
+	    (attrs[IOTGUARD_A_DEVICE_STATE] ||
+	     (dev->flags & IOTGUARD_DEVICE_F_PINNED)))
+		dev->flags &= ~IOTGUARD_DEVICE_F_AUTO;
 
 	/* A new rate without a new burst gets the new rate's default burst. */
 	if (attrs[IOTGUARD_A_DEVICE_RATE_PPS]) {
@@ -299,7 +360,10 @@ static int put_device_attrs(struct sk_buff *skb, struct iotguard_net *in,
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_BURST_BYTES, dev->burst_bytes) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_FLAGS, dev->flags) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_INDEX, dev->index) ||
-	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie))
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_STATE_SECONDS,
+			min_t(time64_t, ktime_get_boottime_seconds() -
+				  dev->state_since, U32_MAX)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -487,6 +551,13 @@ static int parse_new_device(struct nlattr **attrs,
 		dev->mac_bound = true;
 	}
 	dev->state = IOTGUARD_STATE_ALLOW;
+	dev->state_since = ktime_get_boottime_seconds();
+	if (is_automatic(attrs)) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[IOTGUARD_A_DEVICE_FLAGS],
+				    "An enrollment is never automatic");
+		ret = -EINVAL;
+		goto err_free;
+	}
 	ret = apply_attrs(dev, attrs, extack);
 	if (ret)
 		goto err_free;
@@ -695,6 +766,9 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOENT;
 		goto err_unlock;
 	}
+	ret = check_automatic(old, info->attrs, info->extack);
+	if (ret)
+		goto err_unlock;
 	new = iotguard_device_clone(old);
 	if (!new) {
 		ret = -ENOMEM;
@@ -703,6 +777,9 @@ static int device_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = apply_attrs(new, info->attrs, info->extack);
 	if (ret)
 		goto err_free;
+	if (new->state != old->state ||
+	    ((new->flags ^ old->flags) & IOTGUARD_DEVICE_F_AUTO))
+		new->state_since = ktime_get_boottime_seconds();
 	if (limiter_changed(old, new))
 		new->rate_seq = iotguard_device_next_rate_seq(in);
 	ret = iotguard_device_replace(in, old, new);

@@ -3,9 +3,10 @@
  * Per-device behaviour features collected by the XDP program for the anomaly
  * daemon (iotguardd): the map ABI between bpf/ and user/.
  *
- * Only frames that passed the verdict (state allow or quarantine, within the
- * rate) are features of a device's behaviour; drops are in the counters of
- * maps.h already.
+ * Every frame the device offers is a feature of its behaviour: those that
+ * passed the verdict and those held back (over its rate, in quarantine,
+ * denied), so that an attack stays visible while it is stopped; never a
+ * frame forged in its name (from another MAC than its bound one).
  */
 #ifndef _IOTGUARD_FEATURES_H
 #define _IOTGUARD_FEATURES_H

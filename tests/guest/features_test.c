@@ -595,8 +595,12 @@ TEST_F(features, icmp_not_ndp)
 	EXPECT_EQ(1, ft.packets);
 }
 
-/* Denied, spoofed, over-rate and unknown frames are no behaviour. */
-TEST_F(features, dropped_frames_not_counted)
+/*
+ * What a device offers counts, passed or held back (denied, over its rate,
+ * in quarantine): an attack stays visible while it is stopped. Frames
+ * forged in its name and unknown ones are no behaviour of anyone's.
+ */
+TEST_F(features, held_back_frames_counted_forged_not)
 {
 	struct iotguard_dev_features ft;
 	struct iotguard_device deny, bound, rated, stranger;
@@ -613,7 +617,7 @@ TEST_F(features, dropped_frames_not_counted)
 	frame_udp(&f, &deny, dst, 5683, 64);
 	DROP(&f);
 	READ(&deny, &ft);
-	EXPECT_EQ(0, ft.packets);
+	EXPECT_EQ(1, ft.packets);
 
 	/* Bound to mac_b; the frames come from mac_a. */
 	dev_init(&bound, AF_INET, 6);
@@ -639,18 +643,18 @@ TEST_F(features, dropped_frames_not_counted)
 	EXPECT_LT(0, passed);
 	EXPECT_GT(10, passed);
 	READ(&rated, &ft);
-	EXPECT_EQ(passed, ft.packets);
-	EXPECT_EQ(passed, ft.tcp_syn);
+	EXPECT_EQ(10, ft.packets);
+	EXPECT_EQ(10, ft.tcp_syn);
 
 	dev_init(&stranger, AF_INET, 8);
-	frame_udp(&f, &stranger, dst, 5683, 64);
+	frame_udp(&f, &stranger, dst, 6000, 64);
 	DROP(&f);
-	/* Only the rated device's destination was ever recorded. */
-	EXPECT_EQ(1, dest_count(self->skel));
+	/* The denied and the rated device's destinations; no other. */
+	EXPECT_EQ(2, dest_count(self->skel));
 }
 
-/* Monitor mode passes every frame; only the verdict's passes count. */
-TEST_F(features, monitor_counts_only_passes)
+/* Monitor mode passes every frame; they count as if enforced. */
+TEST_F(features, monitor_counts_as_enforced)
 {
 	struct opts o = { .monitor = true, .features = true,
 			  .epoch_shift = LONG_EPOCH_SHIFT };
@@ -673,7 +677,7 @@ TEST_F(features, monitor_counts_only_passes)
 	frame_udp(&f, &ok, dst, 5683, 64);
 	PASS(&f);
 	READ(&deny, &ft);
-	EXPECT_EQ(0, ft.packets);
+	EXPECT_EQ(1, ft.packets);
 	READ(&ok, &ft);
 	EXPECT_EQ(1, ft.packets);
 }

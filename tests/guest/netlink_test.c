@@ -130,6 +130,7 @@ static const int reply_attrs[] = {
 	IOTGUARD_A_DEVICE_BURST_PKTS, IOTGUARD_A_DEVICE_RATE_BPS,
 	IOTGUARD_A_DEVICE_BURST_BYTES, IOTGUARD_A_DEVICE_FLAGS,
 	IOTGUARD_A_DEVICE_INDEX, IOTGUARD_A_DEVICE_COOKIE,
+	IOTGUARD_A_DEVICE_STATE_SECONDS,
 };
 
 /* "" if got carries every attribute of want, equal; else what differs. */
@@ -846,10 +847,15 @@ TEST_F(iotguard, new_set_reject_reply_attributes)
 	static const uint32_t v = 3;
 	struct nlt_dev d, got;
 
-	for (int type = IOTGUARD_A_DEVICE_INDEX; type <= IOTGUARD_A_DEVICE_COOKIE; type++) {
+	static const int reply_only[] = {
+		IOTGUARD_A_DEVICE_INDEX, IOTGUARD_A_DEVICE_COOKIE,
+		IOTGUARD_A_DEVICE_STATE_SECONDS,
+	};
+
+	for (size_t i = 0; i < sizeof(reply_only) / sizeof(reply_only[0]); i++) {
 		struct raw_attr a[] = {
 			{ IOTGUARD_A_DEVICE_IPV4, 4, ip4_a },
-			{ type, 4, &v },
+			{ reply_only[i], 4, &v },
 		};
 
 		raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, a, 2, NULL);
@@ -964,6 +970,174 @@ TEST_F(iotguard, flags_values)
 	ASSERT_OK(t, nlt_set(t, &d));
 	ASSERT_OK(t, nlt_get(t, &d, &got));
 	ASSERT_EQ(0, got.flags);
+}
+
+/* A daemon's change: the state, with exactly IOTGUARD_DEVICE_F_AUTO. */
+static int set_auto(struct nlt *t, uint32_t n, uint8_t state)
+{
+	struct nlt_dev d;
+
+	nlt_dev4(&d, n);
+	d.state = state;
+	d.flags = IOTGUARD_DEVICE_F_AUTO;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_STATE);
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	return nlt_set(t, &d);
+}
+
+TEST_F(iotguard, automatic_change_sets_the_state_only)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got;
+
+	nlt_dev4(&d, 1);
+	d.flags = IOTGUARD_DEVICE_F_AUTO;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	nlt_new(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_EQ(0, nlt_count(t));
+
+	nlt_dev4(&d, 1);
+	ASSERT_OK(t, nlt_new(t, &d));
+	/* without the state, with more, pinning: refused, nothing changed */
+	nlt_dev4(&d, 1);
+	d.flags = IOTGUARD_DEVICE_F_AUTO;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	nlt_set(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	d.state = IOTGUARD_STATE_QUARANTINE;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_STATE);
+	d.class = 3;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_CLASS);
+	nlt_set(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	d.present &= ~(1U << IOTGUARD_A_DEVICE_CLASS);
+	d.rate_pps = 10;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_RATE_PPS);
+	nlt_set(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	d.present &= ~(1U << IOTGUARD_A_DEVICE_RATE_PPS);
+	NLT_SET(&d, IOTGUARD_A_DEVICE_MAC);
+	nlt_set(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	d.present &= ~(1U << IOTGUARD_A_DEVICE_MAC);
+	d.flags = IOTGUARD_DEVICE_F_AUTO | IOTGUARD_DEVICE_F_PINNED;
+	nlt_set(t, &d);
+	ASSERT_REJECTED(t, EINVAL);
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(IOTGUARD_STATE_ALLOW, got.state);
+	ASSERT_EQ(0, got.flags);
+
+	ASSERT_OK(t, set_auto(t, 1, IOTGUARD_STATE_QUARANTINE));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(IOTGUARD_STATE_QUARANTINE, got.state);
+	ASSERT_EQ(IOTGUARD_DEVICE_F_AUTO, got.flags);
+}
+
+TEST_F(iotguard, automatic_state_is_the_operators_once_changed)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got;
+
+	nlt_dev4(&d, 1);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, set_auto(t, 1, IOTGUARD_STATE_QUARANTINE));
+	/* a change that leaves the state keeps who set it */
+	nlt_dev4(&d, 1);
+	strcpy(d.name, "lamp");
+	NLT_SET(&d, IOTGUARD_A_DEVICE_NAME);
+	d.flags = 0;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	ASSERT_OK(t, nlt_set(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(IOTGUARD_DEVICE_F_AUTO, got.flags);
+	/* the operator's state, even the same one, is theirs */
+	nlt_dev4(&d, 1);
+	d.state = IOTGUARD_STATE_QUARANTINE;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_STATE);
+	ASSERT_OK(t, nlt_set(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(0, got.flags);
+	/* and so is a pin over a daemon's state */
+	ASSERT_OK(t, set_auto(t, 1, IOTGUARD_STATE_DENY));
+	nlt_dev4(&d, 1);
+	d.flags = IOTGUARD_DEVICE_F_PINNED;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	ASSERT_OK(t, nlt_set(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(IOTGUARD_DEVICE_F_PINNED, got.flags);
+	ASSERT_EQ(IOTGUARD_STATE_DENY, got.state);
+}
+
+/* The operator's pin wins over any automatic change after it. */
+TEST_F(iotguard, automatic_change_of_a_pinned_device)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got;
+
+	nlt_dev4(&d, 1);
+	d.flags = IOTGUARD_DEVICE_F_PINNED;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_FLAGS);
+	ASSERT_OK(t, nlt_new(t, &d));
+	set_auto(t, 1, IOTGUARD_STATE_QUARANTINE);
+	ASSERT_REJECTED(t, EPERM);
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_EQ(IOTGUARD_STATE_ALLOW, got.state);
+	ASSERT_EQ(IOTGUARD_DEVICE_F_PINNED, got.flags);
+}
+
+/*
+ * Seconds since the state changed: they count, a change of anything else
+ * keeps them, a change of the state starts them again. Judged against the
+ * table's own count, not a clock: a reset count is below one that ran.
+ */
+TEST_F(iotguard, state_seconds)
+{
+	struct nlt *t = &self->nl;
+	struct nlt_dev d, got;
+	uint32_t ran;
+
+	nlt_dev4(&d, 1);
+	ASSERT_OK(t, nlt_new(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_TRUE(NLT_HAS(&got, IOTGUARD_A_DEVICE_STATE_SECONDS));
+	for (int i = 0; i < 3000 && got.state_seconds < 3; i++) {
+		usleep(20000);
+		ASSERT_OK(t, nlt_get(t, &d, &got));
+	}
+	ASSERT_LE(3, got.state_seconds);
+	ran = got.state_seconds;
+	nlt_dev4(&d, 1);
+	d.class = 9;
+	NLT_SET(&d, IOTGUARD_A_DEVICE_CLASS);
+	ASSERT_OK(t, nlt_set(t, &d));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_LE(ran, got.state_seconds);
+	ran = got.state_seconds;
+	ASSERT_OK(t, set_auto(t, 1, IOTGUARD_STATE_QUARANTINE));
+	ASSERT_OK(t, nlt_get(t, &d, &got));
+	ASSERT_GT(ran, got.state_seconds);
+}
+
+/* A table starts its cookies at random: a reload is told from a restart. */
+TEST_F(iotguard, cookies_start_at_random)
+{
+	struct nlt *t = &self->nl;
+	uint32_t first[3];
+	struct nlt_dev d, got;
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, unshare(CLONE_NEWNET));
+		nlt_close(t);
+		ASSERT_EQ(0, nlt_open(t));
+		nlt_dev4(&d, 1);
+		ASSERT_OK(t, nlt_new(t, &d));
+		ASSERT_OK(t, nlt_get(t, &d, &got));
+		first[i] = got.cookie;
+	}
+	/* equal by chance once in 2^32 */
+	ASSERT_TRUE(first[0] != first[1] || first[1] != first[2])
+		TH_LOG("three new tables began with cookie %#x", first[0]);
 }
 
 /* ------------------------------------------------------------------- SET */

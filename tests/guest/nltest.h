@@ -73,6 +73,7 @@ struct nlt_dev {
 	uint32_t flags;
 	uint32_t index;
 	uint32_t cookie;
+	uint32_t state_seconds;
 	/* IOTGUARD_CMD_ALERT events and requests */
 	uint8_t alert_detector;
 	uint8_t alert_action;
@@ -238,6 +239,7 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 		[IOTGUARD_A_DEVICE_FLAGS] = 4,
 		[IOTGUARD_A_DEVICE_INDEX] = 4,
 		[IOTGUARD_A_DEVICE_COOKIE] = 4,
+		[IOTGUARD_A_DEVICE_STATE_SECONDS] = 4,
 		[IOTGUARD_A_ALERT_DETECTOR] = 1,
 		[IOTGUARD_A_ALERT_SCORE] = 4,
 		[IOTGUARD_A_ALERT_ACTION] = 1,
@@ -352,6 +354,9 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 			break;
 		case IOTGUARD_A_DEVICE_COOKIE:
 			memcpy(&d->cookie, v, 4);
+			break;
+		case IOTGUARD_A_DEVICE_STATE_SECONDS:
+			memcpy(&d->state_seconds, v, 4);
 			break;
 		case IOTGUARD_A_ALERT_DETECTOR:
 			d->alert_detector = *(const uint8_t *)v;

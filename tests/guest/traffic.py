@@ -38,7 +38,8 @@ def send(args):
             if delay > 0:
                 time.sleep(delay)
         try:
-            sock.sendto(payload, (args.dst, args.port))
+            port = args.port + (i % args.ports if args.ports else 0)
+            sock.sendto(payload, (args.dst, port))
             sent += 1
             if args.times:
                 times.append(time.monotonic())
@@ -218,6 +219,8 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--rate", type=float, default=0)
     p.add_argument("--size", type=int, default=32)
+    p.add_argument("--ports", type=int, default=0,
+                   help="sweep: datagram i to port PORT + i %% PORTS")
     p.add_argument("--times", action="store_true",
                    help="list when each datagram left")
     p.set_defaults(func=send)

@@ -49,7 +49,7 @@ grep_out() {
 }
 
 # Every result below, loops included, counted by hand.
-tap_plan 84
+tap_plan 86
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -124,6 +124,9 @@ runs 1 stderr "attach with a bad mode" -- attach lo --mode turbo
 runs 1 stderr "attach with two interfaces" -- attach a b
 runs 1 stderr "detach without an interface" -- detach
 runs 1 stderr "status with an argument" -- status now
+# Nothing loaded here, so nothing is guarded: said, and exit 4.
+runs 4 stdout "status without the module exits 4" -- status
+grep_out out "module: not loaded" "status says the module is not loaded"
 
 # apply, export, device import: usage and parse errors change nothing and
 # come before any netlink call.

@@ -25,8 +25,10 @@
 /* The module: what it holds, how often it was set, whether it refuses. */
 struct module {
 	uint8_t state;
+	uint32_t flags;		/* of the last set */
 	unsigned int sets;
 	bool refuse;
+	bool pinned;		/* refuses automatic changes, as the module */
 };
 
 static int module_set(void *ctx, const struct iotguard_device *dev)
@@ -35,7 +37,10 @@ static int module_set(void *ctx, const struct iotguard_device *dev)
 
 	if (m->refuse)
 		return -ENOBUFS;
+	if (m->pinned && (dev->flags & IOTGUARD_DEVICE_F_AUTO))
+		return -EPERM;
 	m->state = dev->state;
+	m->flags = dev->flags;
 	m->sets++;
 	return 0;
 }
@@ -48,17 +53,23 @@ FIXTURE(control)
 	struct dstate ds;
 	struct module module;
 	enum push outcome;
+	uint32_t restored;
 };
 
-/* The device in slot 1 of the scorer. */
-static int enroll(struct iotguard_scorer *scorer)
+/* The device in slot 1 of the scorer, enrolled with cookie. */
+static int enroll_as(struct iotguard_scorer *scorer, uint32_t cookie)
 {
 	struct iotguard_score_key key = { .family = AF_INET };
 
 	key.addr[0] = 198;
 	key.addr[1] = 18;
 	key.addr[3] = 10;
-	return iotguard_scorer_device(scorer, 1, 7, &key, 1, false);
+	return iotguard_scorer_device(scorer, 1, cookie, &key, 1, false);
+}
+
+static int enroll(struct iotguard_scorer *scorer)
+{
+	return enroll_as(scorer, 7);
 }
 
 FIXTURE_SETUP(control)
@@ -376,6 +387,105 @@ TEST_F(control, pinned_gets_nothing)
 	EXPECT_EQ(PUSH_PINNED, self->outcome);
 	EXPECT_STREQ(" (pinned: alert only)", control_note(self->outcome));
 	EXPECT_EQ(0, self->module.sets);
+}
+
+/* Every push is automatic: the module refuses it on a pinned device. */
+TEST_F(control, pushes_are_automatic)
+{
+	run(self, STEADY, 100);
+	ASSERT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_DONE, self->outcome);
+	EXPECT_EQ(IOTGUARD_DEVICE_F_AUTO, self->module.flags);
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, RELEASE));
+	EXPECT_EQ(IOTGUARD_DEVICE_F_AUTO, self->module.flags);
+	EXPECT_EQ(2, self->module.sets);
+}
+
+/* Pinned after the last event the daemon read: the module says no. */
+TEST_F(control, a_pin_that_came_first_wins)
+{
+	run(self, STEADY, 100);
+	self->module.pinned = true;
+	ASSERT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	EXPECT_EQ(PUSH_PINNED, self->outcome);
+	EXPECT_EQ(0, self->module.sets);
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+	/* not believed in force: nothing to release when it calms down */
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+	EXPECT_TRUE(self->ds.dev.flags & IOTGUARD_DEVICE_F_PINNED);
+}
+
+/*
+ * Quarantined, the baselines saved, and the daemon started again on a
+ * module whose device has cookie and state: a reload or a reboot gives
+ * the device another cookie and the default state.
+ */
+static void restart_quarantined(struct __test_metadata *_metadata,
+				struct _test_data_control *self,
+				uint32_t cookie, uint8_t state)
+{
+	char path[] = "/tmp/control_test.XXXXXX";
+	uint32_t restored, failed;
+	struct dstate devs[2];
+	int fd;
+
+	run(self, STEADY, 100);
+	ASSERT_EQ(IOTGUARD_EV_ACT, run(self, FLOOD, 2));
+	ASSERT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	iotguard_scorer_free(self->scorer);
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 4, &self->scorer));
+	ASSERT_EQ(0, enroll_as(self->scorer, cookie));
+	ASSERT_EQ(0, iotguard_scorer_load(self->scorer, path, &restored, NULL,
+					  0));
+	unlink(path);
+	ASSERT_EQ(1, restored);
+	self->ds.dev.cookie = cookie;
+	self->module.state = state;
+	self->module.sets = 0;
+	memset(devs, 0, sizeof(devs));
+	devs[1] = self->ds;
+	devs[1].dev.state = state;
+	self->restored = control_restore(self->scorer, devs, 2, false,
+					 module_set, &self->module, &failed);
+	ASSERT_EQ(0, failed);
+	self->ds = devs[1];
+	reconcile(self);
+}
+
+TEST_F(control, a_quarantine_survives_a_reload)
+{
+	restart_quarantined(_metadata, self, 8, IOTGUARD_STATE_ALLOW);
+	EXPECT_EQ(1, self->restored);
+	EXPECT_EQ(IOTGUARD_STATE_QUARANTINE, self->module.state);
+	EXPECT_EQ(IOTGUARD_DEVICE_F_AUTO, self->module.flags);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, sd(self)->enforced);
+	/* still the daemon's: released when calm, not before */
+	EXPECT_EQ(IOTGUARD_EV_NONE, run(self, STEADY, RELEASE - 1));
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, run(self, STEADY, 1));
+	EXPECT_EQ(IOTGUARD_STATE_ALLOW, self->module.state);
+}
+
+/* The same enrollment, allowed while the daemon was away: released. */
+TEST_F(control, a_release_while_away_holds)
+{
+	restart_quarantined(_metadata, self, 7, IOTGUARD_STATE_ALLOW);
+	EXPECT_EQ(0, self->restored);
+	EXPECT_EQ(0, self->module.sets);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
+}
+
+/* Enrolled anew with a state of its own (the devices file's): theirs. */
+TEST_F(control, a_reload_with_another_state_keeps_it)
+{
+	restart_quarantined(_metadata, self, 8, IOTGUARD_STATE_DENY);
+	EXPECT_EQ(0, self->restored);
+	EXPECT_EQ(0, self->module.sets);
+	EXPECT_EQ(IOTGUARD_STATE_DENY, self->module.state);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
 }
 
 TEST_HARNESS_MAIN

@@ -21,6 +21,7 @@ enum {
 	EXIT_USAGE = 1,
 	EXIT_SYSTEM = 2,	/* the kernel or the system refused */
 	EXIT_EXISTS = 3,	/* enrolled already (and differs, import) */
+	EXIT_NOT_GUARDING = 4,	/* status: no module, or nothing attached */
 };
 
 extern const char *prog_name;

@@ -63,7 +63,9 @@ static void show_usage(FILE *f)
 	      "     no such device, permission denied...); the reason is\n"
 	      "     printed\n"
 	      "  3  the device is enrolled already (device add), or\n"
-	      "     enrolled and differs (device import)\n\n", f);
+	      "     enrolled and differs (device import)\n"
+	      "  4  status: the module is not loaded, or no interface is\n"
+	      "     attached (a deleted one does not count)\n\n", f);
 	fprintf(f, "Use `%s <command> --help' for help on a command.\n",
 		prog_name);
 }

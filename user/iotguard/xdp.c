@@ -168,7 +168,9 @@ static void status_usage(FILE *f)
 	      "holds, and the interfaces the XDP program is attached to,\n"
 	      "by the name they had when attached: renamed or deleted\n"
 	      "interfaces are marked. All of this network namespace, whose\n"
-	      "pin directory (its maps and links) it names.\n", f);
+	      "pin directory (its maps and links) it names.\n\n"
+	      "Exits 4 when nothing is guarded: the module is not loaded,\n"
+	      "or no interface is attached.\n", f);
 }
 
 struct module_status {
@@ -241,6 +243,16 @@ static int status_json_cb(const struct iotguard_link_status *status,
 	return 0;
 }
 
+static int count_attached_cb(const struct iotguard_link_status *status,
+			     void *data)
+{
+	unsigned int *attached = data;
+
+	if (!status->gone)
+		(*attached)++;
+	return 0;
+}
+
 static int status_table_cb(const struct iotguard_link_status *status,
 			   void *data)
 {
@@ -272,6 +284,7 @@ int status_main(int argc, char *argv[])
 	};
 	struct module_status module;
 	struct iotguard_json json;
+	unsigned int attached = 0;
 	char pins[PATH_MAX];
 	struct table table;
 	int opt, ret;
@@ -337,8 +350,11 @@ int status_main(int argc, char *argv[])
 			printf("no interface attached\n");
 	}
 	table_free(&table);
+	if (!ret)
+		ret = iotguard_links_walk(count_attached_cb, &attached);
 	if (ret)
 		return report_error(ret, iotguard_maps_error(),
 				    "list the attached interfaces");
-	return EXIT_OK;
+	/* For scripts and monitoring: is anything guarded? */
+	return module.loaded && attached ? EXIT_OK : EXIT_NOT_GUARDING;
 }

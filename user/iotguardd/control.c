@@ -9,8 +9,13 @@
  * - a release lifts only what the daemon set;
  * - a dry run and a pinned device get nothing;
  * - the scorer learns what is in force: a failed push is undone in it, so
- *   that it is decided, and tried, again at the next interval.
+ *   that it is decided, and tried, again at the next interval;
+ * - every push is automatic (IOTGUARD_DEVICE_F_AUTO): the module refuses it
+ *   on a pinned device, so that an operator's pin always wins.
  */
+#include <errno.h>
+#include <string.h>
+
 #include "iotguardd.h"
 
 uint8_t control_state_of(uint8_t action)
@@ -65,18 +70,27 @@ enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
 		      control_set_fn set, void *ctx)
 {
 	struct iotguard_device dev = {
-		.id = ds->dev.id, .present = IOTGUARD_DEV_STATE,
+		.id = ds->dev.id,
+		.present = IOTGUARD_DEV_STATE | IOTGUARD_DEV_FLAGS,
+		.flags = IOTGUARD_DEVICE_F_AUTO,
 	};
 	enum push outcome;
+	int ret;
 
 	outcome = control_plan(ds, iotguard_scorer_get(scorer, slot), res,
 			       &dev.state);
 	if (outcome == PUSH_SET) {
-		if (set(ctx, &dev)) {
+		ret = set(ctx, &dev);
+		if (ret == -EPERM) {
+			/* Pinned meanwhile: its event is on its way. */
+			ds->dev.flags |= IOTGUARD_DEVICE_F_PINNED;
+			outcome = PUSH_PINNED;
+		} else if (ret) {
 			outcome = PUSH_FAILED;
 		} else {
 			/* Its event may come later: the next plan needs it. */
 			ds->dev.state = dev.state;
+			ds->dev.flags |= IOTGUARD_DEVICE_F_AUTO;
 			outcome = PUSH_DONE;
 		}
 	}
@@ -84,7 +98,7 @@ enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
 		iotguard_scorer_set_enforced(scorer, slot,
 					     res->event == IOTGUARD_EV_RELEASE ?
 					     IOTGUARD_ACT_NONE : res->action);
-	else if (outcome == PUSH_FAILED)
+	else if (outcome == PUSH_FAILED || outcome == PUSH_PINNED)
 		iotguard_scorer_undo(scorer, slot, res);
 	return outcome;
 }
@@ -115,6 +129,42 @@ void control_reconcile(struct iotguard_scorer *scorer,
 		if (!dry_run)
 			iotguard_scorer_to_enforced(scorer, i);
 	}
+}
+
+uint32_t control_restore(struct iotguard_scorer *scorer, struct dstate *devs,
+			 uint32_t n, bool dry_run, control_set_fn set,
+			 void *ctx, uint32_t *failed)
+{
+	const struct iotguard_score_dev *sd;
+	struct iotguard_device dev;
+	uint32_t i, restored = 0;
+
+	*failed = 0;
+	for (i = 0; i < n; i++) {
+		if (!iotguard_scorer_take_reenrolled(scorer, i) ||
+		    !devs[i].present || dry_run)
+			continue;
+		sd = iotguard_scorer_get(scorer, i);
+		/* Someone set a state since, or holds it: theirs. */
+		if (!sd || (devs[i].dev.flags & IOTGUARD_DEVICE_F_PINNED) ||
+		    devs[i].dev.state != IOTGUARD_STATE_ALLOW)
+			continue;
+		memset(&dev, 0, sizeof(dev));
+		dev.id = devs[i].dev.id;
+		dev.present = IOTGUARD_DEV_STATE | IOTGUARD_DEV_FLAGS;
+		dev.state = control_state_of(sd->enforced);
+		dev.flags = IOTGUARD_DEVICE_F_AUTO;
+		if (!dev.state)
+			continue;
+		if (set(ctx, &dev)) {
+			(*failed)++;
+			continue;
+		}
+		devs[i].dev.state = dev.state;
+		devs[i].dev.flags |= IOTGUARD_DEVICE_F_AUTO;
+		restored++;
+	}
+	return restored;
 }
 
 const char *control_note(enum push outcome)

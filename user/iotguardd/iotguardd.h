@@ -200,6 +200,16 @@ void control_device_seen(struct iotguard_scorer *scorer,
  */
 void control_reconcile(struct iotguard_scorer *scorer,
 		       const struct dstate *devs, uint32_t n, bool dry_run);
+/*
+ * After the baselines were loaded, before control_reconcile(): the states
+ * the daemon had set on devices enrolled again since (a reloaded module, a
+ * restarted router: IOTGUARD_SDEV_REENROLLED) set again, where the module
+ * shows the default, allow. Returns how many were set; *failed counts the
+ * ones set() refused (forgotten then, by control_reconcile()).
+ */
+uint32_t control_restore(struct iotguard_scorer *scorer, struct dstate *devs,
+			 uint32_t n, bool dry_run, control_set_fn set,
+			 void *ctx, uint32_t *failed);
 /* " (dry run: not done)" and the like, for the alert's line; "" for none. */
 const char *control_note(enum push outcome);
 

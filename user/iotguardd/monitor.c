@@ -172,10 +172,27 @@ int monitor_save(struct daemon *d)
 	return ret;
 }
 
+static int set_state(void *ctx, const struct iotguard_device *dev)
+{
+	struct daemon *d = ctx;
+	char addr[IOTGUARD_ADDR_STRLEN];
+	int ret;
+
+	ret = iotguard_nl_device_set(d->nl, dev);
+	if (ret) {
+		d->nl_errors++;
+		log_msg(LOG_ERR, "Unable to set the state of %s: %s%s%s",
+			format_addr(&dev->id, addr, sizeof(addr)),
+			strerror(-ret), *iotguard_nl_extack(d->nl) ? ": " : "",
+			iotguard_nl_extack(d->nl));
+	}
+	return ret;
+}
+
 static void load_baselines(struct daemon *d)
 {
 	char path[PATH_MAX + 32], why[256];
-	uint32_t restored;
+	uint32_t restored, failed;
 	int ret;
 
 	baselines_path(d, path, sizeof(path));
@@ -199,6 +216,12 @@ static void load_baselines(struct daemon *d)
 		log_msg(LOG_INFO, "Restored the baselines of %u devices from %s",
 			restored, path);
 	}
+	restored = control_restore(d->scorer, d->devs, d->max_devices,
+				   d->cfg.dry_run, set_state, d, &failed);
+	if (restored || failed)
+		log_msg(failed ? LOG_WARNING : LOG_NOTICE,
+			"Set again what the daemon had set on %u devices enrolled anew since the baselines were saved (module reloaded or router restarted)%s",
+			restored, failed ? "; the others failed and are forgotten" : "");
 	/* The module may have changed while we were away, or a dry run. */
 	control_reconcile(d->scorer, d->devs, d->max_devices, d->cfg.dry_run);
 }
@@ -327,23 +350,6 @@ static void open_maps(struct daemon *d)
 static uint64_t delta(uint64_t now, uint64_t before)
 {
 	return now >= before ? now - before : 0;
-}
-
-static int set_state(void *ctx, const struct iotguard_device *dev)
-{
-	struct daemon *d = ctx;
-	char addr[IOTGUARD_ADDR_STRLEN];
-	int ret;
-
-	ret = iotguard_nl_device_set(d->nl, dev);
-	if (ret) {
-		d->nl_errors++;
-		log_msg(LOG_ERR, "Unable to set the state of %s: %s%s%s",
-			format_addr(&dev->id, addr, sizeof(addr)),
-			strerror(-ret), *iotguard_nl_extack(d->nl) ? ": " : "",
-			iotguard_nl_extack(d->nl));
-	}
-	return ret;
 }
 
 /* The scorer's event for the device at slot, in the module: control.c. */

@@ -429,6 +429,7 @@ static const struct {
 	[IOTGUARD_A_ALERT_FLAGS] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_LEASE_IPV4] = { MNL_TYPE_BINARY, 4 },
 	[IOTGUARD_A_DEVICE_LEASE_SECONDS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_STATE_SECONDS] = { MNL_TYPE_U32, 4 },
 };
 
 static int device_attr_cb(const struct nlattr *attr, void *data)
@@ -537,6 +538,11 @@ static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 	if (tb[IOTGUARD_A_DEVICE_FLAGS]) {
 		dev->flags = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_FLAGS]);
 		dev->present |= IOTGUARD_DEV_FLAGS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_STATE_SECONDS]) {
+		dev->state_seconds =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_STATE_SECONDS]);
+		dev->present |= IOTGUARD_DEV_STATE_SECONDS;
 	}
 	if (tb[IOTGUARD_A_DEVICE_INDEX]) {
 		dev->index = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_INDEX]);

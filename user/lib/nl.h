@@ -29,6 +29,7 @@ enum iotguard_device_field {
 	IOTGUARD_DEV_INDEX = 1U << 9,	/* replies only */
 	IOTGUARD_DEV_COOKIE = 1U << 10,	/* replies only */
 	IOTGUARD_DEV_LEASE = 1U << 11,	/* replies only */
+	IOTGUARD_DEV_STATE_SECONDS = 1U << 12,	/* replies only */
 };
 
 /*
@@ -58,6 +59,7 @@ struct iotguard_device {
 	uint32_t cookie;
 	uint8_t lease_addr[4];	/* a MAC device's leased IPv4, network order */
 	uint32_t lease_seconds;	/* left; UINT32_MAX: infinite */
+	uint32_t state_seconds;	/* since the state or its setter changed */
 };
 
 /* An alert (IOTGUARD_CMD_ALERT): what the UAPI header documents. */

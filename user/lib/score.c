@@ -1239,6 +1239,22 @@ static void restore(struct iotguard_score_dev *dev, struct dest_memory *mem,
 	dev->dest_hand %= IOTGUARD_SCORE_KNOWN_DESTS;
 	*mem = rec->dests;
 	restore_action(dev, &rec->dev);
+	if (rec->dev.cookie != now.cookie && dev->enforced)
+		dev->flags |= IOTGUARD_SDEV_REENROLLED;
+}
+
+bool iotguard_scorer_take_reenrolled(struct iotguard_scorer *scorer,
+				     uint32_t slot)
+{
+	struct iotguard_score_dev *dev;
+	bool was;
+
+	if (slot >= scorer->slots)
+		return false;
+	dev = &scorer->devs[slot];
+	was = dev->flags & IOTGUARD_SDEV_REENROLLED;
+	dev->flags &= ~IOTGUARD_SDEV_REENROLLED;
+	return was;
 }
 
 int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,

@@ -252,6 +252,12 @@ enum {
 	IOTGUARD_SDEV_USED = 1U << 0,
 	IOTGUARD_SDEV_PINNED = 1U << 1,
 	IOTGUARD_SDEV_ACTIVE_SEEN = 1U << 2,	/* has sent at least once */
+	/*
+	 * Restored from a record of another enrollment (its cookie changed:
+	 * a reloaded module, a restarted router) with an action in force:
+	 * the module no longer holds it. Not saved.
+	 */
+	IOTGUARD_SDEV_REENROLLED = 1U << 3,
 };
 
 struct iotguard_scorer;
@@ -259,6 +265,9 @@ struct iotguard_scorer;
 int iotguard_scorer_new(const struct iotguard_score_config *cfg,
 			uint32_t slots, struct iotguard_scorer **out);
 void iotguard_scorer_free(struct iotguard_scorer *scorer);
+/* Whether the device at slot was IOTGUARD_SDEV_REENROLLED; clears it. */
+bool iotguard_scorer_take_reenrolled(struct iotguard_scorer *scorer,
+				     uint32_t slot);
 /* A new configuration (SIGHUP); baselines stay. */
 void iotguard_scorer_set_config(struct iotguard_scorer *scorer,
 				const struct iotguard_score_config *cfg);

@@ -131,6 +131,16 @@
  * attributes of IOTGUARD_CMD_DEVICE_NEW; the ones absent keep their value,
  * except that a new rate given without its burst gets the new rate's
  * default burst.
+ *
+ * A policy daemon's change is automatic: it carries the identity,
+ * IOTGUARD_A_DEVICE_STATE and IOTGUARD_A_DEVICE_FLAGS with exactly
+ * IOTGUARD_DEVICE_F_AUTO, and nothing else (EINVAL otherwise). It fails
+ * with EPERM when the device is pinned (IOTGUARD_DEVICE_F_PINNED): checked
+ * under the table's lock, so that an operator's pin that came first always
+ * wins. Any other change of the state, and any change that pins the
+ * device, clears IOTGUARD_DEVICE_F_AUTO: the state is the operator's then.
+ * A change that carries IOTGUARD_A_DEVICE_FLAGS without _F_AUTO and leaves
+ * the state as it was keeps _F_AUTO as it was.
  * The change is atomic for the data path: a packet sees the device either
  * wholly before or wholly after it. A change of the state, a rate or a
  * burst (as in force after the change) starts the device's rate limiter
@@ -156,7 +166,17 @@
  *    IOTGUARD_A_DEVICE_INDEX: NLA_U32, the device's index
  *    IOTGUARD_A_DEVICE_COOKIE: NLA_U32, differs between any two devices that
  *                              held the same index; per-index state in the
- *                              XDP program's maps carries it
+ *                              XDP program's maps carries it. A table
+ *                              starts its cookies at a random value, so a
+ *                              device enrolled again after the module was
+ *                              reloaded or the router restarted gets
+ *                              another cookie than it had (but for a
+ *                              chance of one in 2^32)
+ *    IOTGUARD_A_DEVICE_STATE_SECONDS: NLA_U32, seconds since the device's
+ *                                     state, or who set it
+ *                                     (IOTGUARD_DEVICE_F_AUTO), last
+ *                                     changed: since its enrollment if
+ *                                     never
  *
  * A device enrolled by a prefix is named by IOTGUARD_A_DEVICE_IPV6 and
  * IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN in SET, DEL and GET, and replies and
@@ -171,7 +191,8 @@
  *    IOTGUARD_A_DEVICE_LEASE_SECONDS: NLA_U32, seconds until the lease
  *                                     ends; U32_MAX for an infinite lease
  *
- * which a request never carries.
+ * Requests never carry these, nor IOTGUARD_A_DEVICE_INDEX, _COOKIE and
+ * _STATE_SECONDS.
  *
  * IOTGUARD_CMD_ALERT
  * ------------------
@@ -280,12 +301,19 @@ enum iotguard_device_state {
 /**
  * enum iotguard_device_flag - flags of IOTGUARD_A_DEVICE_FLAGS
  * @IOTGUARD_DEVICE_F_PINNED: the operator fixed the device's state; automatic
- *	policy (the iotguardd daemon) must not change it. The module itself
- *	treats pinned devices like any other.
+ *	policy (the iotguardd daemon) must not change it: the module refuses
+ *	its changes (IOTGUARD_DEVICE_F_AUTO). The data path treats pinned
+ *	devices like any other.
+ * @IOTGUARD_DEVICE_F_AUTO: in a request to IOTGUARD_CMD_DEVICE_SET, the
+ *	change is automatic (see there); in replies and events, the device's
+ *	state was set by an automatic change, not by an operator. Never in
+ *	IOTGUARD_CMD_DEVICE_NEW (EINVAL).
  */
 enum iotguard_device_flag {
 	IOTGUARD_DEVICE_F_PINNED = 1U << 0,
-	__IOTGUARD_DEVICE_F_ALL = IOTGUARD_DEVICE_F_PINNED
+	IOTGUARD_DEVICE_F_AUTO = 1U << 1,
+	__IOTGUARD_DEVICE_F_ALL = IOTGUARD_DEVICE_F_PINNED |
+				  IOTGUARD_DEVICE_F_AUTO
 };
 
 /**
@@ -372,6 +400,7 @@ enum iotguard_attr {
 	IOTGUARD_A_DEVICE_LEASE_IPV4,
 	IOTGUARD_A_DEVICE_LEASE_SECONDS,
 	IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
+	IOTGUARD_A_DEVICE_STATE_SECONDS,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
