@@ -609,6 +609,44 @@ TEST(diff)
 	free(ops);
 }
 
+/*
+ * A state iotguardd set (IOTGUARD_DEVICE_F_AUTO) is the daemon's: an export
+ * names it in a comment only, an apply leaves it, and pinning such a
+ * device is the operator's change (never sent marked automatic).
+ */
+TEST(daemon_state)
+{
+	struct iotguard_devspec want[] = {
+		spec_of("198.18.1.4 name q\n"),
+		spec_of("198.18.1.5 name p pin\n"),
+	};
+	struct iotguard_device have[] = {
+		kdev("198.18.1.4", "q", 0),
+		kdev("198.18.1.5", "p", 0),
+	};
+	struct iotguard_devspec spec;
+	struct iotguard_devop *ops;
+	char line[256];
+	size_t nops;
+
+	have[0].state = IOTGUARD_STATE_QUARANTINE;
+	have[0].flags = IOTGUARD_DEVICE_F_AUTO;
+	have[1].state = IOTGUARD_STATE_DENY;
+	have[1].flags = IOTGUARD_DEVICE_F_AUTO;
+	iotguard_devspec_from_device(&have[0], &spec);
+	ASSERT_NE(NULL, iotguard_devspec_format(&spec, line, sizeof(line)));
+	EXPECT_STREQ("198.18.1.4 name q # quarantine, set by a daemon", line);
+
+	ASSERT_EQ(0, iotguard_devdiff(want, ARRAY_SIZE(want), have,
+				      ARRAY_SIZE(have), true, &ops, &nops));
+	ASSERT_EQ(2, nops);
+	EXPECT_EQ(IOTGUARD_DEVOP_SAME, ops[0].kind);
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[1].kind);
+	EXPECT_EQ(IOTGUARD_DEV_FLAGS, ops[1].req.present);
+	EXPECT_EQ(IOTGUARD_DEVICE_F_PINNED, ops[1].req.flags);
+	free(ops);
+}
+
 TEST(diff_rates)
 {
 	struct iotguard_devspec want[] = {

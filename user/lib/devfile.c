@@ -196,7 +196,9 @@ void iotguard_devspec_from_device(const struct iotguard_device *dev,
 	if (dev->id.family != AF_PACKET &&
 	    memcmp(dev->mac, no_mac, sizeof(no_mac)))
 		out->present |= IOTGUARD_DEV_MAC;
+	/* A daemon's state is its own to restore: not a declaration. */
 	if (dev->state != IOTGUARD_STATE_ALLOW &&
+	    !(dev->flags & IOTGUARD_DEVICE_F_AUTO) &&
 	    iotguard_state_name(dev->state))
 		out->present |= IOTGUARD_DEV_STATE;
 	if (dev->class)
@@ -313,6 +315,10 @@ char *iotguard_devspec_format(const struct iotguard_devspec *spec, char *buf,
 		put_count(&o, "byte-burst", dev->burst_bytes);
 	if (spec->pin)
 		put(&o, " %s", spec->pin > 0 ? "pin" : "unpin");
+	if ((dev->flags & IOTGUARD_DEVICE_F_AUTO) &&
+	    dev->state != IOTGUARD_STATE_ALLOW &&
+	    (name = iotguard_state_name(dev->state)))
+		put(&o, " # %s, set by a daemon", name);
 	return o.full ? NULL : buf;
 }
 
@@ -1115,7 +1121,9 @@ static void compare_fields(const struct iotguard_devspec *want,
 	}
 	if ((want->pin > 0) != !!(have->flags & IOTGUARD_DEVICE_F_PINNED)) {
 		op->changed |= IOTGUARD_DEV_FLAGS;
-		req->flags = have->flags ^ IOTGUARD_DEVICE_F_PINNED;
+		/* An operator's change: never one marked automatic. */
+		req->flags = (have->flags ^ IOTGUARD_DEVICE_F_PINNED) &
+			     ~IOTGUARD_DEVICE_F_AUTO;
 	}
 }
 
