@@ -98,6 +98,11 @@ status_rc() {
 	echo "$rc"
 }
 
+released_all() {
+	ig device release --all-by-daemon >"$tmp/released" &&
+		grep -q '^released 1 device$' "$tmp/released"
+}
+
 in_log() {
 	grep -q "$1" "$tmp/daemon.log"
 }
@@ -110,7 +115,7 @@ start_daemon() {
 	wait_listening
 }
 
-tap_plan 28
+tap_plan 33
 
 if ! topo_init || ! topo_add_device lamp 198.18.1.10 ||
    ! topo_add_device cam 198.18.1.12 ||
@@ -197,6 +202,19 @@ start_daemon
 check "iotguardd quarantines the lamp again, from its saved state" \
 	tap_wait 300 0.2 lamp_quarantined
 check "and says why" in_log "Set again what the daemon had set on 1 devices"
+
+# 5. the operator sees the daemon's quarantines, and rolls them back
+ig device list --by daemon --alerts "$tmp/state/alerts.jsonl" >"$tmp/held"
+check "device list --by daemon: the lamp, with the daemon's reason" \
+	grep -q '^198.18.1.10 .*lamp-1 .*quarantine .*[a-z_]*: ' "$tmp/held"
+check "device list --by daemon: nothing else" \
+	[ "$(grep -c '^198' "$tmp/held")" = 1 ]
+expect "device list --state quarantine -j: the lamp, set by the daemon" \
+	"$(ig -j device list --state quarantine | python3 -c 'import json, sys
+print([(d["name"], d["set_by"]) for d in json.load(sys.stdin)["devices"]] == [("lamp-1", "daemon")])')"
+check "device release --all-by-daemon" released_all
+check "the lamp is allowed, by the operator" \
+	[ "$(ig -j device show 198.18.1.10 | grep -o '"set_by":"[a-z]*"')" = '"set_by":"operator"' ]
 
 if [ "$failed" -gt 0 ]; then
 	sed 's/^/# boot: /' "$tmp/boot.log"

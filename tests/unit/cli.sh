@@ -49,7 +49,7 @@ grep_out() {
 }
 
 # Every result below, loops included, counted by hand.
-tap_plan 86
+tap_plan 92
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -179,5 +179,14 @@ else
 fi
 runs 0 stdout "device --help shows import" -- device --help
 grep_out out "3 the device is enrolled already" "device --help documents 3"
+
+# device list's filters and device release: usage errors, help.
+runs 1 stderr "device list --by someone" -- device list --by someone
+runs 1 stderr "device list --state bad" -- device list --state bad
+runs 1 stderr "device release without a device" -- device release
+runs 1 stderr "device release --all-by-daemon with a device" \
+	-- device release --all-by-daemon 198.18.1.1
+runs 1 stderr "device release of a bad address" -- device release nonsense
+runs 0 stdout "device release --help" -- device release --help
 
 tap_end

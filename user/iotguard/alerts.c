@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "array.h"
 
-#define ALERTS_FILE "/var/lib/iotguard/alerts.jsonl"
 
 static const struct option alerts_options[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -82,6 +81,10 @@ struct lines {
 	size_t count, size;
 };
 
+struct alerts {
+	struct lines lines;
+};
+
 static int keep_line(struct lines *lines, const char *line, size_t last)
 {
 	char *copy = strdup(line);
@@ -132,6 +135,79 @@ static int read_file(const char *path, struct lines *lines, size_t last)
 	return ret;
 }
 
+static void free_lines(struct lines *lines)
+{
+	size_t i;
+
+	for (i = 0; i < lines->count; i++)
+		free(lines->v[i]);
+	free(lines->v);
+	memset(lines, 0, sizeof(*lines));
+}
+
+/* The alerts of path.1 (rotated: the older ones), then of path. */
+static int read_alerts(const char *path, struct lines *lines, size_t last)
+{
+	char old[4096];
+	int ret;
+
+	snprintf(old, sizeof(old), "%s.1", path);
+	ret = read_file(old, lines, last);
+	if (!ret)
+		ret = read_file(path, lines, last);
+	return ret;
+}
+
+int alerts_open(const char *path, struct alerts **alertsp)
+{
+	struct alerts *alerts = calloc(1, sizeof(*alerts));
+	int ret;
+
+	if (!alerts)
+		return -ENOMEM;
+	ret = read_alerts(path, &alerts->lines, 0);
+	if (ret) {
+		alerts_close(alerts);
+		return ret;
+	}
+	*alertsp = alerts;
+	return 0;
+}
+
+void alerts_close(struct alerts *alerts)
+{
+	if (!alerts)
+		return;
+	free_lines(&alerts->lines);
+	free(alerts);
+}
+
+bool alerts_last_action(const struct alerts *alerts, const char *address,
+			char *why, size_t why_len, char *when, size_t when_len)
+{
+	char field[64];
+	size_t i;
+
+	for (i = alerts ? alerts->lines.count : 0; i-- > 0;) {
+		const char *line = alerts->lines.v[i];
+
+		json_field(line, "address", field, sizeof(field));
+		if (strcmp(field, address))
+			continue;
+		json_field(line, "done", field, sizeof(field));
+		if (strcmp(field, "true"))
+			continue;
+		json_field(line, "event", field, sizeof(field));
+		/* The last thing done to it was a release: no action holds. */
+		if (!strcmp(field, "release"))
+			return false;
+		json_field(line, "explanation", why, why_len);
+		json_field(line, "time", when, when_len);
+		return true;
+	}
+	return false;
+}
+
 static int print_table(const struct lines *lines)
 {
 	static const char *const keys[] = {
@@ -175,7 +251,6 @@ int alerts_main(int argc, char *argv[])
 {
 	const char *path = ALERTS_FILE;
 	struct lines lines = { 0 };
-	char old[4096];
 	unsigned long last = 50;
 	char *end;
 	size_t i;
@@ -209,11 +284,7 @@ int alerts_main(int argc, char *argv[])
 	if (optind < argc)
 		return usage_error("alerts", "unexpected argument `%s'",
 				   argv[optind]);
-	/* The rotated file holds the older alerts. */
-	snprintf(old, sizeof(old), "%s.1", path);
-	ret = read_file(old, &lines, last);
-	if (!ret)
-		ret = read_file(path, &lines, last);
+	ret = read_alerts(path, &lines, last);
 	if (ret) {
 		ret = report_error(ret, NULL, "read %s", path);
 		goto cleanup;
@@ -228,8 +299,6 @@ int alerts_main(int argc, char *argv[])
 	}
 
 cleanup:
-	for (i = 0; i < lines.count; i++)
-		free(lines.v[i]);
-	free(lines.v);
+	free_lines(&lines);
 	return ret;
 }

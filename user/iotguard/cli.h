@@ -40,6 +40,7 @@ int apply_main(int argc, char *argv[]);
 int export_main(int argc, char *argv[]);
 /* `device import', argv[0] "import" */
 int import_main(int argc, char *argv[]);
+int release_main(int argc, char *argv[]);
 
 /* The kernel's devices, as a dump gives them, in index order. */
 struct device_list {
@@ -53,6 +54,20 @@ struct device_list {
  * close either way.
  */
 int open_and_list(struct iotguard_nl **nlp, struct device_list *list);
+
+/* alerts.c: iotguardd's alerts file, for what it did and why. */
+#define ALERTS_FILE "/var/lib/iotguard/alerts.jsonl"
+struct alerts;
+/* Reads path and its rotated path.1 (a missing file: no alerts). */
+int alerts_open(const char *path, struct alerts **alertsp);
+void alerts_close(struct alerts *alerts);
+/*
+ * The explanation and time of the last action the daemon carried out on
+ * the device at address (as the daemon writes it); false when there is
+ * none, or the last was a release.
+ */
+bool alerts_last_action(const struct alerts *alerts, const char *address,
+			char *why, size_t why_len, char *when, size_t when_len);
 
 struct iotguard_json;
 /* A device as `device show -j' prints it. */

@@ -48,11 +48,13 @@ static void show_usage(FILE *f)
 		"       %s device set ID [OPTIONS]\n"
 		"       %s device del ID\n"
 		"       %s device show ID [-j|--json]\n"
-		"       %s device list [-j|--json]\n"
+		"       %s device list [--state STATE] [--class CLASS]\n"
+		"             [--by daemon|operator] [--alerts FILE] [-j]\n"
+		"       %s device release ID...|--all-by-daemon [--dry-run]\n"
 		"       %s device import FILE.csv [--dry-run] [--replace] "
 		"[-v] [-j]\n\n",
 		prog_name, prog_name, prog_name, prog_name, prog_name,
-		prog_name, prog_name);
+		prog_name, prog_name, prog_name);
 	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
 	      "to send through the guarded interfaces. ID is the\n"
 	      "device's IPv4 or IPv6 source address; or an IPv6 prefix\n"
@@ -90,6 +92,13 @@ static void show_usage(FILE *f)
 	      "left alone; one that differs is reported and left alone\n"
 	      "(exit 3), or with --replace changed to what the CSV says.\n"
 	      "--dry-run changes nothing, -v lists every device.\n\n"
+	      "list shows the devices of a state, a class, or whose state\n"
+	      "was set by a daemon (iotguardd) or an operator; --by daemon\n"
+	      "adds since when and why, from the daemon's alerts file\n"
+	      "(--alerts, default " ALERTS_FILE ").\n"
+	      "release allows the devices named, or every device whose\n"
+	      "state a daemon set (a rollback): the state is then the\n"
+	      "operator's.\n\n"
 	      "Exit status: 0 done, 1 usage or parse error, 2 the kernel\n"
 	      "refused, 3 the device is enrolled already (add) or\n"
 	      "enrolled and differs (import).\n", f);
@@ -247,6 +256,12 @@ cleanup:
 	return ret;
 }
 
+/* Who set the device's state: a daemon's automatic change, or not. */
+static const char *set_by(const struct iotguard_device *dev)
+{
+	return dev->flags & IOTGUARD_DEVICE_F_AUTO ? "daemon" : "operator";
+}
+
 void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 {
 	char buf[IOTGUARD_ADDR_STRLEN];
@@ -281,6 +296,11 @@ void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 	iotguard_json_kv_u64(json, "flags", dev->flags);
 	iotguard_json_kv_bool(json, "pinned",
 			      dev->flags & IOTGUARD_DEVICE_F_PINNED);
+	iotguard_json_kv_string(json, "set_by", set_by(dev));
+	if (dev->present & IOTGUARD_DEV_STATE_SECONDS)
+		iotguard_json_kv_u64(json, "state_seconds", dev->state_seconds);
+	else
+		iotguard_json_kv_null(json, "state_seconds");
 	if (dev->present & IOTGUARD_DEV_LEASE) {
 		inet_ntop(AF_INET, dev->lease_addr, buf, sizeof(buf));
 		iotguard_json_kv_string(json, "lease", buf);
@@ -375,7 +395,7 @@ static int table_add_device(struct table *table,
 				     sizeof(byte_rate)),
 			 dev->rate_bps ? byte_burst : "-",
 			 dev->flags & IOTGUARD_DEVICE_F_PINNED ? "pinned" :
-								 "-",
+			 dev->flags & IOTGUARD_DEVICE_F_AUTO ? "daemon" : "-",
 			 format_lease(dev, lease, sizeof(lease)));
 }
 
@@ -454,7 +474,60 @@ int open_and_list(struct iotguard_nl **nlp, struct device_list *list)
 	return EXIT_OK;
 }
 
-static void print_devices(const struct device_list *list)
+/* device list's filters: 0 / NULL for "any". */
+struct list_filter {
+	uint8_t state;
+	bool by_class;
+	uint16_t class;
+	const char *by;		/* "daemon" or "operator" */
+	const char *alerts;	/* the daemon's alerts file, for --by daemon */
+};
+
+static bool wanted(const struct list_filter *filter,
+		   const struct iotguard_device *dev)
+{
+	return (!filter->state || dev->state == filter->state) &&
+	       (!filter->by_class || dev->class == filter->class) &&
+	       (!filter->by || !strcmp(filter->by, set_by(dev)));
+}
+
+/* The daemon's states, with when and why from its alerts. */
+static int print_daemon_states(const struct device_list *list,
+			       const struct list_filter *filter,
+			       const struct alerts *alerts)
+{
+	char addr[IOTGUARD_ADDR_STRLEN], state[32], since[32];
+	char why[IOTGUARD_ALERT_TEXT_LEN], when[64];
+	struct table table;
+	size_t i;
+	int ret = 0;
+
+	table_init(&table, 6, 1U << 4);
+	table_add(&table, "ADDRESS", "NAME", "STATE", "SINCE", "SECONDS",
+		  "WHY");
+	for (i = 0; i < list->count && !ret; i++) {
+		const struct iotguard_device *dev = &list->devs[i];
+
+		if (!wanted(filter, dev))
+			continue;
+		iotguard_format_addr(&dev->id, addr, sizeof(addr));
+		if (!alerts_last_action(alerts, addr, why, sizeof(why), when,
+					sizeof(when))) {
+			snprintf(why, sizeof(why), "-");
+			snprintf(when, sizeof(when), "-");
+		}
+		snprintf(since, sizeof(since), "%" PRIu32, dev->state_seconds);
+		ret = table_add(&table, addr, *dev->name ? dev->name : "-",
+				format_state(dev->state, state, sizeof(state)),
+				when, since, why);
+	}
+	table_print(&table, stdout, "");
+	table_free(&table);
+	return ret;
+}
+
+static void print_devices(const struct device_list *list,
+			  const struct list_filter *filter)
 {
 	struct iotguard_json json;
 	struct table table;
@@ -466,45 +539,113 @@ static void print_devices(const struct device_list *list)
 		iotguard_json_key(&json, "devices");
 		iotguard_json_array_start(&json);
 		for (i = 0; i < list->count; i++)
-			json_device(&json, &list->devs[i]);
+			if (wanted(filter, &list->devs[i]))
+				json_device(&json, &list->devs[i]);
 		iotguard_json_array_end(&json);
 		iotguard_json_object_end(&json);
 		return;
 	}
 	table_init_devices(&table);
 	for (i = 0; i < list->count; i++)
-		table_add_device(&table, &list->devs[i]);
+		if (wanted(filter, &list->devs[i]))
+			table_add_device(&table, &list->devs[i]);
 	table_print(&table, stdout, "");
 	table_free(&table);
 }
 
-static int list_main(int argc, char *argv[])
+static const struct option list_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "state", required_argument, NULL, 's' },
+	{ "class", required_argument, NULL, 'c' },
+	{ "by", required_argument, NULL, 'b' },
+	{ "alerts", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Returns EXIT_OK, EXIT_USAGE, or -1 after --help. */
+static int parse_list_args(int argc, char *argv[],
+			   struct list_filter *filter)
 {
-	struct device_list list = { 0 };
-	struct iotguard_nl *nl = NULL;
-	int opt, ret;
+	const char *why;
+	int opt;
 
 	optind = 0;
 	while ((opt = next_option("device list", argc, argv, "hj",
-				  show_options)) != -1) {
-		if (opt == '?')
-			return EXIT_USAGE;
-		if (opt == 'h') {
+				  list_options)) != -1) {
+		switch (opt) {
+		case 'j':
+			json_output = true;
+			break;
+		case 's':
+			if (iotguard_parse_state(optarg, &filter->state, &why))
+				return usage_error("device list",
+						   "invalid state `%s': %s",
+						   optarg, why);
+			break;
+		case 'c':
+			if (iotguard_parse_class(optarg, &filter->class, &why))
+				return usage_error("device list",
+						   "invalid class `%s': %s",
+						   optarg, why);
+			filter->by_class = true;
+			break;
+		case 'b':
+			if (strcmp(optarg, "daemon") &&
+			    strcmp(optarg, "operator"))
+				return usage_error("device list",
+						   "--by: `%s' is neither daemon nor operator",
+						   optarg);
+			filter->by = optarg;
+			break;
+		case 'a':
+			filter->alerts = optarg;
+			break;
+		case 'h':
 			show_usage(stdout);
-			return EXIT_OK;
+			return -1;
+		default:
+			return EXIT_USAGE;
 		}
-		json_output = true;
 	}
 	if (optind < argc)
 		return usage_error("device list", "unexpected argument `%s'",
 				   argv[optind]);
+	return EXIT_OK;
+}
+
+static int list_main(int argc, char *argv[])
+{
+	struct list_filter filter = { .alerts = ALERTS_FILE };
+	struct device_list list = { 0 };
+	struct alerts *alerts = NULL;
+	struct iotguard_nl *nl = NULL;
+	int ret;
+
+	ret = parse_list_args(argc, argv, &filter);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
 	ret = open_and_list(&nl, &list);
 	if (ret)
 		goto cleanup;
-	print_devices(&list);
+	if (filter.by && !strcmp(filter.by, "daemon") && !json_output) {
+		ret = alerts_open(filter.alerts, &alerts);
+		if (ret) {
+			ret = report_error(ret, NULL, "read %s", filter.alerts);
+			goto cleanup;
+		}
+		ret = print_daemon_states(&list, &filter, alerts);
+		if (ret) {
+			ret = report_error(ret, NULL, "list the devices");
+			goto cleanup;
+		}
+	} else {
+		print_devices(&list, &filter);
+	}
 	ret = EXIT_OK;
 
 cleanup:
+	alerts_close(alerts);
 	free(list.devs);
 	iotguard_nl_close(nl);
 	return ret;
@@ -528,7 +669,7 @@ int device_main(int argc, char *argv[])
 	} commands[] = {
 		{ "add", add_main }, { "set", set_main }, { "del", del_main },
 		{ "show", show_main }, { "list", list_main },
-		{ "import", import_main },
+		{ "import", import_main }, { "release", release_main },
 	};
 	size_t i;
 
