@@ -75,7 +75,10 @@ print(" ".join(sorted(x["name"] for x in (d.get("devices") or d))))'
 
 # enforcing: attached to iot0 in enforce mode.
 enforcing() {
-	ig status | grep -q '^iot0 .*enforce'
+	local out
+
+	out=$(ig status) || return 1
+	grep -q '^iot0 .*enforce' <<<"$out"
 }
 
 unknown_at_least() {
