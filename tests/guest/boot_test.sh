@@ -127,6 +127,11 @@ if ! topo_init || ! topo_add_device lamp 198.18.1.10 ||
 	exit 1
 fi
 ok "set up router, switch, lamp, cam and a stranger"
+# The stranger's ARP speaks for an address nobody enrolled, and is dropped:
+# it knows the router's MAC, so that its datagrams leave all the same.
+rtr_mac=$(ip netns exec "$TOPO-rtr" cat /sys/class/net/iot0/address)
+ip netns exec "$TOPO-stranger" ip neigh replace 198.18.1.1 dev eth0 \
+	lladdr "$rtr_mac" nud permanent
 
 cat >"$tmp/devices.conf" <<EOF
 # the test's devices file
