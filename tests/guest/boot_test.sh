@@ -77,8 +77,13 @@ print(" ".join(sorted(x["name"] for x in (d.get("devices") or d))))'
 enforcing() {
 	local out
 
-	out=$(ig status) || return 1
-	grep -q '^iot0 .*enforce' <<<"$out"
+	out=$(ig -j status) || return 1
+	python3 -c 'import json, sys
+links = json.loads(sys.argv[1])["links"]
+sys.exit(0 if any(l["interface"] == "iot0" and l["state"] == "attached"
+		  and l["monitor"] is False for l in links) else 1)' "$out" && return
+	echo "# status: $out"
+	return 1
 }
 
 unknown_at_least() {
