@@ -45,8 +45,11 @@ GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 # Followed by by/without as often as by their parenthesis.
 AGGREGATIONS = {"sum", "avg", "min", "max", "count", "stddev", "stdvar",
                 "topk", "bottomk", "quantile", "count_values", "group"}
-# Series Prometheus makes itself: the labels of each.
-BUILTIN = {"up": {"job", "instance"}}
+# Series Prometheus makes itself: the labels of each (ALERTS: those of
+# every alert too, so only its own are held to it); their values are not
+# checked.
+BUILTIN = {"up": {"job", "instance"},
+           "ALERTS": {"alertname", "alertstate", "severity"}}
 TARGET_LABELS = {"job", "instance"}
 RATE_VARS = {"__rate_interval", "__interval", "__range"}
 
