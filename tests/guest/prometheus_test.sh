@@ -8,9 +8,10 @@
 # interface and its mode, the daemon's health and up == 1. promtool must
 # accept the exposition as it is, device names with a quote, a backslash
 # and a byte that is not UTF-8 included. The server loads contrib/'s
-# alerting rules: every one must evaluate healthy against the daemon's
-# series, and the quarantine alert must fire for the quarantined gateway
-# alone. Runs in the guest, as root, with iotguard.ko loaded. Prints TAP.
+# alerting rules, and the Grafana dashboard's expressions as recording
+# rules: every one must evaluate healthy against the daemon's series, and
+# the quarantine alert must fire for the quarantined gateway alone. Runs
+# in the guest, as root, with iotguard.ko loaded. Prints TAP.
 #
 #  lamp     .10 allow       ─┐
 #  sensor   .11 allow, name q"uo\te
@@ -35,6 +36,7 @@ prometheus=/usr/bin/prometheus
 promtool=/usr/bin/promtool
 prom_url=http://127.0.0.1:9479
 rules=$repo/contrib/prometheus/iotguard.rules.yml
+dashboard=$repo/contrib/grafana/iotguard.json
 daemon_pid=
 prom_pid=
 
@@ -114,6 +116,10 @@ run() {
 	# A scrape waits for the lock an interval holds: under TCG, on a busy
 	# machine, it took over the 1 s Prometheus once allowed, and the
 	# target went down. Waits are for values, so slower scrapes only wait.
+	# The dashboard's expressions (Grafana's variables replaced), each a
+	# recording rule: the server evaluates them as it does the alerts.
+	python3 "$repo/tests/lib/promcheck.py" recording "$dashboard" \
+		"$tmp/dashboard.rules.yml" | sed 's/^/# /'
 	cat >"$tmp/prometheus.yml" <<-YML
 	global:
 	  scrape_interval: 3s
@@ -121,6 +127,7 @@ run() {
 	  evaluation_interval: 3s
 	rule_files:
 	  - $rules
+	  - $tmp/dashboard.rules.yml
 	scrape_configs:
 	  - job_name: iotguardd
 	    static_configs:
@@ -222,12 +229,14 @@ run() {
 	CHECKS
 	tap_results "$tmp/checks.out" "$QUERIES" query
 
-	# contrib/'s alerting rules, evaluated by the server against the
-	# series the checks above saw: each healthy (a rule whose matching
-	# fails on the real labels says so in its health), then the one
-	# quarantined device alerted on, the allowed and denied ones not.
-	pq rules "$(grep -c '^ *- alert:' "$rules")" "$NET" \
-		>"$tmp/rules.out" 2>&1 || true
+	# contrib/'s alerting rules and the dashboard's expressions,
+	# evaluated by the server against the series the checks above saw:
+	# each healthy (a rule whose matching fails on the real labels says so
+	# in its health), then the one quarantined device alerted on, the
+	# allowed and denied ones not.
+	pq rules "$(grep -c '^ *- alert:' "$rules")" \
+		"$(grep -c '^ *- record:' "$tmp/dashboard.rules.yml" || true)" \
+		"$NET" >"$tmp/rules.out" 2>&1 || true
 	tap_results "$tmp/rules.out" 2 "rules check"
 	if took=$(pq wait \
 		'ALERTS{alertname="IotguardDeviceQuarantined",alertstate="firing"}' \

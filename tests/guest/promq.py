@@ -7,7 +7,7 @@ the Prometheus server the test started.
   promq.py wait URL QUERY COND TIMEOUT  poll until COND holds
   promq.py grows URL QUERY TIMEOUT      the one series' value increases
   promq.py checks URL TIMEOUT <LINES    each "DESC<tab>QUERY<tab>COND" holds
-  promq.py rules URL COUNT TIMEOUT      the rules loaded, evaluated healthy
+  promq.py rules URL ALERTS RECORDS TIMEOUT  the rules loaded, healthy
 
 COND is a Python expression over r, the query's result as a list of
 (labels, value) pairs, e.g. "len(r) == 1 and r[0][1] > 0". Exits 0 when
@@ -25,8 +25,9 @@ has seen the same device's drops (> 0).
 
 rules waits until every rule the server loaded has been evaluated since
 the command started (so against the series there are by then), and prints
-two such results: COUNT alerting rules were loaded; every rule's health is
-"ok", with no error (the rules and their errors otherwise)."""
+two such results: ALERTS alerting and RECORDS recording rules were loaded;
+every rule's health is "ok", with no error (the rules and their errors
+otherwise)."""
 
 import datetime
 import json
@@ -157,7 +158,7 @@ def evaluated_at(rule):
     return datetime.datetime.fromisoformat(m.group(1) + frac + zone)
 
 
-def rules(url, count, timeout):
+def rules(url, alerting, recording, timeout):
     since = datetime.datetime.now(datetime.timezone.utc)
     deadline = time.monotonic() + timeout
     loaded, why = [], None
@@ -180,8 +181,11 @@ def rules(url, count, timeout):
             break
         time.sleep(POLL)
     alerts = [r for r in loaded if r.get("type") == "alerting"]
-    print("%s\tprometheus loaded the %d alerting rules of the file (%d)" %
-          ("ok" if len(alerts) == count else "not ok", count, len(alerts)))
+    records = [r for r in loaded if r.get("type") == "recording"]
+    print("%s\tprometheus loaded %d alerting and %d recording rules "
+          "(%d, %d)" % ("ok" if (len(alerts), len(records)) ==
+                        (alerting, recording) else "not ok",
+                        alerting, recording, len(alerts), len(records)))
     bad = [r for r in loaded if r.get("health") != "ok" or r.get("lastError")]
     print("%s\tevery rule evaluates with health ok against the daemon" %
           ("ok" if loaded and not bad and why is None else "not ok"))
@@ -204,7 +208,8 @@ def main():
     if cmd == "checks":
         return checks(url, float(sys.argv[3]), sys.stdin)
     if cmd == "rules":
-        return rules(url, int(sys.argv[3]), float(sys.argv[4]))
+        return rules(url, int(sys.argv[3]), int(sys.argv[4]),
+                     float(sys.argv[5]))
     print("unknown command " + cmd, file=sys.stderr)
     return 2
 
