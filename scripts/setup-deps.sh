@@ -29,6 +29,10 @@ PACKAGES=(
 	# iotguardd --replay reads captures; the metrics test runs a real
 	# Prometheus server against /metrics; curl queries its API.
 	libpcap-dev prometheus curl
+	# contrib/: promtool checks the alerting rules and the dashboard's
+	# PromQL, which tests/lib/promcheck.py reads (YAML); shellcheck
+	# checks the OpenWrt init script.
+	python3-yaml shellcheck
 )
 META=linux-image-cloud-amd64
 # tests/unit/module32.sh builds the module for Debian's i386 kernel too,

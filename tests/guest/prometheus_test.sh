@@ -4,10 +4,14 @@
 # iotguardd's /metrics as a real Prometheus server sees it: Debian's
 # prometheus scrapes the daemon every 3 s, and its query API must return
 # each device's counters under its name and class (growing while the device
-# talks), the states set by the operator, drops by reason, the daemon's
-# health and up == 1. promtool must accept the exposition as it is, device
-# names with a quote, a backslash and a byte that is not UTF-8 included.
-# Runs in the guest, as root, with iotguard.ko loaded. Prints TAP.
+# talks), the states set by the operator, drops by reason, the guarded
+# interface and its mode, the daemon's health and up == 1. promtool must
+# accept the exposition as it is, device names with a quote, a backslash
+# and a byte that is not UTF-8 included. The server loads contrib/'s
+# alerting rules, and the Grafana dashboard's expressions as recording
+# rules: every one must evaluate healthy against the daemon's series, and
+# the quarantine alert must fire for the quarantined gateway alone. Runs
+# in the guest, as root, with iotguard.ko loaded. Prints TAP.
 #
 #  lamp     .10 allow       ─┐
 #  sensor   .11 allow, name q"uo\te
@@ -31,6 +35,8 @@ promq=$repo/tests/guest/promq.py
 prometheus=/usr/bin/prometheus
 promtool=/usr/bin/promtool
 prom_url=http://127.0.0.1:9479
+rules=$repo/contrib/prometheus/iotguard.rules.yml
+dashboard=$repo/contrib/grafana/iotguard.json
 daemon_pid=
 prom_pid=
 
@@ -46,9 +52,10 @@ pq() { topo_rtr python3 "$promq" "$1" "$prom_url" "${@:2}"; }
 NET=180
 
 # The results, counted by hand: setup, prometheus ready, iotguardd serves,
-# up, two counters grow, the queries of CHECKS below, promtool, escaping.
-QUERIES=19
-tap_plan $((6 + QUERIES + 2))
+# up, two counters grow, the queries of CHECKS below, the rules loaded and
+# healthy, the quarantine alert, promtool, escaping.
+QUERIES=23
+tap_plan $((6 + QUERIES + 3 + 2))
 
 # send DEVICE ADDR RATE: datagrams to the router until the test ends (it
 # stops the senders; an hour's worth, so that a slow run does not outlast
@@ -109,11 +116,18 @@ run() {
 	# A scrape waits for the lock an interval holds: under TCG, on a busy
 	# machine, it took over the 1 s Prometheus once allowed, and the
 	# target went down. Waits are for values, so slower scrapes only wait.
+	# The dashboard's expressions (Grafana's variables replaced), each a
+	# recording rule: the server evaluates them as it does the alerts.
+	python3 "$repo/tests/lib/promcheck.py" recording "$dashboard" \
+		"$tmp/dashboard.rules.yml" | sed 's/^/# /'
 	cat >"$tmp/prometheus.yml" <<-YML
 	global:
 	  scrape_interval: 3s
 	  scrape_timeout: 3s
 	  evaluation_interval: 3s
+	rule_files:
+	  - $rules
+	  - $tmp/dashboard.rules.yml
 	scrape_configs:
 	  - job_name: iotguardd
 	    static_configs:
@@ -208,8 +222,33 @@ run() {
 	health: iotguard_daemon_intervals_total > 0	iotguard_daemon_intervals_total	len(r) == 1 and r[0][1] > 0
 	health: no map or netlink errors	sum(iotguard_daemon_errors_total)	len(r) == 1 and r[0][1] == 0
 	health: iotguard_daemon_dry_run == 0	iotguard_daemon_dry_run	len(r) == 1 and r[0][1] == 0
+	health: iotguard_daemon_interval_seconds == 1, as configured	iotguard_daemon_interval_seconds	len(r) == 1 and r[0][1] == 1
+	iot0 is attached, enforcing, in the driver	iotguard_interface_attached	len(r) == 1 and r[0][0]["interface"] == "iot0" and r[0][0]["mode"] == "enforce" and r[0][0]["xdp"] == "native" and r[0][1] == 1
+	iotguard_interfaces: one enforcing, none monitoring	iotguard_interfaces	{m["mode"]: v for m, v in r} == {"enforce": 1, "monitor": 0, "unknown": 0}
+	iotguard_daemon_overruns_total is served	iotguard_daemon_overruns_total	len(r) == 1 and r[0][1] >= 0
 	CHECKS
 	tap_results "$tmp/checks.out" "$QUERIES" query
+
+	# contrib/'s alerting rules and the dashboard's expressions,
+	# evaluated by the server against the series the checks above saw:
+	# each healthy (a rule whose matching fails on the real labels says so
+	# in its health), then the one quarantined device alerted on, the
+	# allowed and denied ones not.
+	pq rules "$(grep -c '^ *- alert:' "$rules")" \
+		"$(grep -c '^ *- record:' "$tmp/dashboard.rules.yml" || true)" \
+		"$NET" >"$tmp/rules.out" 2>&1 || true
+	tap_results "$tmp/rules.out" 2 "rules check"
+	if took=$(pq wait \
+		'ALERTS{alertname="IotguardDeviceQuarantined",alertstate="firing"}' \
+		'len(r) == 1 and r[0][0]["name"] == "gw-1" and r[0][0]["address"] == "198.18.1.14"' \
+		"$NET"); then
+		ok "IotguardDeviceQuarantined fires for gw-1 alone (${took}s)"
+	else
+		not_ok "IotguardDeviceQuarantined fires for gw-1 alone"
+		echo "$took"
+		topo_rtr curl -s "$prom_url/api/v1/alerts" | sed "s/^/# /" ||
+			true
+	fi
 
 	# The exposition itself, as the daemon serves it. promtool accepts
 	# an empty one: it must not be.

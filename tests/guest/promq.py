@@ -7,6 +7,7 @@ the Prometheus server the test started.
   promq.py wait URL QUERY COND TIMEOUT  poll until COND holds
   promq.py grows URL QUERY TIMEOUT      the one series' value increases
   promq.py checks URL TIMEOUT <LINES    each "DESC<tab>QUERY<tab>COND" holds
+  promq.py rules URL ALERTS RECORDS TIMEOUT  the rules loaded, healthy
 
 COND is a Python expression over r, the query's result as a list of
 (labels, value) pairs, e.g. "len(r) == 1 and r[0][1] > 0". Exits 0 when
@@ -20,9 +21,17 @@ Python starts slowly under TCG) polls its lines in order, each until it
 holds, all within one TIMEOUT, and prints "ok<tab>DESC" or "not ok<tab>DESC"
 and comments for each line. In order: a line may rely on the ones before
 it, e.g. "passed nothing" (== 0) means something only once a line before
-has seen the same device's drops (> 0)."""
+has seen the same device's drops (> 0).
 
+rules waits until every rule the server loaded has been evaluated since
+the command started (so against the series there are by then), and prints
+two such results: ALERTS alerting and RECORDS recording rules were loaded;
+every rule's health is "ok", with no error (the rules and their errors
+otherwise)."""
+
+import datetime
 import json
+import re
 import sys
 import time
 import urllib.parse
@@ -136,6 +145,58 @@ def checks(url, timeout, lines):
     return 0
 
 
+def evaluated_at(rule):
+    """The rule's last evaluation (RFC 3339, nanoseconds) as an aware
+    datetime; None before the first."""
+    when = rule.get("lastEvaluation", "")
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[-+]\d\d:\d\d)$",
+                 when)
+    if not m or when.startswith("0001-"):
+        return None
+    frac = (m.group(2) or ".0")[:7]
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.datetime.fromisoformat(m.group(1) + frac + zone)
+
+
+def rules(url, alerting, recording, timeout):
+    since = datetime.datetime.now(datetime.timezone.utc)
+    deadline = time.monotonic() + timeout
+    loaded, why = [], None
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/api/v1/rules",
+                                        timeout=10) as resp:
+                body = json.load(resp)
+            loaded = [r for g in body["data"]["groups"] for r in g["rules"]]
+            late = [r["name"] for r in loaded
+                    if (evaluated_at(r) or since) <= since]
+            if loaded and not late:
+                why = None
+                break
+            why = "not evaluated since %s: %s" % (since.isoformat(),
+                                                  ", ".join(late))
+        except (OSError, ValueError, KeyError) as e:
+            why = "/api/v1/rules: %s" % e
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL)
+    alerts = [r for r in loaded if r.get("type") == "alerting"]
+    records = [r for r in loaded if r.get("type") == "recording"]
+    print("%s\tprometheus loaded %d alerting and %d recording rules "
+          "(%d, %d)" % ("ok" if (len(alerts), len(records)) ==
+                        (alerting, recording) else "not ok",
+                        alerting, recording, len(alerts), len(records)))
+    bad = [r for r in loaded if r.get("health") != "ok" or r.get("lastError")]
+    print("%s\tevery rule evaluates with health ok against the daemon" %
+          ("ok" if loaded and not bad and why is None else "not ok"))
+    if why:
+        say("%s (waited %ss)" % (why, timeout))
+    for r in bad:
+        say("%s: health %s: %s" % (r.get("name"), r.get("health"),
+                                   r.get("lastError", "")))
+    return 0
+
+
 def main():
     cmd, url = sys.argv[1], sys.argv[2]
     if cmd == "ready":
@@ -146,6 +207,9 @@ def main():
         return grows(url, sys.argv[3], float(sys.argv[4]))
     if cmd == "checks":
         return checks(url, float(sys.argv[3]), sys.stdin)
+    if cmd == "rules":
+        return rules(url, int(sys.argv[3]), int(sys.argv[4]),
+                     float(sys.argv[5]))
     print("unknown command " + cmd, file=sys.stderr)
     return 2
 

@@ -21,6 +21,7 @@
 #define SLOTS		8192
 #define FAMILIES	6	/* per-device families */
 #define LINES		8	/* per-device lines: dropped has three */
+#define DAEMON_FAMILIES	16	/* totals, interfaces and health */
 
 /* n devices spread over the slots, long names so that chunks fill. */
 static void fill(struct daemon *d, uint32_t n)
@@ -56,12 +57,49 @@ static void fill(struct daemon *d, uint32_t n)
 	}
 }
 
+/*
+ * Four pinned links: eth1 enforcing in the driver, eth2 monitoring after
+ * the skb, eth3 deleted (its link dead), and one whose program's mode
+ * could not be read, with a name to escape.
+ */
+static void add_links(struct daemon *d)
+{
+	static const struct {
+		const char *name;
+		int monitor;
+		bool gone;
+		enum iotguard_xdp_mode mode;
+	} links[] = {
+		{ "eth1", 0, false, IOTGUARD_XDP_NATIVE },
+		{ "eth2", 1, false, IOTGUARD_XDP_GENERIC },
+		{ "eth3", 0, true, IOTGUARD_XDP_NATIVE },
+		{ "wan\"x", -1, false, IOTGUARD_XDP_NATIVE },
+	};
+	size_t i;
+
+	d->nlinks = ARRAY_SIZE(links);
+	d->links = calloc(d->nlinks, sizeof(*d->links));
+	if (!d->links)
+		abort();
+	for (i = 0; i < d->nlinks; i++) {
+		struct iotguard_link_status *l = &d->links[i];
+
+		snprintf(l->pin_name, sizeof(l->pin_name), "%s",
+			 links[i].name);
+		l->monitor = links[i].monitor;
+		l->gone = links[i].gone;
+		l->mode_known = !l->gone;
+		l->mode = links[i].mode;
+	}
+}
+
 static void empty(struct daemon *d)
 {
 	uint32_t i;
 
 	for (i = 0; i < SLOTS; i++)
 		free(d->devs[i].labels);
+	free(d->links);
 	iotguard_scorer_free(d->scorer);
 	free(d->devs);
 	pthread_mutex_destroy(&d->lock);
@@ -107,6 +145,25 @@ static unsigned int count(const char *text, const char *needle)
 	     text = strstr(text + 1, needle))
 		n++;
 	return n;
+}
+
+/* Each mode's iotguard_interfaces series once, with the count given. */
+static bool interfaces_are(const char *text, unsigned int enforce,
+			   unsigned int monitor, unsigned int unknown)
+{
+	const char *const modes[] = { "enforce", "monitor", "unknown" };
+	const unsigned int want[] = { enforce, monitor, unknown };
+	char line[64];
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(modes); k++) {
+		snprintf(line, sizeof(line),
+			 "iotguard_interfaces{mode=\"%s\"} %u\n", modes[k],
+			 want[k]);
+		if (count(text, line) != 1)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -156,7 +213,7 @@ TEST(many_chunks_whole_families)
 	/* Big enough to need many chunks. */
 	EXPECT_LT(4 * 64 * 1024, len);
 	fams = families_whole(text);
-	EXPECT_EQ(FAMILIES + 12, fams);
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, fams);
 	EXPECT_EQ(2000 * LINES, count(text, "name=\"lamp-"));
 	EXPECT_EQ(2000, count(text, "iotguard_device_score{"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 2000\n"));
@@ -196,7 +253,7 @@ TEST(without_per_device_families)
 	d.cfg.metrics_devices = false;
 	text = scrape_all(&d, 4096, &len);
 	ASSERT_NE(NULL, text);
-	EXPECT_EQ(12, families_whole(text));
+	EXPECT_EQ(DAEMON_FAMILIES, families_whole(text));
 	EXPECT_EQ(0, count(text, "name=\""));
 	EXPECT_EQ(0, count(text, "iotguard_device_"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 3000\n"));
@@ -212,13 +269,89 @@ TEST(no_devices)
 
 	fill(&d, 0);
 	d.unknown_unrecorded = 42;
+	d.overruns = 7;
+	d.cfg.interval = 0.25;
 	text = scrape_all(&d, 4096, &len);
 	ASSERT_NE(NULL, text);
-	EXPECT_EQ(FAMILIES + 12, families_whole(text));
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, families_whole(text));
 	EXPECT_EQ(0, count(text, "name=\""));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 0\n"));
 	EXPECT_EQ(1, count(text,
 			   "iotguard_unknown_unrecorded_packets_total 42\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_overruns_total 7\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_interval_seconds 0.25\n"));
+	/* Nothing attached: every mode says 0, no interface has a series. */
+	EXPECT_TRUE(interfaces_are(text, 0, 0, 0));
+	EXPECT_EQ(0, count(text, "iotguard_interface_attached{"));
+	free(text);
+	empty(&d);
+}
+
+/* Per interface its mode; by mode the ones attached, the gone one not. */
+TEST(interfaces_by_mode)
+{
+	static const char *const attached[] = {
+		"{interface=\"eth1\",mode=\"enforce\",xdp=\"native\"} 1\n",
+		"{interface=\"eth2\",mode=\"monitor\",xdp=\"generic\"} 1\n",
+		"{interface=\"eth3\",mode=\"enforce\",xdp=\"unknown\"} 0\n",
+		"{interface=\"wan\\\"x\",mode=\"unknown\",xdp=\"native\"} 1\n",
+	};
+	struct daemon d;
+	char line[128];
+	unsigned int k;
+	size_t len;
+	char *text;
+
+	fill(&d, 0);
+	add_links(&d);
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, families_whole(text));
+	for (k = 0; k < ARRAY_SIZE(attached); k++) {
+		snprintf(line, sizeof(line), "iotguard_interface_attached%s",
+			 attached[k]);
+		EXPECT_EQ(1, count(text, line));
+	}
+	EXPECT_EQ(4, count(text, "iotguard_interface_attached{"));
+	EXPECT_TRUE(interfaces_are(text, 1, 1, 1));
+	free(text);
+	empty(&d);
+}
+
+/*
+ * A daemon with a device in each state and an interface in each mode:
+ * every family, and every label value contrib/'s alerting rules and
+ * Grafana dashboard select on. With IOTGUARD_METRICS_SAMPLE=FILE in the
+ * environment the text goes to FILE too: tests/unit/promrules.sh and
+ * tests/unit/grafana.sh hold the names in the rules and the dashboard to
+ * what the daemon really serves.
+ */
+TEST(sample_exposition)
+{
+	const char *path = getenv("IOTGUARD_METRICS_SAMPLE");
+	struct daemon d;
+	size_t len;
+	char *text;
+	FILE *f;
+
+	fill(&d, 3);
+	/* fill() puts them in slots 3, 10 and 17. */
+	d.devs[3].dev.state = IOTGUARD_STATE_ALLOW;
+	d.devs[10].dev.state = IOTGUARD_STATE_DENY;
+	d.devs[17].dev.state = IOTGUARD_STATE_QUARANTINE;
+	add_links(&d);
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, families_whole(text));
+	EXPECT_EQ(1, count(text, ",state=\"allow\","));
+	EXPECT_EQ(1, count(text, ",state=\"deny\","));
+	EXPECT_EQ(1, count(text, ",state=\"quarantine\","));
+	if (path) {
+		f = fopen(path, "we");
+		ASSERT_NE(NULL, f);
+		fputs(text, f);
+		ASSERT_EQ(0, fclose(f));
+	}
 	free(text);
 	empty(&d);
 }

@@ -103,6 +103,7 @@ struct daemon {
 	double last_save;	/* monotonic seconds */
 	double last_tick;	/* the last interval's, monotonic seconds */
 	uint64_t short_reads;	/* ticks too soon after the last one */
+	uint64_t overruns;	/* ticks missed: the timer fired again first */
 	/* health, for /metrics */
 	double last_run_seconds;
 	uint64_t map_errors, nl_errors, resyncs;
@@ -111,6 +112,9 @@ struct daemon {
 	uint64_t releases;
 	struct iotguard_counter global[IOTGUARD_R_MAX];
 	uint64_t unknown_unrecorded;	/* frames of unknown sources left out */
+	/* the pinned links: the guarded interfaces, read every interval */
+	struct iotguard_link_status *links;
+	size_t nlinks;
 	/*
 	 * Held by the main loop while it changes what /metrics shows, by
 	 * the HTTP thread while it renders a chunk of it.

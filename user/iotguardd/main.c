@@ -61,13 +61,17 @@ static void usage(FILE *f, const char *prog)
  * of counts covers two intervals, the next almost none, and the baselines
  * would learn bursts the devices never sent. A tick less than half an
  * interval after the last waits for the next; a longer span is brought to
- * one interval. Returns whether the interval ran.
+ * one interval. expired: the timer's expirations this tick read, more than
+ * one when an interval or the machine ran that late (overruns). Returns
+ * whether the interval ran.
  */
-static bool tick(struct daemon *d)
+static bool tick(struct daemon *d, uint64_t expired)
 {
 	double now = now_seconds();
 	double span = 1.0;
 
+	if (expired > 1)
+		d->overruns += expired - 1;
 	if (d->last_tick) {
 		span = (now - d->last_tick) / d->cfg.interval;
 		if (span < 0.5) {
@@ -258,7 +262,7 @@ static int run(struct daemon *d, bool force_dry_run)
 
 			/* Late ticks collapse into one interval. */
 			if (read(timer_fd, &expired, sizeof(expired)) > 0 &&
-			    tick(d)) {
+			    tick(d, expired)) {
 				/*
 				 * Unlocked: the HTTP thread only reads, and
 				 * a scrape need not wait for the file's fsync.

@@ -204,12 +204,10 @@ static void device_line(FILE *f, struct daemon *d, enum family fam,
 	}
 }
 
-/* The daemon's own families, after the devices'. */
-static void daemon_families(FILE *f, const struct daemon *d)
+/* The XDP program's totals and the daemon's decisions, over all devices. */
+static void total_families(FILE *f, const struct daemon *d)
 {
-	size_t devices = 0;
 	unsigned int k;
-	uint32_t i;
 
 	header(f, "iotguard_packets_total", "counter",
 	       "Frames by the reason they passed or were dropped for.");
@@ -235,6 +233,55 @@ static void daemon_families(FILE *f, const struct daemon *d)
 			(unsigned long long)d->actions[k]);
 	fprintf(f, "iotguard_actions_total{action=\"release\"} %llu\n",
 		(unsigned long long)d->releases);
+}
+
+/* The label values of a link's mode, as iotguard status shows them. */
+static const char *const link_modes[] = { "enforce", "monitor", "unknown" };
+
+static unsigned int link_mode(const struct iotguard_link_status *link)
+{
+	return link->monitor < 0 ? 2 : link->monitor ? 1 : 0;
+}
+
+/*
+ * The guarded interfaces: how many in each mode (every mode's series is
+ * there, so that "none" is 0 and not an absent series), then one series
+ * per pinned link.
+ */
+static void interface_families(FILE *f, const struct daemon *d)
+{
+	unsigned int by_mode[ARRAY_SIZE(link_modes)] = { 0 }, k;
+	const struct iotguard_link_status *link;
+	size_t i;
+
+	for (i = 0; i < d->nlinks; i++)
+		if (!d->links[i].gone)
+			by_mode[link_mode(&d->links[i])]++;
+	header(f, "iotguard_interfaces", "gauge",
+	       "Interfaces the XDP program is attached to, by mode.");
+	for (k = 0; k < ARRAY_SIZE(link_modes); k++)
+		fprintf(f, "iotguard_interfaces{mode=\"%s\"} %u\n",
+			link_modes[k], by_mode[k]);
+	header(f, "iotguard_interface_attached", "gauge",
+	       "1 per attached interface, 0 once gone; by mode and XDP mode.");
+	for (i = 0; i < d->nlinks; i++) {
+		link = &d->links[i];
+		fputs("iotguard_interface_attached{interface=\"", f);
+		label(f, link->pin_name);
+		fprintf(f, "\",mode=\"%s\",xdp=\"%s\"} %d\n",
+			link_modes[link_mode(link)],
+			link->mode_known ? iotguard_xdp_mode_name(link->mode) :
+					   "unknown",
+			!link->gone);
+	}
+}
+
+/* The daemon's own health. */
+static void health_families(FILE *f, const struct daemon *d)
+{
+	size_t devices = 0;
+	uint32_t i;
+
 	for (i = 0; i < d->max_devices; i++)
 		devices += d->devs[i].present;
 	header(f, "iotguard_daemon_devices", "gauge", "Devices enrolled.");
@@ -243,10 +290,17 @@ static void daemon_families(FILE *f, const struct daemon *d)
 	       "Intervals scored.");
 	fprintf(f, "iotguard_daemon_intervals_total %llu\n",
 		(unsigned long long)d->intervals);
+	header(f, "iotguard_daemon_interval_seconds", "gauge",
+	       "The interval configured.");
+	fprintf(f, "iotguard_daemon_interval_seconds %g\n", d->cfg.interval);
 	header(f, "iotguard_daemon_short_reads_total", "counter",
 	       "Late ticks too close to the last reading, left to the next.");
 	fprintf(f, "iotguard_daemon_short_reads_total %llu\n",
 		(unsigned long long)d->short_reads);
+	header(f, "iotguard_daemon_overruns_total", "counter",
+	       "Ticks missed: the timer fired again before one was read.");
+	fprintf(f, "iotguard_daemon_overruns_total %llu\n",
+		(unsigned long long)d->overruns);
 	header(f, "iotguard_daemon_interval_duration_seconds", "gauge",
 	       "Time the last interval took to read, score and act.");
 	fprintf(f, "iotguard_daemon_interval_duration_seconds %.6f\n",
@@ -266,6 +320,14 @@ static void daemon_families(FILE *f, const struct daemon *d)
 	header(f, "iotguard_daemon_dry_run", "gauge",
 	       "1 when actions are only reported.");
 	fprintf(f, "iotguard_daemon_dry_run %d\n", d->cfg.dry_run);
+}
+
+/* The daemon's own families, after the devices'. */
+static void daemon_families(FILE *f, const struct daemon *d)
+{
+	total_families(f, d);
+	interface_families(f, d);
+	health_families(f, d);
 }
 
 /*

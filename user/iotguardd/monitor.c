@@ -286,6 +286,7 @@ void monitor_stop(struct daemon *d)
 		for (i = 0; i < d->max_devices; i++)
 			free(d->devs[i].labels);
 	free(d->devs);
+	free(d->links);
 }
 
 uint32_t monitor_dest_hash(const struct iotguard_dest_key *key)
@@ -345,6 +346,54 @@ static void open_maps(struct daemon *d)
 				iotguard_features_error());
 		told_feat = ret;
 	}
+}
+
+struct links_read {
+	struct iotguard_link_status *links;
+	size_t n, cap;
+};
+
+static int link_cb(const struct iotguard_link_status *status, void *data)
+{
+	struct links_read *r = data;
+	struct iotguard_link_status *grown;
+
+	if (r->n == r->cap) {
+		grown = reallocarray(r->links, r->cap ? r->cap * 2 : 4,
+				     sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		r->links = grown;
+		r->cap = r->cap ? r->cap * 2 : 4;
+	}
+	r->links[r->n++] = *status;
+	return 0;
+}
+
+/*
+ * The guarded interfaces, from the links pinned in the namespace's pin
+ * directory, for /metrics. A link that cannot be read ends the walk: the
+ * ones before it are shown, and the error counts as a map error.
+ */
+static void read_links(struct daemon *d)
+{
+	static bool told;
+	struct links_read r = { 0 };
+	int ret;
+
+	ret = iotguard_links_walk(link_cb, &r);
+	if (ret) {
+		d->map_errors++;
+		if (!told)
+			log_msg(LOG_WARNING, "Unable to read the attached interfaces: %s%s%s",
+				strerror(-ret),
+				*iotguard_maps_error() ? ": " : "",
+				iotguard_maps_error());
+	}
+	told = ret;
+	free(d->links);
+	d->links = r.links;
+	d->nlinks = r.n;
 }
 
 static uint64_t delta(uint64_t now, uint64_t before)
@@ -456,6 +505,7 @@ void monitor_interval(struct daemon *d, double span)
 	uint32_t i;
 
 	open_maps(d);
+	read_links(d);
 	if (d->maps) {
 		if (iotguard_maps_global(d->maps, d->global) ||
 		    iotguard_maps_unknown_unrecorded(d->maps,
