@@ -296,7 +296,8 @@ cross:
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
 		$(O)/iotguardd $(O)/iotguard-btfids \
-		$(O)/libiotguard.a $(O)/bench $(O)/module32
+		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
+		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order kmod/Module.symvers modules.order \
 		Module.symvers .*.cmd
