@@ -76,11 +76,12 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 all: module bpf user tests bench-tools
 
 setup:
-	bash scripts/setup-deps.sh
+	bash scripts/setup-dev.sh
 
 # Fails when the .ko has no .BTF section: without module BTF the kfuncs
 # silently vanish and the XDP program cannot load.
-module:
+# With KDIR, build/iotguard-btfids fills in the kfunc ids.
+module: $(if $(KDIR),$(O)/iotguard-btfids)
 	bash scripts/build-module.sh "$(KDIR)"
 
 # KDIR32: a 32-bit kernel's build dir; default Debian's i386 686-pae headers.

@@ -63,7 +63,7 @@ make -C "$repo" --no-print-directory O="$rel/$arch" CC="$triplet-gcc" \
 # host's linux-kbuild (the same version: its host programs run here).
 common=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-common' |
 	sort -V | tail -n1)
-[ -n "$common" ] || die "no linux-headers-*-common: run scripts/setup-deps.sh"
+[ -n "$common" ] || die "no linux-headers-*-common: run scripts/setup-dev.sh"
 abi=${common#/usr/src/linux-headers-}
 abi=${abi%-common}
 pkg=linux-headers-$abi-$flavour
@@ -96,7 +96,7 @@ if [ "$btf" -eq 1 ]; then
 	image=linux-image-$abi-$flavour-unsigned
 	if [ ! -f "$out/boot/vmlinuz-$abi-$flavour" ]; then
 		echo "cross-build: fetching $image:$arch"
-		rm -rf "$out/image" "$out/boot"
+		rm -rf "${out:?}/boot"
 		(cd "$out" && apt-get download -qq \
 			-o APT::Sandbox::User=root "$image:$arch")
 		dpkg-deb --fsys-tarfile "$out"/"$image"_*.deb |

@@ -42,8 +42,9 @@ copy_btf() {
 	while read -r off; do
 		read -r type_len str_off str_len < <(od -An -tu4 -v \
 			-j $((off + 12)) -N 12 "$file")
-		[ -n "${str_len:-}" ] && [ "$str_off" = "$type_len" ] ||
+		if [ -z "${str_len:-}" ] || [ "$str_off" != "$type_len" ]; then
 			continue
+		fi
 		size=$((24 + type_len + str_len))
 		[ $((off + size)) -le "$total" ] || continue
 		tail -c +$((off + 1)) "$file" | head -c "$size" >"$dest"

@@ -13,7 +13,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mkdir -p "$REPO/build"
 TMP=$(mktemp -d "$REPO/build/install-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-cd "$REPO"
+cd "$REPO" || exit 1
 
 mk() {
 	make -s --no-print-directory "$@" >>"$TMP/make.log" 2>&1

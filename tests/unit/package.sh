@@ -8,7 +8,7 @@
 # package's hook would before that kernel first boots (its BTF from its
 # /boot image), with the kfunc ids filled in by the packaged helper. A
 # kernel without BTF fails the build, with a message. Host only; needs
-# scripts/setup-deps.sh and the guest kernel (make module); root, as dkms
+# scripts/setup-dev.sh and the guest kernel (make module); root, as dkms
 # signs the module with its key (made on first use in /var/lib/dkms).
 # Emits TAP.
 
