@@ -3,7 +3,8 @@
 #
 # Cross builds (scripts/cross-build.sh) for arm64 and armhf, in a build
 # dir of their own: the tools come out as executables for that machine and
-# the module builds warning-free against Debian's kernel headers for it.
+# the module builds warning-free against Debian's kernel headers for it;
+# and dpkg-buildpackage -a arm64 cross-builds the iotguard package.
 # Host only; needs scripts/setup-dev.sh (cross compilers, the -dev
 # packages of both architectures) and fetches the two headers packages.
 # Emits TAP.
@@ -11,6 +12,8 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
+# shellcheck source=../lib/tree.sh
+. "$REPO/tests/lib/tree.sh"
 mkdir -p "$REPO/build"
 TMP=$(mktemp -d "$REPO/build/cross-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -21,7 +24,7 @@ machine() {
 	file -b "$1" | cut -d, -f1,2
 }
 
-tap_plan 6
+tap_plan 7
 for arch in arm64 armhf; do
 	case $arch in
 	arm64) exe="ELF 64-bit LSB pie executable, ARM aarch64"
@@ -60,4 +63,20 @@ for arch in arm64 armhf; do
 		echo "# $got"
 	fi
 done
+
+# The package, cross-built as Debian does it (armhf builds the same way).
+tree_copy "$REPO" "$TMP/pkg/src"
+start=$SECONDS
+deb=$TMP/pkg/iotguard_$(make -s --no-print-directory -C "$REPO" version)_arm64.deb
+if (cd "$TMP/pkg/src" && DEB_BUILD_OPTIONS=noautodbgsym \
+	dpkg-buildpackage -aarm64 -us -uc -b) >"$TMP/deb.log" 2>&1 &&
+	dpkg-deb -x "$deb" "$TMP/pkg/root" &&
+	[ "$(dpkg-deb -f "$deb" Architecture)" = arm64 ] &&
+	[ "$(machine "$TMP/pkg/root/usr/sbin/iotguardd")" = \
+		"ELF 64-bit LSB pie executable, ARM aarch64" ]; then
+	ok "dpkg-buildpackage -aarm64: iotguard for arm64 ($((SECONDS - start)) s)"
+else
+	not_ok "dpkg-buildpackage -aarm64: iotguard for arm64"
+	tail -n 20 "$TMP/deb.log" | sed 's/^/# /'
+fi
 tap_end

@@ -15,6 +15,8 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
+# shellcheck source=../lib/tree.sh
+. "$REPO/tests/lib/tree.sh"
 KERNEL=${IOTGUARD_KERNEL_DIR:-$REPO/build/kernel}
 mkdir -p "$REPO/build"
 TMP=$(mktemp -d "$REPO/build/package-test.XXXXXX")
@@ -44,16 +46,8 @@ version=$(make -s --no-print-directory -C "$REPO" version)
 
 tap_plan 11
 
-# A copy of what git tracks (or of the tree less build/ without git): the
-# package is built the way a fresh clone would build it.
-mkdir "$TMP/src"
-if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$REPO" ls-files -z --cached --others --exclude-standard |
-		(cd "$REPO" && xargs -0 tar cf - --ignore-failed-read) |
-		tar xf - -C "$TMP/src"
-else
-	tar cf - -C "$REPO" --exclude=./build . | tar xf - -C "$TMP/src"
-fi
+# The package is built the way a fresh clone would build it.
+tree_copy "$REPO" "$TMP/src"
 start=$SECONDS
 if (cd "$TMP/src" && DEB_BUILD_OPTIONS=noautodbgsym \
 	dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1; then
