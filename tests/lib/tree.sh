@@ -18,3 +18,20 @@ tree_copy() {
 		tar cf - -C "$repo" --exclude=./build . | tar xf - -C "$dest"
 	fi
 }
+
+# dkms_sources REPO: the files of the module's DKMS source tree, relative
+# to it, as the tests expect make install-dkms and iotguard-dkms to hold
+# them.
+dkms_sources() {
+	local f
+
+	echo Kbuild
+	echo dkms.conf
+	for f in "$1"/kmod/Kbuild "$1"/kmod/*.[ch] \
+		"$1"/include/uapi/linux/iotguard.h "$1"/include/iotguard/*.h \
+		"$1"/scripts/dkms-build.sh "$1"/scripts/prepare-kdir.sh \
+		"$1"/scripts/vmlinux-btf.sh; do
+		case $f in *.mod.c) continue ;; esac
+		echo "${f#"$1"/}"
+	done
+}

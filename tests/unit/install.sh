@@ -10,6 +10,8 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
+# shellcheck source=../lib/tree.sh
+. "$REPO/tests/lib/tree.sh"
 mkdir -p "$REPO/build"
 TMP=$(mktemp -d "$REPO/build/install-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -22,16 +24,6 @@ mk() {
 # listing DIR: "MODE PATH" of every file and link under DIR, sorted.
 listing() {
 	(cd "$1" && find . ! -type d -printf '%m %P\n' | LC_ALL=C sort)
-}
-
-# same DESC WANT GOT: one result, the difference as diagnostics.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diff <(echo "$2") <(echo "$3") | sed 's/^/# /' || true
-	fi
 }
 
 # expected PREFIX UNITDIR: the file list make install must produce.
@@ -95,16 +87,8 @@ same "uninstall with the default PREFIX leaves no file" "" "$(listing "$L")"
 # The module's source for DKMS.
 S=$TMP/src
 mk install-dkms DESTDIR="$S"
-want=$( {
-	echo "644 usr/src/iotguard-$version/Kbuild"
-	echo "644 usr/src/iotguard-$version/dkms.conf"
-	for f in kmod/Kbuild kmod/*.[ch] include/uapi/linux/iotguard.h \
-		include/iotguard/*.h scripts/dkms-build.sh \
-		scripts/prepare-kdir.sh scripts/vmlinux-btf.sh; do
-		case $f in *.mod.c) continue ;; esac
-		echo "644 usr/src/iotguard-$version/$f"
-	done
-} | LC_ALL=C sort)
+want=$(dkms_sources "$REPO" | sed "s|^|644 usr/src/iotguard-$version/|" |
+	LC_ALL=C sort)
 got=$(listing "$S")
 mk uninstall-dkms DESTDIR="$S"
 if [ "$want" = "$got" ] &&

@@ -22,16 +22,6 @@ mkdir -p "$REPO/build"
 TMP=$(mktemp -d "$REPO/build/package-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-# same DESC WANT GOT: one result, the difference as diagnostics.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diff <(echo "$2") <(echo "$3") | sed 's/^/# /' || true
-	fi
-}
-
 # files DEB: the files and links a package holds, "MODE PATH", sorted.
 files() {
 	dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $1, $6 }' | LC_ALL=C sort
@@ -104,17 +94,10 @@ src=usr/src/iotguard-$version
 want_dkms=$( {
 	echo "-rw-r--r-- ./usr/share/doc/iotguard-dkms/changelog.gz"
 	echo "-rw-r--r-- ./usr/share/doc/iotguard-dkms/copyright"
-	echo "-rw-r--r-- ./$src/Kbuild"
-	echo "-rw-r--r-- ./$src/dkms.conf"
-	for f in kmod/Kbuild kmod/*.[ch] include/uapi/linux/iotguard.h \
-		include/iotguard/*.h scripts/dkms-build.sh \
-		scripts/prepare-kdir.sh scripts/vmlinux-btf.sh; do
-		case $f in *.mod.c) continue ;; esac
-		echo "-rw-r--r-- ./$src/$f"
-	done
-} | (cd "$REPO" && LC_ALL=C sort))
+	dkms_sources "$REPO" | sed "s|^|-rw-r--r-- ./$src/|"
+} | LC_ALL=C sort)
 same "iotguard-dkms: the module's source and dkms.conf" \
-	"$want_dkms" "$(cd "$REPO" && files "$DKMS" 2>&1)"
+	"$want_dkms" "$(files "$DKMS" 2>&1)"
 
 deps=$(field "$DKMS" Depends 2>&1 | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
 	LC_ALL=C sort | tr '\n' ' ')
