@@ -33,7 +33,7 @@ PACKAGES=(
 	# curl queries its API.
 	prometheus curl
 	# tests/unit/package.sh: DKMS builds the packaged module; lintian.
-	dkms lintian devscripts fakeroot pahole xz-utils zstd file
+	dkms openssl lintian devscripts fakeroot pahole xz-utils zstd file
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
