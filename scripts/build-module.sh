@@ -10,8 +10,8 @@
 #		  (scripts/guest-kernel.sh prepares it under build/kernel)
 #	KDIR      any kernel build dir, e.g. /lib/modules/$(uname -r)/build on a
 #		  router. If it has no vmlinux, a writable copy is made with the
-#		  BTF of the running kernel (/sys/kernel/btf/vmlinux) or of $BTF;
-#		  build/iotguard-btfids (or $RESOLVE_BTFIDS) fills in the kfunc
+#		  BTF of the running kernel (/sys/kernel/btf/vmlinux) or of
+#		  $BTF; build/iotguard-btfids (or $RESOLVE_BTFIDS) fills in the kfunc
 #		  ids, so no kernel source is needed.
 set -euo pipefail
 

@@ -67,16 +67,17 @@ done
 # The package, cross-built as Debian does it (armhf builds the same way).
 tree_copy "$REPO" "$TMP/pkg/src"
 start=$SECONDS
-deb=$TMP/pkg/iotguard_$(make -s --no-print-directory -C "$REPO" version)_arm64.deb
+version=$(make -s --no-print-directory -C "$REPO" version)
+deb=$TMP/pkg/iotguard_${version}_arm64.deb
 if (cd "$TMP/pkg/src" && DEB_BUILD_OPTIONS=noautodbgsym \
 	dpkg-buildpackage -aarm64 -us -uc -b) >"$TMP/deb.log" 2>&1 &&
 	dpkg-deb -x "$deb" "$TMP/pkg/root" &&
 	[ "$(dpkg-deb -f "$deb" Architecture)" = arm64 ] &&
 	[ "$(machine "$TMP/pkg/root/usr/sbin/iotguardd")" = \
 		"ELF 64-bit LSB pie executable, ARM aarch64" ]; then
-	ok "dpkg-buildpackage -aarm64: iotguard for arm64 ($((SECONDS - start)) s)"
+	ok "dpkg-buildpackage -aarm64 ($((SECONDS - start)) s)"
 else
-	not_ok "dpkg-buildpackage -aarm64: iotguard for arm64"
+	not_ok "dpkg-buildpackage -aarm64"
 	tail -n 20 "$TMP/deb.log" | sed 's/^/# /'
 fi
 tap_end

@@ -53,7 +53,8 @@ CHANGES=$TMP/iotguard_${version}_$arch.changes
 
 lintian "$CHANGES" >"$TMP/lintian.log" 2>&1 || true
 if [ -f "$CHANGES" ] && ! grep -qE '^[EW]: ' "$TMP/lintian.log" &&
-	! grep -q 'internal error\|^Unable\|No such file' "$TMP/lintian.log"; then
+	! grep -q 'internal error\|^Unable\|No such file' "$TMP/lintian.log"
+then
 	ok "lintian: no error, no warning"
 else
 	not_ok "lintian: no error, no warning"
@@ -80,9 +81,9 @@ same "iotguard: the tools, helper, units, man pages, config" \
 deps=$(field "$TOOLS" Depends 2>&1 | tr ',' '\n' | sed 's/^ *//; s/ .*//')
 if [ -n "$deps" ] && ! grep -qv '^lib' <<<"$deps" &&
 	[ "$(field "$TOOLS" Recommends)" = iotguard-dkms ]; then
-	ok "iotguard depends on shared libraries only, recommends iotguard-dkms"
+	ok "iotguard depends on shared libraries, recommends iotguard-dkms"
 else
-	not_ok "iotguard depends on shared libraries only, recommends iotguard-dkms"
+	not_ok "iotguard depends on shared libraries, recommends iotguard-dkms"
 	echo "# Depends: $deps" | tr '\n' ' '
 	echo
 fi
@@ -110,7 +111,7 @@ dpkg-deb -x "$TOOLS" "$TMP/root" 2>/dev/null || true
 dpkg-deb -x "$DKMS" "$TMP/root" 2>/dev/null || true
 same "dkms.conf is for iotguard $version, as debian/changelog" \
 	"iotguard $version $version" \
-	"$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p; s/^PACKAGE_VERSION="\(.*\)"$/\1/p' \
+	"$(sed -n 's/^PACKAGE_\(NAME\|VERSION\)="\(.*\)"$/\2/p' \
 	   "$TMP/root/$src/dkms.conf" 2>&1 | tr '\n' ' ')$(cd "$REPO" &&
 	   dpkg-parsechangelog -S Version)"
 
