@@ -14,8 +14,18 @@
 # make KDIR=/lib/modules/$(uname -r)/build module   build for a real router
 # make module32   the module for a 32-bit (i386) kernel, warnings fatal, in
 #                 build/module32 (a build check; tests/unit/module32.sh)
+# make install    the tools, man pages, units and iotguardd.conf, under
+#                 DESTDIR and PREFIX (default /usr/local; the packages use
+#                 /usr); make uninstall removes them again
+# make install-dkms  the module's source for DKMS in /usr/src/iotguard-VERSION
+# make cross ARCH=arm64|armhf   the tools for another architecture, in
+#                 build/ARCH (scripts/cross-build.sh)
 #
 # The module is built by ./Kbuild (kbuild prefers it to this file).
+
+# The one place the version is set: the tools print it, DKMS names the
+# module's source after it, and debian/changelog must carry the same.
+VERSION := 0.8.0
 
 O := build
 KERNEL_DIR ?= $(CURDIR)/$(O)/kernel
@@ -31,11 +41,14 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/include -I$(CURDIR)/$(O)/include \
-	-I$(CURDIR)/user/lib
+	-I$(CURDIR)/user/lib -DIOTGUARD_VERSION='"$(VERSION)"'
 LDLIBS := -lmnl -lbpf -lelf -lz -lm
+# The XDP object is the same for every architecture: the build machine's
+# asm/ headers, even when CC is a cross compiler.
+HOSTCC ?= cc
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/include \
-	-I/usr/include/$(shell $(CC) -dumpmachine)
+	-I/usr/include/$(shell $(HOSTCC) -dumpmachine)
 
 # kselftest_harness.h (6.1) has an unused parameter and compares signed
 # literals with unsigned counters in its EXPECT_*() macros.
@@ -56,17 +69,19 @@ BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
-	check-busy demo bench eval clean checkpatch
+	check-busy demo bench eval clean checkpatch install uninstall \
+	install-dkms uninstall-dkms cross version
 .DELETE_ON_ERROR:
 
 all: module bpf user tests bench-tools
 
 setup:
-	bash scripts/setup-deps.sh
+	bash scripts/setup-dev.sh
 
 # Fails when the .ko has no .BTF section: without module BTF the kfuncs
 # silently vanish and the XDP program cannot load.
-module:
+# With KDIR, build/iotguard-btfids fills in the kfunc ids.
+module: $(if $(KDIR),$(O)/iotguard-btfids)
 	bash scripts/build-module.sh "$(KDIR)"
 
 # KDIR32: a 32-bit kernel's build dir; default Debian's i386 686-pae headers.
@@ -84,11 +99,11 @@ $(SKEL): $(BPF_OBJ)
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name iotguard > $@
 
-user: $(O)/iotguard $(O)/iotguardd
+user: $(O)/iotguard $(O)/iotguardd $(O)/iotguard-btfids
 
 $(O)/%.o: %.c $(HDRS) $(wildcard user/*/*.h) $(SKEL)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/libiotguard.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -98,6 +113,11 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
+
+# Fills in a module's kfunc ids where the kernel's headers lack
+# resolve_btfids: the DKMS build runs it (scripts/dkms-build.sh).
+$(O)/iotguard-btfids: $(O)/user/btfids/btfids.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz
 
 $(KSFT_DIR)/kselftest_harness.h:
 	bash scripts/linux-source.sh $(LINUX_SRC)
@@ -199,10 +219,86 @@ checkpatch: $(KSFT_DIR)/kselftest_harness.h
 	$(LINUX_SRC)/linux-source-6.1/scripts/checkpatch.pl --strict --no-tree \
 		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h
 
+# Installation. SYSCONFDIR stays /etc whatever PREFIX is: iotguardd reads
+# /etc/iotguard/iotguardd.conf by default. The units in etc/ name
+# /usr/sbin; they are installed naming SBINDIR. An existing
+# iotguardd.conf is kept, and uninstall removes it only if unchanged.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# Debian 12 ships units in /lib (the move to /usr came after it).
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
+DKMSDIR ?= /usr/src/iotguard-$(VERSION)
+INSTALL ?= install
+UNITS := $(wildcard etc/*.service)
+MANS := Documentation/iotguard.8 Documentation/iotguardd.8
+CONF := $(DESTDIR)$(SYSCONFDIR)/iotguard/iotguardd.conf
+TOOLS := iotguard iotguardd
+
+version:
+	@echo $(VERSION)
+
+install: user
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/iotguard \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/iotguard
+	$(INSTALL) -m 0755 $(TOOLS:%=$(O)/%) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0755 $(O)/iotguard-btfids \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids
+	$(INSTALL) -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8
+	for unit in $(UNITS); do \
+		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$unit \
+			>$(DESTDIR)$(UNITDIR)/$${unit#etc/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${unit#etc/} || exit 1; \
+	done
+	if [ -e $(CONF) ]; then \
+		echo "install: keeping $(CONF)"; \
+	else \
+		$(INSTALL) -m 0644 etc/iotguardd.conf $(CONF); \
+	fi
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%) \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids \
+		$(MANS:Documentation/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(UNITS:etc/%=$(DESTDIR)$(UNITDIR)/%)
+	if cmp -s etc/iotguardd.conf $(CONF); then \
+		rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then \
+		echo "uninstall: keeping the changed $(CONF)"; \
+	fi
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/iotguard \
+		$(DESTDIR)$(SYSCONFDIR)/iotguard 2>/dev/null
+
+# What DKMS builds the module from: kbuild files, the module's headers, the
+# build script and dkms.conf (kmod/dkms.conf, version filled in).
+DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h) \
+	include/uapi/linux/iotguard.h $(wildcard include/iotguard/*.h) \
+	scripts/dkms-build.sh scripts/prepare-kdir.sh scripts/vmlinux-btf.sh
+
+install-dkms:
+	for f in $(DKMS_FILES); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; \
+	done
+	sed 's/#MODULE_VERSION#/$(VERSION)/' kmod/dkms.conf \
+		>$(DESTDIR)$(DKMSDIR)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMSDIR)
+
+# ARCH=arm64 or armhf: Debian's cross compilers and the target's -dev
+# packages (multiarch); scripts/cross-build.sh says which.
+cross:
+	bash scripts/cross-build.sh $(ARCH)
+
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
-		$(O)/iotguardd \
-		$(O)/libiotguard.a $(O)/bench $(O)/module32
+		$(O)/iotguardd $(O)/iotguard-btfids \
+		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
+		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order kmod/Module.symvers modules.order \
 		Module.symvers .*.cmd

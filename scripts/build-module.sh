@@ -10,7 +10,9 @@
 #		  (scripts/guest-kernel.sh prepares it under build/kernel)
 #	KDIR      any kernel build dir, e.g. /lib/modules/$(uname -r)/build on a
 #		  router. If it has no vmlinux, a writable copy is made with the
-#		  BTF of the running kernel (/sys/kernel/btf/vmlinux) or of $BTF.
+#		  BTF of the running kernel (/sys/kernel/btf/vmlinux) or of
+#		  $BTF; build/iotguard-btfids (or $RESOLVE_BTFIDS) fills in the kfunc
+#		  ids, so no kernel source is needed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,9 +47,18 @@ else
 	fi
 fi
 
-bash "$repo/scripts/linux-source.sh" "$kernel_dir" >/dev/null
-make -C "$kdir" M="$repo" RESOLVE_BTFIDS="$kernel_dir/bin/resolve_btfids" \
-	modules
+# The kfunc ids: for the guest kernel the kernel's own resolve_btfids,
+# built from linux-source; elsewhere iotguard's (make user), which needs
+# no kernel source.
+if [ -z "${1:-}" ]; then
+	bash "$repo/scripts/linux-source.sh" "$kernel_dir" >/dev/null
+	resolver=$kernel_dir/bin/resolve_btfids
+else
+	resolver=${RESOLVE_BTFIDS:-$repo/build/iotguard-btfids}
+	[ -x "$resolver" ] ||
+		die "Unable to find $resolver: make build/iotguard-btfids first"
+fi
+make -C "$kdir" M="$repo" RESOLVE_BTFIDS="$resolver" modules
 
 readelf -SW "$repo/kmod/iotguard.ko" | grep -qE '\] \.BTF +PROGBITS' ||
 	die "kmod/iotguard.ko has no .BTF section: kfuncs would not load"

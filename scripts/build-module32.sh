@@ -9,7 +9,7 @@
 # Usage: scripts/build-module32.sh [KDIR]
 #
 #	no KDIR   the newest /usr/src/linux-headers-*-686-pae, which
-#		  scripts/setup-deps.sh installs (i386 through multiarch)
+#		  scripts/setup-dev.sh installs (i386 through multiarch)
 #	KDIR      any 32-bit kernel's build dir
 #
 # The result is build/module32/kmod/iotguard.ko (or under
@@ -31,7 +31,7 @@ if [ -z "$kdir" ]; then
 	kdir=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-686-pae' |
 		sort -V | tail -n1)
 	[ -n "$kdir" ] ||
-		die "no i386 kernel headers (/usr/src/linux-headers-*-686-pae): run scripts/setup-deps.sh"
+		die "no i386 kernel headers (/usr/src/linux-headers-*-686-pae): run scripts/setup-dev.sh"
 fi
 if [ ! -f "$kdir/Makefile" ] || [ ! -f "$kdir/.config" ]; then
 	die "$kdir: not a kernel build dir"

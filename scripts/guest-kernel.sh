@@ -49,7 +49,7 @@ if [ -z "$abi" ]; then
 		echo "guest-kernel: cannot resolve $META, keeping $(cat "$OUT/kver")" >&2
 		exit 0
 	fi
-	die "cannot resolve the ABI of $META (run scripts/setup-deps.sh)"
+	die "cannot resolve the ABI of $META (run scripts/setup-dev.sh)"
 fi
 pkg=linux-image-$abi-cloud-amd64
 ver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: *//p')
@@ -57,7 +57,7 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 	die "no candidate for $pkg"
 fi
 hdrs=/usr/src/linux-headers-$abi-cloud-amd64
-[ -d "$hdrs" ] || die "$hdrs missing: run scripts/setup-deps.sh (as root)"
+[ -d "$hdrs" ] || die "$hdrs missing: run scripts/setup-dev.sh (as root)"
 
 # extract-vmlinux and resolve_btfids come from linux-source-6.1.
 "$HERE/linux-source.sh" "$OUT"

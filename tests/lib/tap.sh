@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # TAP for the shell tests. Source it, declare the plan, report with
-# ok/not_ok/check/expect, finish with tap_end:
+# ok/not_ok/check/expect/same, finish with tap_end:
 #
 #	. "$repo/tests/lib/tap.sh"
 #	tap_plan 12             # "TAP version 13" and "1..12", before any result
@@ -92,6 +92,17 @@ expect() {
 	else
 		not_ok "$1 [failed: $2]"
 		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	fi
+}
+
+# same DESCRIPTION WANT GOT: one result from two texts, their difference
+# as diagnostics when they differ.
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diff <(echo "$2") <(echo "$3") | sed 's/^/# /' || true
 	fi
 }
 

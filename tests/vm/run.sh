@@ -91,8 +91,8 @@ SMP=${IOTGUARD_VM_SMP:-2}
 SANDBOX=${IOTGUARD_VM_SANDBOX:-namespace}
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 BUSYBOX=/bin/busybox
-[ -x "$VIRTIOFSD" ] || die "$VIRTIOFSD missing (scripts/setup-deps.sh)"
-[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (scripts/setup-deps.sh)"
+[ -x "$VIRTIOFSD" ] || die "$VIRTIOFSD missing (scripts/setup-dev.sh)"
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (scripts/setup-dev.sh)"
 # The initramfs has no libc: a dynamic busybox (package busybox) would not run.
 if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
 	die "$BUSYBOX is dynamic: install busybox-static"

@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include "nl.h"
 
-#define IOTGUARD_VERSION "0.1.0"
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes, as documented in --help. */

@@ -18,7 +18,6 @@
 #include "nl.h"
 #include "score.h"
 
-#define IOTGUARDD_VERSION "0.1.0"
 #define IOTGUARDD_CONFIG "/etc/iotguard/iotguardd.conf"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -334,7 +334,7 @@ int main(int argc, char *argv[])
 			usage(stdout, prog);
 			return 0;
 		case 'V':
-			printf("iotguardd %s\n", IOTGUARDD_VERSION);
+			printf("iotguardd %s\n", IOTGUARD_VERSION);
 			return 0;
 		case 'r':
 			replay.path = optarg;

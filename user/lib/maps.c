@@ -165,7 +165,8 @@ static int prepare_bpffs(const char *dir)
 		set_error("cannot find %s", BPFFS_ROOT);
 		return ret;
 	}
-	if (st.f_type != BPF_FS_MAGIC &&
+	/* f_type is a signed int on 32-bit ABIs: compare the 32 bits. */
+	if ((uint32_t)st.f_type != BPF_FS_MAGIC &&
 	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		ret = -errno;
 		set_error("cannot mount bpffs on %s", BPFFS_ROOT);
