@@ -220,9 +220,10 @@ checkpatch: $(KSFT_DIR)/kselftest_harness.h
 		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h
 
 # Installation. SYSCONFDIR stays /etc whatever PREFIX is: iotguardd reads
-# /etc/iotguard/iotguardd.conf by default. The units in etc/ name
-# /usr/sbin; they are installed naming SBINDIR. An existing
-# iotguardd.conf is kept, and uninstall removes it only if unchanged.
+# /etc/iotguard/iotguardd.conf by default, iotguard-boot iotguard.conf. The
+# units in etc/ name /usr/sbin and /usr/libexec; they are installed naming
+# SBINDIR and LIBEXECDIR. An existing configuration file is kept, and
+# uninstall removes it only if unchanged.
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
@@ -233,8 +234,10 @@ UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
 DKMSDIR ?= /usr/src/iotguard-$(VERSION)
 INSTALL ?= install
 UNITS := $(wildcard etc/*.service)
-MANS := Documentation/iotguard.8 Documentation/iotguardd.8
-CONF := $(DESTDIR)$(SYSCONFDIR)/iotguard/iotguardd.conf
+MANS := Documentation/iotguard.8 Documentation/iotguardd.8 \
+	Documentation/iotguard-boot.8
+CONFS := iotguardd.conf iotguard.conf
+CONFDIR := $(DESTDIR)$(SYSCONFDIR)/iotguard
 TOOLS := iotguard iotguardd
 
 version:
@@ -247,28 +250,37 @@ install: user
 	$(INSTALL) -m 0755 $(TOOLS:%=$(O)/%) $(DESTDIR)$(SBINDIR)
 	$(INSTALL) -m 0755 $(O)/iotguard-btfids \
 		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids
+	$(INSTALL) -m 0755 user/iotguard-boot \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot
 	$(INSTALL) -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8
 	for unit in $(UNITS); do \
-		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$unit \
+		sed -e 's|/usr/sbin/|$(SBINDIR)/|g' \
+		    -e 's|/usr/libexec/|$(LIBEXECDIR)/|g' $$unit \
 			>$(DESTDIR)$(UNITDIR)/$${unit#etc/} && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${unit#etc/} || exit 1; \
 	done
-	if [ -e $(CONF) ]; then \
-		echo "install: keeping $(CONF)"; \
-	else \
-		$(INSTALL) -m 0644 etc/iotguardd.conf $(CONF); \
-	fi
+	for conf in $(CONFS); do \
+		if [ -e $(CONFDIR)/$$conf ]; then \
+			echo "install: keeping $(CONFDIR)/$$conf"; \
+		else \
+			$(INSTALL) -m 0644 etc/$$conf $(CONFDIR)/$$conf || \
+				exit 1; \
+		fi; \
+	done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%) \
 		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot \
 		$(MANS:Documentation/%=$(DESTDIR)$(MANDIR)/man8/%) \
 		$(UNITS:etc/%=$(DESTDIR)$(UNITDIR)/%)
-	if cmp -s etc/iotguardd.conf $(CONF); then \
-		rm -f $(CONF); \
-	elif [ -e $(CONF) ]; then \
-		echo "uninstall: keeping the changed $(CONF)"; \
-	fi
+	for conf in $(CONFS); do \
+		if cmp -s etc/$$conf $(CONFDIR)/$$conf; then \
+			rm -f $(CONFDIR)/$$conf; \
+		elif [ -e $(CONFDIR)/$$conf ]; then \
+			echo "uninstall: keeping the changed $(CONFDIR)/$$conf"; \
+		fi; \
+	done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/iotguard \
 		$(DESTDIR)$(SYSCONFDIR)/iotguard 2>/dev/null
 

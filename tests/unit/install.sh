@@ -31,13 +31,16 @@ expected() {
 	local unit
 
 	{
+		echo "644 etc/iotguard/iotguard.conf"
 		echo "644 etc/iotguard/iotguardd.conf"
 		for unit in etc/*.service; do
 			echo "644 ${2#/}/${unit#etc/}"
 		done
 		echo "755 ${1#/}/libexec/iotguard/btfids"
+		echo "755 ${1#/}/libexec/iotguard/iotguard-boot"
 		echo "755 ${1#/}/sbin/iotguard"
 		echo "755 ${1#/}/sbin/iotguardd"
+		echo "644 ${1#/}/share/man/man8/iotguard-boot.8"
 		echo "644 ${1#/}/share/man/man8/iotguard.8"
 		echo "644 ${1#/}/share/man/man8/iotguardd.8"
 	} | LC_ALL=C sort
@@ -46,7 +49,7 @@ expected() {
 version=$(make -s --no-print-directory version)
 CONF=/etc/iotguard/iotguardd.conf
 
-tap_plan 12
+tap_plan 13
 
 # The packages' layout.
 D=$TMP/usr
@@ -69,6 +72,11 @@ mk uninstall DESTDIR="$D" PREFIX=/usr
 same "uninstall keeps only the changed config" \
 	"644 etc/iotguard/iotguardd.conf" "$(listing "$D")"
 rm "$D/etc/iotguard/iotguardd.conf"
+mk install DESTDIR="$D" PREFIX=/usr
+same "iotguard.service runs the installed iotguard-boot" \
+	"ExecStart=/usr/libexec/iotguard/iotguard-boot start" \
+	"$(grep '^ExecStart=' "$D/lib/systemd/system/iotguard.service")"
+mk uninstall DESTDIR="$D" PREFIX=/usr
 mk install DESTDIR="$D" PREFIX=/usr
 check "make uninstall PREFIX=/usr" mk uninstall DESTDIR="$D" PREFIX=/usr
 same "uninstall leaves no file" "" "$(listing "$D")"

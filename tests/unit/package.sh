@@ -62,15 +62,18 @@ else
 fi
 
 want_tools=$( {
+	echo "-rw-r--r-- ./etc/iotguard/iotguard.conf"
 	echo "-rw-r--r-- ./etc/iotguard/iotguardd.conf"
 	for unit in "$REPO"/etc/*.service; do
 		echo "-rw-r--r-- ./lib/systemd/system/${unit##*/}"
 	done
 	echo "-rwxr-xr-x ./usr/libexec/iotguard/btfids"
+	echo "-rwxr-xr-x ./usr/libexec/iotguard/iotguard-boot"
 	echo "-rwxr-xr-x ./usr/sbin/iotguard"
 	echo "-rwxr-xr-x ./usr/sbin/iotguardd"
 	echo "-rw-r--r-- ./usr/share/doc/iotguard/changelog.gz"
 	echo "-rw-r--r-- ./usr/share/doc/iotguard/copyright"
+	echo "-rw-r--r-- ./usr/share/man/man8/iotguard-boot.8.gz"
 	echo "-rw-r--r-- ./usr/share/man/man8/iotguard.8.gz"
 	echo "-rw-r--r-- ./usr/share/man/man8/iotguardd.8.gz"
 } | LC_ALL=C sort)
@@ -87,9 +90,10 @@ else
 	echo "# Depends: $deps" | tr '\n' ' '
 	echo
 fi
-same "iotguard's conffile is /etc/iotguard/iotguardd.conf" \
-	"/etc/iotguard/iotguardd.conf" \
-	"$(dpkg-deb --ctrl-tarfile "$TOOLS" 2>&1 | tar xOf - ./conffiles)"
+same "iotguard's conffiles are /etc/iotguard/iotguard{,d}.conf" \
+	"$(printf '%s\n' /etc/iotguard/iotguard.conf /etc/iotguard/iotguardd.conf)" \
+	"$(dpkg-deb --ctrl-tarfile "$TOOLS" 2>&1 | tar xOf - ./conffiles |
+	   LC_ALL=C sort)"
 
 src=usr/src/iotguard-$version
 want_dkms=$( {
