@@ -5,7 +5,8 @@
  * back (rate, quarantine, deny), never forged in its name.
  *
  * iotguard.bpf.c includes this after defining the maps iotguard_features
- * and iotguard_dests, and iotg_dev_entry(). The parser fills a struct
+ * and iotguard_dests, and iotg_dev_entry(). ARP requests in a device's
+ * name count apart (iotg_features_arp()), from the neighbour verdict. The parser fills a struct
  * iotg_flow as it goes (a few stores, on every path), and iotg_features()
  * turns it into per-CPU counters and sketches: no locks, no atomics on the
  * common path, and the shared destinations LRU only when a destination
@@ -79,7 +80,41 @@ static __always_inline void iotg_dest_seen(const struct iotguard_verdict *v,
 	val->last_ns = now;
 }
 
-/* Features of a frame that passed: v is its sender, now the program's clock. */
+/*
+ * This CPU's entry of the device v (made on its first counted frame),
+ * restarted if it still describes an earlier holder of the index; NULL
+ * if the kernel could not make it.
+ */
+static __always_inline struct iotguard_dev_features *
+iotg_features_entry(const struct iotguard_verdict *v)
+{
+	struct iotguard_dev_features *f;
+	__u32 idx = v->index;
+
+	f = iotg_dev_entry(&iotguard_features, &idx);
+	if (f && f->cookie != v->cookie) {
+		__builtin_memset(f, 0, sizeof(*f));
+		f->cookie = v->cookie;
+	}
+	return f;
+}
+
+/*
+ * An ARP request in the name of device v, from its own MAC: a feature of
+ * its own, apart from the IP counters and the destination sketches.
+ */
+static __always_inline void iotg_features_arp(const struct iotguard_verdict *v)
+{
+	struct iotguard_dev_features *f;
+
+	if (!features)
+		return;
+	f = iotg_features_entry(v);
+	if (f)
+		f->arp++;
+}
+
+/* Features of an IP frame: v is its sender, now the program's clock. */
 static __always_inline void iotg_features(const struct iotguard_verdict *v,
 					  const struct iotguard_key *key,
 					  const struct iotg_flow *fl,
@@ -87,19 +122,14 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 {
 	struct iotguard_dev_features *f;
 	struct iotguard_sketch *s;
-	__u32 idx = v->index, abit, pbit;
+	__u32 abit, pbit;
 	__u64 epoch, seed, amask;
 
 	if (!features)
 		return;
-	f = iotg_dev_entry(&iotguard_features, &idx);
+	f = iotg_features_entry(v);
 	if (!f)
 		return;
-	/* This CPU's entry still describes an earlier holder of the index. */
-	if (f->cookie != v->cookie) {
-		__builtin_memset(f, 0, sizeof(*f));
-		f->cookie = v->cookie;
-	}
 
 	f->packets++;
 	f->bytes += len;

@@ -7,6 +7,12 @@
  * passed the verdict and those held back (over its rate, in quarantine,
  * denied), so that an attack stays visible while it is stopped; never a
  * frame forged in its name (from another MAC than its bound one).
+ *
+ * ARP counts apart from the IP counters (packets, bytes and the rest are
+ * IP only): the requests a device sends with its own address as the
+ * sender, announcements and gratuitous ARP included, for a sweep of the
+ * segment. A probe (sender 0.0.0.0) speaks for no device and is the
+ * port's neighbour budget's; replies answer the router and say nothing.
  */
 #ifndef _IOTGUARD_FEATURES_H
 #define _IOTGUARD_FEATURES_H
@@ -88,6 +94,7 @@ struct iotguard_dev_features {
 	__u64 bytes;
 	__u64 tcp_syn;		/* TCP SYN without ACK: connection attempts */
 	__u64 icmp;		/* ICMP and ICMPv6 other than neighbour discovery */
+	__u64 arp;		/* ARP requests in the device's own name */
 	__u64 size_hist[IOTGUARD_SIZE_BUCKETS];
 	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
 	__u32 cookie;

@@ -279,6 +279,7 @@ static int read_features(struct iotguard *skel,
 		sum->bytes += v->bytes;
 		sum->tcp_syn += v->tcp_syn;
 		sum->icmp += v->icmp;
+		sum->arp += v->arp;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			sum->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > sum->last_seen_ns)
@@ -651,6 +652,85 @@ TEST_F(features, held_back_frames_counted_forged_not)
 	DROP(&f);
 	/* The denied and the rated device's destinations; no other. */
 	EXPECT_EQ(2, dest_count(self->skel));
+}
+
+/* An ARP message from mac to tip (4 bytes) in the name of sip. */
+static void frame_arp(struct frame *f, const uint8_t mac[6], uint16_t op,
+		      const uint8_t sha[6], const uint8_t *sip,
+		      const uint8_t *tip)
+{
+	fr_eth(f, mac);
+	fr_arp(f, op, sha, sip, tip);
+}
+
+/*
+ * ARP requests in a device's own name count in arp, gratuitous ones too,
+ * passed or held back; never a reply, a probe (it speaks for no one), one
+ * forged in its name, or anything in the IP counters.
+ */
+TEST_F(features, arp_requests_counted_forged_not)
+{
+	static const uint8_t any4[4];
+	struct iotguard_dev_features ft;
+	struct iotguard_device d, deny;
+	uint8_t tip[16];
+	unsigned int i;
+	struct frame f;
+
+	dev_init(&d, AF_INET, 11);
+	memcpy(d.mac, mac_a, 6);
+	d.present |= IOTGUARD_DEV_MAC;
+	enroll(_metadata, self, &d);
+	dst4(tip, 1);
+
+	/* A request for the router, an announcement: two. */
+	frame_arp(&f, mac_a, 1, mac_a, d.id.addr, tip);
+	PASS(&f);
+	frame_arp(&f, mac_a, 1, mac_a, d.id.addr, d.id.addr);
+	PASS(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(2, ft.arp);
+	EXPECT_EQ(0, ft.packets);
+	EXPECT_EQ(0, ft.bytes);
+
+	/* A reply answers the router: passes, counts nothing. */
+	frame_arp(&f, mac_a, 2, mac_a, d.id.addr, tip);
+	PASS(&f);
+	/* A probe from 0.0.0.0 speaks for no device: the port's budget. */
+	frame_arp(&f, mac_a, 1, mac_a, any4, d.id.addr);
+	PASS(&f);
+	/* Forged: the device's address from another MAC... */
+	frame_arp(&f, mac_b, 1, mac_b, d.id.addr, tip);
+	DROP(&f);
+	/* ...and a sender MAC that is not the frame's source. */
+	frame_arp(&f, mac_b, 1, mac_a, d.id.addr, tip);
+	DROP(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(2, ft.arp);
+
+	/* A sweep of the segment: one a target. */
+	for (i = 0; i < 50; i++) {
+		dst4(tip, 100 + i);
+		frame_arp(&f, mac_a, 1, mac_a, d.id.addr, tip);
+		PASS(&f);
+	}
+	READ(&d, &ft);
+	EXPECT_EQ(52, ft.arp);
+	EXPECT_EQ(0, ft.packets);
+	/* No destination of its: ARP is not in the sketches. */
+	EXPECT_EQ(0, popcount_words(newest_slot(&ft)->dst_addr));
+	EXPECT_EQ(0, dest_count(self->skel));
+
+	/* Denied, its requests are dropped and still counted. */
+	dev_init(&deny, AF_INET, 12);
+	deny.state = IOTGUARD_STATE_DENY;
+	deny.present |= IOTGUARD_DEV_STATE;
+	enroll(_metadata, self, &deny);
+	dst4(tip, 1);
+	frame_arp(&f, mac_b, 1, mac_b, deny.id.addr, tip);
+	DROP(&f);
+	READ(&deny, &ft);
+	EXPECT_EQ(1, ft.arp);
 }
 
 /* Monitor mode passes every frame; they count as if enforced. */

@@ -103,6 +103,7 @@ TEST(merge_per_cpu)
 	cpus[1].packets = 5;
 	cpus[1].bytes = 500;
 	cpus[1].icmp = 1;
+	cpus[1].arp = 3;
 	cpus[1].size_hist[5] = 5;
 	cpus[1].last_seen_ns = 900;
 	cpus[1].sketch[epoch & 1].epoch = epoch;
@@ -114,6 +115,7 @@ TEST(merge_per_cpu)
 	/* an earlier device of the index */
 	cpus[2].cookie = 6;
 	cpus[2].packets = 1000;
+	cpus[2].arp = 500;
 	cpus[2].last_seen_ns = 10000;
 	cpus[2].sketch[epoch & 1].epoch = epoch;
 	cpus[2].sketch[epoch & 1].dst_addr[2] = ~0ULL;
@@ -123,6 +125,7 @@ TEST(merge_per_cpu)
 	EXPECT_EQ(1500, sum.bytes);
 	EXPECT_EQ(2, sum.tcp_syn);
 	EXPECT_EQ(1, sum.icmp);
+	EXPECT_EQ(3, sum.arp);
 	EXPECT_EQ(10, sum.size_hist[1]);
 	EXPECT_EQ(5, sum.size_hist[5]);
 	EXPECT_EQ(900, sum.last_seen_ns);

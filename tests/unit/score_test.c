@@ -708,7 +708,7 @@ TEST_F(score, persistence_round_trip)
 	struct iotguard_score_key key = { .family = AF_INET };
 	struct iotguard_score_result res2;
 	char path[] = "/tmp/score_test.XXXXXX";
-	uint32_t restored;
+	uint32_t restored, version;
 	int fd;
 
 	fd = mkstemp(path);
@@ -733,6 +733,19 @@ TEST_F(score, persistence_round_trip)
 	feed(again, 5, 1000, 1, &res2);
 	EXPECT_EQ(self->res.score, res2.score);
 	EXPECT_TRUE(res2.anomalous);
+	iotguard_scorer_free(again);
+
+	/* the version is 4 (the arp feature); a file of version 3 is refused */
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, pread(fd, &version, 4, 8));
+	EXPECT_EQ(4, version);
+	version = 3;
+	ASSERT_EQ(4, pwrite(fd, &version, 4, 8));
+	close(fd);
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
+	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored, NULL,
+						0));
 	iotguard_scorer_free(again);
 
 	/* a file of another layout is refused */
@@ -892,6 +905,81 @@ TEST_F(score, envelope_scans_on_ports_and_icmp)
 	iotguard_scorer_score(self->scorer, 1, &ping, &self->res);
 	EXPECT_EQ(IOTGUARD_FEAT_ICMP, self->res.top.feature);
 	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+}
+
+/*
+ * An ARP sweep (test8-malicious: 63 requests in its first second, 197 in
+ * the next) from a device enrolled a second ago, learning, without a
+ * class prior: a scan at once, and not learnt.
+ */
+TEST_F(score, arp_sweep_acts_from_the_first_interval)
+{
+	struct iotguard_score_input in = {
+		.packets = 1, .bytes = 60, .arp = 63,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	char buf[256];
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_ARP, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("scan: arp 63 per interval, over the class's limit 10, score 37.8",
+		     buf);
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
+
+	/* Without IOTGUARD_HAVE_ARP the count is not read. */
+	in.have &= ~IOTGUARD_HAVE_ARP;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
+ * A device's setup: DHCP's probes are not its (they speak for 0.0.0.0),
+ * then an announcement or two and a request for the router; the corpus's
+ * devices send up to 2 requests a second, and 5 in a second is the most
+ * any setup here is allowed. Neither the envelope nor, once learnt at a
+ * request now and then, the baseline (under min_count) flags them; 9
+ * requests, under the envelope, are a scan against that baseline.
+ */
+TEST_F(score, setup_arps_are_no_sweep)
+{
+	struct iotguard_score_input in = {
+		.packets = 4, .bytes = 400, .dst_addrs = 1, .dst_ports = 1,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	unsigned int i;
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	in.arp = 5;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	for (i = 0; i < 200; i++) {
+		in.arp = i % 30 == 0;
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		EXPECT_EQ(0, self->res.detectors);
+	}
+	EXPECT_FALSE(self->res.learning);
+	/* A sweep under the envelope, against the baseline: a scan. */
+	in.arp = 9;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_ARP, self->res.top.feature);
+	EXPECT_FALSE(self->res.top.envelope);
+	/* Set up again: 5 in one interval, a z far over the threshold. */
+	in.arp = 5;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
 }
 
 /* Rates are per second: a 2 s interval holds twice the packets. */

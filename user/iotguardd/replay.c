@@ -15,8 +15,10 @@
  *
  * Every frame of a listed source is offered load, as nothing is dropped
  * for rate or state; a frame in a MAC-bound device's address from another
- * MAC is dropped, as the program drops it (spoofed). The replay never
- * acts: it prints what the class policy would do.
+ * MAC is dropped, as the program drops it (spoofed). ARP in a device's
+ * name (its sender address) counts as the program counts it
+ * (iotg_features_arp()): a request is one in arp, and nothing else. The
+ * replay never acts: it prints what the class policy would do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -382,6 +384,7 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_u64(&r->json, "bytes", in->bytes);
 	iotguard_json_kv_u64(&r->json, "syn", in->syn);
 	iotguard_json_kv_u64(&r->json, "icmp", in->icmp);
+	iotguard_json_kv_u64(&r->json, "arp", in->arp);
 	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
 	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
 	iotguard_json_object_end(&r->json);
@@ -603,6 +606,7 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 {
 	uint64_t now = (uint64_t)hdr->ts.tv_sec * NSEC_PER_SEC +
 		       (uint64_t)hdr->ts.tv_usec;	/* ns: nano precision */
+	enum iotguard_frame_kind kind;
 	struct iotguard_device dev;
 	struct iotguard_frame fr;
 	int64_t slot;
@@ -632,9 +636,11 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		r->next_ns += r->interval_ns;
 	}
 
-	switch (iotguard_frame_parse(r->link, data, hdr->caplen, hdr->len,
-				     &fr)) {
+	kind = iotguard_frame_parse(r->link, data, hdr->caplen, hdr->len,
+				    &fr);
+	switch (kind) {
 	case IOTGUARD_FRAME_IP:
+	case IOTGUARD_FRAME_ARP:
 		break;
 	case IOTGUARD_FRAME_OTHER:
 		r->other++;
@@ -669,6 +675,11 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		return 0;
 	}
 	r->device_frames++;
+	if (kind == IOTGUARD_FRAME_ARP) {
+		/* iotg_features_arp(): a count of its own, no more. */
+		r->devs[slot].feat.arp += fr.arp_request;
+		return 0;
+	}
 	r->cut += fr.cut;
 	return count_frame(&r->devs[slot], &fr, now);
 }

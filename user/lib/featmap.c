@@ -93,6 +93,7 @@ void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 		out->bytes += v->bytes;
 		out->tcp_syn += v->tcp_syn;
 		out->icmp += v->icmp;
+		out->arp += v->arp;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			out->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > out->last_seen_ns)

@@ -20,8 +20,9 @@
 /*
  * 2: the header's interval, sigma_floor, half-lives; 64 destinations
  * 3: each detector's run and raised alert
+ * 4: the arp feature's baselines
  */
-#define SAVE_VERSION 3
+#define SAVE_VERSION 4
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -67,6 +68,7 @@ static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
 	[IOTGUARD_FEAT_DST_PORTS] = "dst_ports",
 	[IOTGUARD_FEAT_SYN] = "syn",
 	[IOTGUARD_FEAT_ICMP] = "icmp",
+	[IOTGUARD_FEAT_ARP] = "arp",
 	[IOTGUARD_FEAT_NEW_DESTS] = "new_dests",
 	[IOTGUARD_FEAT_SIZE] = "size",
 	[IOTGUARD_FEAT_SILENCE] = "silence",
@@ -149,13 +151,15 @@ void iotguard_score_config_default(struct iotguard_score_config *cfg)
 		cfg->policy[i].threshold = 6;
 		/*
 		 * Far above what a device at home does (the corpus's busiest
-		 * setups: 78 packets, 87 kB, 5 SYNs, 3 ICMP a second, 9
-		 * destinations, 11 ports an epoch), far under an attack's.
+		 * setups: 78 packets, 87 kB, 5 SYNs, 3 ICMP, 2 ARP requests a
+		 * second, 9 destinations, 11 ports an epoch), far under an
+		 * attack's.
 		 */
 		limit[IOTGUARD_FEAT_PACKETS] = 1000;
 		limit[IOTGUARD_FEAT_BYTES] = 1000000;
 		limit[IOTGUARD_FEAT_SYN] = 10;
 		limit[IOTGUARD_FEAT_ICMP] = 10;
+		limit[IOTGUARD_FEAT_ARP] = 10;
 		limit[IOTGUARD_FEAT_DST_ADDRS] = 32;
 		limit[IOTGUARD_FEAT_DST_PORTS] = 32;
 	}
@@ -537,6 +541,8 @@ static double count_of(const struct iotguard_score_input *in, unsigned int f)
 		return in->syn;
 	case IOTGUARD_FEAT_ICMP:
 		return in->icmp;
+	case IOTGUARD_FEAT_ARP:
+		return in->arp;
 	}
 	return 0;
 }
@@ -952,6 +958,10 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 		y[IOTGUARD_FEAT_SYN] = log1pf(in->syn);
 		y[IOTGUARD_FEAT_ICMP] = log1pf(in->icmp);
 	}
+	if (in->have & IOTGUARD_HAVE_ARP) {
+		valid |= 1U << IOTGUARD_FEAT_ARP;
+		y[IOTGUARD_FEAT_ARP] = log1pf(in->arp);
+	}
 
 	strong = score_envelope(cfg, policy, in, valid, out);
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
@@ -995,6 +1005,7 @@ void iotguard_score_input_scale(struct iotguard_score_input *in,
 	in->bytes = scale_count(in->bytes, factor);
 	in->syn = scale_count(in->syn, factor);
 	in->icmp = scale_count(in->icmp, factor);
+	in->arp = scale_count(in->arp, factor);
 	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
 		in->size_hist[b] = scale_count(in->size_hist[b], factor);
 }

@@ -31,8 +31,8 @@
  * and a learning device is then judged by the envelopes alone.
  *
  * Envelopes. Each class has absolute limits that need no baseline:
- * packets, bytes, SYNs and ICMP per second, distinct destination
- * addresses and ports per epoch. They judge every device from its first
+ * packets, bytes, SYNs, ICMP and ARP requests per second, distinct
+ * destination addresses and ports per epoch. They judge every device from its first
  * interval, learning or not, as a flood (surge) or a scan. No device
  * learns an interval any detector flags, so an attack while it learns is
  * never its baseline. While learning, a device is judged against its
@@ -82,6 +82,7 @@ enum iotguard_feature {
 	IOTGUARD_FEAT_DST_PORTS,
 	IOTGUARD_FEAT_SYN,
 	IOTGUARD_FEAT_ICMP,
+	IOTGUARD_FEAT_ARP,
 	IOTGUARD_FEAT_LOG_MAX,
 	/* scored their own way */
 	IOTGUARD_FEAT_NEW_DESTS = IOTGUARD_FEAT_LOG_MAX,
@@ -94,7 +95,7 @@ enum iotguard_detector {
 	IOTGUARD_DET_SURGE,	/* packets or bytes up */
 	IOTGUARD_DET_DROP,	/* packets or bytes down */
 	IOTGUARD_DET_SILENCE,	/* quiet beyond the learnt cadence */
-	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs or ICMP up */
+	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs, ICMP or ARP up */
 	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
 	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
 	IOTGUARD_DET_MAX
@@ -113,8 +114,8 @@ struct iotguard_score_policy {
 	uint8_t action;		/* enum iotguard_action, ALERT or more */
 	float threshold;	/* a score above it is anomalous */
 	/*
-	 * The envelope, by log feature (0: none): packets, bytes, syn, icmp
-	 * per second; dst_addrs, dst_ports per epoch (the sketch's).
+	 * The envelope, by log feature (0: none): packets, bytes, syn, icmp,
+	 * arp per second; dst_addrs, dst_ports per epoch (the sketch's).
 	 */
 	float limit[IOTGUARD_FEAT_LOG_MAX];
 };
@@ -156,6 +157,7 @@ enum iotguard_score_have {
 	IOTGUARD_HAVE_PROTO = 1U << 1,	/* syn, icmp */
 	IOTGUARD_HAVE_SIZE = 1U << 2,	/* size_hist */
 	IOTGUARD_HAVE_DESTS = 1U << 3,	/* iotguard_scorer_observe_dest() */
+	IOTGUARD_HAVE_ARP = 1U << 4,	/* arp */
 };
 
 struct iotguard_score_input {
@@ -163,6 +165,7 @@ struct iotguard_score_input {
 	uint64_t bytes;
 	uint64_t syn;
 	uint64_t icmp;
+	uint64_t arp;		/* ARP requests in the device's name */
 	uint32_t dst_addrs;	/* distinct, estimated */
 	uint32_t dst_ports;
 	uint64_t size_hist[IOTGUARD_SIZE_BUCKETS];
