@@ -114,6 +114,33 @@ static __always_inline void iotg_features_arp(const struct iotguard_verdict *v)
 		f->arp++;
 }
 
+/*
+ * The window's sketches (IOTGUARD_WINDOW_SHIFT): every destination
+ * address, and the ports of connection attempts: UDP, and TCP SYNs
+ * without ACK. A server's replies go to its clients' ephemeral ports,
+ * hundreds a minute for a busy one: no scan.
+ */
+static __always_inline void iotg_window(struct iotguard_dev_features *f,
+					const struct iotg_flow *fl,
+					__u64 window, bool ports)
+{
+	struct iotguard_sketch *w = &f->window[window & 1];
+	__u64 seed = window * IOTGUARD_SKETCH_M1;
+	__u32 bit;
+
+	if (w->epoch != window) {
+		__builtin_memset(w, 0, sizeof(*w));
+		w->epoch = window;
+	}
+	if (ports) {
+		bit = iotg_sketch_bit((__u64)fl->l4proto << 16 | fl->dport,
+				      seed);
+		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	bit = iotg_sketch_bit(fl->daddr[0] ^ fl->daddr[1], seed);
+	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
+}
+
 /* Features of an IP frame: v is its sender, now the program's clock. */
 static __always_inline void iotg_features(const struct iotguard_verdict *v,
 					  const struct iotguard_key *key,
@@ -124,6 +151,7 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 	struct iotguard_sketch *s;
 	__u32 abit, pbit;
 	__u64 epoch, seed, amask;
+	bool syn;
 
 	if (!features)
 		return;
@@ -135,9 +163,10 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 	f->bytes += len;
 	f->last_seen_ns = now;
 	f->size_hist[iotg_size_bucket(len)]++;
-	if (fl->l4proto == IPPROTO_TCP &&
-	    (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
-	    IOTG_TCP_FLAG_SYN)
+	syn = fl->l4proto == IPPROTO_TCP &&
+	      (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
+	      IOTG_TCP_FLAG_SYN;
+	if (syn)
 		f->tcp_syn++;
 	/* Neighbour discovery never gets here: it passes before the lookup. */
 	else if (fl->l4proto == IPPROTO_ICMP || fl->l4proto == IPPROTO_ICMPV6)
@@ -149,6 +178,8 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 	 * host, more than all the rest of the features together.
 	 */
 	epoch = now >> epoch_shift;
+	iotg_window(f, fl, epoch >> IOTGUARD_WINDOW_SHIFT,
+		    syn || fl->l4proto == IPPROTO_UDP);
 	s = &f->sketch[epoch & 1];
 	if (s->epoch != epoch) {
 		__builtin_memset(s, 0, sizeof(*s));

@@ -65,6 +65,18 @@ static inline __u32 iotguard_sketch_bit(__u64 x, __u64 seed)
  */
 #define IOTGUARD_EPOCH_SHIFT 30
 
+/*
+ * Windows of 2^6 epochs (~68.7 s) for a scan too slow for one epoch's
+ * sketch (a few new ports a second, for minutes): a second pair of
+ * sketches, by window & 1, whose epoch field holds the window number
+ * (epoch >> IOTGUARD_WINDOW_SHIFT) and whose seed is window *
+ * IOTGUARD_SKETCH_M1, so that a port seen in two epochs of a window sets
+ * one bit. Their ports are those of connection attempts only (UDP, TCP
+ * SYN without ACK): a server's replies to its clients' ephemeral ports are
+ * no scan. The daemon reads the last complete window, once.
+ */
+#define IOTGUARD_WINDOW_SHIFT 6
+
 /* Frame size buckets: ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes. */
 #define IOTGUARD_SIZE_BUCKETS 6
 
@@ -100,6 +112,7 @@ struct iotguard_dev_features {
 	__u32 cookie;
 	__u32 pad;
 	struct iotguard_sketch sketch[2];	/* by epoch & 1 */
+	struct iotguard_sketch window[2];	/* by window & 1 */
 };
 
 /*

@@ -46,8 +46,8 @@ BPF_OBJ_GET = 7
 SKETCH_BITS = 256
 SIZE_BUCKETS = 6
 # struct iotguard_dev_features: 5 + 6 + 1 u64, cookie, pad, 2 sketches of
-# an epoch and 2 x 4 words.
-FEAT = struct.Struct("<5Q6QQII" + "Q4Q4Q" * 2)
+# an epoch and 2 x 4 words, 2 more of a window.
+FEAT = struct.Struct("<5Q6QQII" + "Q4Q4Q" * 4)
 DEST_KEY = struct.Struct("<II16sB3x")
 DEST_VAL = struct.Struct("<QQQ")
 

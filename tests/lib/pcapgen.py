@@ -35,6 +35,11 @@ Scenarios (interval 1 s in the tests' configuration):
            host flooding 300 datagrams and 2 ARP requests from 30 s, and
            3 datagrams from another unknown MAC in the lamp's name
            (spoofed) from 40 s.
+  slowscan camera 198.18.1.20 sends 3 TCP SYNs a second to its server's
+           ports 443, 8883 and 1883 for 150 s, then to 3 new ports a
+           second (from 1000 up) for 300 s; lamp 198.18.1.10, a web
+           server, answers 3 clients' connections a second (ACKs from
+           port 80 to a new ephemeral port each) all along.
   arp      lamp 198.18.1.10 (MAC 02:00:00:00:01:10) sends 10 datagrams a
            second for 60 s after its setup: a probe from 0.0.0.0, two
            announcements and a request for the router (3 requests in its
@@ -268,6 +273,27 @@ def arp_request(mac, sender, target, op=1):
                         ip4(sender), bytes(6), ip4(target)))
 
 
+def tcp_segment(sport, dport, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, 0, 0, 5 << 4, flags,
+                       65535, 0, 0)
+
+
+def slowscan(cap):
+    cam, lamp = "198.18.1.20", "198.18.1.10"
+    scan_start, end = 150, 450
+    for s in range(end):
+        for i in range(3):
+            port = (443, 8883, 1883)[i] if s < scan_start else \
+                1000 + 3 * (s - scan_start) + i
+            cap.add_ip(s + (i + 0.5) / 3, cam, SERVER4, 6,
+                       tcp_syn(40000 + i, port))
+            cap.add_ip(s + (i + 0.6) / 3, lamp,
+                       "198.19.0.%d" % (1 + i), 6,
+                       tcp_segment(80, 32768 + (3 * s + i) % 28000, 0x10))
+    return {"devices": {"camera": cam, "lamp": lamp},
+            "scan_start": scan_start, "end": end}
+
+
 def arp(cap):
     lamp, plug = "198.18.1.10", "198.18.1.40"
     mac_lamp = bytes.fromhex("020000000110")
@@ -374,6 +400,8 @@ def main():
         info = fuzz(cap)
     elif scenario == "ipv6":
         info = surge(cap, v6=True)
+    elif scenario == "slowscan":
+        info = slowscan(cap)
     elif scenario == "arp":
         if link != "eth":
             sys.exit("arp: Ethernet only")

@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$REPO/tests/lib/tap.sh"
 
 # Every result below, loops included, counted by hand.
-tap_plan 76
+tap_plan 79
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -291,6 +291,27 @@ if [ -n "${off:-}" ] && near "$off" "$want" "$INTERVAL"; then
 else
 	not_ok "scan: at +${off:-none} s, wanted $want ± $INTERVAL"
 fi
+
+# ------------------------------------------------------------ slowscan
+# 3 new ports a second, each second like the last: the window (64
+# epochs) sees ~190 ports; a server's replies to ephemeral ports are none.
+gen slowscan slowscan
+replay -c "$TMP/t.conf" --replay "$TMP/slowscan.pcap" -j
+alerts >"$TMP/alerts"
+read -r off addr event action dets < <(head -1 "$TMP/alerts") || true
+start=$(info slowscan scan_start)
+if [ "${addr:-}" = 198.18.1.20 ] && [ "${dets:-}" = scan ] &&
+   [ "${action:-}" = quarantine ] &&
+   python3 -c "import sys; sys.exit(not $start < ${off:-0} <= $start + 2 * 68.8)"; then
+	ok "slowscan: the camera quarantined at +$off s, within 2 windows of $start s"
+else
+	not_ok "slowscan: wanted the camera's scan within 2 windows of $start s (got: $(head -3 "$TMP/alerts"))"
+fi
+check "slowscan: by its window's ports" grep -q \
+	'"explanation":"scan: ports [0-9]* in a window of 64 epochs, over the class' \
+	"$TMP/out"
+check "slowscan: nothing for the web server's replies" \
+	test -z "$(grep " 198.18.1.10 " "$TMP/alerts")"
 
 # ----------------------------------------------------------------- arp
 # ARP requests in a device's name are its arp feature, as the program

@@ -82,6 +82,7 @@ struct dstate {
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t sketch_epoch;	/* of the estimates below */
 	uint32_t dst_addrs, dst_ports;
+	uint64_t window;	/* the last window scored */
 	/* for /metrics */
 	struct iotguard_dev_stats stats;
 	char *labels;		/* metrics.c's, freed when dev changes */

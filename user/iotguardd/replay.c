@@ -387,6 +387,14 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_u64(&r->json, "arp", in->arp);
 	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
 	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
+	/* A window's, in the interval that read it; else null. */
+	if (in->have & IOTGUARD_HAVE_WINDOW) {
+		iotguard_json_kv_u64(&r->json, "window_addrs", in->win_addrs);
+		iotguard_json_kv_u64(&r->json, "window_ports", in->win_ports);
+	} else {
+		iotguard_json_kv_null(&r->json, "window_addrs");
+		iotguard_json_kv_null(&r->json, "window_ports");
+	}
 	iotguard_json_object_end(&r->json);
 }
 
@@ -550,6 +558,28 @@ static void end_interval(struct replay *r, uint64_t ns)
 	r->intervals++;
 }
 
+/* What iotg_window() does: the window's sketches (ports: UDP, SYNs). */
+static void count_window(struct iotguard_dev_features *f,
+			 const struct iotguard_frame *fr,
+			 const uint64_t daddr[2], uint64_t window, bool ports)
+{
+	struct iotguard_sketch *w = &f->window[window & 1];
+	uint64_t seed = window * IOTGUARD_SKETCH_M1;
+	uint32_t bit;
+
+	if (w->epoch != window) {
+		memset(w, 0, sizeof(*w));
+		w->epoch = window;
+	}
+	if (ports) {
+		bit = iotguard_sketch_bit((uint64_t)fr->l4proto << 16 |
+					  fr->dport, seed);
+		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	bit = iotguard_sketch_bit(daddr[0] ^ daddr[1], seed);
+	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
+}
+
 /* What iotg_features() does with a frame that passed, at time now. */
 static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 		       uint64_t now)
@@ -559,17 +589,22 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 	uint64_t daddr[2];
 	struct iotguard_sketch *s;
 	uint32_t abit, pbit;
+	bool syn = fr->l4proto == IPPROTO_TCP &&
+		   (fr->tcp_flags & 0x12) == 0x02;	/* SYN without ACK */
 
 	f->packets++;
 	f->bytes += fr->len;
 	f->last_seen_ns = now;
 	f->size_hist[iotguard_size_bucket(fr->len)]++;
-	if (fr->l4proto == IPPROTO_TCP && (fr->tcp_flags & 0x12) == 0x02)
-		f->tcp_syn++;	/* SYN without ACK */
+	if (syn)
+		f->tcp_syn++;
 	else if (fr->l4proto == IPPROTO_ICMP ||
 		 fr->l4proto == IPPROTO_ICMPV6)
 		f->icmp++;
 
+	memcpy(daddr, fr->dst, sizeof(daddr));
+	count_window(f, fr, daddr, epoch >> IOTGUARD_WINDOW_SHIFT,
+		     syn || fr->l4proto == IPPROTO_UDP);
 	s = &f->sketch[epoch & 1];
 	if (s->epoch != epoch) {
 		memset(s, 0, sizeof(*s));
@@ -581,7 +616,6 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 					   fr->dport, seed);
 		s->dst_port[pbit >> 6] |= 1ULL << (pbit & 63);
 	}
-	memcpy(daddr, fr->dst, sizeof(daddr));
 	abit = iotguard_sketch_bit(daddr[0] ^ daddr[1], seed);
 	amask = 1ULL << (abit & 63);
 	if (s->dst_addr[abit >> 6] & amask)
