@@ -5,12 +5,12 @@
  * back (rate, quarantine, deny), never forged in its name.
  *
  * iotguard.bpf.c includes this after defining the maps iotguard_features
- * and iotguard_dests, and iotg_dev_entry(). ARP requests in a device's
- * name count apart (iotg_features_arp()), from the neighbour verdict. The parser fills a struct
+ * and iotguard_dests, and iotg_dev_entry(). The parser fills a struct
  * iotg_flow as it goes (a few stores, on every path), and iotg_features()
  * turns it into per-CPU counters and sketches: no locks, no atomics on the
  * common path, and the shared destinations LRU only when a destination
- * sets a new sketch bit.
+ * sets a new sketch bit. ARP requests in a device's name count apart
+ * (iotg_features_arp()), from the neighbour verdict.
  */
 #ifndef IOTGUARD_BPF_FEATURES_H
 #define IOTGUARD_BPF_FEATURES_H
@@ -122,23 +122,11 @@ static __always_inline void iotg_features_arp(const struct iotguard_verdict *v)
  */
 static __always_inline void iotg_window(struct iotguard_dev_features *f,
 					const struct iotg_flow *fl,
-					__u64 window, bool ports)
+					__u64 window, bool attempt)
 {
-	struct iotguard_sketch *w = &f->window[window & 1];
-	__u64 seed = window * IOTGUARD_SKETCH_M1;
-	__u32 bit;
-
-	if (w->epoch != window) {
-		__builtin_memset(w, 0, sizeof(*w));
-		w->epoch = window;
-	}
-	if (ports) {
-		bit = iotg_sketch_bit((__u64)fl->l4proto << 16 | fl->dport,
-				      seed);
-		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
-	}
-	bit = iotg_sketch_bit(fl->daddr[0] ^ fl->daddr[1], seed);
-	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
+	iotguard_window_add(&f->window[window & 1], window,
+			    fl->daddr[0] ^ fl->daddr[1], fl->l4proto,
+			    fl->dport, attempt);
 }
 
 /* Features of an IP frame: v is its sender, now the program's clock. */

@@ -94,6 +94,32 @@ struct iotguard_sketch {
 };
 
 /*
+ * A frame in the window sketch w of window number window: its address
+ * (the two words of it xored, as the epoch's sketch hashes it) and, for a
+ * connection attempt (attempt: UDP, TCP SYN without ACK), its protocol and
+ * port (dport as the frame carries it). Here so that the program and
+ * `iotguardd --replay' fill it alike.
+ */
+static inline void iotguard_window_add(struct iotguard_sketch *w,
+				       __u64 window, __u64 addr,
+				       __u8 l4proto, __u16 dport, int attempt)
+{
+	__u64 seed = window * IOTGUARD_SKETCH_M1;
+	__u32 bit;
+
+	if (w->epoch != window) {
+		__builtin_memset(w, 0, sizeof(*w));
+		w->epoch = window;
+	}
+	if (attempt) {
+		bit = iotguard_sketch_bit((__u64)l4proto << 16 | dport, seed);
+		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	bit = iotguard_sketch_bit(addr, seed);
+	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
+}
+
+/*
  * Per-CPU hash keyed by device index (IOTGUARD_MAP_FEATURES), made as
  * IOTGUARD_MAP_DEVSTATS is (maps.h): an entry on the device's first frame
  * that passed, none for an index that sent nothing. Counters are

@@ -386,32 +386,20 @@ def main():
         sys.exit(__doc__)
     scenario, out = args
     cap = Capture(link)
-    if scenario == "surge":
-        info = surge(cap)
-    elif scenario == "scan":
-        info = scan(cap)
-    elif scenario == "silence":
-        info = silence(cap)
-    elif scenario == "garbage":
-        if link != "eth":
-            sys.exit("garbage: Ethernet only")
-        info = garbage(cap)
-    elif scenario == "fuzz":
-        info = fuzz(cap)
-    elif scenario == "ipv6":
-        info = surge(cap, v6=True)
-    elif scenario == "slowscan":
-        info = slowscan(cap)
-    elif scenario == "arp":
-        if link != "eth":
-            sys.exit("arp: Ethernet only")
-        info = arp(cap)
-    elif scenario == "city":
-        if link != "eth":
-            sys.exit("city: Ethernet only")
-        info = city(cap, out)
-    else:
+    # scenario: (its function, whether it is Ethernet only)
+    scenarios = {
+        "surge": (surge, False), "scan": (scan, False),
+        "silence": (silence, False), "garbage": (garbage, True),
+        "fuzz": (fuzz, False), "ipv6": (lambda c: surge(c, v6=True), False),
+        "slowscan": (slowscan, False), "arp": (arp, True),
+        "city": (lambda c: city(c, out), True),
+    }
+    if scenario not in scenarios:
         sys.exit("unknown scenario %s" % scenario)
+    make, ethernet_only = scenarios[scenario]
+    if ethernet_only and link != "eth":
+        sys.exit("%s: Ethernet only" % scenario)
+    info = make(cap)
     cap.write(out)
     info["base"] = BASE
     info["frames"] = len(cap.records)

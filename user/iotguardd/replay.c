@@ -558,34 +558,12 @@ static void end_interval(struct replay *r, uint64_t ns)
 	r->intervals++;
 }
 
-/* What iotg_window() does: the window's sketches (ports: UDP, SYNs). */
-static void count_window(struct iotguard_dev_features *f,
-			 const struct iotguard_frame *fr,
-			 const uint64_t daddr[2], uint64_t window, bool ports)
-{
-	struct iotguard_sketch *w = &f->window[window & 1];
-	uint64_t seed = window * IOTGUARD_SKETCH_M1;
-	uint32_t bit;
-
-	if (w->epoch != window) {
-		memset(w, 0, sizeof(*w));
-		w->epoch = window;
-	}
-	if (ports) {
-		bit = iotguard_sketch_bit((uint64_t)fr->l4proto << 16 |
-					  fr->dport, seed);
-		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
-	}
-	bit = iotguard_sketch_bit(daddr[0] ^ daddr[1], seed);
-	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
-}
-
 /* What iotg_features() does with a frame that passed, at time now. */
 static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 		       uint64_t now)
 {
 	struct iotguard_dev_features *f = &rd->feat;
-	uint64_t epoch = now >> IOTGUARD_EPOCH_SHIFT, seed, amask;
+	uint64_t epoch = now >> IOTGUARD_EPOCH_SHIFT, seed, amask, window;
 	uint64_t daddr[2];
 	struct iotguard_sketch *s;
 	uint32_t abit, pbit;
@@ -603,8 +581,11 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 		f->icmp++;
 
 	memcpy(daddr, fr->dst, sizeof(daddr));
-	count_window(f, fr, daddr, epoch >> IOTGUARD_WINDOW_SHIFT,
-		     syn || fr->l4proto == IPPROTO_UDP);
+	/* iotg_window(): the window's sketch, ports of attempts only. */
+	window = epoch >> IOTGUARD_WINDOW_SHIFT;
+	iotguard_window_add(&f->window[window & 1], window,
+			    daddr[0] ^ daddr[1], fr->l4proto, fr->dport,
+			    syn || fr->l4proto == IPPROTO_UDP);
 	s = &f->sketch[epoch & 1];
 	if (s->epoch != epoch) {
 		memset(s, 0, sizeof(*s));

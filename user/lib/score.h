@@ -34,10 +34,11 @@
  * packets, bytes, SYNs, ICMP and ARP requests per second, distinct
  * destination addresses and ports per epoch, and per window of 64 epochs
  * (~69 s: a scan of a few new ports a second, for minutes, is one of many
- * ports in a window; a window over its limit acts at once). They judge every device from its first
- * interval, learning or not, as a flood (surge) or a scan. No device
- * learns an interval any detector flags, so an attack while it learns is
- * never its baseline. While learning, a device is judged against its
+ * ports in a window; a window over its limit acts at once, and holds the
+ * action until a window is under it). They judge every device from its
+ * first interval, learning or not, as a flood (surge) or a scan. No
+ * device learns an interval any detector flags, so an attack while it
+ * learns is never its baseline. While learning, a device is judged against its
  * class's prior (if the class has one) and the envelopes only, never
  * against the few intervals it has learnt itself: a setup's burst after a
  * handful of packets is no surge, and a meter's first upload is learnt.
