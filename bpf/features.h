@@ -9,7 +9,8 @@
  * iotg_flow as it goes (a few stores, on every path), and iotg_features()
  * turns it into per-CPU counters and sketches: no locks, no atomics on the
  * common path, and the shared destinations LRU only when a destination
- * sets a new sketch bit.
+ * sets a new sketch bit. ARP requests in a device's name count apart
+ * (iotg_features_arp()), from the neighbour verdict.
  */
 #ifndef IOTGUARD_BPF_FEATURES_H
 #define IOTGUARD_BPF_FEATURES_H
@@ -79,7 +80,56 @@ static __always_inline void iotg_dest_seen(const struct iotguard_verdict *v,
 	val->last_ns = now;
 }
 
-/* Features of a frame that passed: v is its sender, now the program's clock. */
+/*
+ * This CPU's entry of the device v (made on its first counted frame),
+ * restarted if it still describes an earlier holder of the index; NULL
+ * if the kernel could not make it.
+ */
+static __always_inline struct iotguard_dev_features *
+iotg_features_entry(const struct iotguard_verdict *v)
+{
+	struct iotguard_dev_features *f;
+	__u32 idx = v->index;
+
+	f = iotg_dev_entry(&iotguard_features, &idx);
+	if (f && f->cookie != v->cookie) {
+		__builtin_memset(f, 0, sizeof(*f));
+		f->cookie = v->cookie;
+	}
+	return f;
+}
+
+/*
+ * An ARP request in the name of device v, from its own MAC: a feature of
+ * its own, apart from the IP counters and the destination sketches.
+ */
+static __always_inline void iotg_features_arp(const struct iotguard_verdict *v)
+{
+	struct iotguard_dev_features *f;
+
+	if (!features)
+		return;
+	f = iotg_features_entry(v);
+	if (f)
+		f->arp++;
+}
+
+/*
+ * The window's sketches (IOTGUARD_WINDOW_SHIFT): every destination
+ * address, and the ports of connection attempts: UDP, and TCP SYNs
+ * without ACK. A server's replies go to its clients' ephemeral ports,
+ * hundreds a minute for a busy one: no scan.
+ */
+static __always_inline void iotg_window(struct iotguard_dev_features *f,
+					const struct iotg_flow *fl,
+					__u64 window, bool attempt)
+{
+	iotguard_window_add(&f->window[window & 1], window,
+			    fl->daddr[0] ^ fl->daddr[1], fl->l4proto,
+			    fl->dport, attempt);
+}
+
+/* Features of an IP frame: v is its sender, now the program's clock. */
 static __always_inline void iotg_features(const struct iotguard_verdict *v,
 					  const struct iotguard_key *key,
 					  const struct iotg_flow *fl,
@@ -87,27 +137,24 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 {
 	struct iotguard_dev_features *f;
 	struct iotguard_sketch *s;
-	__u32 idx = v->index, abit, pbit;
+	__u32 abit, pbit;
 	__u64 epoch, seed, amask;
+	bool syn;
 
 	if (!features)
 		return;
-	f = iotg_dev_entry(&iotguard_features, &idx);
+	f = iotg_features_entry(v);
 	if (!f)
 		return;
-	/* This CPU's entry still describes an earlier holder of the index. */
-	if (f->cookie != v->cookie) {
-		__builtin_memset(f, 0, sizeof(*f));
-		f->cookie = v->cookie;
-	}
 
 	f->packets++;
 	f->bytes += len;
 	f->last_seen_ns = now;
 	f->size_hist[iotg_size_bucket(len)]++;
-	if (fl->l4proto == IPPROTO_TCP &&
-	    (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
-	    IOTG_TCP_FLAG_SYN)
+	syn = fl->l4proto == IPPROTO_TCP &&
+	      (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
+	      IOTG_TCP_FLAG_SYN;
+	if (syn)
 		f->tcp_syn++;
 	/* Neighbour discovery never gets here: it passes before the lookup. */
 	else if (fl->l4proto == IPPROTO_ICMP || fl->l4proto == IPPROTO_ICMPV6)
@@ -119,6 +166,8 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 	 * host, more than all the rest of the features together.
 	 */
 	epoch = now >> epoch_shift;
+	iotg_window(f, fl, epoch >> IOTGUARD_WINDOW_SHIFT,
+		    syn || fl->l4proto == IPPROTO_UDP);
 	s = &f->sketch[epoch & 1];
 	if (s->epoch != epoch) {
 		__builtin_memset(s, 0, sizeof(*s));

@@ -271,7 +271,7 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 	if (proto == bpf_htons(ETH_P_ARP)) {
 		key->family = IOTG_AF_INET;
 		*neigh = IOTGUARD_R_ARP;
-		return iotg_arp(&nh, data_end, eth, key);
+		return iotg_arp(&nh, data_end, eth, key, fl);
 	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -666,14 +666,17 @@ static __always_inline void iotg_count(__u32 reason, __u64 len)
  * frame is drop_reason's, a forgery). Its neighbour traffic is charged to
  * its rates like the rest of what it sends. The device's counters keep to
  * its IP traffic, but for what says most about it: neighbour frames denied
- * to it, and forged in its name.
+ * to it, and forged in its name. Its ARP requests, passed or held back,
+ * are a feature of it (a sweep); forged ones are not.
  */
 static __always_inline __u32
 iotg_neigh_verdict(const struct iotguard_verdict *v, __u32 drop_reason,
-		   __u64 len, __u64 now)
+		   const struct iotg_flow *fl, __u64 len, __u64 now)
 {
 	__u32 ret;
 
+	if (fl->arp_request && !(v->flags & IOTGUARD_VERDICT_F_SPOOFED))
+		iotg_features_arp(v);
 	if (v->state != IOTGUARD_STATE_ALLOW &&
 	    v->state != IOTGUARD_STATE_QUARANTINE) {
 		iotg_count_dev(v, IOTGUARD_R_DENIED, len, now);
@@ -739,7 +742,7 @@ int iotguard_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	if (neigh) {
-		reason = iotg_neigh_verdict(&v, neigh, len, now);
+		reason = iotg_neigh_verdict(&v, neigh, &fl, len, now);
 		goto out;
 	}
 

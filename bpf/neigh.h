@@ -114,11 +114,13 @@ static __always_inline bool iotg_link_frame(const struct ethhdr *eth,
 /*
  * An ARP message: its sender hardware address must be the frame's source,
  * and its sender IP, once looked up with that MAC, an enrolled device's. A
- * probe (sender IP 0.0.0.0) speaks for no one: the port's budget.
+ * probe (sender IP 0.0.0.0) speaks for no one: the port's budget. A
+ * request in a sender's name sets fl->arp_request (a feature of it).
  */
 static __always_inline __u32 iotg_arp(struct hdr_cursor *nh, void *data_end,
 				      const struct ethhdr *eth,
-				      struct iotguard_key *key)
+				      struct iotguard_key *key,
+				      struct iotg_flow *fl)
 {
 	struct iotg_arp_eth *arp = nh->pos;
 	__u32 sip;
@@ -140,6 +142,7 @@ static __always_inline __u32 iotg_arp(struct hdr_cursor *nh, void *data_end,
 		return arp->op == bpf_htons(IOTG_ARPOP_REQUEST) ?
 		       IOTG_V_PORT : IOTGUARD_R_ARP;
 	__builtin_memcpy(key->addr, &sip, sizeof(sip));
+	fl->arp_request = arp->op == bpf_htons(IOTG_ARPOP_REQUEST);
 	return IOTG_V_LOOKUP;
 }
 

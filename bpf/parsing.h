@@ -299,7 +299,8 @@ struct iotg_flow {
 	__u8 tcp_flags;		/* byte 13 of the TCP header */
 	__u8 ndp_unicast;	/* NDP to daddr, unicast: the router's? */
 	__u8 ndp_dad;		/* DAD of a global address (in the key) */
-	__u8 pad[2];
+	__u8 arp_request;	/* an ARP request (in the key's name) */
+	__u8 pad;
 };
 
 static __always_inline void iotg_flow_udp(struct iotg_flow *fl,

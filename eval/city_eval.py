@@ -310,7 +310,7 @@ def frame_notes(a):
     notes = []
     arp = sum(n for k, n in a["frames"].items() if k.endswith(" arp"))
     if a["role"] == "hijacked" and arp:
-        notes.append("%d of %d frames ARP (not scored)" % (arp, total))
+        notes.append("%d of %d frames ARP" % (arp, total))
     if a["role"] == "unknown" and a.get("packets", "").isdigit() and \
        int(a["packets"]) != total:
         notes.append("%d frames of the source in its window, truth.tsv "

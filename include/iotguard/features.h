@@ -7,6 +7,12 @@
  * passed the verdict and those held back (over its rate, in quarantine,
  * denied), so that an attack stays visible while it is stopped; never a
  * frame forged in its name (from another MAC than its bound one).
+ *
+ * ARP counts apart from the IP counters (packets, bytes and the rest are
+ * IP only): the requests a device sends with its own address as the
+ * sender, announcements and gratuitous ARP included, for a sweep of the
+ * segment. A probe (sender 0.0.0.0) speaks for no device and is the
+ * port's neighbour budget's; replies answer the router and say nothing.
  */
 #ifndef _IOTGUARD_FEATURES_H
 #define _IOTGUARD_FEATURES_H
@@ -59,6 +65,18 @@ static inline __u32 iotguard_sketch_bit(__u64 x, __u64 seed)
  */
 #define IOTGUARD_EPOCH_SHIFT 30
 
+/*
+ * Windows of 2^6 epochs (~68.7 s) for a scan too slow for one epoch's
+ * sketch (a few new ports a second, for minutes): a second pair of
+ * sketches, by window & 1, whose epoch field holds the window number
+ * (epoch >> IOTGUARD_WINDOW_SHIFT) and whose seed is window *
+ * IOTGUARD_SKETCH_M1, so that a port seen in two epochs of a window sets
+ * one bit. Their ports are those of connection attempts only (UDP, TCP
+ * SYN without ACK): a server's replies to its clients' ephemeral ports are
+ * no scan. The daemon reads the last complete window, once.
+ */
+#define IOTGUARD_WINDOW_SHIFT 6
+
 /* Frame size buckets: ≤64, ≤128, ≤256, ≤512, ≤1024, >1024 bytes. */
 #define IOTGUARD_SIZE_BUCKETS 6
 
@@ -76,6 +94,32 @@ struct iotguard_sketch {
 };
 
 /*
+ * A frame in the window sketch w of window number window: its address
+ * (the two words of it xored, as the epoch's sketch hashes it) and, for a
+ * connection attempt (attempt: UDP, TCP SYN without ACK), its protocol and
+ * port (dport as the frame carries it). Here so that the program and
+ * `iotguardd --replay' fill it alike.
+ */
+static inline void iotguard_window_add(struct iotguard_sketch *w,
+				       __u64 window, __u64 addr,
+				       __u8 l4proto, __u16 dport, int attempt)
+{
+	__u64 seed = window * IOTGUARD_SKETCH_M1;
+	__u32 bit;
+
+	if (w->epoch != window) {
+		__builtin_memset(w, 0, sizeof(*w));
+		w->epoch = window;
+	}
+	if (attempt) {
+		bit = iotguard_sketch_bit((__u64)l4proto << 16 | dport, seed);
+		w->dst_port[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	bit = iotguard_sketch_bit(addr, seed);
+	w->dst_addr[bit >> 6] |= 1ULL << (bit & 63);
+}
+
+/*
  * Per-CPU hash keyed by device index (IOTGUARD_MAP_FEATURES), made as
  * IOTGUARD_MAP_DEVSTATS is (maps.h): an entry on the device's first frame
  * that passed, none for an index that sent nothing. Counters are
@@ -88,11 +132,13 @@ struct iotguard_dev_features {
 	__u64 bytes;
 	__u64 tcp_syn;		/* TCP SYN without ACK: connection attempts */
 	__u64 icmp;		/* ICMP and ICMPv6 other than neighbour discovery */
+	__u64 arp;		/* ARP requests in the device's own name */
 	__u64 size_hist[IOTGUARD_SIZE_BUCKETS];
 	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
 	__u32 cookie;
 	__u32 pad;
 	struct iotguard_sketch sketch[2];	/* by epoch & 1 */
+	struct iotguard_sketch window[2];	/* by window & 1 */
 };
 
 /*

@@ -247,6 +247,20 @@ static int run_frame(int prog_fd, const struct frame *f, uint32_t *action)
 	return err;
 }
 
+/* ORs v into sum if it is of the same epoch (or window). */
+static void or_sketch(struct iotguard_sketch *sum,
+		      const struct iotguard_sketch *v)
+{
+	int i;
+
+	if (v->epoch != sum->epoch)
+		return;
+	for (i = 0; i < IOTGUARD_SKETCH_WORDS; i++) {
+		sum->dst_addr[i] |= v->dst_addr[i];
+		sum->dst_port[i] |= v->dst_port[i];
+	}
+}
+
 /*
  * A device's features as the daemon reads them: counters summed over the
  * CPUs whose entry has the device's cookie, each sketch slot ORed over the
@@ -279,13 +293,17 @@ static int read_features(struct iotguard *skel,
 		sum->bytes += v->bytes;
 		sum->tcp_syn += v->tcp_syn;
 		sum->icmp += v->icmp;
+		sum->arp += v->arp;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			sum->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > sum->last_seen_ns)
 			sum->last_seen_ns = v->last_seen_ns;
-		for (slot = 0; slot < 2; slot++)
+		for (slot = 0; slot < 2; slot++) {
 			if (v->sketch[slot].epoch > sum->sketch[slot].epoch)
 				sum->sketch[slot].epoch = v->sketch[slot].epoch;
+			if (v->window[slot].epoch > sum->window[slot].epoch)
+				sum->window[slot].epoch = v->window[slot].epoch;
+		}
 	}
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		const struct iotguard_dev_features *v = &vals[cpu];
@@ -293,14 +311,8 @@ static int read_features(struct iotguard *skel,
 		if (v->cookie != d->cookie)
 			continue;
 		for (slot = 0; slot < 2; slot++) {
-			if (v->sketch[slot].epoch != sum->sketch[slot].epoch)
-				continue;
-			for (i = 0; i < IOTGUARD_SKETCH_WORDS; i++) {
-				sum->sketch[slot].dst_addr[i] |=
-					v->sketch[slot].dst_addr[i];
-				sum->sketch[slot].dst_port[i] |=
-					v->sketch[slot].dst_port[i];
-			}
+			or_sketch(&sum->sketch[slot], &v->sketch[slot]);
+			or_sketch(&sum->window[slot], &v->window[slot]);
 		}
 	}
 	return 0;
@@ -653,6 +665,85 @@ TEST_F(features, held_back_frames_counted_forged_not)
 	EXPECT_EQ(2, dest_count(self->skel));
 }
 
+/* An ARP message from mac to tip (4 bytes) in the name of sip. */
+static void frame_arp(struct frame *f, const uint8_t mac[6], uint16_t op,
+		      const uint8_t sha[6], const uint8_t *sip,
+		      const uint8_t *tip)
+{
+	fr_eth(f, mac);
+	fr_arp(f, op, sha, sip, tip);
+}
+
+/*
+ * ARP requests in a device's own name count in arp, gratuitous ones too,
+ * passed or held back; never a reply, a probe (it speaks for no one), one
+ * forged in its name, or anything in the IP counters.
+ */
+TEST_F(features, arp_requests_counted_forged_not)
+{
+	static const uint8_t any4[4];
+	struct iotguard_dev_features ft;
+	struct iotguard_device d, deny;
+	uint8_t tip[16];
+	unsigned int i;
+	struct frame f;
+
+	dev_init(&d, AF_INET, 11);
+	memcpy(d.mac, mac_a, 6);
+	d.present |= IOTGUARD_DEV_MAC;
+	enroll(_metadata, self, &d);
+	dst4(tip, 1);
+
+	/* A request for the router, an announcement: two. */
+	frame_arp(&f, mac_a, 1, mac_a, d.id.addr, tip);
+	PASS(&f);
+	frame_arp(&f, mac_a, 1, mac_a, d.id.addr, d.id.addr);
+	PASS(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(2, ft.arp);
+	EXPECT_EQ(0, ft.packets);
+	EXPECT_EQ(0, ft.bytes);
+
+	/* A reply answers the router: passes, counts nothing. */
+	frame_arp(&f, mac_a, 2, mac_a, d.id.addr, tip);
+	PASS(&f);
+	/* A probe from 0.0.0.0 speaks for no device: the port's budget. */
+	frame_arp(&f, mac_a, 1, mac_a, any4, d.id.addr);
+	PASS(&f);
+	/* Forged: the device's address from another MAC... */
+	frame_arp(&f, mac_b, 1, mac_b, d.id.addr, tip);
+	DROP(&f);
+	/* ...and a sender MAC that is not the frame's source. */
+	frame_arp(&f, mac_b, 1, mac_a, d.id.addr, tip);
+	DROP(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(2, ft.arp);
+
+	/* A sweep of the segment: one a target. */
+	for (i = 0; i < 50; i++) {
+		dst4(tip, 100 + i);
+		frame_arp(&f, mac_a, 1, mac_a, d.id.addr, tip);
+		PASS(&f);
+	}
+	READ(&d, &ft);
+	EXPECT_EQ(52, ft.arp);
+	EXPECT_EQ(0, ft.packets);
+	/* No destination of its: ARP is not in the sketches. */
+	EXPECT_EQ(0, popcount_words(newest_slot(&ft)->dst_addr));
+	EXPECT_EQ(0, dest_count(self->skel));
+
+	/* Denied, its requests are dropped and still counted. */
+	dev_init(&deny, AF_INET, 12);
+	deny.state = IOTGUARD_STATE_DENY;
+	deny.present |= IOTGUARD_DEV_STATE;
+	enroll(_metadata, self, &deny);
+	dst4(tip, 1);
+	frame_arp(&f, mac_b, 1, mac_b, deny.id.addr, tip);
+	DROP(&f);
+	READ(&deny, &ft);
+	EXPECT_EQ(1, ft.arp);
+}
+
 /* Monitor mode passes every frame; they count as if enforced. */
 TEST_F(features, monitor_counts_as_enforced)
 {
@@ -902,6 +993,49 @@ TEST_F(features, epoch_rotation)
 	EXPECT_EQ(2, dv.epochs);
 	EXPECT_LT(dv.first_ns, dv.last_ns);
 	EXPECT_EQ(4, dest_count(self->skel));
+}
+
+/*
+ * The window's sketches (IOTGUARD_WINDOW_SHIFT epochs): hashed with the
+ * window's seed, so that a port is one bit all window long; every
+ * address, and the ports of connection attempts only (UDP, SYN without
+ * ACK): a server's replies to its clients' ephemeral ports are no scan.
+ */
+TEST_F(features, window_sketch_of_connection_attempts)
+{
+	struct iotguard_dev_features ft;
+	const struct iotguard_sketch *w;
+	struct iotguard_device d;
+	__u64 want_addr[IOTGUARD_SKETCH_WORDS] = { 0 };
+	__u64 want_port[IOTGUARD_SKETCH_WORDS] = { 0 };
+	uint64_t window;
+	uint8_t dst[16], cli[16];
+	struct frame f;
+
+	dev_init(&d, AF_INET, 17);
+	enroll(_metadata, self, &d);
+	dst4(dst, 500);
+	dst4(cli, 501);
+	frame_udp(&f, &d, dst, 5683, 64);
+	PASS(&f);
+	frame_tcp(&f, &d, dst, 8883, 0x02);		/* SYN */
+	PASS(&f);
+	frame_tcp(&f, &d, cli, 51000, 0x12);		/* SYN-ACK: a reply */
+	PASS(&f);
+	frame_tcp(&f, &d, cli, 51001, 0x10);		/* ACK: a reply */
+	PASS(&f);
+	READ(&d, &ft);
+	window = newest_slot(&ft)->epoch >> IOTGUARD_WINDOW_SHIFT;
+	w = &ft.window[window & 1];
+	ASSERT_EQ(window, w->epoch);
+	set_bit64(want_addr, addr_bit(dst, window));
+	set_bit64(want_addr, addr_bit(cli, window));
+	set_bit64(want_port, port_bit(IPPROTO_UDP, 5683, window));
+	set_bit64(want_port, port_bit(IPPROTO_TCP, 8883, window));
+	EXPECT_EQ(0, memcmp(want_addr, w->dst_addr, sizeof(want_addr)));
+	EXPECT_EQ(0, memcmp(want_port, w->dst_port, sizeof(want_port)));
+	/* The epoch's sketch has every port, replies' too. */
+	EXPECT_EQ(4, popcount_words(newest_slot(&ft)->dst_port));
 }
 
 /*

@@ -20,7 +20,8 @@ Scenarios (interval 1 s in the tests' configuration):
   silence  sensor 198.18.1.30 reports every 5 s until 115 s, then falls
            silent; meter 198.18.1.31 sends 5 datagrams a second to 180 s.
   garbage  the surge scenario's first 30 s with garbage frames between
-           the datagrams (random bytes, short and inconsistent headers).
+           the datagrams (random bytes, short and inconsistent headers),
+           and 30 ARP requests of the lamp's.
   ipv6     surge, from 2001:2:0:1::10 and 2001:2:0:1::11.
   fuzz     20000 valid frames with random bytes changed, some captured
            short, some with a wire length shorter than what was captured.
@@ -34,6 +35,18 @@ Scenarios (interval 1 s in the tests' configuration):
            host flooding 300 datagrams and 2 ARP requests from 30 s, and
            3 datagrams from another unknown MAC in the lamp's name
            (spoofed) from 40 s.
+  slowscan camera 198.18.1.20 sends 3 TCP SYNs a second to its server's
+           ports 443, 8883 and 1883 for 150 s, then to 3 new ports a
+           second (from 1000 up) for 300 s; lamp 198.18.1.10, a web
+           server, answers 3 clients' connections a second (ACKs from
+           port 80 to a new ephemeral port each) all along.
+  arp      lamp 198.18.1.10 (MAC 02:00:00:00:01:10) sends 10 datagrams a
+           second for 60 s after its setup: a probe from 0.0.0.0, two
+           announcements and a request for the router (3 requests in its
+           name), and a reply to the router every 10 s; plug 198.18.1.40
+           (02:00:00:00:01:40) sends 2 a second and sweeps 198.18.2.0/24
+           with 100 ARP requests a second from 40 s for 3 s; another MAC
+           sends 50 requests in the lamp's name (forged) at 20 s.
 """
 import json
 import random
@@ -180,7 +193,6 @@ def garbage(cap):
     info = surge(cap)
     cap.records = [r for r in cap.records if r[0] < 30]
     bad = 0
-    lamp = ip4(info["devices"]["lamp"])
     good_ip = ipv4(info["devices"]["lamp"], SERVER4, 17,
                    udp(1, 2, bytes(20)))
     for i in range(300):
@@ -213,10 +225,11 @@ def garbage(cap):
             cap.add(t, frame, wirelen=len(cap.l2(0x0800, good_ip)))
             bad += 1
             continue
-        elif kind == 8:  # an ARP request: fine, not a device's
-            frame = (b"\xff" * 6 + MAC_DEV + b"\x08\x06" +
-                     struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1,
-                                 MAC_DEV, lamp, bytes(6), ip4(SERVER4)))
+        elif kind == 8:  # an ARP request: fine, the lamp's (its arp)
+            cap.add(t, arp_request(MAC_DEV, info["devices"]["lamp"],
+                                   SERVER4))
+            info["arp"] = info.get("arp", 0) + 1
+            continue
         else:  # a UDP header cut by the frame's end
             frame = cap.l2(0x0800, ipv4(info["devices"]["lamp"], SERVER4,
                                         17, b"\0\1"))
@@ -254,10 +267,55 @@ def fuzz(cap):
     return {"end": 200}
 
 
-def arp_request(mac, sender, target):
+def arp_request(mac, sender, target, op=1):
     return (b"\xff" * 6 + mac + b"\x08\x06" +
-            struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1, mac,
+            struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, op, mac,
                         ip4(sender), bytes(6), ip4(target)))
+
+
+def tcp_segment(sport, dport, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, 0, 0, 5 << 4, flags,
+                       65535, 0, 0)
+
+
+def slowscan(cap):
+    cam, lamp = "198.18.1.20", "198.18.1.10"
+    scan_start, end = 150, 450
+    for s in range(end):
+        for i in range(3):
+            port = (443, 8883, 1883)[i] if s < scan_start else \
+                1000 + 3 * (s - scan_start) + i
+            cap.add_ip(s + (i + 0.5) / 3, cam, SERVER4, 6,
+                       tcp_syn(40000 + i, port))
+            cap.add_ip(s + (i + 0.6) / 3, lamp,
+                       "198.19.0.%d" % (1 + i), 6,
+                       tcp_segment(80, 32768 + (3 * s + i) % 28000, 0x10))
+    return {"devices": {"camera": cam, "lamp": lamp},
+            "scan_start": scan_start, "end": end}
+
+
+def arp(cap):
+    lamp, plug = "198.18.1.10", "198.18.1.40"
+    mac_lamp = bytes.fromhex("020000000110")
+    mac_plug = bytes.fromhex("020000000140")
+    forger = bytes.fromhex("020000000902")
+    cap.add(0, arp_request(mac_lamp, "0.0.0.0", lamp))
+    cap.add(0.5, arp_request(mac_lamp, lamp, lamp))
+    cap.add(1.5, arp_request(mac_lamp, lamp, lamp))
+    cap.add(1.7, arp_request(mac_lamp, lamp, SERVER4))
+    for t in range(5, 60, 10):
+        cap.add(t, arp_request(mac_lamp, lamp, SERVER4, op=2))
+    steady(cap, lamp, SERVER4, 10, 2, 62, mac=mac_lamp)
+    steady(cap, plug, SERVER4, 2, 0, 62, mac=mac_plug)
+    for i in range(50):
+        cap.add(20 + i / 50, arp_request(forger, lamp, SERVER4))
+    sweep_start, sweep_n = 40.0, 300
+    for i in range(sweep_n):
+        cap.add(sweep_start + i / 100,
+                arp_request(mac_plug, plug, "198.18.2.%d" % (i % 250 + 1)))
+    return {"devices": {"lamp": lamp, "plug": plug},
+            "sweep_start": sweep_start, "sweep_requests": sweep_n,
+            "lamp_requests": 3, "forged": 50, "end": 62}
 
 
 def city(cap, out):
@@ -328,26 +386,20 @@ def main():
         sys.exit(__doc__)
     scenario, out = args
     cap = Capture(link)
-    if scenario == "surge":
-        info = surge(cap)
-    elif scenario == "scan":
-        info = scan(cap)
-    elif scenario == "silence":
-        info = silence(cap)
-    elif scenario == "garbage":
-        if link != "eth":
-            sys.exit("garbage: Ethernet only")
-        info = garbage(cap)
-    elif scenario == "fuzz":
-        info = fuzz(cap)
-    elif scenario == "ipv6":
-        info = surge(cap, v6=True)
-    elif scenario == "city":
-        if link != "eth":
-            sys.exit("city: Ethernet only")
-        info = city(cap, out)
-    else:
+    # scenario: (its function, whether it is Ethernet only)
+    scenarios = {
+        "surge": (surge, False), "scan": (scan, False),
+        "silence": (silence, False), "garbage": (garbage, True),
+        "fuzz": (fuzz, False), "ipv6": (lambda c: surge(c, v6=True), False),
+        "slowscan": (slowscan, False), "arp": (arp, True),
+        "city": (lambda c: city(c, out), True),
+    }
+    if scenario not in scenarios:
         sys.exit("unknown scenario %s" % scenario)
+    make, ethernet_only = scenarios[scenario]
+    if ethernet_only and link != "eth":
+        sys.exit("%s: Ethernet only" % scenario)
+    info = make(cap)
     cap.write(out)
     info["base"] = BASE
     info["frames"] = len(cap.records)

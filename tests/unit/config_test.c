@@ -230,9 +230,17 @@ TEST(class_envelopes)
 
 	ASSERT_EQ(0, load("limit_syn = 20\nlimit_dst_ports = 0\n"
 			  "[class camera]\nlimit_packets = 5000\n"
-			  "limit_bytes = 4e6\n", &cfg, err, sizeof(err)))
+			  "limit_bytes = 4e6\nlimit_arp = 40\n"
+			  "limit_window_ports = 200\n", &cfg, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(20, cfg.score.policy[0].limit[IOTGUARD_FEAT_SYN]);
+	EXPECT_EQ(10, cfg.score.policy[0].limit[IOTGUARD_FEAT_ARP]);
+	EXPECT_EQ(40, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
+			      .limit[IOTGUARD_FEAT_ARP]);
+	EXPECT_EQ(64, cfg.score.policy[0].limit[IOTGUARD_FEAT_WIN_PORTS]);
+	EXPECT_EQ(64, cfg.score.policy[0].limit[IOTGUARD_FEAT_WIN_ADDRS]);
+	EXPECT_EQ(200, cfg.score.policy[IOTGUARD_CLASS_CAMERA]
+			       .limit[IOTGUARD_FEAT_WIN_PORTS]);
 	EXPECT_EQ(0, cfg.score.policy[0].limit[IOTGUARD_FEAT_DST_PORTS]);
 	EXPECT_EQ(1000, cfg.score.policy[0].limit[IOTGUARD_FEAT_PACKETS]);
 	EXPECT_EQ(5000, cfg.score.policy[IOTGUARD_CLASS_CAMERA]

@@ -103,6 +103,7 @@ TEST(merge_per_cpu)
 	cpus[1].packets = 5;
 	cpus[1].bytes = 500;
 	cpus[1].icmp = 1;
+	cpus[1].arp = 3;
 	cpus[1].size_hist[5] = 5;
 	cpus[1].last_seen_ns = 900;
 	cpus[1].sketch[epoch & 1].epoch = epoch;
@@ -111,9 +112,19 @@ TEST(merge_per_cpu)
 	/* the slot of an older epoch on that CPU is not ours */
 	cpus[1].sketch[(epoch + 1) & 1].epoch = epoch - 1;
 	cpus[1].sketch[(epoch + 1) & 1].dst_addr[1] = ~0ULL;
+	/* the window complete at the end of epoch 1001: 14, epochs 896-959 */
+	cpus[0].window[0].epoch = 14;
+	cpus[0].window[0].dst_port[0] = 3;
+	cpus[1].window[0].epoch = 14;
+	cpus[1].window[0].dst_port[0] = 6;
+	cpus[1].window[1].epoch = 15;	/* the window being filled */
+	cpus[1].window[1].dst_port[1] = ~0ULL;
 	/* an earlier device of the index */
 	cpus[2].cookie = 6;
+	cpus[2].window[0].epoch = 14;
+	cpus[2].window[0].dst_addr[0] = ~0ULL;
 	cpus[2].packets = 1000;
+	cpus[2].arp = 500;
 	cpus[2].last_seen_ns = 10000;
 	cpus[2].sketch[epoch & 1].epoch = epoch;
 	cpus[2].sketch[epoch & 1].dst_addr[2] = ~0ULL;
@@ -123,6 +134,13 @@ TEST(merge_per_cpu)
 	EXPECT_EQ(1500, sum.bytes);
 	EXPECT_EQ(2, sum.tcp_syn);
 	EXPECT_EQ(1, sum.icmp);
+	EXPECT_EQ(3, sum.arp);
+	EXPECT_EQ(14, sum.window);
+	EXPECT_EQ(3, sum.win_ports);
+	EXPECT_EQ(0, sum.win_addrs);
+	EXPECT_EQ(14, iotguard_features_window(959));
+	EXPECT_EQ(14, iotguard_features_window(1022));
+	EXPECT_EQ(15, iotguard_features_window(1023));
 	EXPECT_EQ(10, sum.size_hist[1]);
 	EXPECT_EQ(5, sum.size_hist[5]);
 	EXPECT_EQ(900, sum.last_seen_ns);

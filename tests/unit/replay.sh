@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$REPO/tests/lib/tap.sh"
 
 # Every result below, loops included, counted by hand.
-tap_plan 71
+tap_plan 79
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -292,6 +292,67 @@ else
 	not_ok "scan: at +${off:-none} s, wanted $want ± $INTERVAL"
 fi
 
+# ------------------------------------------------------------ slowscan
+# 3 new ports a second, each second like the last: the window (64
+# epochs) sees ~190 ports; a server's replies to ephemeral ports are none.
+gen slowscan slowscan
+replay -c "$TMP/t.conf" --replay "$TMP/slowscan.pcap" -j
+alerts >"$TMP/alerts"
+read -r off addr event action dets < <(head -1 "$TMP/alerts") || true
+start=$(info slowscan scan_start)
+if [ "${addr:-}" = 198.18.1.20 ] && [ "${dets:-}" = scan ] &&
+   [ "${action:-}" = quarantine ] &&
+   python3 -c "import sys; sys.exit(not $start < ${off:-0} <= $start + 2 * 68.8)"; then
+	ok "slowscan: the camera quarantined at +$off s, within 2 windows of $start s"
+else
+	not_ok "slowscan: wanted the camera's scan within 2 windows of $start s (got: $(head -3 "$TMP/alerts"))"
+fi
+check "slowscan: by its window's ports" grep -q \
+	'"explanation":"scan: ports [0-9]* in a window of 64 epochs, over the class' \
+	"$TMP/out"
+check "slowscan: nothing for the web server's replies" \
+	test -z "$(grep " 198.18.1.10 " "$TMP/alerts")"
+
+# ----------------------------------------------------------------- arp
+# ARP requests in a device's name are its arp feature, as the program
+# counts them: a sweep is a scan; a setup's announcements and requests,
+# replies, a probe from 0.0.0.0 and requests forged in its name are not.
+gen arp arp
+lamp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"]["lamp"])' "$TMP/arp.json")
+plug=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"]["plug"])' "$TMP/arp.json")
+{
+	echo "$lamp lamp-1 light mac=02:00:00:00:01:10"
+	echo "$plug plug-1 mac=02:00:00:00:01:40"
+} >"$TMP/arp-devices"
+replay -c "$TMP/t.conf" --replay "$TMP/arp.pcap" --devices "$TMP/arp-devices" \
+	-j --scores
+alerts >"$TMP/alerts"
+read -r off addr event action dets < <(head -1 "$TMP/alerts") || true
+want=$(python3 -c "print($(info arp sweep_start) + $INTERVAL)")
+if [ "${addr:-}" = "$plug" ] && [ "${dets:-}" = scan ] &&
+   [ "${action:-}" = quarantine ] && near "$off" "$want" "$INTERVAL"; then
+	ok "arp: the plug's sweep is a scan, quarantined at +$off s"
+else
+	not_ok "arp: wanted the plug's scan at +$want s (got: $(head -3 "$TMP/alerts"))"
+fi
+check "arp: nothing for the lamp's setup, replies or forgeries" \
+	test -z "$(grep " $lamp " "$TMP/alerts")"
+# arp_sum ADDRESS: the arp counts of the device's scores, summed.
+arp_sum() {
+	python3 -c '
+import json, sys
+print(sum(o["arp"] for o in map(json.loads, open(sys.argv[1]))
+          if o["type"] == "score" and o["address"] == sys.argv[2]))' \
+		"$TMP/out" "$1"
+}
+expect "arp: the lamp's 3 requests counted, not its replies or probe" \
+	"'$(arp_sum "$lamp")' == '$(info arp lamp_requests)'"
+expect "arp: the plug's $(info arp sweep_requests) requests counted" \
+	"'$(arp_sum "$plug")' == '$(info arp sweep_requests)'"
+expect "arp: the $(info arp forged) forged requests spoofed, the probe other" \
+	"'$(field capture spoofed)' == '$(info arp forged)' and \
+	 '$(field capture other)' == '1'"
+
 # ------------------------------------------------------------- silence
 gen silence silence
 replay -c "$TMP/t.conf" --replay "$TMP/silence.pcap" -j
@@ -319,8 +380,8 @@ replay -c "$TMP/t.conf" --replay "$TMP/garbage.pcap" -j
 expect_rc 0 "garbage frames: exit 0"
 expect "garbage: $(info garbage garbage) bad frames counted (malformed, not IP, cut)" \
 	"$(field capture malformed) + $(field capture other) + $(field capture truncated) == $(info garbage garbage) and $(field capture malformed) > 0 and $(field capture truncated) == 30"
-expect "garbage: the devices' 600 frames all counted" \
-	"'$(field capture device_frames)' == '600'"
+expect "garbage: the devices' 600 frames and the lamp's $(info garbage arp) ARP requests counted" \
+	"'$(field capture device_frames)' == '$((600 + $(info garbage arp)))'"
 alerts >"$TMP/alerts"
 check "garbage: no alert for the steady devices" test ! -s "$TMP/alerts"
 

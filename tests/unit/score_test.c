@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
+#include "featmap.h"
 #include "score.h"
 /*
  * The harness gives each test 30 s of wall time; a million devices on a
@@ -708,7 +710,7 @@ TEST_F(score, persistence_round_trip)
 	struct iotguard_score_key key = { .family = AF_INET };
 	struct iotguard_score_result res2;
 	char path[] = "/tmp/score_test.XXXXXX";
-	uint32_t restored;
+	uint32_t restored, version;
 	int fd;
 
 	fd = mkstemp(path);
@@ -733,6 +735,19 @@ TEST_F(score, persistence_round_trip)
 	feed(again, 5, 1000, 1, &res2);
 	EXPECT_EQ(self->res.score, res2.score);
 	EXPECT_TRUE(res2.anomalous);
+	iotguard_scorer_free(again);
+
+	/* the version is 4 (the arp feature); a file of version 3 is refused */
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, pread(fd, &version, 4, 8));
+	EXPECT_EQ(4, version);
+	version = 3;
+	ASSERT_EQ(4, pwrite(fd, &version, 4, 8));
+	close(fd);
+	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
+	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored, NULL,
+						0));
 	iotguard_scorer_free(again);
 
 	/* a file of another layout is refused */
@@ -892,6 +907,211 @@ TEST_F(score, envelope_scans_on_ports_and_icmp)
 	iotguard_scorer_score(self->scorer, 1, &ping, &self->res);
 	EXPECT_EQ(IOTGUARD_FEAT_ICMP, self->res.top.feature);
 	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+}
+
+/*
+ * An ARP sweep (test8-malicious: 63 requests in its first second, 197 in
+ * the next) from a device enrolled a second ago, learning, without a
+ * class prior: a scan at once, and not learnt.
+ */
+TEST_F(score, arp_sweep_acts_from_the_first_interval)
+{
+	struct iotguard_score_input in = {
+		.packets = 1, .bytes = 60, .arp = 63,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	char buf[256];
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_ARP, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("scan: arp 63 per interval, over the class's limit 10, score 37.8",
+		     buf);
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
+
+	/* Without IOTGUARD_HAVE_ARP the count is not read. */
+	in.have &= ~IOTGUARD_HAVE_ARP;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
+ * A device's setup: DHCP's probes are not its (they speak for 0.0.0.0),
+ * then an announcement or two and a request for the router; the corpus's
+ * devices send up to 2 requests a second, and 5 in a second is the most
+ * any setup here is allowed. Neither the envelope nor, once learnt at a
+ * request now and then, the baseline (under min_count) flags them; 9
+ * requests, under the envelope, are a scan against that baseline.
+ */
+TEST_F(score, setup_arps_are_no_sweep)
+{
+	struct iotguard_score_input in = {
+		.packets = 4, .bytes = 400, .dst_addrs = 1, .dst_ports = 1,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	unsigned int i;
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	in.arp = 5;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	for (i = 0; i < 200; i++) {
+		in.arp = i % 30 == 0;
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		EXPECT_EQ(0, self->res.detectors);
+	}
+	EXPECT_FALSE(self->res.learning);
+	/* A sweep under the envelope, against the baseline: a scan. */
+	in.arp = 9;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_ARP, self->res.top.feature);
+	EXPECT_FALSE(self->res.top.envelope);
+	/* Set up again: 5 in one interval, a z far over the threshold. */
+	in.arp = 5;
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+}
+
+/*
+ * A window's sketch of ports as the XDP program fills it
+ * (bpf/features.h, iotg_window()): port p of interval t sets one bit.
+ */
+struct window_sim {
+	uint64_t window;
+	uint64_t ports[IOTGUARD_SKETCH_WORDS];
+};
+
+/*
+ * Interval t (one epoch each) of a device whose 3 SYNs go to ports
+ * base..base + 2: in->dst_ports is what one epoch's sketch shows, and the
+ * interval that starts a window carries the last one's estimate.
+ */
+static void window_interval(struct window_sim *w, uint64_t t, uint16_t base,
+			    struct iotguard_score_input *in)
+{
+	uint64_t window = t >> IOTGUARD_WINDOW_SHIFT;
+	unsigned int i, bit;
+
+	memset(in, 0, sizeof(*in));
+	in->packets = 3;
+	in->bytes = 180;
+	in->syn = 3;
+	in->dst_addrs = 1;
+	in->dst_ports = 3;
+	in->have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO;
+	if (window != w->window) {
+		in->win_addrs = 1;
+		in->win_ports = iotguard_sketch_estimate(w->ports);
+		in->have |= IOTGUARD_HAVE_WINDOW;
+		memset(w->ports, 0, sizeof(w->ports));
+		w->window = window;
+	}
+	for (i = 0; i < 3; i++) {
+		bit = iotguard_sketch_bit((uint64_t)IPPROTO_TCP << 16 |
+					  (uint16_t)(base + i),
+					  window * IOTGUARD_SKETCH_M1);
+		w->ports[bit / 64] |= 1ULL << (bit % 64);
+	}
+}
+
+/*
+ * Low and slow: 3 SYNs a second to 3 new ports each second, for 5
+ * minutes, from a device that sends 3 SYNs a second to its 3 usual ports:
+ * each second looks the same, the window does not. The steady device is
+ * never flagged; the scanner is quarantined at the end of the first
+ * window its scan fills, held while it scans (the seconds between windows
+ * look calm), and released once a window is calm again.
+ */
+TEST_F(score, low_and_slow_scan_caught_by_the_window)
+{
+	struct window_sim w[2] = { { .window = 0 }, { .window = 0 } };
+	struct iotguard_score_input in;
+	uint64_t t, acted = 0, released = 0;
+	char buf[256];
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	for (t = 0; t < 200 + 300 + 200; t++) {
+		window_interval(&w[0], t, 8000, &in);
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		EXPECT_EQ(0, self->res.detectors) {
+			TH_LOG("the steady device flagged at %llu",
+			       (unsigned long long)t);
+		}
+		window_interval(&w[1], t, t < 200 || t >= 500 ? 8000 :
+					  1000 + 3 * t, &in);
+		iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+		if (t < 200) {
+			EXPECT_EQ(0, self->res.detectors);
+			continue;
+		}
+		if (self->res.event == IOTGUARD_EV_RELEASE && !released)
+			released = t;
+		if (acted && t < 500)
+			EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+		if (self->res.event == IOTGUARD_EV_ACT && !acted) {
+			acted = t;
+			EXPECT_EQ(IOTGUARD_FEAT_WIN_PORTS,
+				  self->res.top.feature);
+			EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+			EXPECT_TRUE(self->res.top.envelope);
+			iotguard_score_explain(&self->res.top, buf,
+					       sizeof(buf));
+			EXPECT_NE(NULL, strstr(buf,
+					       "scan: ports ")) TH_LOG("%s", buf);
+			EXPECT_NE(NULL, strstr(buf,
+					       " in a window of 64 epochs, over the class's limit 64, score "))
+				TH_LOG("%s", buf);
+			/* 3 new ports a second: ~190 of 64 epochs */
+			EXPECT_LT(150, self->res.top.seen);
+			EXPECT_GT(230, self->res.top.seen);
+		}
+	}
+	/* The window that ended at 256 held 56 scanning seconds: 168. */
+	EXPECT_EQ(256, acted);
+	/* The window of 512-575 is the first without the scan. */
+	EXPECT_EQ(576, released);
+}
+
+/*
+ * A window read after a scan that was flagged in it says nothing new: not
+ * scored (it would quarantine again, up to a window late, a scan acted on
+ * and over). The next window is scored again.
+ */
+TEST_F(score, window_of_a_scan_seen_is_not_scored_again)
+{
+	struct iotguard_score_input fast = {
+		.packets = 100, .bytes = 6000, .syn = 100,
+		.have = IOTGUARD_HAVE_PROTO,
+	};
+	struct iotguard_score_input window = {
+		.packets = 1, .bytes = 60, .win_addrs = 1, .win_ports = 300,
+		.have = IOTGUARD_HAVE_WINDOW,
+	};
+
+	with_envelope(&self->cfg, self->scorer);
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &fast, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_FEAT_SYN, self->res.top.feature);
+	iotguard_scorer_score(self->scorer, 0, &window, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+	iotguard_scorer_score(self->scorer, 0, &window, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_WIN_PORTS, self->res.top.feature);
 }
 
 /* Rates are per second: a 2 s interval holds twice the packets. */

@@ -118,8 +118,11 @@ static const struct {
 	{ "limit_bytes", IOTGUARD_FEAT_BYTES },
 	{ "limit_syn", IOTGUARD_FEAT_SYN },
 	{ "limit_icmp", IOTGUARD_FEAT_ICMP },
+	{ "limit_arp", IOTGUARD_FEAT_ARP },
 	{ "limit_dst_addrs", IOTGUARD_FEAT_DST_ADDRS },
 	{ "limit_dst_ports", IOTGUARD_FEAT_DST_PORTS },
+	{ "limit_window_addrs", IOTGUARD_FEAT_WIN_ADDRS },
+	{ "limit_window_ports", IOTGUARD_FEAT_WIN_PORTS },
 };
 
 static int policy_key(struct parser *p, struct config *cfg, const char *key,

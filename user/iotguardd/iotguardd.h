@@ -77,10 +77,11 @@ struct dstate {
 	bool present;
 	bool primed;		/* prev holds a first reading */
 	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
-	uint64_t prev_syn, prev_icmp;
+	uint64_t prev_syn, prev_icmp, prev_arp;
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t sketch_epoch;	/* of the estimates below */
 	uint32_t dst_addrs, dst_ports;
+	uint64_t window;	/* the last window scored */
 	/* for /metrics */
 	struct iotguard_dev_stats stats;
 	char *labels;		/* metrics.c's, freed when dev changes */

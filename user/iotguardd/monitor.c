@@ -438,17 +438,27 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		}
 		in->dst_addrs = ds->dst_addrs;
 		in->dst_ports = ds->dst_ports;
+		/* A window is scored once, when it is complete. */
+		if (fs->window != ds->window) {
+			in->win_addrs = fs->win_addrs;
+			in->win_ports = fs->win_ports;
+			in->have |= IOTGUARD_HAVE_WINDOW;
+			ds->window = fs->window;
+		}
 		in->syn = delta(fs->tcp_syn, ds->prev_syn);
 		in->icmp = delta(fs->icmp, ds->prev_icmp);
+		in->arp = delta(fs->arp, ds->prev_arp);
 		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
 			in->size_hist[b] = delta(fs->size_hist[b],
 						 ds->prev_hist[b]);
 			ds->prev_hist[b] = fs->size_hist[b];
 		}
-		in->have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
-			   IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS;
+		in->have |= IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			    IOTGUARD_HAVE_SIZE | IOTGUARD_HAVE_DESTS |
+			    IOTGUARD_HAVE_ARP;
 		ds->prev_syn = fs->tcp_syn;
 		ds->prev_icmp = fs->icmp;
+		ds->prev_arp = fs->arp;
 	}
 	ds->prev_packets = packets;
 	ds->prev_bytes = bytes;

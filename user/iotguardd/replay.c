@@ -15,8 +15,10 @@
  *
  * Every frame of a listed source is offered load, as nothing is dropped
  * for rate or state; a frame in a MAC-bound device's address from another
- * MAC is dropped, as the program drops it (spoofed). The replay never
- * acts: it prints what the class policy would do.
+ * MAC is dropped, as the program drops it (spoofed). ARP in a device's
+ * name (its sender address) counts as the program counts it
+ * (iotg_features_arp()): a request is one in arp, and nothing else. The
+ * replay never acts: it prints what the class policy would do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -382,8 +384,17 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_u64(&r->json, "bytes", in->bytes);
 	iotguard_json_kv_u64(&r->json, "syn", in->syn);
 	iotguard_json_kv_u64(&r->json, "icmp", in->icmp);
+	iotguard_json_kv_u64(&r->json, "arp", in->arp);
 	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
 	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
+	/* A window's, in the interval that read it; else null. */
+	if (in->have & IOTGUARD_HAVE_WINDOW) {
+		iotguard_json_kv_u64(&r->json, "window_addrs", in->win_addrs);
+		iotguard_json_kv_u64(&r->json, "window_ports", in->win_ports);
+	} else {
+		iotguard_json_kv_null(&r->json, "window_addrs");
+		iotguard_json_kv_null(&r->json, "window_ports");
+	}
 	iotguard_json_object_end(&r->json);
 }
 
@@ -552,21 +563,29 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 		       uint64_t now)
 {
 	struct iotguard_dev_features *f = &rd->feat;
-	uint64_t epoch = now >> IOTGUARD_EPOCH_SHIFT, seed, amask;
+	uint64_t epoch = now >> IOTGUARD_EPOCH_SHIFT, seed, amask, window;
 	uint64_t daddr[2];
 	struct iotguard_sketch *s;
 	uint32_t abit, pbit;
+	bool syn = fr->l4proto == IPPROTO_TCP &&
+		   (fr->tcp_flags & 0x12) == 0x02;	/* SYN without ACK */
 
 	f->packets++;
 	f->bytes += fr->len;
 	f->last_seen_ns = now;
 	f->size_hist[iotguard_size_bucket(fr->len)]++;
-	if (fr->l4proto == IPPROTO_TCP && (fr->tcp_flags & 0x12) == 0x02)
-		f->tcp_syn++;	/* SYN without ACK */
+	if (syn)
+		f->tcp_syn++;
 	else if (fr->l4proto == IPPROTO_ICMP ||
 		 fr->l4proto == IPPROTO_ICMPV6)
 		f->icmp++;
 
+	memcpy(daddr, fr->dst, sizeof(daddr));
+	/* iotg_window(): the window's sketch, ports of attempts only. */
+	window = epoch >> IOTGUARD_WINDOW_SHIFT;
+	iotguard_window_add(&f->window[window & 1], window,
+			    daddr[0] ^ daddr[1], fr->l4proto, fr->dport,
+			    syn || fr->l4proto == IPPROTO_UDP);
 	s = &f->sketch[epoch & 1];
 	if (s->epoch != epoch) {
 		memset(s, 0, sizeof(*s));
@@ -578,7 +597,6 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 					   fr->dport, seed);
 		s->dst_port[pbit >> 6] |= 1ULL << (pbit & 63);
 	}
-	memcpy(daddr, fr->dst, sizeof(daddr));
 	abit = iotguard_sketch_bit(daddr[0] ^ daddr[1], seed);
 	amask = 1ULL << (abit & 63);
 	if (s->dst_addr[abit >> 6] & amask)
@@ -603,6 +621,7 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 {
 	uint64_t now = (uint64_t)hdr->ts.tv_sec * NSEC_PER_SEC +
 		       (uint64_t)hdr->ts.tv_usec;	/* ns: nano precision */
+	enum iotguard_frame_kind kind;
 	struct iotguard_device dev;
 	struct iotguard_frame fr;
 	int64_t slot;
@@ -632,9 +651,11 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		r->next_ns += r->interval_ns;
 	}
 
-	switch (iotguard_frame_parse(r->link, data, hdr->caplen, hdr->len,
-				     &fr)) {
+	kind = iotguard_frame_parse(r->link, data, hdr->caplen, hdr->len,
+				    &fr);
+	switch (kind) {
 	case IOTGUARD_FRAME_IP:
+	case IOTGUARD_FRAME_ARP:
 		break;
 	case IOTGUARD_FRAME_OTHER:
 		r->other++;
@@ -669,6 +690,11 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		return 0;
 	}
 	r->device_frames++;
+	if (kind == IOTGUARD_FRAME_ARP) {
+		/* iotg_features_arp(): a count of its own, no more. */
+		r->devs[slot].feat.arp += fr.arp_request;
+		return 0;
+	}
 	r->cut += fr.cut;
 	return count_frame(&r->devs[slot], &fr, now);
 }

@@ -72,19 +72,43 @@ uint64_t iotguard_features_epoch_now(void)
 	       IOTGUARD_EPOCH_SHIFT;
 }
 
+uint64_t iotguard_features_window(uint64_t epoch)
+{
+	return ((epoch + 1) >> IOTGUARD_WINDOW_SHIFT) - 1;
+}
+
+/* ORs into addrs, ports the slot of sketches that holds number n, if any. */
+static void or_slot(const struct iotguard_sketch sk[2], uint64_t n,
+		    uint64_t addrs[IOTGUARD_SKETCH_WORDS],
+		    uint64_t ports[IOTGUARD_SKETCH_WORDS])
+{
+	const struct iotguard_sketch *s = &sk[n & 1];
+	unsigned int i;
+
+	/* A slot last written in another epoch says nothing of ours. */
+	if (s->epoch != n)
+		return;
+	for (i = 0; i < IOTGUARD_SKETCH_WORDS; i++) {
+		addrs[i] |= s->dst_addr[i];
+		ports[i] |= s->dst_port[i];
+	}
+}
+
 void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 			     unsigned int nr_cpus, uint32_t cookie,
 			     uint64_t epoch, struct iotguard_feature_sum *out)
 {
 	uint64_t addrs[IOTGUARD_SKETCH_WORDS] = { 0 };
 	uint64_t ports[IOTGUARD_SKETCH_WORDS] = { 0 };
+	uint64_t waddrs[IOTGUARD_SKETCH_WORDS] = { 0 };
+	uint64_t wports[IOTGUARD_SKETCH_WORDS] = { 0 };
 	unsigned int cpu, i;
 
 	memset(out, 0, sizeof(*out));
 	out->epoch = epoch;
+	out->window = iotguard_features_window(epoch);
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
 		const struct iotguard_dev_features *v = &percpu[cpu];
-		const struct iotguard_sketch *sk = &v->sketch[epoch & 1];
 
 		/* Another CPU may still count the index's last device. */
 		if (v->cookie != cookie)
@@ -93,20 +117,18 @@ void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 		out->bytes += v->bytes;
 		out->tcp_syn += v->tcp_syn;
 		out->icmp += v->icmp;
+		out->arp += v->arp;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			out->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > out->last_seen_ns)
 			out->last_seen_ns = v->last_seen_ns;
-		/* A slot last written in another epoch says nothing of ours. */
-		if (sk->epoch != epoch)
-			continue;
-		for (i = 0; i < IOTGUARD_SKETCH_WORDS; i++) {
-			addrs[i] |= sk->dst_addr[i];
-			ports[i] |= sk->dst_port[i];
-		}
+		or_slot(v->sketch, epoch, addrs, ports);
+		or_slot(v->window, out->window, waddrs, wports);
 	}
 	out->dst_addrs = iotguard_sketch_estimate(addrs);
 	out->dst_ports = iotguard_sketch_estimate(ports);
+	out->win_addrs = iotguard_sketch_estimate(waddrs);
+	out->win_ports = iotguard_sketch_estimate(wports);
 }
 
 static int open_map(const char *dir, const char *name, uint32_t key_size,

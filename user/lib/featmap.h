@@ -23,11 +23,15 @@ struct iotguard_feature_sum {
 	uint64_t bytes;
 	uint64_t tcp_syn;
 	uint64_t icmp;
+	uint64_t arp;
 	uint64_t size_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t last_seen_ns;
 	uint64_t epoch;		/* the epoch the estimates are of */
 	uint32_t dst_addrs;	/* distinct destination addresses, estimated */
 	uint32_t dst_ports;	/* distinct destination ports, estimated */
+	uint64_t window;	/* the window the next two are of */
+	uint32_t win_addrs;	/* distinct over the window, estimated */
+	uint32_t win_ports;
 };
 
 /*
@@ -45,9 +49,15 @@ uint32_t iotguard_sketch_estimate(const uint64_t words[IOTGUARD_SKETCH_WORDS]);
 uint64_t iotguard_features_epoch_now(void);
 
 /*
+ * The last window (IOTGUARD_WINDOW_SHIFT) complete at the end of epoch:
+ * the one the daemon reads with that epoch's sketch.
+ */
+uint64_t iotguard_features_window(uint64_t epoch);
+
+/*
  * Folds the per-CPU values of one index into out: counters of the entries
- * with cookie summed, their sketches of epoch ORed, then estimated. Pure,
- * for the readers below and the tests.
+ * with cookie summed, their sketches of epoch and of its last complete
+ * window ORed, then estimated. Pure, for the readers below and the tests.
  */
 void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 			     unsigned int nr_cpus, uint32_t cookie,

@@ -238,6 +238,33 @@ static enum iotguard_frame_kind ipv6(struct cursor *c,
 }
 
 /*
+ * ARP as iotg_arp() (bpf/neigh.h) judges it: Ethernet and IPv4, a request
+ * or a reply, its sender hardware address the frame's source (where the
+ * link header has one). One from 0.0.0.0 (a probe) speaks for no device.
+ */
+static enum iotguard_frame_kind arp(struct cursor *c,
+				    struct iotguard_frame *out)
+{
+	const uint8_t *a = c->data + c->off;
+	uint16_t op;
+
+	if (!on_wire(c, 28))
+		return IOTGUARD_FRAME_MALFORMED;
+	if (!captured(c, 28))
+		return IOTGUARD_FRAME_TRUNCATED;
+	op = get16(c, 6);
+	if (get16(c, 0) != 1 || get16(c, 2) != 0x0800 || a[4] != 6 ||
+	    a[5] != 4 || (op != 1 && op != 2) ||
+	    (out->has_mac && memcmp(a + 8, out->mac, 6)) ||
+	    !memcmp(a + 14, "\0\0\0\0", 4))
+		return IOTGUARD_FRAME_OTHER;
+	out->family = AF_INET;
+	memcpy(out->src, a + 14, 4);
+	out->arp_request = op == 1;
+	return IOTGUARD_FRAME_ARP;
+}
+
+/*
  * The sender's MAC, where the link header holds one: Ethernet's source;
  * a cooked header's address when its length is 6 (SLL: a 16-bit length
  * at 4, the address at 6; SLL2: an 8-bit length at 11, the address at 12).
@@ -332,7 +359,9 @@ enum iotguard_frame_kind iotguard_frame_parse(enum iotguard_link link,
 		return ipv4(&c, out);
 	case 0x86dd:
 		return ipv6(&c, out);
+	case 0x0806:
+		return arp(&c, out);
 	}
-	/* ARP and everything else that is not IP. */
+	/* Everything else that is not IP. */
 	return IOTGUARD_FRAME_OTHER;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Captured frames parsed as the XDP program parses them (bpf/parsing.h,
- * bpf/iotguard.bpf.c): Ethernet with up to two VLAN tags, IPv4 with
- * options, IPv6 with up to eight extension headers, TCP, UDP, ICMP and
- * ICMPv6. For iotguardd --replay; pure, no libpcap.
+ * bpf/neigh.h, bpf/iotguard.bpf.c): Ethernet with up to two VLAN tags,
+ * IPv4 with options, IPv6 with up to eight extension headers, TCP, UDP,
+ * ICMP and ICMPv6, and ARP. For iotguardd --replay; pure, no libpcap.
  *
  * A capture may hold less of a frame than the wire carried (the snap
  * length): consistency checks (lengths, header sizes) are against the
@@ -26,7 +26,14 @@ enum iotguard_link {
 
 enum iotguard_frame_kind {
 	IOTGUARD_FRAME_IP,	/* a device's frame: src and the rest set */
-	IOTGUARD_FRAME_OTHER,	/* ARP, neighbour discovery, not IP */
+	/*
+	 * ARP in the name of src (its sender address, AF_INET), sent from
+	 * its sender hardware address (mac, if has_mac); arp_request set.
+	 */
+	IOTGUARD_FRAME_ARP,
+	/* neighbour discovery, ARP the program drops or holds to the
+	 * port's budget (a probe, from 0.0.0.0), not IP */
+	IOTGUARD_FRAME_OTHER,
 	IOTGUARD_FRAME_MALFORMED,	/* the program would drop it unparsed */
 	IOTGUARD_FRAME_TRUNCATED,	/* cut before the source address */
 };
@@ -42,6 +49,7 @@ struct iotguard_frame {
 	uint64_t len;		/* the frame's length at the XDP hook */
 	bool has_mac;		/* raw IP and odd cooked headers have none */
 	uint8_t mac[6];		/* the source MAC */
+	bool arp_request;	/* IOTGUARD_FRAME_ARP: a request, not a reply */
 };
 
 /*

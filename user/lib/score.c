@@ -17,12 +17,16 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MID 1			/* the horizon priors and rates use */
 #define GAP_ALPHA (1.0f / 16)	/* cadence: about the last 16 gaps */
+/* A window's distinct destinations and ports: see the corpus's in score.h */
+#define WIN_ADDRS_LIMIT 64
+#define WIN_PORTS_LIMIT 64
 #define SAVE_MAGIC "IGBASE01"
 /*
  * 2: the header's interval, sigma_floor, half-lives; 64 destinations
  * 3: each detector's run and raised alert
+ * 4: the arp feature's baselines
  */
-#define SAVE_VERSION 3
+#define SAVE_VERSION 4
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -68,9 +72,12 @@ static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
 	[IOTGUARD_FEAT_DST_PORTS] = "dst_ports",
 	[IOTGUARD_FEAT_SYN] = "syn",
 	[IOTGUARD_FEAT_ICMP] = "icmp",
+	[IOTGUARD_FEAT_ARP] = "arp",
 	[IOTGUARD_FEAT_NEW_DESTS] = "new_dests",
 	[IOTGUARD_FEAT_SIZE] = "size",
 	[IOTGUARD_FEAT_SILENCE] = "silence",
+	[IOTGUARD_FEAT_WIN_ADDRS] = "window_addrs",
+	[IOTGUARD_FEAT_WIN_PORTS] = "window_ports",
 };
 
 static const char *const detector_names[IOTGUARD_DET_MAX] = {
@@ -150,15 +157,19 @@ void iotguard_score_config_default(struct iotguard_score_config *cfg)
 		cfg->policy[i].threshold = 6;
 		/*
 		 * Far above what a device at home does (the corpus's busiest
-		 * setups: 78 packets, 87 kB, 5 SYNs, 3 ICMP a second, 9
-		 * destinations, 11 ports an epoch), far under an attack's.
+		 * setups: 78 packets, 87 kB, 5 SYNs, 3 ICMP, 2 ARP requests a
+		 * second, 9 destinations, 11 ports an epoch), far under an
+		 * attack's.
 		 */
 		limit[IOTGUARD_FEAT_PACKETS] = 1000;
 		limit[IOTGUARD_FEAT_BYTES] = 1000000;
 		limit[IOTGUARD_FEAT_SYN] = 10;
 		limit[IOTGUARD_FEAT_ICMP] = 10;
+		limit[IOTGUARD_FEAT_ARP] = 10;
 		limit[IOTGUARD_FEAT_DST_ADDRS] = 32;
 		limit[IOTGUARD_FEAT_DST_PORTS] = 32;
+		limit[IOTGUARD_FEAT_WIN_ADDRS] = WIN_ADDRS_LIMIT;
+		limit[IOTGUARD_FEAT_WIN_PORTS] = WIN_PORTS_LIMIT;
 	}
 }
 
@@ -538,6 +549,8 @@ static double count_of(const struct iotguard_score_input *in, unsigned int f)
 		return in->syn;
 	case IOTGUARD_FEAT_ICMP:
 		return in->icmp;
+	case IOTGUARD_FEAT_ARP:
+		return in->arp;
 	}
 	return 0;
 }
@@ -585,6 +598,55 @@ static uint32_t score_envelope(const struct iotguard_score_config *cfg,
 			strong |= 1U << det;
 	}
 	return strong;
+}
+
+/*
+ * The window's envelope: distinct destinations and ports over the last
+ * window, scored once a window, as score_envelope(). A minute's evidence:
+ * over its limit acts at once, and holds the action until a window is
+ * under it again: the intervals between windows of a slow scan look calm.
+ * Returns the detectors it flagged. A window in which the scan detector
+ * flagged an interval already is not scored: read up to a window late, it
+ * would act again on a scan acted on and over.
+ */
+static uint32_t score_window(struct iotguard_score_dev *dev,
+			     const struct iotguard_score_policy *policy,
+			     const struct iotguard_score_input *in,
+			     struct iotguard_score_result *out)
+{
+	static const unsigned int feats[] = {
+		IOTGUARD_FEAT_WIN_ADDRS, IOTGUARD_FEAT_WIN_PORTS,
+	};
+	uint32_t flagged = 0;
+	unsigned int i;
+
+	if (out->detectors & (1U << IOTGUARD_DET_SCAN))
+		dev->flags |= IOTGUARD_SDEV_SCAN_SEEN;
+	if (!(in->have & IOTGUARD_HAVE_WINDOW))
+		return 0;
+	if (dev->flags & IOTGUARD_SDEV_SCAN_SEEN) {
+		dev->flags &= ~IOTGUARD_SDEV_SCAN_SEEN;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(feats); i++) {
+		double limit = policy->limit[feats[i]];
+		double seen = feats[i] == IOTGUARD_FEAT_WIN_ADDRS ?
+			      in->win_addrs : in->win_ports;
+
+		if (limit <= 0 || seen <= limit)
+			continue;
+		if (set_top(out, feats[i], IOTGUARD_DET_SCAN,
+			    policy->threshold * seen / limit, seen, limit,
+			    limit, 0))
+			out->top.envelope = true;
+		flagged = 1U << IOTGUARD_DET_SCAN;
+	}
+	out->detectors |= flagged;
+	if (flagged)
+		dev->flags |= IOTGUARD_SDEV_WINDOW_HOLD;
+	else
+		dev->flags &= ~IOTGUARD_SDEV_WINDOW_HOLD;
+	return flagged;
 }
 
 static void scale_hist(const struct iotguard_score_input *in,
@@ -909,7 +971,8 @@ static void decide(struct iotguard_scorer *scorer,
 		 */
 		to = quiet_raised ? IOTGUARD_ACT_ALERT : IOTGUARD_ACT_NONE;
 		if (dev->calm_run >= (uint64_t)cfg->release_after << shift &&
-		    dev->action != to) {
+		    dev->action != to &&
+		    !(dev->flags & IOTGUARD_SDEV_WINDOW_HOLD)) {
 			out->event = IOTGUARD_EV_RELEASE;
 			dev->action = to;
 			dev->raised = quiet_raised;
@@ -953,9 +1016,14 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 		y[IOTGUARD_FEAT_SYN] = log1pf(in->syn);
 		y[IOTGUARD_FEAT_ICMP] = log1pf(in->icmp);
 	}
+	if (in->have & IOTGUARD_HAVE_ARP) {
+		valid |= 1U << IOTGUARD_FEAT_ARP;
+		y[IOTGUARD_FEAT_ARP] = log1pf(in->arp);
+	}
 
 	strong = score_envelope(cfg, policy, in, valid, out);
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
+	strong |= score_window(dev, policy, in, out);
 	out->anomalous = out->score > policy->threshold;
 	/*
 	 * Never learn what a detector flags, not even while learning: a new
@@ -996,6 +1064,7 @@ void iotguard_score_input_scale(struct iotguard_score_input *in,
 	in->bytes = scale_count(in->bytes, factor);
 	in->syn = scale_count(in->syn, factor);
 	in->icmp = scale_count(in->icmp, factor);
+	in->arp = scale_count(in->arp, factor);
 	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
 		in->size_hist[b] = scale_count(in->size_hist[b], factor);
 }
@@ -1351,6 +1420,15 @@ const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
 			 "%s: packet sizes %.2f from the learnt histogram, expected %.2f (up to %.2f), score %.1f",
 			 det, expl->seen, expl->expected, expl->limit,
 			 expl->score);
+		break;
+	case IOTGUARD_FEAT_WIN_ADDRS:
+	case IOTGUARD_FEAT_WIN_PORTS:
+		snprintf(buf, len,
+			 "%s: %s %s in a window of %u epochs, over the class's limit %s, score %.1f",
+			 det, feat + strlen("window_"),
+			 num(expl->seen, seen, sizeof(seen)),
+			 1U << IOTGUARD_WINDOW_SHIFT,
+			 num(expl->limit, limit, sizeof(limit)), expl->score);
 		break;
 	default:
 		if (expl->envelope) {

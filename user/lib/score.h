@@ -31,11 +31,14 @@
  * and a learning device is then judged by the envelopes alone.
  *
  * Envelopes. Each class has absolute limits that need no baseline:
- * packets, bytes, SYNs and ICMP per second, distinct destination
- * addresses and ports per epoch. They judge every device from its first
- * interval, learning or not, as a flood (surge) or a scan. No device
- * learns an interval any detector flags, so an attack while it learns is
- * never its baseline. While learning, a device is judged against its
+ * packets, bytes, SYNs, ICMP and ARP requests per second, distinct
+ * destination addresses and ports per epoch, and per window of 64 epochs
+ * (~69 s: a scan of a few new ports a second, for minutes, is one of many
+ * ports in a window; a window over its limit acts at once, and holds the
+ * action until a window is under it). They judge every device from its
+ * first interval, learning or not, as a flood (surge) or a scan. No
+ * device learns an interval any detector flags, so an attack while it
+ * learns is never its baseline. While learning, a device is judged against its
  * class's prior (if the class has one) and the envelopes only, never
  * against the few intervals it has learnt itself: a setup's burst after a
  * handful of packets is no surge, and a meter's first upload is learnt.
@@ -82,11 +85,15 @@ enum iotguard_feature {
 	IOTGUARD_FEAT_DST_PORTS,
 	IOTGUARD_FEAT_SYN,
 	IOTGUARD_FEAT_ICMP,
+	IOTGUARD_FEAT_ARP,
 	IOTGUARD_FEAT_LOG_MAX,
 	/* scored their own way */
 	IOTGUARD_FEAT_NEW_DESTS = IOTGUARD_FEAT_LOG_MAX,
 	IOTGUARD_FEAT_SIZE,
 	IOTGUARD_FEAT_SILENCE,
+	/* distinct over a window of 2^IOTGUARD_WINDOW_SHIFT epochs */
+	IOTGUARD_FEAT_WIN_ADDRS,
+	IOTGUARD_FEAT_WIN_PORTS,
 	IOTGUARD_FEAT_MAX
 };
 
@@ -94,7 +101,7 @@ enum iotguard_detector {
 	IOTGUARD_DET_SURGE,	/* packets or bytes up */
 	IOTGUARD_DET_DROP,	/* packets or bytes down */
 	IOTGUARD_DET_SILENCE,	/* quiet beyond the learnt cadence */
-	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs or ICMP up */
+	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs, ICMP or ARP up */
 	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
 	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
 	IOTGUARD_DET_MAX
@@ -113,10 +120,11 @@ struct iotguard_score_policy {
 	uint8_t action;		/* enum iotguard_action, ALERT or more */
 	float threshold;	/* a score above it is anomalous */
 	/*
-	 * The envelope, by log feature (0: none): packets, bytes, syn, icmp
-	 * per second; dst_addrs, dst_ports per epoch (the sketch's).
+	 * The envelope, by feature (0: none): packets, bytes, syn, icmp,
+	 * arp per second; dst_addrs, dst_ports per epoch (the sketch's);
+	 * win_addrs, win_ports per window. Only these have one.
 	 */
-	float limit[IOTGUARD_FEAT_LOG_MAX];
+	float limit[IOTGUARD_FEAT_MAX];
 };
 
 struct iotguard_score_config {
@@ -156,6 +164,9 @@ enum iotguard_score_have {
 	IOTGUARD_HAVE_PROTO = 1U << 1,	/* syn, icmp */
 	IOTGUARD_HAVE_SIZE = 1U << 2,	/* size_hist */
 	IOTGUARD_HAVE_DESTS = 1U << 3,	/* iotguard_scorer_observe_dest() */
+	IOTGUARD_HAVE_ARP = 1U << 4,	/* arp */
+	/* win_addrs, win_ports: a window completed since the last one */
+	IOTGUARD_HAVE_WINDOW = 1U << 5,
 };
 
 struct iotguard_score_input {
@@ -163,8 +174,11 @@ struct iotguard_score_input {
 	uint64_t bytes;
 	uint64_t syn;
 	uint64_t icmp;
+	uint64_t arp;		/* ARP requests in the device's name */
 	uint32_t dst_addrs;	/* distinct, estimated */
 	uint32_t dst_ports;
+	uint32_t win_addrs;	/* distinct over the last window, estimated */
+	uint32_t win_ports;
 	uint64_t size_hist[IOTGUARD_SIZE_BUCKETS];
 	uint32_t have;		/* enum iotguard_score_have */
 };
@@ -258,6 +272,16 @@ enum {
 	 * the module no longer holds it. Not saved.
 	 */
 	IOTGUARD_SDEV_REENROLLED = 1U << 3,
+	/*
+	 * The scan detector flagged an interval since the last window was
+	 * scored: the window's scan was seen already, not scored again.
+	 */
+	IOTGUARD_SDEV_SCAN_SEEN = 1U << 4,
+	/*
+	 * The last window scored was over its limit: the action holds
+	 * until a window is not (the intervals between windows look calm).
+	 */
+	IOTGUARD_SDEV_WINDOW_HOLD = 1U << 5,
 };
 
 struct iotguard_scorer;
