@@ -60,8 +60,8 @@ has() {
 	}
 }
 
-version=$(sed -n 's/^#define IOTGUARDD_VERSION "\(.*\)"$/\1/p' \
-	"$REPO/user/iotguardd/iotguardd.h")
+# The feed's version is the Makefile's (VERSION, one place).
+version=$(make -s --no-print-directory -C "$REPO" version)
 feed iotguard-kmod >"$TMP/kmod.vars" || true
 if has "$TMP/kmod.vars" PACKAGE PKG_NAME PKG_VERSION PKG_RELEASE \
 	PKG_LICENSE TITLE FILES DEPENDS SUBMENU PREPARE COMPILE &&
@@ -325,7 +325,7 @@ done
 if [ "${#objs[@]}" -eq 0 ] || [ ! -f "$REPO/build/libiotguard.a" ]; then
 	not_ok "iotguardd links without libsystemd (not built: make user)"
 elif out=$(cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-I"$FILES/compat" -I"$REPO/include/uapi" -I"$REPO/include" \
+	-DIOTGUARD_VERSION="\"$version\"" -I"$FILES/compat" -I"$REPO/include/uapi" -I"$REPO/include" \
 	-I"$REPO/build/include" -I"$REPO/user/lib" \
 	-o "$TMP/iotguardd" "$REPO/user/iotguardd/main.c" "${objs[@]}" \
 	"$REPO/build/libiotguard.a" -lmnl -lbpf -lelf -lz -lm \
