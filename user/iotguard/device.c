@@ -168,14 +168,17 @@ static int apply_pin(struct iotguard_nl *nl,
 		return EXIT_OK;
 	dev->flags = 0;
 	if (existing) {
-		/* Keep the flags this tool does not know of. */
+		/*
+		 * Keep the flags this tool does not know of; but never send
+		 * F_AUTO: an operator's change is not a daemon's.
+		 */
 		ret = iotguard_nl_device_get(nl, &dev->id, &current);
 		if (ret)
 			return report_error(ret, iotguard_nl_extack(nl),
 					    "change device %s",
 					    iotguard_format_addr(&dev->id, addr,
 								 sizeof(addr)));
-		dev->flags = current.flags;
+		dev->flags = current.flags & ~IOTGUARD_DEVICE_F_AUTO;
 	}
 	if (args->pin > 0)
 		dev->flags |= IOTGUARD_DEVICE_F_PINNED;
