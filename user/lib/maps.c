@@ -519,7 +519,8 @@ cleanup:
 static int read_monitor(uint32_t prog_id)
 {
 	struct bpf_prog_info prog_info = { 0 };
-	uint32_t map_ids[16], len = sizeof(prog_info), i;
+	/* Every map the program uses: .rodata may come last. */
+	uint32_t map_ids[64], len = sizeof(prog_info), i;
 	int prog_fd, monitor = -1;
 
 	prog_fd = bpf_prog_get_fd_by_id(prog_id);
@@ -542,12 +543,18 @@ static int read_monitor(uint32_t prog_id)
 		if (bpf_obj_get_info_by_fd(map_fd, &map_info, &map_len))
 			map_info.name[0] = '\0';
 		suffix = strrchr(map_info.name, '.');
+		/*
+		 * The section also holds the program's static constants
+		 * after the skeleton's variables: it may be larger.
+		 */
 		if (suffix && !strcmp(suffix, ".rodata") &&
-		    map_info.value_size == sizeof(struct iotguard__rodata)) {
-			struct iotguard__rodata rodata;
+		    map_info.value_size >= sizeof(struct iotguard__rodata)) {
+			struct iotguard__rodata *rodata;
 
-			if (!bpf_map_lookup_elem(map_fd, &key, &rodata))
-				monitor = !!rodata.monitor;
+			rodata = calloc(1, map_info.value_size);
+			if (rodata && !bpf_map_lookup_elem(map_fd, &key, rodata))
+				monitor = !!rodata->monitor;
+			free(rodata);
 		}
 		close(map_fd);
 	}
