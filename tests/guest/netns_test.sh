@@ -3,8 +3,10 @@
 #
 # One network namespace, its own state: two routers, each in a namespace
 # of its own, each guarding its port iot0 with a device of the same index,
-# cookie, address and MAC. A flood from one router's device must leave the
-# other's counters, rate state, features and pins exactly as they were.
+# address and MAC (each table starts its cookies at random: theirs differ).
+# A flood from one router's device must leave the other's counters, rate
+# state, features and pins exactly as they were: a map shared by the two
+# would restart the other's entry at every frame (another cookie).
 # Runs in the guest, as root, with iotguard.ko loaded. Prints TAP.
 #
 #  ┌──────────────────┐        ┌─────────────────────────┐
@@ -152,8 +154,8 @@ check "each link pinned in its namespace's directory" \
 
 show_a=$(ig a -j device show "$DEV4")
 show_b=$(ig b -j device show "$DEV4")
-expect "the two devices hold the same index and cookie" \
-	"'$(num_after "$show_a" '"index":')/$(num_after "$show_a" '"cookie":')' == '$(num_after "$show_b" '"index":')/$(num_after "$show_b" '"cookie":')'"
+expect "the two devices hold the same index" \
+	"'$(num_after "$show_a" '"index":')' == '$(num_after "$show_b" '"index":')'"
 
 # b's device: 4 of its burst of 10.
 send b 4
@@ -181,7 +183,7 @@ expect "router b's global counters are its device's alone" \
 expect "router b's features count its 9 frames alone" \
 	"$(features b) == 9"
 expect "router a's features count what its device offered alone" \
-	"$(features a) == $(devstat a pass rate denied)"
+	"$(features a) == $(devstat a pass) + $(devstat a rate) + $(devstat a denied)"
 
 check "detach router a's iot0" ig a detach iot0
 status_b=$(ig b -j status)
