@@ -322,9 +322,16 @@ static int attach_egress(unsigned int ifindex, int prog_fd,
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IOTGUARD_TC_HANDLE,
 		    .priority = IOTGUARD_TC_PRIORITY, .prog_fd = prog_fd,
 		    .flags = BPF_TC_F_REPLACE);
+	libbpf_print_fn_t print;
 	int ret;
 
+	/*
+	 * The qdisc is there already on a second attach: no error, but
+	 * libbpf would print the kernel's message about it.
+	 */
+	print = libbpf_set_print(NULL);
 	ret = bpf_tc_hook_create(&hook);
+	libbpf_set_print(print);
 	if (ret && ret != -EEXIST) {
 		set_error("cannot add a clsact qdisc to %s", ifname);
 		return ret;
