@@ -208,9 +208,10 @@ run() {
 		"$after - $before >= 10"
 
 	# IP source guard: another address on the same device is not its.
-	dev sensor ip addr add 198.18.1.121/24 dev eth0
-	judge_unknown 198.18.1.121 "from an address it did not lease, datagrams"
-	dev sensor ip addr del 198.18.1.121/24 dev eth0
+	# Outside every pool of the test: the server may lease any in its.
+	dev sensor ip addr add 198.18.1.190/24 dev eth0
+	judge_unknown 198.18.1.190 "from an address it did not lease, datagrams"
+	dev sensor ip addr del 198.18.1.190/24 dev eth0
 
 	# Its RELEASE ends the lease; the address is nobody's again.
 	kill -USR2 "$client_pid"
