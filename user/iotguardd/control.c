@@ -14,7 +14,6 @@
  *   on a pinned device, so that an operator's pin always wins.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "iotguardd.h"
 
@@ -65,33 +64,48 @@ enum push control_plan(const struct dstate *ds,
 	return PUSH_SET;
 }
 
-enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
-		      uint32_t slot, const struct iotguard_score_result *res,
-		      control_set_fn set, void *ctx)
+/*
+ * Sets state on the device as an automatic change; on success ds holds it
+ * at once (its event may come later: the next plan needs it). Returns
+ * set()'s 0 or -errno.
+ */
+static int push_state(struct dstate *ds, uint8_t state, control_set_fn set,
+		      void *ctx)
 {
 	struct iotguard_device dev = {
 		.id = ds->dev.id,
 		.present = IOTGUARD_DEV_STATE | IOTGUARD_DEV_FLAGS,
+		.state = state,
 		.flags = IOTGUARD_DEVICE_F_AUTO,
 	};
+	int ret;
+
+	ret = set(ctx, &dev);
+	if (!ret) {
+		ds->dev.state = state;
+		ds->dev.flags |= IOTGUARD_DEVICE_F_AUTO;
+	}
+	return ret;
+}
+
+enum push control_act(struct iotguard_scorer *scorer, struct dstate *ds,
+		      uint32_t slot, const struct iotguard_score_result *res,
+		      control_set_fn set, void *ctx)
+{
 	enum push outcome;
+	uint8_t state;
 	int ret;
 
 	outcome = control_plan(ds, iotguard_scorer_get(scorer, slot), res,
-			       &dev.state);
+			       &state);
 	if (outcome == PUSH_SET) {
-		ret = set(ctx, &dev);
+		ret = push_state(ds, state, set, ctx);
 		if (ret == -EPERM) {
 			/* Pinned meanwhile: its event is on its way. */
 			ds->dev.flags |= IOTGUARD_DEVICE_F_PINNED;
 			outcome = PUSH_PINNED;
-		} else if (ret) {
-			outcome = PUSH_FAILED;
 		} else {
-			/* Its event may come later: the next plan needs it. */
-			ds->dev.state = dev.state;
-			ds->dev.flags |= IOTGUARD_DEVICE_F_AUTO;
-			outcome = PUSH_DONE;
+			outcome = ret ? PUSH_FAILED : PUSH_DONE;
 		}
 	}
 	if (outcome == PUSH_DONE)
@@ -136,8 +150,8 @@ uint32_t control_restore(struct iotguard_scorer *scorer, struct dstate *devs,
 			 void *ctx, uint32_t *failed)
 {
 	const struct iotguard_score_dev *sd;
-	struct iotguard_device dev;
 	uint32_t i, restored = 0;
+	uint8_t state;
 
 	*failed = 0;
 	for (i = 0; i < n; i++) {
@@ -149,20 +163,13 @@ uint32_t control_restore(struct iotguard_scorer *scorer, struct dstate *devs,
 		if (!sd || (devs[i].dev.flags & IOTGUARD_DEVICE_F_PINNED) ||
 		    devs[i].dev.state != IOTGUARD_STATE_ALLOW)
 			continue;
-		memset(&dev, 0, sizeof(dev));
-		dev.id = devs[i].dev.id;
-		dev.present = IOTGUARD_DEV_STATE | IOTGUARD_DEV_FLAGS;
-		dev.state = control_state_of(sd->enforced);
-		dev.flags = IOTGUARD_DEVICE_F_AUTO;
-		if (!dev.state)
+		state = control_state_of(sd->enforced);
+		if (!state)
 			continue;
-		if (set(ctx, &dev)) {
+		if (push_state(&devs[i], state, set, ctx))
 			(*failed)++;
-			continue;
-		}
-		devs[i].dev.state = dev.state;
-		devs[i].dev.flags |= IOTGUARD_DEVICE_F_AUTO;
-		restored++;
+		else
+			restored++;
 	}
 	return restored;
 }
