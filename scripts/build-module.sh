@@ -60,6 +60,6 @@ else
 fi
 make -C "$kdir" M="$repo" RESOLVE_BTFIDS="$resolver" modules
 
-readelf -SW "$repo/kmod/iotguard.ko" | grep -qE '\] \.BTF +PROGBITS' ||
+readelf -SW "$repo/kmod/iotguard.ko" | grep -E '\] \.BTF +PROGBITS' >/dev/null ||
 	die "kmod/iotguard.ko has no .BTF section: kfuncs would not load"
 echo "build-module: kmod/iotguard.ko has BTF (built against $kdir)"

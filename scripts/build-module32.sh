@@ -59,6 +59,6 @@ cat "$log"
 if grep -qi 'warning' "$log"; then
 	die "warnings against $kdir (above)"
 fi
-readelf -h "$out/kmod/iotguard.ko" | grep -qE 'Class: +ELF32' ||
+readelf -h "$out/kmod/iotguard.ko" | grep -E 'Class: +ELF32' >/dev/null ||
 	die "$out/kmod/iotguard.ko is not a 32-bit object"
 echo "build-module32: $out/kmod/iotguard.ko built warning-free against $kdir"

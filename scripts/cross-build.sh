@@ -50,7 +50,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL ARCH
 
 command -v "$triplet-gcc" >/dev/null ||
 	die "Unable to find $triplet-gcc: run scripts/setup-dev.sh"
-dpkg --print-foreign-architectures | grep -qx "$arch" ||
+dpkg --print-foreign-architectures | grep -x "$arch" >/dev/null ||
 	die "architecture $arch is not added to dpkg: run scripts/setup-dev.sh"
 
 # Relative: the Makefile puts $(CURDIR)/$(O)/include on the include path.
@@ -131,10 +131,10 @@ make -C "$kdir" M="$mod" ARCH="$karch" CROSS_COMPILE="$triplet-" \
 cat "$log"
 [ "$rc" -eq 0 ] || die "the module's build failed for $arch"
 grep -qi 'warning' "$log" && die "warnings for $arch (above)"
-readelf -h "$mod/kmod/iotguard.ko" | grep -qE "Machine: +$machine\$" ||
+readelf -h "$mod/kmod/iotguard.ko" | grep -E "Machine: +$machine\$" >/dev/null ||
 	die "$mod/kmod/iotguard.ko is not for $machine"
 if [ "$btf" -eq 1 ]; then
-	readelf -SW "$mod/kmod/iotguard.ko" | grep -qE '\] \.BTF +PROGBITS' ||
+	readelf -SW "$mod/kmod/iotguard.ko" | grep -E '\] \.BTF +PROGBITS' >/dev/null ||
 		die "$mod/kmod/iotguard.ko has no BTF"
 fi
 echo "cross-build: $arch done: $rel/$arch/ and $mod/kmod/iotguard.ko"

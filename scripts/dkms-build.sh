@@ -62,6 +62,6 @@ bash scripts/vmlinux-btf.sh "$kver" "$here/vmlinux.btf"
 bash scripts/prepare-kdir.sh "$src" "$here/vmlinux.btf" "$here/kdir"
 make -C "$here/kdir" M="$here" RESOLVE_BTFIDS="$resolver" modules
 
-readelf -SW kmod/iotguard.ko | grep -qE '\] \.BTF +PROGBITS' ||
+readelf -SW kmod/iotguard.ko | grep -E '\] \.BTF +PROGBITS' >/dev/null ||
 	die "kmod/iotguard.ko came out without BTF: kfuncs would not load"
 echo "iotguard-dkms: kmod/iotguard.ko for $kver has BTF (resolver $resolver)"

@@ -47,7 +47,7 @@ installed() {
 
 	[ "$arch" != "$1" ] || arch="($native|all)"
 	dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$name" \
-		2>/dev/null | grep -qxE "$arch installed"
+		2>/dev/null | grep -xE "$arch installed" >/dev/null
 }
 
 missing=()

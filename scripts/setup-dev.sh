@@ -81,7 +81,7 @@ resolve_abi() {
 # Before the package lists are read: a new architecture needs fresh ones.
 added=0
 for arch in "${FOREIGN_ARCHS[@]}"; do
-	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+	if ! dpkg --print-foreign-architectures | grep -x "$arch" >/dev/null; then
 		echo "setup-dev: adding architecture $arch"
 		dpkg --add-architecture "$arch"
 		added=1

@@ -47,7 +47,8 @@ copy_btf() {
 		fi
 		size=$((24 + type_len + str_len))
 		[ $((off + size)) -le "$total" ] || continue
-		tail -c +$((off + 1)) "$file" | head -c "$size" >"$dest"
+		dd if="$file" of="$dest" bs=64K iflag=skip_bytes,count_bytes \
+			skip="$off" count="$size" status=none
 		return 0
 	done < <(grep -obUaP \
 		'\x9f\xeb\x01\x00\x18\x00\x00\x00\x00\x00\x00\x00' "$file" |

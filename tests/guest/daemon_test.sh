@@ -266,7 +266,7 @@ run() {
 	check "/metrics: daemon health" grep -q \
 		'^iotguard_daemon_maps_up 1$' "$tmp/metrics.txt"
 	if ! grep -q '^iotguard_device_state' "$tmp/metrics.txt"; then
-		sed 's/^/# /' "$tmp/metrics.txt" | head -20
+		sed -n '1,20s/^/# /p' "$tmp/metrics.txt"
 	fi
 
 	# The periodic save may have written the file: only the one written

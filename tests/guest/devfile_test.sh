@@ -215,7 +215,7 @@ tap_wait 600 0.1 state_event "$((before + 1))" allow
 after=$(tail -n +"$((before + 1))" "$tmp/monitor.txt")
 check "it sent no NEW, SET or DEL (the monitor heard the sentinel only)" \
 	[ "$(wc -l <<<"$after")" = 1 ]
-[ "$(wc -l <<<"$after")" = 1 ] || echo "$after" | head -5 | sed 's/^/# /'
+[ "$(wc -l <<<"$after")" = 1 ] || sed -n '1,5s/^/# /p' <<<"$after"
 kill "$monitor_pid"
 wait "$monitor_pid" 2>/dev/null || true
 monitor_pid=

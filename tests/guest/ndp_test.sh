@@ -57,7 +57,7 @@ cleanup() {
 trap cleanup EXIT
 
 default_route() {
-	rtr ip -6 route show default dev iot0 | grep -q .
+	rtr ip -6 route show default dev iot0 | grep . >/dev/null
 }
 
 routes() {
@@ -81,7 +81,7 @@ cam_addrs() {
 
 # rtr_knows ADDR: the router has a link-layer address for ADDR, from an NA.
 rtr_knows() {
-	rtr ip -6 neigh show "$1" dev iot0 | grep -q lladdr
+	rtr ip -6 neigh show "$1" dev iot0 | grep lladdr >/dev/null
 }
 
 send_from() {
@@ -197,7 +197,7 @@ air_addr() {
 
 	out=$(dev air ip -6 -o addr show dev eth0 scope global) || return 1
 	[[ $out != *tentative* ]] || return 1
-	grep -o '2001:2:0:7:[0-9a-f:]*' <<<"$out" | head -n 1 | grep .
+	grep -o -m 1 '2001:2:0:7:[0-9a-f:]*' <<<"$out"
 }
 
 # 3. A device enrolled by its MAC alone configures a SLAAC address: its

@@ -161,8 +161,8 @@ run() {
 		ok "replay: the same event, action and detectors: ${replayed% *}"
 	else
 		not_ok "replay: the same as live (live '$live', replay '${replayed:-nothing}')"
-		grep '"type":"alert"' "$tmp/replay.jsonl" | head -5 |
-			sed 's/^/# /' || true
+		grep '"type":"alert"' "$tmp/replay.jsonl" |
+			sed -n '1,5s/^/# /p' || true
 	fi
 	# The live intervals start when the daemon does, the replay's at the
 	# first frame, and the live daemon's first reading is only a base:

@@ -376,7 +376,7 @@ run() {
 	phase "done"
 	echo "# load average: $(cat /proc/loadavg)"
 	echo "# CPU time, the top consumers:"
-	ps -eo time,comm --sort=-time | head -8 | sed 's/^/#   /' || true
+	ps -eo time,comm --sort=-time | sed -n '1,8s/^/#   /p' || true
 	topo_rtr curl -s http://127.0.0.1:9477/metrics 2>/dev/null |
 		grep -E '^iotguard_daemon_|^iotguard_alerts_total' |
 		sed 's/^/# /' || true

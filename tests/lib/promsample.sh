@@ -17,7 +17,7 @@ prom_sample() {
 		return 1
 	fi
 	if ! out=$(IOTGUARD_METRICS_SAMPLE=$1 "$bin" 2>&1); then
-		echo "$out" | grep -E '^(not ok|#)' | sed 's/^/# /' | head -20
+		grep -E '^(not ok|#)' <<<"$out" | sed -n '1,20s/^/# /p'
 		return 1
 	fi
 	if [ ! -s "$1" ]; then

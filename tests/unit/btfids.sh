@@ -41,7 +41,7 @@ runs() {
 }
 
 tap_plan 6
-if "$BIN" --help 2>"$TMP/err" | grep -q '^Usage: ' && [ ! -s "$TMP/err" ]
+if "$BIN" --help 2>"$TMP/err" | grep '^Usage: ' >/dev/null && [ ! -s "$TMP/err" ]
 then
 	ok "--help: usage on stdout, exit 0"
 else

@@ -44,7 +44,7 @@ parses() {
 		echo "$out"
 		return 1
 	}
-	echo "$out" | grep -q "SUCCESS: $n rules found" || {
+	echo "$out" | grep "SUCCESS: $n rules found" >/dev/null || {
 		echo "$out (wanted $n)"
 		return 1
 	}
@@ -64,7 +64,7 @@ if out=$(parses "$DASH"); then
 	ok "promtool parses the dashboard's $out expressions"
 else
 	not_ok "promtool parses the dashboard's expressions"
-	echo "$out" | sed 's/^/# /' | head -40
+	sed -n '1,40s/^/# /p' <<<"$out"
 fi
 
 if prom_sample "$TMP/metrics.txt"; then

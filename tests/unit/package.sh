@@ -133,7 +133,7 @@ dkms_build() {
 start=$SECONDS
 ko=$TMP/dkms/iotguard/$version/$kver/$(uname -m)/module/iotguard.ko
 if IOTGUARD_BOOT_DIR=$boot dkms_build >"$TMP/dkms.log" 2>&1 &&
-	[ -f "$ko" ] && readelf -SW "$ko" | grep -qE '\] \.BTF +PROGBITS'; then
+	[ -f "$ko" ] && readelf -SW "$ko" | grep -E '\] \.BTF +PROGBITS' >/dev/null; then
 	ok "dkms build for $kver: iotguard.ko with BTF ($((SECONDS - start)) s)"
 else
 	not_ok "dkms build for $kver: iotguard.ko with BTF"

@@ -30,7 +30,7 @@ result() {
 		ok "$desc"
 	else
 		not_ok "$desc"
-		echo "$out" | sed 's/^/# /' | head -40
+		sed -n '1,40s/^/# /p' <<<"$out"
 	fi
 }
 
@@ -92,7 +92,7 @@ out=$(python3 "$PROMCHECK" names "$TMP/metrics.txt" rules "$TMP/bad.yml" \
 found=$(echo "$out" | grep -cE \
 	'no metric iotguard_daemon_map_up|never "rates"|label instanze' ||
 	true)
-if [ "$found" -eq 3 ] && echo "$out" | grep -q '^not ok'; then
+if [ "$found" -eq 3 ] && echo "$out" | grep '^not ok' >/dev/null; then
 	ok "the names check finds a wrong metric, value and label"
 else
 	not_ok "the names check finds a wrong metric, value and label"

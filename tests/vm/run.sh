@@ -94,7 +94,7 @@ BUSYBOX=/bin/busybox
 [ -x "$VIRTIOFSD" ] || die "$VIRTIOFSD missing (scripts/setup-dev.sh)"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (scripts/setup-dev.sh)"
 # The initramfs has no libc: a dynamic busybox (package busybox) would not run.
-if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
+if readelf -l "$BUSYBOX" 2>/dev/null | grep INTERP >/dev/null; then
 	die "$BUSYBOX is dynamic: install busybox-static"
 fi
 

@@ -56,7 +56,7 @@ make -s -C "$KDIR/kdir" M="$WORK/mod" RESOLVE_BTFIDS="$KDIR/bin/resolve_btfids" 
 	echo "FAIL: module build" >&2
 	exit 1
 }
-if ! readelf -S "$WORK/mod/vmselftest.ko" | grep -q '\.BTF'; then
+if ! readelf -S "$WORK/mod/vmselftest.ko" | grep '\.BTF' >/dev/null; then
 	cat "$WORK/mod/build.log" >&2
 	echo "FAIL: vmselftest.ko has no .BTF section" >&2
 	exit 1
