@@ -87,11 +87,16 @@ counted() {
 }
 
 # pins X: router X's pin directory, as iotguard status names it.
+# pins X: router X's pin directory (X "init": this, the initial namespace).
 pins() {
 	local out
 
 	# exit 4: nothing attached yet, which is no error here
-	out=$(ig "$1" -j status) || [ $? = 4 ] || return 1
+	if [ "$1" = init ]; then
+		out=$("$iotguard" -j status) || [ $? = 4 ] || return 1
+	else
+		out=$(ig "$1" -j status) || [ $? = 4 ] || return 1
+	fi
 	[[ $out =~ \"pins\":\"([^\"]+)\" ]] && echo "${BASH_REMATCH[1]}"
 }
 
@@ -136,7 +141,7 @@ setup_pair() {
 		--rate 1 --burst 10 >/dev/null
 }
 
-tap_plan 15
+tap_plan 16
 
 setup_pair a
 setup_pair b
@@ -145,6 +150,8 @@ pins_a=$(pins a)
 pins_b=$(pins b)
 expect "each router's namespace has a pin directory of its own" \
 	"'$pins_a' != '$pins_b' and all(p.startswith('/sys/fs/bpf/iotguard/netns/') for p in ('$pins_a', '$pins_b'))"
+same "the initial namespace's pin directory is the top one" \
+	/sys/fs/bpf/iotguard "$(pins init)"
 check "attach to router a's iot0" ig a attach iot0 --mode native
 check "attach to router b's iot0 (the same name)" \
 	ig b attach iot0 --mode native

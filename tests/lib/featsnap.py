@@ -36,7 +36,8 @@ import sys
 import time
 
 PIN_DIR = "/sys/fs/bpf/iotguard"
-INIT_NET_INO = 0xF0000098       # the kernel's PROC_NET_INIT_INO
+NET_NS_INIT_INO = 0xEFFFFFF9    # the initial namespace's (user/lib/pins.c)
+INIT_NET_COOKIE = 1             # its cookie on kernels before that inode
 SO_NETNS_COOKIE = 71
 SYS_BPF = 321                   # x86_64
 BPF_MAP_LOOKUP_ELEM = 1
@@ -72,11 +73,12 @@ def obj_get(path):
 def pin_dir():
     """This network namespace's pin directory, as user/lib/pins.c names
     it: PIN_DIR in the initial namespace, else PIN_DIR/netns/<cookie>."""
-    if os.stat("/proc/thread-self/ns/net").st_ino == INIT_NET_INO:
-        return PIN_DIR
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
         cookie = struct.unpack("<Q", s.getsockopt(
             socket.SOL_SOCKET, SO_NETNS_COOKIE, 8))[0]
+    if (os.stat("/proc/thread-self/ns/net").st_ino == NET_NS_INIT_INO or
+            cookie == INIT_NET_COOKIE):
+        return PIN_DIR
     return "%s/netns/%d" % (PIN_DIR, cookie)
 
 

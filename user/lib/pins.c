@@ -16,20 +16,43 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-/* The initial namespace's inode, fixed by the kernel (PROC_NET_INIT_INO). */
-#define INIT_NET_INO 0xF0000098UL
+/*
+ * The initial namespace. Kernels that give it a fixed inode
+ * (NET_NS_INIT_INO in <linux/nsfs.h>) number its cookie among all
+ * namespaces' ids, so that is not 1; older ones allocate its inode from a
+ * counter that other namespaces and /proc entries share, but set it up
+ * before any other namespace, so its cookie is 1.
+ */
+#define NET_NS_INIT_INO 0xEFFFFFF9UL
+#define INIT_NET_COOKIE 1
+
+static int netns_cookie(uint64_t *cookie)
+{
+	socklen_t size = sizeof(*cookie);
+	int fd, ret;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &size) ?
+	      -errno : 0;
+	close(fd);
+	return ret;
+}
 
 int iotguard_pin_dir(char *buf, size_t len)
 {
-	socklen_t size = sizeof(uint64_t);
 	uint64_t cookie;
 	struct stat st;
-	int fd, ret, n;
+	int ret, n;
 
 	/* thread-self: a thread may have entered another namespace alone. */
 	if (stat("/proc/thread-self/ns/net", &st))
 		return -errno;
-	if (st.st_ino == INIT_NET_INO) {
+	ret = netns_cookie(&cookie);
+	if (ret)
+		return ret;
+	if (st.st_ino == NET_NS_INIT_INO || cookie == INIT_NET_COOKIE) {
 		n = snprintf(buf, len, "%s", IOTGUARD_PIN_DIR);
 		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 	}
@@ -38,14 +61,6 @@ int iotguard_pin_dir(char *buf, size_t len)
 	 * namespace is gone, and a new namespace (whose device cookies start
 	 * again at 1) would take over the dead one's counters and rates.
 	 */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) ?
-	      -errno : 0;
-	close(fd);
-	if (ret)
-		return ret;
 	n = snprintf(buf, len, "%s/%llu", IOTGUARD_NETNS_DIR,
 		     (unsigned long long)cookie);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
