@@ -23,9 +23,11 @@
 #
 # The module is built by ./Kbuild (kbuild prefers it to this file).
 
-# The one place the version is set: the tools print it, DKMS names the
-# module's source after it, and debian/changelog must carry the same.
-VERSION := 0.8.0
+# The one place the version is set is kmod/version.h: the module reports it,
+# the tools print it, DKMS names the module's source after it, and
+# debian/changelog must carry the same.
+VERSION := $(shell sed -n 's/^\#define IOTGUARD_VERSION "\(.*\)"$$/\1/p' \
+	kmod/version.h)
 
 O := build
 KERNEL_DIR ?= $(CURDIR)/$(O)/kernel

@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "kfunc.h"
 #include "netlink.h"
+#include "version.h"
 
 #include <linux/genetlink.h>
 #include <linux/module.h>
@@ -119,4 +120,5 @@ module_exit(iotguard_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Device table and XDP verdicts for guarded IoT ports");
 MODULE_AUTHOR("The iotguard authors");
+MODULE_VERSION(IOTGUARD_VERSION);
 MODULE_ALIAS_GENL_FAMILY(IOTGUARD_GENL_NAME);

@@ -123,7 +123,7 @@ start_daemon() {
 	wait_listening
 }
 
-tap_plan 33
+tap_plan 34
 
 if ! topo_init || ! topo_add_device lamp 198.18.1.10 ||
    ! topo_add_device cam 198.18.1.12 ||
@@ -169,6 +169,9 @@ check "and enrolls a device the file does not have" \
 ig export >"$tmp/before.conf"
 check "iotguard-boot stop exits 0" boot stop
 check "the module is unloaded" bash -c '! [ -d /sys/module/iotguard ]'
+pins=$(ig -j status | sed -n 's/.*"pins":"\([^"]*\)".*/\1/p' || true)
+check "and the router's maps unpinned ($pins)" \
+	bash -c "[ -n '$pins' ] && ! [ -e '$pins' ]"
 expect "status says nothing is guarded (exit 4)" "$(status_rc) == 4"
 check "iotguard-boot start exits 0 again" boot start
 ig export >"$tmp/after.conf"
