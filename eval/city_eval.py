@@ -3,7 +3,7 @@
 """Judge iotguardd --replay on a city: who attacked, what the daemon did.
 
     city_eval.py CITY [--iotguardd BIN] [-c CONFIG] [--grace S]
-                 [--format text|json|tsv]
+                 [--live DIR] [--format text|json|tsv]
 
 CITY holds city.pcap, devices.tsv and truth.tsv, as make-city writes them
 (../shared/corpus/city, or another seed's). The devices whose role is
@@ -31,9 +31,18 @@ Per attack of truth.tsv:
 A raising decision outside the device's attack windows is a false alarm
 (a false quarantine if it raises to quarantine or more); both are per
 device-hour of the enrolled devices' time outside their attack windows.
+
+--live DIR also judges what the live daemon decided when eval/live.sh sent
+the same capture at its own speed through the XDP program in the guest
+(DIR: its alerts.jsonl, start, stats.json), by the same rules, offsets
+from the wall-clock time its first frame left; then prints both side by
+side. They agree on an attack when both act on it or neither does, with
+quarantine delays within one interval plus act_after of each other.
 Exit status: 0, 1 on a missing or broken input, 2 if the replay fails.
 """
 import argparse
+import copy
+import datetime
 import ipaddress
 import json
 import os
@@ -240,6 +249,57 @@ def run_replay(binary, pcap, devices, config):
               file=sys.stderr)
         sys.exit(2)
     return out
+
+
+def read_config(path):
+    """KEY = VALUE lines of an iotguardd.conf, as strings."""
+    conf = {}
+    if not path:
+        return conf
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    conf[k.strip()] = v.strip()
+    except OSError as e:
+        raise InputError("Unable to read %s: %s" % (path, e.strerror))
+    return conf
+
+
+def wall_time(text):
+    """Seconds since the epoch of an alert's "time" (UTC, ms)."""
+    t = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def read_live(d, cap):
+    """eval/live.sh's results as run_replay's: the decisions at their
+    offsets from the first frame sent, the capture's figures with the
+    spoofed frames the XDP program dropped."""
+    try:
+        with open(os.path.join(d, "start"), encoding="utf-8") as f:
+            start = float(f.read())
+        alerts = []
+        with open(os.path.join(d, "alerts.jsonl"), encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                o = json.loads(line)
+                o["offset"] = wall_time(o["time"]) - start
+                alerts.append(o)
+        with open(os.path.join(d, "stats.json"), encoding="utf-8") as f:
+            stats = json.load(f)
+        xdp = {k: stats["global"][k]["packets"]
+               for k in ("pass", "unknown", "spoofed", "arp")}
+    except OSError as e:
+        raise InputError("Unable to read the live run in %s: %s" %
+                         (d, e.strerror))
+    except (ValueError, KeyError) as e:
+        raise InputError("Unable to parse the live run in %s: %s" % (d, e))
+    live = dict(cap, spoofed=xdp["spoofed"], xdp=xdp)
+    return {"alert": alerts, "score": [], "device": [], "capture": [live]}
 
 
 def window(a, grace):
@@ -494,6 +554,66 @@ def print_tsv(truth, s):
     print("# " + s["line"])
 
 
+def judge(hosts, truth, out, grace):
+    """The rows of truth judged on one run's decisions (a copy), its false
+    alarms, device-hours and summary."""
+    truth = copy.deepcopy(truth)
+    cap = out["capture"][0]
+    for a in truth:
+        if a["role"] == "hijacked":
+            judge_hijacked(a, out["alert"], out["score"], grace)
+        else:
+            judge_unknown(a)
+    false, hours = false_alarms(hosts, truth, out["alert"], grace,
+                                cap["duration"])
+    return truth, false, hours, summary(truth, hosts, false, hours, cap)
+
+
+def agree(r, l, slack):
+    """Whether the replay's row r and the live row l decide alike."""
+    if r["role"] != "hijacked":
+        return True
+    if (r["quarantine"] is None) != (l["quarantine"] is None):
+        return False
+    if r["quarantine"] is None:
+        return (r["alert"] is None) == (l["alert"] is None)
+    return abs(r["quarantine"] - l["quarantine"]) <= slack
+
+
+def print_side_by_side(replay, live, slack, xdp):
+    rt, _, _, rs = replay
+    lt, _, _, ls = live
+    print("Replay and live side by side (delays in s from the attack's "
+          "first frame; alike: both act or neither, quarantines within "
+          "%g s):" % slack)
+    fmt = "%-29s %-18s %8s  %6s %6s  %6s %6s  %s"
+    print(fmt % ("ATTACK", "SOURCE", "START", "REPLAY", "", "LIVE", "",
+                 "ALIKE"))
+    print(fmt % ("", "", "", "ALERT", "QUAR", "ALERT", "QUAR", ""))
+    alike = 0
+    for r, l in zip(rt, lt):
+        if r["role"] != "hijacked":
+            continue
+        same = agree(r, l, slack)
+        alike += same
+        note = "yes" if same else "NO"
+        if not same and l["notes"]:
+            note += ": live " + l["notes"][0]
+        print(fmt % (r["attack"][:29], r["src_name"][:18],
+                     "%.3f" % r["start"], fmt_delay(r, "alert"),
+                     fmt_delay(r, "quarantine"), fmt_delay(l, "alert"),
+                     fmt_delay(l, "quarantine"), note))
+    fq = (rs["false_quarantines"], ls["false_quarantines"])
+    print()
+    print("Alike: %d of %d attacks from enrolled devices; false "
+          "quarantines replay %d, live %d (%s). The XDP program live: "
+          "%d frames passed, dropped %d unknown, %d spoofed, %d ARP" %
+          (alike, rs["hijacked"], fq[0], fq[1],
+           "within one" if abs(fq[0] - fq[1]) <= 1 else "NOT within one",
+           xdp["pass"], xdp["unknown"], xdp["spoofed"], xdp["arp"]))
+    return alike
+
+
 def main():
     p = argparse.ArgumentParser(
         description="Judge iotguardd --replay on a city (make-city).")
@@ -504,6 +624,8 @@ def main():
     p.add_argument("--grace", type=float, default=3.0,
                    help="seconds after an attack's last frame in which a "
                    "decision is still its (default 3)")
+    p.add_argument("--live", metavar="DIR",
+                   help="also judge the live run eval/live.sh left in DIR")
     p.add_argument("--format", choices=("text", "json", "tsv"),
                    default="text")
     args = p.parse_args()
@@ -517,6 +639,7 @@ def main():
         pcap = os.path.join(args.city, "city.pcap")
         enrolled = {h["ipv4"]: h for h in hosts if h["role"] != "unknown"}
         scan_capture(pcap, truth, enrolled, args.grace)
+        conf = read_config(args.config)
     except InputError as e:
         print(e, file=sys.stderr)
         return 1
@@ -527,28 +650,56 @@ def main():
         devs.flush()
         out = run_replay(args.iotguardd, pcap, devs.name, args.config)
     cap = out["capture"][0]
-    for a in truth:
-        if a["role"] == "hijacked":
-            judge_hijacked(a, out["alert"], out["score"], args.grace)
-        else:
-            judge_unknown(a)
-    false, hours = false_alarms(hosts, truth, out["alert"], args.grace,
-                                cap["duration"])
-    s = summary(truth, hosts, false, hours, cap)
+    runs = [("replay", judge(hosts, truth, out, args.grace))]
+    if args.live:
+        try:
+            live = read_live(args.live, cap)
+        except InputError as e:
+            print(e, file=sys.stderr)
+            return 1
+        runs.append(("live", judge(hosts, truth, live, args.grace)))
+    slack = cap["interval"] * (1 + float(conf.get("act_after", 0)))
     if args.format == "json":
-        json.dump({"city": args.city, "config": args.config,
-                   "duration": cap["duration"], "interval": cap["interval"],
-                   "grace": args.grace, "attacks": [row(a) for a in truth],
-                   "false_alarms": [{k: e[k] for k in
-                                     ("name", "offset", "event", "action",
-                                      "detectors", "explanation")}
-                                    for e in false],
-                   "summary": s}, sys.stdout, indent=1)
+        doc = {"city": args.city, "config": args.config,
+               "duration": cap["duration"], "interval": cap["interval"],
+               "grace": args.grace}
+        for name, (rows, false, _, s) in runs:
+            doc[name] = {
+                "attacks": [row(a) for a in rows],
+                "false_alarms": [{k: e[k] for k in
+                                  ("name", "offset", "event", "action",
+                                   "detectors", "explanation")}
+                                 for e in false],
+                "summary": s}
+        # The replay's, where a single run's were before --live.
+        doc.update(doc["replay"])
+        if args.live:
+            doc["live"]["xdp"] = live["capture"][0]["xdp"]
+            doc["alike"] = sum(agree(r, l, slack) for r, l in
+                               zip(runs[0][1][0], runs[1][1][0])
+                               if r["role"] == "hijacked")
+        json.dump(doc, sys.stdout, indent=1)
         print()
     elif args.format == "tsv":
-        print_tsv(truth, s)
+        for name, (rows, _, _, s) in runs:
+            if args.live:
+                print("# " + name)
+            print_tsv(rows, s)
     else:
-        print_text(args, cap, hosts, truth, false, hours, s)
+        for name, (rows, false, hours, s) in runs:
+            if args.live:
+                print("==== %s%s" % (name, ": the capture sent at its "
+                                     "own speed through XDP, the live "
+                                     "daemon" if name == "live" else
+                                     ": iotguardd --replay"))
+                print()
+            c = cap if name == "replay" else dict(
+                cap, spoofed=s["replay_spoofed"])
+            print_text(args, c, hosts, rows, false, hours, s)
+            print()
+        if args.live:
+            print_side_by_side(runs[0][1], runs[1][1], slack,
+                               live["capture"][0]["xdp"])
     return 0
 
 

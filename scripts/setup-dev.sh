@@ -6,7 +6,8 @@
 # bench need: qemu and the headers of the Debian cloud kernel the guest
 # boots, linux-source (checkpatch, the kselftest harness, resolve_btfids),
 # the simulated city's attack tools, Prometheus, the i386 headers of
-# `make module32`, dkms and lintian for the package test, and the arm64 and
+# `make module32`, dkms and lintian for the package tests, mmdebstrap for
+# the Debian 12 system the packages are installed on, and the arm64 and
 # armhf cross toolchains and libraries of `make cross`.
 #
 # Not for a router: there, scripts/setup-deps.sh or the packages.
@@ -28,7 +29,8 @@ PACKAGES=(
 	# The end-to-end tests and the demo drive traffic with python3.
 	python3
 	# The simulated city's attacks (tests/lib/city.sh): real tools.
-	nmap hping3
+	# tcpreplay sends a city's capture live (eval/live.sh).
+	nmap hping3 tcpreplay
 	# The metrics test runs a real Prometheus server against /metrics;
 	# curl queries its API.
 	prometheus curl
@@ -38,6 +40,9 @@ PACKAGES=(
 	python3-yaml shellcheck
 	# tests/unit/package.sh: DKMS builds the packaged module; lintian.
 	dkms openssl lintian devscripts fakeroot pahole xz-utils zstd file
+	# tests/system/package_test.sh: a Debian 12 root file system from
+	# Debian's archive, on an ext4 disk image.
+	mmdebstrap e2fsprogs
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
