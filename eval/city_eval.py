@@ -41,6 +41,7 @@ quarantine delays within one interval plus act_after of each other.
 Exit status: 0, 1 on a missing or broken input, 2 if the replay fails.
 """
 import argparse
+import bisect
 import copy
 import datetime
 import ipaddress
@@ -274,20 +275,69 @@ def wall_time(text):
     return t.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def read_live(d, cap):
+# How far ahead in the capture a frame of sent.pcap is looked for: frames
+# tcpdump dropped are skipped.
+LOOKAHEAD = 20000
+
+
+def sent_clock(pcap, sent):
+    """The capture's clock as the frames really left: (wall-clock times,
+    capture offsets) of the frames of sent.pcap (eval/live.sh: the first
+    bytes of each frame as it left), each matched in order to the frame of
+    the capture it is."""
+    orig = [(t, f) for t, f in pcap_frames(pcap)]
+    t0 = orig[0][0]
+    walls, offsets = [], []
+    i = 0
+    for wall, frame in pcap_frames(sent):
+        j = i
+        end = min(len(orig), i + LOOKAHEAD)
+        while j < end and orig[j][1][:len(frame)] != frame:
+            j += 1
+        if j == end:
+            continue
+        walls.append(wall)
+        offsets.append(orig[j][0] - t0)
+        i = j + 1
+    if not walls:
+        raise InputError("Unable to match any frame of %s to the capture" %
+                         sent)
+    return walls, offsets, len(orig)
+
+
+def capture_time(clock, wall):
+    """A wall-clock time on the capture's clock: the offset of the last
+    frame that had left by then, plus the time since it left."""
+    walls, offsets = clock[0], clock[1]
+    k = max(bisect.bisect_right(walls, wall) - 1, 0)
+    return offsets[k] + (wall - walls[k])
+
+
+def read_live(d, cap, pcap):
     """eval/live.sh's results as run_replay's: the decisions at their
-    offsets from the first frame sent, the capture's figures with the
-    spoofed frames the XDP program dropped."""
+    offsets on the capture's clock (through sent.pcap when there is one,
+    else from the time the first frame left), the capture's figures with
+    the XDP program's counters."""
     try:
-        with open(os.path.join(d, "start"), encoding="utf-8") as f:
-            start = float(f.read())
+        sent = os.path.join(d, "sent.pcap")
+        if os.path.exists(sent):
+            clock = sent_clock(pcap, sent)
+            to_offset = lambda wall: capture_time(clock, wall)
+            lag = max((w - clock[0][0]) - (o - clock[1][0])
+                      for w, o in zip(clock[0], clock[1]))
+            matched = (len(clock[0]), clock[2], lag)
+        else:
+            with open(os.path.join(d, "start"), encoding="utf-8") as f:
+                start = float(f.read())
+            to_offset = lambda wall: wall - start
+            matched = None
         alerts = []
         with open(os.path.join(d, "alerts.jsonl"), encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if not line.strip():
                     continue
                 o = json.loads(line)
-                o["offset"] = wall_time(o["time"]) - start
+                o["offset"] = to_offset(wall_time(o["time"]))
                 alerts.append(o)
         with open(os.path.join(d, "stats.json"), encoding="utf-8") as f:
             stats = json.load(f)
@@ -298,7 +348,7 @@ def read_live(d, cap):
                          (d, e.strerror))
     except (ValueError, KeyError) as e:
         raise InputError("Unable to parse the live run in %s: %s" % (d, e))
-    live = dict(cap, spoofed=xdp["spoofed"], xdp=xdp)
+    live = dict(cap, spoofed=xdp["spoofed"], xdp=xdp, matched=matched)
     return {"alert": alerts, "score": [], "device": [], "capture": [live]}
 
 
@@ -580,7 +630,7 @@ def agree(r, l, slack):
     return abs(r["quarantine"] - l["quarantine"]) <= slack
 
 
-def print_side_by_side(replay, live, slack, xdp):
+def print_side_by_side(replay, live, slack, xdp, matched):
     rt, _, _, rs = replay
     lt, _, _, ls = live
     print("Replay and live side by side (delays in s from the attack's "
@@ -611,6 +661,13 @@ def print_side_by_side(replay, live, slack, xdp):
           (alike, rs["hijacked"], fq[0], fq[1],
            "within one" if abs(fq[0] - fq[1]) <= 1 else "NOT within one",
            xdp["pass"], xdp["unknown"], xdp["spoofed"], xdp["arp"]))
+    if matched:
+        print("Live times are on the capture's clock as the frames left "
+              "(%d of %d frames seen leaving; the sender fell behind the "
+              "capture by up to %.2f s)." % matched)
+    else:
+        print("Live times are from the time the first frame left "
+              "(no sent.pcap: the sender's lag is not taken out).")
     return alike
 
 
@@ -653,7 +710,7 @@ def main():
     runs = [("replay", judge(hosts, truth, out, args.grace))]
     if args.live:
         try:
-            live = read_live(args.live, cap)
+            live = read_live(args.live, cap, pcap)
         except InputError as e:
             print(e, file=sys.stderr)
             return 1
@@ -675,6 +732,7 @@ def main():
         doc.update(doc["replay"])
         if args.live:
             doc["live"]["xdp"] = live["capture"][0]["xdp"]
+            doc["live"]["clock"] = live["capture"][0]["matched"]
             doc["alike"] = sum(agree(r, l, slack) for r, l in
                                zip(runs[0][1][0], runs[1][1][0])
                                if r["role"] == "hijacked")
@@ -699,7 +757,8 @@ def main():
             print()
         if args.live:
             print_side_by_side(runs[0][1], runs[1][1], slack,
-                               live["capture"][0]["xdp"])
+                               live["capture"][0]["xdp"],
+                               live["capture"][0]["matched"])
     return 0
 
 

@@ -16,6 +16,10 @@
 # CITY holds city.pcap and devices.tsv (make-city). OUT gets:
 #   alerts.jsonl   the daemon's decisions, each with its wall-clock time
 #   start          the wall-clock time the capture's first frame was sent
+#   sent.pcap      the first 96 bytes of every frame as it left dev0, with
+#                  the wall-clock time it left (tcpreplay falls behind the
+#                  capture's clock under load: city_eval.py maps decisions
+#                  onto the capture's time through it)
 #   stats.json     iotguard -j stats at the end (spoofed frames and all)
 #   tcpreplay.log  what tcpreplay sent, and how fast
 #   daemon.log     iotguardd's own log
@@ -26,6 +30,7 @@ CITY=${1:?usage: eval/live.sh CITY OUT [CONFIG]}
 OUT=${2:?usage: eval/live.sh CITY OUT [CONFIG]}
 CONFIG=${3:-$REPO/etc/iotguardd.conf}
 IOTGUARD=$REPO/build/iotguard
+SNIFFER=
 IOTGUARDD=$REPO/build/iotguardd
 RTR=evr$$
 STREET=evs$$
@@ -38,10 +43,11 @@ say() {
 
 cleanup() {
 	set +e
-	if [ -n "$DAEMON" ]; then
-		kill "$DAEMON" 2>/dev/null
-		wait "$DAEMON" 2>/dev/null
-	fi
+	for pid in "$DAEMON" "$SNIFFER"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	nsenter --net=/run/netns/$RTR "$IOTGUARD" detach iot0 >/dev/null 2>&1
 	ip netns del $RTR 2>/dev/null
 	ip netns del $STREET 2>/dev/null
@@ -56,8 +62,10 @@ rtr() {
 for f in city.pcap devices.tsv; do
 	[ -f "$CITY/$f" ] || { say "Unable to find $CITY/$f"; exit 1; }
 done
-command -v tcpreplay >/dev/null ||
-	{ say "Unable to find tcpreplay (scripts/setup-dev.sh)"; exit 1; }
+for tool in tcpreplay tcpdump; do
+	command -v $tool >/dev/null ||
+		{ say "Unable to find $tool (scripts/setup-dev.sh)"; exit 1; }
+done
 mkdir -p "$OUT"
 [ -d /sys/module/iotguard ] || insmod "$REPO/kmod/iotguard.ko"
 
@@ -120,6 +128,13 @@ wait_intervals() {
 wait_intervals 1
 # The capture at its own speed. tcpreplay reports the time from its first
 # frame to its last: the first left at the end minus that.
+ip netns exec $STREET tcpdump -i dev0 -Q out -s 96 -B 32768 -U -n \
+	-w "$OUT/sent.pcap" 2>"$OUT/tcpdump.log" &
+SNIFFER=$!
+for _ in $(seq 300); do
+	grep 'listening on' "$OUT/tcpdump.log" >/dev/null && break
+	sleep 0.2
+done
 say "replaying $CITY/city.pcap at its own speed"
 ip netns exec $STREET tcpreplay --intf1=dev0 --preload-pcap \
 	"$CITY/city.pcap" >"$OUT/tcpreplay.log" 2>&1
@@ -130,6 +145,10 @@ took=$(sed -n '/ sent in /{s/.* sent in \([0-9.]*\) seconds.*/\1/p;q}' \
 python3 -c 'import sys; print("%.6f" % (float(sys.argv[1]) - float(sys.argv[2])))' \
 	"$end" "$took" >"$OUT/start"
 sed 's/^/live: tcpreplay: /' "$OUT/tcpreplay.log" >&2
+kill -INT "$SNIFFER"
+wait "$SNIFFER" || true
+SNIFFER=
+sed -n 's/^/live: tcpdump: /p' "$OUT/tcpdump.log" >&2
 
 # The judgement's grace (3 s) after the last frame, and an interval more.
 wait_intervals 5

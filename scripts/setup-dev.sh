@@ -29,8 +29,9 @@ PACKAGES=(
 	# The end-to-end tests and the demo drive traffic with python3.
 	python3
 	# The simulated city's attacks (tests/lib/city.sh): real tools.
-	# tcpreplay sends a city's capture live (eval/live.sh).
-	nmap hping3 tcpreplay
+	# tcpreplay sends a city's capture live, tcpdump records when each
+	# frame really left (eval/live.sh).
+	nmap hping3 tcpreplay tcpdump
 	# The metrics test runs a real Prometheus server against /metrics;
 	# curl queries its API.
 	prometheus curl
