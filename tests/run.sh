@@ -7,7 +7,9 @@
 #   1. the list's tests/unit/* programs, on the host;
 #   2. one boot of the test VM running tests/guest/run-all.sh, which runs the
 #      list's tests/guest/* programs (the module's tests need the guest
-#      kernel: the host kernel has no modules).
+#      kernel: the host kernel has no modules);
+#   3. the list's tests/system/* programs, on the host: each boots a whole
+#      Debian system of its own (the package test).
 #
 # A listed test that is missing or unbuilt fails under its name; so does a
 # test source that the list does not name. All output is streamed and kept
@@ -24,10 +26,12 @@
 # Environment:
 #	IOTGUARD_UNIT_TIMEOUT  seconds per unit test program (default 300)
 #	IOTGUARD_VM_TIMEOUT    seconds for the whole guest run (default 4200)
+#	IOTGUARD_SYSTEM_TIMEOUT  seconds per system test (default 3600)
 #	IOTGUARD_RESULTS       where the .tap files go (default
 #	                       build/test-results; make check-busy gives each
 #	                       suite its own)
-#	IOTGUARD_SKIP_VM=1     host tests only (the guest counts as one skip)
+#	IOTGUARD_SKIP_VM=1     host tests only (the guest and each system test
+#	                       count as one skip)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,6 +39,7 @@ cd "$REPO" || exit 1
 RESULTS=${IOTGUARD_RESULTS:-$REPO/build/test-results}
 UNIT_TIMEOUT=${IOTGUARD_UNIT_TIMEOUT:-300}
 VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-4200}
+SYSTEM_TIMEOUT=${IOTGUARD_SYSTEM_TIMEOUT:-3600}
 # shellcheck source=lib/testlist.sh
 . "$REPO/tests/lib/testlist.sh"
 
@@ -75,14 +80,36 @@ check_tap() {
 	fi
 }
 
-run_unit() {
-	local name=$1 log rc
-	shift
-	log=$RESULTS/unit-$name.tap
-	echo "# ======== unit: $name"
-	timeout -k 10 "$UNIT_TIMEOUT" "$@" </dev/null 2>&1 | tee "$log"
+# run_host KIND TIMEOUT NAME COMMAND...: a unit or system test on the host.
+run_host() {
+	local kind=$1 limit=$2 name=$3 log rc
+	shift 3
+	log=$RESULTS/$kind-$name.tap
+	echo "# ======== $kind: $name"
+	timeout -k 10 "$limit" "$@" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	check_tap "unit $name" "$rc" "$log"
+	check_tap "$kind $name" "$rc" "$log"
+}
+
+# run_listed KIND TIMEOUT: every listed test under tests/KIND, on the host.
+run_listed() {
+	local kind=$1 limit=$2 src name ran=0 cmd
+
+	while read -r src; do
+		name=$(testlist_name "$src")
+		read -ra cmd < <(testlist_command "$src")
+		ran=$((ran + 1))
+		if [ ! -f "$src" ]; then
+			harness "not ok" "$kind $name: $src is listed but missing"
+		elif [ "${cmd[0]}" != bash ] && [ ! -x "${cmd[0]}" ]; then
+			harness "not ok" "$kind $name: ${cmd[0]} is not built (make tests)"
+		elif [ "$kind" = system ] && [ "${IOTGUARD_SKIP_VM:-0}" = 1 ]; then
+			harness "ok" "$kind $name # SKIP IOTGUARD_SKIP_VM=1"
+		else
+			run_host "$kind" "$limit" "$name" "${cmd[@]}"
+		fi
+	done < <(testlist_sources "$kind")
+	[ "$ran" -gt 0 ] || harness "not ok" "tests/tests.list names no $kind test"
 }
 
 # ---------------------------------------------------------------- host
@@ -90,20 +117,7 @@ while read -r f; do
 	harness "not ok" "$f is a test that tests/tests.list does not name"
 done < <(testlist_unlisted)
 
-ran=0
-while read -r src; do
-	name=$(testlist_name "$src")
-	read -ra cmd < <(testlist_command "$src")
-	ran=$((ran + 1))
-	if [ ! -f "$src" ]; then
-		harness "not ok" "unit $name: $src is listed but missing"
-	elif [ "${cmd[0]}" != bash ] && [ ! -x "${cmd[0]}" ]; then
-		harness "not ok" "unit $name: ${cmd[0]} is not built (make tests)"
-	else
-		run_unit "$name" "${cmd[@]}"
-	fi
-done < <(testlist_sources unit)
-[ "$ran" -gt 0 ] || harness "not ok" "tests/tests.list names no unit test"
+run_listed unit "$UNIT_TIMEOUT"
 
 # ---------------------------------------------------------------- guest
 if [ "${IOTGUARD_SKIP_VM:-0}" = 1 ]; then
@@ -129,6 +143,9 @@ else
 	esac
 	[ "$gresults" -gt 0 ] || harness "not ok" "guest: no test result at all"
 fi
+
+# ---------------------------------------------------------------- system
+run_listed system "$SYSTEM_TIMEOUT"
 
 # ---------------------------------------------------------------- verdict
 # Top-level lines only: nested TAP is indented. A SKIP directive (any case)

@@ -6,7 +6,8 @@
 
 TESTLIST=$REPO/tests/tests.list
 
-# testlist_sources DIR: the listed sources under tests/DIR (unit, guest),
+# testlist_sources DIR: the listed sources under tests/DIR (unit, guest,
+# system),
 # in order, one per line.
 testlist_sources() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$TESTLIST" |
@@ -35,9 +36,10 @@ testlist_unlisted() {
 	local f
 
 	for f in tests/unit/*.c tests/unit/*.sh tests/guest/*.c \
-		tests/guest/*_test.sh; do
+		tests/guest/*_test.sh tests/system/*_test.sh; do
 		[ -e "$REPO/$f" ] || continue
-		grep -qxF "$f" <(testlist_sources unit; testlist_sources guest) ||
+		grep -qxF "$f" <(testlist_sources unit; testlist_sources guest
+			testlist_sources system) ||
 			echo "$f"
 	done
 }

@@ -44,6 +44,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib/qemu.sh
+. "$REPO/tests/lib/qemu.sh"
 
 die() {
 	echo "vm: $*" >&2
@@ -334,15 +336,7 @@ if ! [ -S "$RUNDIR/root.sock" ] || ! [ -S "$RUNDIR/out.sock" ]; then
 fi
 
 # ---------------------------------------------------------------- qemu
-# /dev/kvm may be a software hypervisor (kvm_pvm) on which a stock kernel
-# crawls and dies with "emulation failure": use TCG unless KVM is real.
-if [ -d /sys/module/kvm_pvm ] || ! grep -qwE 'vmx|svm' /proc/cpuinfo ||
-	! [ -w /dev/kvm ]; then
-	# shellcheck disable=SC2054  # the commas are qemu's
-	ACCEL=(-accel tcg,thread=multi -cpu max)
-else
-	ACCEL=(-accel kvm -cpu host)
-fi
+qemu_accel
 
 # panic=-1 + -no-reboot: any guest panic (e.g. init dying) ends qemu at once.
 # mitigations=off: no speculation workarounds, they only slow TCG down.
