@@ -65,22 +65,22 @@ else
 	not_ok "city_eval.py judges the live run beside the replay"
 	sed 's/^/# /' "$tmp/eval.err"
 fi
-# The capture's model of the verdicts (replay rows) against the program's
-# counters (live): the same frames dropped, for the same reasons.
+# model_vs_live REASON: "MODEL == LIVE and MODEL > 0", the frames of the
+# attacks the capture's model (replay rows) drops for REASON and those the
+# XDP program dropped for it live, for expect.
+model_vs_live() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+model = sum(r["dropped"].get(sys.argv[2], 0) for r in d["replay"]["attacks"])
+print(model, "==", d["live"]["xdp"][sys.argv[2]], "and", model, "> 0")
+' "$tmp/eval.json" "$1" 2>/dev/null || echo False
+}
+
 expect "XDP dropped the stranger's frames as unknown, as the model says" \
-	"$(python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-model = sum(r["dropped"].get("unknown", 0) for r in d["replay"]["attacks"])
-print(model, "==", d["live"]["xdp"]["unknown"], "and", model, "> 0")
-' "$tmp/eval.json" 2>/dev/null || echo False)"
+	"$(model_vs_live unknown)"
 expect "XDP dropped the spoofer's frames as spoofed, as the model says" \
-	"$(python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-model = sum(r["dropped"].get("spoofed", 0) for r in d["replay"]["attacks"])
-print(model, "==", d["live"]["xdp"]["spoofed"], "and", model, "> 0")
-' "$tmp/eval.json" 2>/dev/null || echo False)"
+	"$(model_vs_live spoofed)"
 check "the scanning camera is quarantined live for its scan" \
 	decided cam-1 scan
 check "the meter, whose attack is its usual traffic, is not quarantined" \
