@@ -34,9 +34,9 @@ device-hour of the enrolled devices' time outside their attack windows.
 
 --live DIR also judges what the live daemon decided when eval/live.sh sent
 the same capture at its own speed through the XDP program in the guest
-(DIR: its alerts.jsonl, start, stats.json), by the same rules, offsets
-from the wall-clock time its first frame left; then prints both side by
-side. They agree on an attack when both act on it or neither does, with
+(DIR: its alerts.jsonl, sent.pcap, stats.json), by the same rules, at
+their times on the capture's clock as the frames really left; then prints
+both side by side. They agree on an attack when both act on it or neither does, with
 quarantine delays within one interval plus act_after of each other.
 Exit status: 0, 1 on a missing or broken input, 2 if the replay fails.
 """
@@ -315,29 +315,20 @@ def capture_time(clock, wall):
 
 def read_live(d, cap, pcap):
     """eval/live.sh's results as run_replay's: the decisions at their
-    offsets on the capture's clock (through sent.pcap when there is one,
-    else from the time the first frame left), the capture's figures with
-    the XDP program's counters."""
+    offsets on the capture's clock as the frames left (sent.pcap), the
+    capture's figures with the XDP program's counters."""
     try:
-        sent = os.path.join(d, "sent.pcap")
-        if os.path.exists(sent):
-            clock = sent_clock(pcap, sent)
-            to_offset = lambda wall: capture_time(clock, wall)
-            lag = max((w - clock[0][0]) - (o - clock[1][0])
-                      for w, o in zip(clock[0], clock[1]))
-            matched = (len(clock[0]), clock[2], lag)
-        else:
-            with open(os.path.join(d, "start"), encoding="utf-8") as f:
-                start = float(f.read())
-            to_offset = lambda wall: wall - start
-            matched = None
+        clock = sent_clock(pcap, os.path.join(d, "sent.pcap"))
+        lag = max((w - clock[0][0]) - (o - clock[1][0])
+                  for w, o in zip(clock[0], clock[1]))
+        matched = (len(clock[0]), clock[2], lag)
         alerts = []
         with open(os.path.join(d, "alerts.jsonl"), encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
+            for line in f:
                 if not line.strip():
                     continue
                 o = json.loads(line)
-                o["offset"] = to_offset(wall_time(o["time"]))
+                o["offset"] = capture_time(clock, wall_time(o["time"]))
                 alerts.append(o)
         with open(os.path.join(d, "stats.json"), encoding="utf-8") as f:
             stats = json.load(f)
@@ -661,13 +652,9 @@ def print_side_by_side(replay, live, slack, xdp, matched):
           (alike, rs["hijacked"], fq[0], fq[1],
            "within one" if abs(fq[0] - fq[1]) <= 1 else "NOT within one",
            xdp["pass"], xdp["unknown"], xdp["spoofed"], xdp["arp"]))
-    if matched:
-        print("Live times are on the capture's clock as the frames left "
-              "(%d of %d frames seen leaving; the sender fell behind the "
-              "capture by up to %.2f s)." % matched)
-    else:
-        print("Live times are from the time the first frame left "
-              "(no sent.pcap: the sender's lag is not taken out).")
+    print("Live times are on the capture's clock as the frames left "
+          "(%d of %d frames seen leaving; the sender fell behind the "
+          "capture by up to %.2f s)." % matched)
     return alike
 
 

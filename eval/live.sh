@@ -15,7 +15,6 @@
 #
 # CITY holds city.pcap and devices.tsv (make-city). OUT gets:
 #   alerts.jsonl   the daemon's decisions, each with its wall-clock time
-#   start          the wall-clock time the capture's first frame was sent
 #   sent.pcap      the first 96 bytes of every frame as it left dev0, with
 #                  the wall-clock time it left (tcpreplay falls behind the
 #                  capture's clock under load: city_eval.py maps decisions
@@ -126,8 +125,7 @@ wait_intervals() {
 }
 
 wait_intervals 1
-# The capture at its own speed. tcpreplay reports the time from its first
-# frame to its last: the first left at the end minus that.
+# The capture at its own speed, and when each frame really left.
 ip netns exec $STREET tcpdump -i dev0 -Q out -s 96 -B 32768 -U -n \
 	-w "$OUT/sent.pcap" 2>"$OUT/tcpdump.log" &
 SNIFFER=$!
@@ -138,12 +136,6 @@ done
 say "replaying $CITY/city.pcap at its own speed"
 ip netns exec $STREET tcpreplay --intf1=dev0 --preload-pcap \
 	"$CITY/city.pcap" >"$OUT/tcpreplay.log" 2>&1
-end=$(date +%s.%N)
-took=$(sed -n '/ sent in /{s/.* sent in \([0-9.]*\) seconds.*/\1/p;q}' \
-	"$OUT/tcpreplay.log")
-[ -n "$took" ] || { cat "$OUT/tcpreplay.log" >&2; exit 1; }
-python3 -c 'import sys; print("%.6f" % (float(sys.argv[1]) - float(sys.argv[2])))' \
-	"$end" "$took" >"$OUT/start"
 sed 's/^/live: tcpreplay: /' "$OUT/tcpreplay.log" >&2
 kill -INT "$SNIFFER"
 wait "$SNIFFER" || true
