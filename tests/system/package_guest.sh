@@ -108,25 +108,27 @@ except (OSError, ValueError):
 	echo "$got"
 }
 
-# accounted SRC COUNT: the XDP counters hold COUNT more frames from SRC
-# than at the last mark (pass for the lamp, unknown for the stranger).
+# counted SRC: the XDP counter SRC's frames go to: the lamp's passed
+# frames, the stranger's dropped as unknown.
+counted() {
+	if [ "$1" = "$LAMP" ]; then
+		stat_of device "$LAMP" pass packets
+	else
+		stat_of global unknown packets
+	fi
+}
+
+# accounted SRC COUNT: that counter holds COUNT more frames than at the
+# last mark.
 accounted() {
 	local now
 
-	if [ "$1" = "$LAMP" ]; then
-		now=$(stat_of device "$LAMP" pass packets)
-	else
-		now=$(stat_of global unknown packets)
-	fi
+	now=$(counted "$1")
 	[ "$now" != none ] && [ $((now - MARK)) -ge "$2" ]
 }
 
 mark() {
-	if [ "$1" = "$LAMP" ]; then
-		MARK=$(stat_of device "$LAMP" pass packets)
-	else
-		MARK=$(stat_of global unknown packets)
-	fi
+	MARK=$(counted "$1")
 }
 
 # guard_works WHEN: the lamp's 20 datagrams arrive, the stranger's 20 are
