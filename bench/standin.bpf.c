@@ -70,5 +70,13 @@ static __always_inline int iotguard_xdp_bind(struct xdp_md *ctx,
 	return -2;
 }
 
+/* No device sends from a MAC: the bench's frames speak for their own. */
+static __always_inline int
+iotguard_xdp_lookup_mac(struct xdp_md *ctx, const __u8 *mac, __u32 mac__sz,
+			struct iotguard_verdict *verdict, __u32 verdict__sz)
+{
+	return -2;
+}
+
 #define IOTGUARD_LOOKUP_STANDIN
 #include "../bpf/iotguard.bpf.c"

@@ -100,17 +100,23 @@ iotg_features_entry(const struct iotguard_verdict *v)
 }
 
 /*
- * An ARP request in the name of device v, from its own MAC: a feature of
- * its own, apart from the IP counters and the destination sketches.
+ * An ARP request in the name of device v, from its own MAC; or (foreign)
+ * ARP or NDP that device v sent in another's name: features of their own,
+ * apart from the IP counters and the destination sketches.
  */
-static __always_inline void iotg_features_arp(const struct iotguard_verdict *v)
+static __always_inline void iotg_features_arp(const struct iotguard_verdict *v,
+					      bool foreign)
 {
 	struct iotguard_dev_features *f;
 
 	if (!features)
 		return;
 	f = iotg_features_entry(v);
-	if (f)
+	if (!f)
+		return;
+	if (foreign)
+		f->neigh_foreign++;
+	else
 		f->arp++;
 }
 

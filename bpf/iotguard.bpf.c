@@ -192,6 +192,10 @@ extern int iotguard_xdp_lookup(struct xdp_md *ctx,
 			       const struct iotguard_key *key, __u32 key__sz,
 			       struct iotguard_verdict *verdict,
 			       __u32 verdict__sz) __ksym;
+extern int iotguard_xdp_lookup_mac(struct xdp_md *ctx, const __u8 *mac,
+				   __u32 mac__sz,
+				   struct iotguard_verdict *verdict,
+				   __u32 verdict__sz) __ksym;
 extern int iotguard_xdp_lease_end(struct xdp_md *ctx,
 				  const struct iotguard_lease_msg *msg,
 				  __u32 msg__sz) __ksym;
@@ -676,7 +680,7 @@ iotg_neigh_verdict(const struct iotguard_verdict *v, __u32 drop_reason,
 	__u32 ret;
 
 	if (fl->arp_request && !(v->flags & IOTGUARD_VERDICT_F_SPOOFED))
-		iotg_features_arp(v);
+		iotg_features_arp(v, false);
 	if (v->state != IOTGUARD_STATE_ALLOW &&
 	    v->state != IOTGUARD_STATE_QUARANTINE) {
 		iotg_count_dev(v, IOTGUARD_R_DENIED, len, now);
@@ -688,6 +692,34 @@ iotg_neigh_verdict(const struct iotguard_verdict *v, __u32 drop_reason,
 	}
 	ret = iotg_rate(v, len, now);
 	return ret == IOTGUARD_R_PASS ? IOTGUARD_R_NEIGH : ret;
+}
+
+/*
+ * ARP or NDP in the name of an address that is not the sender's: another
+ * device's, or for ARP nobody's (the router's own, the gateway a poisoner
+ * claims to be). It is dropped in any case; if its Ethernet source is an
+ * enrolled device's (enrolled by that MAC, or bound to it), it is that
+ * device's behaviour and a feature of it. Not NDP for an address nobody
+ * holds: a device enrolled by its IPv4 address configures SLAAC ones too.
+ * Not IPv4 link-local (RFC 3927): a device without a lease announces one.
+ */
+static __always_inline bool iotg_ipv4_linklocal(const __u8 *addr)
+{
+	return addr[0] == 169 && addr[1] == 254;
+}
+
+static __always_inline void iotg_neigh_foreign(struct xdp_md *ctx,
+					       void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct iotguard_verdict v;
+
+	if ((void *)(eth + 1) > data_end)
+		return;
+	__builtin_memset(&v, 0, sizeof(v));
+	if (!iotguard_xdp_lookup_mac(ctx, eth->h_source, ETH_ALEN, &v,
+				     sizeof(v)))
+		iotg_features_arp(&v, true);
 }
 
 SEC("xdp")
@@ -739,10 +771,15 @@ int iotguard_xdp(struct xdp_md *ctx)
 		if (err == -IOTG_ENOENT)
 			iotg_record_unknown(&key, now);
 		reason = neigh ?: IOTGUARD_R_UNKNOWN;
+		if (neigh == IOTGUARD_R_ARP && err == -IOTG_ENOENT &&
+		    !iotg_ipv4_linklocal(key.addr))
+			iotg_neigh_foreign(ctx, data, data_end);
 		goto out;
 	}
 	if (neigh) {
 		reason = iotg_neigh_verdict(&v, neigh, &fl, len, now);
+		if (v.flags & IOTGUARD_VERDICT_F_SPOOFED)
+			iotg_neigh_foreign(ctx, data, data_end);
 		goto out;
 	}
 

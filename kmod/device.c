@@ -19,6 +19,7 @@
 #include "device.h"
 #include "lease.h"
 
+#include <linux/etherdevice.h>
 #include <linux/math64.h>
 #include <linux/netlink.h>
 #include <linux/rhashtable.h>
@@ -36,6 +37,13 @@ static const struct rhashtable_params device_params = {
 	.key_len = sizeof(struct iotguard_devkey),
 	.key_offset = offsetof(struct iotguard_device, key),
 	.head_offset = offsetof(struct iotguard_device, node),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params mac_params = {
+	.key_len = ETH_ALEN,
+	.key_offset = offsetof(struct iotguard_device, mac),
+	.head_offset = offsetof(struct iotguard_device, mac_node),
 	.automatic_shrinking = true,
 };
 
@@ -168,6 +176,36 @@ iotguard_device_lookup_prefix_rcu(const struct net *net,
 	return NULL;
 }
 
+/* A device enrolled by MAC is found by its key: only the others are here. */
+static bool in_by_mac(const struct iotguard_device *dev)
+{
+	return dev->mac_bound && dev->key.family != AF_PACKET;
+}
+
+/*
+ * The device that sends from mac: enrolled by it, else enrolled by address
+ * with mac bound (the first found, where several bind it). Caller is in an
+ * RCU read-side critical section.
+ */
+struct iotguard_device *
+iotguard_device_by_mac_rcu(const struct net *net, const u8 *mac)
+{
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *dev;
+	struct iotguard_devkey key;
+	struct rhlist_head *list;
+
+	memset(&key, 0, sizeof(key));
+	key.family = AF_PACKET;
+	ether_addr_copy(key.addr, mac);
+	dev = rhashtable_lookup(&in->devices, &key, device_params);
+	if (dev)
+		return dev;
+	list = rhltable_lookup(&in->by_mac, mac, mac_params);
+	return list ? container_of(list, struct iotguard_device, mac_node) :
+		      NULL;
+}
+
 /* Caller holds in->lock; a device enrolled by a prefix comes or goes. */
 static void prefix_ref(struct iotguard_net *in, u8 plen, bool get)
 {
@@ -266,12 +304,23 @@ int iotguard_device_insert(struct iotguard_net *in,
 		NL_SET_ERR_MSG(extack, "Unable to insert the device");
 		goto err_index;
 	}
+	if (in_by_mac(dev)) {
+		ret = rhltable_insert(&in->by_mac, &dev->mac_node, mac_params);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "Unable to index the device's MAC");
+			goto err_devices;
+		}
+	}
 	if (dev->key.plen)
 		prefix_ref(in, dev->key.plen, true);
 	in->count++;
 	bump_generation(in);
 	return 0;
 
+err_devices:
+	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
+	/* Looked up since it was inserted: wait before the caller frees it. */
+	synchronize_rcu();
 err_index:
 	xa_erase(&in->by_index, index);
 	return ret;
@@ -289,15 +338,30 @@ int iotguard_device_replace(struct iotguard_net *in,
 
 	lockdep_assert_held(&in->lock);
 
+	/* For a moment both versions are in by_mac: either is the device. */
+	if (in_by_mac(new)) {
+		ret = rhltable_insert(&in->by_mac, &new->mac_node, mac_params);
+		if (ret)
+			return ret;
+	}
 	ret = rhashtable_replace_fast(&in->devices, &old->node, &new->node,
 				      device_params);
 	if (ret)
-		return ret;
+		goto err_by_mac;
+	if (in_by_mac(old))
+		rhltable_remove(&in->by_mac, &old->mac_node, mac_params);
 	/* The slot exists: storing over it allocates nothing. */
 	xa_store(&in->by_index, old->index, new, GFP_KERNEL_ACCOUNT);
 	bump_generation(in);
 	call_rcu(&old->rcu, device_free_rcu);
 	return 0;
+
+err_by_mac:
+	if (in_by_mac(new)) {
+		rhltable_remove(&in->by_mac, &new->mac_node, mac_params);
+		synchronize_rcu();
+	}
+	return ret;
 }
 
 /* Caller holds in->lock. Frees dev after a grace period. */
@@ -307,6 +371,8 @@ void iotguard_device_remove(struct iotguard_net *in,
 	lockdep_assert_held(&in->lock);
 
 	rhashtable_remove_fast(&in->devices, &dev->node, device_params);
+	if (in_by_mac(dev))
+		rhltable_remove(&in->by_mac, &dev->mac_node, mac_params);
 	xa_erase(&in->by_index, dev->index);
 	iotguard_lease_forget(in, dev);
 	if (dev->key.plen)
@@ -333,11 +399,16 @@ static int __net_init iotguard_net_init(struct net *net)
 	ret = rhashtable_init(&in->devices, &device_params);
 	if (ret)
 		return ret;
-	ret = iotguard_lease_net_init(in);
+	ret = rhltable_init(&in->by_mac, &mac_params);
 	if (ret)
 		goto err_devices;
+	ret = iotguard_lease_net_init(in);
+	if (ret)
+		goto err_by_mac;
 	return 0;
 
+err_by_mac:
+	rhltable_destroy(&in->by_mac);
 err_devices:
 	rhashtable_destroy(&in->devices);
 	return ret;
@@ -354,6 +425,7 @@ static void __net_exit iotguard_net_exit(struct net *net)
 		iotguard_device_remove(in, dev);
 	mutex_unlock(&in->lock);
 	iotguard_lease_net_exit(in);
+	rhltable_destroy(&in->by_mac);
 	rhashtable_destroy(&in->devices);
 	xa_destroy(&in->by_index);
 }

@@ -57,6 +57,7 @@ struct iotguard_rates {
  */
 struct iotguard_device {
 	struct rhash_head node;
+	struct rhlist_head mac_node;	/* in by_mac: iotguard_device_by_mac() */
 	struct iotguard_devkey key;
 	u8 mac[ETH_ALEN];
 	bool mac_bound;
@@ -79,6 +80,12 @@ struct iotguard_device {
 /* The device table of one network namespace. */
 struct iotguard_net {
 	struct rhashtable devices;	/* by key: the data path's view */
+	/*
+	 * Devices enrolled by address with a bound MAC, by that MAC: whose
+	 * frame an ARP or NDP message in another's name is. Several devices
+	 * may bind one MAC (a host's IPv4 and IPv6 addresses).
+	 */
+	struct rhltable by_mac;
 	struct xarray by_index;		/* by index: allocation and dumps */
 	struct mutex lock;		/* serialises changes */
 	struct rhashtable leases;	/* by address: lease.c */
@@ -124,6 +131,8 @@ iotguard_device_lookup_rcu(const struct net *net,
 struct iotguard_device *
 iotguard_device_lookup_prefix_rcu(const struct net *net,
 				  const struct in6_addr *addr);
+struct iotguard_device *
+iotguard_device_by_mac_rcu(const struct net *net, const u8 *mac);
 int iotguard_device_insert(struct iotguard_net *in,
 			   struct iotguard_device *dev,
 			   struct netlink_ext_ack *extack);

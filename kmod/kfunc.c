@@ -76,6 +76,29 @@ lookup_sender(struct net *net, const struct iotguard_key *key)
 	return dev;
 }
 
+/* What the program needs of dev, for a frame from mac. */
+static void fill_verdict(const struct iotguard_device *dev, const u8 *mac,
+			 struct iotguard_verdict *verdict)
+{
+	const struct iotguard_rates *rates;
+
+	verdict->index = dev->index;
+	verdict->cookie = dev->cookie;
+	verdict->state = dev->state;
+	verdict->flags = 0;
+	if (dev->mac_bound && !ether_addr_equal_unaligned(dev->mac, mac))
+		verdict->flags |= IOTGUARD_VERDICT_F_SPOOFED;
+	verdict->class = dev->class;
+	verdict->rate_seq = dev->rate_seq;
+
+	rates = dev->state == IOTGUARD_STATE_QUARANTINE ?
+		&iotguard_quarantine_rates : &dev->rates;
+	verdict->pkt_interval_ns = rates->pkt_interval_ns;
+	verdict->pkt_tolerance_ns = rates->pkt_tolerance_ns;
+	verdict->byte_cost_fp = rates->byte_cost_fp;
+	verdict->byte_tolerance_ns = rates->byte_tolerance_ns;
+}
+
 /**
  * iotguard_xdp_lookup - look up the sender of a frame
  * @xdp_ctx: the program's context; names the receiving device's namespace
@@ -95,7 +118,6 @@ __used noinline int iotguard_xdp_lookup(struct xdp_md *xdp_ctx,
 					u32 verdict__sz)
 {
 	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
-	const struct iotguard_rates *rates;
 	const struct iotguard_device *dev;
 	int ret = 0;
 
@@ -112,23 +134,46 @@ __used noinline int iotguard_xdp_lookup(struct xdp_md *xdp_ctx,
 		goto out_unlock;
 	}
 
-	verdict->index = dev->index;
-	verdict->cookie = dev->cookie;
-	verdict->state = dev->state;
-	verdict->flags = 0;
-	if (dev->mac_bound && !ether_addr_equal_unaligned(dev->mac, key->mac))
-		verdict->flags |= IOTGUARD_VERDICT_F_SPOOFED;
-	verdict->class = dev->class;
-	verdict->rate_seq = dev->rate_seq;
-
-	rates = dev->state == IOTGUARD_STATE_QUARANTINE ?
-		&iotguard_quarantine_rates : &dev->rates;
-	verdict->pkt_interval_ns = rates->pkt_interval_ns;
-	verdict->pkt_tolerance_ns = rates->pkt_tolerance_ns;
-	verdict->byte_cost_fp = rates->byte_cost_fp;
-	verdict->byte_tolerance_ns = rates->byte_tolerance_ns;
+	fill_verdict(dev, key->mac, verdict);
 
 out_unlock:
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * iotguard_xdp_lookup_mac - look up the device a frame's MAC belongs to
+ * @xdp_ctx: the program's context; names the receiving device's namespace
+ * @mac: the frame's Ethernet source
+ * @mac__sz: ETH_ALEN
+ * @verdict: filled when a device sends from @mac
+ * @verdict__sz: sizeof(struct iotguard_verdict)
+ *
+ * For ARP and NDP in the name of an address that is not the sender's own:
+ * the device enrolled by @mac, else one enrolled by address with @mac
+ * bound, whose behaviour that message is. A MAC nobody bound names no
+ * one: anyone may send from it. Under RCU only.
+ *
+ * Return: 0 if found, -ENOENT if not, -EINVAL for a bad size.
+ */
+__used noinline int iotguard_xdp_lookup_mac(struct xdp_md *xdp_ctx,
+					    const u8 *mac, u32 mac__sz,
+					    struct iotguard_verdict *verdict,
+					    u32 verdict__sz)
+{
+	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
+	const struct iotguard_device *dev;
+	int ret = 0;
+
+	if (mac__sz != ETH_ALEN || verdict__sz != sizeof(*verdict))
+		return -EINVAL;
+
+	rcu_read_lock();
+	dev = iotguard_device_by_mac_rcu(dev_net(ctx->rxq->dev), mac);
+	if (dev)
+		fill_verdict(dev, mac, verdict);
+	else
+		ret = -ENOENT;
 	rcu_read_unlock();
 	return ret;
 }
@@ -244,6 +289,7 @@ __diag_pop();
 
 IOTGUARD_KFUNCS_START(iotguard_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, iotguard_xdp_lookup)
+BTF_ID_FLAGS(func, iotguard_xdp_lookup_mac)
 BTF_ID_FLAGS(func, iotguard_xdp_lease_end)
 BTF_ID_FLAGS(func, iotguard_xdp_local_addr)
 BTF_ID_FLAGS(func, iotguard_xdp_bind)

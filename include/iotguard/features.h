@@ -13,6 +13,10 @@
  * sender, announcements and gratuitous ARP included, for a sweep of the
  * segment. A probe (sender 0.0.0.0) speaks for no device and is the
  * port's neighbour budget's; replies answer the router and say nothing.
+ * ARP and NDP that speak for an address not the device's own (another
+ * device's, or nobody's), sent from the device's MAC, count in
+ * neigh_foreign: poisoning the router's neighbour cache. The program drops
+ * them and finds the sender by its MAC (iotguard_xdp_lookup_mac()).
  */
 #ifndef _IOTGUARD_FEATURES_H
 #define _IOTGUARD_FEATURES_H
@@ -133,6 +137,8 @@ struct iotguard_dev_features {
 	__u64 tcp_syn;		/* TCP SYN without ACK: connection attempts */
 	__u64 icmp;		/* ICMP and ICMPv6 other than neighbour discovery */
 	__u64 arp;		/* ARP requests in the device's own name */
+	/* ARP and NDP from its MAC in another's name (dropped) */
+	__u64 neigh_foreign;
 	__u64 size_hist[IOTGUARD_SIZE_BUCKETS];
 	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last frame */
 	__u32 cookie;

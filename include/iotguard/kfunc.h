@@ -30,6 +30,21 @@
  *                              const struct iotguard_lease_msg *msg,
  *                              u32 msg__sz);
  *
+ * ARP and NDP in the name of an address that is not the sender's (another
+ * device's, or nobody's) are dropped; to count them as the behaviour of
+ * the device that sent them, the XDP program asks who sends from the
+ * frame's source MAC:
+ *
+ *   int iotguard_xdp_lookup_mac(struct xdp_md *ctx, const __u8 *mac,
+ *                               __u32 mac__sz,
+ *                               struct iotguard_verdict *verdict,
+ *                               __u32 verdict__sz);
+ *
+ * which fills *verdict for the device enrolled by that MAC, else one
+ * enrolled by address with that MAC bound (the first found, where several
+ * bind it), and returns 0; -ENOENT when no device sends from it, -EINVAL
+ * for a size other than 6 or the verdict's.
+ *
  * NDP from a device to a unicast destination (a NUD probe of the router, an
  * answer to the router's solicitation) passes only when the destination
  * is the router's own: the XDP program asks

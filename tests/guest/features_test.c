@@ -94,6 +94,7 @@ static unsigned int popcount_words(const __u64 *words)
 
 static const uint8_t mac_a[6] = { 0x02, 0x10, 0, 0, 0, 0x0a };
 static const uint8_t mac_b[6] = { 0x02, 0x10, 0, 0, 0, 0x0b };
+static const uint8_t mac_c[6] = { 0x02, 0x10, 0, 0, 0, 0x0c };
 
 /* Documentation ranges only: 198.18.0.0/15 and 2001:2::/48. */
 static void dst4(uint8_t out[16], unsigned int n)
@@ -294,6 +295,7 @@ static int read_features(struct iotguard *skel,
 		sum->tcp_syn += v->tcp_syn;
 		sum->icmp += v->icmp;
 		sum->arp += v->arp;
+		sum->neigh_foreign += v->neigh_foreign;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			sum->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > sum->last_seen_ns)
@@ -742,6 +744,112 @@ TEST_F(features, arp_requests_counted_forged_not)
 	DROP(&f);
 	READ(&deny, &ft);
 	EXPECT_EQ(1, ft.arp);
+}
+
+/* An NA from mac for target, to all nodes from a link-local source. */
+static void frame_na(struct frame *f, const uint8_t mac[6],
+		     const uint8_t target[16])
+{
+	static const uint8_t ll[16] = { 0xfe, 0x80, [15] = 0x01 };
+	static const uint8_t all[16] = { 0xff, 0x02, [15] = 0x01 };
+
+	fr_eth(f, mac);
+	fr_ipv6(f, ll, all);
+	fr_hoplimit(f, 255);
+	fr_ndp(f, 136, target, 2, mac);
+	fr_finish(f);
+}
+
+/*
+ * ARP and NDP in another's name from a device's bound MAC (poisoning):
+ * dropped, and counted in that device's neigh_foreign, the module finding
+ * it by its MAC (iotguard_xdp_lookup_mac()), whether it is enrolled by
+ * address or by MAC, and after its MAC changed. Never the victim's, nor
+ * anyone's from a MAC nobody bound; not an IPv4 link-local announcement,
+ * nor NDP for an address nobody holds (a device's own SLAAC address).
+ */
+TEST_F(features, neighbour_messages_in_anothers_name_counted)
+{
+	struct iotguard_device d, victim, victim6, bymac;
+	struct iotguard_dev_features ft;
+	uint8_t tip[16], nobody[16];
+	struct frame f;
+
+	dev_init(&d, AF_INET, 21);
+	memcpy(d.mac, mac_a, 6);
+	d.present |= IOTGUARD_DEV_MAC;
+	enroll(_metadata, self, &d);
+	dev_init(&victim, AF_INET, 22);
+	memcpy(victim.mac, mac_b, 6);
+	victim.present |= IOTGUARD_DEV_MAC;
+	enroll(_metadata, self, &victim);
+	dev_init(&victim6, AF_INET6, 23);
+	memcpy(victim6.mac, mac_b, 6);
+	victim6.present |= IOTGUARD_DEV_MAC;
+	enroll(_metadata, self, &victim6);
+	dst4(tip, 1);
+
+	/* Each has an entry: an own request. */
+	frame_arp(&f, mac_a, 1, mac_a, d.id.addr, tip);
+	PASS(&f);
+	frame_arp(&f, mac_b, 1, mac_b, victim.id.addr, tip);
+	PASS(&f);
+
+	/* A reply in the victim's name, one in the router's (nobody's). */
+	frame_arp(&f, mac_a, 2, mac_a, victim.id.addr, tip);
+	DROP(&f);
+	frame_arp(&f, mac_a, 2, mac_a, tip, victim.id.addr);
+	DROP(&f);
+	/* An advertisement of the IPv6 victim's address. */
+	frame_na(&f, mac_a, victim6.id.addr);
+	DROP(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(3, ft.neigh_foreign);
+	EXPECT_EQ(1, ft.arp);
+	EXPECT_EQ(0, ft.packets);
+	READ(&victim, &ft);
+	EXPECT_EQ(0, ft.neigh_foreign);
+	EXPECT_EQ(1, ft.arp);
+
+	/* Not: link-local IPv4, NDP for nobody's address, a stranger's MAC. */
+	nobody[0] = 169;
+	nobody[1] = 254;
+	nobody[2] = 7;
+	nobody[3] = 9;
+	frame_arp(&f, mac_a, 1, mac_a, nobody, nobody);
+	DROP(&f);
+	dev_init(&bymac, AF_INET6, 99);
+	frame_na(&f, mac_a, bymac.id.addr);
+	DROP(&f);
+	frame_arp(&f, mac_c, 2, mac_c, victim.id.addr, tip);
+	DROP(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(3, ft.neigh_foreign);
+	READ(&victim, &ft);
+	EXPECT_EQ(0, ft.neigh_foreign);
+
+	/* Its MAC changes: the index follows. */
+	memcpy(d.mac, mac_c, 6);
+	ASSERT_EQ(0, iotguard_nl_device_set(self->nl, &d));
+	frame_arp(&f, mac_a, 2, mac_a, victim.id.addr, tip);
+	DROP(&f);
+	frame_arp(&f, mac_c, 2, mac_c, victim.id.addr, tip);
+	DROP(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(4, ft.neigh_foreign);
+	ASSERT_EQ(0, iotguard_nl_device_del(self->nl, &d.id));
+	frame_arp(&f, mac_c, 2, mac_c, victim.id.addr, tip);
+	DROP(&f);
+
+	/* A device enrolled by its MAC. */
+	memset(&bymac, 0, sizeof(bymac));
+	bymac.id.family = AF_PACKET;
+	memcpy(bymac.id.addr, mac_c, 6);
+	enroll(_metadata, self, &bymac);
+	frame_arp(&f, mac_c, 2, mac_c, victim.id.addr, tip);
+	DROP(&f);
+	READ(&bymac, &ft);
+	EXPECT_EQ(1, ft.neigh_foreign);
 }
 
 /* Monitor mode passes every frame; they count as if enforced. */

@@ -46,7 +46,10 @@ Scenarios (interval 1 s in the tests' configuration):
            name), and a reply to the router every 10 s; plug 198.18.1.40
            (02:00:00:00:01:40) sends 2 a second and sweeps 198.18.2.0/24
            with 100 ARP requests a second from 40 s for 3 s; another MAC
-           sends 50 requests in the lamp's name (forged) at 20 s.
+           sends 50 requests in the lamp's name (forged) at 20 s; the plug
+           announces an IPv4 link-local address at 10 s; meter 198.18.1.30
+           (02:00:00:00:01:30) sends 1 a second and from 50 s poisons: a
+           reply in the router's name (198.18.0.1), one in the lamp's.
 """
 import json
 import random
@@ -313,9 +316,16 @@ def arp(cap):
     for i in range(sweep_n):
         cap.add(sweep_start + i / 100,
                 arp_request(mac_plug, plug, "198.18.2.%d" % (i % 250 + 1)))
-    return {"devices": {"lamp": lamp, "plug": plug},
+    cap.add(10, arp_request(mac_plug, "169.254.7.9", "169.254.7.9"))
+    meter, mac_meter = "198.18.1.30", bytes.fromhex("020000000130")
+    steady(cap, meter, SERVER4, 1, 0, 62, mac=mac_meter)
+    poison_start = 50.0
+    cap.add(poison_start, arp_request(mac_meter, SERVER4, lamp, op=2))
+    cap.add(poison_start + 2, arp_request(mac_meter, lamp, SERVER4, op=2))
+    return {"devices": {"lamp": lamp, "plug": plug, "meter": meter},
             "sweep_start": sweep_start, "sweep_requests": sweep_n,
-            "lamp_requests": 3, "forged": 50, "end": 62}
+            "lamp_requests": 3, "forged": 50, "poison_start": poison_start,
+            "poisoned": 2, "end": 62}
 
 
 def city(cap, out):

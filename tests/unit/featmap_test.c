@@ -104,6 +104,8 @@ TEST(merge_per_cpu)
 	cpus[1].bytes = 500;
 	cpus[1].icmp = 1;
 	cpus[1].arp = 3;
+	cpus[0].neigh_foreign = 1;
+	cpus[1].neigh_foreign = 2;
 	cpus[1].size_hist[5] = 5;
 	cpus[1].last_seen_ns = 900;
 	cpus[1].sketch[epoch & 1].epoch = epoch;
@@ -125,6 +127,7 @@ TEST(merge_per_cpu)
 	cpus[2].window[0].dst_addr[0] = ~0ULL;
 	cpus[2].packets = 1000;
 	cpus[2].arp = 500;
+	cpus[2].neigh_foreign = 40;
 	cpus[2].last_seen_ns = 10000;
 	cpus[2].sketch[epoch & 1].epoch = epoch;
 	cpus[2].sketch[epoch & 1].dst_addr[2] = ~0ULL;
@@ -135,6 +138,7 @@ TEST(merge_per_cpu)
 	EXPECT_EQ(2, sum.tcp_syn);
 	EXPECT_EQ(1, sum.icmp);
 	EXPECT_EQ(3, sum.arp);
+	EXPECT_EQ(3, sum.neigh_foreign);
 	EXPECT_EQ(14, sum.window);
 	EXPECT_EQ(3, sum.win_ports);
 	EXPECT_EQ(0, sum.win_addrs);

@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$REPO/tests/lib/tap.sh"
 
 # Every result below, loops included, counted by hand.
-tap_plan 79
+tap_plan 82
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -317,12 +317,16 @@ check "slowscan: nothing for the web server's replies" \
 # ARP requests in a device's name are its arp feature, as the program
 # counts them: a sweep is a scan; a setup's announcements and requests,
 # replies, a probe from 0.0.0.0 and requests forged in its name are not.
+# ARP from a device's MAC in another's name (the router's, the lamp's) is
+# poisoning: its spoof detector; a link-local announcement is not.
 gen arp arp
 lamp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"]["lamp"])' "$TMP/arp.json")
 plug=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"]["plug"])' "$TMP/arp.json")
+meter=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"]["meter"])' "$TMP/arp.json")
 {
 	echo "$lamp lamp-1 light mac=02:00:00:00:01:10"
 	echo "$plug plug-1 mac=02:00:00:00:01:40"
+	echo "$meter meter-1 mac=02:00:00:00:01:30"
 } >"$TMP/arp-devices"
 replay -c "$TMP/t.conf" --replay "$TMP/arp.pcap" --devices "$TMP/arp-devices" \
 	-j --scores
@@ -349,9 +353,29 @@ expect "arp: the lamp's 3 requests counted, not its replies or probe" \
 	"'$(arp_sum "$lamp")' == '$(info arp lamp_requests)'"
 expect "arp: the plug's $(info arp sweep_requests) requests counted" \
 	"'$(arp_sum "$plug")' == '$(info arp sweep_requests)'"
-expect "arp: the $(info arp forged) forged requests spoofed, the probe other" \
-	"'$(field capture spoofed)' == '$(info arp forged)' and \
+expect "arp: the $(info arp forged) forged requests and the meter's reply spoofed, the probe other" \
+	"$(field capture spoofed) == $(info arp forged) + 1 and \
 	 '$(field capture other)' == '1'"
+read -r off addr event action dets < <(grep " $meter " "$TMP/alerts") || true
+want=$(python3 -c "print($(info arp poison_start) + $INTERVAL)")
+if [ "${dets:-}" = spoof ] && [ "${action:-}" = quarantine ] &&
+   near "$off" "$want" "$INTERVAL"; then
+	ok "arp: the meter's poisoning is a spoof, quarantined at +$off s"
+else
+	not_ok "arp: wanted the meter's spoof at +$want s (got: $(grep " $meter " "$TMP/alerts"))"
+fi
+# foreign_sum ADDRESS: the neigh_foreign counts of the device's scores.
+foreign_sum() {
+	python3 -c '
+import json, sys
+print(sum(o["neigh_foreign"] for o in map(json.loads, open(sys.argv[1]))
+          if o["type"] == "score" and o["address"] == sys.argv[2]))' \
+		"$TMP/out" "$1"
+}
+expect "arp: the meter's $(info arp poisoned) replies in another's name counted" \
+	"'$(foreign_sum "$meter")' == '$(info arp poisoned)'"
+expect "arp: none for the plug's link-local announcement or the lamp" \
+	"'$(foreign_sum "$plug")' == '0' and '$(foreign_sum "$lamp")' == '0'"
 
 # ------------------------------------------------------------- silence
 gen silence silence

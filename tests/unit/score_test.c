@@ -737,12 +737,12 @@ TEST_F(score, persistence_round_trip)
 	EXPECT_TRUE(res2.anomalous);
 	iotguard_scorer_free(again);
 
-	/* the version is 4 (the arp feature); a file of version 3 is refused */
+	/* the version is 5 (the spoof detector); one of version 4 is refused */
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4, pread(fd, &version, 4, 8));
-	EXPECT_EQ(4, version);
-	version = 3;
+	EXPECT_EQ(5, version);
+	version = 4;
 	ASSERT_EQ(4, pwrite(fd, &version, 4, 8));
 	close(fd);
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
@@ -937,6 +937,55 @@ TEST_F(score, arp_sweep_acts_from_the_first_interval)
 	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
 
 	/* Without IOTGUARD_HAVE_ARP the count is not read. */
+	in.have &= ~IOTGUARD_HAVE_ARP;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
+ * ARP poisoning (arppoison-attacker: a forged reply and request every few
+ * seconds, in the gateway's name, from the device's own MAC): one message
+ * in another's name acts at once, learning or not, whatever the span; and
+ * once the device stops, it is released like any other.
+ */
+TEST_F(score, arp_in_anothers_name_acts_at_once)
+{
+	struct iotguard_score_input in = {
+		.packets = 3, .bytes = 300, .neigh_foreign = 1,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	char buf[256];
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << IOTGUARD_DET_SPOOF, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_NEIGH_FOREIGN, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("spoof: 1 ARP or NDP messages in another's name, score 12.0",
+		     buf);
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
+
+	/* A span of three intervals scaled to one still counts the message. */
+	iotguard_score_input_scale(&in, 1.0 / 3);
+	EXPECT_EQ(1, in.neigh_foreign);
+
+	/* Quiet again: released after release_after calm intervals. */
+	in.neigh_foreign = 0;
+	for (i = 0; i < self->cfg.release_after; i++) {
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+
+	/* Without IOTGUARD_HAVE_ARP the count is not read. */
+	in.neigh_foreign = 5;
 	in.have &= ~IOTGUARD_HAVE_ARP;
 	add_dev(self->scorer, 1, 1, false);
 	iotguard_scorer_score(self->scorer, 1, &in, &self->res);

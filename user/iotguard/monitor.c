@@ -43,6 +43,7 @@ static const char *const detector_names[IOTGUARD_ALERT_DET_MAX + 1] = {
 	[IOTGUARD_ALERT_DET_SCAN] = "scan",
 	[IOTGUARD_ALERT_DET_NEW_DEST] = "new_dest",
 	[IOTGUARD_ALERT_DET_SIZE] = "size",
+	[IOTGUARD_ALERT_DET_SPOOF] = "spoof",
 };
 
 static const char *const action_names[IOTGUARD_ALERT_ACT_MAX + 1] = {

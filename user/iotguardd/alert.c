@@ -212,6 +212,7 @@ static uint8_t uapi_detector(unsigned int detector)
 		[IOTGUARD_DET_SCAN] = IOTGUARD_ALERT_DET_SCAN,
 		[IOTGUARD_DET_NEW_DEST] = IOTGUARD_ALERT_DET_NEW_DEST,
 		[IOTGUARD_DET_SIZE] = IOTGUARD_ALERT_DET_SIZE,
+		[IOTGUARD_DET_SPOOF] = IOTGUARD_ALERT_DET_SPOOF,
 	};
 
 	return detector < IOTGUARD_DET_MAX ? map[detector] :

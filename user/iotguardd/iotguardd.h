@@ -77,7 +77,7 @@ struct dstate {
 	bool present;
 	bool primed;		/* prev holds a first reading */
 	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
-	uint64_t prev_syn, prev_icmp, prev_arp;
+	uint64_t prev_syn, prev_icmp, prev_arp, prev_neigh_foreign;
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t sketch_epoch;	/* of the estimates below */
 	uint32_t dst_addrs, dst_ports;

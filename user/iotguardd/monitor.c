@@ -448,6 +448,8 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		in->syn = delta(fs->tcp_syn, ds->prev_syn);
 		in->icmp = delta(fs->icmp, ds->prev_icmp);
 		in->arp = delta(fs->arp, ds->prev_arp);
+		in->neigh_foreign = delta(fs->neigh_foreign,
+					  ds->prev_neigh_foreign);
 		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
 			in->size_hist[b] = delta(fs->size_hist[b],
 						 ds->prev_hist[b]);
@@ -459,6 +461,7 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		ds->prev_syn = fs->tcp_syn;
 		ds->prev_icmp = fs->icmp;
 		ds->prev_arp = fs->arp;
+		ds->prev_neigh_foreign = fs->neigh_foreign;
 	}
 	ds->prev_packets = packets;
 	ds->prev_bytes = bytes;

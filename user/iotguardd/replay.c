@@ -17,8 +17,10 @@
  * for rate or state; a frame in a MAC-bound device's address from another
  * MAC is dropped, as the program drops it (spoofed). ARP in a device's
  * name (its sender address) counts as the program counts it
- * (iotg_features_arp()): a request is one in arp, and nothing else. The
- * replay never acts: it prints what the class policy would do.
+ * (iotg_features_arp()): a request is one in arp, and nothing else; ARP
+ * in another's name (or nobody's) from a listed device's MAC is one in its
+ * neigh_foreign (iotg_neigh_foreign()). NDP is not replayed. The replay
+ * never acts: it prints what the class policy would do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -385,6 +387,7 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_u64(&r->json, "syn", in->syn);
 	iotguard_json_kv_u64(&r->json, "icmp", in->icmp);
 	iotguard_json_kv_u64(&r->json, "arp", in->arp);
+	iotguard_json_kv_u64(&r->json, "neigh_foreign", in->neigh_foreign);
 	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
 	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
 	/* A window's, in the interval that read it; else null. */
@@ -616,6 +619,30 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 	return 0;
 }
 
+/*
+ * ARP in the name of an address not the sender's, as iotg_neigh_foreign()
+ * counts it: a feature of the device whose bound MAC sent it. Not for an
+ * IPv4 link-local address (RFC 3927), which a device without a lease
+ * announces. The program asks the module which device binds the MAC; a
+ * MAC bound twice is the first device listed with it here.
+ */
+static void neigh_foreign(struct replay *r, const struct iotguard_frame *fr)
+{
+	uint32_t i;
+
+	if (!fr->has_mac || (fr->src[0] == 169 && fr->src[1] == 254))
+		return;
+	for (i = 0; i < r->ndevs; i++) {
+		const struct iotguard_device *dev = &r->devs[i].ds.dev;
+
+		if ((dev->present & IOTGUARD_DEV_MAC) &&
+		    !memcmp(dev->mac, fr->mac, sizeof(fr->mac))) {
+			r->devs[i].feat.neigh_foreign++;
+			return;
+		}
+	}
+}
+
 static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 		 const uint8_t *data)
 {
@@ -671,6 +698,8 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 	if (slot < 0) {
 		if (r->opts->devices) {
 			r->unlisted++;
+			if (kind == IOTGUARD_FRAME_ARP)
+				neigh_foreign(r, &fr);
 			return 0;
 		}
 		if (r->ndevs == r->slots) {
@@ -687,6 +716,8 @@ static int frame(struct replay *r, const struct pcap_pkthdr *hdr,
 	if ((r->devs[slot].ds.dev.present & IOTGUARD_DEV_MAC) && fr.has_mac &&
 	    memcmp(fr.mac, r->devs[slot].ds.dev.mac, sizeof(fr.mac))) {
 		r->spoofed++;
+		if (kind == IOTGUARD_FRAME_ARP)
+			neigh_foreign(r, &fr);
 		return 0;
 	}
 	r->device_frames++;

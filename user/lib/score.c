@@ -25,8 +25,9 @@
  * 2: the header's interval, sigma_floor, half-lives; 64 destinations
  * 3: each detector's run and raised alert
  * 4: the arp feature's baselines
+ * 5: the spoof detector's run
  */
-#define SAVE_VERSION 4
+#define SAVE_VERSION 5
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -78,6 +79,7 @@ static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
 	[IOTGUARD_FEAT_SILENCE] = "silence",
 	[IOTGUARD_FEAT_WIN_ADDRS] = "window_addrs",
 	[IOTGUARD_FEAT_WIN_PORTS] = "window_ports",
+	[IOTGUARD_FEAT_NEIGH_FOREIGN] = "neigh_foreign",
 };
 
 static const char *const detector_names[IOTGUARD_DET_MAX] = {
@@ -87,6 +89,7 @@ static const char *const detector_names[IOTGUARD_DET_MAX] = {
 	[IOTGUARD_DET_SCAN] = "scan",
 	[IOTGUARD_DET_NEW_DEST] = "new_dest",
 	[IOTGUARD_DET_SIZE] = "size",
+	[IOTGUARD_DET_SPOOF] = "spoof",
 };
 
 static const char *const action_names[IOTGUARD_ACT_MAX] = {
@@ -649,6 +652,27 @@ static uint32_t score_window(struct iotguard_score_dev *dev,
 	return flagged;
 }
 
+/*
+ * ARP or NDP that the device sent in another's name (the program dropped
+ * it): no device has a reason to, so one is evidence, and acts at once.
+ * Not a count to compare: a poisoner needs only a message every few
+ * seconds. Returns the detector if flagged.
+ */
+static uint32_t score_spoof(const struct iotguard_score_policy *policy,
+			    const struct iotguard_score_input *in,
+			    struct iotguard_score_result *out)
+{
+	double seen = in->neigh_foreign;
+
+	if (!(in->have & IOTGUARD_HAVE_ARP) || !seen)
+		return 0;
+	if (set_top(out, IOTGUARD_FEAT_NEIGH_FOREIGN, IOTGUARD_DET_SPOOF,
+		    policy->threshold * (1 + seen), seen, 0, 0, 0))
+		out->top.envelope = true;
+	out->detectors |= 1U << IOTGUARD_DET_SPOOF;
+	return 1U << IOTGUARD_DET_SPOOF;
+}
+
 static void scale_hist(const struct iotguard_score_input *in,
 		       float q[IOTGUARD_SIZE_BUCKETS], uint64_t *total)
 {
@@ -1024,6 +1048,7 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	strong = score_envelope(cfg, policy, in, valid, out);
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
 	strong |= score_window(dev, policy, in, out);
+	strong |= score_spoof(policy, in, out);
 	out->anomalous = out->score > policy->threshold;
 	/*
 	 * Never learn what a detector flags, not even while learning: a new
@@ -1065,6 +1090,7 @@ void iotguard_score_input_scale(struct iotguard_score_input *in,
 	in->syn = scale_count(in->syn, factor);
 	in->icmp = scale_count(in->icmp, factor);
 	in->arp = scale_count(in->arp, factor);
+	/* neigh_foreign stays: any is evidence, however long the span. */
 	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
 		in->size_hist[b] = scale_count(in->size_hist[b], factor);
 }
@@ -1420,6 +1446,11 @@ const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
 			 "%s: packet sizes %.2f from the learnt histogram, expected %.2f (up to %.2f), score %.1f",
 			 det, expl->seen, expl->expected, expl->limit,
 			 expl->score);
+		break;
+	case IOTGUARD_FEAT_NEIGH_FOREIGN:
+		snprintf(buf, len,
+			 "%s: %.0f ARP or NDP messages in another's name, score %.1f",
+			 det, expl->seen, expl->score);
 		break;
 	case IOTGUARD_FEAT_WIN_ADDRS:
 	case IOTGUARD_FEAT_WIN_PORTS:

@@ -94,6 +94,8 @@ enum iotguard_feature {
 	/* distinct over a window of 2^IOTGUARD_WINDOW_SHIFT epochs */
 	IOTGUARD_FEAT_WIN_ADDRS,
 	IOTGUARD_FEAT_WIN_PORTS,
+	/* ARP and NDP in another's name: any is evidence */
+	IOTGUARD_FEAT_NEIGH_FOREIGN,
 	IOTGUARD_FEAT_MAX
 };
 
@@ -104,6 +106,7 @@ enum iotguard_detector {
 	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs, ICMP or ARP up */
 	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
 	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
+	IOTGUARD_DET_SPOOF,	/* ARP or NDP in another's name */
 	IOTGUARD_DET_MAX
 };
 
@@ -175,6 +178,7 @@ struct iotguard_score_input {
 	uint64_t syn;
 	uint64_t icmp;
 	uint64_t arp;		/* ARP requests in the device's name */
+	uint64_t neigh_foreign;	/* ARP, NDP in another's (IOTGUARD_HAVE_ARP) */
 	uint32_t dst_addrs;	/* distinct, estimated */
 	uint32_t dst_ports;
 	uint32_t win_addrs;	/* distinct over the last window, estimated */

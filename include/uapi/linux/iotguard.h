@@ -326,6 +326,8 @@ enum iotguard_device_flag {
  * @IOTGUARD_ALERT_DET_SCAN: destinations, ports, TCP SYNs or ICMP far up
  * @IOTGUARD_ALERT_DET_NEW_DEST: more new destinations than it has learnt
  * @IOTGUARD_ALERT_DET_SIZE: its packet sizes changed
+ * @IOTGUARD_ALERT_DET_SPOOF: ARP or NDP from its MAC in the name of an
+ *	address not its own (another device's, the router's): poisoning
  */
 enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_NONE,
@@ -335,6 +337,7 @@ enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_SCAN,
 	IOTGUARD_ALERT_DET_NEW_DEST,
 	IOTGUARD_ALERT_DET_SIZE,
+	IOTGUARD_ALERT_DET_SPOOF,
 	__IOTGUARD_ALERT_DET_MAX
 };
 #define IOTGUARD_ALERT_DET_MAX (__IOTGUARD_ALERT_DET_MAX - 1)
