@@ -46,9 +46,9 @@ BPF_OBJ_GET = 7
 
 SKETCH_BITS = 256
 SIZE_BUCKETS = 6
-# struct iotguard_dev_features: 5 + 6 + 1 u64, cookie, pad, 2 sketches of
+# struct iotguard_dev_features: 6 + 6 + 1 u64, cookie, pad, 2 sketches of
 # an epoch and 2 x 4 words, 2 more of a window.
-FEAT = struct.Struct("<5Q6QQII" + "Q4Q4Q" * 4)
+FEAT = struct.Struct("<6Q6QQII" + "Q4Q4Q" * 4)
 DEST_KEY = struct.Struct("<II16sB3x")
 DEST_VAL = struct.Struct("<QQQ")
 
@@ -128,25 +128,27 @@ def estimate(words):
 def features(fd, ncpus, index, cookie):
     raw = lookup(fd, struct.pack("<I", index), FEAT.size * ncpus)
     out = {"packets": 0, "bytes": 0, "tcp_syn": 0, "icmp": 0, "arp": 0,
-           "size_hist": [0] * SIZE_BUCKETS, "last_seen_ns": 0}
+           "neigh_foreign": 0, "size_hist": [0] * SIZE_BUCKETS,
+           "last_seen_ns": 0}
     slots = {}
     if raw is None:
         out["slots"] = []
         return out
     for cpu in range(ncpus):
         v = FEAT.unpack_from(raw, cpu * FEAT.size)
-        if v[12] != cookie:
+        if v[13] != cookie:
             continue
         out["packets"] += v[0]
         out["bytes"] += v[1]
         out["tcp_syn"] += v[2]
         out["icmp"] += v[3]
         out["arp"] += v[4]
+        out["neigh_foreign"] += v[5]
         for i in range(SIZE_BUCKETS):
-            out["size_hist"][i] += v[5 + i]
-        out["last_seen_ns"] = max(out["last_seen_ns"], v[11])
+            out["size_hist"][i] += v[6 + i]
+        out["last_seen_ns"] = max(out["last_seen_ns"], v[12])
         for s in range(2):
-            base = 14 + 9 * s
+            base = 15 + 9 * s
             epoch = v[base]
             addrs, ports = slots.setdefault(epoch, ([0] * 4, [0] * 4))
             for w in range(4):
