@@ -73,10 +73,10 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
 	check-busy demo bench eval clean checkpatch install uninstall \
-	install-dkms uninstall-dkms cross version
+	install-dkms uninstall-dkms cross version device
 .DELETE_ON_ERROR:
 
-all: module bpf user tests bench-tools
+all: module bpf user device tests bench-tools
 
 setup:
 	bash scripts/setup-dev.sh
@@ -117,6 +117,34 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
 
+# libiotguard-device (Documentation/protocol.rst): the library with the
+# host's crypto backend (OpenSSL), its tool, and a check that the library
+# builds freestanding, as firmware builds it: nothing undefined but the
+# backend's four functions.
+DEVICE_CFLAGS := -std=c11 -Wall -Wextra -Werror -I$(CURDIR)/include \
+	-I$(CURDIR)/device
+DEVICE_OBJS := $(O)/device/iotguard_device.o $(O)/device/crypto_openssl.o
+device: $(O)/libiotguard-device.a $(O)/iotguard-device \
+	$(O)/device/freestanding.o
+
+$(O)/device/%.o: device/%.c $(wildcard device/*.h) include/iotguard/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEVICE_CFLAGS) -c $< -o $@
+
+$(O)/libiotguard-device.a: $(DEVICE_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/iotguard-device: $(O)/device/iotguard-device.o $(O)/libiotguard-device.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto
+
+$(O)/device/freestanding.o: device/iotguard_device.c $(wildcard device/*.h) \
+		include/iotguard/wire.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -ffreestanding -nostdlib $(DEVICE_CFLAGS) -c $< -o $@
+	@if nm $@ | grep ' U ' | grep -v ' U iotguard_dev_\(aead_seal\|aead_open\|blake2s\|memzero\)$$'; then \
+		echo "device/iotguard_device.c needs more than its backend" >&2; \
+		rm -f $@; exit 1; fi
+
 # Fills in a module's kfunc ids where the kernel's headers lack
 # resolve_btfids: the DKMS build runs it (scripts/dkms-build.sh).
 $(O)/iotguard-btfids: $(O)/user/btfids/btfids.o
@@ -146,6 +174,10 @@ $(PROBE_SKEL): $(PROBE_OBJ)
 $(O)/tests/guest/kfunc_test: $(PROBE_SKEL)
 
 # The daemon's configuration parser, tested on the host.
+$(O)/tests/unit/device_test: tests/unit/device_test.c $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(wildcard device/*.h) include/iotguard/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEVICE_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(O)/libiotguard-device.a -lcrypto
+
 $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/config.o $(O)/libiotguard.a $(LDLIBS)

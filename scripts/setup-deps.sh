@@ -24,6 +24,8 @@ PACKAGES=(
 	# The tools: netlink; iotguardd: /metrics over HTTP, sd_notify for
 	# Type=notify, captures for --replay.
 	libmnl-dev libmicrohttpd-dev libsystemd-dev libpcap-dev
+	# libiotguard-device's host backend and iotguard-device (device/).
+	libssl-dev
 	# Module BTF (pahole) and loading the module.
 	dwarves kmod
 	# dpkg-buildpackage -us -uc -b (debian/).

@@ -41,6 +41,9 @@ PACKAGES=(
 	python3-yaml shellcheck
 	# tests/unit/package.sh: DKMS builds the packaged module; lintian.
 	dkms openssl lintian devscripts fakeroot pahole xz-utils zstd file
+	# tests/unit/wire_vectors.sh: an independent reading of the device
+	# protocol (tests/lib/wire_ref.py).
+	python3-cryptography
 	# tests/system/package_test.sh: a Debian 12 root file system from
 	# Debian's archive, on an ext4 disk image.
 	mmdebstrap e2fsprogs
