@@ -15,56 +15,22 @@
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$repo/tests/lib/tap.sh"
+# shellcheck source=../lib/live.sh
+. "$repo/tests/lib/live.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 city=$tmp/city
 out=$tmp/live
 
-# decided NAME DETECTOR: NAME was quarantined live by DETECTOR, or (no
-# DETECTOR) by anything.
-decided() {
-	python3 - "$out/alerts.jsonl" "$1" "${2:-}" <<-'PY'
-	import json, sys
-	path, name, det = sys.argv[1:]
-	for line in open(path):
-	    a = json.loads(line)
-	    if a["name"] == name and a["event"] in ("act", "escalate") and \
-	       a["action"] in ("quarantine", "deny") and \
-	       (not det or det in a["detectors"]):
-	        sys.exit(0)
-	sys.exit(1)
-	PY
-}
-
-never_decided() {
-	! decided "$1"
+never_quarantined() {
+	! quarantined live "$1"
 }
 
 tap_plan 8
 
 mkdir -p "$city"
 python3 "$repo/tests/lib/pcapgen.py" city "$city/city.pcap" >/dev/null
-frames=$(python3 -c '
-import sys
-sys.path.insert(0, sys.argv[1])
-import city_eval
-print(sum(1 for _ in city_eval.pcap_frames(sys.argv[2])))
-' "$repo/eval" "$city/city.pcap")
-
-check "eval/live.sh sends the city through XDP to the live daemon" \
-	bash "$repo/eval/live.sh" "$city" "$out" "$repo/etc/iotguardd.conf"
-sent=$(sed -n 's/^[[:space:]]*Successful packets:[[:space:]]*\([0-9]*\)/\1/p' \
-	"$out/tcpreplay.log" 2>/dev/null || true)
-same "tcpreplay sent every frame of the capture" "$frames" "${sent:-none}"
-
-if python3 "$repo/eval/city_eval.py" "$city" --iotguardd \
-	"$repo/build/iotguardd" -c "$repo/etc/iotguardd.conf" --live "$out" \
-	--format json >"$tmp/eval.json" 2>"$tmp/eval.err"; then
-	ok "city_eval.py judges the live run beside the replay"
-else
-	not_ok "city_eval.py judges the live run beside the replay"
-	sed 's/^/# /' "$tmp/eval.err"
-fi
+live_city "$city"
 # model_vs_live REASON: "MODEL == LIVE and MODEL > 0", the frames of the
 # attacks the capture's model (replay rows) drops for REASON and those the
 # XDP program dropped for it live, for expect.
@@ -82,9 +48,9 @@ expect "XDP dropped the stranger's frames as unknown, as the model says" \
 expect "XDP dropped the spoofer's frames as spoofed, as the model says" \
 	"$(model_vs_live spoofed)"
 check "the scanning camera is quarantined live for its scan" \
-	decided cam-1 scan
+	quarantined live cam-1 scan
 check "the meter, whose attack is its usual traffic, is not quarantined" \
-	never_decided meter-1
+	never_quarantined meter-1
 check "the benign lamp is not quarantined" \
-	never_decided lamp-1
+	never_quarantined lamp-1
 tap_end

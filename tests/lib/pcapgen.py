@@ -35,6 +35,17 @@ Scenarios (interval 1 s in the tests' configuration):
            host flooding 300 datagrams and 2 ARP requests from 30 s, and
            3 datagrams from another unknown MAC in the lamp's name
            (spoofed) from 40 s.
+  life     a street's day for tests/guest/live_scenario_test.sh, as city
+           writes it, 490 s at the shipped 1 s interval: sensors 1 and 2
+           report every 5 s and ask DNS and NTP again every minute; meter-1
+           sends 150 kB in a second every 30 s (bursts); lamp-1 reboots at
+           330 and sets itself up again at 370 (DNS, NTP, two servers it
+           never used); cam-1 streams 30 frames a second and reaches one
+           new destination at 440; web-1 opens a connection every 2 s
+           (SYNs are its habit) and scans its server's ports at 320 (25 a
+           second, 10 s); slow-1 probes 3 new UDP ports a second from 300
+           (a low-and-slow scan); learner-1 floods 1500 SYNs a second for
+           3 s at 60, while every device still learns.
   slowscan camera 198.18.1.20 sends 3 TCP SYNs a second to its server's
            ports 443, 8883 and 1883 for 150 s, then to 3 new ports a
            second (from 1000 up) for 300 s; lamp 198.18.1.10, a web
@@ -328,9 +339,26 @@ def arp(cap):
             "poisoned": 2, "end": 62}
 
 
+def write_city(out, mac, devices, attacks):
+    """devices.tsv and truth.tsv beside out, as make-city writes them:
+    devices (name, address, role), attacks (attack, address, start, end,
+    frames, source name, role); mac by address."""
+    import os
+    d = os.path.dirname(out) or "."
+    with open(os.path.join(d, "devices.tsv"), "w") as f:
+        f.write("name\tipv4\tmac\trole\tipv6_prefix\n")
+        for name, ip, role in devices:
+            f.write("%s\t%s\t%s\t%s\t-\n" % (name, ip, mac[ip], role))
+    with open(os.path.join(d, "truth.tsv"), "w") as f:
+        f.write("attack\tsrc_ip\tsrc_mac\tstart_s\tend_s\tpackets\t"
+                "src_name\trole\n")
+        for name, ip, start, end, n, src, role in attacks:
+            f.write("%s\t%s\t%s\t%.3f\t%.3f\t%d\t%s\t%s\n" %
+                    (name, ip, mac[ip], start, end, n, src, role))
+
+
 def city(cap, out):
     """The city scenario; its tables go beside out (see the docstring)."""
-    import os
     lamp, cam, meter = "198.18.1.10", "198.18.1.20", "198.18.1.30"
     stranger, spoofer = "198.18.9.1", "198.18.9.2"
     mac = {lamp: "02:00:00:00:01:10", cam: "02:00:00:00:01:20",
@@ -358,31 +386,118 @@ def city(cap, out):
     for i in range(3):
         cap.add_ip(40.0 + i, lamp, SERVER4, 17,
                    udp(40000, 5683, bytes(60)), raw[spoofer])
-    d = os.path.dirname(out) or "."
-    with open(os.path.join(d, "devices.tsv"), "w") as f:
-        f.write("name\tipv4\tmac\trole\tipv6_prefix\n")
-        for name, ip, role in (("lamp-1", lamp, "benign"),
-                               ("cam-1", cam, "hijacked"),
-                               ("meter-1", meter, "hijacked"),
-                               ("stranger", stranger, "unknown"),
-                               ("spoofer", spoofer, "unknown")):
-            f.write("%s\t%s\t%s\t%s\t-\n" % (name, ip, mac[ip], role))
-    attacks = (
+    write_city(out, mac, (("lamp-1", lamp, "benign"),
+                          ("cam-1", cam, "hijacked"),
+                          ("meter-1", meter, "hijacked"),
+                          ("stranger", stranger, "unknown"),
+                          ("spoofer", spoofer, "unknown")), (
         ("flood", stranger, flood_start, flood_start + 0.5, flood_n + 2,
          "stranger", "unknown"),
         ("spoof", spoofer, 40.0, 42.0, 3, "spoofer", "unknown"),
         ("scan", cam, scan_start, scan_start + (scan_n - 1) / 200, scan_n,
          "cam-1", "hijacked"),
-        ("beacon", meter, 70.1, 99.9, 50, "meter-1", "hijacked"))
-    with open(os.path.join(d, "truth.tsv"), "w") as f:
-        f.write("attack\tsrc_ip\tsrc_mac\tstart_s\tend_s\tpackets\t"
-                "src_name\trole\n")
-        for name, ip, start, end, n, src, role in attacks:
-            f.write("%s\t%s\t%s\t%.3f\t%.3f\t%d\t%s\t%s\n" %
-                    (name, ip, mac[ip], start, end, n, src, role))
+        ("beacon", meter, 70.1, 99.9, 50, "meter-1", "hijacked")))
     return {"devices": {"lamp": lamp, "camera": cam, "meter": meter},
             "scan_start": scan_start, "flood_frames": flood_n + 2,
             "end": 120}
+
+
+def life(cap, out):
+    """A street's day in 490 s of real time (see the docstring)."""
+    resolver, ntp = "198.19.0.53", "198.19.0.123"
+    cloud, backup, video = "198.19.1.10", "198.19.1.20", "198.19.2.1"
+    web, target = "198.19.1.30", "198.19.3.1"
+    names = ("sensor-1", "sensor-2", "meter-1", "lamp-1", "cam-1", "web-1",
+             "slow-1", "learner-1")
+    addr = {n: "198.18.1.%d" % (51 + i) for i, n in enumerate(names)}
+    mac = {addr[n]: "02:00:00:00:01:%02x" % (0x51 + i)
+           for i, n in enumerate(names)}
+    raw = {a: bytes.fromhex(m.replace(":", "")) for a, m in mac.items()}
+    end = 490
+
+    def send(t, name, dst, proto, payload):
+        cap.add_ip(t, addr[name], dst, proto, payload, raw[addr[name]])
+
+    def setup(t, name, servers):
+        """An announcement, DNS, NTP, then its servers, in 2 s."""
+        a = addr[name]
+        cap.add(t, arp_request(raw[a], a, a))
+        send(t + 0.2, name, resolver, 17, udp(40001, 53, bytes(40)))
+        send(t + 0.4, name, ntp, 17, udp(123, 123, bytes(48)))
+        for i, srv in enumerate(servers):
+            send(t + 0.6 + 0.3 * i, name, srv, 17,
+                 udp(40002, 5683, bytes(80)))
+
+    def telemetry(name, every, first, stop, dst=cloud):
+        t = first
+        while t < stop:
+            send(t, name, dst, 17, udp(40000, 5683, bytes(60)))
+            # DNS and NTP again every minute or so, as devices do.
+            if int(t) % 60 < every:
+                send(t + 0.1, name, resolver, 17, udp(40001, 53, bytes(40)))
+            if int(t) % 64 < every:
+                send(t + 0.2, name, ntp, 17, udp(123, 123, bytes(48)))
+            t += every
+
+    # The first frame at 0: offsets count from it.
+    for i, n in enumerate(names):
+        setup(i * 0.01, n, (video,) if n == "cam-1" else (cloud,))
+    telemetry("sensor-1", 5, 3, end)
+    telemetry("sensor-2", 5, 4.5, end)
+    # The meter: a keepalive every 5 s, 150 kB of readings every 30 s.
+    telemetry("meter-1", 5, 3.3, end, backup)
+    for b in range(10, end, 30):
+        for i in range(150):
+            send(b + i / 150, "meter-1", backup, 17,
+                 udp(40003, 8443, bytes(1000)))
+    # The lamp reboots at 330: quiet 40 s, set up again with two servers
+    # it has never used.
+    telemetry("lamp-1", 2, 3.7, 330)
+    setup(370, "lamp-1", (cloud, "198.19.1.11", "198.19.1.12"))
+    telemetry("lamp-1", 2, 373.7, end)
+    # The camera streams 30 frames a second, and at 440 reaches one new
+    # destination (a firmware server) once.
+    steady(cap, addr["cam-1"], video, 30, 2, end, size=1200, port=5004,
+           mac=raw[addr["cam-1"]])
+    for i in range(5):
+        send(440 + i * 0.1, "cam-1", "198.19.2.99", 6,
+             tcp_segment(40010, 443, 0x18 if i else 0x02))
+    # web-1 opens a connection to its server every 2 s: SYNs are its
+    # habit. At 320 it scans the server's ports, 25 a second for 10 s.
+    t = 2.5
+    while t < end:
+        send(t, "web-1", web, 6, tcp_syn(41000 + int(t) % 1000, 443))
+        send(t + 0.05, "web-1", web, 6,
+             tcp_segment(41000 + int(t) % 1000, 443, 0x18))
+        t += 2
+    scan_start, scan_n = 320.0, 250
+    for i in range(scan_n):
+        send(scan_start + i / 25, "web-1", web, 6, tcp_syn(42000, 1 + i))
+    # slow-1 reports every 5 s; from 300, 3 new ports a second.
+    telemetry("slow-1", 5, 4.1, end)
+    slow_start = 300.0
+    slow_n = (end - 10 - int(slow_start)) * 3
+    for i in range(slow_n):
+        send(slow_start + i / 3, "slow-1", target, 17,
+             udp(43000, 2000 + i, bytes(20)))
+    # learner-1, a minute after enrollment: 1500 SYNs a second for 3 s.
+    telemetry("learner-1", 5, 4.9, end)
+    flood_start, flood_n = 60.0, 4500
+    for i in range(flood_n):
+        send(flood_start + i / 1500, "learner-1", "198.19.1.40", 6,
+             tcp_syn(44000 + i % 20000, 80))
+    write_city(out, mac, [(n, addr[n], "hijacked" if n in
+                           ("web-1", "slow-1", "learner-1") else "benign")
+                          for n in names], (
+        ("connect-scan", addr["web-1"], scan_start,
+         scan_start + (scan_n - 1) / 25, scan_n, "web-1", "hijacked"),
+        ("slow-scan", addr["slow-1"], slow_start,
+         slow_start + (slow_n - 1) / 3, slow_n, "slow-1", "hijacked"),
+        ("learning-flood", addr["learner-1"], flood_start,
+         flood_start + (flood_n - 1) / 1500, flood_n, "learner-1",
+         "hijacked")))
+    return {"devices": addr, "end": end, "reboot": 330,
+            "new_destination": 440}
 
 
 def main():
@@ -403,6 +518,7 @@ def main():
         "fuzz": (fuzz, False), "ipv6": (lambda c: surge(c, v6=True), False),
         "slowscan": (slowscan, False), "arp": (arp, True),
         "city": (lambda c: city(c, out), True),
+        "life": (lambda c: life(c, out), True),
     }
     if scenario not in scenarios:
         sys.exit("unknown scenario %s" % scenario)

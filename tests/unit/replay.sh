@@ -341,18 +341,18 @@ else
 fi
 check "arp: nothing for the lamp's setup, replies or forgeries" \
 	test -z "$(grep " $lamp " "$TMP/alerts")"
-# arp_sum ADDRESS: the arp counts of the device's scores, summed.
-arp_sum() {
+# score_sum FIELD ADDRESS: FIELD of the device's scores, summed.
+score_sum() {
 	python3 -c '
 import json, sys
-print(sum(o["arp"] for o in map(json.loads, open(sys.argv[1]))
-          if o["type"] == "score" and o["address"] == sys.argv[2]))' \
-		"$TMP/out" "$1"
+print(sum(o[sys.argv[2]] for o in map(json.loads, open(sys.argv[1]))
+          if o["type"] == "score" and o["address"] == sys.argv[3]))' \
+		"$TMP/out" "$1" "$2"
 }
 expect "arp: the lamp's 3 requests counted, not its replies or probe" \
-	"'$(arp_sum "$lamp")' == '$(info arp lamp_requests)'"
+	"'$(score_sum arp "$lamp")' == '$(info arp lamp_requests)'"
 expect "arp: the plug's $(info arp sweep_requests) requests counted" \
-	"'$(arp_sum "$plug")' == '$(info arp sweep_requests)'"
+	"'$(score_sum arp "$plug")' == '$(info arp sweep_requests)'"
 expect "arp: the $(info arp forged) forged requests and the meter's reply spoofed, the probe other" \
 	"$(field capture spoofed) == $(info arp forged) + 1 and \
 	 '$(field capture other)' == '1'"
@@ -364,18 +364,10 @@ if [ "${dets:-}" = spoof ] && [ "${action:-}" = quarantine ] &&
 else
 	not_ok "arp: wanted the meter's spoof at +$want s (got: $(grep " $meter " "$TMP/alerts"))"
 fi
-# foreign_sum ADDRESS: the neigh_foreign counts of the device's scores.
-foreign_sum() {
-	python3 -c '
-import json, sys
-print(sum(o["neigh_foreign"] for o in map(json.loads, open(sys.argv[1]))
-          if o["type"] == "score" and o["address"] == sys.argv[2]))' \
-		"$TMP/out" "$1"
-}
 expect "arp: the meter's $(info arp poisoned) replies in another's name counted" \
-	"'$(foreign_sum "$meter")' == '$(info arp poisoned)'"
+	"'$(score_sum neigh_foreign "$meter")' == '$(info arp poisoned)'"
 expect "arp: none for the plug's link-local announcement or the lamp" \
-	"'$(foreign_sum "$plug")' == '0' and '$(foreign_sum "$lamp")' == '0'"
+	"'$(score_sum neigh_foreign "$plug")' == '0' and '$(score_sum neigh_foreign "$lamp")' == '0'"
 
 # ------------------------------------------------------------- silence
 gen silence silence
