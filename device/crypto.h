@@ -40,9 +40,9 @@ int iotguard_dev_aead_open(const uint8_t *key, uint64_t counter,
 			   const struct iotguard_dev_ad *ad, size_t nad,
 			   uint8_t *buf, size_t len, const uint8_t *tag);
 
-/* out = BLAKE2s-256 keyed with key (32 bytes) of msg. 0, or -1. */
-int iotguard_dev_blake2s(uint8_t *out, const uint8_t *key, const uint8_t *msg,
-			 size_t len);
+/* out = BLAKE2s-256 keyed with key (1 to 32 bytes) of msg. 0, or -1. */
+int iotguard_dev_blake2s(uint8_t *out, const uint8_t *key, size_t keylen,
+			 const uint8_t *msg, size_t len);
 
 /* Zeroes n bytes at p in a way the compiler keeps. */
 void iotguard_dev_memzero(void *p, size_t n);

@@ -92,15 +92,16 @@ cleanup:
 	return ret;
 }
 
-int iotguard_dev_blake2s(uint8_t *out, const uint8_t *key, const uint8_t *msg,
-			 size_t len)
+int iotguard_dev_blake2s(uint8_t *out, const uint8_t *key, size_t keylen,
+			 const uint8_t *msg, size_t len)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	size_t outl = 0;
 	int ret = -1;
 
-	if (!ctx || !EVP_MAC_init(ctx, key, 32, NULL) ||
+	if (!ctx || !keylen || keylen > 32 ||
+	    !EVP_MAC_init(ctx, key, keylen, NULL) ||
 	    !EVP_MAC_update(ctx, msg, len) ||
 	    !EVP_MAC_final(ctx, out, &outl, 32) || outl != 32)
 		goto cleanup;

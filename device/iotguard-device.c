@@ -6,6 +6,7 @@
  *   iotguard-device send --key FILE [--mode auth|seal] [--epoch N]
  *                        [--counter N] [--count N] [--bind ADDR]
  *                        [--sport PORT] HOST PORT MESSAGE
+ *   iotguard-device enroll --code CODE --out FILE [--sport PORT] ROUTER
  *   iotguard-device vectors
  */
 #include <arpa/inet.h>
@@ -17,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "crypto.h"
 #include "iotguard_device.h"
@@ -30,13 +35,17 @@ static void usage(FILE *f)
 		"Usage: iotguard-device send --key FILE [--mode auth|seal] [--epoch N]\n"
 		"                            [--counter N] [--count N] [--bind ADDR]\n"
 		"                            [--sport PORT] HOST PORT MESSAGE\n"
+		"       iotguard-device enroll --code CODE --out FILE [--sport PORT] ROUTER\n"
 		"       iotguard-device vectors\n"
 		"\n"
 		"send: MESSAGE as the body of COUNT datagrams (1) to HOST PORT, each\n"
 		"protected in MODE (auth) with the key of EPOCH (0) derived from the\n"
 		"root key in FILE (64 hex digits), counters from COUNTER (0) on.\n"
 		"Prints the next counter: the caller keeps it.\n"
-		"vectors: the test vectors of Documentation/protocol.rst.\n");
+		"enroll: presents the one-time CODE to ROUTER's enrollment port (%d)\n"
+		"and writes the root key it receives to FILE (mode 0600, new).\n"
+		"vectors: the test vectors of Documentation/protocol.rst.\n",
+		IOTGUARD_WIRE_ENROLL_PORT);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -287,6 +296,127 @@ cleanup:
 	return ret;
 }
 
+/* Sends the hello up to 3 times, a second apart; the welcome opened. */
+static int hello_welcome(int fd, const struct iotguard_dev_code *code,
+			 struct iotguard_dev_welcome *w)
+{
+	uint8_t nonce[IOTGUARD_WIRE_NONCE_LEN], buf[256];
+	struct iotguard_dev_flow flow;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t out;
+	ssize_t n;
+	int i, err;
+
+	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce) ||
+	    flow_of(fd, &flow)) {
+		fprintf(stderr, "Unable to start the enrollment: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	err = iotguard_dev_hello(code, &flow, nonce, buf, sizeof(buf), &out);
+	if (err) {
+		fprintf(stderr, "Unable to make the hello: %s\n", strerror(-err));
+		return -1;
+	}
+	for (i = 0; i < 3; i++) {
+		if (send(fd, buf, out, 0) != (ssize_t)out) {
+			fprintf(stderr, "Unable to send the hello: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		while (poll(&pfd, 1, 1000) == 1) {
+			uint8_t reply[256];
+
+			n = recv(fd, reply, sizeof(reply), 0);
+			if (n > 0 && !iotguard_dev_welcome_open(code, &flow, nonce,
+								 reply, n, w))
+				return 0;
+		}
+	}
+	fprintf(stderr, "Unable to enroll: no welcome from the router (a code used, expired or mistyped is not answered)\n");
+	return -1;
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "code", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "sport", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *text = NULL, *path = NULL, *sport = NULL;
+	struct iotguard_dev_welcome w;
+	struct iotguard_dev_code code;
+	char port[8], line[2 * IOTGUARD_WIRE_KEY_LEN + 2];
+	int opt, fd = -1, kfd = -1, ret = 1, i;
+
+	memset(&code, 0, sizeof(code));
+	memset(&w, 0, sizeof(w));
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			text = optarg;
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		case 's':
+			sport = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!text || !path || argc - optind != 1) {
+		usage(stderr);
+		return 1;
+	}
+	if (iotguard_dev_code_parse(&code, text)) {
+		fprintf(stderr, "Unable to read the code: not %s, 8 hex digits, -, 32 hex digits\n",
+			IOTGUARD_WIRE_CODE_PREFIX);
+		return 1;
+	}
+	snprintf(port, sizeof(port), "%d", IOTGUARD_WIRE_ENROLL_PORT);
+	fd = open_socket(argv[optind], getenv("IOTGUARD_ENROLL_PORT") ?: port,
+			 NULL, sport);
+	if (fd < 0 || hello_welcome(fd, &code, &w))
+		goto cleanup;
+	kfd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (kfd < 0) {
+		fprintf(stderr, "Unable to create %s: %s\n", path,
+			strerror(errno));
+		goto cleanup;
+	}
+	for (i = 0; i < IOTGUARD_WIRE_KEY_LEN; i++)
+		snprintf(line + 2 * i, 3, "%02x", w.root[i]);
+	line[2 * IOTGUARD_WIRE_KEY_LEN] = '\n';
+	if (write(kfd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1 ||
+	    fsync(kfd)) {
+		fprintf(stderr, "Unable to write %s: %s\n", path,
+			strerror(errno));
+		goto cleanup;
+	}
+	printf("mode %s\nexpires %" PRIu64 "\nepoch_seconds %" PRIu32 "\n",
+	       w.mode == IOTGUARD_WIRE_MODE_SEAL ? "seal" : "auth", w.expires,
+	       w.epoch_seconds);
+	ret = 0;
+cleanup:
+	iotguard_dev_memzero(&code, sizeof(code));
+	iotguard_dev_memzero(&w, sizeof(w));
+	iotguard_dev_memzero(line, sizeof(line));
+	if (kfd >= 0)
+		close(kfd);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static void hex(const char *name, const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -295,6 +425,76 @@ static void hex(const char *name, const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++)
 		printf("%02x", p[i]);
 	printf("\n");
+}
+
+/*
+ * Enrollment: code 0x0a0b0c0d with secret bytes 0..15, the device's nonce
+ * bytes 0xa0..0xaf, from 198.18.1.10 port 40000 to the router 198.18.0.1;
+ * the welcome (the router's side, here to make the vector) gives root key
+ * bytes 0x40..0x5f, seal, expiry 2027-01-01, epochs of a day.
+ */
+static int enroll_vectors(void)
+{
+	static const char text[] = "IGE1-0a0b0c0d-000102030405060708090a0b0c0d0e0f";
+	static const uint8_t src[4] = { 198, 18, 1, 10 },
+			     dst[4] = { 198, 18, 0, 1 };
+	uint8_t nonce[16], buf[256], body[IOTGUARD_WIRE_WELCOME_LEN];
+	struct iotguard_dev_flow flow, back;
+	struct iotguard_dev_code code;
+	struct iotguard_dev router;
+	size_t i, out;
+
+	if (iotguard_dev_code_parse(&code, text))
+		return 1;
+	for (i = 0; i < sizeof(nonce); i++)
+		nonce[i] = 0xa0 + i;
+	memset(&flow, 0, sizeof(flow));
+	flow.family = 4;
+	flow.sport = 40000;
+	flow.dport = IOTGUARD_WIRE_ENROLL_PORT;
+	memcpy(flow.saddr, src, 4);
+	memcpy(flow.daddr, dst, 4);
+	if (iotguard_dev_hello(&code, &flow, nonce, buf, sizeof(buf), &out))
+		return 1;
+	printf("\nenroll %s\n", text);
+	hex("saddr", flow.saddr, 4);
+	hex("daddr", flow.daddr, 4);
+	printf("sport %u\ndport %u\n", flow.sport, flow.dport);
+	hex("nonce", nonce, sizeof(nonce));
+	memset(&router, 0, sizeof(router));
+	if (iotguard_dev_code_key(router.epoch_key, &code))
+		return 1;
+	hex("code_key", router.epoch_key, sizeof(router.epoch_key));
+	hex("hello", buf, out);
+
+	memset(body, 0, sizeof(body));
+	for (i = 0; i < IOTGUARD_WIRE_KEY_LEN; i++)
+		body[i] = 0x40 + i;
+	body[36] = 0x6b;	/* 1798761600, big endian */
+	body[37] = 0x36;
+	body[38] = 0xec;
+	body[39] = 0x80;
+	body[40] = IOTGUARD_WIRE_MODE_SEAL;
+	body[46] = 0x51;	/* 86400 */
+	body[47] = 0x80;
+	body[45] = 0x01;
+	memcpy(body + 48, nonce, sizeof(nonce));
+	hex("welcome_body", body, sizeof(body));
+	back = flow;
+	back.sport = flow.dport;
+	back.dport = flow.sport;
+	memcpy(back.saddr, dst, 4);
+	memcpy(back.daddr, src, 4);
+	router.mode = IOTGUARD_WIRE_MODE_SEAL;
+	router.epoch = code.id;
+	router.counter = 1;
+	memcpy(buf, body, sizeof(body));
+	if (iotguard_dev_protect(&router, &back, buf, sizeof(body),
+				 sizeof(buf), &out))
+		return 1;
+	hex("welcome", buf, out);
+	iotguard_dev_wipe(&router);
+	return 0;
 }
 
 /*
@@ -366,7 +566,7 @@ static int cmd_vectors(void)
 		hex("epoch_key", key, sizeof(key));
 		hex("payload", buf, out);
 	}
-	return 0;
+	return enroll_vectors();
 }
 
 int main(int argc, char **argv)
@@ -381,6 +581,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "enroll"))
+		return cmd_enroll(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vectors") && argc == 2)
 		return cmd_vectors();
 	usage(stderr);

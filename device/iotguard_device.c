@@ -35,7 +35,8 @@ int iotguard_dev_epoch_key(uint8_t *key, const uint8_t *root,
 	msg[IOTGUARD_WIRE_EPOCH_LABEL_LEN + 1] = epoch >> 8;
 	msg[IOTGUARD_WIRE_EPOCH_LABEL_LEN + 2] = epoch >> 16;
 	msg[IOTGUARD_WIRE_EPOCH_LABEL_LEN + 3] = epoch >> 24;
-	return iotguard_dev_blake2s(key, root, msg, sizeof(msg)) ?
+	return iotguard_dev_blake2s(key, root, IOTGUARD_WIRE_KEY_LEN, msg,
+				    sizeof(msg)) ?
 	       -IOTGUARD_DEV_EINVAL : 0;
 }
 
@@ -180,4 +181,142 @@ void iotguard_dev_wipe(struct iotguard_dev *dev)
 {
 	if (dev)
 		iotguard_dev_memzero(dev, sizeof(*dev));
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* n bytes from 2n hex digits. */
+static int unhex(uint8_t *out, const char *s, size_t n)
+{
+	int hi, lo;
+
+	while (n--) {
+		hi = hexval(*s++);
+		lo = hi < 0 ? -1 : hexval(*s++);
+		if (lo < 0)
+			return -1;
+		*out++ = hi << 4 | lo;
+	}
+	return 0;
+}
+
+int iotguard_dev_code_parse(struct iotguard_dev_code *code, const char *text)
+{
+	static const char prefix[] = IOTGUARD_WIRE_CODE_PREFIX;
+	uint8_t id[4];
+	size_t i;
+
+	if (!code || !text)
+		return -IOTGUARD_DEV_EINVAL;
+	for (i = 0; i < sizeof(prefix) - 1; i++)
+		if (text[i] != prefix[i])
+			return -IOTGUARD_DEV_EINVAL;
+	text += i;
+	if (unhex(id, text, 4) || text[8] != '-' ||
+	    unhex(code->secret, text + 9, sizeof(code->secret)) ||
+	    text[9 + 2 * sizeof(code->secret)])
+		return -IOTGUARD_DEV_EINVAL;
+	code->id = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 |
+		   (uint32_t)id[2] << 8 | id[3];
+	return 0;
+}
+
+int iotguard_dev_code_key(uint8_t *key, const struct iotguard_dev_code *code)
+{
+	uint8_t msg[IOTGUARD_WIRE_CODE_LABEL_LEN + 4];
+
+	copy(msg, (const uint8_t *)IOTGUARD_WIRE_CODE_LABEL,
+	     IOTGUARD_WIRE_CODE_LABEL_LEN);
+	msg[IOTGUARD_WIRE_CODE_LABEL_LEN] = code->id >> 24;
+	msg[IOTGUARD_WIRE_CODE_LABEL_LEN + 1] = code->id >> 16;
+	msg[IOTGUARD_WIRE_CODE_LABEL_LEN + 2] = code->id >> 8;
+	msg[IOTGUARD_WIRE_CODE_LABEL_LEN + 3] = code->id;
+	return iotguard_dev_blake2s(key, code->secret, sizeof(code->secret),
+				    msg, sizeof(msg)) ? -IOTGUARD_DEV_EINVAL : 0;
+}
+
+int iotguard_dev_hello(const struct iotguard_dev_code *code,
+		       const struct iotguard_dev_flow *flow,
+		       const uint8_t *nonce, uint8_t *buf, size_t cap,
+		       size_t *out_len)
+{
+	struct iotguard_dev dev;
+	int ret;
+
+	if (!code || !nonce || !buf || cap < IOTGUARD_WIRE_NONCE_LEN)
+		return -IOTGUARD_DEV_EINVAL;
+	dev.mode = IOTGUARD_WIRE_MODE_AUTH;
+	dev.epoch = code->id;
+	dev.counter = 0;
+	ret = iotguard_dev_code_key(dev.epoch_key, code);
+	if (!ret) {
+		copy(buf, nonce, IOTGUARD_WIRE_NONCE_LEN);
+		ret = iotguard_dev_protect(&dev, flow, buf,
+					   IOTGUARD_WIRE_NONCE_LEN, cap,
+					   out_len);
+	}
+	iotguard_dev_memzero(&dev, sizeof(dev));
+	return ret;
+}
+
+static uint64_t be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+int iotguard_dev_welcome_open(const struct iotguard_dev_code *code,
+			      const struct iotguard_dev_flow *flow,
+			      const uint8_t *nonce, uint8_t *payload,
+			      size_t len,
+			      struct iotguard_dev_welcome *welcome)
+{
+	uint8_t key[IOTGUARD_WIRE_KEY_LEN];
+	struct iotguard_dev_flow back;
+	uint64_t counter;
+	uint32_t epoch;
+	size_t blen, i;
+	int ret, diff = 0;
+
+	if (!code || !valid_flow(flow) || !nonce || !welcome)
+		return -IOTGUARD_DEV_EINVAL;
+	back = *flow;
+	back.sport = flow->dport;
+	back.dport = flow->sport;
+	copy(back.saddr, flow->daddr, sizeof(back.saddr));
+	copy(back.daddr, flow->saddr, sizeof(back.daddr));
+	ret = iotguard_dev_code_key(key, code);
+	if (!ret)
+		ret = iotguard_dev_open(key, IOTGUARD_WIRE_MODE_SEAL, &back,
+					payload, len, &blen, &epoch, &counter);
+	iotguard_dev_memzero(key, sizeof(key));
+	if (ret)
+		return ret == -IOTGUARD_DEV_EINVAL ? -IOTGUARD_DEV_EBADMSG : ret;
+	if (blen != IOTGUARD_WIRE_WELCOME_LEN || epoch != code->id ||
+	    counter != 1)
+		return -IOTGUARD_DEV_EBADMSG;
+	for (i = 0; i < IOTGUARD_WIRE_NONCE_LEN; i++)
+		diff |= payload[48 + i] ^ nonce[i];
+	if (diff || payload[41] || payload[42] || payload[43] ||
+	    (payload[40] != IOTGUARD_WIRE_MODE_AUTH &&
+	     payload[40] != IOTGUARD_WIRE_MODE_SEAL))
+		return -IOTGUARD_DEV_EBADMSG;
+	copy(welcome->root, payload, IOTGUARD_WIRE_KEY_LEN);
+	welcome->expires = be(payload + 32, 8);
+	welcome->mode = payload[40];
+	welcome->epoch_seconds = be(payload + 44, 4);
+	iotguard_dev_memzero(payload, len);
+	return 0;
 }

@@ -98,4 +98,55 @@ int iotguard_dev_open(const uint8_t *key, uint8_t mode,
 /* Forgets every key of dev (the backend's wipe, not optimised away). */
 void iotguard_dev_wipe(struct iotguard_dev *dev);
 
+/*
+ * Enrollment (protocol.rst, "Enrollment"): a one-time code, the hello the
+ * device sends with it, the welcome the router answers with.
+ */
+struct iotguard_dev_code {
+	uint32_t id;
+	uint8_t secret[IOTGUARD_WIRE_CODE_SECRET_LEN];
+};
+
+/**
+ * struct iotguard_dev_welcome - what the router gives a device
+ * @root: its root key
+ * @expires: the credential's end, Unix seconds; 0: none
+ * @epoch_seconds: how long an epoch lasts at most
+ * @mode: IOTGUARD_WIRE_MODE_AUTH or _SEAL
+ */
+struct iotguard_dev_welcome {
+	uint8_t root[IOTGUARD_WIRE_KEY_LEN];
+	uint64_t expires;
+	uint32_t epoch_seconds;
+	uint8_t mode;
+};
+
+/* The code's key, which its hello and welcome are made with. */
+int iotguard_dev_code_key(uint8_t *key, const struct iotguard_dev_code *code);
+
+/* Reads a code written as "IGE1-" 8 hex digits "-" 32 hex digits. */
+int iotguard_dev_code_parse(struct iotguard_dev_code *code, const char *text);
+
+/*
+ * The hello for code, from flow (to the router's enrollment port), with
+ * the device's nonce (16 random bytes): written to buf (room for cap),
+ * *out_len its length.
+ */
+int iotguard_dev_hello(const struct iotguard_dev_code *code,
+		       const struct iotguard_dev_flow *flow,
+		       const uint8_t *nonce, uint8_t *buf, size_t cap,
+		       size_t *out_len);
+
+/*
+ * Opens the router's welcome (len bytes at payload, decrypted in place)
+ * to the hello sent with flow and nonce: flow is the hello's, the welcome
+ * comes back on it reversed. Returns 0 and fills *welcome, or
+ * -IOTGUARD_DEV_EBADMSG for anything but the welcome to that hello.
+ */
+int iotguard_dev_welcome_open(const struct iotguard_dev_code *code,
+			      const struct iotguard_dev_flow *flow,
+			      const uint8_t *nonce, uint8_t *payload,
+			      size_t len,
+			      struct iotguard_dev_welcome *welcome);
+
 #endif /* IOTGUARD_DEVICE_H */

@@ -52,6 +52,27 @@
 #define IOTGUARD_WIRE_EPOCH_LABEL_LEN	17
 
 /*
+ * Enrollment (protocol.rst, "Enrollment"): a one-time code is a 32-bit id
+ * and a 16-byte secret, written IOTGUARD_WIRE_CODE_PREFIX, 8 hex digits,
+ * "-", 32 hex digits. Its key is keyed BLAKE2s-256 under the secret of
+ * IOTGUARD_WIRE_CODE_LABEL followed by the id, 32 bits big endian. The
+ * device's hello is an auth datagram under that key to the router's
+ * IOTGUARD_WIRE_ENROLL_PORT, epoch field the code's id, counter 0, body
+ * a 16-byte nonce of its own; the router's welcome a seal datagram back,
+ * counter 1, body the root key, the credential's expiry (Unix seconds,
+ * big endian; 0: none), the mode, three zero bytes, the epoch's length in
+ * seconds (big endian) and the device's nonce.
+ */
+#define IOTGUARD_WIRE_ENROLL_PORT	7783
+#define IOTGUARD_WIRE_CODE_PREFIX	"IGE1-"
+#define IOTGUARD_WIRE_CODE_TEXT_LEN	(5 + 8 + 1 + 32)
+#define IOTGUARD_WIRE_CODE_SECRET_LEN	16
+#define IOTGUARD_WIRE_CODE_LABEL	"iotguard-v1 code"
+#define IOTGUARD_WIRE_CODE_LABEL_LEN	16
+#define IOTGUARD_WIRE_NONCE_LEN		16
+#define IOTGUARD_WIRE_WELCOME_LEN	(32 + 8 + 4 + 4 + 16)
+
+/*
  * A device's firmware has no Linux headers: it defines
  * IOTGUARD_WIRE_CONSTANTS_ONLY and takes the constants above alone.
  */

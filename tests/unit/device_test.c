@@ -245,4 +245,98 @@ TEST_F(dev, bad_arguments)
 		     self->dev.epoch_key[0] | self->dev.mode);
 }
 
+/* The router's side of a welcome, for the tests: counter, mode byte. */
+static size_t welcome(const struct iotguard_dev_code *code,
+		      const struct iotguard_dev_flow *hello_flow,
+		      const uint8_t *nonce, uint64_t counter, uint8_t mode,
+		      uint8_t *buf)
+{
+	struct iotguard_dev_flow back = *hello_flow;
+	struct iotguard_dev router;
+	size_t i, out = 0;
+
+	back.sport = hello_flow->dport;
+	back.dport = hello_flow->sport;
+	memcpy(back.saddr, hello_flow->daddr, 16);
+	memcpy(back.daddr, hello_flow->saddr, 16);
+	memset(buf, 0, IOTGUARD_WIRE_WELCOME_LEN);
+	for (i = 0; i < 32; i++)
+		buf[i] = 0x40 + i;
+	buf[39] = 7;		/* expires 7 */
+	buf[40] = mode;
+	buf[47] = 60;		/* epochs of 60 s */
+	memcpy(buf + 48, nonce, 16);
+	memset(&router, 0, sizeof(router));
+	iotguard_dev_code_key(router.epoch_key, code);
+	router.mode = IOTGUARD_WIRE_MODE_SEAL;
+	router.epoch = code->id;
+	router.counter = counter;
+	iotguard_dev_protect(&router, &back, buf, IOTGUARD_WIRE_WELCOME_LEN,
+			     256, &out);
+	return out;
+}
+
+/*
+ * Enrollment: the code read; the welcome to this hello opens to the
+ * router's key and terms; one to another nonce, with another counter, a
+ * mode the device does not know, or changed, does not.
+ */
+TEST_F(dev, enrollment)
+{
+	static const uint8_t nonce[16] = { 0xa0, 1, 2 }, other[16] = { 0xa1 };
+	struct iotguard_dev_code code;
+	struct iotguard_dev_welcome w;
+	uint8_t hello[256], reply[256];
+	size_t out, len;
+
+	EXPECT_EQ(-IOTGUARD_DEV_EINVAL,
+		  iotguard_dev_code_parse(&code, "IGE1-0a0b0c0d"));
+	EXPECT_EQ(-IOTGUARD_DEV_EINVAL,
+		  iotguard_dev_code_parse(&code, "IGE2-0a0b0c0d-000102030405060708090a0b0c0d0e0f"));
+	EXPECT_EQ(-IOTGUARD_DEV_EINVAL,
+		  iotguard_dev_code_parse(&code, "IGE1-0a0b0c0d-000102030405060708090a0b0c0d0e0fff"));
+	EXPECT_EQ(-IOTGUARD_DEV_EINVAL,
+		  iotguard_dev_code_parse(&code, "IGE1-0a0b0c0g-000102030405060708090a0b0c0d0e0f"));
+	ASSERT_EQ(0, iotguard_dev_code_parse(&code,
+		  "IGE1-0a0b0c0d-000102030405060708090a0b0c0d0e0f"));
+	EXPECT_EQ(0x0a0b0c0d, code.id);
+	EXPECT_EQ(0x0f, code.secret[15]);
+
+	self->flow.dport = IOTGUARD_WIRE_ENROLL_PORT;
+	ASSERT_EQ(0, iotguard_dev_hello(&code, &self->flow, nonce, hello,
+					sizeof(hello), &out));
+	EXPECT_EQ(16 + IOTGUARD_WIRE_TRAILER_LEN, out);
+
+	len = welcome(&code, &self->flow, nonce, 1, IOTGUARD_WIRE_MODE_SEAL,
+		      reply);
+	ASSERT_EQ(0, iotguard_dev_welcome_open(&code, &self->flow, nonce,
+					       reply, len, &w));
+	EXPECT_EQ(0x40, w.root[0]);
+	EXPECT_EQ(0x5f, w.root[31]);
+	EXPECT_EQ(7, w.expires);
+	EXPECT_EQ(60, w.epoch_seconds);
+	EXPECT_EQ(IOTGUARD_WIRE_MODE_SEAL, w.mode);
+
+	len = welcome(&code, &self->flow, nonce, 1, IOTGUARD_WIRE_MODE_SEAL,
+		      reply);
+	EXPECT_EQ(-IOTGUARD_DEV_EBADMSG,
+		  iotguard_dev_welcome_open(&code, &self->flow, other, reply,
+					    len, &w));
+	len = welcome(&code, &self->flow, nonce, 2, IOTGUARD_WIRE_MODE_SEAL,
+		      reply);
+	EXPECT_EQ(-IOTGUARD_DEV_EBADMSG,
+		  iotguard_dev_welcome_open(&code, &self->flow, nonce, reply,
+					    len, &w));
+	len = welcome(&code, &self->flow, nonce, 1, 3, reply);
+	EXPECT_EQ(-IOTGUARD_DEV_EBADMSG,
+		  iotguard_dev_welcome_open(&code, &self->flow, nonce, reply,
+					    len, &w));
+	len = welcome(&code, &self->flow, nonce, 1, IOTGUARD_WIRE_MODE_AUTH,
+		      reply);
+	reply[5] ^= 1;
+	EXPECT_EQ(-IOTGUARD_DEV_EBADMSG,
+		  iotguard_dev_welcome_open(&code, &self->flow, nonce, reply,
+					    len, &w));
+}
+
 TEST_HARNESS_MAIN

@@ -26,7 +26,7 @@ python3() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tap_plan 10
+tap_plan 15
 
 "$tool" vectors >"$tmp/vectors"
 check "iotguard-device vectors: the reference recomputes each of them" \
@@ -89,6 +89,45 @@ read -r _ sport payload < <(sed -n 3p "$tmp/got")
 check "... and does not verify from another source port" \
 	eval "! python3 '$ref' open '$epoch_key' auth 4 7f000001 7f000001 \
 		$((sport + 1)) '$port' '$payload' 2>/dev/null"
+
+# Enrollment against the reference's router on loopback: a code works
+# once; the same code from another device (its own nonce), or a
+# mistyped one, gets no welcome.
+code=IGE1-0a0b0c0d-000102030405060708090a0b0c0d0e0f
+bad=IGE1-0a0b0c0d-000102030405060708090a0b0c0d0eff
+root=404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
+rm -f "$tmp/port"
+python3 "$ref" serve "$code" "$root" "$tmp/port" 7 >"$tmp/router" 2>&1 &
+router=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+export IOTGUARD_ENROLL_PORT
+IOTGUARD_ENROLL_PORT=$(cat "$tmp/port" 2>/dev/null || echo 9)
+rc=0
+"$tool" enroll --code "$code" --out "$tmp/k1" 127.0.0.1 >"$tmp/enroll1" \
+	2>&1 || rc=$?
+check "enroll: the code gets the root key, written 0600" \
+	eval "[ $rc = 0 ] && [ \"\$(cat '$tmp/k1')\" = $root ] && \
+	      [ \"\$(stat -c %a '$tmp/k1')\" = 600 ]"
+check "... with the router's mode and epoch length" \
+	grep -qz "mode seal.*epoch_seconds 3600" "$tmp/enroll1"
+rc=0
+"$tool" enroll --code "$code" --out "$tmp/k2" 127.0.0.1 >/dev/null \
+	2>"$tmp/enroll2" || rc=$?
+check "the same code again, from another device: refused, no key" \
+	eval "[ $rc = 1 ] && [ ! -e '$tmp/k2' ] && \
+	      grep -q 'Unable to enroll' '$tmp/enroll2'"
+rc=0
+"$tool" enroll --code "$bad" --out "$tmp/k3" 127.0.0.1 >/dev/null 2>&1 ||
+	rc=$?
+wait "$router" || true
+same "a mistyped code: refused; the router saw what the test did" \
+	"1 welcome code used code used code used bad hello bad hello bad hello" \
+	"$rc $(tr '\n' ' ' <"$tmp/router" | sed 's/ $//')"
+rc=0
+"$tool" enroll --code IGE1-0a0b --out "$tmp/k4" 127.0.0.1 >/dev/null \
+	2>"$tmp/err" || rc=$?
+check "a code that is no code: exit 1, and says so" \
+	eval "[ $rc = 1 ] && grep -q 'Unable to read the code' '$tmp/err'"
 
 out=$("$tool" --help 2>/dev/null)
 check "--help: usage on stdout" grep -q "^Usage: iotguard-device send" <<<"$out"
