@@ -173,6 +173,11 @@ $(PROBE_SKEL): $(PROBE_OBJ)
 
 $(O)/tests/guest/kfunc_test: $(PROBE_SKEL)
 
+# Credentials at the edge, with datagrams the device library protects.
+$(O)/tests/guest/cred_test: tests/guest/cred_test.c $(O)/libiotguard.a $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(SKEL) $(HDRS) $(wildcard device/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -I$(CURDIR)/device -o $@ $< $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
+
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/device_test: tests/unit/device_test.c $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(wildcard device/*.h) include/iotguard/wire.h
 	@mkdir -p $(@D)

@@ -78,5 +78,13 @@ iotguard_xdp_lookup_mac(struct xdp_md *ctx, const __u8 *mac, __u32 mac__sz,
 	return -2;
 }
 
+/* The stand-in's devices have no credential: never called. */
+static __always_inline int
+iotguard_xdp_cred_open(struct xdp_md *ctx, const struct iotguard_cred_req *req,
+		       __u32 req__sz)
+{
+	return -2;
+}
+
 #define IOTGUARD_LOOKUP_STANDIN
 #include "../bpf/iotguard.bpf.c"

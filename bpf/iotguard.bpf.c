@@ -18,6 +18,7 @@
 #include <linux/iotguard.h>
 #include <iotguard/kfunc.h>
 #include <iotguard/maps.h>
+#include <iotguard/wire.h>
 #include <iotguard/features.h>
 
 /* No libc headers on the BPF side. */
@@ -207,6 +208,9 @@ extern int iotguard_xdp_local_addr(struct xdp_md *ctx, const __u8 *addr,
 extern int iotguard_xdp_bind(struct xdp_md *ctx,
 			     const struct iotguard_key *key,
 			     __u32 key__sz) __ksym;
+extern int iotguard_xdp_cred_open(struct xdp_md *ctx,
+				  const struct iotguard_cred_req *req,
+				  __u32 req__sz) __ksym;
 #endif
 
 /*
@@ -282,11 +286,13 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		l4proto = parse_ipv4(&nh, data_end, &iph, &l4);
 		if (l4proto < 0)
 			return IOTGUARD_R_PARSE;
+		fl->l3_off = (void *)iph - data;
 		if (l4) {
 			switch (l4proto) {
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				fl->l4_off = (void *)udph - data;
 				if (udph->source ==
 				    bpf_htons(IOTG_DHCP_SERVER_PORT) &&
 				    udph->dest == bpf_htons(IOTG_DHCP_CLIENT_PORT))
@@ -321,6 +327,7 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		l4proto = parse_ipv6(&nh, data_end, &ip6h);
 		if (l4proto < 0)
 			return IOTGUARD_R_PARSE;
+		fl->l3_off = (void *)ip6h - data;
 		l4proto = parse_ipv6_ext(&nh, data_end, l4proto, &l4, &frag);
 		if (l4proto < 0)
 			return IOTGUARD_R_PARSE;
@@ -329,6 +336,7 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 			case IPPROTO_UDP:
 				if (parse_udp(&nh, data_end, &udph) < 0)
 					return IOTGUARD_R_PARSE;
+				fl->l4_off = (void *)udph - data;
 				if (udph->source ==
 				    bpf_htons(IOTG_DHCP6_SERVER_PORT) &&
 				    udph->dest ==
@@ -644,6 +652,18 @@ static __always_inline void iotg_count_dev(const struct iotguard_verdict *v,
 	case IOTGUARD_R_SPOOFED:
 		c = &ds->spoofed;
 		break;
+	case IOTGUARD_R_BAD_TAG:
+		c = &ds->bad_tag;
+		break;
+	case IOTGUARD_R_REPLAY:
+		c = &ds->replay;
+		break;
+	case IOTGUARD_R_EXPIRED:
+		c = &ds->expired;
+		break;
+	case IOTGUARD_R_REVOKED:
+		c = &ds->revoked;
+		break;
 	default:
 		c = &ds->rate;
 		break;
@@ -722,6 +742,50 @@ static __always_inline void iotg_neigh_foreign(struct xdp_md *ctx,
 		iotg_features_arp(&v, true);
 }
 
+/*
+ * A device with a credential, within its rate: its UDP datagrams must
+ * carry a valid trailer (Documentation/protocol.rst), which the module
+ * checks and the program then cuts off. Its DHCP client messages go as
+ * they are (it needs an address before it proves anything); its other IP
+ * traffic is refused: a trailer cannot ride on TCP segments.
+ */
+static __always_inline __u32 iotg_cred(struct xdp_md *ctx,
+				       const struct iotguard_verdict *v,
+				       const struct iotg_flow *fl, __u32 dhcp)
+{
+	struct iotguard_cred_req req;
+	int ret;
+
+	if (dhcp != IOTG_DHCP_NONE ||
+	    (fl->l4proto == IPPROTO_UDP &&
+	     fl->sport == bpf_htons(IOTG_DHCP6_CLIENT_PORT) &&
+	     fl->dport == bpf_htons(IOTG_DHCP6_SERVER_PORT)))
+		return IOTGUARD_R_PASS;
+	if (fl->l4proto != IPPROTO_UDP)
+		return IOTGUARD_R_BAD_TAG;
+
+	req.index = v->index;
+	req.cookie = v->cookie;
+	req.l3_off = fl->l3_off;
+	req.l4_off = fl->l4_off;
+	ret = iotguard_xdp_cred_open(ctx, &req, sizeof(req));
+	switch (ret) {
+	case IOTGUARD_CRED_OK:
+		/* The module shortened the headers: the frame follows. */
+		if (bpf_xdp_adjust_tail(ctx, -IOTGUARD_WIRE_TRAILER_LEN))
+			return IOTGUARD_R_BAD_TAG;
+		return IOTGUARD_R_PASS;
+	case IOTGUARD_CRED_REPLAY:
+		return IOTGUARD_R_REPLAY;
+	case IOTGUARD_CRED_EXPIRED:
+		return IOTGUARD_R_EXPIRED;
+	case IOTGUARD_CRED_REVOKED:
+		return IOTGUARD_R_REVOKED;
+	default:
+		return IOTGUARD_R_BAD_TAG;
+	}
+}
+
 SEC("xdp")
 int iotguard_xdp(struct xdp_md *ctx)
 {
@@ -783,13 +847,18 @@ int iotguard_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
-	if (v.state != IOTGUARD_STATE_ALLOW &&
-	    v.state != IOTGUARD_STATE_QUARANTINE)
+	if (v.flags & IOTGUARD_VERDICT_F_REVOKED)
+		reason = IOTGUARD_R_REVOKED;
+	else if (v.state != IOTGUARD_STATE_ALLOW &&
+		 v.state != IOTGUARD_STATE_QUARANTINE)
 		reason = IOTGUARD_R_DENIED;
 	else if (v.flags & IOTGUARD_VERDICT_F_SPOOFED)
 		reason = IOTGUARD_R_SPOOFED;
 	else
 		reason = iotg_rate(&v, len, now);
+	/* The rate first: a flood of bogus trailers costs no more. */
+	if (reason == IOTGUARD_R_PASS && (v.flags & IOTGUARD_VERDICT_F_CRED))
+		reason = iotg_cred(ctx, &v, &fl, dhcp);
 	iotg_count_dev(&v, reason, len, now);
 	/*
 	 * What the device offers, passed or held back (over its rate, in

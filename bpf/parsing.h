@@ -301,6 +301,9 @@ struct iotg_flow {
 	__u8 ndp_dad;		/* DAD of a global address (in the key) */
 	__u8 arp_request;	/* an ARP request (in the key's name) */
 	__u8 pad;
+	__be16 sport;		/* UDP source port */
+	__u16 l3_off;		/* IP header, from the frame's start */
+	__u16 l4_off;		/* UDP header: where a credential's trailer is */
 };
 
 static __always_inline void iotg_flow_udp(struct iotg_flow *fl,
@@ -308,6 +311,7 @@ static __always_inline void iotg_flow_udp(struct iotg_flow *fl,
 {
 	fl->l4proto = IPPROTO_UDP;
 	fl->dport = udph->dest;
+	fl->sport = udph->source;
 }
 
 static __always_inline void iotg_flow_tcp(struct iotg_flow *fl,

@@ -50,6 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 if ! grep -qw '^iotguard' /proc/modules; then
+	modprobe -q libchacha20poly1305 || true
 	insmod "$repo/kmod/iotguard.ko"
 fi
 

@@ -17,6 +17,8 @@
  */
 
 #include "device.h"
+#include "cred.h"
+#include "enroll.h"
 #include "lease.h"
 
 #include <linux/etherdevice.h>
@@ -63,21 +65,28 @@ struct iotguard_device *iotguard_device_clone(const struct iotguard_device *dev)
 	struct iotguard_device *copy;
 
 	copy = kmem_cache_alloc(device_cache, GFP_KERNEL);
-	if (copy)
+	if (copy) {
 		memcpy(copy, dev, sizeof(*copy));
+		iotguard_cred_get(copy->cred);
+	}
 	return copy;
 }
 
 /* For devices that were never published. */
 void iotguard_device_free(struct iotguard_device *dev)
 {
+	iotguard_cred_put(dev->cred);
 	kmem_cache_free(device_cache, dev);
 }
 
+/* The last version of a device takes its credential's key with it. */
 static void device_free_rcu(struct rcu_head *rcu)
 {
-	kmem_cache_free(device_cache,
-			container_of(rcu, struct iotguard_device, rcu));
+	struct iotguard_device *dev = container_of(rcu, struct iotguard_device,
+						   rcu);
+
+	iotguard_cred_put(dev->cred);
+	kmem_cache_free(device_cache, dev);
 }
 
 /*
@@ -389,6 +398,7 @@ static int __net_init iotguard_net_init(struct net *net)
 
 	xa_init_flags(&in->by_index, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	mutex_init(&in->lock);
+	iotguard_enroll_net_init(in);
 	in->user_owned = net->user_ns != &init_user_ns;
 	in->generation = 1;
 	/*
@@ -423,6 +433,7 @@ static void __net_exit iotguard_net_exit(struct net *net)
 	mutex_lock(&in->lock);
 	xa_for_each(&in->by_index, index, dev)
 		iotguard_device_remove(in, dev);
+	iotguard_enroll_net_exit(in);
 	mutex_unlock(&in->lock);
 	iotguard_lease_net_exit(in);
 	rhltable_destroy(&in->by_mac);

@@ -7,6 +7,7 @@
 #define _IOTGUARD_DEVICE_H
 
 #include <linux/if_ether.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
@@ -16,6 +17,7 @@
 #include <iotguard/kfunc.h>
 #include <uapi/linux/iotguard.h>
 
+struct iotguard_cred;
 struct net;
 struct netlink_ext_ack;
 
@@ -73,6 +75,12 @@ struct iotguard_device {
 	u64 rate_bps;
 	time64_t state_since;	/* boottime seconds: its state last changed */
 	struct iotguard_rates rates;
+	/*
+	 * Shared by the device's versions (cred.h); NULL when it has none.
+	 * Revoked: it had one, and until a new one every frame is dropped.
+	 */
+	struct iotguard_cred *cred;
+	bool cred_revoked;
 	char name[IOTGUARD_DEVICE_NAME_LEN];
 	struct rcu_head rcu;
 };
@@ -99,6 +107,11 @@ struct iotguard_net {
 	 */
 	u64 prefix_lens[IOTGUARD_PREFIX_WORDS];
 	u32 prefix_refs[128];
+	/* Enrollment codes (enroll.c), and failed hellos this second. */
+	struct list_head codes;
+	unsigned int ncodes;
+	unsigned long enroll_window;	/* jiffies: the second began */
+	unsigned int enroll_fails;
 	unsigned int count;		/* devices enrolled */
 	bool user_owned;		/* owned by a non-initial user ns */
 	u32 next_cookie;

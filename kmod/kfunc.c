@@ -8,6 +8,7 @@
  */
 
 #include "kfunc.h"
+#include "cred.h"
 #include "device.h"
 #include "lease.h"
 
@@ -88,6 +89,10 @@ static void fill_verdict(const struct iotguard_device *dev, const u8 *mac,
 	verdict->flags = 0;
 	if (dev->mac_bound && !ether_addr_equal_unaligned(dev->mac, mac))
 		verdict->flags |= IOTGUARD_VERDICT_F_SPOOFED;
+	if (dev->cred)
+		verdict->flags |= IOTGUARD_VERDICT_F_CRED;
+	if (dev->cred_revoked)
+		verdict->flags |= IOTGUARD_VERDICT_F_REVOKED;
 	verdict->class = dev->class;
 	verdict->rate_seq = dev->rate_seq;
 
@@ -174,6 +179,47 @@ __used noinline int iotguard_xdp_lookup_mac(struct xdp_md *xdp_ctx,
 		fill_verdict(dev, mac, verdict);
 	else
 		ret = -ENOENT;
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * iotguard_xdp_cred_open - check a datagram against its device's credential
+ * @xdp_ctx: the program's context: the frame
+ * @req: the device (its verdict's index and cookie) and the datagram's
+ *	header offsets
+ * @req__sz: sizeof(struct iotguard_cred_req)
+ *
+ * See iotguard_cred_open(): on success the headers are those of the
+ * datagram without its trailer, which the program then cuts off.
+ *
+ * Return: enum iotguard_cred_result; -ENOENT if the device is gone or has
+ * no credential, -EINVAL for a bad size.
+ */
+__used noinline int iotguard_xdp_cred_open(struct xdp_md *xdp_ctx,
+					   const struct iotguard_cred_req *req,
+					   u32 req__sz)
+{
+	struct xdp_buff *ctx = (struct xdp_buff *)xdp_ctx;
+	const struct iotguard_device *dev;
+	struct iotguard_net *in;
+	int ret;
+
+	if (req__sz != sizeof(*req))
+		return -EINVAL;
+
+	rcu_read_lock();
+	in = iotguard_net(dev_net(ctx->rxq->dev));
+	dev = xa_load(&in->by_index, req->index);
+	if (!dev || dev->cookie != req->cookie)
+		ret = -ENOENT;
+	else if (dev->cred_revoked)
+		ret = IOTGUARD_CRED_REVOKED;
+	else if (!dev->cred)
+		ret = -ENOENT;
+	else
+		ret = iotguard_cred_open(dev->cred, ctx, req->l3_off,
+					 req->l4_off);
 	rcu_read_unlock();
 	return ret;
 }
@@ -293,6 +339,7 @@ BTF_ID_FLAGS(func, iotguard_xdp_lookup_mac)
 BTF_ID_FLAGS(func, iotguard_xdp_lease_end)
 BTF_ID_FLAGS(func, iotguard_xdp_local_addr)
 BTF_ID_FLAGS(func, iotguard_xdp_bind)
+BTF_ID_FLAGS(func, iotguard_xdp_cred_open)
 IOTGUARD_KFUNCS_END(iotguard_xdp_kfunc_ids)
 
 IOTGUARD_KFUNCS_START(iotguard_tc_kfunc_ids)

@@ -9,6 +9,7 @@
 #include "device.h"
 #include "lease.h"
 #include "kfunc.h"
+#include "cred.h"
 #include "netlink.h"
 #include "version.h"
 
@@ -88,9 +89,13 @@ static int __init iotguard_init(void)
 	if (!iotguard_netns_max_devices)
 		iotguard_netns_max_devices = iotguard_max_devices;
 
-	ret = iotguard_device_init();
+	ret = iotguard_cred_init();
 	if (ret)
 		return ret;
+
+	ret = iotguard_device_init();
+	if (ret)
+		goto err_cred;
 
 	ret = iotguard_genetlink_init();
 	if (ret)
@@ -98,14 +103,19 @@ static int __init iotguard_init(void)
 
 	/* Last: a registered kfunc set cannot be unregistered. */
 	ret = iotguard_kfunc_init();
-	if (ret)
+	if (ret) {
+		pr_err("iotguard: unable to register the kfuncs (module BTF missing or not the kernel's?): %d\n",
+		       ret);
 		goto err_genetlink;
+	}
 	return 0;
 
 err_genetlink:
 	iotguard_genetlink_uninit();
 err_device:
 	iotguard_device_exit();
+err_cred:
+	iotguard_cred_exit();
 	return ret;
 }
 
@@ -113,6 +123,7 @@ static void __exit iotguard_exit(void)
 {
 	iotguard_genetlink_uninit();
 	iotguard_device_exit();
+	iotguard_cred_exit();
 }
 
 module_init(iotguard_init);

@@ -8,7 +8,9 @@
  */
 
 #include "netlink.h"
+#include "cred.h"
 #include "device.h"
+#include "enroll.h"
 #include "lease.h"
 
 #include <linux/etherdevice.h>
@@ -53,6 +55,11 @@ static struct netlink_range_validation rate_bps_range = {
 	.max = IOTGUARD_SEC_FP,
 };
 
+static struct netlink_range_validation epoch_seconds_range = {
+	.min = IOTGUARD_CRED_EPOCH_SECONDS_MIN,
+	.max = S32_MAX,
+};
+
 #define IDENTITY_POLICY							\
 	[IOTGUARD_A_DEVICE_IPV4] = { .type = NLA_BE32 },		\
 	[IOTGUARD_A_DEVICE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)), \
@@ -74,6 +81,14 @@ static struct netlink_range_validation rate_bps_range = {
 	[IOTGUARD_A_DEVICE_BURST_BYTES] = { .type = NLA_U32 },		\
 	[IOTGUARD_A_DEVICE_FLAGS] = NLA_POLICY_MASK(NLA_U32,		\
 						    __IOTGUARD_DEVICE_F_ALL), \
+	[IOTGUARD_A_DEVICE_CRED_MODE] = NLA_POLICY_MAX(NLA_U8,		\
+						       IOTGUARD_CRED_MAX), \
+	[IOTGUARD_A_DEVICE_CRED_KEY] =					\
+		NLA_POLICY_EXACT_LEN(IOTGUARD_CRED_KEY_LEN),		\
+	[IOTGUARD_A_DEVICE_CRED_EXPIRES] = { .type = NLA_U64 },		\
+	[IOTGUARD_A_DEVICE_CRED_EPOCH] = { .type = NLA_U32 },		\
+	[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS] =			\
+		NLA_POLICY_FULL_RANGE(NLA_U32, &epoch_seconds_range),	\
 	IDENTITY_POLICY
 
 /* SET, and each device of a NEW list. */
@@ -110,6 +125,35 @@ static const struct nla_policy alert_policy[IOTGUARD_A_MAX + 1] = {
 				    .len = IOTGUARD_ALERT_TEXT_LEN - 1 },
 	[IOTGUARD_A_ALERT_FLAGS] = NLA_POLICY_MASK(NLA_U32,
 						   __IOTGUARD_ALERT_F_ALL),
+};
+
+static struct netlink_range_validation enroll_ttl_range = {
+	.min = 1,
+	.max = IOTGUARD_ENROLL_TTL_MAX,
+};
+
+/* ENROLL_NEW: the device, the code's life and the credential it gives. */
+static const struct nla_policy enroll_new_policy[IOTGUARD_A_MAX + 1] = {
+	IDENTITY_POLICY,
+	[IOTGUARD_A_DEVICE_MAC] = NLA_POLICY_ETH_ADDR,
+	[IOTGUARD_A_ENROLL_TTL] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&enroll_ttl_range),
+	[IOTGUARD_A_DEVICE_CRED_MODE] = NLA_POLICY_RANGE(NLA_U8,
+							 IOTGUARD_CRED_AUTH,
+							 IOTGUARD_CRED_SEAL),
+	[IOTGUARD_A_DEVICE_CRED_EXPIRES] = { .type = NLA_U64 },
+	[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &epoch_seconds_range),
+};
+
+/* ENROLL_HELLO: the datagram the daemon received. */
+static const struct nla_policy enroll_hello_policy[IOTGUARD_A_MAX + 1] = {
+	[IOTGUARD_A_ENROLL_PAYLOAD] =
+		NLA_POLICY_EXACT_LEN(IOTGUARD_ENROLL_HELLO_LEN),
+	[IOTGUARD_A_ENROLL_SADDR] = NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[IOTGUARD_A_ENROLL_DADDR] = NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[IOTGUARD_A_ENROLL_SPORT] = { .type = NLA_U16 },
+	[IOTGUARD_A_ENROLL_DPORT] = { .type = NLA_U16 },
 };
 
 /* An IPv6 identity's prefix length: 0 for an address (128 or none). */
@@ -210,6 +254,9 @@ static int check_automatic(const struct iotguard_device *old,
 		IOTGUARD_A_DEVICE_NAME, IOTGUARD_A_DEVICE_CLASS,
 		IOTGUARD_A_DEVICE_RATE_PPS, IOTGUARD_A_DEVICE_BURST_PKTS,
 		IOTGUARD_A_DEVICE_RATE_BPS, IOTGUARD_A_DEVICE_BURST_BYTES,
+		IOTGUARD_A_DEVICE_CRED_MODE, IOTGUARD_A_DEVICE_CRED_KEY,
+		IOTGUARD_A_DEVICE_CRED_EXPIRES, IOTGUARD_A_DEVICE_CRED_EPOCH,
+		IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
 	};
 	struct nlattr *flags = attrs[IOTGUARD_A_DEVICE_FLAGS];
 	unsigned int i;
@@ -243,6 +290,56 @@ static int check_automatic(const struct iotguard_device *old,
 		NL_SET_ERR_MSG(extack, "The operator pinned the device's state");
 		return -EPERM;
 	}
+	return 0;
+}
+
+/*
+ * A credential is set whole, with its key (UAPI): a new key starts a new
+ * credential, with its own epochs and window, never one that would accept
+ * again what the old one accepted. The unpublished device's reference to
+ * the credential in force is dropped; the published version keeps its own.
+ */
+static int apply_cred(struct iotguard_device *dev, struct nlattr **attrs,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *epoch_secs = attrs[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS];
+	struct nlattr *expires = attrs[IOTGUARD_A_DEVICE_CRED_EXPIRES];
+	struct nlattr *epoch = attrs[IOTGUARD_A_DEVICE_CRED_EPOCH];
+	struct nlattr *mode = attrs[IOTGUARD_A_DEVICE_CRED_MODE];
+	struct nlattr *key = attrs[IOTGUARD_A_DEVICE_CRED_KEY];
+	struct iotguard_cred *cred = NULL;
+
+	if (!mode && !key && !expires && !epoch_secs && !epoch)
+		return 0;
+	if (!key) {
+		if (!mode || nla_get_u8(mode) != IOTGUARD_CRED_NONE) {
+			NL_SET_ERR_MSG_ATTR(extack,
+					    mode ?: expires ?: epoch_secs ?: epoch,
+					    "A credential is set whole, with its key");
+			return -EINVAL;
+		}
+		if (expires || epoch_secs || epoch) {
+			NL_SET_ERR_MSG_ATTR(extack, expires ?: epoch_secs ?: epoch,
+					    "No credential: nothing to set");
+			return -EINVAL;
+		}
+	} else {
+		if (!mode || nla_get_u8(mode) == IOTGUARD_CRED_NONE) {
+			NL_SET_ERR_MSG_ATTR(extack, mode ?: key,
+					    "A key needs a credential mode: auth or seal");
+			return -EINVAL;
+		}
+		cred = iotguard_cred_new(nla_get_u8(mode), nla_data(key),
+					 epoch ? nla_get_u32(epoch) : 0,
+					 expires ? nla_get_u64(expires) : 0,
+					 epoch_secs ? nla_get_u32(epoch_secs) :
+					 IOTGUARD_CRED_EPOCH_SECONDS_DEFAULT);
+		if (!cred)
+			return -ENOMEM;
+	}
+	iotguard_cred_put(dev->cred);
+	dev->cred = cred;
+	dev->cred_revoked = false;
 	return 0;
 }
 
@@ -297,7 +394,7 @@ static int apply_attrs(struct iotguard_device *dev, struct nlattr **attrs,
 		burst_bytes = nla_get_u32(attrs[IOTGUARD_A_DEVICE_BURST_BYTES]);
 	iotguard_device_set_rates(dev, rate_pps, burst_pkts, rate_bps,
 				  burst_bytes);
-	return 0;
+	return apply_cred(dev, attrs, extack);
 }
 
 /* A device enrolled by MAC has it as its only identity: MAC carries it. */
@@ -344,6 +441,28 @@ static int put_lease(struct sk_buff *skb, struct iotguard_net *in,
 	return 0;
 }
 
+/* Never the key: its id, so that keys can be told apart. */
+static int put_credential(struct sk_buff *skb, const struct iotguard_device *dev)
+{
+	const struct iotguard_cred *cred = dev->cred;
+
+	if (dev->cred_revoked &&
+	    nla_put_flag(skb, IOTGUARD_A_DEVICE_CRED_REVOKED))
+		return -EMSGSIZE;
+	if (!cred)
+		return 0;
+	if (nla_put_u8(skb, IOTGUARD_A_DEVICE_CRED_MODE, cred->mode) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_CRED_KEY_ID, cred->key_id) ||
+	    nla_put_u64_64bit(skb, IOTGUARD_A_DEVICE_CRED_EXPIRES,
+			      cred->expires, IOTGUARD_A_PAD) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
+			cred->epoch_seconds) ||
+	    nla_put_u32(skb, IOTGUARD_A_DEVICE_CRED_EPOCH,
+			iotguard_cred_epoch(cred)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int put_device_attrs(struct sk_buff *skb, struct iotguard_net *in,
 			    const struct iotguard_device *dev)
 {
@@ -363,7 +482,8 @@ static int put_device_attrs(struct sk_buff *skb, struct iotguard_net *in,
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_COOKIE, dev->cookie) ||
 	    nla_put_u32(skb, IOTGUARD_A_DEVICE_STATE_SECONDS,
 			min_t(time64_t, ktime_get_boottime_seconds() -
-				  dev->state_since, U32_MAX)))
+				  dev->state_since, U32_MAX)) ||
+	    put_credential(skb, dev))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -823,6 +943,60 @@ static int device_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/*
+ * The key goes from the data path at once (iotguard_cred_revoke()); its
+ * memory with the old version's grace period.
+ */
+static int device_revoke_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct iotguard_device *old, *new;
+	struct iotguard_devkey key;
+	struct iotguard_cred *cred;
+	int ret;
+
+	ret = parse_identity(info->attrs, info->extack, &key);
+	if (ret)
+		return ret;
+
+	mutex_lock(&in->lock);
+	old = iotguard_device_lookup(in, &key);
+	if (!old) {
+		NL_SET_ERR_MSG(info->extack, "No such device");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	new = iotguard_device_clone(old);
+	if (!new) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	/* Ours: old may be freed once replaced. */
+	cred = new->cred;
+	new->cred = NULL;
+	new->cred_revoked = true;
+	ret = iotguard_device_replace(in, old, new);
+	if (ret) {
+		iotguard_cred_put(cred);
+		NL_SET_ERR_MSG(info->extack, "Unable to replace the device");
+		goto err_free;
+	}
+	if (cred) {
+		iotguard_cred_revoke(cred);
+		iotguard_cred_put(cred);
+	}
+	notify(net, new, IOTGUARD_CMD_DEVICE_REVOKE);
+	mutex_unlock(&in->lock);
+	return 0;
+
+err_free:
+	iotguard_device_free(new);
+err_unlock:
+	mutex_unlock(&in->lock);
+	return ret;
+}
+
 static int device_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct iotguard_net *in = iotguard_net(genl_info_net(info));
@@ -919,6 +1093,183 @@ static int device_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static int enroll_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	struct nlattr **attrs = info->attrs;
+	struct iotguard_enroll_grant grant = {
+		.epoch_seconds = IOTGUARD_CRED_EPOCH_SECONDS_DEFAULT,
+	};
+	char text[IOTGUARD_ENROLL_CODE_SIZE];
+	const struct iotguard_device *dev;
+	struct iotguard_devkey key;
+	struct sk_buff *msg;
+	void *hdr;
+	u32 id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_TTL) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_DEVICE_CRED_MODE)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing the code's time to live or the credential's mode");
+		return -EINVAL;
+	}
+	ret = parse_identity(attrs, info->extack, &key);
+	if (ret)
+		return ret;
+	grant.ttl = nla_get_u32(attrs[IOTGUARD_A_ENROLL_TTL]);
+	grant.mode = nla_get_u8(attrs[IOTGUARD_A_DEVICE_CRED_MODE]);
+	if (attrs[IOTGUARD_A_DEVICE_CRED_EXPIRES])
+		grant.expires = nla_get_u64(attrs[IOTGUARD_A_DEVICE_CRED_EXPIRES]);
+	if (attrs[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS])
+		grant.epoch_seconds =
+			nla_get_u32(attrs[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS]);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&in->lock);
+	dev = iotguard_device_lookup(in, &key);
+	if (!dev) {
+		NL_SET_ERR_MSG(info->extack, "No such device");
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	ret = iotguard_enroll_new(in, dev, &grant, text, &id, info->extack);
+	if (ret)
+		goto err_unlock;
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0,
+				IOTGUARD_CMD_ENROLL_NEW);
+	/* A device and a code fit in NLMSG_GOODSIZE. */
+	if (WARN_ON_ONCE(!hdr || put_device_attrs(msg, in, dev) ||
+			 nla_put_string(msg, IOTGUARD_A_ENROLL_CODE, text) ||
+			 nla_put_u32(msg, IOTGUARD_A_ENROLL_ID, id))) {
+		ret = -EMSGSIZE;
+		goto err_unlock;
+	}
+	mutex_unlock(&in->lock);
+	memzero_explicit(text, sizeof(text));
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&in->lock);
+	memzero_explicit(text, sizeof(text));
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* The module's own alert on a failed hello for one of dev's codes. */
+static void notify_enroll_failed(struct net *net,
+				 const struct iotguard_device *dev,
+				 const char *why)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&genl_family, net, IOTGUARD_MCGRP_EVENTS_ID))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &genl_family, 0, IOTGUARD_CMD_ALERT);
+	if (!hdr ||
+	    put_device_attrs(skb, iotguard_net(net), dev) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_DETECTOR,
+		       IOTGUARD_ALERT_DET_ENROLL) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_SCORE, 0) ||
+	    nla_put_u8(skb, IOTGUARD_A_ALERT_ACTION,
+		       IOTGUARD_ALERT_ACT_ALERT) ||
+	    nla_put_string(skb, IOTGUARD_A_ALERT_TEXT, why) ||
+	    nla_put_u32(skb, IOTGUARD_A_ALERT_FLAGS, 0)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&genl_family, net, skb, 0,
+				IOTGUARD_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+static int parse_enroll_flow(struct nlattr **attrs,
+			     struct netlink_ext_ack *extack,
+			     struct iotguard_enroll_flow *flow)
+{
+	struct nlattr *saddr = attrs[IOTGUARD_A_ENROLL_SADDR];
+	struct nlattr *daddr = attrs[IOTGUARD_A_ENROLL_DADDR];
+
+	memset(flow, 0, sizeof(*flow));
+	flow->alen = nla_len(saddr);
+	if ((flow->alen != sizeof(struct in_addr) &&
+	     flow->alen != sizeof(struct in6_addr)) ||
+	    nla_len(daddr) != flow->alen) {
+		NL_SET_ERR_MSG_ATTR(extack, saddr,
+				    "Addresses are both IPv4 or both IPv6");
+		return -EINVAL;
+	}
+	memcpy(flow->saddr, nla_data(saddr), flow->alen);
+	memcpy(flow->daddr, nla_data(daddr), flow->alen);
+	flow->sport = htons(nla_get_u16(attrs[IOTGUARD_A_ENROLL_SPORT]));
+	flow->dport = htons(nla_get_u16(attrs[IOTGUARD_A_ENROLL_DPORT]));
+	return 0;
+}
+
+static int enroll_hello_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct iotguard_net *in = iotguard_net(net);
+	u8 welcome[IOTGUARD_ENROLL_WELCOME_LEN];
+	struct iotguard_enroll_flow flow;
+	struct iotguard_device *dev;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_PAYLOAD) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_SADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_DADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_SPORT) ||
+	    GENL_REQ_ATTR_CHECK(info, IOTGUARD_A_ENROLL_DPORT)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "Missing the hello, its addresses or its ports");
+		return -EINVAL;
+	}
+	ret = parse_enroll_flow(info->attrs, info->extack, &flow);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&in->lock);
+	ret = iotguard_enroll_hello(in, &flow,
+				    nla_data(info->attrs[IOTGUARD_A_ENROLL_PAYLOAD]),
+				    welcome, &dev, info->extack);
+	if (ret < 0) {
+		if (dev && ret != -ENOMEM && info->extack->_msg)
+			notify_enroll_failed(net, dev, info->extack->_msg);
+		goto err_unlock;
+	}
+	if (ret == 0)
+		notify(net, dev, IOTGUARD_CMD_DEVICE_SET);
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0,
+				IOTGUARD_CMD_ENROLL_HELLO);
+	if (WARN_ON_ONCE(!hdr || put_device_attrs(msg, in, dev) ||
+			 nla_put(msg, IOTGUARD_A_ENROLL_PAYLOAD,
+				 sizeof(welcome), welcome))) {
+		ret = -EMSGSIZE;
+		goto err_unlock;
+	}
+	mutex_unlock(&in->lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&in->lock);
+	nlmsg_free(msg);
+	return ret;
+}
+
 static const struct genl_ops genl_ops[] = {
 	{
 		.cmd = IOTGUARD_CMD_DEVICE_NEW,
@@ -946,6 +1297,27 @@ static const struct genl_ops genl_ops[] = {
 		.doit = device_get_doit,
 		.dumpit = device_get_dumpit,
 		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_DEVICE_REVOKE,
+		.doit = device_revoke_doit,
+		.policy = device_id_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_ENROLL_NEW,
+		.doit = enroll_new_doit,
+		.policy = enroll_new_policy,
+		.maxattr = IOTGUARD_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IOTGUARD_CMD_ENROLL_HELLO,
+		.doit = enroll_hello_doit,
+		.policy = enroll_hello_policy,
 		.maxattr = IOTGUARD_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

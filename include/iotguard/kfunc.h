@@ -68,6 +68,27 @@
  * MAC, -ENOENT when no device is, -EADDRINUSE when another device holds
  * the address, -EINVAL for a bad size, family or address, -ENOMEM.
  *
+ * A device with a credential (IOTGUARD_VERDICT_F_CRED) proves itself on
+ * each UDP datagram (Documentation/protocol.rst). Once the datagram passed
+ * the device's state, MAC and rate, the XDP program calls
+ *
+ *   int iotguard_xdp_cred_open(struct xdp_md *ctx,
+ *                              const struct iotguard_cred_req *req,
+ *                              __u32 req__sz);
+ *
+ * with the verdict's index and cookie and where the datagram's IP and UDP
+ * headers are. The module checks the trailer (form, epoch, replay window,
+ * tag; a sealed body is decrypted in place once the tag verified), and on
+ * success moves the window, shortens the IP and UDP lengths by the
+ * trailer's IOTGUARD_WIRE_TRAILER_LEN bytes, writes the UDP checksum (and
+ * the IPv4 header's) of the shortened datagram and returns
+ * IOTGUARD_CRED_OK: the program then cuts the trailer off the frame's end
+ * (bpf_xdp_adjust_tail()). Else it changes nothing and returns why the
+ * datagram is to be dropped (enum iotguard_cred_result); -ENOENT when the
+ * device is gone, -EINVAL for a bad size. The datagram must end the frame
+ * (no Ethernet padding after it) and be whole (not an IPv4 fragment), or
+ * it is IOTGUARD_CRED_BAD_TAG.
+ *
  * The lease kfuncs return 0 when the device enrolled by msg->mac began (or renewed)
  * or ended a lease of msg->addr, -ENOENT when no device is enrolled by
  * that MAC (or, to end, holds no lease of that address), -EINVAL for a bad
@@ -96,6 +117,10 @@ struct iotguard_key {
 
 /* struct iotguard_verdict.flags */
 #define IOTGUARD_VERDICT_F_SPOOFED (1U << 0) /* MAC differs from the binding */
+/* Each UDP datagram must carry a valid trailer: iotguard_xdp_cred_open(). */
+#define IOTGUARD_VERDICT_F_CRED (1U << 1)
+/* The device's credential was revoked: every frame of it is dropped. */
+#define IOTGUARD_VERDICT_F_REVOKED (1U << 2)
 
 /**
  * struct iotguard_verdict - what the module knows of an enrolled sender
@@ -132,6 +157,38 @@ struct iotguard_verdict {
 };
 
 #define IOTGUARD_BYTE_COST_SHIFT 10
+
+/**
+ * struct iotguard_cred_req - a datagram to check against its credential
+ * @index: the sender's struct iotguard_verdict.index
+ * @cookie: and its cookie
+ * @l3_off: offset of the IPv4 or IPv6 header from the frame's start
+ * @l4_off: offset of the UDP header
+ */
+struct iotguard_cred_req {
+	__u32 index;
+	__u32 cookie;
+	__u16 l3_off;
+	__u16 l4_off;
+};
+
+/**
+ * enum iotguard_cred_result - what iotguard_xdp_cred_open() found
+ * @IOTGUARD_CRED_OK: the datagram is the device's: cut the trailer off
+ * @IOTGUARD_CRED_BAD_TAG: no trailer, a malformed one, another mode or
+ *	version, an epoch that is neither the current nor the next, or a tag
+ *	that does not verify
+ * @IOTGUARD_CRED_REPLAY: a counter seen already, or older than the window
+ * @IOTGUARD_CRED_EXPIRED: the credential's expiry, or its epoch's, passed
+ * @IOTGUARD_CRED_REVOKED: the device's credential was revoked
+ */
+enum iotguard_cred_result {
+	IOTGUARD_CRED_OK,
+	IOTGUARD_CRED_BAD_TAG,
+	IOTGUARD_CRED_REPLAY,
+	IOTGUARD_CRED_EXPIRED,
+	IOTGUARD_CRED_REVOKED,
+};
 
 /**
  * struct iotguard_lease_msg - a lease that DHCP began or ended

@@ -96,6 +96,12 @@ enum iotguard_reason {
 	IOTGUARD_R_CONTENDED,	/* lost the device's rate state to other
 				 * CPUs too often to be judged
 				 */
+	IOTGUARD_R_BAD_TAG,	/* a credential's device: no trailer or a
+				 * bad one (protocol.rst), or not UDP
+				 */
+	IOTGUARD_R_REPLAY,	/* its counter seen, or older than the window */
+	IOTGUARD_R_EXPIRED,	/* its credential or epoch expired */
+	IOTGUARD_R_REVOKED,	/* its credential was revoked */
 	IOTGUARD_R_MAX
 };
 
@@ -121,6 +127,10 @@ struct iotguard_dev_stats {
 	struct iotguard_counter denied;
 	struct iotguard_counter spoofed;
 	struct iotguard_counter rate;
+	struct iotguard_counter bad_tag;	/* IOTGUARD_R_BAD_TAG ... */
+	struct iotguard_counter replay;
+	struct iotguard_counter expired;
+	struct iotguard_counter revoked;	/* ... IOTGUARD_R_REVOKED */
 	__u64 last_seen_ns;	/* the program's clock at the last frame (below) */
 	__u32 cookie;		/* the device these counters are for */
 	__u32 pad;

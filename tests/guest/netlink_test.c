@@ -227,6 +227,12 @@ TEST_F(iotguard, family_registered)
 			TH_LOG("command %d flags %#x: no permission check", cmd,
 			       t->op_flags[cmd]);
 	}
+	for (cmd = IOTGUARD_CMD_DEVICE_REVOKE; cmd <= IOTGUARD_CMD_MAX; cmd++) {
+		ASSERT_TRUE(t->op_present[cmd]) TH_LOG("command %d missing", cmd);
+		ASSERT_TRUE(t->op_flags[cmd] & (GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM))
+			TH_LOG("command %d flags %#x: no permission check", cmd,
+			       t->op_flags[cmd]);
+	}
 	/* An event only: the data path begins and ends leases. */
 	ASSERT_FALSE(t->op_present[IOTGUARD_CMD_LEASE]);
 	ASSERT_FALSE(t->op_present[IOTGUARD_CMD_UNSPEC]);
@@ -2211,8 +2217,8 @@ static const char *alert_diff(const struct nlt_dev *want,
 		snprintf(msg, sizeof(msg), "cmd %u, not ALERT", e->cmd);
 	else if ((e->present & ALERT_ATTRS) != ALERT_ATTRS ||
 		 !NLT_HAS(e, IOTGUARD_A_ALERT_FLAGS))
-		snprintf(msg, sizeof(msg), "attributes %#x: some missing",
-			 e->present);
+		snprintf(msg, sizeof(msg), "attributes %#llx: some missing",
+			 (unsigned long long)e->present);
 	else if (e->alert_detector != want->alert_detector ||
 		 e->alert_score != want->alert_score ||
 		 e->alert_action != want->alert_action ||

@@ -61,7 +61,7 @@ struct nlt_dev {
 	int af;				/* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint8_t plen;			/* IPv6 prefix; 0: an address */
-	uint32_t present;		/* 1U << IOTGUARD_A_* */
+	uint64_t present;		/* 1ULL << IOTGUARD_A_* */
 	char name[IOTGUARD_DEVICE_NAME_LEN + 8];
 	uint8_t mac[6];
 	uint8_t state;
@@ -87,8 +87,8 @@ struct nlt_dev {
 	uint16_t nltype;
 };
 
-#define NLT_HAS(d, a)	(!!((d)->present & (1U << (a))))
-#define NLT_SET(d, a)	((d)->present |= 1U << (a))
+#define NLT_HAS(d, a)	(!!((d)->present & (1ULL << (a))))
+#define NLT_SET(d, a)	((d)->present |= 1ULL << (a))
 
 /* 198.18.0.0/15 */
 static inline void nlt_dev4(struct nlt_dev *d, uint32_t n)
@@ -247,7 +247,7 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 	};
 	const struct genlmsghdr *g;
 	const char *p, *end;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->nlflags = nlh->nlmsg_flags;
@@ -292,11 +292,11 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 			snprintf(why, whylen, "unknown attribute type %u", type);
 			return -1;
 		}
-		if (seen & (1U << type)) {
+		if (seen & (1ULL << type)) {
 			snprintf(why, whylen, "attribute %u twice", type);
 			return -1;
 		}
-		seen |= 1U << type;
+		seen |= 1ULL << type;
 		if (exact[type] && len != exact[type]) {
 			snprintf(why, whylen, "attribute %u of %u bytes, not %d",
 				 type, len, exact[type]);

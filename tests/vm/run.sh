@@ -175,14 +175,16 @@ sq() {
 # ---------------------------------------------------------------- initramfs
 # Just enough to reach the host's root over virtiofs: busybox, the virtio
 # PCI transport + fuse + virtiofs modules (all modules in the cloud kernel)
-# and overlay for /tmp.  modprobe --show-depends reads the image's
+# and overlay for /tmp; and the kernel's ChaCha20-Poly1305 library, which
+# iotguard.ko needs and the tests insmod it without.  modprobe --show-depends reads the image's
 # modules.dep (written by depmod in guest-kernel.sh) and gives load order.
 build_initramfs() {
 	local stage=$RUNDIR/initramfs mods key f n=0 name
 
 	# An array: the repo path may contain spaces.
 	mapfile -t mods < <(modprobe -d "$KDIR/image" -S "$KVER" \
-		--show-depends -a virtio_pci virtiofs overlay |
+		--show-depends -a virtio_pci virtiofs overlay \
+		libchacha20poly1305 |
 		awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
 	[ "${#mods[@]}" -ge 6 ] ||
 		die "cannot resolve the virtiofs modules in $MODROOT"

@@ -86,6 +86,9 @@
  *    IOTGUARD_A_DEVICE_FLAGS: NLA_U32, 0 or more of enum
  *                             iotguard_device_flag; unknown bits are
  *                             rejected
+ *    IOTGUARD_A_DEVICE_CRED_MODE, _CRED_KEY, _CRED_EXPIRES,
+ *    _CRED_EPOCH_SECONDS, _CRED_EPOCH: the device's credential (below,
+ *    "Credentials")
  *
  * Fails with EEXIST if the identity is enrolled already and with ENOSPC when
  * the table holds as many devices as the namespace may: the lowest of the
@@ -194,6 +197,127 @@
  * Requests never carry these, nor IOTGUARD_A_DEVICE_INDEX, _COOKIE and
  * _STATE_SECONDS.
  *
+ * Credentials
+ * -----------
+ *
+ * A device may have to prove itself on every UDP datagram it sends
+ * (Documentation/protocol.rst): it appends a trailer tagged with a key of
+ * its root key, and the XDP program has the module check it, remove it and
+ * pass the datagram the device meant. DEVICE_NEW and DEVICE_SET set a
+ * credential whole, with its key (a credential's other attributes without
+ * IOTGUARD_A_DEVICE_CRED_KEY fail with EINVAL):
+ *
+ *    IOTGUARD_A_DEVICE_CRED_MODE: NLA_U8, enum iotguard_cred_mode,
+ *                                 required with a key. IOTGUARD_CRED_NONE
+ *                                 alone (no key) removes the credential
+ *                                 and a revocation: the device's datagrams
+ *                                 are judged without a trailer again
+ *    IOTGUARD_A_DEVICE_CRED_KEY: 32 bytes, the device's root key. Never
+ *                                given back: replies and events carry
+ *                                IOTGUARD_A_DEVICE_CRED_KEY_ID instead
+ *    IOTGUARD_A_DEVICE_CRED_EXPIRES: NLA_U64, Unix time (CLOCK_REALTIME
+ *                                    seconds) from which the credential
+ *                                    is refused; 0 (the default): never
+ *    IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS: NLA_U32, 60 to 2^31 - 1, the
+ *                                          most an epoch lasts from its
+ *                                          first datagram; 86400 by
+ *                                          default
+ *    IOTGUARD_A_DEVICE_CRED_EPOCH: NLA_U32, the epoch the device sends in
+ *                                  (the edge accepts it and the next);
+ *                                  0 by default. For a table restored
+ *                                  after a restart, whose devices kept
+ *                                  their epochs: the datagrams of that
+ *                                  epoch sent before the restart can
+ *                                  then be replayed once, until the
+ *                                  device moves on to the next
+ *
+ * A new key starts the device at that epoch with an empty replay window
+ * and a new key id, and ends a revocation. The key is zeroed when the module
+ * frees it (after the data path's last reader of the old version is gone).
+ * Replies and events carry, for a device with a credential:
+ *
+ *    IOTGUARD_A_DEVICE_CRED_MODE, _CRED_EXPIRES and _CRED_EPOCH_SECONDS as
+ *    set, and
+ *    IOTGUARD_A_DEVICE_CRED_KEY_ID: NLA_U32, the first 4 bytes (big
+ *                                   endian) of BLAKE2s-256 under the key
+ *                                   of "iotguard-v1 key id": tells keys
+ *                                   apart without revealing them
+ *    IOTGUARD_A_DEVICE_CRED_EPOCH: NLA_U32, the device's current epoch
+ *
+ * and, for a revoked device, IOTGUARD_A_DEVICE_CRED_REVOKED (NLA_FLAG)
+ * and no key id.
+ *
+ * IOTGUARD_CMD_DEVICE_REVOKE
+ * --------------------------
+ *
+ * Revokes a device's credential. Takes its identity only. The device's key
+ * and its replay state are freed (and zeroed) once the data path's readers
+ * are gone, and from the next frame on every frame the device sends is
+ * dropped as revoked, whether it had a credential or not, until DEVICE_SET
+ * gives it a new key or IOTGUARD_CRED_NONE. Fails with ENOENT for an unknown
+ * identity. The events group gets the device with the command
+ * IOTGUARD_CMD_DEVICE_REVOKE.
+ *
+ * IOTGUARD_CMD_ENROLL_NEW
+ * -----------------------
+ *
+ * Makes a one-time enrollment code for an enrolled device
+ * (Documentation/protocol.rst, "Enrollment"): the device presents it in a
+ * hello to the router, and the router's answer, the welcome, carries the
+ * device's new root key, sealed under the code. Takes the device's
+ * identity and
+ *
+ *    IOTGUARD_A_ENROLL_TTL: NLA_U32, 1 to IOTGUARD_ENROLL_TTL_MAX seconds
+ *                           the code is good for, required
+ *    IOTGUARD_A_DEVICE_CRED_MODE: NLA_U8, IOTGUARD_CRED_AUTH or _SEAL,
+ *                                 the credential the device will get,
+ *                                 required
+ *    IOTGUARD_A_DEVICE_CRED_EXPIRES, _CRED_EPOCH_SECONDS: as for a
+ *                                 credential set over netlink, optional
+ *
+ * and replies (always: the code is the point) with the device's attributes
+ * as IOTGUARD_CMD_DEVICE_GET gives them and
+ *
+ *    IOTGUARD_A_ENROLL_CODE: NUL-terminated string, the code as the
+ *                            device takes it ("IGE1-", 8 hex digits of
+ *                            its id, "-", 32 of its secret)
+ *    IOTGUARD_A_ENROLL_ID: NLA_U32, the code's id
+ *
+ * The module keeps the code's key, not its secret. A namespace holds at
+ * most IOTGUARD_ENROLL_CODES_MAX codes that are unused and not expired
+ * (ENOSPC beyond). ENOENT for an unknown identity.
+ *
+ * IOTGUARD_CMD_ENROLL_HELLO
+ * -------------------------
+ *
+ * Answers a hello that arrived at the router's enrollment port (the
+ * router's daemon receives the datagram and passes it on; the module
+ * checks it and makes the welcome, so that the root key leaves the module
+ * only sealed). Takes, all required:
+ *
+ *    IOTGUARD_A_ENROLL_PAYLOAD: the hello's UDP payload, exactly
+ *                               IOTGUARD_WIRE_NONCE_LEN +
+ *                               IOTGUARD_WIRE_TRAILER_LEN bytes
+ *    IOTGUARD_A_ENROLL_SADDR: 4 or 16 bytes, the hello's source address
+ *    IOTGUARD_A_ENROLL_DADDR: the same size, its destination address
+ *    IOTGUARD_A_ENROLL_SPORT: NLA_U16, its source port
+ *    IOTGUARD_A_ENROLL_DPORT: NLA_U16, its destination port
+ *
+ * A valid hello of a code that is unused and not expired gives the code's
+ * device a new credential (as DEVICE_SET with a key would: an event
+ * IOTGUARD_CMD_DEVICE_SET follows), marks the code used, and replies with
+ * the device's attributes and IOTGUARD_A_ENROLL_PAYLOAD, the welcome's UDP
+ * payload, to send back from the hello's destination address and port to
+ * its source. The same hello again (same nonce and flow: the welcome was
+ * lost) gets the same welcome. Any other hello fails: ENOENT for an
+ * unknown code, ETIMEDOUT for an expired one, EALREADY for a used one,
+ * EBADMSG for a bad form or tag, ENODEV when the code's device is gone;
+ * each with an extack message, and, when the code names a device, an
+ * alert (IOTGUARD_CMD_ALERT, detector IOTGUARD_ALERT_DET_ENROLL) to the
+ * events group. Failed hellos of a namespace are held to
+ * IOTGUARD_ENROLL_FAILS_PER_SEC a second: beyond, every hello fails with
+ * EBUSY, unchecked, for the rest of that second.
+ *
  * IOTGUARD_CMD_ALERT
  * ------------------
  *
@@ -277,6 +401,9 @@ enum iotguard_cmd {
 	IOTGUARD_CMD_DEVICE_GET,
 	IOTGUARD_CMD_ALERT,
 	IOTGUARD_CMD_LEASE,
+	IOTGUARD_CMD_DEVICE_REVOKE,
+	IOTGUARD_CMD_ENROLL_NEW,
+	IOTGUARD_CMD_ENROLL_HELLO,
 	__IOTGUARD_CMD_MAX
 };
 #define IOTGUARD_CMD_MAX (__IOTGUARD_CMD_MAX - 1)
@@ -317,6 +444,30 @@ enum iotguard_device_flag {
 };
 
 /**
+ * enum iotguard_cred_mode - what a device proves on each UDP datagram
+ * @IOTGUARD_CRED_NONE: nothing: it is judged by its address, MAC and rate
+ * @IOTGUARD_CRED_AUTH: a trailer whose tag covers the datagram
+ *	(Documentation/protocol.rst, mode 1)
+ * @IOTGUARD_CRED_SEAL: the same, and the body encrypted (mode 2)
+ */
+enum iotguard_cred_mode {
+	IOTGUARD_CRED_NONE,
+	IOTGUARD_CRED_AUTH,
+	IOTGUARD_CRED_SEAL,
+	__IOTGUARD_CRED_MAX
+};
+#define IOTGUARD_CRED_MAX (__IOTGUARD_CRED_MAX - 1)
+
+#define IOTGUARD_CRED_KEY_LEN 32
+#define IOTGUARD_CRED_EPOCH_SECONDS_DEFAULT 86400
+#define IOTGUARD_CRED_EPOCH_SECONDS_MIN 60
+
+/* Enrollment codes: their longest life, a week, and how many may wait. */
+#define IOTGUARD_ENROLL_TTL_MAX (7 * 86400)
+#define IOTGUARD_ENROLL_CODES_MAX 1024
+#define IOTGUARD_ENROLL_FAILS_PER_SEC 16
+
+/**
  * enum iotguard_alert_detector - what found a device anomalous
  * @IOTGUARD_ALERT_DET_NONE: nothing: the alert lifts an earlier action
  * @IOTGUARD_ALERT_DET_SURGE: packets or bytes far above the device's
@@ -328,6 +479,8 @@ enum iotguard_device_flag {
  * @IOTGUARD_ALERT_DET_SIZE: its packet sizes changed
  * @IOTGUARD_ALERT_DET_SPOOF: ARP or NDP from its MAC in the name of an
  *	address not its own (another device's, the router's): poisoning
+ * @IOTGUARD_ALERT_DET_ENROLL: a hello for one of its enrollment codes
+ *	failed (the module's own alert: used, expired, bad tag)
  */
 enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_NONE,
@@ -338,6 +491,7 @@ enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_NEW_DEST,
 	IOTGUARD_ALERT_DET_SIZE,
 	IOTGUARD_ALERT_DET_SPOOF,
+	IOTGUARD_ALERT_DET_ENROLL,
 	__IOTGUARD_ALERT_DET_MAX
 };
 #define IOTGUARD_ALERT_DET_MAX (__IOTGUARD_ALERT_DET_MAX - 1)
@@ -404,6 +558,21 @@ enum iotguard_attr {
 	IOTGUARD_A_DEVICE_LEASE_SECONDS,
 	IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
 	IOTGUARD_A_DEVICE_STATE_SECONDS,
+	IOTGUARD_A_DEVICE_CRED_MODE,
+	IOTGUARD_A_DEVICE_CRED_KEY,
+	IOTGUARD_A_DEVICE_CRED_EXPIRES,
+	IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
+	IOTGUARD_A_DEVICE_CRED_KEY_ID,
+	IOTGUARD_A_DEVICE_CRED_EPOCH,
+	IOTGUARD_A_DEVICE_CRED_REVOKED,
+	IOTGUARD_A_ENROLL_TTL,
+	IOTGUARD_A_ENROLL_CODE,
+	IOTGUARD_A_ENROLL_ID,
+	IOTGUARD_A_ENROLL_PAYLOAD,
+	IOTGUARD_A_ENROLL_SADDR,
+	IOTGUARD_A_ENROLL_DADDR,
+	IOTGUARD_A_ENROLL_SPORT,
+	IOTGUARD_A_ENROLL_DPORT,
 	__IOTGUARD_A_MAX
 };
 #define IOTGUARD_A_MAX (__IOTGUARD_A_MAX - 1)
