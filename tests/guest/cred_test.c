@@ -894,4 +894,325 @@ TEST_F(cred, bogus_flood_checked_at_the_devices_rate)
 	EXPECT_EQ(200, st.bad_tag.packets + st.rate.packets);
 }
 
+/* ---------------------------------------------------------- enrollment */
+
+/* What ENROLL_NEW and ENROLL_HELLO answered. */
+struct enroll_reply {
+	char code[64];
+	uint8_t payload[256];
+	size_t payload_len;
+	int cred_mode;
+	int detector;			/* of an ALERT event */
+	char text[256];
+};
+
+static int enroll_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct enroll_reply *r = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		switch (mnl_attr_get_type(a)) {
+		case IOTGUARD_A_ENROLL_CODE:
+			snprintf(r->code, sizeof(r->code), "%s",
+				 mnl_attr_get_str(a));
+			break;
+		case IOTGUARD_A_ENROLL_PAYLOAD:
+			r->payload_len = mnl_attr_get_payload_len(a);
+			if (r->payload_len > sizeof(r->payload))
+				r->payload_len = sizeof(r->payload);
+			memcpy(r->payload, mnl_attr_get_payload(a),
+			       r->payload_len);
+			break;
+		case IOTGUARD_A_DEVICE_CRED_MODE:
+			r->cred_mode = mnl_attr_get_u8(a);
+			break;
+		case IOTGUARD_A_ALERT_DETECTOR:
+			r->detector = mnl_attr_get_u8(a);
+			break;
+		case IOTGUARD_A_ALERT_TEXT:
+			snprintf(r->text, sizeof(r->text), "%s",
+				 mnl_attr_get_str(a));
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* Sends nlh; its reply to *r, the ACK's error (and extack) to nl. */
+static int enroll_do(struct nlt *nl, struct nlmsghdr *nlh,
+		     struct enroll_reply *r)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	int n, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->cred_mode = r->detector = -1;
+	nl->extack[0] = 0;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		const struct nlmsghdr *m = (const void *)rbuf;
+
+		n = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
+		if (n < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(m, n); m = mnl_nlmsg_next(m, &n)) {
+			if (m->nlmsg_seq != nlh->nlmsg_seq)
+				continue;
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				nlt_parse_err(nl, m);
+				return nl->err;
+			}
+			ret = enroll_cb(m, r);
+			if (ret < 0)
+				return -EBADMSG;
+		}
+	}
+}
+
+static int enroll_new(struct nlt *nl, const struct nlt_dev *d, int mode,
+		      uint32_t ttl, struct enroll_reply *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nlt_req(nl, buf, IOTGUARD_CMD_ENROLL_NEW, 0);
+
+	nlt_put_id(nlh, d);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_ENROLL_TTL, ttl);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_CRED_MODE, mode);
+	return enroll_do(nl, nlh, r);
+}
+
+/* The router's address and enrollment port, as the daemon sees them. */
+static const uint8_t router4[4] = { 198, 18, 0, 1 };
+
+static void hello_flow(const struct nlt_dev *d, struct iotguard_dev_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->family = 4;
+	f->sport = 40001;
+	f->dport = IOTGUARD_WIRE_ENROLL_PORT;
+	memcpy(f->saddr, d->addr, 4);
+	memcpy(f->daddr, router4, 4);
+}
+
+static int enroll_hello(struct nlt *nl, const struct iotguard_dev_flow *f,
+			const uint8_t *hello, size_t len,
+			struct enroll_reply *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nlt_req(nl, buf, IOTGUARD_CMD_ENROLL_HELLO, 0);
+
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_PAYLOAD, len, hello);
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_SADDR, 4, f->saddr);
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_DADDR, 4, f->daddr);
+	mnl_attr_put_u16(nlh, IOTGUARD_A_ENROLL_SPORT, f->sport);
+	mnl_attr_put_u16(nlh, IOTGUARD_A_ENROLL_DPORT, f->dport);
+	return enroll_do(nl, nlh, r);
+}
+
+/* A device with no credential yet, enrolled by address. */
+static void enroll_plain(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cred) *self)
+{
+	nlt_dev4(&self->dev, 0x10a);
+	memcpy(self->dev.mac, mac_dev, 6);
+	NLT_SET(&self->dev, IOTGUARD_A_DEVICE_MAC);
+	ASSERT_EQ(0, nlt_new(&self->nl, &self->dev))
+		TH_LOG("enroll: %s", self->nl.extack);
+}
+
+/*
+ * The whole exchange: the operator's code, the device's hello, the
+ * module's welcome; the key the device opens from it is the one the edge
+ * checks its datagrams with.
+ */
+TEST_F(cred, enrollment_gives_the_device_its_key)
+{
+	uint8_t nonce[IOTGUARD_WIRE_NONCE_LEN], hello[64];
+	struct iotguard_dev_welcome welcome;
+	struct enroll_reply code, r, again;
+	struct iotguard_dev_code c;
+	struct iotguard_dev_flow f;
+	struct cred_view v;
+	struct frame in;
+	uint32_t action;
+	size_t len;
+
+	enroll_plain(_metadata, self);
+	ASSERT_EQ(0, enroll_new(&self->nl, &self->dev, IOTGUARD_CRED_SEAL,
+				600, &code))
+		TH_LOG("enroll new: %s", self->nl.extack);
+	ASSERT_EQ(0, iotguard_dev_code_parse(&c, code.code))
+		TH_LOG("code '%s'", code.code);
+
+	memset(nonce, 0xa5, sizeof(nonce));
+	hello_flow(&self->dev, &f);
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	ASSERT_EQ(0, enroll_hello(&self->nl, &f, hello, len, &r))
+		TH_LOG("hello: %s", self->nl.extack);
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, r.cred_mode);
+	ASSERT_EQ(IOTGUARD_WIRE_WELCOME_LEN + TRAILER, r.payload_len);
+
+	/* The welcome lost: the same hello gets the same welcome. */
+	ASSERT_EQ(0, enroll_hello(&self->nl, &f, hello, len, &again));
+	ASSERT_EQ(r.payload_len, again.payload_len);
+	EXPECT_EQ(0, memcmp(r.payload, again.payload, r.payload_len));
+
+	ASSERT_EQ(0, iotguard_dev_welcome_open(&c, &f, nonce, r.payload,
+					       r.payload_len, &welcome));
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, welcome.mode);
+	EXPECT_EQ(IOTGUARD_CRED_EPOCH_SECONDS_DEFAULT, welcome.epoch_seconds);
+
+	ASSERT_EQ(0, get_view(&self->nl, &self->dev, welcome.root, &v));
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, v.mode);
+	EXPECT_FALSE(v.key_bytes);
+	ASSERT_EQ(0, iotguard_dev_init(&self->sender, welcome.root,
+				       welcome.mode, 0, 0));
+	ASSERT_EQ(0, protected_frame(&in, &self->dev, &self->sender));
+	ASSERT_EQ(0, run(self->prog_fd, &in, &action, NULL));
+	EXPECT_EQ(XDP_PASS, action);
+}
+
+/* The next event of the group nl joined. */
+static int enroll_do_event(struct nlt *nl, struct enroll_reply *r)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nlmsghdr *m = (const void *)rbuf;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	r->cred_mode = r->detector = -1;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
+		if (n < 0)
+			return -errno;
+		for (m = (const void *)rbuf; mnl_nlmsg_ok(m, n);
+		     m = mnl_nlmsg_next(m, &n)) {
+			const struct genlmsghdr *g = mnl_nlmsg_get_payload(m);
+
+			if (m->nlmsg_seq || m->nlmsg_type != nl->family ||
+			    g->cmd != IOTGUARD_CMD_ALERT)
+				continue;
+			enroll_cb(m, r);
+			return 0;
+		}
+	}
+}
+
+/* A code works once: another hello with it, a second device's, fails. */
+TEST_F(cred, enrollment_code_works_once)
+{
+	uint8_t nonce[IOTGUARD_WIRE_NONCE_LEN], hello[64];
+	struct enroll_reply code, r, ev;
+	struct iotguard_dev_code c;
+	struct nlt events;
+	struct iotguard_dev_flow f;
+	size_t len;
+
+	enroll_plain(_metadata, self);
+	ASSERT_EQ(0, enroll_new(&self->nl, &self->dev, IOTGUARD_CRED_AUTH,
+				600, &code));
+	ASSERT_EQ(0, iotguard_dev_code_parse(&c, code.code));
+	hello_flow(&self->dev, &f);
+	memset(nonce, 1, sizeof(nonce));
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	ASSERT_EQ(0, enroll_hello(&self->nl, &f, hello, len, &r));
+
+	ASSERT_EQ(0, nlt_open(&events));
+	ASSERT_EQ(0, nlt_join_events(&events));
+	memset(nonce, 2, sizeof(nonce));
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	EXPECT_EQ(-EALREADY, enroll_hello(&self->nl, &f, hello, len, &r));
+	EXPECT_NE(0, self->nl.extack[0]);
+	EXPECT_EQ(0, r.payload_len);
+	/* And the module says so to the events group. */
+	ASSERT_EQ(0, enroll_do_event(&events, &ev));
+	nlt_close(&events);
+	EXPECT_EQ(IOTGUARD_ALERT_DET_ENROLL, ev.detector);
+	EXPECT_NE(NULL, strstr(ev.text, "used")) TH_LOG("alert '%s'", ev.text);
+}
+
+/* A mistyped code, an unknown one, a late one: nothing. */
+TEST_F(cred, enrollment_refuses_wrong_and_late_codes)
+{
+	uint8_t nonce[IOTGUARD_WIRE_NONCE_LEN] = { 7 }, hello[64];
+	struct enroll_reply code, r;
+	struct iotguard_dev_code c;
+	struct iotguard_dev_flow f;
+	size_t len;
+
+	enroll_plain(_metadata, self);
+	ASSERT_EQ(0, enroll_new(&self->nl, &self->dev, IOTGUARD_CRED_AUTH,
+				1, &code));
+	ASSERT_EQ(0, iotguard_dev_code_parse(&c, code.code));
+	hello_flow(&self->dev, &f);
+
+	c.secret[5] ^= 0x10;			/* mistyped */
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	EXPECT_EQ(-EBADMSG, enroll_hello(&self->nl, &f, hello, len, &r));
+	c.secret[5] ^= 0x10;
+	c.id ^= 1;				/* unknown */
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	EXPECT_EQ(-ENOENT, enroll_hello(&self->nl, &f, hello, len, &r));
+	c.id ^= 1;
+	/* A hello from another address than the one it was made for. */
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	f.saddr[3] ^= 1;
+	EXPECT_EQ(-EBADMSG, enroll_hello(&self->nl, &f, hello, len, &r));
+	f.saddr[3] ^= 1;
+
+	/* Its second is over (the kernel's clock, whatever the load). */
+	sleep(2);
+	EXPECT_EQ(-ETIMEDOUT, enroll_hello(&self->nl, &f, hello, len, &r));
+	EXPECT_EQ(0, r.payload_len);
+}
+
+/*
+ * Guessing is held to IOTGUARD_ENROLL_FAILS_PER_SEC failures a second:
+ * beyond, even a good hello waits.
+ */
+TEST_F(cred, failed_hellos_rate_limited)
+{
+	uint8_t nonce[IOTGUARD_WIRE_NONCE_LEN] = { 9 }, hello[64];
+	struct enroll_reply code, r;
+	struct iotguard_dev_code c, bad;
+	struct iotguard_dev_flow f;
+	int i, refused = 0, busy = 0;
+	size_t len;
+
+	enroll_plain(_metadata, self);
+	ASSERT_EQ(0, enroll_new(&self->nl, &self->dev, IOTGUARD_CRED_AUTH,
+				600, &code));
+	ASSERT_EQ(0, iotguard_dev_code_parse(&c, code.code));
+	hello_flow(&self->dev, &f);
+	bad = c;
+	bad.secret[0] ^= 1;
+	ASSERT_EQ(0, iotguard_dev_hello(&bad, &f, nonce, hello,
+					sizeof(hello), &len));
+	for (i = 0; i < 3 * IOTGUARD_ENROLL_FAILS_PER_SEC; i++) {
+		int ret = enroll_hello(&self->nl, &f, hello, len, &r);
+
+		refused += ret == -EBADMSG;
+		busy += ret == -EBUSY;
+	}
+	/* Each second the loop spans allows one more budget. */
+	EXPECT_GE(refused, IOTGUARD_ENROLL_FAILS_PER_SEC);
+	EXPECT_GT(busy, 0);
+	EXPECT_EQ(3 * IOTGUARD_ENROLL_FAILS_PER_SEC, refused + busy);
+
+	/* The budget comes back: the good hello then works. */
+	ASSERT_EQ(0, iotguard_dev_hello(&c, &f, nonce, hello, sizeof(hello),
+					&len));
+	sleep(2);
+	EXPECT_EQ(0, enroll_hello(&self->nl, &f, hello, len, &r))
+		TH_LOG("%s", self->nl.extack);
+}
+
 TEST_HARNESS_MAIN
