@@ -44,8 +44,9 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/include -I$(CURDIR)/$(O)/include \
-	-I$(CURDIR)/user/lib -DIOTGUARD_VERSION='"$(VERSION)"'
-LDLIBS := -lmnl -lbpf -lelf -lz -lm
+	-I$(CURDIR)/user/lib -I$(CURDIR)/device \
+	-DIOTGUARD_VERSION='"$(VERSION)"'
+LDLIBS := -lmnl -lbpf -lelf -lz -lm -lcrypto
 # The XDP object is the same for every architecture: the build machine's
 # asm/ headers, even when CC is a cross compiler.
 HOSTCC ?= cc
@@ -58,7 +59,8 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 TEST_CFLAGS := -std=gnu11 -I$(KSFT_DIR) -Wno-unused-parameter -Wno-sign-compare
 
 LIB_SRCS := $(wildcard user/lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+# The key id's BLAKE2s: the device library's backend (OpenSSL).
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o) $(O)/device/crypto_openssl.o
 CLI_SRCS := $(wildcard user/iotguard/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
@@ -222,9 +224,9 @@ $(STANDIN_SKEL): $(O)/bench/standin.bpf.o
 # Only the netlink client of user/lib: the bench measures the module and the
 # program, not the tools.
 BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o $(O)/user/lib/parse.o
-$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS)
+$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS) $(O)/libiotguard-device.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -I$(CURDIR)/device -o $@ $< $(BENCH_LIB_OBJS) $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
 
 # The daemon's figures come from the daemon's own code: all of it but main().
 BENCH_DAEMON_OBJS := $(filter-out %/main.o,$(DAEMON_OBJS))

@@ -57,7 +57,7 @@ META=linux-image-cloud-amd64
 # tests/unit/cross.sh links the tools for arm64 and armhf.
 FOREIGN_ARCHS=(i386 arm64 armhf)
 CROSS_ARCHS=(arm64 armhf)
-CROSS_LIBS=(libbpf-dev libelf-dev zlib1g-dev libmnl-dev libmicrohttpd-dev
+CROSS_LIBS=(libbpf-dev libelf-dev zlib1g-dev libmnl-dev libmicrohttpd-dev libssl-dev
 	libsystemd-dev libpcap-dev)
 
 die() {

@@ -214,7 +214,7 @@ run() {
 	the denied camera passed nothing	iotguard_device_packets_total{name="cam-1"}	len(r) == 1 and r[0][1] == 0
 	the quarantined gateway's drops, reason rate, > 0	iotguard_device_dropped_packets_total{name="gw-1",reason="rate"}	len(r) == 1 and r[0][1] > 0
 	the stranger's drops: iotguard_packets_total{reason="unknown"} > 0	iotguard_packets_total{reason="unknown"}	len(r) == 1 and r[0][1] > 0
-	iotguard_packets_total has a series per reason	iotguard_packets_total	{"pass", "unknown", "denied", "spoofed", "rate", "parse", "non_ip", "neigh", "arp", "ndp", "neigh_rate", "link", "dhcp_server", "contended"} == {m["reason"] for m, v in r}
+	iotguard_packets_total has a series per reason	iotguard_packets_total	{"pass", "unknown", "denied", "spoofed", "rate", "parse", "non_ip", "neigh", "arp", "ndp", "neigh_rate", "link", "dhcp_server", "contended", "bad_tag", "replay", "expired", "revoked"} == {m["reason"] for m, v in r}
 	the stranger was recorded: iotguard_unknown_unrecorded_packets_total == 0	iotguard_unknown_unrecorded_packets_total	len(r) == 1 and r[0][1] == 0
 	health: iotguard_daemon_maps_up == 1	iotguard_daemon_maps_up	len(r) == 1 and r[0][1] == 1
 	health: iotguard_daemon_features_up == 1	iotguard_daemon_features_up	len(r) == 1 and r[0][1] == 1

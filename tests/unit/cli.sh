@@ -49,7 +49,7 @@ grep_out() {
 }
 
 # Every result below, loops included, counted by hand.
-tap_plan 92
+tap_plan 117
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -73,7 +73,7 @@ for cmd in attach detach status stats unknown; do
 	runs 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
 done
 for cmd in "device" "device add" "device set" "device del" "device show" \
-	   "device list"; do
+	   "device list" "device revoke"; do
 	runs 0 stdout "$cmd --help goes to stdout, exit 0" -- $cmd --help
 done
 runs 0 stdout "device -h goes to stdout" -- device -h
@@ -114,6 +114,58 @@ runs 1 stderr "device add with --pin and --unpin" -- \
 	device add 2001:2::1 --pin --unpin
 runs 1 stderr "device set with nothing to change" -- device set 2001:2::1
 runs 1 stderr "device del with options" -- device del 2001:2::1 --pin
+runs 1 stderr "device revoke without an address" -- device revoke
+runs 1 stderr "device revoke with a bad address" -- device revoke 198.18.0.300
+runs 1 stderr "device revoke with options" -- \
+	device revoke 2001:2::1 --name x
+grep_out err "revoke takes no options" "revoke's options are refused"
+
+# Credentials: set whole, checked before any netlink call.
+printf '%s\n' 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
+	>"$TMP/good.key"
+printf '%s\n' 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1 \
+	>"$TMP/short.key"
+runs 1 stderr "--key without --cred" -- \
+	device add 198.18.0.1 --key "$TMP/good.key"
+grep_out err "key needs cred auth or seal" "a key without cred is named"
+runs 1 stderr "--cred auth without --key" -- device set 198.18.0.1 --cred auth
+grep_out err "cred auth needs a key" "a mode without a key is named"
+runs 1 stderr "--cred none with --key" -- \
+	device set 198.18.0.1 --cred none --key "$TMP/good.key"
+grep_out err "cred none takes no key" "cred none with a key is named"
+runs 1 stderr "--expires without --key" -- \
+	device set 198.18.0.1 --expires +30d
+grep_out err "expires needs cred auth or seal and a key" \
+	"an expiry without a key is named"
+runs 1 stderr "a key file of 63 hex digits" -- \
+	device add 198.18.0.1 --cred seal --key "$TMP/short.key"
+grep_out err "not 64 hex digits" "the short key is named"
+runs 1 stderr "a missing key file" -- \
+	device add 198.18.0.1 --cred auth --key "$TMP/none.key"
+grep_out err "No such file" "the missing key file is named"
+runs 1 stderr "a bad --expires" -- device add 198.18.0.1 --cred auth \
+	--key "$TMP/good.key" --expires tomorrow
+grep_out err "invalid expiry \`tomorrow'" "the bad expiry is named"
+runs 1 stderr "--epoch-seconds under 60" -- device add 198.18.0.1 \
+	--cred auth --key "$TMP/good.key" --epoch-seconds 59
+runs 1 stderr "a bad --cred" -- device add 198.18.0.1 --cred maybe
+runs 1 stderr "device add --mac with a half credential" -- \
+	device add --mac 02:00:00:00:01:0b --cred auth
+rc=0
+"$BIN" device add 198.18.0.1 --key - <"$TMP/short.key" \
+	>"$TMP/out" 2>"$TMP/err" || rc=$?
+if [ "$rc" = 1 ] && grep -q "invalid key file \`-': not 64" "$TMP/err"; then
+	ok "--key - reads standard input"
+else
+	not_ok "--key - reads standard input"
+	echo "# exit $rc: $(head -c 200 "$TMP/err")"
+fi
+printf '198.18.1.1 cred auth key %s\n198.18.1.2 cred auth key good.key\n' \
+	"$TMP/good.key" >"$TMP/cred.conf"
+runs 1 stderr "apply of a relative key path fails with 1" -- \
+	apply "$TMP/cred.conf"
+grep_out err "cred.conf:2: key file \`good.key' is not an absolute path" \
+	"the relative key path's line is named"
 runs 1 stderr "device show without an address" -- device show
 runs 1 stderr "device list with an argument" -- device list extra
 runs 1 stderr "stats with a bad address" -- stats 198.18.0.999

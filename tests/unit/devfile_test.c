@@ -19,6 +19,7 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 #include "devfile.h"
+#include "keyfile.h"
 #include "parse.h"
 
 /* Every message reported, one a line. */
@@ -510,15 +511,17 @@ TEST(csv_error_then_more)
 	iotguard_devfile_free(&df);
 }
 
-/* Parses one line as the declared device. */
+/* Parses one line as the declared device (which owns its key, if any). */
 static struct iotguard_devspec spec_of(const char *line)
 {
 	struct iotguard_devspec spec = { 0 };
 	struct iotguard_devfile df;
 	struct errors e;
 
-	if (!read_text(&df, &e, line, "t", false) && df.count == 1)
+	if (!read_text(&df, &e, line, "t", false) && df.count == 1) {
 		spec = df.specs[0];
+		df.specs[0].key = NULL;
+	}
 	iotguard_devfile_free(&df);
 	return spec;
 }
@@ -698,6 +701,290 @@ TEST(option_table)
 	EXPECT_EQ(0, iotguard_devopt_apply(&spec, IOTGUARD_OPT_RATE, "2k/s",
 					   err, sizeof(err)));
 	EXPECT_EQ(2000, spec.dev.rate_pps);
+}
+
+/* A key file: the key 00..1f (key id a910d4f2), or other text. */
+struct key_files {
+	char good[64], short_[64];
+};
+
+static void key_file(const char *text, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/iotguard-devfile-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+}
+
+static void key_files(struct key_files *k)
+{
+	key_file("000102030405060708090a0b0c0d0e0f"
+		 "101112131415161718191a1b1c1d1e1f\n", k->good,
+		 sizeof(k->good));
+	/* 63 digits */
+	key_file("000102030405060708090a0b0c0d0e0f"
+		 "101112131415161718191a1b1c1d1e1\n", k->short_,
+		 sizeof(k->short_));
+}
+
+static void key_files_remove(const struct key_files *k)
+{
+	unlink(k->good);
+	unlink(k->short_);
+}
+
+TEST(cred_options)
+{
+	const uint32_t all = IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY |
+			     IOTGUARD_DEV_CRED_EXPIRES |
+			     IOTGUARD_DEV_CRED_EPOCH_SECONDS;
+	char text[512], line[512], want[256];
+	const struct iotguard_devspec *s;
+	struct iotguard_devfile df;
+	struct key_files k;
+	uint8_t key[32];
+	struct errors e;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		key[i] = i;
+	key_files(&k);
+	snprintf(text, sizeof(text),
+		 "198.18.1.1 cred auth key %s expires 1900000000 "
+		 "epoch-seconds 3600\n"
+		 "198.18.1.2 cred none\n"
+		 "198.18.1.3 name s cred seal key %s expires never\n",
+		 k.good, k.good);
+	ASSERT_EQ(0, read_text(&df, &e, text, "f.conf", false));
+	EXPECT_STREQ("", e.text);
+	ASSERT_EQ(3, df.count);
+
+	s = &df.specs[0];
+	EXPECT_EQ(all, s->dev.present);
+	EXPECT_EQ(IOTGUARD_CRED_AUTH, s->dev.cred_mode);
+	ASSERT_NE(NULL, s->key);
+	EXPECT_EQ(&s->key->key[0], s->dev.cred_key);
+	EXPECT_EQ(0, memcmp(key, s->dev.cred_key, sizeof(key)));
+	EXPECT_EQ(0xa910d4f2, s->key->id);
+	EXPECT_EQ(1900000000, s->dev.cred_expires);
+	EXPECT_EQ(3600, s->dev.cred_epoch_seconds);
+	ASSERT_NE(NULL, iotguard_devspec_format(s, line, sizeof(line)));
+	snprintf(want, sizeof(want), "198.18.1.1 cred auth key %s "
+		 "expires 1900000000 epoch-seconds 3600", k.good);
+	EXPECT_STREQ(want, line);
+
+	s = &df.specs[1];
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE, s->dev.present);
+	EXPECT_EQ(IOTGUARD_CRED_NONE, s->dev.cred_mode);
+	EXPECT_EQ(NULL, s->key);
+	iotguard_devspec_format(s, line, sizeof(line));
+	EXPECT_STREQ("198.18.1.2 cred none", line);
+
+	s = &df.specs[2];
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, s->dev.cred_mode);
+	EXPECT_EQ(0, s->dev.cred_expires);
+	iotguard_devspec_format(s, line, sizeof(line));
+	snprintf(want, sizeof(want), "198.18.1.3 name s cred seal key %s "
+		 "expires never", k.good);
+	EXPECT_STREQ(want, line);
+	iotguard_devfile_free(&df);
+
+	/* An inventory's columns are the same options. */
+	snprintf(text, sizeof(text), "address,cred,key,epoch_seconds\n"
+		 "198.18.1.1,auth,%s,600\n198.18.1.2,,,\n", k.good);
+	ASSERT_EQ(0, read_text(&df, &e, text, "f.csv", true));
+	EXPECT_STREQ("", e.text);
+	ASSERT_EQ(2, df.count);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY |
+		  IOTGUARD_DEV_CRED_EPOCH_SECONDS, df.specs[0].dev.present);
+	EXPECT_EQ(600, df.specs[0].dev.cred_epoch_seconds);
+	EXPECT_EQ(0, df.specs[1].dev.present);
+	iotguard_devfile_free(&df);
+	key_files_remove(&k);
+}
+
+/* A credential is whole; a file's key path absolute, its expiry too. */
+TEST(cred_errors)
+{
+	static const struct {
+		const char *options, *want;
+	} cases[] = {
+		{ "key GOOD", "key needs cred auth or seal" },
+		{ "cred auth", "cred auth needs a key" },
+		{ "cred seal expires 1900000000", "cred seal needs a key" },
+		{ "expires 1900000000",
+		  "expires needs cred auth or seal and a key" },
+		{ "epoch-seconds 600",
+		  "epoch-seconds needs cred auth or seal and a key" },
+		{ "cred none key GOOD",
+		  "cred none takes no key, expires or epoch-seconds" },
+		{ "cred none expires never",
+		  "cred none takes no key, expires or epoch-seconds" },
+		{ "cred auth key keys/lamp.key",
+		  "key file `keys/lamp.key' is not an absolute path" },
+		{ "cred auth key -",
+		  "key `-' (standard input) is for the command line" },
+		{ "cred auth key GOOD expires +30d",
+		  "expiry `+30d' is relative" },
+		{ "cred auth key GOOD expires tomorrow",
+		  "invalid expiry `tomorrow': expected Unix seconds" },
+		{ "cred auth key GOOD epoch-seconds 59",
+		  "invalid epoch seconds `59': at least 60" },
+		{ "cred auth key GOOD epoch-seconds 2147483648",
+		  "invalid epoch seconds `2147483648': too large" },
+		{ "cred maybe", "invalid cred `maybe': expected none, auth" },
+		{ "cred auth key SHORT",
+		  "invalid key file `SHORT': not 64 hex digits" },
+		{ "cred auth key /nonexistent/lamp.key",
+		  "invalid key file `/nonexistent/lamp.key': No such file" },
+		{ "cred auth cred seal key GOOD",
+		  "option `cred' given twice" },
+	};
+	char text[512], want[256], buf[512];
+	struct key_files k;
+	size_t i;
+
+	key_files(&k);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *o = cases[i].options, *w = cases[i].want;
+		char *p;
+
+		/* GOOD and SHORT: the key files' paths. */
+		snprintf(text, sizeof(text), "198.18.1.1 %s\n", o);
+		snprintf(want, sizeof(want), "f.conf:1: %s", w);
+		if ((p = strstr(text, "GOOD")))
+			snprintf(p, sizeof(text) - (p - text), "%s%s\n",
+				 k.good, strstr(o, "GOOD") + 4);
+		if ((p = strstr(text, "SHORT")))
+			snprintf(p, sizeof(text) - (p - text), "%s\n",
+				 k.short_);
+		if ((p = strstr(want, "SHORT")))
+			snprintf(p, sizeof(want) - (p - want), "%s%s",
+				 k.short_, strstr(w, "SHORT") + 5);
+		one_error(text, false, buf, sizeof(buf));
+		EXPECT_EQ(0, strncmp(want, buf, strlen(want)))
+			TH_LOG("case %zu: `%s', wanted `%s'", i, buf, want);
+	}
+	key_files_remove(&k);
+}
+
+/* The kernel's device d, with a credential as a dump shows it. */
+static void kcred(struct iotguard_device *d, uint8_t mode, uint32_t key_id,
+		  uint64_t expires, uint32_t epoch_seconds)
+{
+	d->present |= IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY_ID |
+		      IOTGUARD_DEV_CRED_EXPIRES |
+		      IOTGUARD_DEV_CRED_EPOCH_SECONDS |
+		      IOTGUARD_DEV_CRED_EPOCH;
+	d->cred_mode = mode;
+	d->cred_key_id = key_id;
+	d->cred_expires = expires;
+	d->cred_epoch_seconds = epoch_seconds;
+	d->cred_epoch = 3;
+}
+
+TEST(diff_cred)
+{
+	struct iotguard_device have[] = {
+		kdev("198.18.1.1", "", 0), kdev("198.18.1.2", "", 0),
+		kdev("198.18.1.3", "", 0), kdev("198.18.1.4", "", 0),
+		kdev("198.18.1.5", "", 0), kdev("198.18.1.6", "", 0),
+		kdev("198.18.1.7", "", 0), kdev("198.18.1.8", "", 0),
+		kdev("198.18.1.9", "", 0),
+	};
+	const uint32_t id = 0xa910d4f2;
+	struct iotguard_devfile df;
+	struct iotguard_devop *ops;
+	char text[1024], fields[64];
+	struct key_files k;
+	struct errors e;
+	size_t nops;
+
+	key_files(&k);
+	snprintf(text, sizeof(text),
+		 "198.18.1.1 cred auth key %s\n"
+		 "198.18.1.2 cred auth key %s\n"
+		 "198.18.1.3 cred seal key %s epoch-seconds 600\n"
+		 "198.18.1.4 cred auth key %s expires 1900000000\n"
+		 "198.18.1.5 cred auth key %s\n"
+		 "198.18.1.6 cred none\n"
+		 "198.18.1.7 cred none\n"
+		 "198.18.1.8\n"
+		 "198.18.1.9 cred auth key %s\n"
+		 "198.18.1.10 cred auth key %s\n",
+		 k.good, k.good, k.good, k.good, k.good, k.good, k.good);
+	ASSERT_EQ(0, read_text(&df, &e, text, "f.conf", false));
+	ASSERT_EQ(10, df.count) TH_LOG("%s", e.text);
+
+	kcred(&have[0], IOTGUARD_CRED_AUTH, id, 0, 86400);
+	kcred(&have[1], IOTGUARD_CRED_AUTH, id ^ 1, 0, 86400);
+	kcred(&have[2], IOTGUARD_CRED_AUTH, id, 0, 600);
+	kcred(&have[3], IOTGUARD_CRED_AUTH, id, 0, 86400);
+	/* Revoked: no key id, and left so. */
+	have[4].present |= IOTGUARD_DEV_CRED_REVOKED;
+	kcred(&have[5], IOTGUARD_CRED_SEAL, id, 0, 86400);
+	kcred(&have[7], IOTGUARD_CRED_AUTH, id, 0, 86400);
+
+	ASSERT_EQ(0, iotguard_devdiff(df.specs, df.count, have,
+				      ARRAY_SIZE(have), true, &ops, &nops));
+	ASSERT_EQ(10, nops);
+	EXPECT_EQ(IOTGUARD_DEVOP_SAME, ops[0].kind);
+
+	/* Another key: the credential set again, whole. */
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[1].kind);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY,
+		  ops[1].req.present);
+	EXPECT_EQ(&df.specs[1].key->key[0], ops[1].req.cred_key);
+	EXPECT_STREQ("cred", iotguard_devop_fields(ops[1].changed, fields,
+						   sizeof(fields)));
+
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[2].kind);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY |
+		  IOTGUARD_DEV_CRED_EPOCH_SECONDS, ops[2].req.present);
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, ops[2].req.cred_mode);
+	EXPECT_EQ(600, ops[2].req.cred_epoch_seconds);
+
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[3].kind);
+	EXPECT_EQ(1900000000, ops[3].req.cred_expires);
+
+	EXPECT_EQ(IOTGUARD_DEVOP_SAME, ops[4].kind);
+
+	/* cred none lifts a credential; leaves none as it is. */
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[5].kind);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE, ops[5].req.present);
+	EXPECT_EQ(IOTGUARD_CRED_NONE, ops[5].req.cred_mode);
+	EXPECT_EQ(IOTGUARD_DEVOP_SAME, ops[6].kind);
+
+	/* A line without a credential leaves the kernel's alone. */
+	EXPECT_EQ(IOTGUARD_DEVOP_SAME, ops[7].kind);
+
+	EXPECT_EQ(IOTGUARD_DEVOP_CHANGE, ops[8].kind);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY,
+		  ops[8].req.present);
+
+	EXPECT_EQ(IOTGUARD_DEVOP_ADD, ops[9].kind);
+	EXPECT_EQ(IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY,
+		  ops[9].req.present);
+	EXPECT_EQ(&df.specs[9].key->key[0], ops[9].req.cred_key);
+	free(ops);
+	iotguard_devfile_free(&df);
+	key_files_remove(&k);
+}
+
+/* An export never writes a credential: the kernel has no key to give. */
+TEST(export_without_cred)
+{
+	struct iotguard_device dev = kdev("198.18.1.1", "lamp", 0);
+	struct iotguard_devspec spec;
+	char line[256];
+
+	kcred(&dev, IOTGUARD_CRED_SEAL, 0xa910d4f2, 1900000000, 600);
+	iotguard_devspec_from_device(&dev, &spec);
+	ASSERT_NE(NULL, iotguard_devspec_format(&spec, line, sizeof(line)));
+	EXPECT_STREQ("198.18.1.1 name lamp", line);
 }
 
 TEST_HARNESS_MAIN

@@ -20,7 +20,7 @@
 
 #define SLOTS		8192
 #define FAMILIES	6	/* per-device families */
-#define LINES		8	/* per-device lines: dropped has three */
+#define LINES		12	/* per-device lines: dropped has seven */
 #define DAEMON_FAMILIES	16	/* totals, interfaces and health */
 
 /* n devices spread over the slots, long names so that chunks fill. */

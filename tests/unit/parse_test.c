@@ -475,4 +475,89 @@ TEST(class_rejected)
 	EXPECT_EQ(7, class);
 }
 
+TEST(cred_modes)
+{
+	static const char *const bad[] = { "", "Auth", "sealed", "1" };
+	const char *why = NULL;
+	uint8_t mode = 9;
+	size_t i;
+
+	ASSERT_EQ(0, iotguard_parse_cred_mode("none", &mode, NULL));
+	EXPECT_EQ(IOTGUARD_CRED_NONE, mode);
+	ASSERT_EQ(0, iotguard_parse_cred_mode("auth", &mode, NULL));
+	EXPECT_EQ(IOTGUARD_CRED_AUTH, mode);
+	ASSERT_EQ(0, iotguard_parse_cred_mode("seal", &mode, NULL));
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, mode);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, iotguard_parse_cred_mode(bad[i], &mode,
+							    &why));
+		EXPECT_STREQ("expected none, auth or seal", why);
+	}
+	EXPECT_EQ(IOTGUARD_CRED_SEAL, mode);
+	EXPECT_STREQ("auth", iotguard_cred_mode_name(IOTGUARD_CRED_AUTH));
+	EXPECT_EQ(NULL, iotguard_cred_mode_name(IOTGUARD_CRED_MAX + 1));
+}
+
+TEST(expires)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} good[] = {
+		{ "never", 0 },
+		{ "0", 0 },
+		{ "1900000000", 1900000000 },
+		{ "253402300799", 253402300799ULL },
+		{ "+30d", 1000000000 + 30 * 86400 },
+		{ "+12h", 1000000000 + 12 * 3600 },
+		{ "+10m", 1000000000 + 600 },
+		{ "+45s", 1000000045 },
+		{ "+45", 1000000045 },
+		{ "+2w", 1000000000 + 2 * 604800 },
+		{ "+0", 1000000000 },
+	};
+	uint64_t out;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		out = 7;
+		EXPECT_EQ(0, iotguard_parse_expires(good[i].s, 1000000000,
+						    &out, NULL))
+			TH_LOG("rejected \"%s\"", good[i].s);
+		EXPECT_EQ(good[i].want, out);
+	}
+}
+
+TEST(expires_rejected)
+{
+	static const char *const bad[] = {
+		"", "+", "-5", "+-5", "abc", "Never", "+30dd", "+30x", "30d",
+		"1.5", "+1.5h", " 100", "100 ", "+ 5m", "0x10",
+	};
+	static const char *const late[] = {
+		"253402300800", "99999999999999999999999", "+999999999999d",
+		"+253402300799",
+	};
+	const char *why = NULL;
+	uint64_t out = 7;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		EXPECT_EQ(-EINVAL, iotguard_parse_expires(bad[i], 1000000000,
+							  &out, &why))
+			TH_LOG("accepted \"%s\"", bad[i]);
+		EXPECT_STREQ("expected Unix seconds, +DURATION (+30d, +12h, "
+			     "+10m) or never", why);
+	}
+	for (i = 0; i < ARRAY_SIZE(late); i++) {
+		why = NULL;
+		EXPECT_EQ(-ERANGE, iotguard_parse_expires(late[i], 1000000000,
+							  &out, &why))
+			TH_LOG("accepted \"%s\"", late[i]);
+		EXPECT_STREQ("later than 9999-12-31", why);
+	}
+	EXPECT_EQ(7, out);
+}
+
 TEST_HARNESS_MAIN

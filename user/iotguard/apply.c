@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -19,8 +20,8 @@
 #include "parse.h"
 #include "replace.h"
 
-/* A device line is at most about 250 bytes; room for any. */
-#define LINE_LEN 512
+/* A device line is at most about 300 bytes and a key's path. */
+#define LINE_LEN (512 + PATH_MAX)
 
 struct sync_opts {
 	const char *command;
@@ -365,11 +366,14 @@ static void apply_usage(FILE *f)
 	      "  mac 02:00:00:00:01:0b name lamp-1 class light rate 20\n"
 	      "`#' starts a comment; a line ending in `\\' goes on on the\n"
 	      "next. An option left out means its default (no name,\n"
-	      "generic, no MAC, no limit, unpinned), except state and\n"
-	      "the bursts: a device's state is compared only when the\n"
-	      "line gives one (a quarantine by iotguardd stays; new\n"
-	      "devices are allowed), a burst only when given (else the\n"
-	      "kernel's default for the rate).\n\n"
+	      "generic, no MAC, no limit, unpinned), except state, the\n"
+	      "bursts and the credential: a device's state is compared\n"
+	      "only when the line gives one (a quarantine by iotguardd\n"
+	      "stays; new devices are allowed), a burst only when given\n"
+	      "(else the kernel's default for the rate), a credential\n"
+	      "only when given (cred auth key /etc/iotguard/keys/K;\n"
+	      "the key's path absolute, expires in Unix seconds or\n"
+	      "never) and never while revoked.\n\n"
 	      "Options:\n"
 	      "  --dry-run      change nothing, list what would change\n"
 	      "  -v, --verbose  list every added (+), changed (~) and\n"
@@ -386,10 +390,11 @@ static void import_usage(FILE *f)
 	fputs("Enrolls the devices of an inventory CSV (RFC 4180). Its\n"
 	      "header line names the columns: identity or address, mac,\n"
 	      "name, class, rate, burst, byte_rate, byte_burst, state,\n"
-	      "pin (yes or no). An empty cell is an option not given; a\n"
-	      "record with a mac and no address is a device enrolled by\n"
-	      "MAC. Devices not in the CSV are left alone. A file with\n"
-	      "any error changes nothing.\n\n"
+	      "pin (yes or no), cred, key, expires, epoch_seconds. An\n"
+	      "empty cell is an option not given; a record with a mac\n"
+	      "and no address is a device enrolled by MAC. Devices not\n"
+	      "in the CSV are left alone. A file with any error changes\n"
+	      "nothing.\n\n"
 	      "Options:\n"
 	      "  --dry-run      change nothing, list what would change\n"
 	      "  --replace      change enrolled devices that differ\n"
@@ -482,7 +487,10 @@ static void export_usage(FILE *f)
 	      "out, and so are bursts at their rate's default. A state\n"
 	      "other than allow is written, a quarantine by iotguardd\n"
 	      "included: review it before making the file the table's\n"
-	      "declaration.\n", f);
+	      "declaration. Credentials are left out: the kernel never\n"
+	      "gives a key back. Add each device's cred and key options\n"
+	      "to its line again (see apply), or an apply of the file\n"
+	      "after a reboot enrolls the devices without them.\n", f);
 }
 
 static int write_devices(FILE *f, void *data)

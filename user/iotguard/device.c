@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iotguard device add|set|del|show|list
+ * iotguard device add|set|del|revoke|show|list
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include "cli.h"
@@ -47,6 +48,9 @@ static void show_usage(FILE *f)
 		"       %s device add --mac MAC [OPTIONS]\n"
 		"       %s device set ID [OPTIONS]\n"
 		"       %s device del ID\n"
+		"       %s device revoke ID\n"
+		"       %s device enroll ID [--ttl DURATION] [--cred auth|seal]\n"
+		"             [--expires WHEN] [--epoch-seconds N] [-j]\n"
 		"       %s device show ID [-j|--json]\n"
 		"       %s device list [--state STATE] [--class CLASS]\n"
 		"             [--by daemon|operator] [--alerts FILE] [-j]\n"
@@ -54,7 +58,7 @@ static void show_usage(FILE *f)
 		"       %s device import FILE.csv [--dry-run] [--replace] "
 		"[-v] [-j]\n\n",
 		prog_name, prog_name, prog_name, prog_name, prog_name,
-		prog_name, prog_name, prog_name);
+		prog_name, prog_name, prog_name, prog_name, prog_name);
 	fputs("Enrolls, changes, deletes and shows the devices allowed\n"
 	      "to send through the guarded interfaces. ID is the\n"
 	      "device's IPv4 or IPv6 source address; or an IPv6 prefix\n"
@@ -82,16 +86,38 @@ static void show_usage(FILE *f)
 	      "                   (default) is 1/10 s of the rate\n"
 	      "  --pin            the operator fixed the state:\n"
 	      "                   daemons must not change it\n"
-	      "  --unpin          daemons may change it again\n\n"
-	      "Suffixes k, M and G are decimal (1k = 1000).\n\n"
+	      "  --unpin          daemons may change it again\n"
+	      "  --cred MODE      auth: each UDP datagram carries a tag\n"
+	      "                   of the device's key; seal: and its\n"
+	      "                   body is encrypted; none: neither\n"
+	      "                   (removes a credential, a revocation)\n"
+	      "  --key FILE       the device's root key: 64 hex digits\n"
+	      "                   and a newline (- reads standard input)\n"
+	      "  --expires WHEN   the credential's end: Unix seconds,\n"
+	      "                   +DURATION (+30d, +12h, +10m) or\n"
+	      "                   never (default)\n"
+	      "  --epoch-seconds N  the most an epoch lasts, 60 to\n"
+	      "                   2147483647 s (default 86400)\n\n"
+	      "Suffixes k, M and G are decimal (1k = 1000). A credential\n"
+	      "is set whole: --cred auth or seal with --key, --expires\n"
+	      "and --epoch-seconds only with them (else their default);\n"
+	      "--cred none alone. revoke drops every frame of the device\n"
+	      "until set gives it a new key, or --cred none.\n\n"
+	      "enroll prints a one-time code for an enrolled device, good\n"
+	      "for --ttl (default 10m: +DURATION without the +): the device\n"
+	      "presents it to the router's enrollment port (iotguardd's\n"
+	      "enroll_port) and gets its key, which never leaves the\n"
+	      "kernel otherwise; --cred (default seal), --expires and\n"
+	      "--epoch-seconds are the credential it gets.\n\n"
 	      "import enrolls the devices of an inventory CSV: a header\n"
 	      "line names the columns (identity or address, mac, name,\n"
-	      "class, rate, burst, byte_rate, byte_burst, state, pin),\n"
-	      "one device a record; an empty cell is an option not\n"
-	      "given. A device enrolled already and as the CSV says is\n"
-	      "left alone; one that differs is reported and left alone\n"
-	      "(exit 3), or with --replace changed to what the CSV says.\n"
-	      "--dry-run changes nothing, -v lists every device.\n\n"
+	      "class, rate, burst, byte_rate, byte_burst, state, pin,\n"
+	      "cred, key, expires, epoch_seconds), one device a record;\n"
+	      "an empty cell is an option not given. A device enrolled\n"
+	      "already and as the CSV says is left alone; one that\n"
+	      "differs is reported and left alone (exit 3), or with\n"
+	      "--replace changed to what the CSV says. --dry-run\n"
+	      "changes nothing, -v lists every device.\n\n"
 	      "list shows the devices of a state, a class, or whose state\n"
 	      "was set by a daemon (iotguardd) or an operator; --by daemon\n"
 	      "adds since when and why, from the daemon's alerts file\n"
@@ -104,13 +130,9 @@ static void show_usage(FILE *f)
 	      "enrolled and differs (import).\n", f);
 }
 
-/*
- * Parses "ADDR [OPTIONS]" after argv[0], with the device options of
- * devfile.h (the ones a device file takes) or, for show, -j. Returns
- * EXIT_OK, EXIT_USAGE, or -1 after --help.
- */
-static int parse_args(const char *command, int argc, char *argv[], bool show,
-		      struct iotguard_devspec *args)
+/* The work of parse_args(), which releases the key of a failed parse. */
+static int parse_options(const char *command, int argc, char *argv[],
+			 bool show, struct iotguard_devspec *args)
 {
 	char err[IOTGUARD_DEVFILE_ERRLEN];
 	const char *why = NULL;
@@ -140,20 +162,36 @@ static int parse_args(const char *command, int argc, char *argv[], bool show,
 	    (args->dev.present & IOTGUARD_DEV_MAC)) {
 		args->dev.id.family = AF_PACKET;
 		memcpy(args->dev.id.addr, args->dev.mac, sizeof(args->dev.mac));
-		return EXIT_OK;
-	}
-	if (optind >= argc)
+	} else if (optind >= argc) {
 		return usage_error(command,
 				   "missing the device's address or MAC");
-	if (optind + 1 < argc)
+	} else if (optind + 1 < argc) {
 		return usage_error(command, "unexpected argument `%s'",
 				   argv[optind + 1]);
-	if (iotguard_parse_identity(argv[optind], &args->dev.id, &why))
+	} else if (iotguard_parse_identity(argv[optind], &args->dev.id,
+					   &why)) {
 		return usage_error(command, "invalid address or MAC `%s': %s",
 				   argv[optind], why);
+	}
 	if (iotguard_devspec_check(args, err, sizeof(err)))
 		return usage_error(command, "%s", err);
 	return EXIT_OK;
+}
+
+/*
+ * Parses "ADDR [OPTIONS]" after argv[0], with the device options of
+ * devfile.h (the ones a device file takes) or, for show, -j. Returns
+ * EXIT_OK, EXIT_USAGE, or -1 after --help; on EXIT_OK, args is the
+ * caller's to release (a key read by --key).
+ */
+static int parse_args(const char *command, int argc, char *argv[], bool show,
+		      struct iotguard_devspec *args)
+{
+	int ret = parse_options(command, argc, argv, show, args);
+
+	if (ret)
+		iotguard_devspec_release(args);
+	return ret;
 }
 
 static int apply_pin(struct iotguard_nl *nl,
@@ -199,8 +237,10 @@ static int change_main(int argc, char *argv[], bool add)
 	ret = parse_args(command, argc, argv, false, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (!add && !args.dev.present && !args.pin)
-		return usage_error(command, "nothing to change");
+	if (!add && !args.dev.present && !args.pin) {
+		ret = usage_error(command, "nothing to change");
+		goto cleanup;
+	}
 	ret = open_nl(&nl);
 	if (ret)
 		goto cleanup;
@@ -224,29 +264,37 @@ static int change_main(int argc, char *argv[], bool add)
 	ret = EXIT_OK;
 
 cleanup:
+	iotguard_devspec_release(&args);
 	iotguard_nl_close(nl);
 	return ret;
 }
 
-static int del_main(int argc, char *argv[])
+/* del and revoke: a request with the device's identity alone. */
+static int identity_main(int argc, char *argv[], const char *command,
+			 const char *verb,
+			 int (*request)(struct iotguard_nl *nl,
+					const struct iotguard_addr *id))
 {
 	char addr[IOTGUARD_ADDR_STRLEN];
 	struct iotguard_nl *nl = NULL;
 	struct iotguard_devspec args;
 	int ret;
 
-	ret = parse_args("device del", argc, argv, false, &args);
+	ret = parse_args(command, argc, argv, false, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (args.dev.present || args.pin)
-		return usage_error("device del", "del takes no options");
+	if (args.dev.present || args.pin) {
+		ret = usage_error(command, "%s takes no options",
+				  command + strlen("device "));
+		goto cleanup;
+	}
 	ret = open_nl(&nl);
 	if (ret)
 		goto cleanup;
-	ret = iotguard_nl_device_del(nl, &args.dev.id);
+	ret = request(nl, &args.dev.id);
 	if (ret) {
-		ret = report_error(ret, iotguard_nl_extack(nl),
-				   "delete device %s",
+		ret = report_error(ret, iotguard_nl_extack(nl), "%s device %s",
+				   verb,
 				   iotguard_format_addr(&args.dev.id, addr,
 							sizeof(addr)));
 		goto cleanup;
@@ -255,6 +303,161 @@ static int del_main(int argc, char *argv[])
 	ret = EXIT_OK;
 
 cleanup:
+	iotguard_devspec_release(&args);
+	iotguard_nl_close(nl);
+	return ret;
+}
+
+static int del_main(int argc, char *argv[])
+{
+	return identity_main(argc, argv, "device del", "delete",
+			     iotguard_nl_device_del);
+}
+
+static int revoke_main(int argc, char *argv[])
+{
+	return identity_main(argc, argv, "device revoke", "revoke",
+			     iotguard_nl_device_revoke);
+}
+
+static void enroll_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s device enroll ID [--ttl DURATION] "
+		"[--cred auth|seal]\n"
+		"             [--expires WHEN] [--epoch-seconds N] [-j]\n\n"
+		"Prints a one-time enrollment code for the device: see\n"
+		"%s device --help and Documentation/protocol.rst.\n",
+		prog_name, prog_name);
+}
+
+/* A code's life: "10m", "1h", "600" (seconds). */
+static int parse_ttl(const char *s, uint32_t *ttl, const char **why)
+{
+	char rel[32];
+	uint64_t v;
+	int ret;
+
+	if (snprintf(rel, sizeof(rel), "+%s", s) >= (int)sizeof(rel) ||
+	    *s == '+' || *s == '-') {
+		*why = "not a duration";
+		return -EINVAL;
+	}
+	ret = iotguard_parse_expires(rel, 0, &v, why);
+	if (ret)
+		return ret;
+	if (!v || v > IOTGUARD_ENROLL_TTL_MAX) {
+		*why = "not 1 s to 7 days";
+		return -ERANGE;
+	}
+	*ttl = v;
+	return 0;
+}
+
+static int enroll_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "ttl", required_argument, NULL, 't' },
+		{ "cred", required_argument, NULL, 'c' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "epoch-seconds", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *command = "device enroll", *why = NULL;
+	struct iotguard_device dev = {
+		.cred_mode = IOTGUARD_CRED_SEAL,
+	}, out;
+	char addr[IOTGUARD_ADDR_STRLEN];
+	struct iotguard_nl *nl = NULL;
+	struct iotguard_enroll code;
+	uint32_t ttl = 600;
+	bool json = false;
+	uint64_t v;
+	int opt, ret;
+
+	memset(&code, 0, sizeof(code));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			if (parse_ttl(optarg, &ttl, &why))
+				return usage_error(command, "invalid --ttl `%s': %s",
+						   optarg, why);
+			break;
+		case 'c':
+			if (iotguard_parse_cred_mode(optarg, &dev.cred_mode,
+						     &why))
+				return usage_error(command, "invalid --cred `%s': %s",
+						   optarg, why);
+			if (dev.cred_mode == IOTGUARD_CRED_NONE)
+				return usage_error(command,
+						   "an enrollment gives a credential: --cred auth or seal");
+			break;
+		case 'e':
+			if (iotguard_parse_expires(optarg, time(NULL),
+						   &dev.cred_expires, &why))
+				return usage_error(command,
+						   "invalid --expires `%s': %s",
+						   optarg, why);
+			dev.present |= IOTGUARD_DEV_CRED_EXPIRES;
+			break;
+		case 's':
+			if (iotguard_parse_count(optarg, INT32_MAX, &v, &why) ||
+			    v < IOTGUARD_CRED_EPOCH_SECONDS_MIN)
+				return usage_error(command,
+						   "invalid --epoch-seconds `%s': %s",
+						   optarg,
+						   why ? why : "below 60");
+			dev.cred_epoch_seconds = v;
+			dev.present |= IOTGUARD_DEV_CRED_EPOCH_SECONDS;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			enroll_usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error(command, NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(command, "expected one device ID");
+	if (iotguard_parse_identity(argv[optind], &dev.id, &why))
+		return usage_error(command, "invalid device `%s': %s",
+				   argv[optind], why);
+
+	ret = open_nl(&nl);
+	if (ret)
+		goto cleanup;
+	ret = iotguard_nl_enroll_new(nl, &dev, ttl, &out, &code);
+	iotguard_format_addr(&dev.id, addr, sizeof(addr));
+	if (ret) {
+		ret = report_error(ret, iotguard_nl_extack(nl),
+				   "make an enrollment code for %s", addr);
+		goto cleanup;
+	}
+	if (json) {
+		struct iotguard_json j;
+
+		iotguard_json_init(&j, stdout);
+		iotguard_json_object_start(&j);
+		iotguard_json_kv_string(&j, "device", addr);
+		iotguard_json_kv_string(&j, "code", code.code);
+		iotguard_json_kv_u64(&j, "id", code.id);
+		iotguard_json_kv_u64(&j, "ttl", ttl);
+		iotguard_json_kv_string(&j, "cred",
+					iotguard_cred_mode_name(dev.cred_mode));
+		iotguard_json_object_end(&j);
+		fputc('\n', stdout);
+	} else {
+		printf("%s\n", code.code);
+	}
+	ret = EXIT_OK;
+
+cleanup:
+	explicit_bzero(&code, sizeof(code));
 	iotguard_nl_close(nl);
 	return ret;
 }
@@ -263,6 +466,51 @@ cleanup:
 static const char *set_by(const struct iotguard_device *dev)
 {
 	return dev->flags & IOTGUARD_DEVICE_F_AUTO ? "daemon" : "operator";
+}
+
+/* The credential's mode: "none" without one, a number for a newer mode. */
+static const char *cred_mode(const struct iotguard_device *dev, char *buf,
+			     size_t len)
+{
+	const char *name = iotguard_cred_mode_name(dev->cred_mode);
+
+	if (!(dev->present & IOTGUARD_DEV_CRED_MODE))
+		return "none";
+	if (name)
+		return name;
+	snprintf(buf, len, "%u", dev->cred_mode);
+	return buf;
+}
+
+/* The credential, for json_device(): its fields null without one. */
+static void json_cred(struct iotguard_json *json,
+		      const struct iotguard_device *dev)
+{
+	char buf[16];
+
+	iotguard_json_kv_string(json, "cred", cred_mode(dev, buf,
+							sizeof(buf)));
+	if (dev->present & IOTGUARD_DEV_CRED_KEY_ID) {
+		snprintf(buf, sizeof(buf), "%08" PRIx32, dev->cred_key_id);
+		iotguard_json_kv_string(json, "key_id", buf);
+	} else {
+		iotguard_json_kv_null(json, "key_id");
+	}
+	if (dev->present & IOTGUARD_DEV_CRED_EPOCH)
+		iotguard_json_kv_u64(json, "epoch", dev->cred_epoch);
+	else
+		iotguard_json_kv_null(json, "epoch");
+	if (dev->present & IOTGUARD_DEV_CRED_EPOCH_SECONDS)
+		iotguard_json_kv_u64(json, "epoch_seconds",
+				     dev->cred_epoch_seconds);
+	else
+		iotguard_json_kv_null(json, "epoch_seconds");
+	if ((dev->present & IOTGUARD_DEV_CRED_EXPIRES) && dev->cred_expires)
+		iotguard_json_kv_u64(json, "expires", dev->cred_expires);
+	else
+		iotguard_json_kv_null(json, "expires");
+	iotguard_json_kv_bool(json, "revoked",
+			      dev->present & IOTGUARD_DEV_CRED_REVOKED);
 }
 
 void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
@@ -316,6 +564,7 @@ void json_device(struct iotguard_json *json, const struct iotguard_device *dev)
 		iotguard_json_kv_null(json, "lease");
 		iotguard_json_kv_null(json, "lease_seconds");
 	}
+	json_cred(json, dev);
 	iotguard_json_object_end(json);
 }
 
@@ -372,12 +621,28 @@ static const char *format_state(unsigned int state, char *buf, size_t len)
 	return buf;
 }
 
+/* "auth 1a2b3c4d", "revoked", or "-" without a credential. */
+static const char *format_cred(const struct iotguard_device *dev, char *buf,
+			       size_t len)
+{
+	char mode[16];
+
+	if (dev->present & IOTGUARD_DEV_CRED_REVOKED)
+		snprintf(buf, len, "revoked");
+	else if (dev->present & IOTGUARD_DEV_CRED_KEY_ID)
+		snprintf(buf, len, "%s %08" PRIx32,
+			 cred_mode(dev, mode, sizeof(mode)), dev->cred_key_id);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 static int table_add_device(struct table *table,
 			    const struct iotguard_device *dev)
 {
 	char index[16], addr[IOTGUARD_ADDR_STRLEN], mac[IOTGUARD_MAC_STRLEN];
 	char state[32], class[16], rate[32], burst[32], byte_rate[32];
-	char byte_burst[32], lease[48];
+	char byte_burst[32], lease[48], cred[32];
 	static const uint8_t no_mac[6];
 
 	snprintf(index, sizeof(index), "%u", dev->index);
@@ -399,15 +664,59 @@ static int table_add_device(struct table *table,
 			 dev->rate_bps ? byte_burst : "-",
 			 dev->flags & IOTGUARD_DEVICE_F_PINNED ? "pinned" :
 			 dev->flags & IOTGUARD_DEVICE_F_AUTO ? "daemon" : "-",
-			 format_lease(dev, lease, sizeof(lease)));
+			 format_lease(dev, lease, sizeof(lease)),
+			 format_cred(dev, cred, sizeof(cred)));
 }
 
 static void table_init_devices(struct table *table)
 {
-	table_init(table, 12, 1U << 0 | 1U << 7 | 1U << 9);
+	table_init(table, 13, 1U << 0 | 1U << 7 | 1U << 9);
 	table_add(table, "INDEX", "ADDRESS", "NAME", "STATE", "CLASS", "MAC",
 		  "RATE", "BURST", "BYTE-RATE", "BYTE-BURST", "FLAGS",
-		  "LEASE");
+		  "LEASE", "CRED");
+}
+
+/* "2026-12-31T00:00:00Z" (UTC), or never for 0. */
+static const char *format_expires(uint64_t expires, char *buf, size_t len)
+{
+	time_t t = expires;
+	struct tm tm;
+
+	if (!expires)
+		snprintf(buf, len, "never");
+	else if (!gmtime_r(&t, &tm) ||
+		 !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%" PRIu64, expires);
+	return buf;
+}
+
+/* show: the credential's details, under the device's line. */
+static void print_cred(const struct iotguard_device *dev)
+{
+	char mode[16], key_id[16], epoch[16], seconds[16], expires[32];
+	struct table table;
+
+	if (!(dev->present &
+	      (IOTGUARD_DEV_CRED_KEY_ID | IOTGUARD_DEV_CRED_REVOKED)))
+		return;
+	snprintf(key_id, sizeof(key_id), "%08" PRIx32, dev->cred_key_id);
+	snprintf(epoch, sizeof(epoch), "%" PRIu32, dev->cred_epoch);
+	snprintf(seconds, sizeof(seconds), "%" PRIu32,
+		 dev->cred_epoch_seconds);
+	format_expires(dev->cred_expires, expires, sizeof(expires));
+	table_init(&table, 6, 1U << 2 | 1U << 3);
+	table_add(&table, "CRED", "KEY-ID", "EPOCH", "EPOCH-SECONDS",
+		  "EXPIRES", "REVOKED");
+	table_add(&table, cred_mode(dev, mode, sizeof(mode)),
+		  dev->present & IOTGUARD_DEV_CRED_KEY_ID ? key_id : "-",
+		  dev->present & IOTGUARD_DEV_CRED_EPOCH ? epoch : "-",
+		  dev->present & IOTGUARD_DEV_CRED_EPOCH_SECONDS ? seconds :
+		  "-",
+		  dev->present & IOTGUARD_DEV_CRED_EXPIRES ? expires : "-",
+		  dev->present & IOTGUARD_DEV_CRED_REVOKED ? "yes" : "no");
+	putchar('\n');
+	table_print(&table, stdout, "");
+	table_free(&table);
 }
 
 static int show_main(int argc, char *argv[])
@@ -443,6 +752,7 @@ static int show_main(int argc, char *argv[])
 		table_add_device(&table, &dev);
 		table_print(&table, stdout, "");
 		table_free(&table);
+		print_cred(&dev);
 	}
 	ret = EXIT_OK;
 
@@ -671,7 +981,9 @@ int device_main(int argc, char *argv[])
 		int (*main)(int argc, char *argv[]);
 	} commands[] = {
 		{ "add", add_main }, { "set", set_main }, { "del", del_main },
-		{ "show", show_main }, { "list", list_main },
+		{ "revoke", revoke_main }, { "enroll", enroll_main },
+		{ "show", show_main },
+		{ "list", list_main },
 		{ "import", import_main }, { "release", release_main },
 	};
 	size_t i;

@@ -26,9 +26,10 @@ static const struct option monitor_options[] = {
 static void monitor_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s monitor [-j|--json]\n\n", prog_name);
-	fputs("Prints every change of the device table (new, set, del) and\n"
-	      "every alert (from iotguardd) as it happens, one line each,\n"
-	      "until interrupted (SIGINT, SIGTERM). Needs CAP_NET_ADMIN.\n\n"
+	fputs("Prints every change of the device table (new, set, del,\n"
+	      "revoke, lease) and every alert (from iotguardd) as it\n"
+	      "happens, one line each, until interrupted (SIGINT,\n"
+	      "SIGTERM). Needs CAP_NET_ADMIN.\n\n"
 	      "  -j, --json  one JSON object per line: {\"time\", \"event\",\n"
 	      "              \"device\" as `device show -j', and for alerts\n"
 	      "              \"alert\": {\"detector\", \"score\", \"action\",\n"
@@ -44,6 +45,8 @@ static const char *const detector_names[IOTGUARD_ALERT_DET_MAX + 1] = {
 	[IOTGUARD_ALERT_DET_NEW_DEST] = "new_dest",
 	[IOTGUARD_ALERT_DET_SIZE] = "size",
 	[IOTGUARD_ALERT_DET_SPOOF] = "spoof",
+	[IOTGUARD_ALERT_DET_ENROLL] = "enroll",
+	[IOTGUARD_ALERT_DET_FORGED] = "forged",
 };
 
 static const char *const action_names[IOTGUARD_ALERT_ACT_MAX + 1] = {
@@ -67,6 +70,8 @@ static const char *event_name(uint8_t cmd)
 		return "alert";
 	case IOTGUARD_CMD_LEASE:
 		return "lease";
+	case IOTGUARD_CMD_DEVICE_REVOKE:
+		return "revoke";
 	}
 	return "unknown";
 }
@@ -122,9 +127,30 @@ static void print_json(uint8_t cmd, const struct iotguard_device *dev,
 	iotguard_json_object_end(&json);
 }
 
+/* " cred auth key 1a2b3c4d epoch 3", " revoked" or nothing. */
+static void print_cred(const struct iotguard_device *dev)
+{
+	const char *mode = iotguard_cred_mode_name(dev->cred_mode);
+
+	if (dev->present & IOTGUARD_DEV_CRED_REVOKED) {
+		printf(" revoked");
+		return;
+	}
+	if (!(dev->present & IOTGUARD_DEV_CRED_KEY_ID))
+		return;
+	if (mode)
+		printf(" cred %s", mode);
+	else
+		printf(" cred %u", dev->cred_mode);
+	printf(" key %08" PRIx32, dev->cred_key_id);
+	if (dev->present & IOTGUARD_DEV_CRED_EPOCH)
+		printf(" epoch %" PRIu32, dev->cred_epoch);
+}
+
 /*
  * new 198.18.1.10 lamp-1 index 0 state allow class light rate 20/s
  * alert 198.18.1.10 lamp-1 index 0 surge score 12.345 quarantine: why
+ * revoke 198.18.1.10 lamp-1 index 0 state allow class light revoked
  */
 static void print_text(uint8_t cmd, const struct iotguard_device *dev,
 		       const struct iotguard_alert *alert)
@@ -171,6 +197,7 @@ static void print_text(uint8_t cmd, const struct iotguard_device *dev,
 		       dev->burst_bytes);
 	if (dev->flags & IOTGUARD_DEVICE_F_PINNED)
 		printf(" pinned");
+	print_cred(dev);
 	if (cmd == IOTGUARD_CMD_LEASE && !(dev->present & IOTGUARD_DEV_LEASE))
 		printf(" lease ended");
 	else if (dev->present & IOTGUARD_DEV_LEASE)

@@ -36,7 +36,10 @@ static void stats_usage(FILE *f)
 	      "port's neighbour budget), link (STP, LLDP, EAPOL, LLC:\n"
 	      "pass by the port's policy), dhcp_server (a DHCP server\n"
 	      "answering from the device side), contended (the rate\n"
-	      "state lost to other CPUs). In monitor mode frames are\n"
+	      "state lost to other CPUs); and for a device with a\n"
+	      "credential, bad_tag (no valid trailer, or not UDP),\n"
+	      "replay (a counter seen already), expired (its credential\n"
+	      "or epoch) and revoked. In monitor mode frames are\n"
 	      "counted under the reason they would be dropped for, and\n"
 	      "pass.\n", f);
 }
@@ -112,8 +115,10 @@ static void print_stats_json(const struct iotguard_counter *global,
 			     const struct stats_list *list)
 {
 	char addr[IOTGUARD_ADDR_STRLEN], time[40];
+	const struct iotguard_counter *c;
 	struct iotguard_json json;
 	unsigned int reason;
+	const char *name;
 	size_t i;
 
 	iotguard_json_init(&json, stdout);
@@ -137,9 +142,10 @@ static void print_stats_json(const struct iotguard_counter *global,
 		iotguard_json_kv_string(&json, "name", entry->dev.name);
 		iotguard_json_kv_u64(&json, "index", entry->dev.index);
 		json_counter(&json, "pass", &entry->stats.pass);
-		json_counter(&json, "denied", &entry->stats.denied);
-		json_counter(&json, "spoofed", &entry->stats.spoofed);
-		json_counter(&json, "rate", &entry->stats.rate);
+		for (reason = 0; reason < IOTGUARD_DEV_DROPS; reason++) {
+			c = iotguard_dev_drop(&entry->stats, reason, &name);
+			json_counter(&json, name, c);
+		}
 		if (entry->stats.last_seen_ns)
 			iotguard_json_kv_string(&json, "last_seen",
 				format_time(iotguard_ktime_to_realtime_ns(
@@ -157,9 +163,11 @@ static void print_stats_table(const struct iotguard_counter *global,
 			      const struct stats_list *list)
 {
 	char addr[IOTGUARD_ADDR_STRLEN], time[40];
-	char cells[6][24];
+	char cells[2 + IOTGUARD_DEV_DROPS][24];
+	const struct iotguard_counter *c;
 	unsigned int reason;
 	struct table table;
+	const char *name;
 	size_t i;
 
 	table_init(&table, 3, 1U << 1 | 1U << 2);
@@ -177,9 +185,11 @@ static void print_stats_table(const struct iotguard_counter *global,
 		return;
 
 	putchar('\n');
-	table_init(&table, 8, 0x7cU);
+	/* The drops in iotguard_dev_drop() order. */
+	table_init(&table, 12, 0x7fcU);
 	table_add(&table, "ADDRESS", "NAME", "PASS", "PASS-BYTES", "DENIED",
-		  "SPOOFED", "RATE", "LAST-SEEN");
+		  "SPOOFED", "RATE", "BAD-TAG", "REPLAY", "EXPIRED", "REVOKED",
+		  "LAST-SEEN");
 	for (i = 0; i < list->count; i++) {
 		const struct device_stats *entry = &list->entries[i];
 		const struct iotguard_dev_stats *stats = &entry->stats;
@@ -188,17 +198,17 @@ static void print_stats_table(const struct iotguard_counter *global,
 			 (unsigned long long)stats->pass.packets);
 		snprintf(cells[1], sizeof(cells[1]), "%llu",
 			 (unsigned long long)stats->pass.bytes);
-		snprintf(cells[2], sizeof(cells[2]), "%llu",
-			 (unsigned long long)stats->denied.packets);
-		snprintf(cells[3], sizeof(cells[3]), "%llu",
-			 (unsigned long long)stats->spoofed.packets);
-		snprintf(cells[4], sizeof(cells[4]), "%llu",
-			 (unsigned long long)stats->rate.packets);
+		for (reason = 0; reason < IOTGUARD_DEV_DROPS; reason++) {
+			c = iotguard_dev_drop(stats, reason, &name);
+			snprintf(cells[2 + reason], sizeof(cells[0]), "%llu",
+				 (unsigned long long)c->packets);
+		}
 		table_add(&table,
 			  iotguard_format_addr(&entry->dev.id, addr,
 					       sizeof(addr)),
 			  *entry->dev.name ? entry->dev.name : "-",
 			  cells[0], cells[1], cells[2], cells[3], cells[4],
+			  cells[5], cells[6], cells[7], cells[8],
 			  stats->last_seen_ns ?
 			  format_time(iotguard_ktime_to_realtime_ns(
 				  stats->last_seen_ns), time, sizeof(time)) :

@@ -150,13 +150,11 @@ static const char *device_labels(struct dstate *ds)
 static void device_line(FILE *f, struct daemon *d, enum family fam,
 			uint32_t i)
 {
-	static const char *const reasons[] = { "denied", "spoofed", "rate" };
 	struct dstate *ds = &d->devs[i];
 	const struct iotguard_score_dev *sd;
 	const char *labels = device_labels(ds);
-	const struct iotguard_counter *c[] = {
-		&ds->stats.denied, &ds->stats.spoofed, &ds->stats.rate,
-	};
+	const struct iotguard_counter *c;
+	const char *reason;
 	unsigned int k;
 
 	if (!labels)
@@ -175,11 +173,12 @@ static void device_line(FILE *f, struct daemon *d, enum family fam,
 		fprintf(f, "} %llu\n", (unsigned long long)ds->stats.pass.bytes);
 		break;
 	case F_DROPPED:
-		for (k = 0; k < ARRAY_SIZE(reasons); k++) {
+		for (k = 0; k < IOTGUARD_DEV_DROPS; k++) {
+			c = iotguard_dev_drop(&ds->stats, k, &reason);
 			fputs(families[fam].name, f);
 			fputs(labels, f);
-			fprintf(f, ",reason=\"%s\"} %llu\n", reasons[k],
-				(unsigned long long)c[k]->packets);
+			fprintf(f, ",reason=\"%s\"} %llu\n", reason,
+				(unsigned long long)c->packets);
 		}
 		break;
 	case F_SCORE:
@@ -381,7 +380,7 @@ static int scrape_fill(struct metrics_scrape *s)
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	/* ~800 B per device: a big city may keep only the totals. */
+	/* ~1.2 KB per device: a big city may keep only the totals. */
 	if (!d->cfg.metrics_devices && s->fam < F_MAX)
 		s->fam = F_MAX;
 	while (s->fam < F_MAX && ftell(f) < CHUNK_BYTES) {

@@ -131,7 +131,9 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 			del_device(d, dev->index);
 		return 0;
 	}
-	if (cmd != IOTGUARD_CMD_DEVICE_NEW && cmd != IOTGUARD_CMD_DEVICE_SET)
+	/* A revocation changes the device's credential: keep its copy. */
+	if (cmd != IOTGUARD_CMD_DEVICE_NEW && cmd != IOTGUARD_CMD_DEVICE_SET &&
+	    cmd != IOTGUARD_CMD_DEVICE_REVOKE)
 		return 0;
 	set_device(d, dev);
 	return 0;
@@ -481,7 +483,7 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
 	struct iotguard_score_result res;
 	struct iotguard_feature_sum fs;
 	struct dstate *ds = &d->devs[i];
-	uint64_t packets, bytes;
+	uint64_t packets, bytes, cred_fail;
 	bool have_feat = false;
 
 	if (iotguard_maps_device(d->maps, i, ds->dev.cookie, &ds->stats)) {
@@ -500,9 +502,17 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
 		else
 			have_feat = true;
 	}
+	/* Never its behaviour: what its credential refused in its name. */
+	cred_fail = ds->stats.bad_tag.packets + ds->stats.replay.packets +
+		    ds->stats.expired.packets + ds->stats.revoked.packets;
 	if (!monitor_input(ds, packets, bytes, have_feat ? &fs : NULL, epoch,
-			   &in))
+			   &in)) {
+		ds->prev_cred_fail = cred_fail;
 		return;
+	}
+	in.cred_fail = delta(cred_fail, ds->prev_cred_fail);
+	in.have |= IOTGUARD_HAVE_CRED;
+	ds->prev_cred_fail = cred_fail;
 	if (factor != 1.0)
 		iotguard_score_input_scale(&in, factor);
 	iotguard_scorer_score(d->scorer, i, &in, &res);

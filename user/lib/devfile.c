@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "array.h"
 #include "devfile.h"
+#include "keyfile.h"
 #include "parse.h"
 
 const struct iotguard_devopt_info iotguard_devopts[IOTGUARD_OPT_COUNT] = {
@@ -27,6 +29,10 @@ const struct iotguard_devopt_info iotguard_devopts[IOTGUARD_OPT_COUNT] = {
 	[IOTGUARD_OPT_BYTE_BURST] = { "byte-burst", true },
 	[IOTGUARD_OPT_PIN] = { "pin", false },
 	[IOTGUARD_OPT_UNPIN] = { "unpin", false },
+	[IOTGUARD_OPT_CRED] = { "cred", true },
+	[IOTGUARD_OPT_KEY] = { "key", true },
+	[IOTGUARD_OPT_EXPIRES] = { "expires", true },
+	[IOTGUARD_OPT_EPOCH_SECONDS] = { "epoch-seconds", true },
 };
 
 int iotguard_devopt_find(const char *name)
@@ -106,6 +112,88 @@ static int apply_limit(struct iotguard_device *dev, int opt, const char *arg,
 	return ret;
 }
 
+/* key PATH: the key read at once, kept in a buffer of the spec's own. */
+static int apply_key(struct iotguard_devspec *spec, const char *path,
+		     char *err, size_t len)
+{
+	uint8_t key[IOTGUARD_CRED_KEY_LEN];
+	struct iotguard_devkey *k;
+	const char *why = NULL;
+	int ret;
+
+	if (spec->in_file && !strcmp(path, "-"))
+		return fail(err, len,
+			    "key `-' (standard input) is for the command line");
+	if (spec->in_file && *path != '/')
+		return fail(err, len, "key file `%s' is not an absolute path",
+			    path);
+	ret = iotguard_key_read(path, key, &why);
+	if (ret)
+		return fail(err, len, "invalid key file `%s': %s", path,
+			    why ? why : strerror(-ret));
+	k = malloc(sizeof(*k) + strlen(path) + 1);
+	if (!k) {
+		explicit_bzero(key, sizeof(key));
+		return fail(err, len, "out of memory");
+	}
+	memcpy(k->key, key, sizeof(key));
+	ret = iotguard_key_id(key, &k->id);
+	strcpy(k->path, path);
+	explicit_bzero(key, sizeof(key));
+	if (ret) {
+		explicit_bzero(k, sizeof(*k));
+		free(k);
+		return fail(err, len, "unable to compute the key id of `%s'",
+			    path);
+	}
+	spec->key = k;
+	spec->dev.cred_key = k->key;
+	spec->dev.present |= IOTGUARD_DEV_CRED_KEY;
+	return 0;
+}
+
+/* The options of a credential: set whole, checked whole by _check(). */
+static int apply_cred(struct iotguard_devspec *spec, int opt,
+		      const char *arg, char *err, size_t len)
+{
+	struct iotguard_device *dev = &spec->dev;
+	const char *why = NULL;
+	uint64_t value;
+	int ret;
+
+	switch (opt) {
+	case IOTGUARD_OPT_CRED:
+		if (iotguard_parse_cred_mode(arg, &dev->cred_mode, &why))
+			return fail(err, len, "invalid cred `%s': %s", arg,
+				    why);
+		dev->present |= IOTGUARD_DEV_CRED_MODE;
+		return 0;
+	case IOTGUARD_OPT_KEY:
+		return apply_key(spec, arg, err, len);
+	case IOTGUARD_OPT_EXPIRES:
+		if (spec->in_file && *arg == '+')
+			return fail(err, len,
+				    "expiry `%s' is relative: a file's is absolute",
+				    arg);
+		if (iotguard_parse_expires(arg, time(NULL), &dev->cred_expires,
+					   &why))
+			return fail(err, len, "invalid expiry `%s': %s", arg,
+				    why);
+		dev->present |= IOTGUARD_DEV_CRED_EXPIRES;
+		return 0;
+	}
+	ret = parse_limit("epoch seconds", arg, false, INT32_MAX, &value, err,
+			  len);
+	if (ret)
+		return ret;
+	if (value < IOTGUARD_CRED_EPOCH_SECONDS_MIN)
+		return fail(err, len, "invalid epoch seconds `%s': at least %d",
+			    arg, IOTGUARD_CRED_EPOCH_SECONDS_MIN);
+	dev->cred_epoch_seconds = value;
+	dev->present |= IOTGUARD_DEV_CRED_EPOCH_SECONDS;
+	return 0;
+}
+
 int iotguard_devopt_apply(struct iotguard_devspec *spec, int opt,
 			  const char *arg, char *err, size_t len)
 {
@@ -153,8 +241,38 @@ int iotguard_devopt_apply(struct iotguard_devspec *spec, int opt,
 			return fail(err, len, "pin and unpin go alone");
 		spec->pin = opt == IOTGUARD_OPT_PIN ? 1 : -1;
 		return 0;
+	case IOTGUARD_OPT_CRED:
+	case IOTGUARD_OPT_KEY:
+	case IOTGUARD_OPT_EXPIRES:
+	case IOTGUARD_OPT_EPOCH_SECONDS:
+		return apply_cred(spec, opt, arg, err, len);
 	}
 	return apply_limit(dev, opt, arg, err, len);
+}
+
+/* A credential is set whole, as the kernel takes it. */
+static int check_cred(const struct iotguard_device *dev, char *err,
+		      size_t len)
+{
+	uint32_t p = dev->present;
+	const char *mode = iotguard_cred_mode_name(dev->cred_mode);
+
+	if (!(p & IOTGUARD_DEV_CRED))
+		return 0;
+	if (!(p & IOTGUARD_DEV_CRED_MODE) && (p & IOTGUARD_DEV_CRED_KEY))
+		return fail(err, len, "key needs cred auth or seal");
+	if (!(p & IOTGUARD_DEV_CRED_MODE))
+		return fail(err, len, "%s needs cred auth or seal and a key",
+			    p & IOTGUARD_DEV_CRED_EXPIRES ? "expires" :
+			    "epoch-seconds");
+	if (dev->cred_mode == IOTGUARD_CRED_NONE &&
+	    (p & IOTGUARD_DEV_CRED) != IOTGUARD_DEV_CRED_MODE)
+		return fail(err, len,
+			    "cred none takes no key, expires or epoch-seconds");
+	if (dev->cred_mode != IOTGUARD_CRED_NONE &&
+	    !(p & IOTGUARD_DEV_CRED_KEY))
+		return fail(err, len, "cred %s needs a key", mode ? mode : "?");
+	return 0;
 }
 
 int iotguard_devspec_check(const struct iotguard_devspec *spec, char *err,
@@ -165,7 +283,18 @@ int iotguard_devspec_check(const struct iotguard_devspec *spec, char *err,
 	if (dev->id.family == AF_PACKET && (dev->present & IOTGUARD_DEV_MAC) &&
 	    memcmp(dev->mac, dev->id.addr, sizeof(dev->mac)))
 		return fail(err, len, "a device enrolled by MAC keeps its MAC");
-	return 0;
+	return check_cred(dev, err, len);
+}
+
+void iotguard_devspec_release(struct iotguard_devspec *spec)
+{
+	if (!spec->key)
+		return;
+	explicit_bzero(spec->key->key, sizeof(spec->key->key));
+	free(spec->key);
+	spec->key = NULL;
+	spec->dev.cred_key = NULL;
+	spec->dev.present &= ~IOTGUARD_DEV_CRED_KEY;
 }
 
 uint32_t iotguard_default_burst_pkts(uint32_t rate_pps)
@@ -276,6 +405,26 @@ static void put_count(struct out *o, const char *key, uint64_t value)
 	put(o, " %s %s", key, iotguard_format_count(value, buf, sizeof(buf)));
 }
 
+/* The credential's options, the key by the path it was read from. */
+static void put_cred(struct out *o, const struct iotguard_devspec *spec)
+{
+	const struct iotguard_device *dev = &spec->dev;
+	const char *mode = iotguard_cred_mode_name(dev->cred_mode);
+
+	if ((dev->present & IOTGUARD_DEV_CRED_MODE) && mode)
+		put(o, " cred %s", mode);
+	if ((dev->present & IOTGUARD_DEV_CRED_KEY) && spec->key) {
+		put(o, " key");
+		put_word(o, spec->key->path);
+	}
+	if ((dev->present & IOTGUARD_DEV_CRED_EXPIRES) && dev->cred_expires)
+		put(o, " expires %" PRIu64, dev->cred_expires);
+	else if (dev->present & IOTGUARD_DEV_CRED_EXPIRES)
+		put(o, " expires never");
+	if (dev->present & IOTGUARD_DEV_CRED_EPOCH_SECONDS)
+		put(o, " epoch-seconds %" PRIu32, dev->cred_epoch_seconds);
+}
+
 char *iotguard_devspec_format(const struct iotguard_devspec *spec, char *buf,
 			      size_t len)
 {
@@ -315,6 +464,7 @@ char *iotguard_devspec_format(const struct iotguard_devspec *spec, char *buf,
 		put_count(&o, "byte-burst", dev->burst_bytes);
 	if (spec->pin)
 		put(&o, " %s", spec->pin > 0 ? "pin" : "unpin");
+	put_cred(&o, spec);
 	if ((dev->flags & IOTGUARD_DEVICE_F_AUTO) &&
 	    dev->state != IOTGUARD_STATE_ALLOW &&
 	    (name = iotguard_state_name(dev->state)))
@@ -337,6 +487,8 @@ void iotguard_devfile_free(struct iotguard_devfile *df)
 
 	for (i = 0; i < df->nfiles; i++)
 		free(df->files[i]);
+	for (i = 0; i < df->count; i++)
+		iotguard_devspec_release(&df->specs[i]);
 	free(df->files);
 	free(df->specs);
 	memset(df, 0, sizeof(*df));
@@ -534,9 +686,10 @@ static int parse_line(struct iotguard_devfile *df, char *line,
 		      unsigned int file, unsigned int lineno)
 {
 	char err[IOTGUARD_DEVFILE_ERRLEN], *words[MAX_WORDS];
-	struct iotguard_devspec spec = { .file = file, .line = lineno };
+	struct iotguard_devspec spec = { .file = file, .line = lineno,
+					 .in_file = true };
 	const char *why = NULL;
-	int n;
+	int n, ret;
 
 	n = split_words(line, words, &why);
 	if (n < 0) {
@@ -547,9 +700,13 @@ static int parse_line(struct iotguard_devfile *df, char *line,
 		return 0;
 	if (parse_words(words, n, &spec, err, sizeof(err))) {
 		report(df, file, lineno, "%s", err);
+		iotguard_devspec_release(&spec);
 		return 0;
 	}
-	return add_spec(df, &spec);
+	ret = add_spec(df, &spec);
+	if (ret)
+		iotguard_devspec_release(&spec);
+	return ret;
 }
 
 /* Appends a physical line to the logical one. */
@@ -773,7 +930,8 @@ static int csv_column(const char *name, char *err, size_t len)
 {
 	static const char *const columns[] = {
 		"mac", "name", "class", "rate", "burst", "byte_rate",
-		"byte_burst", "state",
+		"byte_burst", "state", "cred", "key", "expires",
+		"epoch_seconds",
 	};
 	char option[16];
 	size_t i;
@@ -889,7 +1047,8 @@ static int csv_devices(struct iotguard_devfile *df, FILE *f,
 
 	while ((ret = csv_read(f, r, line, &why))) {
 		struct iotguard_devspec spec = { .file = file,
-						 .line = r->line };
+						 .line = r->line,
+						 .in_file = true };
 
 		if (ret == -EINVAL) {
 			report(df, file, r->line, "%s", why);
@@ -907,11 +1066,14 @@ static int csv_devices(struct iotguard_devfile *df, FILE *f,
 		}
 		if (csv_device(r, cols, &spec, err, sizeof(err))) {
 			report(df, file, r->line, "%s", err);
+			iotguard_devspec_release(&spec);
 			continue;
 		}
 		ret = add_spec(df, &spec);
-		if (ret)
+		if (ret) {
+			iotguard_devspec_release(&spec);
 			return ret;
+		}
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -1166,6 +1328,47 @@ static void compare_rates(const struct iotguard_device *w,
 	}
 }
 
+/* Does the kernel's credential differ from a declared one? */
+static bool cred_differs(const struct iotguard_devspec *want,
+			 const struct iotguard_device *have)
+{
+	const struct iotguard_device *w = &want->dev;
+	uint32_t p = w->present;
+	bool has = have->present & IOTGUARD_DEV_CRED_KEY_ID;
+
+	if (w->cred_mode == IOTGUARD_CRED_NONE)
+		return has;
+	return !has || !want->key || have->cred_key_id != want->key->id ||
+	       have->cred_mode != w->cred_mode ||
+	       have->cred_expires !=
+	       (p & IOTGUARD_DEV_CRED_EXPIRES ? w->cred_expires : 0) ||
+	       have->cred_epoch_seconds !=
+	       (p & IOTGUARD_DEV_CRED_EPOCH_SECONDS ? w->cred_epoch_seconds :
+		IOTGUARD_CRED_EPOCH_SECONDS_DEFAULT);
+}
+
+/*
+ * A credential as declared, when declared, set whole; but a revoked one
+ * is left revoked: a file read again must not end a revocation.
+ */
+static void compare_cred(const struct iotguard_devspec *want,
+			 const struct iotguard_device *have,
+			 struct iotguard_devop *op)
+{
+	const struct iotguard_device *w = &want->dev;
+	struct iotguard_device *req = &op->req;
+
+	if (!(w->present & IOTGUARD_DEV_CRED_MODE) ||
+	    (have->present & IOTGUARD_DEV_CRED_REVOKED) ||
+	    !cred_differs(want, have))
+		return;
+	op->changed |= w->present & IOTGUARD_DEV_CRED;
+	req->cred_mode = w->cred_mode;
+	req->cred_key = w->cred_key;
+	req->cred_expires = w->cred_expires;
+	req->cred_epoch_seconds = w->cred_epoch_seconds;
+}
+
 static void compare(const struct iotguard_devspec *want,
 		    const struct iotguard_device *have,
 		    struct iotguard_devop *op)
@@ -1174,6 +1377,7 @@ static void compare(const struct iotguard_devspec *want,
 	op->have = have;
 	compare_fields(want, have, op);
 	compare_rates(&want->dev, have, op);
+	compare_cred(want, have, op);
 	op->req.present |= op->changed;
 	op->kind = op->changed ? IOTGUARD_DEVOP_CHANGE : IOTGUARD_DEVOP_SAME;
 }
@@ -1270,6 +1474,7 @@ const char *iotguard_devop_fields(uint32_t changed, char *buf, size_t len)
 		{ IOTGUARD_DEV_RATE_BPS, "byte-rate" },
 		{ IOTGUARD_DEV_BURST_BYTES, "byte-burst" },
 		{ IOTGUARD_DEV_FLAGS, "pin" },
+		{ IOTGUARD_DEV_CRED_MODE, "cred" },
 	};
 	struct out o = { buf, len, 0, len == 0 };
 	size_t i;

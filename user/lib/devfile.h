@@ -14,6 +14,13 @@
  * comment (outside double quotes), blank lines are ignored and a line
  * ending in a backslash goes on on the next. A value with spaces, `#' or
  * quotes is written in double quotes, with \", \\ and \xHH inside.
+ *
+ * A credential is declared whole (the kernel takes it so): cred auth or
+ * seal with a key file, and optionally expires and epoch-seconds; or cred
+ * none. The key is read when the option is parsed, so that a missing or
+ * malformed key file is an error of its line. In a file, a key's path is
+ * absolute and an expiry is not relative to now: a declaration means the
+ * same at every apply.
  */
 #ifndef IOTGUARD_USER_DEVFILE_H
 #define IOTGUARD_USER_DEVFILE_H
@@ -35,6 +42,10 @@ enum iotguard_devopt {
 	IOTGUARD_OPT_BYTE_BURST,
 	IOTGUARD_OPT_PIN,
 	IOTGUARD_OPT_UNPIN,
+	IOTGUARD_OPT_CRED,
+	IOTGUARD_OPT_KEY,
+	IOTGUARD_OPT_EXPIRES,
+	IOTGUARD_OPT_EPOCH_SECONDS,
 	IOTGUARD_OPT_COUNT
 };
 
@@ -48,13 +59,26 @@ extern const struct iotguard_devopt_info iotguard_devopts[IOTGUARD_OPT_COUNT];
 /* The option of that name (no dashes), or -1. */
 int iotguard_devopt_find(const char *name);
 
-/* A device as declared; dev.present names the fields given. */
+/* A key as read from its file; its spec points dev.cred_key at key. */
+struct iotguard_devkey {
+	uint8_t key[IOTGUARD_CRED_KEY_LEN];
+	uint32_t id;		/* iotguard_key_id() */
+	char path[];		/* as given; "-" for standard input */
+};
+
+/*
+ * A device as declared; dev.present names the fields given. A spec that
+ * read a key owns it (key, and dev.cred_key pointing into it): copies
+ * share it, and one of them is released.
+ */
 struct iotguard_devspec {
 	struct iotguard_device dev;
+	struct iotguard_devkey *key;
 	int pin;		/* 1: pin, -1: unpin, 0: neither */
 	uint32_t given;		/* a bit per enum iotguard_devopt */
 	unsigned int file;	/* its file, an index into devfile.files */
 	unsigned int line;	/* where its line starts, from 1 */
+	bool in_file;		/* from a file, not the command line */
 };
 
 #define IOTGUARD_DEVFILE_ERRLEN 160
@@ -66,9 +90,15 @@ struct iotguard_devspec {
  */
 int iotguard_devopt_apply(struct iotguard_devspec *spec, int opt,
 			  const char *arg, char *err, size_t len);
-/* After the options: a device enrolled by MAC keeps its MAC. */
+/*
+ * After the options: a device enrolled by MAC keeps its MAC, and a
+ * credential is whole (cred auth or seal with a key, and expires or
+ * epoch-seconds only with those; cred none alone).
+ */
 int iotguard_devspec_check(const struct iotguard_devspec *spec, char *err,
 			   size_t len);
+/* Zeroes and frees the spec's key, if it read one. */
+void iotguard_devspec_release(struct iotguard_devspec *spec);
 
 /*
  * The kernel's default bursts for a rate (kmod/device.c): a tenth of a
@@ -80,7 +110,8 @@ uint32_t iotguard_default_burst_bytes(uint64_t rate_bps);
 /*
  * The declaration of a device as the kernel holds it, as short as it gets:
  * the name, class, MAC binding, rates and pin when not the default, a
- * burst when not its rate's default, the state when not allow.
+ * burst when not its rate's default, the state when not allow. Never a
+ * credential: the kernel does not give keys back.
  */
 void iotguard_devspec_from_device(const struct iotguard_device *dev,
 				  struct iotguard_devspec *spec);
@@ -118,7 +149,8 @@ int iotguard_devfile_read(struct iotguard_devfile *df, FILE *f,
 /*
  * Reads an inventory CSV (RFC 4180): a header naming the columns (identity
  * or address, mac, name, class, rate, burst, byte_rate, byte_burst, state,
- * pin), then a device per record; an empty cell is an option not given.
+ * pin, cred, key, expires, epoch_seconds), then a device per record; an
+ * empty cell is an option not given.
  */
 int iotguard_devfile_read_csv(struct iotguard_devfile *df, FILE *f,
 			      const char *name);
@@ -167,6 +199,10 @@ struct iotguard_devop {
  * state, because iotguardd changes it at run time (a quarantine must
  * outlive an apply of a file that says nothing about it); a burst, because
  * the kernel computes the default and the dump shows the burst in force.
+ * Its credential too, as the kernel never gives the key back (an export
+ * has none): when given, by mode, key id, expiry and epoch length, and
+ * set whole when any differs. A revoked credential is not compared: only
+ * an operator's `device set' ends a revocation.
  *
  * Returns 0 or -ENOMEM; *ops (count *nops) is the caller's to free.
  */

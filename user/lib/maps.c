@@ -18,6 +18,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <iotguard/kfunc.h>
 #include "iotguard.skel.h"
 #include "array.h"
 #include "batchread.h"
@@ -80,11 +81,36 @@ static const char *const reason_names[IOTGUARD_R_MAX] = {
 	[IOTGUARD_R_LINK] = "link",
 	[IOTGUARD_R_DHCP_SERVER] = "dhcp_server",
 	[IOTGUARD_R_CONTENDED] = "contended",
+	[IOTGUARD_R_BAD_TAG] = "bad_tag",
+	[IOTGUARD_R_REPLAY] = "replay",
+	[IOTGUARD_R_EXPIRED] = "expired",
+	[IOTGUARD_R_REVOKED] = "revoked",
 };
 
 const char *iotguard_reason_name(enum iotguard_reason reason)
 {
 	return reason < IOTGUARD_R_MAX ? reason_names[reason] : "?";
+}
+
+const struct iotguard_counter *
+iotguard_dev_drop(const struct iotguard_dev_stats *stats, unsigned int i,
+		  const char **name)
+{
+	static const enum iotguard_reason reasons[IOTGUARD_DEV_DROPS] = {
+		IOTGUARD_R_DENIED, IOTGUARD_R_SPOOFED, IOTGUARD_R_RATE,
+		IOTGUARD_R_BAD_TAG, IOTGUARD_R_REPLAY, IOTGUARD_R_EXPIRED,
+		IOTGUARD_R_REVOKED,
+	};
+	const struct iotguard_counter *drops[IOTGUARD_DEV_DROPS] = {
+		&stats->denied, &stats->spoofed, &stats->rate,
+		&stats->bad_tag, &stats->replay, &stats->expired,
+		&stats->revoked,
+	};
+
+	if (i >= IOTGUARD_DEV_DROPS)
+		return NULL;
+	*name = reason_names[reasons[i]];
+	return drops[i];
 }
 
 /* This namespace's pin directory (pins.h), with an error to say. */
@@ -112,6 +138,29 @@ static int link_path(const char *dir, const char *ifname, char *path,
 		return -EINVAL;
 	}
 	snprintf(path, len, "%s/%s/%s", dir, IOTGUARD_LINK_SUBDIR, ifname);
+	return 0;
+}
+
+/* The module's kfuncs are the ones this program calls, or it is refused. */
+static int check_kfunc_abi(void)
+{
+	unsigned int abi = 0;
+	FILE *f;
+	int ok;
+
+	f = fopen(IOTGUARD_KFUNC_ABI_PARAM, "r");
+	if (!f) {
+		set_error("the iotguard module shows no kfunc ABI (%s): a module older than these tools?",
+			  IOTGUARD_KFUNC_ABI_PARAM);
+		return -ENOENT;
+	}
+	ok = fscanf(f, "%u", &abi) == 1;
+	fclose(f);
+	if (!ok || abi != IOTGUARD_KFUNC_ABI) {
+		set_error("the iotguard module's kfunc ABI is %u, these tools' %u: install the module and the tools of one version",
+			  abi, IOTGUARD_KFUNC_ABI);
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -399,6 +448,9 @@ int iotguard_attach(const char *ifname,
 		goto cleanup;
 	}
 	ret = read_max_devices(&max_devices);
+	if (ret)
+		goto cleanup;
+	ret = check_kfunc_abi();
 	if (ret)
 		goto cleanup;
 	ret = prepare_bpffs(dir);
@@ -851,6 +903,10 @@ int iotguard_maps_device(struct iotguard_maps *maps, uint32_t index,
 		add_counter(&out->denied, &value->denied);
 		add_counter(&out->spoofed, &value->spoofed);
 		add_counter(&out->rate, &value->rate);
+		add_counter(&out->bad_tag, &value->bad_tag);
+		add_counter(&out->replay, &value->replay);
+		add_counter(&out->expired, &value->expired);
+		add_counter(&out->revoked, &value->revoked);
 		if (value->last_seen_ns > out->last_seen_ns)
 			out->last_seen_ns = value->last_seen_ns;
 	}

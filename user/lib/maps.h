@@ -90,6 +90,16 @@ const char *iotguard_maps_dir(const struct iotguard_maps *maps);
 /* JSON keys, table labels and metric labels of enum iotguard_reason. */
 const char *iotguard_reason_name(enum iotguard_reason reason);
 
+/*
+ * The reasons a device's frames are dropped for that its own counters
+ * keep (struct iotguard_dev_stats), in that struct's order: the counter
+ * of the i-th, below IOTGUARD_DEV_DROPS, and the reason's name in *name.
+ */
+#define IOTGUARD_DEV_DROPS 7
+const struct iotguard_counter *
+iotguard_dev_drop(const struct iotguard_dev_stats *stats, unsigned int i,
+		  const char **name);
+
 /* Sums the per-CPU counters by reason. */
 int iotguard_maps_global(struct iotguard_maps *maps,
 			 struct iotguard_counter out[IOTGUARD_R_MAX]);

@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <iotguard/wire.h>
 #include "nl.h"
 #include "array.h"
 #include "parse.h"
@@ -22,7 +23,10 @@
 #define EXTACK_LEN 256
 /* The largest chunk a netlink dump sends at once (32 KiB). */
 #define RECV_BUF_SIZE 32768
-/* Larger than any one request: a name and a dozen small attributes. */
+/*
+ * Larger than any one request: a name, a key and a dozen small
+ * attributes.
+ */
 #define MAX_REQUEST_SIZE 512
 /*
  * One sendmsg of bulk enrollment: below the default netlink wmem (212992),
@@ -354,6 +358,11 @@ static int check_device(struct iotguard_nl *nl,
 			 IOTGUARD_DEVICE_NAME_LEN - 1);
 		return -EINVAL;
 	}
+	if ((dev->present & IOTGUARD_DEV_CRED_KEY) && !dev->cred_key) {
+		snprintf(nl->extack, sizeof(nl->extack),
+			 "credential key missing");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -401,6 +410,18 @@ static void put_device(struct nlmsghdr *nlh, const struct iotguard_device *dev)
 				 dev->burst_bytes);
 	if (present & IOTGUARD_DEV_FLAGS)
 		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_FLAGS, dev->flags);
+	if (present & IOTGUARD_DEV_CRED_MODE)
+		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_CRED_MODE,
+				dev->cred_mode);
+	if (present & IOTGUARD_DEV_CRED_KEY)
+		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_CRED_KEY,
+			     IOTGUARD_CRED_KEY_LEN, dev->cred_key);
+	if (present & IOTGUARD_DEV_CRED_EXPIRES)
+		mnl_attr_put_u64(nlh, IOTGUARD_A_DEVICE_CRED_EXPIRES,
+				 dev->cred_expires);
+	if (present & IOTGUARD_DEV_CRED_EPOCH_SECONDS)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
+				 dev->cred_epoch_seconds);
 }
 
 /* Attribute types and their exact payload sizes (0: a string). */
@@ -430,6 +451,16 @@ static const struct {
 	[IOTGUARD_A_DEVICE_LEASE_IPV4] = { MNL_TYPE_BINARY, 4 },
 	[IOTGUARD_A_DEVICE_LEASE_SECONDS] = { MNL_TYPE_U32, 4 },
 	[IOTGUARD_A_DEVICE_STATE_SECONDS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_CRED_MODE] = { MNL_TYPE_U8, 1 },
+	[IOTGUARD_A_DEVICE_CRED_EXPIRES] = { MNL_TYPE_U64, 8 },
+	[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_CRED_KEY_ID] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_CRED_EPOCH] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_DEVICE_CRED_REVOKED] = { MNL_TYPE_FLAG, 0 },
+	[IOTGUARD_A_ENROLL_CODE] = { MNL_TYPE_NUL_STRING, 0 },
+	[IOTGUARD_A_ENROLL_ID] = { MNL_TYPE_U32, 4 },
+	[IOTGUARD_A_ENROLL_PAYLOAD] = { MNL_TYPE_BINARY,
+					IOTGUARD_ENROLL_WELCOME_SIZE },
 };
 
 static int device_attr_cb(const struct nlattr *attr, void *data)
@@ -459,6 +490,41 @@ static int parse_attrs(const struct nlmsghdr *nlh,
 			   tb) < 0)
 		return -EPROTO;
 	return 0;
+}
+
+/* The credential of a parsed message: what it has of one. */
+static void cred_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
+		    struct iotguard_device *dev)
+{
+	const struct nlattr *attr;
+
+	if (tb[IOTGUARD_A_DEVICE_CRED_MODE]) {
+		dev->cred_mode =
+			mnl_attr_get_u8(tb[IOTGUARD_A_DEVICE_CRED_MODE]);
+		dev->present |= IOTGUARD_DEV_CRED_MODE;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CRED_EXPIRES]) {
+		dev->cred_expires =
+			mnl_attr_get_u64(tb[IOTGUARD_A_DEVICE_CRED_EXPIRES]);
+		dev->present |= IOTGUARD_DEV_CRED_EXPIRES;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS]) {
+		attr = tb[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS];
+		dev->cred_epoch_seconds = mnl_attr_get_u32(attr);
+		dev->present |= IOTGUARD_DEV_CRED_EPOCH_SECONDS;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CRED_KEY_ID]) {
+		dev->cred_key_id =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_CRED_KEY_ID]);
+		dev->present |= IOTGUARD_DEV_CRED_KEY_ID;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CRED_EPOCH]) {
+		dev->cred_epoch =
+			mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_CRED_EPOCH]);
+		dev->present |= IOTGUARD_DEV_CRED_EPOCH;
+	}
+	if (tb[IOTGUARD_A_DEVICE_CRED_REVOKED])
+		dev->present |= IOTGUARD_DEV_CRED_REVOKED;
 }
 
 /* The device of a parsed message. */
@@ -552,6 +618,7 @@ static int device_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 		dev->cookie = mnl_attr_get_u32(tb[IOTGUARD_A_DEVICE_COOKIE]);
 		dev->present |= IOTGUARD_DEV_COOKIE;
 	}
+	cred_of(tb, dev);
 	return 0;
 }
 
@@ -582,6 +649,16 @@ static int alert_of(const struct nlattr *const tb[IOTGUARD_A_MAX + 1],
 	return 0;
 }
 
+/*
+ * A request that carried a key: its copy, and what the kernel may have
+ * echoed of it (an ACK without NETLINK_CAP_ACK), are zeroed.
+ */
+static void wipe_request(struct iotguard_nl *nl, void *buf, size_t len)
+{
+	explicit_bzero(buf, len);
+	explicit_bzero(nl->buf, RECV_BUF_SIZE);
+}
+
 static int change_device(struct iotguard_nl *nl, uint8_t cmd,
 			 const struct iotguard_device *dev)
 {
@@ -596,7 +673,10 @@ static int change_device(struct iotguard_nl *nl, uint8_t cmd,
 	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK, cmd,
 			  IOTGUARD_GENL_VERSION);
 	put_device(nlh, dev);
-	return transact(nl, nlh, NULL, NULL, NULL);
+	ret = transact(nl, nlh, NULL, NULL, NULL);
+	if (dev->present & IOTGUARD_DEV_CRED_KEY)
+		wipe_request(nl, buf, sizeof(buf));
+	return ret;
 }
 
 int iotguard_nl_device_new(struct iotguard_nl *nl,
@@ -617,6 +697,114 @@ int iotguard_nl_device_del(struct iotguard_nl *nl,
 	struct iotguard_device dev = { .id = *id };
 
 	return change_device(nl, IOTGUARD_CMD_DEVICE_DEL, &dev);
+}
+
+int iotguard_nl_device_revoke(struct iotguard_nl *nl,
+			      const struct iotguard_addr *id)
+{
+	struct iotguard_device dev = { .id = *id };
+
+	return change_device(nl, IOTGUARD_CMD_DEVICE_REVOKE, &dev);
+}
+
+_Static_assert(IOTGUARD_ENROLL_WELCOME_SIZE ==
+	       IOTGUARD_WIRE_WELCOME_LEN + IOTGUARD_WIRE_TRAILER_LEN,
+	       "the welcome's size");
+
+/* ENROLL_NEW and ENROLL_HELLO: the device, and the code or the welcome. */
+struct enroll_result {
+	struct iotguard_device *dev;
+	struct iotguard_enroll *out;
+	bool found;
+};
+
+static int enroll_cb(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
+		     void *data)
+{
+	const struct nlattr *tb[IOTGUARD_A_MAX + 1];
+	struct enroll_result *result = data;
+	int ret;
+
+	if (nlh->nlmsg_type != nl->family_id)
+		return 0;
+	ret = parse_device(nlh, result->dev);
+	if (ret)
+		return ret;
+	ret = parse_attrs(nlh, tb);
+	if (ret)
+		return ret;
+	if (tb[IOTGUARD_A_ENROLL_CODE])
+		snprintf(result->out->code, sizeof(result->out->code), "%s",
+			 mnl_attr_get_str(tb[IOTGUARD_A_ENROLL_CODE]));
+	if (tb[IOTGUARD_A_ENROLL_ID])
+		result->out->id = mnl_attr_get_u32(tb[IOTGUARD_A_ENROLL_ID]);
+	if (tb[IOTGUARD_A_ENROLL_PAYLOAD])
+		memcpy(result->out->welcome,
+		       mnl_attr_get_payload(tb[IOTGUARD_A_ENROLL_PAYLOAD]),
+		       IOTGUARD_ENROLL_WELCOME_SIZE);
+	result->found = true;
+	return 0;
+}
+
+int iotguard_nl_enroll_new(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev, uint32_t ttl,
+			   struct iotguard_device *out,
+			   struct iotguard_enroll *code)
+{
+	struct enroll_result result = { .dev = out, .out = code };
+	char buf[MAX_REQUEST_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nl->extack[0] = '\0';
+	ret = check_device(nl, dev);
+	if (ret)
+		return ret;
+	memset(code, 0, sizeof(*code));
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK,
+			  IOTGUARD_CMD_ENROLL_NEW, IOTGUARD_GENL_VERSION);
+	put_identity(nlh, &dev->id);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_ENROLL_TTL, ttl);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_CRED_MODE, dev->cred_mode);
+	if (dev->present & IOTGUARD_DEV_CRED_EXPIRES)
+		mnl_attr_put_u64(nlh, IOTGUARD_A_DEVICE_CRED_EXPIRES,
+				 dev->cred_expires);
+	if (dev->present & IOTGUARD_DEV_CRED_EPOCH_SECONDS)
+		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
+				 dev->cred_epoch_seconds);
+	ret = transact(nl, nlh, enroll_cb, &result, NULL);
+	/* The reply holds the code's secret: ours is the only copy now. */
+	explicit_bzero(nl->buf, RECV_BUF_SIZE);
+	if (!ret && (!result.found || !code->code[0]))
+		ret = -EPROTO;
+	return ret;
+}
+
+int iotguard_nl_enroll_hello(struct iotguard_nl *nl,
+			     const struct iotguard_enroll_flow *flow,
+			     const uint8_t *hello, size_t len,
+			     struct iotguard_device *dev,
+			     struct iotguard_enroll *welcome)
+{
+	struct enroll_result result = { .dev = dev, .out = welcome };
+	size_t alen = flow->family == AF_INET ? 4 : 16;
+	char buf[MAX_REQUEST_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nl->extack[0] = '\0';
+	memset(welcome, 0, sizeof(*welcome));
+	nlh = put_request(nl, buf, nl->family_id, NLM_F_ACK,
+			  IOTGUARD_CMD_ENROLL_HELLO, IOTGUARD_GENL_VERSION);
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_PAYLOAD, len, hello);
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_SADDR, alen, flow->saddr);
+	mnl_attr_put(nlh, IOTGUARD_A_ENROLL_DADDR, alen, flow->daddr);
+	mnl_attr_put_u16(nlh, IOTGUARD_A_ENROLL_SPORT, flow->sport);
+	mnl_attr_put_u16(nlh, IOTGUARD_A_ENROLL_DPORT, flow->dport);
+	ret = transact(nl, nlh, enroll_cb, &result, NULL);
+	if (!ret && !result.found)
+		ret = -EPROTO;
+	return ret;
 }
 
 struct get_result {
@@ -732,9 +920,9 @@ cleanup:
 #define LIST_HEADER_SIZE 64
 /*
  * The largest IOTGUARD_A_DEVICE nest put_device() writes: an IPv6 identity,
- * a full name and every other attribute, with their headers.
+ * a full name, a key and every other attribute, with their headers.
  */
-#define DEVICE_NEST_MAX 160
+#define DEVICE_NEST_MAX 224
 
 /* One sendmsg of bulk enrollment. */
 struct batch {
@@ -923,6 +1111,9 @@ int iotguard_nl_device_new_batch(struct iotguard_nl *nl,
 	ret = first_error;
 
 cleanup:
+	/* Batches may carry keys: every byte that held one is zeroed. */
+	if (b->buf)
+		wipe_request(nl, b->buf, BATCH_SIZE);
 	free(b->buf);
 	free(b);
 	return ret;

@@ -30,7 +30,19 @@ enum iotguard_device_field {
 	IOTGUARD_DEV_COOKIE = 1U << 10,	/* replies only */
 	IOTGUARD_DEV_LEASE = 1U << 11,	/* replies only */
 	IOTGUARD_DEV_STATE_SECONDS = 1U << 12,	/* replies only */
+	IOTGUARD_DEV_CRED_MODE = 1U << 13,
+	IOTGUARD_DEV_CRED_KEY = 1U << 14,	/* requests only */
+	IOTGUARD_DEV_CRED_EXPIRES = 1U << 15,
+	IOTGUARD_DEV_CRED_EPOCH_SECONDS = 1U << 16,
+	IOTGUARD_DEV_CRED_KEY_ID = 1U << 17,	/* replies only */
+	IOTGUARD_DEV_CRED_EPOCH = 1U << 18,	/* replies only */
+	IOTGUARD_DEV_CRED_REVOKED = 1U << 19,	/* replies only */
 };
+
+/* What a request may set of a credential (the UAPI's "Credentials"). */
+#define IOTGUARD_DEV_CRED (IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY | \
+			   IOTGUARD_DEV_CRED_EXPIRES | \
+			   IOTGUARD_DEV_CRED_EPOCH_SECONDS)
 
 /*
  * An identity as the module keys devices: an address (family AF_INET or
@@ -60,6 +72,17 @@ struct iotguard_device {
 	uint8_t lease_addr[4];	/* a MAC device's leased IPv4, network order */
 	uint32_t lease_seconds;	/* left; UINT32_MAX: infinite */
 	uint32_t state_seconds;	/* since the state or its setter changed */
+	/*
+	 * The credential. Requests: cred_key points at the caller's
+	 * IOTGUARD_CRED_KEY_LEN bytes (the request's copy is wiped once
+	 * sent); replies carry the key's id instead, and the current epoch.
+	 */
+	uint8_t cred_mode;	/* enum iotguard_cred_mode */
+	const uint8_t *cred_key;
+	uint64_t cred_expires;	/* Unix seconds; 0: never */
+	uint32_t cred_epoch_seconds;
+	uint32_t cred_key_id;
+	uint32_t cred_epoch;
 };
 
 /* An alert (IOTGUARD_CMD_ALERT): what the UAPI header documents. */
@@ -86,12 +109,52 @@ int iotguard_nl_device_del(struct iotguard_nl *nl,
 int iotguard_nl_device_get(struct iotguard_nl *nl,
 			   const struct iotguard_addr *id,
 			   struct iotguard_device *out);
+/* Revokes the device's credential (IOTGUARD_CMD_DEVICE_REVOKE). */
+int iotguard_nl_device_revoke(struct iotguard_nl *nl,
+			      const struct iotguard_addr *id);
 
 /*
  * Calls cb for each device, in index order; a non-zero return from cb stops
  * the dump and is returned. Retries (a few times) a dump the kernel marked
  * interrupted by a concurrent change; -EINTR if it kept changing.
  */
+/* ENROLL_NEW's code, or ENROLL_HELLO's welcome (the UAPI header). */
+#define IOTGUARD_ENROLL_WELCOME_SIZE 96
+struct iotguard_enroll {
+	char code[64];		/* "IGE1-..." */
+	uint32_t id;
+	uint8_t welcome[IOTGUARD_ENROLL_WELCOME_SIZE];
+};
+
+/* A hello's flow as the router received it; ports in host order. */
+struct iotguard_enroll_flow {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+	uint16_t sport;
+	uint16_t dport;
+};
+
+/*
+ * A one-time enrollment code for dev (its identity; cred_mode, and
+ * cred_expires and cred_epoch_seconds when present) good for ttl seconds.
+ * *out gets the device, *code the code. 0 or a negative errno (extack).
+ */
+int iotguard_nl_enroll_new(struct iotguard_nl *nl,
+			   const struct iotguard_device *dev, uint32_t ttl,
+			   struct iotguard_device *out,
+			   struct iotguard_enroll *code);
+
+/*
+ * Has the module answer a hello of len bytes received on flow: 0 with the
+ * device and the welcome to send back, or a negative errno (extack).
+ */
+int iotguard_nl_enroll_hello(struct iotguard_nl *nl,
+			     const struct iotguard_enroll_flow *flow,
+			     const uint8_t *hello, size_t len,
+			     struct iotguard_device *dev,
+			     struct iotguard_enroll *welcome);
+
 typedef int (*iotguard_device_cb)(const struct iotguard_device *dev,
 				  void *data);
 int iotguard_nl_device_dump(struct iotguard_nl *nl, iotguard_device_cb cb,
@@ -128,9 +191,9 @@ int iotguard_nl_join_events(struct iotguard_nl *nl);
 int iotguard_nl_fd(const struct iotguard_nl *nl);
 
 /*
- * cmd: IOTGUARD_CMD_DEVICE_NEW, _SET, _DEL, or IOTGUARD_CMD_ALERT with the
- * alert in alert (NULL for the others). Commands of a newer module are
- * skipped.
+ * cmd: IOTGUARD_CMD_DEVICE_NEW, _SET, _DEL, _REVOKE, IOTGUARD_CMD_LEASE,
+ * or IOTGUARD_CMD_ALERT with the alert in alert (NULL for the others).
+ * Commands of a newer module are skipped.
  */
 typedef int (*iotguard_event_cb)(uint8_t cmd,
 				 const struct iotguard_device *dev,

@@ -18,6 +18,12 @@ static const char *const state_names[] = {
 	[IOTGUARD_STATE_QUARANTINE] = "quarantine",
 };
 
+static const char *const cred_mode_names[] = {
+	[IOTGUARD_CRED_NONE] = "none",
+	[IOTGUARD_CRED_AUTH] = "auth",
+	[IOTGUARD_CRED_SEAL] = "seal",
+};
+
 static const char *const class_names[] = {
 	[IOTGUARD_CLASS_GENERIC] = "generic",
 	[IOTGUARD_CLASS_LIGHT] = "light",
@@ -295,6 +301,93 @@ int iotguard_parse_state(const char *s, uint8_t *out, const char **why)
 const char *iotguard_state_name(unsigned int state)
 {
 	return state < ARRAY_SIZE(state_names) ? state_names[state] : NULL;
+}
+
+int iotguard_parse_cred_mode(const char *s, uint8_t *out, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cred_mode_names); i++) {
+		if (!strcmp(s, cred_mode_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail(why, "expected none, auth or seal", -EINVAL);
+}
+
+const char *iotguard_cred_mode_name(unsigned int mode)
+{
+	return mode < ARRAY_SIZE(cred_mode_names) ? cred_mode_names[mode] :
+						    NULL;
+}
+
+/* Digits only, at most max; -ERANGE past it. */
+static int parse_digits(const char *s, const char **end, uint64_t max,
+			uint64_t *out)
+{
+	uint64_t value = 0;
+
+	if (!is_digit(*s))
+		return -EINVAL;
+	for (; is_digit(*s); s++) {
+		if (value > (max - (*s - '0')) / 10)
+			return -ERANGE;
+		value = value * 10 + (*s - '0');
+	}
+	*end = s;
+	*out = value;
+	return 0;
+}
+
+int iotguard_parse_expires(const char *s, uint64_t now, uint64_t *out,
+			   const char **why)
+{
+	static const char usage[] =
+		"expected Unix seconds, +DURATION (+30d, +12h, +10m) or never";
+	static const char too_late[] = "later than 9999-12-31";
+	static const struct {
+		char unit;
+		uint64_t seconds;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 },
+	};
+	uint64_t value, unit = 1;
+	const char *end;
+	size_t i;
+	int ret;
+
+	if (!strcmp(s, "never")) {
+		*out = 0;
+		return 0;
+	}
+	if (*s != '+') {
+		ret = parse_digits(s, &end, IOTGUARD_EXPIRES_MAX, &value);
+		if (ret || *end)
+			return fail(why, ret == -ERANGE ? too_late : usage,
+				    ret == -ERANGE ? ret : -EINVAL);
+		*out = value;
+		return 0;
+	}
+	ret = parse_digits(s + 1, &end, IOTGUARD_EXPIRES_MAX, &value);
+	if (ret == -ERANGE)
+		return fail(why, too_late, -ERANGE);
+	if (ret)
+		return fail(why, usage, -EINVAL);
+	if (*end) {
+		for (i = 0; i < ARRAY_SIZE(units) && *end != units[i].unit;
+		     i++)
+			;
+		if (i == ARRAY_SIZE(units) || end[1])
+			return fail(why, usage, -EINVAL);
+		unit = units[i].seconds;
+	}
+	if (now > IOTGUARD_EXPIRES_MAX ||
+	    value > (IOTGUARD_EXPIRES_MAX - now) / unit)
+		return fail(why, too_late, -ERANGE);
+	*out = now + value * unit;
+	return 0;
 }
 
 int iotguard_parse_class(const char *s, uint16_t *out, const char **why)

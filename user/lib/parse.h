@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Parsing and formatting of what users type: addresses, MACs, rates,
- * states and classes. Pure functions, no I/O.
+ * states, classes and credentials. Pure functions, no I/O.
  *
  * Parsers return 0, -EINVAL for malformed input or -ERANGE for a value out
  * of range, and point *why (when not NULL) at a short static explanation.
@@ -54,6 +54,23 @@ const char *iotguard_format_count(uint64_t value, char *buf, size_t len);
 int iotguard_parse_state(const char *s, uint8_t *out, const char **why);
 /* The state's name, or NULL for a value the tool does not know. */
 const char *iotguard_state_name(unsigned int state);
+
+/* none, auth or seal: enum iotguard_cred_mode */
+int iotguard_parse_cred_mode(const char *s, uint8_t *out, const char **why);
+/* The mode's name, or NULL for a mode the tool does not know. */
+const char *iotguard_cred_mode_name(unsigned int mode);
+
+/* 9999-12-31T23:59:59Z: the latest expiry taken, and formatted. */
+#define IOTGUARD_EXPIRES_MAX 253402300799ULL
+
+/*
+ * A credential's expiry in Unix seconds: "never" (0), Unix seconds (0 is
+ * never too), or +DURATION from now: a number of seconds with an optional
+ * unit s, m, h, d or w ("+30d", "+12h", "+10m"). At most
+ * IOTGUARD_EXPIRES_MAX.
+ */
+int iotguard_parse_expires(const char *s, uint64_t now, uint64_t *out,
+			   const char **why);
 
 /* A class name of the table below, or a number 0-65535. */
 int iotguard_parse_class(const char *s, uint16_t *out, const char **why);
