@@ -296,7 +296,12 @@ cleanup:
 	return ret;
 }
 
-/* Sends the hello up to 3 times, a second apart; the welcome opened. */
+/*
+ * Sends the hello up to HELLO_TRIES times, waiting 1, 2, 4, 8 and 8 s for
+ * the welcome (a router under load answers late: the same hello then gets
+ * the same welcome); the welcome opened.
+ */
+#define HELLO_TRIES 5
 static int hello_welcome(int fd, const struct iotguard_dev_code *code,
 			 struct iotguard_dev_welcome *w)
 {
@@ -318,13 +323,13 @@ static int hello_welcome(int fd, const struct iotguard_dev_code *code,
 		fprintf(stderr, "Unable to make the hello: %s\n", strerror(-err));
 		return -1;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < HELLO_TRIES; i++) {
 		if (send(fd, buf, out, 0) != (ssize_t)out) {
 			fprintf(stderr, "Unable to send the hello: %s\n",
 				strerror(errno));
 			return -1;
 		}
-		while (poll(&pfd, 1, 1000) == 1) {
+		while (poll(&pfd, 1, 1000 << (i < 3 ? i : 3)) == 1) {
 			uint8_t reply[256];
 
 			n = recv(fd, reply, sizeof(reply), 0);

@@ -737,12 +737,12 @@ TEST_F(score, persistence_round_trip)
 	EXPECT_TRUE(res2.anomalous);
 	iotguard_scorer_free(again);
 
-	/* the version is 5 (the spoof detector); one of version 4 is refused */
+	/* the version is 6 (the forged detector); one of version 5 is refused */
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4, pread(fd, &version, 4, 8));
-	EXPECT_EQ(5, version);
-	version = 4;
+	EXPECT_EQ(6, version);
+	version = 5;
 	ASSERT_EQ(4, pwrite(fd, &version, 4, 8));
 	close(fd);
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
@@ -987,6 +987,43 @@ TEST_F(score, arp_in_anothers_name_acts_at_once)
 	/* Without IOTGUARD_HAVE_ARP the count is not read. */
 	in.neigh_foreign = 5;
 	in.have &= ~IOTGUARD_HAVE_ARP;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
+ * Datagrams its credential refused: an alert at once, learning or not,
+ * never an action against the device (a forger would have it cut off),
+ * and no hold on another detector's release.
+ */
+TEST_F(score, failed_credentials_alert_only)
+{
+	struct iotguard_score_input in = {
+		.packets = 3, .bytes = 300, .cred_fail = 40,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_CRED,
+	};
+	char buf[256];
+
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(1U << IOTGUARD_DET_FORGED, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_CRED_FAIL, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_ALERT, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("forged: 40 datagrams in its name failed its credential (bad tag, replay, expired or revoked), score 246.0",
+		     buf);
+
+	/* Raised once while it lasts; a span scaled to one keeps them. */
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_EQ(IOTGUARD_EV_NONE, self->res.event);
+	iotguard_score_input_scale(&in, 1.0 / 4);
+	EXPECT_EQ(40, in.cred_fail);
+
+	/* Without IOTGUARD_HAVE_CRED the count is not read. */
+	in.have &= ~IOTGUARD_HAVE_CRED;
 	add_dev(self->scorer, 1, 1, false);
 	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
 	EXPECT_EQ(0, self->res.detectors);

@@ -168,19 +168,20 @@ static int policy_key(struct parser *p, struct config *cfg, const char *key,
 	return 1;
 }
 
+/* listen and enroll: an address and port, or none. */
 static int listen_key(struct parser *p, struct config *cfg,
 		      const struct config_key *k, const char *value)
 {
+	char *field = (char *)cfg + k->offset;
 	struct sockaddr_storage ss;
 
-	if (strlen(value) >= sizeof(cfg->listen))
+	if (strlen(value) >= k->size)
 		return fail(p, "%s: too long", k->name);
 	if (strcmp(value, "none") && config_parse_listen(value, &ss))
 		return fail(p,
 			    "%s: `%s' is not ADDRESS:PORT, [IPV6]:PORT, :PORT or none",
 			    k->name, value);
-	snprintf(cfg->listen, sizeof(cfg->listen), "%s",
-		 strcmp(value, "none") ? value : "");
+	snprintf(field, k->size, "%s", strcmp(value, "none") ? value : "");
 	return 0;
 }
 
@@ -230,7 +231,8 @@ static int half_lives_key(struct parser *p, struct config *cfg,
  */
 static const struct config_key global_keys[] = {
 	{ "interval", CONFIG_SECONDS, 0.05, 60, FIELD(interval) },
-	{ "listen", CONFIG_OTHER, .parse = listen_key },
+	{ "listen", CONFIG_OTHER, FIELD(listen), .parse = listen_key },
+	{ "enroll", CONFIG_OTHER, FIELD(enroll), .parse = listen_key },
 	{ "state_dir", CONFIG_OTHER, .parse = state_dir_key },
 	{ "save_every", CONFIG_SECONDS, 1, 86400, FIELD(save_every) },
 	{ "alerts_max", CONFIG_COUNT, 10, 1e8, FIELD(alerts_max) },

@@ -24,6 +24,7 @@
 struct config {
 	double interval;		/* seconds */
 	char listen[128];		/* "addr:port", "[v6]:port"; "" = off */
+	char enroll[128];		/* the enrollment port, as listen */
 	char state_dir[PATH_MAX];
 	double save_every;		/* seconds between baseline saves */
 	unsigned long alerts_max;	/* lines of alerts.jsonl before rotating */
@@ -78,6 +79,7 @@ struct dstate {
 	bool primed;		/* prev holds a first reading */
 	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
 	uint64_t prev_syn, prev_icmp, prev_arp, prev_neigh_foreign;
+	uint64_t prev_cred_fail;	/* bad tag, replay, expired, revoked */
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t sketch_epoch;	/* of the estimates below */
 	uint32_t dst_addrs, dst_ports;
@@ -121,6 +123,12 @@ struct daemon {
 	 */
 	pthread_mutex_t lock;
 	void *http;
+	/* enroll.c: the enrollment port, and what it answered */
+	int enroll_fd;			/* -1: none */
+	uint16_t enroll_port;
+	uint64_t enrolled, enroll_failed;
+	time_t enroll_log_second;
+	unsigned int enroll_logged;
 	FILE *alerts;
 	unsigned long alert_lines;
 };
@@ -129,6 +137,11 @@ struct daemon {
 void log_init(bool foreground);
 void log_msg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* enroll.c: the router's side of enrollment, when cfg.enroll is set */
+int enroll_open(struct daemon *d);
+void enroll_close(struct daemon *d);
+void enroll_receive(struct daemon *d);
 
 /* monitor.c */
 int monitor_start(struct daemon *d);

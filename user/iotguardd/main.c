@@ -124,6 +124,7 @@ static bool keep_basis(struct config *cfg, const struct config *running)
 static void reload(struct daemon *d, bool force_dry_run)
 {
 	char err[512], old_listen[sizeof(d->cfg.listen)];
+	char old_enroll[sizeof(d->cfg.enroll)];
 	struct config cfg;
 	bool was_dry_run;
 
@@ -157,6 +158,7 @@ static void reload(struct daemon *d, bool force_dry_run)
 		log_msg(LOG_WARNING,
 			"sigma_floor and half_lives take effect at the next start, where the devices learn anew (the baselines were learnt with the running ones)");
 	snprintf(old_listen, sizeof(old_listen), "%s", d->cfg.listen);
+	snprintf(old_enroll, sizeof(old_enroll), "%s", d->cfg.enroll);
 	was_dry_run = d->cfg.dry_run;
 	pthread_mutex_lock(&d->lock);
 	d->cfg = cfg;
@@ -167,6 +169,11 @@ static void reload(struct daemon *d, bool force_dry_run)
 	/* Unlocked: stopping the old listener waits for its scrapes. */
 	if (strcmp(cfg.listen, old_listen))
 		http_relisten(d, old_listen);
+	/* A port that will not open leaves enrollment off, and says so. */
+	if (strcmp(cfg.enroll, old_enroll)) {
+		enroll_close(d);
+		enroll_open(d);
+	}
 	log_msg(LOG_INFO, "Reloaded %s%s", d->config_path,
 		d->cfg.dry_run ? " (dry run: no action is taken)" : "");
 
@@ -204,7 +211,7 @@ static void signal_mask(sigset_t *mask)
 static int run(struct daemon *d, bool force_dry_run)
 {
 	int sig_fd = -1, timer_fd = -1, ret;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	sigset_t mask;
 
 	signal_mask(&mask);
@@ -231,13 +238,17 @@ static int run(struct daemon *d, bool force_dry_run)
 		pfd[1] = (struct pollfd){ .fd = timer_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = iotguard_nl_fd(d->events),
 					  .events = POLLIN };
-		if (poll(pfd, 3, -1) < 0) {
+		/* A negative fd is ignored: enrollment off. */
+		pfd[3] = (struct pollfd){ .fd = d->enroll_fd, .events = POLLIN };
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
 			log_msg(LOG_ERR, "Unable to poll: %s", strerror(errno));
 			goto cleanup;
 		}
+		if (pfd[3].revents & POLLIN)
+			enroll_receive(d);
 		if (pfd[2].revents & (POLLIN | POLLERR)) {
 			pthread_mutex_lock(&d->lock);
 			monitor_events(d);
@@ -301,7 +312,7 @@ int main(int argc, char *argv[])
 	};
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
 						   argv[0];
-	struct daemon d = { .config_path = IOTGUARDD_CONFIG };
+	struct daemon d = { .config_path = IOTGUARDD_CONFIG, .enroll_fd = -1 };
 	struct replay_opts replay = { .max_devices = 65536 };
 	bool config_given = false, dry_run = false, replay_only = false;
 	const char *why;
@@ -407,10 +418,13 @@ int main(int argc, char *argv[])
 		goto cleanup;
 	if (http_start(&d))
 		goto cleanup;
+	/* Enrollment is a convenience: without it, the guard goes on. */
+	enroll_open(&d);
 	ret = run(&d, dry_run) ? 1 : 0;
 	monitor_save(&d);
 
 cleanup:
+	enroll_close(&d);
 	http_stop(&d);
 	monitor_stop(&d);
 	pthread_mutex_destroy(&d.lock);

@@ -27,7 +27,7 @@
  * 4: the arp feature's baselines
  * 5: the spoof detector's run
  */
-#define SAVE_VERSION 5
+#define SAVE_VERSION 6
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -80,6 +80,7 @@ static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
 	[IOTGUARD_FEAT_WIN_ADDRS] = "window_addrs",
 	[IOTGUARD_FEAT_WIN_PORTS] = "window_ports",
 	[IOTGUARD_FEAT_NEIGH_FOREIGN] = "neigh_foreign",
+	[IOTGUARD_FEAT_CRED_FAIL] = "cred_fail",
 };
 
 static const char *const detector_names[IOTGUARD_DET_MAX] = {
@@ -90,6 +91,7 @@ static const char *const detector_names[IOTGUARD_DET_MAX] = {
 	[IOTGUARD_DET_NEW_DEST] = "new_dest",
 	[IOTGUARD_DET_SIZE] = "size",
 	[IOTGUARD_DET_SPOOF] = "spoof",
+	[IOTGUARD_DET_FORGED] = "forged",
 };
 
 static const char *const action_names[IOTGUARD_ACT_MAX] = {
@@ -673,6 +675,27 @@ static uint32_t score_spoof(const struct iotguard_score_policy *policy,
 	return 1U << IOTGUARD_DET_SPOOF;
 }
 
+/*
+ * Datagrams in the device's name that its credential refused (the program
+ * dropped them): someone forges or replays its traffic, or the operator's
+ * expiry or revocation holds. Evidence at once, but of someone else's
+ * doing as often as the device's: an alert, never an action against it
+ * (detector_action()), which would hand a forger the device's outage.
+ */
+static uint32_t score_forged(const struct iotguard_score_policy *policy,
+			     const struct iotguard_score_input *in,
+			     struct iotguard_score_result *out)
+{
+	double seen = in->cred_fail;
+
+	if (!(in->have & IOTGUARD_HAVE_CRED) || !seen)
+		return 0;
+	set_top(out, IOTGUARD_FEAT_CRED_FAIL, IOTGUARD_DET_FORGED,
+		policy->threshold * (1 + seen), seen, 0, 0, 0);
+	out->detectors |= 1U << IOTGUARD_DET_FORGED;
+	return 1U << IOTGUARD_DET_FORGED;
+}
+
 static void scale_hist(const struct iotguard_score_input *in,
 		       float q[IOTGUARD_SIZE_BUCKETS], uint64_t *total)
 {
@@ -868,7 +891,7 @@ static uint8_t detector_action(const struct iotguard_score_config *cfg,
 			       const struct iotguard_score_policy *policy,
 			       bool pinned, unsigned int det)
 {
-	if (pinned || detector_quiet(det))
+	if (pinned || detector_quiet(det) || det == IOTGUARD_DET_FORGED)
 		return IOTGUARD_ACT_ALERT;
 	/* A device's DHCP, DNS, NTP and cloud at a new setup: a few. */
 	if (det == IOTGUARD_DET_NEW_DEST && dev->new_dests < cfg->new_dest_act)
@@ -889,8 +912,12 @@ static void count_runs(const struct iotguard_score_config *cfg,
 			dev->det_run[det] = 0;
 		else if (dev->det_run[det] < UINT16_MAX)
 			dev->det_run[det]++;
-		/* A quiet device is calm: silence never holds an action. */
-		if (!detector_quiet(det) && out->detector[det] > loud)
+		/*
+		 * A quiet device is calm: silence never holds an action; nor
+		 * does what others forge in its name.
+		 */
+		if (!detector_quiet(det) && det != IOTGUARD_DET_FORGED &&
+		    out->detector[det] > loud)
 			loud = out->detector[det];
 	}
 	if (out->anomalous) {
@@ -1049,6 +1076,7 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
 	strong |= score_window(dev, policy, in, out);
 	strong |= score_spoof(policy, in, out);
+	strong |= score_forged(policy, in, out);
 	out->anomalous = out->score > policy->threshold;
 	/*
 	 * Never learn what a detector flags, not even while learning: a new
@@ -1090,7 +1118,7 @@ void iotguard_score_input_scale(struct iotguard_score_input *in,
 	in->syn = scale_count(in->syn, factor);
 	in->icmp = scale_count(in->icmp, factor);
 	in->arp = scale_count(in->arp, factor);
-	/* neigh_foreign stays: any is evidence, however long the span. */
+	/* neigh_foreign, cred_fail stay: any is evidence, whatever the span. */
 	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
 		in->size_hist[b] = scale_count(in->size_hist[b], factor);
 }
@@ -1450,6 +1478,11 @@ const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
 	case IOTGUARD_FEAT_NEIGH_FOREIGN:
 		snprintf(buf, len,
 			 "%s: %.0f ARP or NDP messages in another's name, score %.1f",
+			 det, expl->seen, expl->score);
+		break;
+	case IOTGUARD_FEAT_CRED_FAIL:
+		snprintf(buf, len,
+			 "%s: %.0f datagrams in its name failed its credential (bad tag, replay, expired or revoked), score %.1f",
 			 det, expl->seen, expl->score);
 		break;
 	case IOTGUARD_FEAT_WIN_ADDRS:

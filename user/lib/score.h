@@ -96,6 +96,8 @@ enum iotguard_feature {
 	IOTGUARD_FEAT_WIN_PORTS,
 	/* ARP and NDP in another's name: any is evidence */
 	IOTGUARD_FEAT_NEIGH_FOREIGN,
+	/* datagrams in its name that failed its credential */
+	IOTGUARD_FEAT_CRED_FAIL,
 	IOTGUARD_FEAT_MAX
 };
 
@@ -107,6 +109,7 @@ enum iotguard_detector {
 	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
 	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
 	IOTGUARD_DET_SPOOF,	/* ARP or NDP in another's name */
+	IOTGUARD_DET_FORGED,	/* datagrams failed its credential: alert */
 	IOTGUARD_DET_MAX
 };
 
@@ -170,6 +173,7 @@ enum iotguard_score_have {
 	IOTGUARD_HAVE_ARP = 1U << 4,	/* arp */
 	/* win_addrs, win_ports: a window completed since the last one */
 	IOTGUARD_HAVE_WINDOW = 1U << 5,
+	IOTGUARD_HAVE_CRED = 1U << 6,	/* cred_fail */
 };
 
 struct iotguard_score_input {
@@ -179,6 +183,8 @@ struct iotguard_score_input {
 	uint64_t icmp;
 	uint64_t arp;		/* ARP requests in the device's name */
 	uint64_t neigh_foreign;	/* ARP, NDP in another's (IOTGUARD_HAVE_ARP) */
+	/* dropped for its credential: bad tag, replay, expired, revoked */
+	uint64_t cred_fail;
 	uint32_t dst_addrs;	/* distinct, estimated */
 	uint32_t dst_ports;
 	uint32_t win_addrs;	/* distinct over the last window, estimated */

@@ -481,6 +481,9 @@ enum iotguard_cred_mode {
  *	address not its own (another device's, the router's): poisoning
  * @IOTGUARD_ALERT_DET_ENROLL: a hello for one of its enrollment codes
  *	failed (the module's own alert: used, expired, bad tag)
+ * @IOTGUARD_ALERT_DET_FORGED: datagrams in its name failed its
+ *	credential (bad tag, replay, expired, revoked): forged or replayed
+ *	by someone, or held by the operator; an alert, never an action
  */
 enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_NONE,
@@ -492,6 +495,7 @@ enum iotguard_alert_detector {
 	IOTGUARD_ALERT_DET_SIZE,
 	IOTGUARD_ALERT_DET_SPOOF,
 	IOTGUARD_ALERT_DET_ENROLL,
+	IOTGUARD_ALERT_DET_FORGED,
 	__IOTGUARD_ALERT_DET_MAX
 };
 #define IOTGUARD_ALERT_DET_MAX (__IOTGUARD_ALERT_DET_MAX - 1)
