@@ -16,6 +16,7 @@
 #include <linux/genetlink.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
+#include <iotguard/kfunc.h>
 
 unsigned int iotguard_max_devices __read_mostly = 65536;
 module_param_named(max_devices, iotguard_max_devices, uint, 0444);
@@ -68,9 +69,43 @@ struct iotguard_rates iotguard_quarantine_rates __read_mostly;
 /* Enough for a city; the per-device BPF maps are sized from it. */
 #define IOTGUARD_MAX_DEVICES_LIMIT BIT(24)
 
+/*
+ * The kfunc ABI (include/iotguard/kfunc.h), for loaders to check: shown,
+ * never set.
+ */
+static int abi_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%u\n", IOTGUARD_KFUNC_ABI);
+}
+
+static const struct kernel_param_ops abi_ops = {
+	.get = abi_get,
+};
+
+module_param_cb(kfunc_abi, &abi_ops, NULL, 0444);
+MODULE_PARM_DESC(kfunc_abi, "The kfunc ABI's version (read only)");
+
+/*
+ * Without BTF the kernel registers no kfunc but, on 6.1, only warns: the
+ * module would load and every XDP program calling it fail. Refuse instead.
+ */
+static int check_btf(void)
+{
+#ifdef CONFIG_DEBUG_INFO_BTF_MODULES
+	if (THIS_MODULE->btf_data_size)
+		return 0;
+#endif
+	pr_err("iotguard: the module has no BTF (build it with pahole and the kernel's vmlinux BTF): its kfuncs could not be registered\n");
+	return -ENOEXEC;
+}
+
 static int __init iotguard_init(void)
 {
 	int ret;
+
+	ret = check_btf();
+	if (ret)
+		return ret;
 
 	if (!iotguard_max_devices ||
 	    iotguard_max_devices > IOTGUARD_MAX_DEVICES_LIMIT) {

@@ -99,6 +99,15 @@
 
 #include <linux/types.h>
 
+/*
+ * The ABI's version: a kfunc or a structure of this header that changes
+ * changes it. The module shows its own in IOTGUARD_KFUNC_ABI_PARAM (read
+ * only); the loader refuses a module of another, as the kfuncs refuse a
+ * structure of another size.
+ */
+#define IOTGUARD_KFUNC_ABI 2
+#define IOTGUARD_KFUNC_ABI_PARAM "/sys/module/iotguard/parameters/kfunc_abi"
+
 /**
  * struct iotguard_key - who sent a frame
  * @addr: source address; an IPv4 address in the first 4 bytes, the others 0

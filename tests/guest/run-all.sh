@@ -242,5 +242,40 @@ if wanted rmmod; then
 	fi
 fi
 
+# A module without BTF would load on 6.1 with its kfuncs silently left
+# out (the kernel only warns): it must refuse to load, saying why. And the
+# kfunc ABI the loaders check is the module's.
+if wanted btf; then
+	echo "# ======== a module without BTF"
+	unload
+	nobtf=$TMP/nobtf.ko
+	if ! objcopy --remove-section=.BTF "$KO" "$nobtf"; then
+		not_ok "a module without BTF refuses to load # objcopy failed"
+	else
+		dmesg -C 2>/dev/null
+		if insmod "$nobtf" 2>/dev/null; then
+			not_ok "a module without BTF refuses to load"
+			unload
+		elif dmesg | grep -q "iotguard: the module has no BTF"; then
+			ok "a module without BTF refuses to load, with a message"
+		else
+			not_ok "a module without BTF refuses to load, with a message # none in dmesg"
+		fi
+	fi
+	if ! load_fresh ""; then
+		not_ok "the module shows its kfunc ABI # insmod failed"
+	else
+		abi=$(cat /sys/module/iotguard/parameters/kfunc_abi 2>/dev/null)
+		want=$(sed -n 's/^#define IOTGUARD_KFUNC_ABI \([0-9]*\)$/\1/p' \
+			"$REPO/include/iotguard/kfunc.h")
+		if [ -n "$abi" ] && [ "$abi" = "$want" ]; then
+			ok "the module shows its kfunc ABI ($abi)"
+		else
+			not_ok "the module shows its kfunc ABI # '$abi', the header says '$want'"
+		fi
+		unload
+	fi
+fi
+
 echo "# run-all: done, $([ "$FAILED" -eq 0 ] && echo "no failures" || echo "FAILURES")"
 exit "$FAILED"
