@@ -56,6 +56,7 @@
 #include "iotguard.skel.h"
 #include "standin.skel.h"
 #include "figures.h"
+#include "iotguard_device.h"
 #include "../tests/guest/frames.h"
 
 #define FRAME_LEN	64
@@ -621,6 +622,190 @@ static void measure_features(struct iotguard *skel, struct iotguard_nl *nl,
 	iotguard__destroy(skel_off);
 }
 
+/*
+ * Device credentials (Documentation/protocol.rst): what checking a
+ * datagram's trailer costs, for 64 and 1400 bytes of UDP data (and the
+ * trailer), beside the same data from a device without a credential.
+ *
+ *	xdp.cred.plain.SIZE   a device without a credential, repeated
+ *	xdp.cred.MODE.bad.SIZE  a bogus tag, repeated: the whole tag check,
+ *	                      every frame (a bad tag never moves the window)
+ *	xdp.cred.single.plain.SIZE, xdp.cred.single.MODE.SIZE
+ *	                      one frame per test_run, each valid datagram
+ *	                      with its own counter: verified (opened), cut
+ *	                      and passed; beside the plain device's singles
+ *	xdp.cred.flood.SIZE   bogus tags from a device held to 1000 frames a
+ *	                      second: what a flood in its name costs, with
+ *	                      the tag checks counted (bad_tag) against frames
+ */
+#define CRED_SINGLES 2000
+
+static const uint8_t cred_root[IOTGUARD_WIRE_KEY_LEN] = { 0x42, 0x17 };
+
+static void cred_dev(struct iotguard_device *d, int mode, uint32_t pps)
+{
+	memset(d, 0, sizeof(*d));
+	d->id.family = AF_INET;
+	d->id.addr[0] = 198;
+	d->id.addr[1] = 18;
+	d->id.addr[3] = 10;
+	memcpy(d->mac, mac_dev, 6);
+	d->rate_pps = pps;
+	d->present = IOTGUARD_DEV_MAC | IOTGUARD_DEV_RATE_PPS;
+	if (mode) {
+		d->cred_mode = mode;
+		d->cred_key = cred_root;
+		d->present |= IOTGUARD_DEV_CRED_MODE | IOTGUARD_DEV_CRED_KEY;
+	}
+}
+
+/*
+ * A UDP datagram of body bytes from d, protected by dev (NULL: plain, no
+ * trailer): the size is the data the device means to send.
+ */
+static void cred_frame(struct frame *f, const struct iotguard_device *d,
+		       struct iotguard_dev *dev, size_t body)
+{
+	size_t room = body + (dev ? IOTGUARD_WIRE_TRAILER_LEN : 0), out;
+	struct iotguard_dev_flow flow = {
+		.family = 4, .sport = 40000, .dport = 5683,
+	};
+
+	fr_eth(f, mac_dev);
+	fr_ipv4(f, d->id.addr, dst4, 0);
+	fr_udp(f, room);
+	fr_finish(f);
+	if (!dev)
+		return;
+	memcpy(flow.saddr, d->id.addr, 4);
+	memcpy(flow.daddr, dst4, 4);
+	if (iotguard_dev_protect(dev, &flow, f->buf + f->l4_off + 8, body,
+				 room, &out))
+		die("protect a datagram", EINVAL);
+}
+
+static void cred_set(struct iotguard_nl *nl, const struct iotguard_device *d)
+{
+	if (iotguard_nl_device_dump(nl, del_cb, nl))
+		die("delete", EIO);
+	if (iotguard_nl_device_new(nl, d)) {
+		fprintf(stderr, "bench: %s\n", iotguard_nl_extack(nl));
+		die("enroll a credential device", EIO);
+	}
+}
+
+/* Average kernel ns of CRED_SINGLES one-frame runs, each a new counter. */
+static double cred_singles(int fd, const struct iotguard_device *d,
+			   struct iotguard_dev *dev, size_t len)
+{
+	double sum = 0;
+	struct frame f;
+	int i;
+
+	for (i = 0; i < CRED_SINGLES; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+		uint8_t out[FR_MAX];
+
+		cred_frame(&f, d, dev, len);
+		o.data_in = f.buf;
+		o.data_size_in = f.len;
+		o.data_out = out;
+		o.data_size_out = sizeof(out);
+		if (bpf_prog_test_run_opts(fd, &o))
+			die("BPF_PROG_TEST_RUN", errno);
+		if (o.retval != XDP_PASS)
+			die("a valid datagram was dropped", EPROTO);
+		sum += o.duration;
+	}
+	return sum / CRED_SINGLES;
+}
+
+static void measure_cred(struct iotguard *skel, struct iotguard_nl *nl,
+			 int fd)
+{
+	static const size_t sizes[] = { 64, 1400 };
+	static const char * const modes[] = { "", "auth", "seal" };
+	double ns[MAX_RUNS], single[MAX_RUNS];
+	uint64_t before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	struct iotguard_device d;
+	struct iotguard_dev dev;
+	char name[96], extra[160];
+	unsigned int si, mode;
+	struct frame f;
+	uint32_t rv;
+	int k;
+
+	for (si = 0; si < 2; si++) {
+		size_t len = sizes[si];
+
+		for (mode = 0; mode <= IOTGUARD_CRED_SEAL; mode++) {
+			cred_dev(&d, mode, 1000000000);
+			cred_set(nl, &d);
+			/* Repeated: plain passes; a bad tag drops. */
+			memset(&dev, 0, sizeof(dev));
+			if (mode && iotguard_dev_init(&dev, cred_root, mode,
+						      0, 0))
+				die("device key", EINVAL);
+			cred_frame(&f, &d, mode ? &dev : NULL, len);
+			if (mode)
+				f.buf[f.len - 1] ^= 1;
+			read_global(skel, before);
+			for (k = 0; k < opt.runs; k++)
+				ns[k] = test_run(fd, &f, opt.repeat, &rv);
+			read_global(skel, after);
+			snprintf(name, sizeof(name), "xdp.cred.%s%s.%zu",
+				 mode ? modes[mode] : "plain",
+				 mode ? ".bad" : "", len);
+			snprintf(extra, sizeof(extra),
+				 ", \"bytes\": %zu, \"retval\": %u, \"hits\": %llu, \"frames\": %llu",
+				 len, rv, (unsigned long long)
+				 (after[mode ? IOTGUARD_R_BAD_TAG :
+				  IOTGUARD_R_PASS] -
+				  before[mode ? IOTGUARD_R_BAD_TAG :
+				  IOTGUARD_R_PASS]),
+				 (unsigned long long)opt.repeat * opt.runs);
+			emit(name, "ns", ns, opt.runs, extra);
+
+			/* One valid datagram per run. */
+			for (k = 0; k < opt.runs; k++)
+				single[k] = cred_singles(fd, &d,
+							 mode ? &dev : NULL,
+							 len);
+			snprintf(name, sizeof(name), "xdp.cred.single.%s.%zu",
+				 mode ? modes[mode] : "plain", len);
+			snprintf(extra, sizeof(extra),
+				 ", \"bytes\": %zu, \"frames\": %d", len,
+				 CRED_SINGLES);
+			emit(name, "ns", single, opt.runs, extra);
+		}
+
+		/* A flood of bogus tags at a device held to 1000/s. */
+		cred_dev(&d, IOTGUARD_CRED_AUTH, 1000);
+		cred_set(nl, &d);
+		if (iotguard_dev_init(&dev, cred_root, IOTGUARD_CRED_AUTH, 0,
+				      0))
+			die("device key", EINVAL);
+		cred_frame(&f, &d, &dev, len);
+		f.buf[f.len - 1] ^= 1;
+		read_global(skel, before);
+		for (k = 0; k < opt.runs; k++)
+			ns[k] = test_run(fd, &f, opt.repeat, &rv);
+		read_global(skel, after);
+		snprintf(name, sizeof(name), "xdp.cred.flood.%zu", len);
+		snprintf(extra, sizeof(extra),
+			 ", \"bytes\": %zu, \"tag_checks\": %llu, \"rate_drops\": %llu, \"frames\": %llu",
+			 len,
+			 (unsigned long long)(after[IOTGUARD_R_BAD_TAG] -
+					      before[IOTGUARD_R_BAD_TAG]),
+			 (unsigned long long)(after[IOTGUARD_R_RATE] -
+					      before[IOTGUARD_R_RATE]),
+			 (unsigned long long)opt.repeat * opt.runs);
+		emit(name, "ns", ns, opt.runs, extra);
+	}
+	if (iotguard_nl_device_dump(nl, del_cb, nl))
+		die("delete", EIO);
+}
+
 static int cmd_xdp(void)
 {
 	double floor_ns[MAX_SAMPLES], ns[NCASES][MAX_RUNS];
@@ -723,6 +908,10 @@ static int cmd_xdp(void)
 			 floor_ns, &nfloor, empty_fd);
 	emit("xdp.floor", "ns", floor_ns, nfloor, "");
 	fprintf(stderr, "bench: xdp: features done at %.1fs\n", now_s() - start);
+	/* Last: it empties the table. */
+	measure_cred(skel, nl, fd);
+	fprintf(stderr, "bench: xdp: credentials done at %.1fs\n",
+		now_s() - start);
 	bpf_object__close(empty_obj);
 	iotguard__destroy(skel);
 	iotguard_nl_close(nl);

@@ -187,6 +187,41 @@ def main():
                 dist, "ns", "", dist / f1, None,
                 "%.2fx one source's cost" % (dist / same))
 
+    # Device credentials: the tag check, repeated (a bogus tag never moves
+    # the window, so each frame is a whole check), beside a plain device's
+    # pass; one valid datagram per run (verified, opened, cut), beside a
+    # plain device's single; and a flood of bogus tags at a held device.
+    csec = "Device credentials (BPF_PROG_TEST_RUN, kernel's ChaCha20-Poly1305)"
+    for size in (64, 1400):
+        plain = med("xdp.cred.plain.%d" % size)
+        if plain is None:
+            continue
+        row(csec, "plain device, pass, %d B" % size, plain, "ns", "",
+            plain / floor if floor else None, None, "no credential")
+        for mode in ("auth", "seal"):
+            v = med("xdp.cred.%s.bad.%d" % (mode, size))
+            if v is not None:
+                row(csec, "%s, a bad tag checked and dropped, %d B" %
+                    (mode, size), v, "ns", "", v / plain, None,
+                    "%+.0f ns over the plain pass" % (v - plain))
+        one = med("xdp.cred.single.plain.%d" % size)
+        for mode in ("auth", "seal"):
+            v = med("xdp.cred.single.%s.%d" % (mode, size))
+            if v is None or not one:
+                continue
+            row(csec, "%s, valid: verified%s, cut, passed, %d B (1/run)" %
+                (mode, " and opened" if mode == "seal" else "", size), v,
+                "ns", "", v / one, None,
+                "%+.0f ns over a plain single (%.0f ns)" % (v - one, one))
+        fl = figs.get("xdp.cred.flood.%d" % size)
+        if fl:
+            n, checks = fl["frames"], fl["tag_checks"]
+            row(csec, "flood of bogus tags at 1000/s, %d B" % size,
+                fl["median"], "ns", "tag checks <= admitted",
+                None, checks + fl["rate_drops"] == n,
+                "%d tag checks of %d frames, %d dropped by the rate first" %
+                (checks, n, fl["rate_drops"]))
+
     # Flatness from the smallest to the largest table.
     sec = "Per-packet cost vs table size"
     for fam in ("v4", "v6"):

@@ -17,7 +17,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
 # The run, then the checks of results.json below.
-CHECKS=10
+CHECKS=11
 tap_plan $((1 + CHECKS))
 
 if bash "$REPO/bench/guest.sh" --smoke "$OUT" >"$OUT/log" 2>&1; then
@@ -52,7 +52,8 @@ except Exception as e:  # noqa: BLE001 - any failure to read is a failure
                  "live frames: nftables and no filter saw the traffic",
                  "features on count every frame, features off none",
                  "the daemon read every device's maps, batched, and scored",
-                 "the table has the daemon and detection delay rows"):
+                 "the table has the daemon and detection delay rows",
+                 "credentials: bad tags checked and dropped, valid datagrams passed, a flood held to the rate"):
         check(False, what, "no results: %s" % e)
     sys.exit(0)
 
@@ -85,6 +86,10 @@ for prefix in ("xdp", "standin"):
     for fam in ("v4", "v6"):
         for kind in ("floor", "same", "distinct"):
             want.append("%s.singles.%s.%s" % (prefix, fam, kind))
+for size in (64, 1400):
+    for what in ("plain", "auth.bad", "seal.bad", "single.plain",
+                 "single.auth", "single.seal", "flood"):
+        want.append("xdp.cred.%s.%d" % (what, size))
 missing = [w for w in want if w not in figs]
 check(not missing, "results.json has every figure", "missing %s" % missing)
 
@@ -158,6 +163,33 @@ check(iv.get("map_errors", 1) == 0 and
       sc.get("scored", 0) == sc.get("devices", -1) * len(sc.get("samples", [])),
       "the daemon read every device's maps, batched, and scored",
       "interval %s, read %s, score %s" % (iv, rb, sc))
+
+# XDP_DROP 1, XDP_PASS 2. A bad tag never moves the window: every frame
+# of its runs is a whole tag check, dropped as bad_tag. The flood's device
+# earns 1000 tag checks a second (and a burst of 100): frames beyond that
+# are rate drops, without cryptography.
+wrong = []
+for size in (64, 1400):
+    p = figs.get("xdp.cred.plain.%d" % size, {})
+    if p.get("retval") != 2 or p.get("hits") != p.get("frames", -1):
+        wrong.append("plain %d: %s" % (size, p))
+    for mode in ("auth", "seal"):
+        b = figs.get("xdp.cred.%s.bad.%d" % (mode, size), {})
+        if b.get("retval") != 1 or b.get("hits") != b.get("frames", -1):
+            wrong.append("%s bad %d: %s" % (mode, size, b))
+    fl = figs.get("xdp.cred.flood.%d" % size, {})
+    checks, drops = fl.get("tag_checks", -1), fl.get("rate_drops", -1)
+    runs = len(fl.get("samples", []))
+    # The runs' own time, as the kernel measured it: 1000 checks a
+    # second of it, and the burst (100) once per run at most.
+    seconds = sum(fl.get("samples", [])) * fl.get("frames", 0) / \
+        max(runs, 1) / 1e9
+    if checks < 1 or checks + drops != fl.get("frames", -1) or \
+       checks > 101 * runs + 1000 * seconds:
+        wrong.append("flood %d: %s" % (size, fl))
+check(not wrong,
+      "credentials: bad tags checked and dropped, valid datagrams passed, a flood held to the rate",
+      "; ".join(wrong))
 
 labels = [r["figure"] for r in res["rows"]]
 check(any(l.startswith("daemon interval,") for l in labels) and
