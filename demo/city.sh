@@ -7,7 +7,9 @@
 # router whose device-facing port iot0 runs iotguard. Then the anomaly
 # daemon iotguardd learns the street, lamp-2 is hijacked to flood the
 # router with SYNs, and iotguardd detects, explains and quarantines it,
-# live. Needs root and a kernel that can load kmod/iotguard.ko: `make demo`
+# live. Last, gauge-1 enrolls with a one-time code and sends sealed
+# readings; a replay, a spoofer with its address and MAC, and the gauge
+# itself once revoked are dropped. Needs root and a kernel that can load kmod/iotguard.ko: `make demo`
 # runs it in the guest VM.
 #
 #  lamp-1 198.18.1.11   lamp-2 198.18.1.12   air-1 2001:2:0:1::21
@@ -22,6 +24,7 @@ TOPO=city
 . "$repo/tests/lib/topology.sh"
 iotguard=$repo/build/iotguard
 iotguardd=$repo/build/iotguardd
+device=$repo/build/iotguard-device
 traffic=$repo/tests/guest/traffic.py
 secs=${DEMO_SECONDS:-8}
 tmp=$(mktemp -d)
@@ -231,3 +234,69 @@ daemon_pid=
 echo
 echo "iotguardd's log:"
 sed 's/^/    /' "$tmp/daemon.log"
+
+say "Device credentials: gauge-1 proves itself on every datagram"
+echo "(Documentation/protocol.rst). The operator enrolls it and makes a"
+echo "one-time code; the gauge presents it to iotguardd's enrollment port."
+topo_add_device gauge1 198.18.1.51
+ig device add 198.18.1.51 --name gauge-1 --class meter --mac "$(mac_of gauge1)"
+cat >"$tmp/enroll.conf" <<CONF
+listen = none
+enroll = 198.18.1.1:7783
+state_dir = $tmp/state2
+CONF
+mkdir -p "$tmp/state2"
+nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" --foreground \
+	--config "$tmp/enroll.conf" 2>"$tmp/enroll.log" &
+daemon_pid=$!
+until topo_rtr ss -Hlun "sport = :7783" | grep -q 7783; do sleep 0.2; done
+code=$(ig device enroll 198.18.1.51 --ttl 10m --cred seal)
+echo "iotguard device enroll 198.18.1.51 --ttl 10m --cred seal: $code"
+dev gauge1 "$device" enroll --code "$code" --out "$tmp/gauge.key" 198.18.1.1
+echo "gauge-1 holds its key; the kernel shows its id, never the key:"
+ig device show 198.18.1.51
+# The backend prints what reaches it.
+nsenter --net="/run/netns/$TOPO-rtr" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.1.1", 5683))
+while True:
+    data, src = s.recvfrom(65536)
+    print("    backend got from %s: %s" % (src[0], data.decode(errors="replace")),
+          flush=True)' &
+backend_pid=$!
+sleep 0.5
+gauge() {
+	dev gauge1 "$device" send --key "$tmp/gauge.key" --mode seal \
+		--counter "$1" 198.18.1.1 5683 "$2" >/dev/null
+}
+gauge 0 "flow=12.5 m3/h"
+sleep 0.5
+
+say "A replayer sends gauge-1's datagram again; a spoofer takes its address and MAC"
+gauge 0 "flow=12.5 m3/h"
+dev stranger ip link set eth0 down
+dev stranger ip link set eth0 address "$(mac_of gauge1)"
+dev stranger ip addr add 198.18.1.51/32 dev eth0
+dev stranger ip link set eth0 up
+dev stranger python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.1.51", 0))
+s.sendto(b"flow=0 m3/h (forged)", ("198.18.1.1", 5683))'
+dev stranger ip link set eth0 down
+gauge 1 "flow=12.7 m3/h"
+sleep 1
+echo "The backend got gauge-1's two readings only. The edge's verdicts:"
+ig stats 198.18.1.51
+
+say "iotguard device revoke 198.18.1.51: the gauge was stolen"
+ig device revoke 198.18.1.51
+gauge 2 "flow=99 m3/h (stolen)"
+sleep 1
+ig stats 198.18.1.51
+kill "$backend_pid" "$daemon_pid" 2>/dev/null
+wait "$backend_pid" "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+echo "iotguardd's enrollment log:"
+sed 's/^/    /' "$tmp/enroll.log"
