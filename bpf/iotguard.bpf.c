@@ -701,6 +701,10 @@ iotg_neigh_verdict(const struct iotguard_verdict *v, __u32 drop_reason,
 
 	if (fl->arp_request && !(v->flags & IOTGUARD_VERDICT_F_SPOOFED))
 		iotg_features_arp(v, false);
+	if (v->flags & IOTGUARD_VERDICT_F_REVOKED) {
+		iotg_count_dev(v, IOTGUARD_R_REVOKED, len, now);
+		return IOTGUARD_R_REVOKED;
+	}
 	if (v->state != IOTGUARD_STATE_ALLOW &&
 	    v->state != IOTGUARD_STATE_QUARANTINE) {
 		iotg_count_dev(v, IOTGUARD_R_DENIED, len, now);

@@ -57,18 +57,35 @@ void iotguard_cred_exit(void)
 	free_percpu(scratch);
 }
 
-/* protocol.rst, "Keys and epochs". */
-static void derive_epoch_key(u8 *out, const u8 *root, u32 epoch)
+/**
+ * iotguard_cred_derive - a key of the protocol's: keyed BLAKE2s-256
+ * @out: IOTGUARD_WIRE_KEY_LEN bytes
+ * @key: the key it is derived from, keylen bytes (at most 32)
+ * @keylen: its length
+ * @label: the protocol's label for it, label_len bytes, no NUL
+ * @label_len: its length
+ * @suffix: 4 bytes after the label (an epoch, a code's id)
+ */
+void iotguard_cred_derive(u8 *out, const u8 *key, size_t keylen,
+			  const char *label, size_t label_len,
+			  const u8 *suffix)
 {
 	struct blake2s_state state;
+
+	blake2s_init_key(&state, IOTGUARD_WIRE_KEY_LEN, key, keylen);
+	blake2s_update(&state, label, label_len);
+	blake2s_update(&state, suffix, 4);
+	blake2s_final(&state, out);
+}
+
+/* protocol.rst, "Keys and epochs": the epoch in little endian. */
+static void derive_epoch_key(u8 *out, const u8 *root, u32 epoch)
+{
 	__le32 e = cpu_to_le32(epoch);
 
-	blake2s_init_key(&state, IOTGUARD_WIRE_KEY_LEN, root,
-			 IOTGUARD_WIRE_KEY_LEN);
-	blake2s_update(&state, IOTGUARD_WIRE_EPOCH_LABEL,
-		       IOTGUARD_WIRE_EPOCH_LABEL_LEN);
-	blake2s_update(&state, (const u8 *)&e, sizeof(e));
-	blake2s_final(&state, out);
+	iotguard_cred_derive(out, root, IOTGUARD_WIRE_KEY_LEN,
+			     IOTGUARD_WIRE_EPOCH_LABEL,
+			     IOTGUARD_WIRE_EPOCH_LABEL_LEN, (const u8 *)&e);
 }
 
 /* Tells keys apart in dumps without a way back to them (UAPI). */

@@ -49,6 +49,9 @@ struct iotguard_cred {
 	u8 next_key[IOTGUARD_WIRE_KEY_LEN];
 };
 
+void iotguard_cred_derive(u8 *out, const u8 *key, size_t keylen,
+			  const char *label, size_t label_len,
+			  const u8 *suffix);
 int iotguard_cred_init(void);
 void iotguard_cred_exit(void);
 

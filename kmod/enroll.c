@@ -15,7 +15,6 @@
 #include "device.h"
 
 #include <crypto/algapi.h>
-#include <crypto/blake2s.h>
 #include <crypto/chacha20poly1305.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
@@ -91,15 +90,11 @@ static struct code *find(struct iotguard_net *in, u32 id)
 /* code_key = BLAKE2s-256(key = secret, "iotguard-v1 code" || BE32(id)) */
 static void derive_code_key(u8 *key, const u8 *secret, u32 id)
 {
-	struct blake2s_state state;
 	__be32 be = cpu_to_be32(id);
 
-	blake2s_init_key(&state, IOTGUARD_WIRE_KEY_LEN, secret,
-			 IOTGUARD_WIRE_CODE_SECRET_LEN);
-	blake2s_update(&state, IOTGUARD_WIRE_CODE_LABEL,
-		       IOTGUARD_WIRE_CODE_LABEL_LEN);
-	blake2s_update(&state, (const u8 *)&be, sizeof(be));
-	blake2s_final(&state, key);
+	iotguard_cred_derive(key, secret, IOTGUARD_WIRE_CODE_SECRET_LEN,
+			     IOTGUARD_WIRE_CODE_LABEL,
+			     IOTGUARD_WIRE_CODE_LABEL_LEN, (const u8 *)&be);
 }
 
 /**

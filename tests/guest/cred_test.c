@@ -687,6 +687,11 @@ TEST_F(cred, revoked_device_dropped_and_key_gone)
 	plain_frame(&plain, &self->dev);
 	expect(_metadata, self, &plain, XDP_DROP, IOTGUARD_R_REVOKED,
 	       "a plain one");
+	/* Its ARP too: a revoked device is cut off, not only its UDP. */
+	fr_eth(&plain, mac_dev);
+	fr_arp(&plain, 1, mac_dev, self->dev.addr, dst4);
+	expect(_metadata, self, &plain, XDP_DROP, IOTGUARD_R_REVOKED,
+	       "an ARP request");
 
 	ASSERT_EQ(0, get_view(&self->nl, &self->dev, self->root, &v));
 	EXPECT_TRUE(v.revoked);
@@ -695,7 +700,7 @@ TEST_F(cred, revoked_device_dropped_and_key_gone)
 	dev_ids(_metadata, self, &index, &cookie);
 	ASSERT_EQ(0, read_dev(self->skel, index, cookie, &st));
 	EXPECT_EQ(1, st.pass.packets);
-	EXPECT_EQ(2, st.revoked.packets);
+	EXPECT_EQ(3, st.revoked.packets);
 
 	/* A new key ends the revocation. */
 	ASSERT_EQ(0, set_cred(&self->nl, IOTGUARD_CMD_DEVICE_SET, &self->dev,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "keyfile.h"
+#include "parse.h"
 #include "crypto.h"
 
 /* The key's 64 digits, a CRLF, and room to tell a longer file. */
@@ -35,17 +36,6 @@ int iotguard_key_id(const uint8_t key[IOTGUARD_CRED_KEY_LEN], uint32_t *id)
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int iotguard_key_parse(const char *text, size_t len,
 		       uint8_t key[IOTGUARD_CRED_KEY_LEN], const char **why)
 {
@@ -55,8 +45,8 @@ int iotguard_key_parse(const char *text, size_t len,
 	if (len < 2 * IOTGUARD_CRED_KEY_LEN)
 		goto bad;
 	for (i = 0; i < IOTGUARD_CRED_KEY_LEN; i++) {
-		int hi = hex_value(text[2 * i]);
-		int lo = hex_value(text[2 * i + 1]);
+		int hi = iotguard_hex_value(text[2 * i]);
+		int lo = iotguard_hex_value(text[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto bad;

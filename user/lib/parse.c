@@ -47,7 +47,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
+int iotguard_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -148,7 +148,8 @@ int iotguard_parse_mac(const char *s, uint8_t mac[6], const char **why)
 		return fail(why, "expected six hex bytes, as aa:bb:cc:dd:ee:ff",
 			    -EINVAL);
 	for (i = 0; i < 6; i++, s += 3) {
-		int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+		int hi = iotguard_hex_value(s[0]);
+		int lo = hi < 0 ? -1 : iotguard_hex_value(s[1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[2] != sep))
 			return fail(why,

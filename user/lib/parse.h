@@ -55,6 +55,9 @@ int iotguard_parse_state(const char *s, uint8_t *out, const char **why);
 /* The state's name, or NULL for a value the tool does not know. */
 const char *iotguard_state_name(unsigned int state);
 
+/* A hex digit's value, either case; -1 for anything else. */
+int iotguard_hex_value(char c);
+
 /* none, auth or seal: enum iotguard_cred_mode */
 int iotguard_parse_cred_mode(const char *s, uint8_t *out, const char **why);
 /* The mode's name, or NULL for a mode the tool does not know. */
