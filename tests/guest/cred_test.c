@@ -640,6 +640,46 @@ TEST_F(cred, expired_credential_dropped)
 }
 
 /*
+ * An epoch lasts epoch_seconds from its first datagram: then its key is
+ * refused (a stolen epoch key dies with its epoch), and the next epoch's
+ * is taken. The shortest epoch is a minute: the test waits one out.
+ */
+TEST_F(cred, epoch_expires_after_its_seconds)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct frame first, late, next;
+	struct nlmsghdr *nlh;
+	uint32_t action;
+
+	nlt_dev4(&self->dev, 0x10a);
+	memcpy(self->dev.mac, mac_dev, 6);
+	NLT_SET(&self->dev, IOTGUARD_A_DEVICE_MAC);
+	nlh = nlt_req(&self->nl, buf, IOTGUARD_CMD_DEVICE_NEW, 0);
+	nlt_put_dev(nlh, &self->dev);
+	mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_CRED_MODE, IOTGUARD_CRED_AUTH);
+	mnl_attr_put(nlh, IOTGUARD_A_DEVICE_CRED_KEY, sizeof(self->root),
+		     self->root);
+	mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS,
+			 IOTGUARD_CRED_EPOCH_SECONDS_MIN);
+	ASSERT_EQ(0, nlt_do(&self->nl, nlh, NULL)) TH_LOG("%s",
+							 self->nl.extack);
+	ASSERT_EQ(0, iotguard_dev_init(&self->sender, self->root,
+				       IOTGUARD_CRED_AUTH, 0, 0));
+	ASSERT_EQ(0, protected_frame(&first, &self->dev, &self->sender));
+	ASSERT_EQ(0, protected_frame(&late, &self->dev, &self->sender));
+	ASSERT_EQ(0, run(self->prog_fd, &first, &action, NULL));
+	ASSERT_EQ(XDP_PASS, action);
+	/* The kernel's clock passes the minute whatever the guest's load. */
+	sleep(IOTGUARD_CRED_EPOCH_SECONDS_MIN + 1);
+	expect(_metadata, self, &late, XDP_DROP, IOTGUARD_R_EXPIRED,
+	       "a datagram of an epoch past its time");
+	ASSERT_EQ(0, iotguard_dev_next_epoch(&self->sender));
+	ASSERT_EQ(0, protected_frame(&next, &self->dev, &self->sender));
+	expect(_metadata, self, &next, XDP_PASS, IOTGUARD_R_PASS,
+	       "the next epoch's first datagram");
+}
+
+/*
  * The next epoch's first datagram makes it current: the old epoch's key
  * is good for nothing from then on.
  */
