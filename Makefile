@@ -75,7 +75,7 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
 	check-busy demo bench eval clean checkpatch install uninstall \
-	install-dkms uninstall-dkms cross version device
+	install-dkms uninstall-dkms cross version device fuzz
 .DELETE_ON_ERROR:
 
 all: module bpf user device tests bench-tools
@@ -179,6 +179,28 @@ $(O)/tests/guest/kfunc_test: $(PROBE_SKEL)
 $(O)/tests/guest/cred_test: tests/guest/cred_test.c $(O)/libiotguard.a $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(SKEL) $(HDRS) $(wildcard device/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -I$(CURDIR)/device -o $@ $< $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
+
+# libFuzzer harnesses of the userspace parsers (tests/fuzz/, run by
+# tests/unit/fuzz.sh): clang with ASan and UBSan, from the sources.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE \
+	-I$(CURDIR)/include/uapi -I$(CURDIR)/include -I$(CURDIR)/$(O)/include \
+	-I$(CURDIR)/user/lib -I$(CURDIR)/device -I$(CURDIR)/user/iotguardd \
+	-DIOTGUARD_VERSION='"$(VERSION)"'
+FUZZ_TARGETS := $(O)/fuzz/parse_fuzz $(O)/fuzz/devfile_fuzz \
+	$(O)/fuzz/config_fuzz
+FUZZ_SRCS_parse := user/lib/parse.c user/lib/keyfile.c user/lib/frame.c \
+	device/iotguard_device.c device/crypto_openssl.c
+FUZZ_SRCS_devfile := user/lib/devfile.c user/lib/parse.c user/lib/keyfile.c \
+	user/lib/array.c device/crypto_openssl.c
+FUZZ_SRCS_config := user/iotguardd/config.c user/lib/score.c user/lib/parse.c \
+	user/lib/replace.c
+fuzz: $(FUZZ_TARGETS)
+
+$(O)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard device/*.h) \
+		user/iotguardd/iotguardd.h $(SKEL)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lcrypto -lm
 
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/device_test: tests/unit/device_test.c $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(wildcard device/*.h) include/iotguard/wire.h

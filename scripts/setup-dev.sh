@@ -44,6 +44,8 @@ PACKAGES=(
 	# tests/unit/wire_vectors.sh: an independent reading of the device
 	# protocol (tests/lib/wire_ref.py).
 	python3-cryptography
+	# tests/unit/fuzz.sh: clang's libFuzzer and sanitizer runtimes.
+	libclang-rt-14-dev
 	# tests/system/package_test.sh: a Debian 12 root file system from
 	# Debian's archive, on an ext4 disk image.
 	mmdebstrap e2fsprogs
