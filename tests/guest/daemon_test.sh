@@ -145,6 +145,9 @@ run() {
 	daemon_pid=$!
 	track "$daemon_pid"
 	check "iotguardd answers on /metrics" wait_listening
+	same "a method other than GET or HEAD gets 405" 405 \
+		"$(topo_rtr curl -s -o /dev/null -w '%{http_code}' -X POST \
+			--max-time 10 "http://127.0.0.1:$metrics_port/metrics")"
 
 	# Learning ends after 6 intervals found normal; then 10 more of the
 	# steady rate must be (and a young baseline's weights are 1/age: 10
@@ -284,6 +287,6 @@ run() {
 	fi
 }
 
-tap_plan 21
+tap_plan 22
 run
 tap_end

@@ -94,7 +94,7 @@ lamp_send() {
 		--counter "$1" 198.18.1.1 5683 "$2" >/dev/null
 }
 
-tap_plan 17
+tap_plan 18
 
 topo_init
 topo_add_device lamp 198.18.1.20
@@ -107,8 +107,18 @@ ig attach iot0 --mode native
 backend
 tap_wait 600 0.1 has "$tmp/backend.ready"
 
+# /metrics's port taken by another program: the daemon goes on without.
+topo_rtr python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 9488))
+s.listen()
+open(sys.argv[1], "w").close()
+time.sleep(3600)' "$tmp/squatter.ready" &
+pids+=($!)
+tap_wait 600 0.1 has "$tmp/squatter.ready"
 cat >"$tmp/iotguardd.conf" <<EOF
-listen = none
+listen = 127.0.0.1:9488
 enroll = 198.18.1.1:7783
 state_dir = $tmp/state
 EOF
@@ -117,6 +127,8 @@ topo_rtr "$iotguardd" --config "$tmp/iotguardd.conf" --foreground \
 	>"$tmp/iotguardd.log" 2>&1 &
 pids+=($!)
 check "iotguardd answers on the enrollment port" tap_wait 600 0.2 open_port
+check "with its /metrics port taken, logged, it goes on" \
+	grep -q "Unable to listen on 127.0.0.1:9488" "$tmp/iotguardd.log"
 
 code=$(ig device enroll 198.18.1.20 --ttl 10m --cred seal)
 check "device enroll prints a one-time code" \

@@ -453,6 +453,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 			       size_t *upload_size, void **state)
 {
 	static const char not_found[] = "Not found: try /metrics\n";
+	static const char not_allowed[] = "Method not allowed: GET or HEAD\n";
 	struct daemon *d = cls;
 	struct metrics_scrape *scrape;
 	struct MHD_Response *resp;
@@ -463,9 +464,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	(void)upload;
 	(void)upload_size;
 	(void)state;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return MHD_NO;
-	if (!strcmp(url, "/metrics")) {
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		resp = MHD_create_response_from_buffer(
+			sizeof(not_allowed) - 1, (void *)not_allowed,
+			MHD_RESPMEM_PERSISTENT);
+		if (resp)
+			MHD_add_response_header(resp, "Allow", "GET, HEAD");
+	} else if (!strcmp(url, "/metrics")) {
 		scrape = metrics_scrape_new(d);
 		if (!scrape)
 			return MHD_NO;
@@ -509,6 +515,8 @@ static struct MHD_Daemon *listen_on(struct daemon *d, const char *addr,
 	mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, d,
 			       MHD_OPTION_SOCK_ADDR, &ss,
 			       MHD_OPTION_CONNECTION_LIMIT, 32,
+			       /* One scraper cannot take all 32. */
+			       MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4,
 			       MHD_OPTION_CONNECTION_TIMEOUT, 10,
 			       MHD_OPTION_END);
 	if (!mhd && !quiet)
