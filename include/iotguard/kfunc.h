@@ -107,6 +107,8 @@
  */
 #define IOTGUARD_KFUNC_ABI 2
 #define IOTGUARD_KFUNC_ABI_PARAM "/sys/module/iotguard/parameters/kfunc_abi"
+/* The module's BTF, as the kernel took it: no kfunc without it. */
+#define IOTGUARD_MODULE_BTF "/sys/kernel/btf/iotguard"
 
 /**
  * struct iotguard_key - who sent a frame

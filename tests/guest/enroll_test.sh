@@ -108,13 +108,15 @@ backend
 tap_wait 600 0.1 has "$tmp/backend.ready"
 
 # /metrics's port taken by another program: the daemon goes on without.
-topo_rtr python3 -c '
+# nsenter execs: $! is the program itself, which the cleanup kills (a
+# shell's job would leave it holding the test's output open).
+nsenter --net="/run/netns/$TOPO-rtr" python3 -c '
 import socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 9488))
 s.listen()
 open(sys.argv[1], "w").close()
-time.sleep(3600)' "$tmp/squatter.ready" &
+time.sleep(3600)' "$tmp/squatter.ready" >/dev/null 2>&1 &
 pids+=($!)
 tap_wait 600 0.1 has "$tmp/squatter.ready"
 cat >"$tmp/iotguardd.conf" <<EOF
@@ -123,8 +125,8 @@ enroll = 198.18.1.1:7783
 state_dir = $tmp/state
 EOF
 mkdir -p "$tmp/state"
-topo_rtr "$iotguardd" --config "$tmp/iotguardd.conf" --foreground \
-	>"$tmp/iotguardd.log" 2>&1 &
+nsenter --net="/run/netns/$TOPO-rtr" "$iotguardd" \
+	--config "$tmp/iotguardd.conf" --foreground >"$tmp/iotguardd.log" 2>&1 &
 pids+=($!)
 check "iotguardd answers on the enrollment port" tap_wait 600 0.2 open_port
 check "with its /metrics port taken, logged, it goes on" \

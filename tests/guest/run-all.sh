@@ -262,6 +262,29 @@ if wanted btf; then
 			not_ok "a module without BTF refuses to load, with a message # none in dmesg"
 		fi
 	fi
+	# BTF the kernel rejects (here: zeroed) loads where the kernel allows
+	# a mismatch (Debian's CONFIG_MODULE_ALLOW_BTF_MISMATCH), without
+	# kfuncs: iotguard attach must refuse, saying so.
+	badbtf=$TMP/badbtf.ko
+	size=$(objdump -h "$KO" | awk '$2 == ".BTF" { print $3 }')
+	[ -z "$size" ] || head -c "$((16#$size))" /dev/zero >"$TMP/zero.btf"
+	if [ -z "$size" ] ||
+	   ! objcopy --update-section .BTF="$TMP/zero.btf" "$KO" "$badbtf"; then
+		not_ok "a module with BTF the kernel rejected: attach refuses # objcopy failed"
+	elif ! insmod "$badbtf" 2>/dev/null; then
+		ok "a module with BTF the kernel rejected refuses to load"
+	else
+		out=$(unshare --net bash -c 'ip link set lo up &&
+			"$0" attach lo --mode generic' "$REPO/build/iotguard" 2>&1)
+		rc=$?
+		if [ "$rc" -ne 0 ] && [[ $out == *"rejected the iotguard module's BTF"* ]]; then
+			ok "a module with BTF the kernel rejected: attach refuses, saying so"
+		else
+			echo "$out" | sed 's/^/# /'
+			not_ok "a module with BTF the kernel rejected: attach refuses, saying so"
+		fi
+		unload
+	fi
 	if ! load_fresh ""; then
 		not_ok "the module shows its kfunc ABI # insmod failed"
 	else

@@ -148,6 +148,15 @@ static int check_kfunc_abi(void)
 	FILE *f;
 	int ok;
 
+	/*
+	 * A module whose BTF the kernel rejected (built for another kernel,
+	 * where the kernel lets a mismatch load) registered no kfunc.
+	 */
+	if (access(IOTGUARD_MODULE_BTF, F_OK)) {
+		set_error("the kernel rejected the iotguard module's BTF (no %s: a module built for another kernel?): it has no kfuncs",
+			  IOTGUARD_MODULE_BTF);
+		return -ENOENT;
+	}
 	f = fopen(IOTGUARD_KFUNC_ABI_PARAM, "r");
 	if (!f) {
 		set_error("the iotguard module shows no kfunc ABI (%s): a module older than these tools?",
