@@ -57,6 +57,13 @@ void iotguard_cred_exit(void)
 	free_percpu(scratch);
 }
 
+/* Newer kernels renamed the BLAKE2s context (Kbuild checks); calls stayed. */
+#ifdef IOTGUARD_HAVE_BLAKE2S_CTX
+#define blake2s_context blake2s_ctx
+#else
+#define blake2s_context blake2s_state
+#endif
+
 /**
  * iotguard_cred_derive - a key of the protocol's: keyed BLAKE2s-256
  * @out: IOTGUARD_WIRE_KEY_LEN bytes
@@ -64,18 +71,19 @@ void iotguard_cred_exit(void)
  * @keylen: its length
  * @label: the protocol's label for it, label_len bytes, no NUL
  * @label_len: its length
- * @suffix: 4 bytes after the label (an epoch, a code's id)
+ * @suffix: 4 bytes after the label (an epoch, a code's id), or NULL
  */
 void iotguard_cred_derive(u8 *out, const u8 *key, size_t keylen,
 			  const char *label, size_t label_len,
 			  const u8 *suffix)
 {
-	struct blake2s_state state;
+	struct blake2s_context ctx;
 
-	blake2s_init_key(&state, IOTGUARD_WIRE_KEY_LEN, key, keylen);
-	blake2s_update(&state, label, label_len);
-	blake2s_update(&state, suffix, 4);
-	blake2s_final(&state, out);
+	blake2s_init_key(&ctx, IOTGUARD_WIRE_KEY_LEN, key, keylen);
+	blake2s_update(&ctx, label, label_len);
+	if (suffix)
+		blake2s_update(&ctx, suffix, 4);
+	blake2s_final(&ctx, out);
 }
 
 /* protocol.rst, "Keys and epochs": the epoch in little endian. */
@@ -94,8 +102,8 @@ static u32 key_id(const u8 *root)
 	u8 hash[BLAKE2S_HASH_SIZE];
 	u32 id;
 
-	blake2s(hash, KEY_ID_LABEL, root, sizeof(hash),
-		sizeof(KEY_ID_LABEL) - 1, IOTGUARD_WIRE_KEY_LEN);
+	iotguard_cred_derive(hash, root, IOTGUARD_WIRE_KEY_LEN, KEY_ID_LABEL,
+			     sizeof(KEY_ID_LABEL) - 1, NULL);
 	id = (u32)hash[0] << 24 | (u32)hash[1] << 16 | (u32)hash[2] << 8 |
 	     hash[3];
 	memzero_explicit(hash, sizeof(hash));
