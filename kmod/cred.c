@@ -319,11 +319,39 @@ static bool find_datagram(struct xdp_buff *xdp, unsigned int l3_off,
 	return dg->body_len <= BODY_MAX;
 }
 
-/* protocol.rst, "A protected datagram": returns its length. */
+/**
+ * iotguard_cred_pseudo - the associated data of a datagram's tag
+ * @out: IOTGUARD_WIRE_PSEUDO_MAX bytes
+ * @tr: the trailer, whose first IOTGUARD_WIRE_PREFIX_LEN bytes lead it
+ * @ipver: 4 or 6
+ * @sport: source port, as on the wire
+ * @dport: destination port
+ * @saddr: source address, 4 or 16 bytes by @ipver
+ * @daddr: destination address
+ *
+ * protocol.rst, "A protected datagram". Return: its length.
+ */
+unsigned int iotguard_cred_pseudo(u8 *out,
+				  const struct iotguard_wire_trailer *tr,
+				  u8 ipver, __be16 sport, __be16 dport,
+				  const u8 *saddr, const u8 *daddr)
+{
+	unsigned int alen = ipver == 4 ? 4 : 16, n = IOTGUARD_WIRE_PREFIX_LEN;
+
+	memcpy(out, tr, IOTGUARD_WIRE_PREFIX_LEN);
+	out[n++] = ipver;
+	out[n++] = 0;
+	memcpy(out + n, &sport, sizeof(sport));
+	memcpy(out + n + 2, &dport, sizeof(dport));
+	n += 4;
+	memcpy(out + n, saddr, alen);
+	memcpy(out + n + alen, daddr, alen);
+	return n + 2 * alen;
+}
+
 static unsigned int put_pseudo(u8 *out, const struct datagram *dg,
 			       const struct iotguard_wire_trailer *tr)
 {
-	unsigned int alen = dg->ipver == 4 ? 4 : 16, n = 0;
 	const u8 *saddr, *daddr;
 
 	if (dg->ipver == 4) {
@@ -333,16 +361,8 @@ static unsigned int put_pseudo(u8 *out, const struct datagram *dg,
 		saddr = (const u8 *)&((const struct ipv6hdr *)dg->l3)->saddr;
 		daddr = (const u8 *)&((const struct ipv6hdr *)dg->l3)->daddr;
 	}
-	memcpy(out, tr, IOTGUARD_WIRE_PREFIX_LEN);
-	n += IOTGUARD_WIRE_PREFIX_LEN;
-	out[n++] = dg->ipver;
-	out[n++] = 0;
-	memcpy(out + n, &dg->udp->source, 2);
-	memcpy(out + n + 2, &dg->udp->dest, 2);
-	n += 4;
-	memcpy(out + n, saddr, alen);
-	memcpy(out + n + alen, daddr, alen);
-	return n + 2 * alen;
+	return iotguard_cred_pseudo(out, tr, dg->ipver, dg->udp->source,
+				    dg->udp->dest, saddr, daddr);
 }
 
 /* The datagram without its trailer: lengths and checksums. */

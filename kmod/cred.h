@@ -52,6 +52,10 @@ struct iotguard_cred {
 void iotguard_cred_derive(u8 *out, const u8 *key, size_t keylen,
 			  const char *label, size_t label_len,
 			  const u8 *suffix);
+unsigned int iotguard_cred_pseudo(u8 *out,
+				  const struct iotguard_wire_trailer *tr,
+				  u8 ipver, __be16 sport, __be16 dport,
+				  const u8 *saddr, const u8 *daddr);
 int iotguard_cred_init(void);
 void iotguard_cred_exit(void);
 

@@ -154,21 +154,14 @@ static unsigned int put_pseudo(u8 *out, const struct iotguard_wire_trailer *tr,
 			       const struct iotguard_enroll_flow *flow,
 			       bool back)
 {
-	const u8 *saddr = back ? flow->daddr : flow->saddr;
-	const u8 *daddr = back ? flow->saddr : flow->daddr;
-	__be16 sport = back ? flow->dport : flow->sport;
-	__be16 dport = back ? flow->sport : flow->dport;
-	unsigned int n = IOTGUARD_WIRE_PREFIX_LEN;
+	u8 ipver = flow->alen == 4 ? 4 : 6;
 
-	memcpy(out, tr, IOTGUARD_WIRE_PREFIX_LEN);
-	out[n++] = flow->alen == 4 ? 4 : 6;
-	out[n++] = 0;
-	memcpy(out + n, &sport, sizeof(sport));
-	memcpy(out + n + 2, &dport, sizeof(dport));
-	n += 4;
-	memcpy(out + n, saddr, flow->alen);
-	memcpy(out + n + flow->alen, daddr, flow->alen);
-	return n + 2 * flow->alen;
+	if (back)
+		return iotguard_cred_pseudo(out, tr, ipver, flow->dport,
+					    flow->sport, flow->daddr,
+					    flow->saddr);
+	return iotguard_cred_pseudo(out, tr, ipver, flow->sport, flow->dport,
+				    flow->saddr, flow->daddr);
 }
 
 static bool same_flow(const struct iotguard_enroll_flow *a,
