@@ -160,6 +160,9 @@ static __always_inline void iotg_features(const struct iotguard_verdict *v,
 	syn = fl->l4proto == IPPROTO_TCP &&
 	      (fl->tcp_flags & (IOTG_TCP_FLAG_SYN | IOTG_TCP_FLAG_ACK)) ==
 	      IOTG_TCP_FLAG_SYN;
+	/* A SYN with FIN or RST is both: an attempt, and odd. */
+	if (fl->l4proto == IPPROTO_TCP && iotguard_tcp_flags_odd(fl->tcp_flags))
+		f->tcp_odd++;
 	if (syn)
 		f->tcp_syn++;
 	/* Neighbour discovery never gets here: it passes before the lookup. */

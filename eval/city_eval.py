@@ -28,7 +28,17 @@ Per attack of truth.tsv:
             verdict the table gives them: unknown (IP from an address not
             enrolled), spoofed (an enrolled address from another MAC), arp
             (ARP whose sender is not enrolled with that MAC).
-A raising decision outside the device's attack windows is a false alarm
+
+Where an attack capture begins with its attacker's ordinary traffic,
+eval/onsets.tsv gives the attack's onset (seconds from its first frame to
+the first frame of the attack proper); the quarantine delay is also given
+from it (ON-QUAR), and the summary counts quarantines within the goal of
+both. No detector can act on an attack before it begins.
+A silence alert outside the attack windows that the capture bears out
+(the device sent no IP frame for as long as the alert says, less an
+interval at each end) is a confirmed silence, counted apart: a benign
+device of the city does fall silent between its setups. Any other raising
+decision outside the device's attack windows is a false alarm
 (a false quarantine if it raises to quarantine or more); both are per
 device-hour of the enrolled devices' time outside their attack windows.
 
@@ -47,6 +57,7 @@ import datetime
 import ipaddress
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -66,6 +77,9 @@ def quarantines(e):
 QUIET = {"silence", "drop"}
 # An attack is "acted on in time" within this many seconds (issue 13's goal).
 GOAL_S = 2.0
+# Where attacks begin, when their captures begin with ordinary traffic.
+ONSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "onsets.tsv")
 
 
 class InputError(Exception):
@@ -76,7 +90,8 @@ def read_tsv(path, columns):
     """Rows of a TSV file with a header, as dicts; the columns must exist."""
     try:
         with open(path, encoding="utf-8") as f:
-            lines = [l.rstrip("\n") for l in f if l.strip()]
+            lines = [l.rstrip("\n") for l in f
+                     if l.strip() and not l.startswith("#")]
     except OSError as e:
         raise InputError("Unable to read %s: %s" % (path, e.strerror))
     if not lines:
@@ -124,6 +139,12 @@ def read_city(city):
         if a["role"] not in ("hijacked", "unknown"):
             raise InputError("Unable to parse truth.tsv: %s has role %s" %
                              (a["attack"], a["role"]))
+    onsets = {o["attack"]: o for o in
+              read_tsv(ONSETS, ("attack", "onset_s", "begins_with"))}
+    for a in truth:
+        o = onsets.get(a["attack"])
+        a["onset"] = float(o["onset_s"]) if o else 0.0
+        a["onset_what"] = o["begins_with"] if o else None
     enrolled = {h["ipv4"]: h for h in hosts if h["role"] != "unknown"}
     for a in truth:
         if a["role"] == "hijacked" and a["src_ip"] not in enrolled:
@@ -200,17 +221,29 @@ def xdp_verdict(kind, src, mac, enrolled):
 
 def scan_capture(path, truth, enrolled, grace):
     """Per attack: frames of its source MAC in its window, by verdict and
-    kind, and the source's first frame from the attack's start on."""
+    kind, and the source's first frame from the attack's start on. Per
+    enrolled device: the offsets of the IP frames it sent in its name
+    (ip_times)."""
+    hosts_by_mac = {}
+    for h in enrolled.values():
+        h["ip_times"] = []
+        hosts_by_mac[h["mac"]] = h
     by_mac = {}
     for a in truth:
         a["frames"] = {}
         a["first"] = None
+        a["onset_seen"] = not a["onset"]
         by_mac.setdefault(a["src_mac"], []).append(a)
     t0 = None
     for t, frame in pcap_frames(path):
         if t0 is None:
             t0 = t
         mac, kind, src = frame_kind(frame)
+        # The frames its features count: IP in its name, from its MAC.
+        h = hosts_by_mac.get(mac)
+        if h is not None and kind in ("ipv4", "ipv6") and \
+           enrolled.get(src) is h:
+            h["ip_times"].append(t - t0)
         for a in by_mac.get(mac, ()):
             off = t - t0
             # truth.tsv gives milliseconds: its end is rounded.
@@ -218,11 +251,20 @@ def scan_capture(path, truth, enrolled, grace):
                 continue
             if a["first"] is None:
                 a["first"] = off
+            # truth.tsv's start is in ms, onsets.tsv's too.
+            if abs(off - a["start"] - a["onset"]) <= 1.5e-3:
+                a["onset_seen"] = True
             v = xdp_verdict(kind, src, mac, enrolled)
             key = "%s %s" % (v, kind)
             a["frames"][key] = a["frames"].get(key, 0) + 1
     if t0 is None:
         raise InputError("Unable to read %s: no frame in it" % path)
+    for a in truth:
+        if not a["onset_seen"]:
+            raise InputError("Unable to use %s: %s's source sent no frame "
+                             "at its onset, +%.3f s (this city's capture "
+                             "is not the one the table was read from)" %
+                             (ONSETS, a["attack"], a["start"] + a["onset"]))
 
 
 # -------------------------------------------------------------- replay
@@ -361,6 +403,8 @@ def judge_hijacked(a, alerts, scores, grace):
     a["alert"] = raised[0]["offset"] - a["start"] if raised else None
     a["quarantine"] = acted[0]["offset"] - a["start"] if acted else None
     a["alert_by"] = raised[0]["detectors"] if raised else []
+    a["quarantine_onset"] = a["quarantine"] - a["onset"] \
+        if acted else None
     # The state in force as the attack began, and since when.
     before = [e for e in mine if e["offset"] <= lo]
     a["state_before"] = before[-1]["action"] if before else "none"
@@ -389,7 +433,7 @@ def judge_hijacked(a, alerts, scores, grace):
 
 
 def judge_unknown(a):
-    a["alert"] = a["quarantine"] = None
+    a["alert"] = a["quarantine"] = a["quarantine_onset"] = None
     a["alert_by"] = []
     a["state_before"] = None
     a["held"] = False
@@ -423,14 +467,39 @@ def frame_notes(a):
     return notes
 
 
-def false_alarms(hosts, truth, alerts, grace, duration):
+QUIET_FOR = re.compile(r"^silence: quiet for (\d+) intervals")
+
+
+def confirmed_silence(e, host, interval):
+    """Whether e is a silence alert the capture bears out: no IP frame of
+    the device in the span it says it was quiet, less an interval at each
+    end (the live clock and the intervals' edges)."""
+    m = QUIET_FOR.match(e.get("explanation", ""))
+    if set(e["detectors"]) != {"silence"} or not m or host is None:
+        return False
+    lo = e["offset"] - (int(m.group(1)) - 1) * interval
+    hi = e["offset"] - interval
+    if hi <= lo:
+        return False
+    times = host.get("ip_times", [])
+    k = bisect.bisect_right(times, lo)
+    return k == len(times) or times[k] >= hi
+
+
+def false_alarms(hosts, truth, alerts, grace, duration, interval):
+    """The raising decisions outside the attack windows, less the
+    confirmed silences (returned apart), and the device-hours."""
     windows = {}
     for a in truth:
         if a["role"] == "hijacked":
             windows.setdefault(a["src_name"], []).append(window(a, grace))
-    false = [e for e in alerts if e["event"] in RAISING and
-             not any(lo < e["offset"] <= hi
-                     for lo, hi in windows.get(e["name"], ()))]
+    by_name = {h["name"]: h for h in hosts}
+    outside = [e for e in alerts if e["event"] in RAISING and
+               not any(lo < e["offset"] <= hi
+                       for lo, hi in windows.get(e["name"], ()))]
+    silences = [e for e in outside
+                if confirmed_silence(e, by_name.get(e["name"]), interval)]
+    false = [e for e in outside if e not in silences]
     seconds = 0.0
     for h in hosts:
         if h["role"] == "unknown":
@@ -438,7 +507,7 @@ def false_alarms(hosts, truth, alerts, grace, duration):
         seconds += duration
         for lo, hi in windows.get(h["name"], ()):
             seconds -= max(0.0, min(hi, duration) - max(lo, 0.0))
-    return false, seconds / 3600
+    return false, silences, seconds / 3600
 
 
 # -------------------------------------------------------------- output
@@ -449,6 +518,12 @@ def fmt_delay(a, key):
     if a[key] is None:
         return "held" if key == "quarantine" and a["held"] else "MISS"
     return "%.2f" % a[key]
+
+
+def fmt_onset_delay(a):
+    if a["role"] == "unknown" or a["quarantine_onset"] is None:
+        return fmt_delay(a, "quarantine")
+    return "%.2f" % a["quarantine_onset"]
 
 
 def fmt_dropped(a):
@@ -478,6 +553,10 @@ def summary(truth, hosts, false, hours, cap):
         "quarantined_within_goal": sum(a["quarantine"] is not None and
                                        a["quarantine"] <= GOAL_S
                                        for a in hij),
+        # From the attack proper's first frame (onsets.tsv).
+        "quarantined_within_goal_onset": sum(
+            a["quarantine_onset"] is not None and
+            a["quarantine_onset"] <= GOAL_S for a in hij),
         "held": sum(a["held"] for a in hij),
         "missed": sum(a["alert"] is None for a in hij),
         "unknown": len(unk),
@@ -509,7 +588,8 @@ def summary(truth, hosts, false, hours, cap):
     s["line"] = (
         "%(alerted)d of %(hijacked)d attacks from enrolled devices alerted, "
         "%(quarantined)d quarantined (%(quarantined_within_goal)d within "
-        "%(goal)g s), %(held)d held by an earlier quarantine, %(missed)d "
+        "%(goal)g s of the first frame, %(quarantined_within_goal_onset)d "
+        "of the onset), %(held)d held by an earlier quarantine, %(missed)d "
         "missed; %(unknown_dropped)d of %(unknown)d from unknown hosts "
         "dropped by XDP (%(unknown_frames_dropped)d frames); "
         "%(false_alarms)d false alarms, %(false_quarantines)d false "
@@ -534,9 +614,9 @@ def print_text(args, cap, hosts, truth, false, hours, s):
            cap["intervals"], cap["interval"], args.config or "(built in)",
            cap["spoofed"]))
     print()
-    fmt = "%-29s %-18s %-8s %7s %5s %5s  %s"
+    fmt = "%-29s %-18s %-8s %7s %5s %5s %5s %7s  %s"
     print(fmt % ("ATTACK", "SOURCE", "ROLE", "START", "ALERT", "QUAR",
-                 "DROPPED BY XDP / NOTE"))
+                 "ONSET", "ON-QUAR", "DROPPED BY XDP / NOTE"))
     for a in truth:
         notes = a["notes"] + frame_notes(a)
         extra = fmt_dropped(a) if a["role"] == "unknown" or dropped(a) \
@@ -545,7 +625,8 @@ def print_text(args, cap, hosts, truth, false, hours, s):
             extra += "; "
         print(fmt % (a["attack"][:29], a["src_name"][:18], a["role"],
                      "%.3f" % a["start"], fmt_delay(a, "alert"),
-                     fmt_delay(a, "quarantine"), extra + "; ".join(notes)))
+                     fmt_delay(a, "quarantine"), "%.2f" % a["onset"],
+                     fmt_onset_delay(a), extra + "; ".join(notes)))
     print()
     print("False alarms outside attack windows (%.2f device-hours):" % hours)
     per = {}
@@ -580,6 +661,8 @@ def row(a):
         "detectors": a["alert_by"], "state_before": a["state_before"],
         "dropped": dropped(a), "frames": a["frames"],
         "first_frame": a["first"], "notes": a["notes"] + frame_notes(a),
+        "onset": a["onset"], "onset_begins_with": a["onset_what"],
+        "quarantine_from_onset": a["quarantine_onset"],
     }
 
 
@@ -605,9 +688,12 @@ def judge(hosts, truth, out, grace):
             judge_hijacked(a, out["alert"], out["score"], grace)
         else:
             judge_unknown(a)
-    false, hours = false_alarms(hosts, truth, out["alert"], grace,
-                                cap["duration"])
-    return truth, false, hours, summary(truth, hosts, false, hours, cap)
+    false, silences, hours = false_alarms(hosts, truth, out["alert"], grace,
+                                          cap["duration"], cap["interval"])
+    s = summary(truth, hosts, false, hours, cap)
+    s["confirmed_silences"] = len(silences)
+    s["line"] += "; %d silence alerts the capture confirms" % len(silences)
+    return truth, false, hours, s
 
 
 def agree(r, l, slack):
@@ -625,12 +711,13 @@ def print_side_by_side(replay, live, slack, xdp, matched):
     rt, _, _, rs = replay
     lt, _, _, ls = live
     print("Replay and live side by side (delays in s from the attack's "
-          "first frame; alike: both act or neither, quarantines within "
-          "%g s):" % slack)
-    fmt = "%-29s %-18s %8s  %6s %6s  %6s %6s  %s"
-    print(fmt % ("ATTACK", "SOURCE", "START", "REPLAY", "", "LIVE", "",
-                 "ALIKE"))
-    print(fmt % ("", "", "", "ALERT", "QUAR", "ALERT", "QUAR", ""))
+          "first frame, ON-Q from its onset; alike: both act or neither, "
+          "quarantines within %g s):" % slack)
+    fmt = "%-29s %-18s %8s %5s  %6s %6s %6s  %6s %6s %6s  %s"
+    print(fmt % ("ATTACK", "SOURCE", "START", "ONSET", "REPLAY", "", "",
+                 "LIVE", "", "", "ALIKE"))
+    print(fmt % ("", "", "", "", "ALERT", "QUAR", "ON-Q", "ALERT", "QUAR",
+                 "ON-Q", ""))
     alike = 0
     for r, l in zip(rt, lt):
         if r["role"] != "hijacked":
@@ -641,9 +728,10 @@ def print_side_by_side(replay, live, slack, xdp, matched):
         if not same and l["notes"]:
             note += ": live " + l["notes"][0]
         print(fmt % (r["attack"][:29], r["src_name"][:18],
-                     "%.3f" % r["start"], fmt_delay(r, "alert"),
-                     fmt_delay(r, "quarantine"), fmt_delay(l, "alert"),
-                     fmt_delay(l, "quarantine"), note))
+                     "%.3f" % r["start"], "%.2f" % r["onset"],
+                     fmt_delay(r, "alert"), fmt_delay(r, "quarantine"),
+                     fmt_onset_delay(r), fmt_delay(l, "alert"),
+                     fmt_delay(l, "quarantine"), fmt_onset_delay(l), note))
     fq = (rs["false_quarantines"], ls["false_quarantines"])
     print()
     print("Alike: %d of %d attacks from enrolled devices; false "

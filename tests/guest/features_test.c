@@ -296,6 +296,7 @@ static int read_features(struct iotguard *skel,
 		sum->icmp += v->icmp;
 		sum->arp += v->arp;
 		sum->neigh_foreign += v->neigh_foreign;
+		sum->tcp_odd += v->tcp_odd;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			sum->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > sum->last_seen_ns)
@@ -559,6 +560,72 @@ TEST_F(features, tcp_syn_not_synack)
 	PASS(&f);
 	READ(&d6, &ft);
 	EXPECT_EQ(1, ft.tcp_syn);
+}
+
+/*
+ * Flags no stack sends (nmap -O's probes, null, FIN and Xmas scans) count
+ * in tcp_odd, a SYN among them in tcp_syn too; a connection's own
+ * segments, a RST and UDP do not.
+ */
+TEST_F(features, tcp_odd_flags)
+{
+	static const struct {
+		uint8_t flags;
+		bool odd, syn;
+	} cases[] = {
+		{ 0x02, false, true },	/* SYN */
+		{ 0xc2, false, true },	/* SYN ECE CWR */
+		{ 0x12, false, false },	/* SYN-ACK */
+		{ 0x18, false, false },	/* PSH-ACK */
+		{ 0x11, false, false },	/* FIN-ACK */
+		{ 0x04, false, false },	/* RST */
+		{ 0x14, false, false },	/* RST-ACK */
+		{ 0x00, true, false },	/* null */
+		{ 0x01, true, false },	/* FIN */
+		{ 0x29, true, false },	/* FIN PSH URG: Xmas */
+		{ 0x2b, true, true },	/* SYN FIN PSH URG */
+		{ 0x06, true, true },	/* SYN RST */
+		{ 0x08, true, false },	/* PSH alone */
+	};
+	struct iotguard_dev_features ft;
+	unsigned int i, odd = 0, syns = 0;
+	struct iotguard_device d, d6;
+	uint8_t dst[16];
+	struct frame f;
+
+	dev_init(&d, AF_INET, 3);
+	enroll(_metadata, self, &d);
+	dst4(dst, 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		frame_tcp(&f, &d, dst, 135, cases[i].flags);
+		PASS(&f);
+		odd += cases[i].odd;
+		syns += cases[i].syn;
+		READ(&d, &ft);
+		EXPECT_EQ(odd, ft.tcp_odd) {
+			TH_LOG("flags %#x", cases[i].flags);
+		}
+		EXPECT_EQ(syns, ft.tcp_syn) {
+			TH_LOG("flags %#x", cases[i].flags);
+		}
+	}
+	EXPECT_EQ(i, ft.packets);
+
+	/* UDP has no flags. */
+	frame_udp(&f, &d, dst, 1883, 64);
+	PASS(&f);
+	READ(&d, &ft);
+	EXPECT_EQ(odd, ft.tcp_odd);
+
+	dev_init(&d6, AF_INET6, 3);
+	enroll(_metadata, self, &d6);
+	dst6(dst, 1);
+	frame_tcp(&f, &d6, dst, 135, 0x29);
+	PASS(&f);
+	frame_tcp(&f, &d6, dst, 135, 0x18);
+	PASS(&f);
+	READ(&d6, &ft);
+	EXPECT_EQ(1, ft.tcp_odd);
 }
 
 /* ICMP counts; neighbour discovery passes without being a feature. */

@@ -61,6 +61,13 @@ Scenarios (interval 1 s in the tests' configuration):
            announces an IPv4 link-local address at 10 s; meter 198.18.1.30
            (02:00:00:00:01:30) sends 1 a second and from 50 s poisons: a
            reply in the router's name (198.18.0.1), one in the lamp's.
+  fingerprint  lamp 198.18.1.10 keeps a TCP connection to its server (SYN,
+           ACK, PSH+ACK, FIN+ACK, a RST each 10 s) beside 10 datagrams a
+           second; camera 198.18.1.20 sends 2 a second and at 40 s probes
+           its server as nmap -O does, in one second: 6 SYNs and an ECN
+           SYN to port 135, a null segment, SYN+FIN+PSH+URG, an ACK, a SYN
+           and an ACK to a closed port and FIN+PSH+URG (3 segments with
+           flags no stack sends, 8 SYNs: under the class's limit of 10).
 """
 import json
 import random
@@ -339,6 +346,25 @@ def arp(cap):
             "poisoned": 2, "end": 62}
 
 
+def fingerprint(cap):
+    lamp, cam = "198.18.1.10", "198.18.1.20"
+    steady(cap, lamp, SERVER4, 10, 0, 60)
+    steady(cap, cam, SERVER4, 2, 0, 60)
+    for t in range(0, 60, 10):
+        for i, flags in enumerate((0x02, 0x10, 0x18, 0x18, 0x11, 0x04)):
+            cap.add_ip(t + 0.3 + i / 10, lamp, SERVER4, 6,
+                       tcp_segment(41000 + t, 443, flags))
+    probe_start = 40.0
+    probes = [(135, 0x02)] * 6 + [(135, 0xc2), (135, 0x00), (135, 0x2b),
+                                  (135, 0x10), (41296, 0x02), (41296, 0x10),
+                                  (41296, 0x29)]
+    for i, (port, flags) in enumerate(probes):
+        cap.add_ip(probe_start + i / 16, cam, SERVER4, 6,
+                   tcp_segment(53936 + i, port, flags))
+    return {"devices": {"lamp": lamp, "camera": cam},
+            "probe_start": probe_start, "odd": 3, "syn": 8, "end": 60}
+
+
 def write_city(out, mac, devices, attacks):
     """devices.tsv and truth.tsv beside out, as make-city writes them:
     devices (name, address, role), attacks (attack, address, start, end,
@@ -517,6 +543,7 @@ def main():
         "silence": (silence, False), "garbage": (garbage, True),
         "fuzz": (fuzz, False), "ipv6": (lambda c: surge(c, v6=True), False),
         "slowscan": (slowscan, False), "arp": (arp, True),
+        "fingerprint": (fingerprint, False),
         "city": (lambda c: city(c, out), True),
         "life": (lambda c: life(c, out), True),
     }

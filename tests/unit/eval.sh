@@ -22,7 +22,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=../lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
 
-tap_plan 20
+tap_plan 23
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -100,6 +100,26 @@ expect "device-hours are the enrolled devices' time outside attacks" \
 	"abs($(field 'd["summary"]["device_hours"]') - \
 	     (3 * $(field 'd["duration"]') - (65.245 + 3 - 60.25) - \
 	      (99.9 + 3 - 70.1)) / 3600) < 1e-9"
+
+# A silence alert the capture bears out (no frame of the device in its
+# name for as long as it says) is no false alarm; one it contradicts is.
+silence() {
+	python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import city_eval
+host = {"ip_times": [float(t) for t in sys.argv[2].split()]}
+e = {"detectors": ["silence"], "offset": 100.0,
+     "explanation": "silence: quiet for 20 intervals, usually every 2.0"}
+print(city_eval.confirmed_silence(e, host, 1.0))' "$REPO/eval" "$1"
+}
+expect "a silence the capture confirms (frames at 10 s and 100 s)" \
+	"'$(silence "10 80.5 100")' == 'True'"
+expect "... and one it contradicts (a frame at 90 s)" \
+	"'$(silence "10 90 100")' == 'False'"
+expect "the summary counts the confirmed silences apart" \
+	"$(field 'd["summary"]["confirmed_silences"]') == 0 and \
+	 '; 0 silence alerts the capture confirms' in $(field 'd["summary"]["line"]')"
 
 judge "$TMP/city" text
 row='^beacon +meter-1 +hijacked +70.100 +MISS +MISS '

@@ -106,6 +106,9 @@ TEST(merge_per_cpu)
 	cpus[1].arp = 3;
 	cpus[0].neigh_foreign = 1;
 	cpus[1].neigh_foreign = 2;
+	/* tcp_odd is a u32: the sum wraps as the counters do */
+	cpus[0].tcp_odd = 0xfffffffe;
+	cpus[1].tcp_odd = 5;
 	cpus[1].size_hist[5] = 5;
 	cpus[1].last_seen_ns = 900;
 	cpus[1].sketch[epoch & 1].epoch = epoch;
@@ -128,6 +131,7 @@ TEST(merge_per_cpu)
 	cpus[2].packets = 1000;
 	cpus[2].arp = 500;
 	cpus[2].neigh_foreign = 40;
+	cpus[2].tcp_odd = 1000;
 	cpus[2].last_seen_ns = 10000;
 	cpus[2].sketch[epoch & 1].epoch = epoch;
 	cpus[2].sketch[epoch & 1].dst_addr[2] = ~0ULL;
@@ -138,6 +142,7 @@ TEST(merge_per_cpu)
 	EXPECT_EQ(2, sum.tcp_syn);
 	EXPECT_EQ(1, sum.icmp);
 	EXPECT_EQ(3, sum.arp);
+	EXPECT_EQ(3, sum.tcp_odd);
 	EXPECT_EQ(3, sum.neigh_foreign);
 	EXPECT_EQ(14, sum.window);
 	EXPECT_EQ(3, sum.win_ports);

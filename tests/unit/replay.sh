@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$REPO/tests/lib/tap.sh"
 
 # Every result below, loops included, counted by hand.
-tap_plan 82
+tap_plan 86
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -95,6 +95,15 @@ for line in open(sys.argv[1]):
     if o["type"] == sys.argv[2] and (len(sys.argv) < 5 or
                                      o.get("address") == sys.argv[4]):
         print(o[sys.argv[3]])' "$TMP/out" "$@"
+}
+
+# score_sum FIELD ADDRESS: FIELD of the device's scores, summed.
+score_sum() {
+	python3 -c '
+import json, sys
+print(sum(o[sys.argv[2]] for o in map(json.loads, open(sys.argv[1]))
+          if o["type"] == "score" and o["address"] == sys.argv[3]))' \
+		"$TMP/out" "$1" "$2"
 }
 
 # near VALUE WANT TOLERANCE: |VALUE - WANT| <= TOLERANCE
@@ -313,6 +322,30 @@ check "slowscan: by its window's ports" grep -q \
 check "slowscan: nothing for the web server's replies" \
 	test -z "$(grep " 198.18.1.10 " "$TMP/alerts")"
 
+# --------------------------------------------------------- fingerprint
+# nmap -O's probes: 3 segments with flags no stack sends among 8 SYNs (under
+# the class's limit of 10) are a scan at once; a connection's own segments
+# (ACK, PSH+ACK, FIN+ACK, RST) are none.
+gen fingerprint fingerprint
+replay -c "$TMP/t.conf" --replay "$TMP/fingerprint.pcap" -j --scores
+alerts >"$TMP/alerts"
+read -r off addr event action dets < <(head -1 "$TMP/alerts") || true
+want=$(python3 -c "print($(info fingerprint probe_start) + $INTERVAL)")
+if [ "${addr:-}" = 198.18.1.20 ] && [[ ,${dets:-}, == *,scan,* ]] &&
+   [ "${action:-}" = quarantine ] && near "$off" "$want" "$INTERVAL"; then
+	ok "fingerprint: the camera's probes a scan, quarantined at +$off s"
+else
+	not_ok "fingerprint: wanted the camera's scan at +$want s (got: $(head -3 "$TMP/alerts"))"
+fi
+check "fingerprint: explained by the segments' flags" grep -q \
+	'"explanation":"scan: 3 TCP segments with flags no stack sends' \
+	"$TMP/out"
+expect "fingerprint: the camera's $(info fingerprint odd) odd segments counted, the lamp's none" \
+	"'$(score_sum tcp_odd 198.18.1.20)' == '$(info fingerprint odd)' and \
+	 '$(score_sum tcp_odd 198.18.1.10)' == '0'"
+check "fingerprint: nothing for the lamp's connection" \
+	test -z "$(grep " 198.18.1.10 " "$TMP/alerts")"
+
 # ----------------------------------------------------------------- arp
 # ARP requests in a device's name are its arp feature, as the program
 # counts them: a sweep is a scan; a setup's announcements and requests,
@@ -341,14 +374,6 @@ else
 fi
 check "arp: nothing for the lamp's setup, replies or forgeries" \
 	test -z "$(grep " $lamp " "$TMP/alerts")"
-# score_sum FIELD ADDRESS: FIELD of the device's scores, summed.
-score_sum() {
-	python3 -c '
-import json, sys
-print(sum(o[sys.argv[2]] for o in map(json.loads, open(sys.argv[1]))
-          if o["type"] == "score" and o["address"] == sys.argv[3]))' \
-		"$TMP/out" "$1" "$2"
-}
 expect "arp: the lamp's 3 requests counted, not its replies or probe" \
 	"'$(score_sum arp "$lamp")' == '$(info arp lamp_requests)'"
 expect "arp: the plug's $(info arp sweep_requests) requests counted" \

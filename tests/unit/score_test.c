@@ -993,6 +993,69 @@ TEST_F(score, arp_in_anothers_name_acts_at_once)
 }
 
 /*
+ * OS fingerprinting (activeosfingerprinting: nmap -O's null, SYN+FIN+PSH+URG
+ * and FIN+PSH+URG probes, a dozen in a second among 37 frames): a segment
+ * no stack sends is a scan, acted on at once, learning or not, whatever
+ * the span, even with few SYNs; and released once it stops.
+ */
+TEST_F(score, odd_tcp_flags_scan_at_once)
+{
+	struct iotguard_score_input in = {
+		.packets = 12, .bytes = 900, .syn = 4, .tcp_odd = 3,
+		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
+			IOTGUARD_HAVE_ARP,
+	};
+	char buf[256];
+	unsigned int i;
+
+	EXPECT_TRUE(iotguard_tcp_flags_odd(0x00));	/* null */
+	EXPECT_TRUE(iotguard_tcp_flags_odd(0x29));	/* FIN PSH URG: Xmas */
+	EXPECT_TRUE(iotguard_tcp_flags_odd(0x2b));	/* SYN FIN PSH URG */
+	EXPECT_TRUE(iotguard_tcp_flags_odd(0x01));	/* FIN */
+	EXPECT_TRUE(iotguard_tcp_flags_odd(0x06));	/* SYN RST */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x02));	/* SYN */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0xc2));	/* SYN ECE CWR */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x12));	/* SYN ACK */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x10));	/* ACK */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x18));	/* PSH ACK */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x11));	/* FIN ACK */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x04));	/* RST */
+	EXPECT_FALSE(iotguard_tcp_flags_odd(0x14));	/* RST ACK */
+
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
+	EXPECT_EQ(IOTGUARD_FEAT_TCP_ODD, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ("scan: 3 TCP segments with flags no stack sends (null, FIN, Xmas, SYN+FIN: OS fingerprinting or a stealth scan), score 24.0",
+		     buf);
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
+
+	/* A span of three intervals scaled to one still counts them. */
+	iotguard_score_input_scale(&in, 1.0 / 3);
+	EXPECT_EQ(3, in.tcp_odd);
+
+	/* Quiet again: released after release_after calm intervals. */
+	in.tcp_odd = 0;
+	for (i = 0; i < self->cfg.release_after; i++) {
+		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+
+	/* Without IOTGUARD_HAVE_PROTO the count is not read. */
+	in.tcp_odd = 5;
+	in.have &= ~IOTGUARD_HAVE_PROTO;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
  * Datagrams its credential refused: an alert at once, learning or not,
  * never an action against the device (a forger would have it cut off),
  * and no hold on another detector's release.

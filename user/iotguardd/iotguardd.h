@@ -79,6 +79,7 @@ struct dstate {
 	bool primed;		/* prev holds a first reading */
 	uint64_t prev_packets, prev_bytes;	/* offered, cumulative */
 	uint64_t prev_syn, prev_icmp, prev_arp, prev_neigh_foreign;
+	uint32_t prev_tcp_odd;
 	uint64_t prev_cred_fail;	/* bad tag, replay, expired, revoked */
 	uint64_t prev_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t sketch_epoch;	/* of the estimates below */

@@ -452,6 +452,8 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		in->arp = delta(fs->arp, ds->prev_arp);
 		in->neigh_foreign = delta(fs->neigh_foreign,
 					  ds->prev_neigh_foreign);
+		/* Wraps at 2^32 (a u32 of the map's value). */
+		in->tcp_odd = (uint32_t)(fs->tcp_odd - ds->prev_tcp_odd);
 		for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++) {
 			in->size_hist[b] = delta(fs->size_hist[b],
 						 ds->prev_hist[b]);
@@ -464,6 +466,7 @@ bool monitor_input(struct dstate *ds, uint64_t packets, uint64_t bytes,
 		ds->prev_icmp = fs->icmp;
 		ds->prev_arp = fs->arp;
 		ds->prev_neigh_foreign = fs->neigh_foreign;
+		ds->prev_tcp_odd = fs->tcp_odd;
 	}
 	ds->prev_packets = packets;
 	ds->prev_bytes = bytes;

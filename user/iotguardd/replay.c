@@ -388,6 +388,7 @@ static void print_score(struct replay *r, const struct rdev *rd,
 	iotguard_json_kv_u64(&r->json, "icmp", in->icmp);
 	iotguard_json_kv_u64(&r->json, "arp", in->arp);
 	iotguard_json_kv_u64(&r->json, "neigh_foreign", in->neigh_foreign);
+	iotguard_json_kv_u64(&r->json, "tcp_odd", in->tcp_odd);
 	iotguard_json_kv_u64(&r->json, "dst_addrs", in->dst_addrs);
 	iotguard_json_kv_u64(&r->json, "dst_ports", in->dst_ports);
 	/* A window's, in the interval that read it; else null. */
@@ -577,6 +578,8 @@ static int count_frame(struct rdev *rd, const struct iotguard_frame *fr,
 	f->bytes += fr->len;
 	f->last_seen_ns = now;
 	f->size_hist[iotguard_size_bucket(fr->len)]++;
+	if (fr->l4proto == IPPROTO_TCP && iotguard_tcp_flags_odd(fr->tcp_flags))
+		f->tcp_odd++;
 	if (syn)
 		f->tcp_syn++;
 	else if (fr->l4proto == IPPROTO_ICMP ||

@@ -119,6 +119,7 @@ void iotguard_features_merge(const struct iotguard_dev_features *percpu,
 		out->icmp += v->icmp;
 		out->arp += v->arp;
 		out->neigh_foreign += v->neigh_foreign;
+		out->tcp_odd += v->tcp_odd;
 		for (i = 0; i < IOTGUARD_SIZE_BUCKETS; i++)
 			out->size_hist[i] += v->size_hist[i];
 		if (v->last_seen_ns > out->last_seen_ns)

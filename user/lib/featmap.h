@@ -25,6 +25,7 @@ struct iotguard_feature_sum {
 	uint64_t icmp;
 	uint64_t arp;
 	uint64_t neigh_foreign;
+	uint32_t tcp_odd;	/* mod 2^32, as the CPUs' counters */
 	uint64_t size_hist[IOTGUARD_SIZE_BUCKETS];
 	uint64_t last_seen_ns;
 	uint64_t epoch;		/* the epoch the estimates are of */

@@ -81,6 +81,7 @@ static const char *const feature_names[IOTGUARD_FEAT_MAX] = {
 	[IOTGUARD_FEAT_WIN_PORTS] = "window_ports",
 	[IOTGUARD_FEAT_NEIGH_FOREIGN] = "neigh_foreign",
 	[IOTGUARD_FEAT_CRED_FAIL] = "cred_fail",
+	[IOTGUARD_FEAT_TCP_ODD] = "tcp_odd",
 };
 
 static const char *const detector_names[IOTGUARD_DET_MAX] = {
@@ -696,6 +697,28 @@ static uint32_t score_forged(const struct iotguard_score_policy *policy,
 	return 1U << IOTGUARD_DET_FORGED;
 }
 
+/*
+ * TCP segments with flags no stack sends (iotguard_tcp_flags_odd()): the
+ * probes of an OS fingerprint or a null, FIN or Xmas scan. No device has a
+ * reason to send one, so one is evidence of a scan, and acts at once (the
+ * class's scan action), learning or not: nmap -O needs a dozen in a second.
+ * Returns the detector if flagged.
+ */
+static uint32_t score_tcp_odd(const struct iotguard_score_policy *policy,
+			      const struct iotguard_score_input *in,
+			      struct iotguard_score_result *out)
+{
+	double seen = in->tcp_odd;
+
+	if (!(in->have & IOTGUARD_HAVE_PROTO) || !seen)
+		return 0;
+	if (set_top(out, IOTGUARD_FEAT_TCP_ODD, IOTGUARD_DET_SCAN,
+		    policy->threshold * (1 + seen), seen, 0, 0, 0))
+		out->top.envelope = true;
+	out->detectors |= 1U << IOTGUARD_DET_SCAN;
+	return 1U << IOTGUARD_DET_SCAN;
+}
+
 static void scale_hist(const struct iotguard_score_input *in,
 		       float q[IOTGUARD_SIZE_BUCKETS], uint64_t *total)
 {
@@ -1073,6 +1096,7 @@ void iotguard_scorer_score(struct iotguard_scorer *scorer, uint32_t slot,
 	}
 
 	strong = score_envelope(cfg, policy, in, valid, out);
+	strong |= score_tcp_odd(policy, in, out);
 	score_features(scorer, dev, in, y, valid, policy->threshold, out);
 	strong |= score_window(dev, policy, in, out);
 	strong |= score_spoof(policy, in, out);
@@ -1118,7 +1142,10 @@ void iotguard_score_input_scale(struct iotguard_score_input *in,
 	in->syn = scale_count(in->syn, factor);
 	in->icmp = scale_count(in->icmp, factor);
 	in->arp = scale_count(in->arp, factor);
-	/* neigh_foreign, cred_fail stay: any is evidence, whatever the span. */
+	/*
+	 * neigh_foreign, cred_fail, tcp_odd stay: any is evidence, whatever
+	 * the span.
+	 */
 	for (b = 0; b < IOTGUARD_SIZE_BUCKETS; b++)
 		in->size_hist[b] = scale_count(in->size_hist[b], factor);
 }
@@ -1478,6 +1505,11 @@ const char *iotguard_score_explain(const struct iotguard_score_expl *expl,
 	case IOTGUARD_FEAT_NEIGH_FOREIGN:
 		snprintf(buf, len,
 			 "%s: %.0f ARP or NDP messages in another's name, score %.1f",
+			 det, expl->seen, expl->score);
+		break;
+	case IOTGUARD_FEAT_TCP_ODD:
+		snprintf(buf, len,
+			 "%s: %.0f TCP segments with flags no stack sends (null, FIN, Xmas, SYN+FIN: OS fingerprinting or a stealth scan), score %.1f",
 			 det, expl->seen, expl->score);
 		break;
 	case IOTGUARD_FEAT_CRED_FAIL:

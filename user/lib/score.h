@@ -98,6 +98,8 @@ enum iotguard_feature {
 	IOTGUARD_FEAT_NEIGH_FOREIGN,
 	/* datagrams in its name that failed its credential */
 	IOTGUARD_FEAT_CRED_FAIL,
+	/* TCP flags no stack sends (iotguard_tcp_flags_odd()): any is evidence */
+	IOTGUARD_FEAT_TCP_ODD,
 	IOTGUARD_FEAT_MAX
 };
 
@@ -105,7 +107,8 @@ enum iotguard_detector {
 	IOTGUARD_DET_SURGE,	/* packets or bytes up */
 	IOTGUARD_DET_DROP,	/* packets or bytes down */
 	IOTGUARD_DET_SILENCE,	/* quiet beyond the learnt cadence */
-	IOTGUARD_DET_SCAN,	/* destinations, ports, SYNs, ICMP or ARP up */
+	/* destinations, ports, SYNs, ICMP or ARP up; odd TCP flags */
+	IOTGUARD_DET_SCAN,
 	IOTGUARD_DET_NEW_DEST,	/* more new destinations than learnt */
 	IOTGUARD_DET_SIZE,	/* packet size histogram changed */
 	IOTGUARD_DET_SPOOF,	/* ARP or NDP in another's name */
@@ -183,6 +186,8 @@ struct iotguard_score_input {
 	uint64_t icmp;
 	uint64_t arp;		/* ARP requests in the device's name */
 	uint64_t neigh_foreign;	/* ARP, NDP in another's (IOTGUARD_HAVE_ARP) */
+	/* TCP with flags no stack sends (IOTGUARD_HAVE_PROTO) */
+	uint64_t tcp_odd;
 	/* dropped for its credential: bad tag, replay, expired, revoked */
 	uint64_t cred_fail;
 	uint32_t dst_addrs;	/* distinct, estimated */
