@@ -21,7 +21,7 @@
 #define SLOTS		8192
 #define FAMILIES	6	/* per-device families */
 #define LINES		12	/* per-device lines: dropped has seven */
-#define DAEMON_FAMILIES	16	/* totals, interfaces and health */
+#define DAEMON_FAMILIES	17	/* totals, interfaces and health */
 
 /* n devices spread over the slots, long names so that chunks fill. */
 static void fill(struct daemon *d, uint32_t n)
@@ -31,6 +31,7 @@ static void fill(struct daemon *d, uint32_t n)
 
 	memset(d, 0, sizeof(*d));
 	d->cfg.metrics_devices = true;
+	d->cfg.metrics_devices_max = METRICS_DEVICES_MAX;
 	pthread_mutex_init(&d->lock, NULL);
 	d->max_devices = SLOTS;
 	d->devs = calloc(SLOTS, sizeof(*d->devs));
@@ -256,6 +257,58 @@ TEST(without_per_device_families)
 	EXPECT_EQ(DAEMON_FAMILIES, families_whole(text));
 	EXPECT_EQ(0, count(text, "name=\""));
 	EXPECT_EQ(0, count(text, "iotguard_device_"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 3000\n"));
+	EXPECT_EQ(1, count(text, "iotguard_metrics_devices_omitted 3000\n"));
+	free(text);
+	empty(&d);
+}
+
+/*
+ * More devices than metrics_devices_max: the per-device series of the
+ * devices acted on only (a state other than allow, an action of
+ * iotguardd's), the others counted as left out; at the limit, all.
+ */
+TEST(beyond_metrics_devices_max_the_acted_on)
+{
+	struct iotguard_score_key key = { .family = AF_INET };
+	struct iotguard_score_dev *sd;
+	uint32_t quarantined = (5 * 7 + 3) % SLOTS, denied = (9 * 7 + 3) % SLOTS;
+	uint32_t alerted = (11 * 7 + 3) % SLOTS;
+	char want[128];
+	struct daemon d;
+	size_t len;
+	char *text;
+
+	fill(&d, 3000);
+	d.devs[quarantined].dev.state = IOTGUARD_STATE_QUARANTINE;
+	d.devs[denied].dev.state = IOTGUARD_STATE_DENY;
+	ASSERT_EQ(0, iotguard_scorer_device(d.scorer, alerted, 1, &key, 0,
+					    false));
+	sd = (struct iotguard_score_dev *)iotguard_scorer_get(d.scorer,
+							      alerted);
+	ASSERT_NE(NULL, sd);
+	sd->action = IOTGUARD_ACT_ALERT;
+
+	d.cfg.metrics_devices_max = 3000;
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(3000, count(text, "iotguard_device_score{"));
+	EXPECT_EQ(1, count(text, "iotguard_metrics_devices_omitted 0\n"));
+	free(text);
+
+	d.cfg.metrics_devices_max = 2999;
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, families_whole(text));
+	EXPECT_EQ(3, count(text, "iotguard_device_score{"));
+	EXPECT_EQ(3 * LINES, count(text, "name=\""));
+	snprintf(want, sizeof(want), "address=\"198.18.%u.%u\"",
+		 quarantined >> 8, quarantined & 0xff);
+	EXPECT_EQ(LINES, count(text, want));
+	snprintf(want, sizeof(want), "address=\"198.18.%u.%u\"",
+		 alerted >> 8, alerted & 0xff);
+	EXPECT_EQ(LINES, count(text, want));
+	EXPECT_EQ(1, count(text, "iotguard_metrics_devices_omitted 2997\n"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_devices 3000\n"));
 	free(text);
 	empty(&d);

@@ -238,6 +238,8 @@ static const struct config_key global_keys[] = {
 	{ "alerts_max", CONFIG_COUNT, 10, 1e8, FIELD(alerts_max) },
 	{ "dry_run", CONFIG_BOOL, 0, 1, FIELD(dry_run) },
 	{ "metrics_devices", CONFIG_BOOL, 0, 1, FIELD(metrics_devices) },
+	{ "metrics_devices_max", CONFIG_COUNT, 0, 1e8,
+	  FIELD(metrics_devices_max) },
 	{ "learn", CONFIG_SECONDS, 0, 1e7, FIELD(seconds.learn) },
 	{ "release_after", CONFIG_SECONDS, 0, 1e6,
 	  FIELD(seconds.release_after) },
@@ -370,6 +372,7 @@ static void defaults(struct config *cfg)
 	cfg->save_every = 60;
 	cfg->alerts_max = 10000;
 	cfg->metrics_devices = true;
+	cfg->metrics_devices_max = METRICS_DEVICES_MAX;
 	iotguard_score_config_default(sc);
 	/*
 	 * The scorer's defaults are in intervals of its default 1 s; here

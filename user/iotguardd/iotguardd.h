@@ -21,6 +21,13 @@
 #define IOTGUARDD_CONFIG "/etc/iotguard/iotguardd.conf"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Devices whose every per-device series /metrics shows (6 families, 13
+ * series a device): beyond, only the devices acted on, so that a city of
+ * 10^6 devices is not 1.3 * 10^7 series a scrape.
+ */
+#define METRICS_DEVICES_MAX 10000
+
 struct config {
 	double interval;		/* seconds */
 	char listen[128];		/* "addr:port", "[v6]:port"; "" = off */
@@ -30,6 +37,8 @@ struct config {
 	unsigned long alerts_max;	/* lines of alerts.jsonl before rotating */
 	bool dry_run;
 	bool metrics_devices;		/* per-device families in /metrics */
+	/* beyond this many devices, only those acted on (metrics.c) */
+	unsigned long metrics_devices_max;
 	struct {			/* durations as written, in seconds */
 		double learn;
 		double release_after;

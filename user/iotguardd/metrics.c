@@ -322,11 +322,16 @@ static void health_families(FILE *f, const struct daemon *d)
 }
 
 /* The daemon's own families, after the devices'. */
-static void daemon_families(FILE *f, const struct daemon *d)
+static void daemon_families(FILE *f, const struct daemon *d,
+			    uint64_t omitted)
 {
 	total_families(f, d);
 	interface_families(f, d);
 	health_families(f, d);
+	header(f, "iotguard_metrics_devices_omitted", "gauge",
+	       "Devices whose per-device series this scrape left out (metrics_devices, metrics_devices_max).");
+	fprintf(f, "iotguard_metrics_devices_omitted %llu\n",
+		(unsigned long long)omitted);
 }
 
 /*
@@ -342,9 +347,52 @@ struct metrics_scrape {
 	unsigned int fam;	/* F_MAX: the daemon's families; then done */
 	uint32_t next;		/* the next device of fam */
 	bool started;		/* fam's header is out */
+	bool planned;		/* scrape_plan() done */
+	bool acted_only;	/* only the devices acted on */
+	uint64_t omitted;	/* devices left out */
 	char *text;
 	size_t len, off;
 };
+
+/*
+ * Acted on: a state other than allow in the module (the operator's or
+ * iotguardd's), or an action of iotguardd's in force (an alert too).
+ */
+static bool acted_on(const struct daemon *d, uint32_t i)
+{
+	const struct iotguard_score_dev *sd = iotguard_scorer_get(d->scorer,
+								  i);
+
+	return d->devs[i].dev.state != IOTGUARD_STATE_ALLOW ||
+	       (sd && sd->action != IOTGUARD_ACT_NONE);
+}
+
+/*
+ * Once a scrape, under the lock: whether every device is shown, and how
+ * many are left out (an estimate for the scrape: the table may change
+ * between its chunks).
+ */
+static void scrape_plan(struct metrics_scrape *s)
+{
+	const struct daemon *d = s->d;
+	uint64_t present = 0, shown = 0;
+	uint32_t i;
+
+	for (i = 0; i < d->max_devices; i++) {
+		if (!d->devs[i].present)
+			continue;
+		present++;
+		shown += acted_on(d, i);
+	}
+	s->planned = true;
+	if (!d->cfg.metrics_devices) {
+		s->fam = F_MAX;
+		s->omitted = present;
+	} else if (present > d->cfg.metrics_devices_max) {
+		s->acted_only = true;
+		s->omitted = present - shown;
+	}
+}
 
 struct metrics_scrape *metrics_scrape_new(struct daemon *d)
 {
@@ -380,9 +428,9 @@ static int scrape_fill(struct metrics_scrape *s)
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	/* ~1.2 KB per device: a big city may keep only the totals. */
-	if (!d->cfg.metrics_devices && s->fam < F_MAX)
-		s->fam = F_MAX;
+	/* ~1.2 KB per device: a big city shows the devices acted on. */
+	if (!s->planned)
+		scrape_plan(s);
 	while (s->fam < F_MAX && ftell(f) < CHUNK_BYTES) {
 		if (!s->started) {
 			header(f, families[s->fam].name,
@@ -392,7 +440,8 @@ static int scrape_fill(struct metrics_scrape *s)
 		/* The device table cannot shrink: max_devices is fixed. */
 		for (; s->next < d->max_devices && ftell(f) < CHUNK_BYTES;
 		     s->next++)
-			if (d->devs[s->next].present)
+			if (d->devs[s->next].present &&
+			    (!s->acted_only || acted_on(d, s->next)))
 				device_line(f, d, s->fam, s->next);
 		if (s->next < d->max_devices)
 			break;
@@ -401,7 +450,7 @@ static int scrape_fill(struct metrics_scrape *s)
 		s->started = false;
 	}
 	if (s->fam == F_MAX && ftell(f) < CHUNK_BYTES) {
-		daemon_families(f, d);
+		daemon_families(f, d, s->omitted);
 		s->fam++;
 	}
 	pthread_mutex_unlock(&d->lock);

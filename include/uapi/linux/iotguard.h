@@ -474,7 +474,8 @@ enum iotguard_cred_mode {
  *	baseline
  * @IOTGUARD_ALERT_DET_DROP: packets or bytes far below it
  * @IOTGUARD_ALERT_DET_SILENCE: quiet for longer than its usual cadence
- * @IOTGUARD_ALERT_DET_SCAN: destinations, ports, TCP SYNs or ICMP far up
+ * @IOTGUARD_ALERT_DET_SCAN: destinations, ports, TCP SYNs, ICMP or ARP far
+ *	up, or TCP segments with flags no stack sends (OS fingerprinting)
  * @IOTGUARD_ALERT_DET_NEW_DEST: more new destinations than it has learnt
  * @IOTGUARD_ALERT_DET_SIZE: its packet sizes changed
  * @IOTGUARD_ALERT_DET_SPOOF: ARP or NDP from its MAC in the name of an
