@@ -35,8 +35,10 @@ the first frame of the attack proper); the quarantine delay is also given
 from it (ON-QUAR), and the summary counts quarantines within the goal of
 both. No detector can act on an attack before it begins.
 A silence alert outside the attack windows that the capture bears out
-(the device sent no IP frame for as long as the alert says, less an
-interval at each end) is a confirmed silence, counted apart: a benign
+(the device sent no IP frame in its name for as long as the alert says,
+less an interval at each end; live, that span is the wall clock's, placed
+on the capture's as the frames left) is a confirmed silence, counted
+apart: a benign
 device of the city does fall silent between its setups. Any other raising
 decision outside the device's attack windows is a false alarm
 (a false quarantine if it raises to quarantine or more); both are per
@@ -370,7 +372,16 @@ def read_live(d, cap, pcap):
                 if not line.strip():
                     continue
                 o = json.loads(line)
-                o["offset"] = capture_time(clock, wall_time(o["time"]))
+                wall = wall_time(o["time"])
+                o["offset"] = capture_time(clock, wall)
+                # A silence's span, from the wall clock: the sender's lag
+                # within it would shorten it on the capture's.
+                m = QUIET_FOR.match(o.get("explanation", ""))
+                if m:
+                    quiet = int(m.group(1)) * cap["interval"]
+                    o["quiet_span"] = (
+                        capture_time(clock, wall - quiet + cap["interval"]),
+                        capture_time(clock, wall - cap["interval"]))
                 alerts.append(o)
         with open(os.path.join(d, "stats.json"), encoding="utf-8") as f:
             stats = json.load(f)
@@ -477,8 +488,11 @@ def confirmed_silence(e, host, interval):
     m = QUIET_FOR.match(e.get("explanation", ""))
     if set(e["detectors"]) != {"silence"} or not m or host is None:
         return False
-    lo = e["offset"] - (int(m.group(1)) - 1) * interval
-    hi = e["offset"] - interval
+    if "quiet_span" in e:
+        lo, hi = e["quiet_span"]
+    else:
+        lo = e["offset"] - (int(m.group(1)) - 1) * interval
+        hi = e["offset"] - interval
     if hi <= lo:
         return False
     times = host.get("ip_times", [])
