@@ -260,5 +260,18 @@ def other_version(path):
     return 0
 
 
+def damage(path):
+    """Flips a bit of the byte in the middle of the baselines file."""
+    import os
+
+    with open(path, "r+b") as f:
+        mid = os.fstat(f.fileno()).st_size // 2
+        f.seek(mid)
+        byte = f.read(1)[0]
+        f.seek(mid)
+        f.write(bytes([byte ^ 0x10]))
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(globals()[sys.argv[1]](*sys.argv[2:]))

@@ -9,8 +9,9 @@
 # device the operator pinned or quarantined by hand. Its alerts.jsonl
 # rotates at alerts_max lines with no alert lost or doubled, nor glued to
 # a line a crash cut short, and `iotguard alerts` shows them as the
-# daemon wrote them. A baselines file of another version is ignored: the
-# devices learn anew. Delays are judged in the daemon's intervals
+# daemon wrote them. A baselines file of another version, or one damaged on
+# disk (its checksum), is ignored: the devices learn anew. Delays are
+# judged in the daemon's intervals
 # (iotguard_daemon_intervals_total, the interval an alert names), never in
 # seconds. Runs in the guest, as root, with iotguard.ko loaded. Prints TAP.
 #
@@ -352,11 +353,24 @@ run() {
 	expect "another version: all $NDEV devices learn anew ($n)" \
 		"$n == $NDEV"
 	stopped iotguardd
+
+	# The file it saved on the way out, a byte of it damaged on disk:
+	# refused by its checksum, the devices learn anew.
+	judge damage "$sdir/baselines.bin"
+	if ! start_daemon 4; then
+		not_ok "damaged: iotguardd answers on /metrics"
+		return 1
+	fi
+	check "damaged: the log says its checksum does not match" in_log 4 \
+		"$sdir/baselines.bin: its checksum does not match: learning anew"
+	n=$(learning_count 1)
+	expect "damaged: all $NDEV devices learn anew ($n)" "$n == $NDEV"
+	stopped iotguardd
 }
 
-tap_plan 33
+tap_plan 37
 if ! run || [ "$failed" -gt 0 ]; then
-	tail -n 30 "$tmp"/d[123].log 2>/dev/null | sed 's/^/# daemon: /' ||
+	tail -n 30 "$tmp"/d[1-4].log 2>/dev/null | sed 's/^/# daemon: /' ||
 		true
 fi
 echo "# $SECONDS s"

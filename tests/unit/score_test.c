@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -84,6 +85,45 @@ static void feed(struct iotguard_scorer *scorer, uint32_t slot,
 static double steady_z(double x, double c)
 {
 	return (log1p(x) - log1p(c)) / 0.25;
+}
+
+/*
+ * A burst under the threshold is learnt as a 3-sigma interval at most:
+ * a device at 90-110 packets an interval, then 350 (z ~4.6, not flagged):
+ * the short horizon's mean moves by alpha * 3 sigma, not alpha * 1.25
+ * (its whole distance), and a second burst does not widen the spread
+ * more than an ordinary 3-sigma interval would.
+ */
+TEST_F(score, a_burst_under_the_threshold_drags_no_more_than_3_sigma)
+{
+	const struct iotguard_score_dev *dev;
+	float mean, var, sigma, alpha = 1 - exp2f(-1.0f / 60);
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	for (i = 0; i < 400; i++) {
+		feed(self->scorer, 0, i & 1 ? 110 : 90, 1, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	dev = iotguard_scorer_get(self->scorer, 0);
+	ASSERT_NE(NULL, dev);
+	ASSERT_TRUE(alpha > 1.0f / (dev->age + 1));
+	mean = dev->mean[0][IOTGUARD_FEAT_PACKETS];
+	var = dev->var[0][IOTGUARD_FEAT_PACKETS];
+	sigma = sqrtf(var + 0.25f * 0.25f);
+
+	feed(self->scorer, 0, 350, 1, &self->res);
+	EXPECT_FALSE(self->res.anomalous);
+	EXPECT_EQ(0, self->res.detectors);
+	EXPECT_GT(dev->mean[0][IOTGUARD_FEAT_PACKETS], mean);
+	EXPECT_LE(dev->mean[0][IOTGUARD_FEAT_PACKETS] - mean,
+		  alpha * 3 * sigma + 1e-5f) {
+		TH_LOG("moved %.5f, alpha %.5f, 3 sigma %.4f, whole %.4f",
+		       dev->mean[0][IOTGUARD_FEAT_PACKETS] - mean, alpha,
+		       3 * sigma, log1pf(350) - mean);
+	}
+	EXPECT_LE(dev->var[0][IOTGUARD_FEAT_PACKETS],
+		  (1 - alpha) * (var + alpha * 9 * sigma * sigma) + 1e-5f);
 }
 
 TEST_F(score, constant_input_scores_zero_after_learning)
@@ -737,12 +777,12 @@ TEST_F(score, persistence_round_trip)
 	EXPECT_TRUE(res2.anomalous);
 	iotguard_scorer_free(again);
 
-	/* the version is 6 (the forged detector); one of version 5 is refused */
+	/* the version is 7 (a checksum); one of version 6 is refused */
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4, pread(fd, &version, 4, 8));
-	EXPECT_EQ(6, version);
-	version = 5;
+	EXPECT_EQ(7, version);
+	version = 6;
 	ASSERT_EQ(4, pwrite(fd, &version, 4, 8));
 	close(fd);
 	ASSERT_EQ(0, iotguard_scorer_new(&self->cfg, 16, &again));
@@ -759,6 +799,95 @@ TEST_F(score, persistence_round_trip)
 	EXPECT_EQ(-EPROTO, iotguard_scorer_load(again, path, &restored, NULL,
 						0));
 	iotguard_scorer_free(again);
+	unlink(path);
+}
+
+/* load PATH into a new scorer with device 0's key; its error, why in why. */
+static int load_into_new(const struct iotguard_score_config *cfg,
+			 const char *path, char *why, size_t why_len)
+{
+	struct iotguard_scorer *again;
+	uint32_t restored = 0;
+	int ret;
+
+	if (iotguard_scorer_new(cfg, 16, &again))
+		return -ENOMEM;
+	add_dev(again, 0, 1, false);
+	ret = iotguard_scorer_load(again, path, &restored, why, why_len);
+	if (ret && restored)
+		ret = -EEXIST;	/* a refused file restored something */
+	iotguard_scorer_free(again);
+	return ret;
+}
+
+/*
+ * A baselines file damaged on disk is refused whole, with a reason, and
+ * nothing of it is restored: one byte of a record changed (its CRC-32),
+ * cut short, with bytes after it, shorter than a header; and a record no
+ * scorer writes (a baseline not a number, a count beyond its array) even
+ * with its checksum made good.
+ */
+TEST_F(score, damaged_baselines_refused)
+{
+	char path[] = "/tmp/score_test.XXXXXX", why[256];
+	struct iotguard_score_dev *dev;
+	struct stat st;
+	uint8_t byte;
+	int fd;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	add_dev(self->scorer, 0, 1, false);
+	add_dev(self->scorer, 1, 1, false);
+	feed(self->scorer, 0, 100, 30, &self->res);
+	feed(self->scorer, 1, 7, 30, &self->res);
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	ASSERT_EQ(0, load_into_new(&self->cfg, path, why, sizeof(why)));
+	ASSERT_EQ(0, stat(path, &st));
+
+	/* a bit flipped in the middle of the records */
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, pread(fd, &byte, 1, st.st_size / 2));
+	byte ^= 0x10;
+	ASSERT_EQ(1, pwrite(fd, &byte, 1, st.st_size / 2));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("its checksum does not match", why);
+	byte ^= 0x10;
+	ASSERT_EQ(1, pwrite(fd, &byte, 1, st.st_size / 2));
+	EXPECT_EQ(0, load_into_new(&self->cfg, path, why, sizeof(why)));
+
+	/* cut short by one byte, longer by one, shorter than a header */
+	ASSERT_EQ(0, ftruncate(fd, st.st_size - 1));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("its length is not its header's", why);
+	ASSERT_EQ(0, ftruncate(fd, st.st_size + 1));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("its length is not its header's", why);
+	ASSERT_EQ(0, ftruncate(fd, 20));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("it is shorter than a header", why);
+	ASSERT_EQ(0, ftruncate(fd, 0));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	close(fd);
+
+	/* a baseline that is not a number, written with a good checksum */
+	dev = (struct iotguard_score_dev *)iotguard_scorer_get(self->scorer,
+							       1);
+	ASSERT_NE(NULL, dev);
+	dev->var[2][IOTGUARD_FEAT_BYTES] = NAN;
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("a baseline of bytes not a number", why);
+	dev->var[2][IOTGUARD_FEAT_BYTES] = 0;
+	dev->dests = 65;
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	EXPECT_EQ(-EBADMSG, load_into_new(&self->cfg, path, why, sizeof(why)));
+	EXPECT_STREQ("an address, count or action out of range", why);
+	dev->dests = 0;
+	ASSERT_EQ(0, iotguard_scorer_save(self->scorer, path));
+	EXPECT_EQ(0, load_into_new(&self->cfg, path, why, sizeof(why)));
 	unlink(path);
 }
 

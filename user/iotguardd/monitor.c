@@ -208,6 +208,11 @@ static void load_baselines(struct daemon *d)
 		log_msg(LOG_WARNING,
 			"Not scoring against the baselines of %u devices in %s, learnt with %s: they learn anew (the actions in force stay)",
 			restored, path, why);
+	} else if (ret == -EBADMSG) {
+		log_msg(LOG_WARNING,
+			"Unable to load the baselines from %s: %s: learning anew",
+			path, why);
+		return;
 	} else if (ret) {
 		log_msg(LOG_WARNING, "Unable to load the baselines from %s: %s%s",
 			path, strerror(-ret),

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <zlib.h>
 #include "replace.h"
 #include "score.h"
 
@@ -26,8 +28,10 @@
  * 3: each detector's run and raised alert
  * 4: the arp feature's baselines
  * 5: the spoof detector's run
+ * 6: the forged detector's
+ * 7: a CRC-32 of the header and the records after them; records checked
  */
-#define SAVE_VERSION 6
+#define SAVE_VERSION 7
 
 struct prior {
 	float mean[IOTGUARD_FEAT_LOG_MAX];
@@ -835,6 +839,30 @@ static void score_features(struct iotguard_scorer *scorer,
 	}
 }
 
+/*
+ * A learnt interval moves a baseline as one at most LEARN_CLAMP sigmas
+ * from its mean would (a Huber-type EWMA): a burst under the threshold
+ * drags the mean and widens the spread no more than an ordinary 3-sigma
+ * interval, so bursts just under it cannot walk a baseline up to hide a
+ * flood. From LEARN_CLAMP_AFTER intervals learnt: before, the first
+ * intervals are the baseline's only evidence.
+ */
+#define LEARN_CLAMP		3.0f
+#define LEARN_CLAMP_AFTER	8
+
+static float clamp_learnt(const struct iotguard_scorer *scorer,
+			  const struct iotguard_score_dev *dev,
+			  unsigned int h, unsigned int f, float y)
+{
+	float floor2 = scorer->cfg.sigma_floor * scorer->cfg.sigma_floor;
+	float lim, mean = dev->mean[h][f];
+
+	if (dev->age < LEARN_CLAMP_AFTER)
+		return y;
+	lim = LEARN_CLAMP * sqrtf(dev->var[h][f] + floor2);
+	return fminf(fmaxf(y, mean - lim), mean + lim);
+}
+
 static void learn(struct iotguard_scorer *scorer,
 		  struct iotguard_score_dev *dev,
 		  const struct iotguard_score_input *in,
@@ -847,7 +875,8 @@ static void learn(struct iotguard_scorer *scorer,
 		alpha = fmaxf(scorer->alpha[h], run);
 		for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
 			if (valid & (1U << f))
-				ewma(&dev->mean[h][f], &dev->var[h][f], y[f],
+				ewma(&dev->mean[h][f], &dev->var[h][f],
+				     clamp_learnt(scorer, dev, h, f, y[f]),
 				     alpha);
 	}
 	alpha = fmaxf(scorer->alpha[MID], run);
@@ -1298,14 +1327,19 @@ static bool basis_differs(const struct save_basis *file,
 	return differs;
 }
 
-/* The baseline file's contents: a header, then the devices in use. */
+/*
+ * The baseline file's contents: a header, the devices in use, and the
+ * CRC-32 of both (zlib's; little-endian as the rest), so that a file
+ * damaged on disk is refused rather than scored against.
+ */
 static int write_baseline(FILE *f, void *data)
 {
 	const struct iotguard_scorer *scorer = data;
 	struct save_header hdr;
 	struct save_record rec;
 	uint64_t count = 0;
-	uint32_t i;
+	uLong crc = crc32(0, Z_NULL, 0);
+	uint32_t i, sum;
 
 	for (i = 0; i < scorer->slots; i++)
 		if ((scorer->devs[i].flags & IOTGUARD_SDEV_USED) &&
@@ -1314,6 +1348,7 @@ static int write_baseline(FILE *f, void *data)
 	fill_header(scorer, &hdr, count);
 	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
 		return -EIO;
+	crc = crc32(crc, (const Bytef *)&hdr, sizeof(hdr));
 	for (i = 0; i < scorer->slots; i++) {
 		const struct iotguard_score_dev *dev = &scorer->devs[i];
 
@@ -1327,8 +1362,58 @@ static int write_baseline(FILE *f, void *data)
 		rec.dests.used = scorer->dests[i].used;
 		if (fwrite(&rec, sizeof(rec), 1, f) != 1)
 			return -EIO;
+		crc = crc32(crc, (const Bytef *)&rec, sizeof(rec));
 	}
-	return 0;
+	sum = (uint32_t)crc;
+	return fwrite(&sum, sizeof(sum), 1, f) == 1 ? 0 : -EIO;
+}
+
+static bool finite_nonneg(float x)
+{
+	return isfinite(x) && x >= 0;
+}
+
+/*
+ * Whether a record (its checksum good) holds what a scorer could have
+ * written: every float finite, spreads and probabilities in range, counts
+ * within their arrays. why says which field is not, for the log.
+ */
+static bool record_valid(const struct save_record *rec, char *why,
+			 size_t why_len)
+{
+	const struct iotguard_score_dev *dev = &rec->dev;
+	unsigned int h, f;
+
+	for (h = 0; h < IOTGUARD_SCORE_HORIZONS; h++)
+		for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
+			if (!isfinite(dev->mean[h][f]) ||
+			    !finite_nonneg(dev->var[h][f])) {
+				append(why, why_len,
+				       "a baseline of %s not a number",
+				       feature_names[f]);
+				return false;
+			}
+	for (f = 0; f < IOTGUARD_SIZE_BUCKETS; f++)
+		if (!finite_nonneg(dev->size_p[f]) || dev->size_p[f] > 1) {
+			append(why, why_len, "a size share out of range");
+			return false;
+		}
+	if (!finite_nonneg(dev->size_mean) || !finite_nonneg(dev->size_var) ||
+	    !finite_nonneg(dev->gap_mean) || !finite_nonneg(dev->gap_var) ||
+	    !finite_nonneg(dev->new_rate) || !isfinite(dev->score)) {
+		append(why, why_len, "a size, gap or rate not a number");
+		return false;
+	}
+	if ((dev->key.family != AF_INET && dev->key.family != AF_INET6) ||
+	    dev->dests > IOTGUARD_SCORE_KNOWN_DESTS ||
+	    dev->dest_hand >= IOTGUARD_SCORE_KNOWN_DESTS ||
+	    dev->top_feature >= IOTGUARD_FEAT_MAX ||
+	    dev->action >= IOTGUARD_ACT_MAX ||
+	    dev->enforced >= IOTGUARD_ACT_MAX) {
+		append(why, why_len, "an address, count or action out of range");
+		return false;
+	}
+	return true;
 }
 
 int iotguard_scorer_save(const struct iotguard_scorer *scorer,
@@ -1412,9 +1497,11 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 {
 	struct save_record *recs = NULL;
 	struct save_header hdr, want;
+	uLong crc = crc32(0, Z_NULL, 0);
+	uint32_t i, sum;
 	bool stale;
+	char extra;
 	FILE *f;
-	uint32_t i;
 	int ret = 0;
 
 	*restored = 0;
@@ -1424,7 +1511,8 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 	if (!f)
 		return -errno;
 	if (fread(&hdr, sizeof(hdr), 1, f) != 1) {
-		ret = -EPROTO;
+		append(why, why_len, "it is shorter than a header");
+		ret = -EBADMSG;
 		goto cleanup;
 	}
 	fill_header(scorer, &want, hdr.count);
@@ -1433,16 +1521,31 @@ int iotguard_scorer_load(struct iotguard_scorer *scorer, const char *path,
 		ret = -EPROTO;
 		goto cleanup;
 	}
-	stale = basis_differs(&hdr.basis, &want.basis, why, why_len);
 	recs = calloc(hdr.count ? hdr.count : 1, sizeof(*recs));
 	if (!recs) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	if (fread(recs, sizeof(*recs), hdr.count, f) != hdr.count) {
-		ret = -EPROTO;
+	/* Cut short, damaged or longer than it says: none of it is used. */
+	if (fread(recs, sizeof(*recs), hdr.count, f) != hdr.count ||
+	    fread(&sum, sizeof(sum), 1, f) != 1 || fread(&extra, 1, 1, f)) {
+		append(why, why_len, "its length is not its header's");
+		ret = -EBADMSG;
 		goto cleanup;
 	}
+	crc = crc32(crc, (const Bytef *)&hdr, sizeof(hdr));
+	crc = crc32(crc, (const Bytef *)recs, hdr.count * sizeof(*recs));
+	if (sum != (uint32_t)crc) {
+		append(why, why_len, "its checksum does not match");
+		ret = -EBADMSG;
+		goto cleanup;
+	}
+	for (i = 0; i < hdr.count; i++)
+		if (!record_valid(&recs[i], why, why_len)) {
+			ret = -EBADMSG;
+			goto cleanup;
+		}
+	stale = basis_differs(&hdr.basis, &want.basis, why, why_len);
 	qsort(recs, hdr.count, sizeof(*recs), record_cmp);
 	for (i = 0; i < scorer->slots; i++) {
 		struct iotguard_score_dev *dev = &scorer->devs[i];

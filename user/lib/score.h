@@ -387,7 +387,10 @@ bool iotguard_scorer_prior(const struct iotguard_scorer *scorer,
  * written to path.tmp then renamed; its header records what the baselines
  * mean: the interval, sigma_floor and the half-lives. Loading restores
  * each used slot whose key is in the file; *restored counts them. -EPROTO
- * for a file of another version or layout. -ESTALE for baselines learnt
+ * for a file of another version or layout. -EBADMSG, nothing restored and
+ * why saying what, for a file cut short, longer than its header says, whose
+ * CRC-32 does not match, or with a record no scorer writes (a float not a
+ * number, a count or action out of range). -ESTALE for baselines learnt
  * with another interval, sigma_floor or half-lives: scored against, they
  * would misjudge every device, so only the actions are restored (what is
  * in force stays the daemon's to lift) and the devices learn anew; why
