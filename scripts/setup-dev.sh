@@ -49,6 +49,8 @@ PACKAGES=(
 	# tests/system/package_test.sh: a Debian 12 root file system from
 	# Debian's archive, on an ext4 disk image.
 	mmdebstrap e2fsprogs
+	# tests/unit/service.sh: systemd-analyze security of the units.
+	systemd
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf

@@ -21,7 +21,7 @@
 #define SLOTS		8192
 #define FAMILIES	6	/* per-device families */
 #define LINES		12	/* per-device lines: dropped has seven */
-#define DAEMON_FAMILIES	17	/* totals, interfaces and health */
+#define DAEMON_FAMILIES	18	/* totals, interfaces and health */
 
 /* n devices spread over the slots, long names so that chunks fill. */
 static void fill(struct daemon *d, uint32_t n)

@@ -5,7 +5,8 @@
  * stray, by their class's policy.
  *
  * One thread polls a signalfd (SIGHUP reloads, SIGTERM and SIGINT stop), a
- * timerfd (the interval) and the iotguard netlink events; libmicrohttpd's
+ * timerfd (the interval), another (systemd's watchdog), the enrollment port
+ * and the iotguard netlink events; libmicrohttpd's
  * thread renders /metrics when scraped, from what the main thread holds,
  * under the lock the main thread takes while it changes that.
  */
@@ -195,7 +196,7 @@ static void status(struct daemon *d)
 		sd = iotguard_scorer_get(d->scorer, i);
 		acted += sd && sd->action > IOTGUARD_ACT_ALERT;
 	}
-	sd_notifyf(0, "WATCHDOG=1\nSTATUS=%u devices, %u held back%s%s",
+	sd_notifyf(0, "STATUS=%u devices, %u held back%s%s",
 		   devices, acted, d->maps ? "" : ", waiting for the maps",
 		   d->cfg.dry_run ? " (dry run)" : "");
 }
@@ -210,8 +211,9 @@ static void signal_mask(sigset_t *mask)
 
 static int run(struct daemon *d, bool force_dry_run)
 {
-	int sig_fd = -1, timer_fd = -1, ret;
-	struct pollfd pfd[4];
+	int sig_fd = -1, timer_fd = -1, wd_fd = -1, ret;
+	struct pollfd pfd[5];
+	uint64_t wd_usec;
 	sigset_t mask;
 
 	signal_mask(&mask);
@@ -229,6 +231,21 @@ static int run(struct daemon *d, bool force_dry_run)
 			strerror(-ret));
 		goto cleanup;
 	}
+	/*
+	 * The watchdog has a timer of its own, at half systemd's timeout: an
+	 * interval of up to 60 s cannot starve it, and a main loop stuck
+	 * (scoring, a save, netlink) still misses it.
+	 */
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
+		wd_fd = timerfd_create(CLOCK_MONOTONIC,
+				       TFD_CLOEXEC | TFD_NONBLOCK);
+		ret = wd_fd < 0 ? -errno : arm_timer(wd_fd, wd_usec / 2e6);
+		if (ret) {
+			log_msg(LOG_ERR, "Unable to set the watchdog timer: %s",
+				strerror(-ret));
+			goto cleanup;
+		}
+	}
 	sd_notify(0, "READY=1");
 	log_msg(LOG_INFO, "Watching %u device slots every %gs%s",
 		d->max_devices, d->cfg.interval,
@@ -240,12 +257,19 @@ static int run(struct daemon *d, bool force_dry_run)
 					  .events = POLLIN };
 		/* A negative fd is ignored: enrollment off. */
 		pfd[3] = (struct pollfd){ .fd = d->enroll_fd, .events = POLLIN };
-		if (poll(pfd, 4, -1) < 0) {
+		pfd[4] = (struct pollfd){ .fd = wd_fd, .events = POLLIN };
+		if (poll(pfd, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
 			log_msg(LOG_ERR, "Unable to poll: %s", strerror(errno));
 			goto cleanup;
+		}
+		if (pfd[4].revents & POLLIN) {
+			uint64_t expired;
+
+			if (read(wd_fd, &expired, sizeof(expired)) > 0)
+				sd_notify(0, "WATCHDOG=1");
 		}
 		if (pfd[3].revents & POLLIN)
 			enroll_receive(d);
@@ -292,6 +316,8 @@ cleanup:
 		close(sig_fd);
 	if (timer_fd >= 0)
 		close(timer_fd);
+	if (wd_fd >= 0)
+		close(wd_fd);
 	return ret;
 }
 

@@ -316,6 +316,10 @@ static void health_families(FILE *f, const struct daemon *d)
 		(unsigned long long)d->map_errors);
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"netlink\"} %llu\n",
 		(unsigned long long)d->nl_errors);
+	header(f, "iotguard_daemon_foreign_events_total", "counter",
+	       "Messages on the events socket from another sender than the kernel, ignored.");
+	fprintf(f, "iotguard_daemon_foreign_events_total %llu\n",
+		(unsigned long long)iotguard_nl_foreign_events(d->events));
 	header(f, "iotguard_daemon_dry_run", "gauge",
 	       "1 when actions are only reported.");
 	fprintf(f, "iotguard_daemon_dry_run %d\n", d->cfg.dry_run);

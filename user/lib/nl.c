@@ -45,6 +45,7 @@ struct iotguard_nl {
 	char *buf;
 	char extack[EXTACK_LEN];
 	uint32_t extack_offset;	/* NLMSGERR_ATTR_OFFS, 0: none */
+	uint64_t foreign_events;	/* on the events socket, not the kernel's */
 };
 
 /* Why the last iotguard_nl_open() of this thread failed. */
@@ -1163,6 +1164,11 @@ int iotguard_nl_join_events(struct iotguard_nl *nl)
 	return 0;
 }
 
+uint64_t iotguard_nl_foreign_events(const struct iotguard_nl *nl)
+{
+	return nl ? nl->foreign_events : 0;
+}
+
 int iotguard_nl_fd(const struct iotguard_nl *nl)
 {
 	return mnl_socket_get_fd(nl->sock);
@@ -1174,14 +1180,27 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 	int fd = mnl_socket_get_fd(nl->sock);
 
 	for (;;) {
+		struct sockaddr_nl from;
+		socklen_t from_len = sizeof(from);
 		const struct nlmsghdr *nlh;
 		ssize_t len;
 		int left;
 
-		len = recv(fd, nl->buf, RECV_BUF_SIZE, MSG_DONTWAIT);
+		len = recvfrom(fd, nl->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
+			       (struct sockaddr *)&from, &from_len);
 		if (len < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ?
 			       0 : -errno;
+		/*
+		 * Events come from the kernel (port 0); anyone may send to
+		 * this socket's port: a forged DEVICE_DEL would make the
+		 * daemon forget a device.
+		 */
+		if (from_len < sizeof(from) || from.nl_family != AF_NETLINK ||
+		    from.nl_pid != 0) {
+			nl->foreign_events++;
+			continue;
+		}
 		left = len;
 		for (nlh = (const struct nlmsghdr *)nl->buf;
 		     mnl_nlmsg_ok(nlh, left);

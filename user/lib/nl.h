@@ -203,9 +203,12 @@ typedef int (*iotguard_event_cb)(uint8_t cmd,
  * Reads the events queued on a joined handle, without blocking, and calls
  * cb for each; a non-zero return from cb stops and is returned. -ENOBUFS
  * when the kernel dropped events for a full socket buffer: the caller
- * should resynchronise with a dump.
+ * should resynchronise with a dump. A message from anyone but the kernel
+ * (a process that sent to this socket's port) is skipped and counted.
  */
 int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 			    void *data);
+/* The messages iotguard_nl_events_read() skipped as not the kernel's. */
+uint64_t iotguard_nl_foreign_events(const struct iotguard_nl *nl);
 
 #endif /* IOTGUARD_USER_NL_H */
