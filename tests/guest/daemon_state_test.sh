@@ -368,7 +368,7 @@ run() {
 	stopped iotguardd
 }
 
-tap_plan 37
+tap_plan 36
 if ! run || [ "$failed" -gt 0 ]; then
 	tail -n 30 "$tmp"/d[1-4].log 2>/dev/null | sed 's/^/# daemon: /' ||
 		true

@@ -509,65 +509,13 @@ TEST_F(features, size_buckets_at_edges)
 	EXPECT_EQ(bytes, ft.bytes);
 }
 
-/* Connection attempts: SYN without ACK, whatever else is set. */
-TEST_F(features, tcp_syn_not_synack)
-{
-	static const struct {
-		uint8_t flags;
-		bool syn;
-	} cases[] = {
-		{ 0x02, true },		/* SYN */
-		{ 0x12, false },	/* SYN-ACK */
-		{ 0x10, false },	/* ACK */
-		{ 0x18, false },	/* PSH-ACK */
-		{ 0xc2, true },		/* SYN with ECE and CWR (ECN setup) */
-		{ 0x04, false },	/* RST */
-		{ 0x01, false },	/* FIN */
-	};
-	struct iotguard_dev_features ft;
-	struct iotguard_device d, d6;
-	unsigned int i, syns = 0;
-	uint8_t dst[16];
-	struct frame f;
-
-	dev_init(&d, AF_INET, 3);
-	enroll(_metadata, self, &d);
-	dst4(dst, 1);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		frame_tcp(&f, &d, dst, 1883, cases[i].flags);
-		PASS(&f);
-		syns += cases[i].syn;
-		READ(&d, &ft);
-		EXPECT_EQ(syns, ft.tcp_syn) {
-			TH_LOG("flags %#x", cases[i].flags);
-		}
-	}
-	EXPECT_EQ(i, ft.packets);
-	EXPECT_EQ(0, ft.icmp);
-
-	/* UDP is no connection attempt. */
-	frame_udp(&f, &d, dst, 1883, 64);
-	PASS(&f);
-	READ(&d, &ft);
-	EXPECT_EQ(syns, ft.tcp_syn);
-
-	dev_init(&d6, AF_INET6, 3);
-	enroll(_metadata, self, &d6);
-	dst6(dst, 1);
-	frame_tcp(&f, &d6, dst, 1883, 0x02);
-	PASS(&f);
-	frame_tcp(&f, &d6, dst, 1883, 0x12);
-	PASS(&f);
-	READ(&d6, &ft);
-	EXPECT_EQ(1, ft.tcp_syn);
-}
-
 /*
- * Flags no stack sends (nmap -O's probes, null, FIN and Xmas scans) count
- * in tcp_odd, a SYN among them in tcp_syn too; a connection's own
- * segments, a RST and UDP do not.
+ * Connection attempts, SYN without ACK whatever else is set, count in
+ * tcp_syn; flags no stack sends (nmap -O's probes, null, FIN and Xmas
+ * scans) in tcp_odd, a SYN among them in both; a connection's own
+ * segments, a RST and UDP in neither.
  */
-TEST_F(features, tcp_odd_flags)
+TEST_F(features, tcp_syn_and_odd_flags)
 {
 	static const struct {
 		uint8_t flags;
@@ -616,6 +564,8 @@ TEST_F(features, tcp_odd_flags)
 	PASS(&f);
 	READ(&d, &ft);
 	EXPECT_EQ(odd, ft.tcp_odd);
+	EXPECT_EQ(syns, ft.tcp_syn);
+	EXPECT_EQ(0, ft.icmp);
 
 	dev_init(&d6, AF_INET6, 3);
 	enroll(_metadata, self, &d6);
@@ -624,8 +574,13 @@ TEST_F(features, tcp_odd_flags)
 	PASS(&f);
 	frame_tcp(&f, &d6, dst, 135, 0x18);
 	PASS(&f);
+	frame_tcp(&f, &d6, dst, 1883, 0x02);
+	PASS(&f);
+	frame_tcp(&f, &d6, dst, 1883, 0x12);
+	PASS(&f);
 	READ(&d6, &ft);
 	EXPECT_EQ(1, ft.tcp_odd);
+	EXPECT_EQ(1, ft.tcp_syn);
 }
 
 /* ICMP counts; neighbour discovery passes without being a feature. */

@@ -88,11 +88,10 @@ static double steady_z(double x, double c)
 }
 
 /*
- * A burst under the threshold is learnt as a 3-sigma interval at most:
+ * A burst under the threshold moves a mean as a 3-sigma interval at most:
  * a device at 90-110 packets an interval, then 350 (z ~4.6, not flagged):
  * the short horizon's mean moves by alpha * 3 sigma, not alpha * 1.25
- * (its whole distance), and a second burst does not widen the spread
- * more than an ordinary 3-sigma interval would.
+ * (its whole distance); its spread learns the whole burst.
  */
 TEST_F(score, a_burst_under_the_threshold_drags_no_more_than_3_sigma)
 {
@@ -122,8 +121,8 @@ TEST_F(score, a_burst_under_the_threshold_drags_no_more_than_3_sigma)
 		       dev->mean[0][IOTGUARD_FEAT_PACKETS] - mean, alpha,
 		       3 * sigma, log1pf(350) - mean);
 	}
-	EXPECT_LE(dev->var[0][IOTGUARD_FEAT_PACKETS],
-		  (1 - alpha) * (var + alpha * 9 * sigma * sigma) + 1e-5f);
+	EXPECT_GT(dev->var[0][IOTGUARD_FEAT_PACKETS],
+		  (1 - alpha) * (var + alpha * 9 * sigma * sigma));
 }
 
 TEST_F(score, constant_input_scores_zero_after_learning)
@@ -1073,6 +1072,53 @@ TEST_F(score, arp_sweep_acts_from_the_first_interval)
 }
 
 /*
+ * Evidence no device has a reason to send (*count of it in in, read with
+ * have): acts at once with detector det and feature feat, explained as
+ * expl, learning or not; a span of three intervals scaled to one still
+ * counts it; quiet again, released after release_after calm intervals;
+ * without have, not read.
+ */
+static void evidence_acts_at_once(struct __test_metadata *_metadata,
+				  struct _test_data_score *self,
+				  struct iotguard_score_input *in,
+				  uint64_t *count, uint32_t have,
+				  unsigned int feat, unsigned int det,
+				  const char *expl)
+{
+	uint64_t seen = *count;
+	char buf[256];
+	unsigned int i;
+
+	add_dev(self->scorer, 0, 1, false);
+	iotguard_scorer_score(self->scorer, 0, in, &self->res);
+	EXPECT_TRUE(self->res.learning);
+	EXPECT_EQ(1U << det, self->res.detectors);
+	EXPECT_EQ(feat, self->res.top.feature);
+	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
+	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
+	EXPECT_STREQ(expl, buf);
+	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
+
+	iotguard_score_input_scale(in, 1.0 / 3);
+	EXPECT_EQ(seen, *count);
+
+	*count = 0;
+	for (i = 0; i < self->cfg.release_after; i++) {
+		iotguard_scorer_score(self->scorer, 0, in, &self->res);
+		iotguard_scorer_interval_end(self->scorer);
+	}
+	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
+	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
+
+	*count = 5;
+	in->have &= ~have;
+	add_dev(self->scorer, 1, 1, false);
+	iotguard_scorer_score(self->scorer, 1, in, &self->res);
+	EXPECT_EQ(0, self->res.detectors);
+}
+
+/*
  * ARP poisoning (arppoison-attacker: a forged reply and request every few
  * seconds, in the gateway's name, from the device's own MAC): one message
  * in another's name acts at once, learning or not, whatever the span; and
@@ -1085,40 +1131,11 @@ TEST_F(score, arp_in_anothers_name_acts_at_once)
 		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
 			IOTGUARD_HAVE_ARP,
 	};
-	char buf[256];
-	unsigned int i;
 
-	add_dev(self->scorer, 0, 1, false);
-	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
-	EXPECT_TRUE(self->res.learning);
-	EXPECT_EQ(1U << IOTGUARD_DET_SPOOF, self->res.detectors);
-	EXPECT_EQ(IOTGUARD_FEAT_NEIGH_FOREIGN, self->res.top.feature);
-	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
-	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
-	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
-	EXPECT_STREQ("spoof: 1 ARP or NDP messages in another's name, score 12.0",
-		     buf);
-	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
-
-	/* A span of three intervals scaled to one still counts the message. */
-	iotguard_score_input_scale(&in, 1.0 / 3);
-	EXPECT_EQ(1, in.neigh_foreign);
-
-	/* Quiet again: released after release_after calm intervals. */
-	in.neigh_foreign = 0;
-	for (i = 0; i < self->cfg.release_after; i++) {
-		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
-		iotguard_scorer_interval_end(self->scorer);
-	}
-	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
-	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
-
-	/* Without IOTGUARD_HAVE_ARP the count is not read. */
-	in.neigh_foreign = 5;
-	in.have &= ~IOTGUARD_HAVE_ARP;
-	add_dev(self->scorer, 1, 1, false);
-	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
-	EXPECT_EQ(0, self->res.detectors);
+	evidence_acts_at_once(_metadata, self, &in, &in.neigh_foreign,
+			      IOTGUARD_HAVE_ARP, IOTGUARD_FEAT_NEIGH_FOREIGN,
+			      IOTGUARD_DET_SPOOF,
+			      "spoof: 1 ARP or NDP messages in another's name, score 12.0");
 }
 
 /*
@@ -1134,8 +1151,6 @@ TEST_F(score, odd_tcp_flags_scan_at_once)
 		.have = IOTGUARD_HAVE_SKETCH | IOTGUARD_HAVE_PROTO |
 			IOTGUARD_HAVE_ARP,
 	};
-	char buf[256];
-	unsigned int i;
 
 	EXPECT_TRUE(iotguard_tcp_flags_odd(0x00));	/* null */
 	EXPECT_TRUE(iotguard_tcp_flags_odd(0x29));	/* FIN PSH URG: Xmas */
@@ -1151,37 +1166,10 @@ TEST_F(score, odd_tcp_flags_scan_at_once)
 	EXPECT_FALSE(iotguard_tcp_flags_odd(0x04));	/* RST */
 	EXPECT_FALSE(iotguard_tcp_flags_odd(0x14));	/* RST ACK */
 
-	add_dev(self->scorer, 0, 1, false);
-	iotguard_scorer_score(self->scorer, 0, &in, &self->res);
-	EXPECT_TRUE(self->res.learning);
-	EXPECT_EQ(1U << IOTGUARD_DET_SCAN, self->res.detectors);
-	EXPECT_EQ(IOTGUARD_FEAT_TCP_ODD, self->res.top.feature);
-	EXPECT_EQ(IOTGUARD_EV_ACT, self->res.event);
-	EXPECT_EQ(IOTGUARD_ACT_QUARANTINE, self->res.action);
-	iotguard_score_explain(&self->res.top, buf, sizeof(buf));
-	EXPECT_STREQ("scan: 3 TCP segments with flags no stack sends (null, FIN, Xmas, SYN+FIN: OS fingerprinting or a stealth scan), score 24.0",
-		     buf);
-	EXPECT_EQ(0, iotguard_scorer_get(self->scorer, 0)->age);
-
-	/* A span of three intervals scaled to one still counts them. */
-	iotguard_score_input_scale(&in, 1.0 / 3);
-	EXPECT_EQ(3, in.tcp_odd);
-
-	/* Quiet again: released after release_after calm intervals. */
-	in.tcp_odd = 0;
-	for (i = 0; i < self->cfg.release_after; i++) {
-		iotguard_scorer_score(self->scorer, 0, &in, &self->res);
-		iotguard_scorer_interval_end(self->scorer);
-	}
-	EXPECT_EQ(IOTGUARD_EV_RELEASE, self->res.event);
-	EXPECT_EQ(IOTGUARD_ACT_NONE, self->res.action);
-
-	/* Without IOTGUARD_HAVE_PROTO the count is not read. */
-	in.tcp_odd = 5;
-	in.have &= ~IOTGUARD_HAVE_PROTO;
-	add_dev(self->scorer, 1, 1, false);
-	iotguard_scorer_score(self->scorer, 1, &in, &self->res);
-	EXPECT_EQ(0, self->res.detectors);
+	evidence_acts_at_once(_metadata, self, &in, &in.tcp_odd,
+			      IOTGUARD_HAVE_PROTO, IOTGUARD_FEAT_TCP_ODD,
+			      IOTGUARD_DET_SCAN,
+			      "scan: 3 TCP segments with flags no stack sends (null, FIN, Xmas, SYN+FIN: OS fingerprinting or a stealth scan), score 24.0");
 }
 
 /*

@@ -421,6 +421,16 @@ static inline void ewma(float *mean, float *var, float y, float alpha)
 	*var = (1.0f - alpha) * (*var + alpha * d * d);
 }
 
+/* The mean moves by yc's distance, the spread learns y's. */
+static inline void ewma_robust(float *mean, float *var, float y, float yc,
+			       float alpha)
+{
+	float d = y - *mean;
+
+	*mean += alpha * (yc - *mean);
+	*var = (1.0f - alpha) * (*var + alpha * d * d);
+}
+
 struct zres {
 	float z;
 	float mean;
@@ -660,24 +670,36 @@ static uint32_t score_window(struct iotguard_score_dev *dev,
 }
 
 /*
+ * Evidence no device has a reason to send, seen of it (read: the input
+ * has it): one acts at once for detector det, whatever the span, scored
+ * above the threshold by how many. Returns the detector if flagged.
+ */
+static uint32_t score_evidence(const struct iotguard_score_policy *policy,
+			       bool read, double seen, unsigned int feat,
+			       unsigned int det,
+			       struct iotguard_score_result *out)
+{
+	if (!read || !seen)
+		return 0;
+	if (set_top(out, feat, det, policy->threshold * (1 + seen), seen, 0,
+		    0, 0))
+		out->top.envelope = true;
+	out->detectors |= 1U << det;
+	return 1U << det;
+}
+
+/*
  * ARP or NDP that the device sent in another's name (the program dropped
- * it): no device has a reason to, so one is evidence, and acts at once.
- * Not a count to compare: a poisoner needs only a message every few
- * seconds. Returns the detector if flagged.
+ * it): a poisoner needs only a message every few seconds, so one is
+ * evidence, not a count to compare.
  */
 static uint32_t score_spoof(const struct iotguard_score_policy *policy,
 			    const struct iotguard_score_input *in,
 			    struct iotguard_score_result *out)
 {
-	double seen = in->neigh_foreign;
-
-	if (!(in->have & IOTGUARD_HAVE_ARP) || !seen)
-		return 0;
-	if (set_top(out, IOTGUARD_FEAT_NEIGH_FOREIGN, IOTGUARD_DET_SPOOF,
-		    policy->threshold * (1 + seen), seen, 0, 0, 0))
-		out->top.envelope = true;
-	out->detectors |= 1U << IOTGUARD_DET_SPOOF;
-	return 1U << IOTGUARD_DET_SPOOF;
+	return score_evidence(policy, in->have & IOTGUARD_HAVE_ARP,
+			      in->neigh_foreign, IOTGUARD_FEAT_NEIGH_FOREIGN,
+			      IOTGUARD_DET_SPOOF, out);
 }
 
 /*
@@ -703,24 +725,17 @@ static uint32_t score_forged(const struct iotguard_score_policy *policy,
 
 /*
  * TCP segments with flags no stack sends (iotguard_tcp_flags_odd()): the
- * probes of an OS fingerprint or a null, FIN or Xmas scan. No device has a
- * reason to send one, so one is evidence of a scan, and acts at once (the
- * class's scan action), learning or not: nmap -O needs a dozen in a second.
- * Returns the detector if flagged.
+ * probes of an OS fingerprint or a null, FIN or Xmas scan, a scan at once
+ * (the class's scan action), learning or not: nmap -O needs a dozen in a
+ * second.
  */
 static uint32_t score_tcp_odd(const struct iotguard_score_policy *policy,
 			      const struct iotguard_score_input *in,
 			      struct iotguard_score_result *out)
 {
-	double seen = in->tcp_odd;
-
-	if (!(in->have & IOTGUARD_HAVE_PROTO) || !seen)
-		return 0;
-	if (set_top(out, IOTGUARD_FEAT_TCP_ODD, IOTGUARD_DET_SCAN,
-		    policy->threshold * (1 + seen), seen, 0, 0, 0))
-		out->top.envelope = true;
-	out->detectors |= 1U << IOTGUARD_DET_SCAN;
-	return 1U << IOTGUARD_DET_SCAN;
+	return score_evidence(policy, in->have & IOTGUARD_HAVE_PROTO,
+			      in->tcp_odd, IOTGUARD_FEAT_TCP_ODD,
+			      IOTGUARD_DET_SCAN, out);
 }
 
 static void scale_hist(const struct iotguard_score_input *in,
@@ -840,12 +855,13 @@ static void score_features(struct iotguard_scorer *scorer,
 }
 
 /*
- * A learnt interval moves a baseline as one at most LEARN_CLAMP sigmas
- * from its mean would (a Huber-type EWMA): a burst under the threshold
- * drags the mean and widens the spread no more than an ordinary 3-sigma
- * interval, so bursts just under it cannot walk a baseline up to hide a
- * flood. From LEARN_CLAMP_AFTER intervals learnt: before, the first
- * intervals are the baseline's only evidence.
+ * A learnt interval moves a baseline's mean as one at most LEARN_CLAMP
+ * sigmas from it would (a Huber-type EWMA): bursts just under the
+ * threshold cannot walk the mean up to hide a flood. The spread still
+ * learns the whole burst: IoT devices are bursty, and a spread clamped too
+ * made two false quarantines of ordinary bursts on a third corpus city
+ * (make-city seed 5). From LEARN_CLAMP_AFTER intervals learnt: before, the
+ * first intervals are the baseline's only evidence.
  */
 #define LEARN_CLAMP		3.0f
 #define LEARN_CLAMP_AFTER	8
@@ -875,9 +891,10 @@ static void learn(struct iotguard_scorer *scorer,
 		alpha = fmaxf(scorer->alpha[h], run);
 		for (f = 0; f < IOTGUARD_FEAT_LOG_MAX; f++)
 			if (valid & (1U << f))
-				ewma(&dev->mean[h][f], &dev->var[h][f],
-				     clamp_learnt(scorer, dev, h, f, y[f]),
-				     alpha);
+				ewma_robust(&dev->mean[h][f], &dev->var[h][f],
+					    y[f], clamp_learnt(scorer, dev, h,
+							       f, y[f]),
+					    alpha);
 	}
 	alpha = fmaxf(scorer->alpha[MID], run);
 	if (in->have & IOTGUARD_HAVE_DESTS)
