@@ -200,7 +200,7 @@ fuzz: $(FUZZ_TARGETS)
 $(O)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard device/*.h) \
 		user/iotguardd/iotguardd.h $(SKEL)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lcrypto -lm
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lcrypto -lz -lm
 
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/device_test: tests/unit/device_test.c $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(wildcard device/*.h) include/iotguard/wire.h
