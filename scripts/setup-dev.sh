@@ -51,6 +51,9 @@ PACKAGES=(
 	mmdebstrap e2fsprogs
 	# tests/unit/service.sh: systemd-analyze security of the units.
 	systemd
+	# make stress: the debug guest kernel, built from linux-source-6.1
+	# (scripts/debug-kernel.sh).
+	flex bison bc rsync libelf-dev libssl-dev
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf

@@ -20,10 +20,12 @@
 # Environment:
 #	IOTGUARD_TEST_TIMEOUT   seconds per test program (default 1500: a net
 #	                        for a hang, long enough for a busy machine)
+#	IOTGUARD_KO             the module to test (default kmod/iotguard.ko;
+#	                        the debug kernel's: build/debug-kernel/iotguard.ko)
 set -uo pipefail
 
 REPO=$(pwd)
-KO=$REPO/kmod/iotguard.ko
+KO=${IOTGUARD_KO:-$REPO/kmod/iotguard.ko}
 TIMEOUT=${IOTGUARD_TEST_TIMEOUT:-1500}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX") || exit 1
 NUM=0		# our own TAP lines
@@ -95,7 +97,7 @@ load_fresh() {
 
 # The kernel log since the last call: oopses, warnings, lockdep, UBSAN...
 kernel_trouble() {
-	dmesg 2>/dev/null | grep -E 'BUG:|WARNING:|Oops|general protection|UBSAN|KASAN|kernel BUG|refcount_t:|list_(add|del) corruption|possible circular locking|sleeping function called|RCU stall|stack-protector|Call Trace' |
+	dmesg 2>/dev/null | grep -E 'BUG:|WARNING:|Oops|general protection|UBSAN|KASAN|kernel BUG|refcount_t:|list_(add|del) corruption|possible circular locking|sleeping function called|RCU stall|stack-protector|Call Trace|suspicious RCU usage|inconsistent lock state|ODEBUG:|kmemleak: [1-9]' |
 		head -n 20
 }
 
