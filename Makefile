@@ -2,6 +2,9 @@
 #
 # make            module (with BTF), XDP object and skeleton, tools, tests
 # make check      all tests: host unit tests, then the guest VM suite
+# make stress     the long forms of the reliability tests under a debug
+#                 guest kernel (KASAN, lockdep, kmemleak) built from
+#                 linux-source-6.1 (Documentation/reliability.rst)
 # make check-busy two whole suites at once, ROUNDS=1 times in a row: every
 #                 test must pass on a machine that busy (tests/busy.sh)
 # make demo       the simulated city network, in the guest VM
@@ -74,7 +77,7 @@ BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
-	check-busy demo bench eval clean checkpatch install uninstall \
+	check-busy stress demo bench eval clean checkpatch install uninstall \
 	install-dkms uninstall-dkms cross version device fuzz
 .DELETE_ON_ERROR:
 
@@ -245,10 +248,11 @@ $(STANDIN_SKEL): $(O)/bench/standin.bpf.o
 
 # Only the netlink client of user/lib: the bench measures the module and the
 # program, not the tools.
+# (and the reasons' names, from the library).
 BENCH_LIB_OBJS := $(O)/user/lib/nl.o $(O)/user/lib/array.o $(O)/user/lib/parse.o
-$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS) $(O)/libiotguard-device.a
+$(O)/bench/bench: bench/bench.c bench/figures.h tests/guest/frames.h $(BENCH_LIB_OBJS) $(SKEL) $(STANDIN_SKEL) $(HDRS) $(O)/libiotguard-device.a $(O)/libiotguard.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(CURDIR)/device -o $@ $< $(BENCH_LIB_OBJS) $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
+	$(CC) $(CFLAGS) -I$(CURDIR)/device -o $@ $< $(BENCH_LIB_OBJS) $(O)/libiotguard.a $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
 
 # The daemon's figures come from the daemon's own code: all of it but main().
 BENCH_DAEMON_OBJS := $(filter-out %/main.o,$(DAEMON_OBJS))
@@ -258,6 +262,10 @@ $(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O
 
 check: all
 	bash tests/run.sh
+
+# The long forms, under the debug guest kernel (scripts/stress.sh).
+stress: all
+	bash scripts/stress.sh
 
 ROUNDS ?= 1
 check-busy: all

@@ -20,6 +20,9 @@
  *	bench enroll N            enroll the live test's devices (this netns)
  *	bench nft-elements N FAM  the same devices' addresses, for an nft set
  *	bench live [opts]         packets/s through a veth, live frames
+ *	bench churn [opts]        live frames through a veth while --set
+ *	                          devices are added, changed and deleted
+ *	                          (tests/guest/churn_test.sh judges it)
  *
  * Options: --repeat R (frames per test_run), --runs K (figures are medians
  * of K runs), --tiers 1,1000,... (table sizes), --devices N, --set M,
@@ -34,7 +37,9 @@
 #include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1694,6 +1699,296 @@ static int cmd_live(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------ churn */
+
+/*
+ * Devices of the churn: each is enrolled, changed and deleted once, never
+ * again, so a frame sent after its delete returned can only be judged
+ * unknown. A window of CHURN_LIVE devices is enrolled at any time: long
+ * enough that frames sent from the newest CHURN_PICK usually arrive
+ * before their delete.
+ */
+#define CHURN_LIVE	1024
+#define CHURN_SET_AT	(CHURN_LIVE / 2)
+#define CHURN_PICK	64
+
+/* The first payload byte of a churn frame: what the sender knew. */
+enum { TAG_OTHER, TAG_DELETED, TAG_ENROLLED };
+
+enum { CH_NONE, CH_ENROLLED, CH_DELETED };
+
+static struct {
+	unsigned long ndev;
+	_Atomic uint8_t *state;
+	atomic_long newest;		/* highest enrolled, -1: none */
+	atomic_long deleted;		/* highest deleted, -1: none */
+	atomic_bool done;
+	unsigned long ops;
+	double seconds;
+	int dut_ns;
+} churn;
+
+static void churn_dev(struct iotguard_device *d, unsigned long k)
+{
+	memset(d, 0, sizeof(*d));
+	if (k & 1) {
+		d->id.family = AF_INET6;
+		memcpy(d->id.addr, unknown6, 16);
+		d->id.addr[7] = 0x0c;
+		d->id.addr[12] = k >> 24;
+		d->id.addr[13] = k >> 16;
+		d->id.addr[14] = k >> 8;
+		d->id.addr[15] = k;
+	} else {
+		/* 198.18.128.0/17: 32768 addresses, k / 2 of them. */
+		d->id.family = AF_INET;
+		d->id.addr[0] = 198;
+		d->id.addr[1] = 18;
+		d->id.addr[2] = 128 | (k >> 9 & 127);
+		d->id.addr[3] = k >> 1;
+	}
+	memcpy(d->mac, mac_dev, 6);
+	snprintf(d->name, sizeof(d->name), "churn-%lu", k);
+	d->rate_pps = 1000000000;
+	d->present = IOTGUARD_DEV_MAC | IOTGUARD_DEV_NAME |
+		     IOTGUARD_DEV_RATE_PPS;
+}
+
+static void churn_op(struct iotguard_nl *nl, const char *what, int err)
+{
+	if (err) {
+		fprintf(stderr, "bench: churn: %s: %s\n", what,
+			iotguard_nl_extack(nl));
+		die(what, err);
+	}
+	churn.ops++;
+}
+
+/* Enrolls device k, changes k - 512, deletes k - 1024: three operations. */
+static void *churn_thread(void *arg)
+{
+	struct iotguard_device d;
+	struct iotguard_nl *nl;
+	unsigned long k;
+	double t0;
+
+	(void)arg;
+	if (setns(churn.dut_ns, CLONE_NEWNET))
+		die("setns", errno);
+	open_nl(&nl);
+	t0 = now_s();
+	for (k = 0; k < churn.ndev + CHURN_LIVE; k++) {
+		if (k < churn.ndev) {
+			churn_dev(&d, k);
+			churn_op(nl, "enroll", iotguard_nl_device_new(nl, &d));
+			atomic_store(&churn.state[k], CH_ENROLLED);
+			atomic_store(&churn.newest, (long)k);
+		}
+		if (k >= CHURN_SET_AT && k - CHURN_SET_AT < churn.ndev) {
+			churn_dev(&d, k - CHURN_SET_AT);
+			d.present = IOTGUARD_DEV_CLASS | IOTGUARD_DEV_NAME;
+			d.class = k & 0xff;
+			snprintf(d.name, sizeof(d.name), "churned-%lu",
+				 k - CHURN_SET_AT);
+			churn_op(nl, "change", iotguard_nl_device_set(nl, &d));
+		}
+		if (k >= CHURN_LIVE) {
+			churn_dev(&d, k - CHURN_LIVE);
+			churn_op(nl, "delete", iotguard_nl_device_del(nl, &d.id));
+			/* Only now: every frame tagged deleted follows the delete. */
+			atomic_store(&churn.state[k - CHURN_LIVE], CH_DELETED);
+			atomic_store(&churn.deleted, (long)(k - CHURN_LIVE));
+		}
+	}
+	churn.seconds = now_s() - t0;
+	iotguard_nl_close(nl);
+	atomic_store(&churn.done, true);
+	return NULL;
+}
+
+/* A frame from device k (or the stable device, k < 0), tagged. */
+static void churn_frame(struct frame *f, long k, uint8_t tag)
+{
+	struct iotguard_device d;
+
+	if (k < 0)
+		test_dev(&d, DEV_P4);
+	else
+		churn_dev(&d, k);
+	memset(f, 0, sizeof(*f));
+	fr_eth(f, mac_dev);
+	if (d.id.family == AF_INET) {
+		fr_ipv4(f, d.id.addr, dst4, 0);
+		fr_udp(f, FRAME_LEN - 14 - 20 - 8);
+	} else {
+		fr_ipv6(f, d.id.addr, dst6);
+		fr_udp(f, FRAME_LEN - 14 - 40 - 8);
+	}
+	f->buf[f->l4_off + 8] = tag;
+	fr_finish(f);
+}
+
+/*
+ * The sender's pick, round robin: the stable device, an enrolled churn
+ * device, a deleted one (the tag says which the sender saw: the state is
+ * read before the frame is made, so a frame tagged deleted leaves after
+ * the delete returned), and an unknown source.
+ */
+static long churn_pick(unsigned long i, uint32_t *rnd, uint8_t *tag)
+{
+	long newest = atomic_load(&churn.newest);
+	long deleted = atomic_load(&churn.deleted);
+	long k;
+
+	*rnd = *rnd * 1103515245u + 12345u;
+	*tag = TAG_OTHER;
+	switch (i % 4) {
+	case 1:
+		if (newest < 0)
+			return -1;
+		k = newest - (long)(*rnd >> 16) % CHURN_PICK;
+		break;
+	case 2:
+		if (deleted < 0)
+			return -1;
+		k = deleted - (long)(*rnd >> 16) % CHURN_PICK;
+		break;
+	case 3:
+		/* Not enrolled yet: unknown, or just enrolled. */
+		k = newest + 1 + (long)(*rnd >> 16) % 4;
+		if (k >= (long)churn.ndev)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (k < 0)
+		return -1;
+	switch (atomic_load(&churn.state[k])) {
+	case CH_DELETED:
+		*tag = TAG_DELETED;
+		break;
+	case CH_ENROLLED:
+		*tag = TAG_ENROLLED;
+		break;
+	}
+	return k;
+}
+
+static uint64_t churn_counted(struct iotguard *skel, uint64_t r[IOTGUARD_R_MAX])
+{
+	uint64_t sum = 0;
+	int i;
+
+	read_global(skel, r);
+	for (i = 0; i < IOTGUARD_R_MAX; i++)
+		sum += r[i];
+	return sum;
+}
+
+static int cmd_churn(void)
+{
+	uint64_t sent[3] = { 0 }, runs = 0, r[IOTGUARD_R_MAX], sum, last;
+	struct xdp_md ctx_in = {};
+	struct iotguard_device d;
+	struct bpf_object *obj;
+	struct iotguard *skel;
+	struct iotguard_nl *nl;
+	int fd, ifindex, dut_if, err, stable;
+	unsigned long i;
+	pthread_t thread;
+	uint32_t rnd = 1;
+	struct frame f;
+	double t0, t1;
+
+	if (!opt.netns || !opt.ifname || !opt.gen_netns || !opt.gen_if)
+		die("churn wants --netns --ifname --gen-netns --gen-if", EINVAL);
+	churn.ndev = (opt.set + 2) / 3;
+	churn.state = calloc(churn.ndev + 4, sizeof(*churn.state));
+	if (!churn.state)
+		die("calloc", ENOMEM);
+	atomic_init(&churn.newest, -1);
+	atomic_init(&churn.deleted, -1);
+	churn.dut_ns = enter_netns(opt.netns);
+	dut_if = if_nametoindex(opt.ifname);
+	if (!dut_if)
+		die(opt.ifname, errno);
+	skel = load_iotguard();
+	err = bpf_xdp_attach(dut_if, bpf_program__fd(skel->progs.iotguard_xdp),
+			     XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		die("attach iotguard", err);
+	open_nl(&nl);
+	test_dev(&d, DEV_P4);
+	if (enroll(nl, &d, 1))
+		die("enroll", EIO);
+	iotguard_nl_close(nl);
+
+	/* This thread sends from the generator's namespace. */
+	close(enter_netns(opt.gen_netns));
+	ifindex = if_nametoindex(opt.gen_if);
+	if (!ifindex)
+		die(opt.gen_if, errno);
+	ctx_in.ingress_ifindex = ifindex;
+	fd = load_prog_file("gen.bpf.o", &obj);
+
+	err = pthread_create(&thread, NULL, churn_thread, NULL);
+	if (err)
+		die("pthread_create", err);
+	t0 = now_s();
+	for (i = 0; !atomic_load(&churn.done); i++) {
+		uint8_t tag;
+		long k = churn_pick(i, &rnd, &tag);
+
+		churn_frame(&f, k, tag);
+		ctx_in.data_end = f.len;
+		LIBBPF_OPTS(bpf_test_run_opts, o,
+			.data_in = f.buf,
+			.data_size_in = f.len,
+			.ctx_in = &ctx_in,
+			.ctx_size_in = sizeof(ctx_in),
+			.repeat = opt.count,
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		);
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err)
+			die("live frames test_run", err);
+		sent[tag] += opt.count;
+		runs++;
+	}
+	t1 = now_s();
+	pthread_join(thread, NULL);
+
+	/* Until the receiving NAPI has judged what is queued. */
+	if (setns(churn.dut_ns, CLONE_NEWNET))
+		die("setns", errno);
+	sum = churn_counted(skel, r);
+	for (stable = 0; stable < 5; ) {
+		usleep(50000);
+		last = sum;
+		sum = churn_counted(skel, r);
+		stable = sum == last ? stable + 1 : 0;
+	}
+	printf("{\"name\": \"churn\", \"ops\": %lu, \"ops_seconds\": %.3f, \"ops_per_s\": %.1f, \"devices\": %lu, \"runs\": %lu, \"frames_per_run\": %lu, \"sent\": %lu, \"sent_tagged_deleted\": %lu, \"sent_tagged_enrolled\": %lu, \"send_seconds\": %.3f, \"sent_pps\": %.1f, \"counted\": %lu",
+	       churn.ops, churn.seconds, churn.ops / churn.seconds, churn.ndev,
+	       (unsigned long)runs, opt.count,
+	       (unsigned long)(sent[0] + sent[1] + sent[2]),
+	       (unsigned long)sent[TAG_DELETED],
+	       (unsigned long)sent[TAG_ENROLLED], t1 - t0,
+	       (sent[0] + sent[1] + sent[2]) / (t1 - t0), (unsigned long)sum);
+	for (i = 0; i < IOTGUARD_R_MAX; i++)
+		printf(", \"%s\": %lu", iotguard_reason_name(i),
+		       (unsigned long)r[i]);
+	printf("}\n");
+	fflush(stdout);
+
+	bpf_object__close(obj);
+	bpf_xdp_detach(dut_if, XDP_FLAGS_DRV_MODE, NULL);
+	iotguard__destroy(skel);
+	free(churn.state);
+	return 0;
+}
+
 /* ------------------------------------------------------------ main */
 
 static void parse_tiers(const char *s)
@@ -1729,7 +2024,7 @@ int main(int argc, char **argv)
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench xdp|xdpfilter|ctl|enroll|nft-elements|live [options]\n");
+		fprintf(stderr, "usage: bench xdp|xdpfilter|ctl|enroll|nft-elements|live|churn [options]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -1775,6 +2070,8 @@ int main(int argc, char **argv)
 		return cmd_ctl();
 	if (!strcmp(cmd, "live"))
 		return cmd_live();
+	if (!strcmp(cmd, "churn"))
+		return cmd_churn();
 	if (!strcmp(cmd, "enroll") && optind < argc)
 		return cmd_enroll(strtoul(argv[optind], NULL, 0));
 	if (!strcmp(cmd, "nft-elements") && optind + 1 < argc)

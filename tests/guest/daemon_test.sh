@@ -148,6 +148,39 @@ run() {
 	same "a method other than GET or HEAD gets 405" 405 \
 		"$(topo_rtr curl -s -o /dev/null -w '%{http_code}' -X POST \
 			--max-time 10 "http://127.0.0.1:$metrics_port/metrics")"
+	# One client holds at most 4 connections: a fifth is closed unanswered,
+	# and once the four are gone the client is served again.
+	same "one client gets 4 connections to /metrics, not a fifth" \
+		"fifth refused, then served" \
+		"$(topo_rtr python3 - "$metrics_port" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def get():
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    try:
+        data = s.recv(12)
+    except ConnectionResetError:
+        data = b""
+    s.close()
+    return data
+held = [socket.create_connection(("127.0.0.1", port), timeout=60)
+        for _ in range(4)]
+for h in held:
+    h.sendall(b"GET /metrics HTTP/1.0\r\n")
+fifth = get()
+for h in held:
+    h.close()
+# The server may take a moment to see the four go.
+for _ in range(300):
+    after = get()
+    if after:
+        break
+    time.sleep(0.1)
+print("fifth refused, then served" if not fifth and after.startswith(b"HTTP/1")
+      else "fifth %r, after %r" % (fifth, after))
+PY
+)"
 
 	# Learning ends after 6 intervals found normal; then 10 more of the
 	# steady rate must be (and a young baseline's weights are 1/age: 10
@@ -287,6 +320,6 @@ run() {
 	fi
 }
 
-tap_plan 22
+tap_plan 23
 run
 tap_end

@@ -169,6 +169,19 @@ if [ ! -f "$KO" ]; then
 	not_ok "$KO exists (make module)"
 fi
 
+# Under the debug kernel (make stress): say that it is one, and let
+# kmemleak forget what it suspects of the boot, which is not ours.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ "${IOTGUARD_EXPECT_DEBUG_KERNEL:-0}" = 1 ]; then
+	if [ -w "$KMEMLEAK" ] && [ -e /proc/lockdep ] &&
+	   dmesg | grep -q "KernelAddressSanitizer initialized"; then
+		ok "the debug kernel runs: KASAN, lockdep and kmemleak ($(uname -r))"
+	else
+		not_ok "the debug kernel runs: KASAN, lockdep and kmemleak ($(uname -r))"
+	fi
+fi
+[ ! -w "$KMEMLEAK" ] || echo clear >"$KMEMLEAK"
+
 ran=0
 while read -r src; do
 	name=$(testlist_name "$src")
@@ -299,6 +312,22 @@ if wanted btf; then
 			not_ok "the module shows its kfunc ABI # '$abi', the header says '$want'"
 		fi
 		unload
+	fi
+fi
+
+# kmemleak's verdict on everything since the start: a scan reports the
+# objects nothing points to any more (older than its minimum age).
+if [ -w "$KMEMLEAK" ]; then
+	echo "# ======== kmemleak"
+	unload
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	leaks=$(grep -c '^unreferenced object' "$KMEMLEAK")
+	if [ "$leaks" -eq 0 ]; then
+		ok "kmemleak finds no leak"
+	else
+		head -n 60 "$KMEMLEAK" | sed 's/^/# /'
+		not_ok "kmemleak finds no leak: $leaks suspected"
 	fi
 fi
 

@@ -38,6 +38,7 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 300
 
+#include <iotguard/features.h>
 #include <iotguard/maps.h>
 #include <iotguard/kfunc.h>
 #include <linux/iotguard.h>
@@ -2453,6 +2454,184 @@ TEST_F(verdict, ipv6_bound_to_mac_device)
 	EXPECT_DROP(&f, IOTGUARD_R_UNKNOWN);
 	frame_from6(&f, y, mac_b);
 	EXPECT_PASS(&f, IOTGUARD_R_PASS);
+}
+
+/* ------------------------------------------------------------ bounds */
+
+#define BOUNDS_DEVICES 32
+
+/* Slab and per-CPU memory of the kernel, in KiB (/proc/meminfo). */
+static long kernel_kb(void)
+{
+	char line[128];
+	long v, kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &v) == 1 ||
+		    sscanf(line, "Percpu: %ld kB", &v) == 1)
+			kb += v;
+	fclose(f);
+	return kb;
+}
+
+static int count_cb(const struct iotguard_device *dev, void *data)
+{
+	(void)dev;
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* Entries of the destinations LRU that belong to device d. */
+static unsigned int dest_entries(struct iotguard *skel,
+				 const struct iotguard_device *d)
+{
+	struct iotguard_dest_key key, next;
+	int fd = bpf_map__fd(skel->maps.iotguard_dests);
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n += key.index == d->index && key.cookie == d->cookie;
+	}
+	return n;
+}
+
+/* A device's behaviour features, every CPU's value, as bytes. */
+static int read_features_raw(struct iotguard *skel,
+			     const struct iotguard_device *d, void *out,
+			     size_t len)
+{
+	uint32_t idx = d->index;
+
+	return bpf_map__lookup_elem(skel->maps.iotguard_features, &idx,
+				    sizeof(idx), out, len, 0);
+}
+
+/*
+ * The i-th spoofed source: IPv6 addresses of 2001:2:0:ff::/64 and IPv4
+ * addresses of 198.19.0.0/16 by turns, each from a MAC of its own.
+ */
+static void spoofed_frame(struct frame *f, unsigned long i)
+{
+	struct iotguard_device d;
+	uint8_t mac[6] = { 0x02, 0x5f, i >> 24, i >> 16, i >> 8, i };
+
+	memset(f, 0, sizeof(*f));
+	if (i & 1) {
+		dev_init(&d, AF_INET6, 0);
+		d.id.addr[7] = 0xff;
+		d.id.addr[12] = i >> 24;
+		d.id.addr[13] = i >> 16;
+		d.id.addr[14] = i >> 8;
+		d.id.addr[15] = i;
+	} else {
+		dev_init(&d, AF_INET, 0);
+		d.id.addr[1] = 19;
+		d.id.addr[2] = i >> 9;
+		d.id.addr[3] = i >> 1;
+	}
+	frame_from(f, &d, mac, 16);
+}
+
+/*
+ * A flood from distinct spoofed sources, IOTGUARD_BOUNDS_SOURCES of them
+ * (default 2^16; `make stress` sends 10^6): every frame is dropped and
+ * counted as unknown, the unknown sources' LRU holds at most its
+ * IOTGUARD_UNKNOWN_MAX entries, the kernel's slab and per-CPU memory grow
+ * by less than 4 MiB (10^6 sources held would take some 100 MiB), and the
+ * enrolled devices keep all their state: the table, their counters, their
+ * behaviour features and destinations, and their frames still pass.
+ */
+TEST_F_TIMEOUT(verdict, spoofed_sources_flood_is_bounded, 7200)
+{
+	struct iotguard_counter before[IOTGUARD_R_MAX], after[IOTGUARD_R_MAX];
+	int ncpus = libbpf_num_possible_cpus();
+	size_t flen = ncpus * sizeof(struct iotguard_dev_features);
+	struct iotguard_device devs[BOUNDS_DEVICES];
+	struct iotguard_dev_stats stats[BOUNDS_DEVICES], st;
+	unsigned int dests[BOUNDS_DEVICES];
+	unsigned long sources = 65536, i, passed = 0;
+	uint8_t *features, *now;
+	const char *env = getenv("IOTGUARD_BOUNDS_SOURCES");
+	unsigned int lru, n = 0;
+	long kb0, kb1;
+	uint32_t action;
+	struct frame f;
+	double t0, t1;
+
+	if (env)
+		sources = strtoul(env, NULL, 0);
+	features = calloc(BOUNDS_DEVICES, flen);
+	now = calloc(1, flen);
+	ASSERT_NE(NULL, features);
+	ASSERT_NE(NULL, now);
+
+	for (i = 0; i < BOUNDS_DEVICES; i++) {
+		dev_init(&devs[i], i & 1 ? AF_INET6 : AF_INET, 100 + i);
+		if (i & 2)
+			dev_mac(&devs[i], mac_a);
+		enroll(_metadata, self, &devs[i]);
+		/* A few frames, to two destinations: state to keep. */
+		frame_from(&f, &devs[i], mac_a, 16);
+		EXPECT_PASS(&f, IOTGUARD_R_PASS);
+		EXPECT_PASS(&f, IOTGUARD_R_PASS);
+	}
+	for (i = 0; i < BOUNDS_DEVICES; i++) {
+		ASSERT_EQ(0, read_dev(self->skel, &devs[i], &stats[i]));
+		ASSERT_EQ(2, stats[i].pass.packets);
+		ASSERT_EQ(0, read_features_raw(self->skel, &devs[i],
+					       features + i * flen, flen));
+		dests[i] = dest_entries(self->skel, &devs[i]);
+	}
+	ASSERT_EQ(0, read_global(self->skel, before));
+	kb0 = kernel_kb();
+	ASSERT_LT(0, kb0);
+
+	t0 = mono_ns() / 1e9;
+	for (i = 0; i < sources; i++) {
+		spoofed_frame(&f, i);
+		ASSERT_EQ(0, run_len(self->prog_fd, &f, f.len, &action));
+		passed += action != XDP_DROP;
+	}
+	t1 = mono_ns() / 1e9;
+	kb1 = kernel_kb();
+	ASSERT_EQ(0, read_global(self->skel, after));
+	lru = lru_entries(self->skel);
+	TH_LOG("%lu spoofed sources, %.0f frames/s; unknown LRU %u of %u entries; slab + per-CPU %+ld KiB",
+	       sources, sources / (t1 - t0), lru, IOTGUARD_UNKNOWN_MAX,
+	       kb1 - kb0);
+
+	EXPECT_EQ(0, passed);
+	EXPECT_EQ(sources, after[IOTGUARD_R_UNKNOWN].packets -
+			   before[IOTGUARD_R_UNKNOWN].packets);
+	EXPECT_EQ(0, after[IOTGUARD_R_PASS].packets -
+		     before[IOTGUARD_R_PASS].packets);
+	EXPECT_LE(lru, IOTGUARD_UNKNOWN_MAX);
+	EXPECT_LT(kb1 - kb0, 4096);
+
+	ASSERT_EQ(0, iotguard_nl_device_dump(self->nl, count_cb, &n));
+	EXPECT_EQ(BOUNDS_DEVICES, n);
+	for (i = 0; i < BOUNDS_DEVICES; i++) {
+		ASSERT_EQ(0, read_dev(self->skel, &devs[i], &st));
+		EXPECT_EQ(0, memcmp(&st, &stats[i], sizeof(st)))
+			TH_LOG("device %lu's counters changed", i);
+		ASSERT_EQ(0, read_features_raw(self->skel, &devs[i], now,
+					       flen));
+		EXPECT_EQ(0, memcmp(now, features + i * flen, flen))
+			TH_LOG("device %lu's features changed", i);
+		EXPECT_EQ(dests[i], dest_entries(self->skel, &devs[i]));
+		frame_from(&f, &devs[i], mac_a, 16);
+		EXPECT_PASS(&f, IOTGUARD_R_PASS);
+		ASSERT_EQ(0, read_dev(self->skel, &devs[i], &st));
+		EXPECT_EQ(3, st.pass.packets);
+	}
+	free(features);
+	free(now);
 }
 
 FIXTURE(monitor) {

@@ -113,6 +113,8 @@ struct daemon {
 	uint64_t intervals;
 	uint64_t last_dest_ns;	/* destinations seen after this are new */
 	double last_save;	/* monotonic seconds */
+	pid_t save_pid;		/* the saver child, 0: none running */
+	uint64_t saves, save_errors;
 	double last_tick;	/* the last interval's, monotonic seconds */
 	uint64_t short_reads;	/* ticks too soon after the last one */
 	uint64_t overruns;	/* ticks missed: the timer fired again first */
@@ -164,6 +166,8 @@ int monitor_events(struct daemon *d);
  */
 void monitor_interval(struct daemon *d, double span);
 int monitor_save(struct daemon *d);
+void monitor_save_start(struct daemon *d);
+void monitor_save_reap(struct daemon *d, bool wait);
 /*
  * One interval of one device from the cumulative counters the XDP program
  * keeps: packets and bytes offered, and the features (NULL: none) with the

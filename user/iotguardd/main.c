@@ -298,13 +298,10 @@ static int run(struct daemon *d, bool force_dry_run)
 			/* Late ticks collapse into one interval. */
 			if (read(timer_fd, &expired, sizeof(expired)) > 0 &&
 			    tick(d, expired)) {
-				/*
-				 * Unlocked: the HTTP thread only reads, and
-				 * a scrape need not wait for the file's fsync.
-				 */
+				monitor_save_reap(d, false);
 				if (now_seconds() - d->last_save >=
 				    d->cfg.save_every)
-					monitor_save(d);
+					monitor_save_start(d);
 				status(d);
 			}
 		}

@@ -316,6 +316,12 @@ static void health_families(FILE *f, const struct daemon *d)
 		(unsigned long long)d->map_errors);
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"netlink\"} %llu\n",
 		(unsigned long long)d->nl_errors);
+	header(f, "iotguard_daemon_saves_total", "counter",
+	       "Saves of the baselines, by result.");
+	fprintf(f, "iotguard_daemon_saves_total{result=\"ok\"} %llu\n",
+		(unsigned long long)d->saves);
+	fprintf(f, "iotguard_daemon_saves_total{result=\"failed\"} %llu\n",
+		(unsigned long long)d->save_errors);
 	header(f, "iotguard_daemon_foreign_events_total", "counter",
 	       "Messages on the events socket from another sender than the kernel, ignored.");
 	fprintf(f, "iotguard_daemon_foreign_events_total %llu\n",

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "iotguardd.h"
 #include "parse.h"
 
@@ -160,18 +162,80 @@ void monitor_leave_dry_run(struct daemon *d)
 	control_reconcile(d->scorer, d->devs, d->max_devices, false);
 }
 
+static void save_done(struct daemon *d, int err)
+{
+	char path[PATH_MAX + 32];
+
+	if (!err) {
+		d->saves++;
+		return;
+	}
+	d->save_errors++;
+	baselines_path(d, path, sizeof(path));
+	log_msg(LOG_ERR, "Unable to save the baselines to %s: %s", path,
+		strerror(err));
+}
+
 int monitor_save(struct daemon *d)
 {
 	char path[PATH_MAX + 32];
 	int ret;
 
+	monitor_save_reap(d, true);
 	baselines_path(d, path, sizeof(path));
 	ret = iotguard_scorer_save(d->scorer, path);
-	if (ret)
-		log_msg(LOG_ERR, "Unable to save the baselines to %s: %s",
-			path, strerror(-ret));
+	save_done(d, -ret);
 	d->last_save = now_seconds();
 	return ret;
+}
+
+/*
+ * The periodic save, off the scoring thread: a child process writes the
+ * baselines as they were at fork() (copy-on-write: no copy of a 10^6-device
+ * scorer, no lock), fsyncs and renames, and exits with the errno. Scoring
+ * goes on meanwhile, whatever the disk's latency; one save at a time.
+ */
+void monitor_save_start(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	pid_t pid;
+
+	if (d->save_pid > 0)
+		return;
+	baselines_path(d, path, sizeof(path));
+	d->last_save = now_seconds();
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_WARNING, "Unable to fork the saver: %s: saving here",
+			strerror(errno));
+		save_done(d, -iotguard_scorer_save(d->scorer, path));
+		return;
+	}
+	if (!pid)
+		_exit(-iotguard_scorer_save(d->scorer, path));
+	d->save_pid = pid;
+}
+
+/* Collects a finished save (all the same, with wait, an unfinished one). */
+void monitor_save_reap(struct daemon *d, bool wait)
+{
+	int status;
+	pid_t pid;
+
+	if (d->save_pid <= 0)
+		return;
+	do
+		pid = waitpid(d->save_pid, &status, wait ? 0 : WNOHANG);
+	while (pid < 0 && errno == EINTR);
+	if (!pid)
+		return;
+	d->save_pid = 0;
+	if (pid < 0)
+		save_done(d, errno);
+	else if (WIFEXITED(status))
+		save_done(d, WEXITSTATUS(status));
+	else
+		save_done(d, EINTR);
 }
 
 static int set_state(void *ctx, const struct iotguard_device *dev)
