@@ -528,6 +528,10 @@ struct pred {
 	uint8_t data_cmd;
 	bool dump;
 	char why[160];		/* what the prediction rests on */
+	/* the events a success sends, in order */
+	uint8_t ev_cmd;
+	int nev;
+	struct key ev_keys[IOTGUARD_DEVICES_MAX];
 };
 
 /* An errno's bit in struct pred's errs. */
@@ -820,6 +824,9 @@ static void predict_list(struct pred *p, struct rattr *tb, uint16_t flags,
 					return;
 				}
 				err = pass == 2 ? model_insert(out, &d) : 0;
+				if (pass == 2 && !err &&
+				    p->nev < IOTGUARD_DEVICES_MAX)
+					p->ev_keys[p->nev++] = d.key;
 				if (err) {
 					pred_set(p, E(err), "list: insert %s",
 						 key_str(&d.key));
@@ -836,6 +843,7 @@ static void predict_list(struct pred *p, struct rattr *tb, uint16_t flags,
 	}
 	pred_set(p, E(0), "list of %d enrolled", count);
 	p->apply = true;
+	p->ev_cmd = IOTGUARD_CMD_DEVICE_NEW;
 }
 
 /* The verdict of a command on attributes its policy accepted. */
@@ -865,6 +873,9 @@ static void predict_cmd(struct pred *p, uint8_t cmd, uint16_t flags,
 			 err == EEXIST ? "enrolled already" :
 			 err ? "table full" : "new");
 		p->apply = !err;
+		p->ev_cmd = IOTGUARD_CMD_DEVICE_NEW;
+		p->ev_keys[0] = d.key;
+		p->nev = 1;
 		if (!err && (flags & NLM_F_ECHO)) {
 			p->data = 1;
 			p->data_cmd = IOTGUARD_CMD_DEVICE_NEW;
@@ -926,6 +937,9 @@ static void predict_cmd(struct pred *p, uint8_t cmd, uint16_t flags,
 		pred_set(p, E(err), "SET %s: %s", key_str(&k),
 			 err ? why : "changed");
 		p->apply = !err;
+		p->ev_cmd = IOTGUARD_CMD_DEVICE_SET;
+		p->ev_keys[0] = k;
+		p->nev = 1;
 		if (!err) {
 			model_copy(&scratch, &model);
 			*model_find_in(&scratch, &k) = d;
@@ -943,6 +957,9 @@ static void predict_cmd(struct pred *p, uint8_t cmd, uint16_t flags,
 		pred_set(p, old ? E(0) : E(ENOENT), "cmd %u %s: %s", cmd,
 			 key_str(&k), old ? "present" : "absent");
 		p->apply = old && cmd != IOTGUARD_CMD_DEVICE_GET;
+		p->ev_cmd = cmd;
+		p->ev_keys[0] = k;
+		p->nev = cmd != IOTGUARD_CMD_DEVICE_GET;
 		if (p->apply) {
 			model_copy(&scratch, &model);
 			old = model_find_in(&scratch, &k);
@@ -1026,6 +1043,11 @@ static void predict_cmd(struct pred *p, uint8_t cmd, uint16_t flags,
 		idx = (uint32_t)get_uint(&tb[IOTGUARD_A_DEVICE_INDEX]);
 		cookie = (uint32_t)get_uint(&tb[IOTGUARD_A_DEVICE_COOKIE]);
 		old = model_by_index(idx);
+		if (old) {
+			p->ev_cmd = IOTGUARD_CMD_ALERT;
+			p->ev_keys[0] = old->key;
+			p->nev = 1;
+		}
 		if (!old)
 			pred_set(p, E(ENOENT), "ALERT: no index %u", idx);
 		else if (!old->cookie_known)
@@ -1429,6 +1451,27 @@ static struct {
 
 static int shown;
 
+/* The events the acknowledged changes must have sent, in order. */
+static struct {
+	uint8_t cmd;
+	struct key key;
+} evq[8192];
+static int evq_len, evq_pos;
+static bool evq_lost;		/* an overrun: the order is unknowable */
+static long ev_wrong;
+
+static void expect_events(const struct pred *p)
+{
+	for (int i = 0; i < p->nev; i++) {
+		if (evq_len == (int)(sizeof(evq) / sizeof(evq[0]))) {
+			evq_lost = true;
+			return;
+		}
+		evq[evq_len].cmd = p->ev_cmd;
+		evq[evq_len++].key = p->ev_keys[i];
+	}
+}
+
 static void hexdump(const uint8_t *p, int len)
 {
 	char line[100];
@@ -1496,6 +1539,8 @@ static void take(struct nlt *t, const struct nlmsghdr *r, struct outcome *o,
 {
 	char why[160];
 
+	if (r->nlmsg_flags & NLM_F_DUMP_INTR)
+		dump_intr = true;	/* NLMSG_DONE may carry it alone */
 	if (o->acks || o->dones) {
 		out_bad(o, "message type %u after the end", r->nlmsg_type);
 		return;
@@ -1537,8 +1582,6 @@ static void take(struct nlt *t, const struct nlmsghdr *r, struct outcome *o,
 			out_bad(o, "reply %d: %s", o->ndata, why);
 		else if (o->ndata == 0)
 			o->data = d;
-		if (r->nlmsg_flags & NLM_F_DUMP_INTR)
-			dump_intr = true;
 		if (r->nlmsg_flags & NLM_F_MULTI) {
 			if (ndumped < (int)(sizeof(dumped) / sizeof(dumped[0])))
 				dumped[ndumped] = d;
@@ -1761,10 +1804,18 @@ static void drain_events(struct nlt *ev)
 
 		if (n < 0 && errno == ENOBUFS) {
 			st.overruns++;
+			evq_lost = true;
 			continue;
 		}
-		if (n < 0)
+		if (n < 0) {
+			/* all read: start the queue afresh */
+			if (!evq_lost && evq_pos != evq_len && !ev_wrong++)
+				printf("# %d events missing\n",
+				       evq_len - evq_pos);
+			evq_len = evq_pos = 0;
+			evq_lost = false;
 			return;
+		}
 		rem = (int)n;
 		for (; mnl_nlmsg_ok(r, rem); r = mnl_nlmsg_next(r, &rem)) {
 			struct rdev d;
@@ -1780,7 +1831,24 @@ static void drain_events(struct nlt *ev)
 				if (!st.bad_events++)
 					printf("# a malformed event (cmd %u): %s\n",
 					       d.cmd, why);
+				continue;
 			}
+			if (evq_lost)
+				continue;
+			if (evq_pos >= evq_len ||
+			    evq[evq_pos].cmd != d.cmd ||
+			    !same_key(&evq[evq_pos].key, &d.d.key)) {
+				if (!ev_wrong++)
+					printf("# event %ld: cmd %u %s, expected %s\n",
+					       st.events, d.cmd,
+					       key_str(&d.d.key),
+					       evq_pos < evq_len ?
+					       key_str(&evq[evq_pos].key) :
+					       "none");
+				evq_lost = true;
+				continue;
+			}
+			evq_pos++;
 		}
 	}
 }
@@ -1880,6 +1948,8 @@ static int judge(const uint8_t *msg, int len, struct outcome *o, bool priv,
 	}
 	if (p.apply)
 		model_copy(&model, &scratch);
+	if (priv)
+		expect_events(&p);
 	if (cmd == IOTGUARD_CMD_ENROLL_NEW)
 		model.codes++;
 	if (o->ndata == 1 && p.data == 1) {
@@ -2466,6 +2536,8 @@ static long fuzz_privileged(struct nlt *t, struct nlt *ev, long total)
 			fails += r != 0;
 			st.by_gen[kind]++;
 		}
+		if (evq_len > 2048)
+			drain_events(ev);
 		if (n / CHECK_EVERY != (n - 1) / CHECK_EVERY || n >= total) {
 			if (checkpoint(t, "checkpoint", n) < 0)
 				return fails + 1;
@@ -2620,7 +2692,7 @@ static void fuzz_concurrent(long total)
 /* Children fuzz the table at once while the parent dumps it. */
 static bool run_concurrent(struct nlt *t, int callers, long each,
 			   uint64_t seed, long *dumps, long *intr, long *twice,
-			   long *bad)
+			   long *halfmade, long *bad)
 {
 	pid_t pids[8];
 	int running = 0, failed = 0;
@@ -2662,6 +2734,14 @@ static bool run_concurrent(struct nlt *t, int callers, long each,
 			continue;
 		}
 		(*dumps)++;
+		/* never, interrupted or not: a cookie is never 0 */
+		for (int i = 0; i < ndumped; i++)
+			if (!dumped[i].d.cookie) {
+				if (!(*halfmade)++)
+					printf("# dump of %d: %s at %d, index %u, cookie 0\n",
+					       ndumped, key_str(&dumped[i].d.key),
+					       i, dumped[i].d.index);
+			}
 		if (dump_intr) {
 			(*intr)++;
 			continue;
@@ -2671,7 +2751,17 @@ static bool run_concurrent(struct nlt *t, int callers, long each,
 				if (dumped[j].d.index == dumped[i].d.index ||
 				    dumped[j].d.cookie == dumped[i].d.cookie ||
 				    same_key(&dumped[j].d.key, &dumped[i].d.key)) {
-					(*twice)++;
+					if (!(*twice)++)
+						printf("# dump of %d: %d and %d: index %u/%u cookie %u/%u %s/%s flags %#x/%#x\n",
+						       ndumped, j, i,
+						       dumped[j].d.index,
+						       dumped[i].d.index,
+						       dumped[j].d.cookie,
+						       dumped[i].d.cookie,
+						       key_str(&dumped[j].d.key),
+						       key_str(&dumped[i].d.key),
+						       dumped[j].nlflags,
+						       dumped[i].nlflags);
 					i = ndumped;
 					break;
 				}
@@ -2918,16 +3008,17 @@ int main(void)
 	tap(!st.table_diffs && st.checkpoints > total / CHECK_EVERY,
 	    "the table equals the model at %ld checkpoints (%ld differences)",
 	    st.checkpoints, st.table_diffs);
-	tap(!st.bad_events && st.events > 0,
-	    "%ld events, all well-formed", st.events);
+	tap(!st.bad_events && st.events > 0 && !ev_wrong && !st.overruns,
+	    "%ld events, well-formed, one per acknowledged change, in order (%ld wrong, %ld overruns)",
+	    st.events, ev_wrong, st.overruns);
 	(void)fails;
 
 	/* callers at once: the table stays coherent */
 	{
-		long dumps = 0, intr = 0, twice = 0, bad = 0;
+		long dumps = 0, intr = 0, twice = 0, halfmade = 0, bad = 0;
 		long each = total / 20 + 500;
 		bool ok = run_concurrent(&t, 3, each, seed ^ 3, &dumps, &intr,
-					 &twice, &bad);
+					 &twice, &halfmade, &bad);
 		int diffs;
 
 		/* learn the table, then ask for each device alone */
@@ -2951,9 +3042,9 @@ int main(void)
 				diffs++;
 			}
 		}
-		printf("# 3 callers x %ld requests; %ld dumps among them (%ld interrupted), %ld with a device twice, %ld failed; %d devices after\n",
-		       each, dumps, intr, twice, bad, model.n);
-		tap(ok && !twice && !bad && !diffs && dumps > 0,
+		printf("# 3 callers x %ld requests; %ld dumps among them (%ld interrupted), %ld with a device twice, %ld with a cookie 0, %ld failed; %d devices after\n",
+		       each, dumps, intr, twice, halfmade, bad, model.n);
+		tap(ok && !twice && !halfmade && !bad && !diffs && dumps > 0,
 		    "3 callers at once: answers well-formed, rejections with extack, %ld dumps coherent, each device's GET as the dump (%d differences)",
 		    dumps, diffs);
 	}
