@@ -2007,7 +2007,8 @@ static void put_key(struct nlmsghdr *nlh, const struct key *k)
 	else
 		mnl_attr_put(nlh, IOTGUARD_A_DEVICE_MAC, 6, k->addr);
 	if (k->plen)
-		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN, k->plen);
+		mnl_attr_put_u8(nlh, IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN,
+				k->plen);
 }
 
 static const struct key *pick_key(void)
@@ -2068,7 +2069,8 @@ static void put_optional(struct nlmsghdr *nlh, const struct key *k)
 		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_BURST_PKTS, rnd(1000));
 	if (chance(20))
 		mnl_attr_put_u64(nlh, IOTGUARD_A_DEVICE_RATE_BPS,
-				 chance(10) ? SEC_FP : rnd64() % 100000000000ULL);
+				 chance(10) ? SEC_FP :
+				 rnd64() % 100000000000ULL);
 	if (chance(15))
 		mnl_attr_put_u32(nlh, IOTGUARD_A_DEVICE_BURST_BYTES,
 				 (uint32_t)rnd64());
@@ -2155,7 +2157,8 @@ static int gen_valid(uint8_t *buf, uint16_t family, bool burst)
 				 (uint32_t)rnd64());
 		mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_DETECTOR,
 				rnd(IOTGUARD_ALERT_DET_MAX + 1));
-		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_SCORE, (uint32_t)rnd64());
+		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_SCORE,
+				 (uint32_t)rnd64());
 		mnl_attr_put_u8(nlh, IOTGUARD_A_ALERT_ACTION,
 				rnd(IOTGUARD_ALERT_ACT_MAX + 1));
 		for (int i = 0; i < tl; i++)
@@ -2681,12 +2684,27 @@ static void fuzz_concurrent(long total)
 			       errname(o.err), p.why);
 			fails++;
 		}
-		/* the model is stale: learn what the table has from time to time */
+		/* the model is stale: learn the table from time to time */
 		if (n % 200 == 0 && !dump_table(&t, &o))
 			resync();
 	}
 	nlt_close(&t);
 	_exit(fails > 99 ? 99 : (int)fails);
+}
+
+/* Two devices of the dump sharing an index, a cookie or an identity. */
+static bool dump_twice(int *a, int *b)
+{
+	for (int i = 0; i < ndumped; i++)
+		for (int j = 0; j < i; j++)
+			if (dumped[j].d.index == dumped[i].d.index ||
+			    dumped[j].d.cookie == dumped[i].d.cookie ||
+			    same_key(&dumped[j].d.key, &dumped[i].d.key)) {
+				*a = j;
+				*b = i;
+				return true;
+			}
+	return false;
 }
 
 /* Children fuzz the table at once while the parent dumps it. */
@@ -2710,7 +2728,7 @@ static bool run_concurrent(struct nlt *t, int callers, long each,
 	}
 	while (running) {
 		struct outcome o;
-		int status;
+		int status, a, b;
 
 		for (int i = 0; i < callers; i++) {
 			if (!pids[i] || waitpid(pids[i], &status, WNOHANG) <= 0)
@@ -2736,35 +2754,20 @@ static bool run_concurrent(struct nlt *t, int callers, long each,
 		(*dumps)++;
 		/* never, interrupted or not: a cookie is never 0 */
 		for (int i = 0; i < ndumped; i++)
-			if (!dumped[i].d.cookie) {
-				if (!(*halfmade)++)
-					printf("# dump of %d: %s at %d, index %u, cookie 0\n",
-					       ndumped, key_str(&dumped[i].d.key),
-					       i, dumped[i].d.index);
-			}
+			if (!dumped[i].d.cookie && !(*halfmade)++)
+				printf("# dump of %d: %s at %d, index %u, cookie 0\n",
+				       ndumped, key_str(&dumped[i].d.key), i,
+				       dumped[i].d.index);
 		if (dump_intr) {
 			(*intr)++;
 			continue;
 		}
-		for (int i = 0; i < ndumped; i++)
-			for (int j = 0; j < i; j++)
-				if (dumped[j].d.index == dumped[i].d.index ||
-				    dumped[j].d.cookie == dumped[i].d.cookie ||
-				    same_key(&dumped[j].d.key, &dumped[i].d.key)) {
-					if (!(*twice)++)
-						printf("# dump of %d: %d and %d: index %u/%u cookie %u/%u %s/%s flags %#x/%#x\n",
-						       ndumped, j, i,
-						       dumped[j].d.index,
-						       dumped[i].d.index,
-						       dumped[j].d.cookie,
-						       dumped[i].d.cookie,
-						       key_str(&dumped[j].d.key),
-						       key_str(&dumped[i].d.key),
-						       dumped[j].nlflags,
-						       dumped[i].nlflags);
-					i = ndumped;
-					break;
-				}
+		if (dump_twice(&a, &b) && !(*twice)++)
+			printf("# dump of %d: %d and %d: index %u/%u cookie %u/%u %s/%s\n",
+			       ndumped, a, b, dumped[a].d.index,
+			       dumped[b].d.index, dumped[a].d.cookie,
+			       dumped[b].d.cookie, key_str(&dumped[a].d.key),
+			       key_str(&dumped[b].d.key));
 	}
 	return !failed;
 }
@@ -2879,7 +2882,8 @@ static int kmemleak_check(void)
 
 static int tap_num;
 
-static void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tap(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void tap(bool ok, const char *fmt, ...)
 {
@@ -2927,63 +2931,9 @@ static int delete_all(struct nlt *t)
 	return checkpoint(t, "after deleting everything", -1) ? -1 : 0;
 }
 
-int main(void)
+/* The privileged phase's figures and verdicts. */
+static void report_privileged(long total, double secs)
 {
-	const char *env_msgs = getenv("IOTGUARD_NLFUZZ_MSGS");
-	const char *env_seed = getenv("IOTGUARD_NLFUZZ_SEED");
-	long total = env_msgs ? atol(env_msgs) : 20000, fails, unpriv;
-	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) :
-			0x10760a2d5eedULL;
-	struct memfig before, during, after;
-	struct nlt t, ev;
-	long limit, netns_limit, diffs0;
-	double t0, secs;
-	int err, rc;
-	bool leak_ok;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..8\n");
-	printf("# seed %#" PRIx64 " (IOTGUARD_NLFUZZ_SEED), %ld requests (IOTGUARD_NLFUZZ_MSGS)\n",
-	       seed, total);
-	rng_state = seed;
-	make_pool();
-	err = nlt_open(&t);
-	if (!err)
-		err = nlt_open(&ev);
-	if (!err)
-		err = nlt_join_events(&ev);
-	if (err) {
-		printf("Bail out! Unable to open the iotguard family: %s\n",
-		       strerror(-err));
-		return 1;
-	}
-	limit = read_long("/sys/module/iotguard/parameters/max_devices");
-	netns_limit = read_long("/sys/module/iotguard/parameters/netns_max_devices");
-	if (netns_limit >= 0 && netns_limit < limit)
-		limit = netns_limit;
-	if (limit <= 0 || limit > MAX_MODEL) {
-		printf("Bail out! a table limit of %ld devices: run with max_devices=64\n",
-		       limit);
-		return 1;
-	}
-	model.limit = (unsigned int)limit;
-	printf("# table limit %ld devices, %d identities\n", limit, NPOOL);
-
-	/* start from an empty table, as the model does */
-	if (dump_table(&t, &(struct outcome){ 0 }))
-		return 1;
-	resync();
-	if (delete_all(&t)) {
-		printf("Bail out! Unable to empty the table\n");
-		return 1;
-	}
-	kmemleak_write("clear");
-	mem_read(&before);
-
-	t0 = now_s();
-	fails = fuzz_privileged(&t, &ev, total);
-	secs = now_s() - t0;
-	drain_events(&ev);
 	printf("# %ld requests in %ld datagrams, %.1f s: %.0f requests/s\n",
 	       st.msgs, st.datagrams, secs, st.msgs / (secs > 0 ? secs : 1));
 	printf("# kinds: %ld valid, %ld mutated, %ld random, %ld lists, %ld in bursts\n",
@@ -3011,90 +2961,175 @@ int main(void)
 	tap(!st.bad_events && st.events > 0 && !ev_wrong && !st.overruns,
 	    "%ld events, well-formed, one per acknowledged change, in order (%ld wrong, %ld overruns)",
 	    st.events, ev_wrong, st.overruns);
-	(void)fails;
+}
 
-	/* callers at once: the table stays coherent */
-	{
-		long dumps = 0, intr = 0, twice = 0, halfmade = 0, bad = 0;
-		long each = total / 20 + 500;
-		bool ok = run_concurrent(&t, 3, each, seed ^ 3, &dumps, &intr,
-					 &twice, &halfmade, &bad);
-		int diffs;
+/* Each device of the model, asked for alone: the differences. */
+static int get_each(struct nlt *t)
+{
+	int diffs = 0;
 
-		/* learn the table, then ask for each device alone */
-		if (dump_table(&t, &(struct outcome){ 0 }))
-			return 1;
-		resync();
-		diffs = 0;
-		for (int i = 0; i < model.n; i++) {
-			uint8_t buf[256];
-			struct nlmsghdr *nlh = req(buf, IOTGUARD_CMD_DEVICE_GET,
-						   NLM_F_ACK, t.family);
-			struct outcome o;
+	for (int i = 0; i < model.n; i++) {
+		uint8_t buf[256];
+		struct nlmsghdr *nlh = req(buf, IOTGUARD_CMD_DEVICE_GET,
+					   NLM_F_ACK, t->family);
+		struct outcome o;
 
-			put_key(nlh, &model.dev[i].key);
-			if (exchange(&t, buf, nlh->nlmsg_len, nlh->nlmsg_seq, 1,
-				     &o, false) || o.err || o.ndata != 1 ||
-			    o.bad[0] || dev_diff(&model.dev[i], &o.data)[0]) {
-				printf("# GET %s: %s %s\n",
-				       key_str(&model.dev[i].key),
-				       errname(o.err), o.bad);
-				diffs++;
-			}
+		put_key(nlh, &model.dev[i].key);
+		if (exchange(t, buf, nlh->nlmsg_len, nlh->nlmsg_seq, 1, &o,
+			     false) || o.err || o.ndata != 1 || o.bad[0] ||
+		    dev_diff(&model.dev[i], &o.data)[0]) {
+			printf("# GET %s: %s %s\n", key_str(&model.dev[i].key),
+			       errname(o.err), o.bad);
+			diffs++;
 		}
-		printf("# 3 callers x %ld requests; %ld dumps among them (%ld interrupted), %ld with a device twice, %ld with a cookie 0, %ld failed; %d devices after\n",
-		       each, dumps, intr, twice, halfmade, bad, model.n);
-		tap(ok && !twice && !halfmade && !bad && !diffs && dumps > 0,
-		    "3 callers at once: answers well-formed, rejections with extack, %ld dumps coherent, each device's GET as the dump (%d differences)",
-		    dumps, diffs);
 	}
+	return diffs;
+}
 
-	/* callers without CAP_NET_ADMIN */
-	unpriv = total / 10 < 2000 ? 2000 : total / 10;
-	diffs0 = st.table_diffs;
-	if (checkpoint(&t, "before the unprivileged callers", -1) < 0)
-		return 1;
+/* Three callers at once: the table stays coherent. */
+static int phase_concurrent(struct nlt *t, long total, uint64_t seed)
+{
+	long dumps = 0, intr = 0, twice = 0, halfmade = 0, bad = 0;
+	long each = total / 20 + 500;
+	bool ok = run_concurrent(t, 3, each, seed ^ 3, &dumps, &intr, &twice,
+				 &halfmade, &bad);
+	int diffs;
+
+	/* learn the table, then ask for each device alone */
+	if (dump_table(t, &(struct outcome){ 0 }))
+		return -1;
+	resync();
+	diffs = get_each(t);
+	printf("# 3 callers x %ld requests; %ld dumps among them (%ld interrupted), %ld with a device twice, %ld with a cookie 0, %ld failed; %d devices after\n",
+	       each, dumps, intr, twice, halfmade, bad, model.n);
+	tap(ok && !twice && !halfmade && !bad && !diffs && dumps > 0,
+	    "3 callers at once: answers well-formed, rejections with extack, %ld dumps coherent, each device's GET as the dump (%d differences)",
+	    dumps, diffs);
+	return 0;
+}
+
+/* Callers without CAP_NET_ADMIN: refused, the table unchanged. */
+static int phase_unprivileged(struct nlt *t, long total, uint64_t seed)
+{
+	long unpriv = total / 10 < 2000 ? 2000 : total / 10;
+	int rc, err;
+
+	if (checkpoint(t, "before the unprivileged callers", -1) < 0)
+		return -1;
 	rc = run_child(drop_to_nobody, unpriv, seed ^ 1);
-	err = checkpoint(&t, "after uid 65534", -1);
+	err = checkpoint(t, "after uid 65534", -1);
 	tap(rc == 0 && err == 0,
 	    "uid 65534: %ld requests refused, the table unchanged (child %d, %d differences)",
 	    unpriv, rc, err);
 	rc = run_child(own_user_ns, unpriv, seed ^ 2);
-	err = checkpoint(&t, "after a user namespace", -1);
+	err = checkpoint(t, "after a user namespace", -1);
 	tap(rc == 0 && err == 0,
 	    "root of its own user namespace: %ld requests refused, the table unchanged (child %d, %d differences)",
 	    unpriv, rc, err);
-	(void)diffs0;
+	return 0;
+}
 
-	/* memory, once everything is deleted and its grace period past */
+/* Everything deleted, its grace period past: the memory as before. */
+static void phase_memory(struct nlt *t, const struct memfig *before)
+{
+	struct memfig during, after;
+	long aliases;
+	int err, leaks;
+
 	mem_read(&during);
 	printf("# %d devices enrolled: iotguard_device objects %ld\n", model.n,
 	       during.dev_objs);
-	err = delete_all(&t);
+	err = delete_all(t);
 	for (int i = 0; i < 50; i++) {
 		mem_read(&after);
-		if (after.dev_objs <= before.dev_objs)
+		if (after.dev_objs <= before->dev_objs)
 			break;
 		usleep(100000);
 	}
 	printf("# memory before / after: iotguard_device objects %ld / %ld, Slab %ld / %ld kB, SUnreclaim %ld / %ld kB, MemAvailable %ld / %ld kB\n",
-	       before.dev_objs, after.dev_objs, before.slab_kb, after.slab_kb,
-	       before.sunreclaim_kb, after.sunreclaim_kb, before.avail_kb,
+	       before->dev_objs, after.dev_objs, before->slab_kb, after.slab_kb,
+	       before->sunreclaim_kb, after.sunreclaim_kb, before->avail_kb,
 	       after.avail_kb);
-	{
-		/* other caches merged into the device cache count too */
-		long aliases = read_long(DEV_SLAB "/aliases");
-		bool shared = aliases != 0;
-		int leaks = kmemleak_check();
+	/* other caches merged into the device cache count too */
+	aliases = read_long(DEV_SLAB "/aliases");
+	leaks = kmemleak_check();
+	tap(!err && leaks <= 0 &&
+	    (aliases != 0 || after.dev_objs <= before->dev_objs),
+	    "everything deleted: device objects %ld -> %ld%s, kmemleak %s",
+	    before->dev_objs, after.dev_objs,
+	    aliases != 0 ? " (a cache shared with others: a figure)" : "",
+	    leaks < 0 ? "absent" : leaks ? "reports iotguard" : "clean");
+}
 
-		leak_ok = !err && leaks <= 0 &&
-			  (shared || after.dev_objs <= before.dev_objs);
-		tap(leak_ok,
-		    "everything deleted: device objects %ld -> %ld%s, kmemleak %s",
-		    before.dev_objs, after.dev_objs,
-		    shared ? " (a cache shared with others: a figure)" : "",
-		    leaks < 0 ? "absent" : leaks ? "reports iotguard" : "clean");
+/* The sockets, and the table's limit; an empty table. 0 or -1. */
+static int setup(struct nlt *t, struct nlt *ev)
+{
+	long limit, netns_limit;
+	int err;
+
+	err = nlt_open(t);
+	if (!err)
+		err = nlt_open(ev);
+	if (!err)
+		err = nlt_join_events(ev);
+	if (err) {
+		printf("Bail out! Unable to open the iotguard family: %s\n",
+		       strerror(-err));
+		return -1;
 	}
+	limit = read_long("/sys/module/iotguard/parameters/max_devices");
+	netns_limit = read_long("/sys/module/iotguard/parameters/netns_max_devices");
+	if (netns_limit >= 0 && netns_limit < limit)
+		limit = netns_limit;
+	if (limit <= 0 || limit > MAX_MODEL) {
+		printf("Bail out! a table limit of %ld devices: run with max_devices=64\n",
+		       limit);
+		return -1;
+	}
+	model.limit = (unsigned int)limit;
+	printf("# table limit %ld devices, %d identities\n", limit, NPOOL);
+
+	/* start from an empty table, as the model does */
+	if (dump_table(t, &(struct outcome){ 0 }))
+		return -1;
+	resync();
+	if (delete_all(t)) {
+		printf("Bail out! Unable to empty the table\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const char *env_msgs = getenv("IOTGUARD_NLFUZZ_MSGS");
+	const char *env_seed = getenv("IOTGUARD_NLFUZZ_SEED");
+	long total = env_msgs ? atol(env_msgs) : 20000;
+	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) :
+			0x10760a2d5eedULL;
+	struct memfig before;
+	struct nlt t, ev;
+	double t0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..8\n");
+	printf("# seed %#" PRIx64 " (IOTGUARD_NLFUZZ_SEED), %ld requests (IOTGUARD_NLFUZZ_MSGS)\n",
+	       seed, total);
+	rng_state = seed;
+	make_pool();
+	if (setup(&t, &ev))
+		return 1;
+	kmemleak_write("clear");
+	mem_read(&before);
+
+	t0 = now_s();
+	fuzz_privileged(&t, &ev, total);
+	drain_events(&ev);
+	report_privileged(total, now_s() - t0);
+	if (phase_concurrent(&t, total, seed) ||
+	    phase_unprivileged(&t, total, seed))
+		return 1;
+	phase_memory(&t, &before);
 	nlt_close(&ev);
 	nlt_close(&t);
 	return 0;
