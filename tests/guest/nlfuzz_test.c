@@ -2623,6 +2623,7 @@ static int run_child(int (*how)(void), long total, uint64_t seed)
 		int err = how();
 
 		if (err) {
+			/* 98: the caller could not be made (a skip for a userns) */
 			printf("# child: Unable to drop privileges: %s\n",
 			       strerror(-err));
 			_exit(98);
@@ -3023,6 +3024,11 @@ static int phase_unprivileged(struct nlt *t, long total, uint64_t seed)
 	    unpriv, rc, err);
 	rc = run_child(own_user_ns, unpriv, seed ^ 2);
 	err = checkpoint(t, "after a user namespace", -1);
+	if (rc == 98 && !err) {
+		printf("ok %d # SKIP root of its own user namespace: the kernel gives none\n",
+		       ++tap_num);
+		return 0;
+	}
 	tap(rc == 0 && err == 0,
 	    "root of its own user namespace: %ld requests refused, the table unchanged (child %d, %d differences)",
 	    unpriv, rc, err);
