@@ -290,7 +290,12 @@ int iotguard_device_insert(struct iotguard_net *in,
 	if (ret)
 		return ret;
 
-	ret = xa_alloc(&in->by_index, &index, dev,
+	/*
+	 * Reserved (NULL), not published: a dump and the kfuncs read
+	 * by_index under RCU alone, and must not find the device before its
+	 * index and cookie are set, nor after a failed insert frees it.
+	 */
+	ret = xa_alloc(&in->by_index, &index, NULL,
 		       XA_LIMIT(0, iotguard_max_devices - 1),
 		       GFP_KERNEL_ACCOUNT);
 	if (ret == -EBUSY) {
@@ -320,6 +325,8 @@ int iotguard_device_insert(struct iotguard_net *in,
 			goto err_devices;
 		}
 	}
+	/* The slot is reserved: storing in it allocates nothing. */
+	xa_store(&in->by_index, index, dev, GFP_KERNEL_ACCOUNT);
 	if (dev->key.plen)
 		prefix_ref(in, dev->key.plen, true);
 	in->count++;

@@ -7,6 +7,7 @@
 #define _IOTGUARD_DEVICE_H
 
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
@@ -36,6 +37,16 @@ struct iotguard_devkey {
 };
 
 #define IOTGUARD_PREFIX_WORDS (128 / 64)
+
+/*
+ * An IPv4 address a device may send from: not in 0.0.0.0/8 (whole: 6.1's
+ * ipv4_is_zeronet() is 0.0.0.0 alone), not multicast, not 255.255.255.255.
+ */
+static inline bool iotguard_ipv4_is_unicast(__be32 addr)
+{
+	return (addr & htonl(IN_CLASSA_NET)) && !ipv4_is_multicast(addr) &&
+	       !ipv4_is_lbcast(addr);
+}
 
 /*
  * A second in the data path's byte cost unit, 1/1024 ns: also the fastest

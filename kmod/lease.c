@@ -219,8 +219,7 @@ int iotguard_lease_begin(struct net *net, const u8 *mac, __be32 addr,
 	const struct iotguard_device *dev;
 	struct iotguard_devkey key;
 
-	if (ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
-	    ipv4_is_lbcast(addr) || !seconds)
+	if (!iotguard_ipv4_is_unicast(addr) || !seconds)
 		return -EINVAL;
 	mac_key(&key, mac);
 	dev = iotguard_device_lookup(in, &key);

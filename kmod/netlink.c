@@ -198,8 +198,7 @@ static int parse_identity(struct nlattr **attrs, struct netlink_ext_ack *extack,
 	if (v4) {
 		__be32 addr = nla_get_in_addr(v4);
 
-		if (ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
-		    ipv4_is_lbcast(addr)) {
+		if (!iotguard_ipv4_is_unicast(addr)) {
 			NL_SET_ERR_MSG_ATTR(extack, v4,
 					    "Identity must be a unicast address");
 			return -EINVAL;

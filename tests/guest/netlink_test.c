@@ -678,6 +678,57 @@ TEST_F(iotguard, new_both_identities)
 	ASSERT_EQ(1, nlt_count(t));
 }
 
+/*
+ * An identity is an address a device sends from (UAPI): not in 0.0.0.0/8
+ * (all of it: 0.1.2.3 was enrolled, 6.1's ipv4_is_zeronet() being
+ * 0.0.0.0 alone), not multicast, not the limited broadcast, not :: or
+ * IPv6 multicast; refused by every command that names a device.
+ */
+TEST_F(iotguard, identity_not_unicast)
+{
+	static const uint8_t v4[][4] = {
+		{ 0, 0, 0, 0 }, { 0, 0, 0, 1 }, { 0, 1, 2, 3 },
+		{ 0, 255, 255, 255 }, { 224, 0, 0, 1 }, { 239, 1, 2, 3 },
+		{ 255, 255, 255, 255 },
+	};
+	static const uint8_t v6[][16] = {
+		{ 0 }, { 0xff, 0x02, [15] = 1 }, { 0xff, 0x0e, [15] = 9 },
+	};
+	static const uint8_t cmds[] = {
+		IOTGUARD_CMD_DEVICE_NEW, IOTGUARD_CMD_DEVICE_SET,
+		IOTGUARD_CMD_DEVICE_DEL, IOTGUARD_CMD_DEVICE_GET,
+		IOTGUARD_CMD_DEVICE_REVOKE,
+	};
+	struct raw_attr unicast = { IOTGUARD_A_DEVICE_IPV4, 4, ip4_a };
+	struct nlt *t = &self->nl;
+
+	for (size_t c = 0; c < sizeof(cmds); c++) {
+		for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+			struct raw_attr a = { IOTGUARD_A_DEVICE_IPV4, 4, v4[i] };
+
+			raw_req(t, cmds[c], 0, &a, 1, NULL);
+			ASSERT_EQ(-EINVAL, t->err)
+				TH_LOG("cmd %u, %u.%u.%u.%u: %s", cmds[c],
+				       v4[i][0], v4[i][1], v4[i][2], v4[i][3],
+				       strerror(-t->err));
+			ASSERT_NE(0, t->extack[0]);
+		}
+		for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+			struct raw_attr a = { IOTGUARD_A_DEVICE_IPV6, 16, v6[i] };
+
+			raw_req(t, cmds[c], 0, &a, 1, NULL);
+			ASSERT_EQ(-EINVAL, t->err)
+				TH_LOG("cmd %u, IPv6 %zu: %s", cmds[c], i,
+				       strerror(-t->err));
+			ASSERT_NE(0, t->extack[0]);
+		}
+	}
+	ASSERT_EQ(0, nlt_count(t));
+	raw_req(t, IOTGUARD_CMD_DEVICE_NEW, 0, &unicast, 1, NULL);
+	ASSERT_EQ(0, t->err) TH_LOG("%s", t->extack);
+	ASSERT_EQ(1, nlt_count(t));
+}
+
 /* A device enrolled by MAC: the MAC alone names it everywhere. */
 TEST_F(iotguard, mac_identity)
 {

@@ -38,6 +38,7 @@ HELPER_PIDS=()
 # give it a table it can fill in a few seconds under TCG.
 declare -A MODPARAMS=(
 	[netlink_test]="max_devices=1024"
+	[nlfuzz_test]="max_devices=64"
 )
 
 cleanup() {
