@@ -375,8 +375,13 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		key->family = IOTG_AF_INET6;
 		__builtin_memcpy(key->addr, &ip6h->saddr, sizeof(ip6h->saddr));
 	} else {
-		return iotg_link_frame(eth, proto) ? IOTGUARD_R_LINK :
-						     IOTGUARD_R_NON_IP;
+		/*
+		 * A tag still after IOTG_VLAN_MAX: three or more tags, which
+		 * no link control frame has; whatever the destination (an
+		 * IP packet inside would otherwise pass as a link frame).
+		 */
+		return !iotg_is_vlan(proto) && iotg_link_frame(eth, proto) ?
+		       IOTGUARD_R_LINK : IOTGUARD_R_NON_IP;
 	}
 	return IOTG_V_LOOKUP;
 }
