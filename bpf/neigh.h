@@ -212,7 +212,8 @@ static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 		if ((void *)(target + 1) > data_end || left < sizeof(*target))
 			return IOTGUARD_R_PARSE;
 		left -= sizeof(*target);
-		if (iotg_ip6_multicast(target))
+		/* :: is no one's: as a target it would speak for none. */
+		if (iotg_ip6_multicast(target) || iotg_ip6_any(target))
 			return IOTGUARD_R_NDP;
 		if (type == IOTG_NDISC_NA && !iotg_ip6_linklocal(target))
 			speaks_for = target;
