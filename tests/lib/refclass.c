@@ -120,6 +120,23 @@ static int find_mac(const struct ref_table *t, const uint8_t *mac)
 	return -1;
 }
 
+/*
+ * Whose MAC it is (iotguard_xdp_lookup_mac()): the device enrolled by it,
+ * else one enrolled by address with it bound (the test binds a MAC to one
+ * device at most).
+ */
+static int owner_of_mac(const struct ref_table *t, const uint8_t *mac)
+{
+	int i = find_mac(t, mac);
+
+	if (i >= 0)
+		return i;
+	for (i = 0; i < t->ndev; i++)
+		if (t->dev[i].mac_bound && !memcmp(t->dev[i].mac, mac, 6))
+			return i;
+	return -1;
+}
+
 /* IPv6 address kinds ---------------------------------------------------- */
 
 static bool ip6_any(const uint8_t *a)
@@ -204,6 +221,9 @@ static void judge_ip(const struct ref_table *t, int d, const uint8_t *mac,
 		     struct ref_verdict *v)
 {
 	v->dev = d;
+	/* What it offers from its own MAC: its behaviour, even held back. */
+	if (!dev_spoofed(&t->dev[d], mac))
+		v->feat_dev = d;
 	if (dev_denied(&t->dev[d])) {
 		v->counter = REF_DEV_DENIED;
 		verdict(v, IOTGUARD_R_DENIED, "IP of a denied device");
@@ -230,11 +250,16 @@ static void unknown_ip(struct ref_verdict *v, const char *why)
 static void judge_neigh(const struct ref_table *t, int d, const uint8_t *mac,
 			unsigned int forged, struct ref_verdict *v)
 {
+	bool spoofed = dev_spoofed(&t->dev[d], mac);
+
+	/* Forged in d's name: the forger's behaviour, if it is a device. */
+	if (spoofed)
+		v->foreign_dev = owner_of_mac(t, mac);
 	if (dev_denied(&t->dev[d])) {
 		v->dev = d;
 		v->counter = REF_DEV_DENIED;
 		verdict(v, IOTGUARD_R_DENIED, "neighbour frame of a denied device");
-	} else if (dev_spoofed(&t->dev[d], mac)) {
+	} else if (spoofed) {
 		v->dev = d;
 		v->counter = REF_DEV_SPOOFED;
 		verdict(v, forged, "neighbour frame in another's name");
@@ -272,12 +297,31 @@ static void classify_arp(const struct ref_table *t, const struct frame_info *fi,
 	d = find4(t, sip);
 	if (d < 0) {
 		v->remembered = true;
+		/* Nobody's but link-local: a poisoner's, if a device's MAC. */
+		if (!(sip[0] == 169 && sip[1] == 254))
+			v->foreign_dev = owner_of_mac(t, fi->src_mac);
 		return verdict(v, IOTGUARD_R_ARP, "ARP for an address not enrolled");
 	}
 	judge_neigh(t, d, fi->src_mac, IOTGUARD_R_ARP, v);
+	if (op == 1 && !dev_spoofed(&t->dev[d], fi->src_mac))
+		v->arp_dev = d;
 }
 
 /* IPv4 --------------------------------------------------------------------- */
+
+/* A TCP header with its options; a SYN without ACK is an attempt. */
+static bool tcp_header(const struct win *l4, struct ref_verdict *v)
+{
+	unsigned int hlen;
+
+	if (!has(l4, 20))
+		return false;
+	hlen = (*at(l4, 12) >> 4) * 4;
+	if (hlen < 20 || !has(l4, hlen))
+		return false;
+	v->feat_syn = (*at(l4, 13) & 0x12) == 0x02;
+	return true;
+}
 
 /* A DHCP client message from 0.0.0.0 in the name of the frame's source. */
 static bool dhcp_request_of_source(const struct frame_info *fi,
@@ -338,16 +382,19 @@ static void classify_ipv4(const struct ref_table *t,
 							IOTGUARD_R_UNKNOWN,
 							"DHCP request, MAC not enrolled");
 					}
-					return judge_ip(t, d, fi->src_mac, v);
+					/* Setting up, not behaviour. */
+					judge_ip(t, d, fi->src_mac, v);
+					v->feat_dev = -1;
+					return;
 				}
 			}
 		} else if (proto == 6) {
-			if (!has(&l4, 20) || (*at(&l4, 12) >> 4) * 4 < 20 ||
-			    !has(&l4, (*at(&l4, 12) >> 4) * 4))
+			if (!tcp_header(&l4, v))
 				return verdict(v, IOTGUARD_R_PARSE, "TCP header");
 		} else if (proto == 1) {
 			if (!has(&l4, 8))
 				return verdict(v, IOTGUARD_R_PARSE, "ICMP truncated");
+			v->feat_icmp = true;
 		}
 	}
 	d = find4(t, ip + 12);
@@ -506,8 +553,7 @@ static void classify_ipv6(const struct ref_table *t,
 			return verdict(v, IOTGUARD_R_DHCP_SERVER,
 				       "DHCPv6 server message");
 	} else if (l4 && nh == 6) {
-		if (!has(&pkt, 20) || (*at(&pkt, 12) >> 4) * 4 < 20 ||
-		    !has(&pkt, (*at(&pkt, 12) >> 4) * 4))
+		if (!tcp_header(&pkt, v))
 			return verdict(v, IOTGUARD_R_PARSE, "TCP header");
 	} else if (l4 && nh == 58) {
 		unsigned int type;
@@ -519,6 +565,7 @@ static void classify_ipv6(const struct ref_table *t,
 			return classify_mld(ip6, type, frag, v);
 		if (type >= 133 && type <= 137)
 			return classify_ndp(t, fi, ip6, &pkt, frag, v);
+		v->feat_icmp = true;
 	}
 	d = ref_find6(t, ip6 + 8);
 	if (d < 0)
@@ -581,6 +628,9 @@ void ref_classify(const struct ref_table *t, const uint8_t *frame, size_t len,
 	memset(v, 0, sizeof(*v));
 	v->dev = -1;
 	v->bind_dev = -1;
+	v->feat_dev = -1;
+	v->arp_dev = -1;
+	v->foreign_dev = -1;
 	classify_eth(t, frame, len, v);
 	if (t->monitor || v->reason == IOTGUARD_R_PASS ||
 	    v->reason == IOTGUARD_R_NEIGH ||

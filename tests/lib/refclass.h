@@ -5,8 +5,10 @@
  * Documentation/iotguard.rst, "What passes and why", says happens to a
  * frame arriving on a guarded port, written for a reader and not for
  * speed, without looking at bpf/. It predicts the verdict, the reason the
- * frame is counted under, which device's counter moves, and whether the
- * frame's source is remembered as unknown.
+ * frame is counted under, which device's counter moves, whether the
+ * frame's source is remembered as unknown, and which of the behaviour
+ * features' counters move (Documentation/detection.rst, "What each
+ * detector sees"; the sketches and the size histogram are left out).
  *
  * Left out: credentials (no device of the table has one), the rates (the
  * test enrolls rates no frame reaches; GCRA depends on the clock), the
@@ -66,6 +68,17 @@ struct ref_verdict {
 	int dev;		/* the device whose counter moves, or -1 */
 	enum ref_dev_counter counter;
 	bool remembered;	/* counted among the unknown sources */
+	/*
+	 * Features: an IP frame the device offers from its own address and
+	 * MAC, passed or held back (feat_dev; a TCP SYN without ACK, an
+	 * ICMP or ICMPv6 message); an ARP request in its own name
+	 * (arp_dev); ARP or NDP its MAC sent in another's name (foreign_dev).
+	 */
+	int feat_dev;
+	bool feat_syn;
+	bool feat_icmp;
+	int arp_dev;
+	int foreign_dev;
 	/*
 	 * A side effect on the table, for ref_commit(): bind bind_addr to
 	 * device bind_dev (-1: none). The neighbour discovery of a device
