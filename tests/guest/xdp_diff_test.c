@@ -60,7 +60,8 @@
 
 #define FRAMES_DEFAULT	100000
 #define CHECK_EVERY	10000
-#define QUARANTINE_MIN	1000000	/* pps and burst the module must allow */
+/* The quarantine rate and burst the module must allow, at least */
+#define QUARANTINE_MIN	1000000
 
 /* The PRNG: splitmix64, so that a seed names a run. */
 static uint64_t rng_state;
@@ -96,7 +97,7 @@ static const char *reason_name(unsigned int r)
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
-/* The table the test enrolls --------------------------------------------- */
+/* The table the test enrolls ----------------------------------------------- */
 
 static const uint8_t mac_pool[][6] = {
 	{ 0x02, 0x20, 0, 0, 0, 0x01 },	/* 0..5: bound to devices */
@@ -105,7 +106,7 @@ static const uint8_t mac_pool[][6] = {
 	{ 0x02, 0x20, 0, 0, 0, 0x04 },
 	{ 0x02, 0x20, 0, 0, 0, 0x05 },
 	{ 0x02, 0x20, 0, 0, 0, 0x06 },
-	{ 0x02, 0x20, 0, 0, 0, 0xe1 },	/* 6, 7: devices enrolled by MAC */
+	{ 0x02, 0x20, 0, 0, 0, 0xe1 },	/* 6, 7: enrolled by MAC */
 	{ 0x02, 0x20, 0, 0, 0, 0xe2 },
 	{ 0x02, 0x20, 0, 0, 0, 0x99 },	/* 8: nobody's */
 	{ 0x02, 0x20, 0, 0, 0, 0x07 },	/* 9: bound to a device */
@@ -165,7 +166,7 @@ static void addr6(uint8_t out[16], uint8_t net, uint64_t iid)
 /* The router's own address, on the namespace's loopback. */
 #define LOCAL6_NET 0xff
 
-/* Expected and actual counters ------------------------------------------- */
+/* Expected and actual counters --------------------------------------------- */
 
 struct expect_dev {
 	struct iotguard_counter pass, denied, spoofed;
@@ -184,7 +185,7 @@ FIXTURE(diff) {
 	struct iotguard_counter global[IOTGUARD_R_MAX];
 	struct expect_dev dev[REF_DEVS_MAX];
 	uint64_t remembered;
-	bool lru_full;		/* the unknown sources' LRU may have evicted */
+	bool lru_full;		/* the unknown sources' LRU may evict */
 	/* figures */
 	uint64_t frames, short_frames, undetermined, by_reason[IOTGUARD_R_MAX];
 };
@@ -325,8 +326,8 @@ FIXTURE_SETUP(diff)
 		TH_LOG("iotguard.ko is not loaded");
 	}
 	ASSERT_LE(QUARANTINE_MIN, param("quarantine_pps")) {
-		TH_LOG("load iotguard.ko with quarantine_pps=%u quarantine_burst=%u",
-		       QUARANTINE_MIN, QUARANTINE_MIN);
+		TH_LOG("load iotguard.ko with quarantine_pps=%u "
+		       "quarantine_burst=%u", QUARANTINE_MIN, QUARANTINE_MIN);
 	}
 	ASSERT_LE(QUARANTINE_MIN, param("quarantine_burst"));
 	set_up_netns(_metadata);
@@ -354,7 +355,7 @@ FIXTURE_TEARDOWN(diff)
 	iotguard__destroy(self->skel);
 }
 
-/* Reading the program's counters ------------------------------------------ */
+/* Reading the program's counters ------------------------------------------- */
 
 static int read_global(FIXTURE_DATA(diff) *self,
 		       struct iotguard_counter out[IOTGUARD_R_MAX])
@@ -486,7 +487,7 @@ static int read_remembered(FIXTURE_DATA(diff) *self, uint64_t *total,
 	return 0;
 }
 
-/* Frame generators -------------------------------------------------------- */
+/* Frame generators --------------------------------------------------------- */
 
 struct gen {
 	struct frame f;
@@ -532,16 +533,16 @@ static void some_addr6(uint8_t out[16])
 		addr6(out, 0, 1 + below(4));	/* enrolled exactly */
 		break;
 	case 3:
-		addr6(out, 1, rnd());		/* in the /64, or the /80 */
+		addr6(out, 1, rnd());		/* the /64, or the /80 */
 		if (chance(40))
 			out[8] = out[9] = 0;
 		break;
 	case 4:
-		addr6(out, 2, rnd());		/* in the quarantined /64 */
+		addr6(out, 2, rnd());		/* the quarantined /64 */
 		break;
 	case 5:
 	case 6:
-		addr6(out, 5, 1 + below(6));	/* for devices by MAC to bind */
+		addr6(out, 5, 1 + below(6));	/* for devices by MAC */
 		break;
 	case 7:
 		addr6(out, 9, below(100));	/* nobody's */
@@ -623,7 +624,8 @@ static void some_l4(struct frame *f, bool v6)
 		}
 		break;
 	case 4:
-		f->buf[f->proto_off] = chance(50) ? 50 : 59;	/* ESP, none */
+		/* ESP, or no next header */
+		f->buf[f->proto_off] = chance(50) ? 50 : 59;
 		fr_payload(f, below(40));
 		break;
 	default:
@@ -849,7 +851,7 @@ static void gen_non_ip(struct gen *g)
 	fr_payload(&g->f, below(64));
 }
 
-/* Mutations of a whole frame ------------------------------------------------ */
+/* Mutations of a whole frame ----------------------------------------------- */
 
 static void mutate(struct gen *g)
 {
@@ -1126,7 +1128,8 @@ static bool send_one(struct __test_metadata *_metadata,
 		if (same(&got[r], &self->global[r]))
 			continue;
 		snprintf(why, sizeof(why),
-			 "global %s: %llu packets %llu bytes, expected %llu %llu",
+			 "global %s: %llu packets %llu bytes, "
+			 "expected %llu %llu",
 			 reason_name(r), got[r].packets, got[r].bytes,
 			 self->global[r].packets, self->global[r].bytes);
 		report(self, g->f.buf, len, g->kind, &v, why);

@@ -42,14 +42,15 @@ struct frame_info {
 	const uint8_t *dst_mac;
 };
 
-static void verdict(struct ref_verdict *v, unsigned int reason,
-		    const char *why)
+/* The rule that decided: returns its reason, and keeps its name. */
+static unsigned int rule(struct ref_verdict *v, unsigned int reason,
+			 const char *why)
 {
-	v->reason = reason;
 	v->why = why;
+	return reason;
 }
 
-/* The lookup: devices by address --------------------------------------- */
+/* The lookup: devices by address ------------------------------------------- */
 
 static bool prefix_holds(const uint8_t *pfx, unsigned int plen,
 			 const uint8_t *addr)
@@ -137,7 +138,7 @@ static int owner_of_mac(const struct ref_table *t, const uint8_t *mac)
 	return -1;
 }
 
-/* IPv6 address kinds ---------------------------------------------------- */
+/* IPv6 address kinds ------------------------------------------------------- */
 
 static bool ip6_any(const uint8_t *a)
 {
@@ -200,7 +201,7 @@ static int try_bind(const struct ref_table *t, const uint8_t *mac,
 	return d;
 }
 
-/* What an enrolled device may send ---------------------------------------- */
+/* What an enrolled device may send ----------------------------------------- */
 
 static bool dev_denied(const struct ref_dev *d)
 {
@@ -217,8 +218,8 @@ static bool dev_spoofed(const struct ref_dev *d, const uint8_t *mac)
  * IP from device d: denied, else spoofed, else pass (the rates are out of
  * reach). Every outcome is the device's.
  */
-static void judge_ip(const struct ref_table *t, int d, const uint8_t *mac,
-		     struct ref_verdict *v)
+static unsigned int judge_ip(const struct ref_table *t, int d,
+			     const uint8_t *mac, struct ref_verdict *v)
 {
 	v->dev = d;
 	/* What it offers from its own MAC: its behaviour, even held back. */
@@ -226,20 +227,20 @@ static void judge_ip(const struct ref_table *t, int d, const uint8_t *mac,
 		v->feat_dev = d;
 	if (dev_denied(&t->dev[d])) {
 		v->counter = REF_DEV_DENIED;
-		verdict(v, IOTGUARD_R_DENIED, "IP of a denied device");
+		return rule(v, IOTGUARD_R_DENIED, "IP of a denied device");
 	} else if (dev_spoofed(&t->dev[d], mac)) {
 		v->counter = REF_DEV_SPOOFED;
-		verdict(v, IOTGUARD_R_SPOOFED, "IP from another MAC");
+		return rule(v, IOTGUARD_R_SPOOFED, "IP from another MAC");
 	} else {
 		v->counter = REF_DEV_PASS;
-		verdict(v, IOTGUARD_R_PASS, "IP of an enrolled device");
+		return rule(v, IOTGUARD_R_PASS, "IP of an enrolled device");
 	}
 }
 
-static void unknown_ip(struct ref_verdict *v, const char *why)
+static unsigned int unknown_ip(struct ref_verdict *v, const char *why)
 {
 	v->remembered = true;
-	verdict(v, IOTGUARD_R_UNKNOWN, why);
+	return rule(v, IOTGUARD_R_UNKNOWN, why);
 }
 
 /*
@@ -247,8 +248,9 @@ static void unknown_ip(struct ref_verdict *v, const char *why)
  * another MAC (its spoofed counter, the global forged reason), else it
  * passes within its rate, counted in the global reasons only.
  */
-static void judge_neigh(const struct ref_table *t, int d, const uint8_t *mac,
-			unsigned int forged, struct ref_verdict *v)
+static unsigned int judge_neigh(const struct ref_table *t, int d,
+				const uint8_t *mac, unsigned int forged,
+				struct ref_verdict *v)
 {
 	bool spoofed = dev_spoofed(&t->dev[d], mac);
 
@@ -258,41 +260,44 @@ static void judge_neigh(const struct ref_table *t, int d, const uint8_t *mac,
 	if (dev_denied(&t->dev[d])) {
 		v->dev = d;
 		v->counter = REF_DEV_DENIED;
-		verdict(v, IOTGUARD_R_DENIED, "neighbour frame of a denied device");
+		return rule(v, IOTGUARD_R_DENIED,
+			    "neighbour frame of a denied device");
 	} else if (spoofed) {
 		v->dev = d;
 		v->counter = REF_DEV_SPOOFED;
-		verdict(v, forged, "neighbour frame in another's name");
+		return rule(v, forged, "neighbour frame in another's name");
 	} else {
-		verdict(v, IOTGUARD_R_NEIGH, "neighbour frame of its device");
+		return rule(v, IOTGUARD_R_NEIGH,
+			    "neighbour frame of its device");
 	}
 }
 
 /* ARP ---------------------------------------------------------------------- */
 
-static void classify_arp(const struct ref_table *t, const struct frame_info *fi,
-			 struct win *w, struct ref_verdict *v)
+static unsigned int classify_arp(const struct ref_table *t,
+				 const struct frame_info *fi, struct win *w,
+				 struct ref_verdict *v)
 {
 	const uint8_t *sha, *sip;
 	unsigned int op;
 	int d;
 
 	if (!has(w, 28))
-		return verdict(v, IOTGUARD_R_PARSE, "ARP truncated");
+		return rule(v, IOTGUARD_R_PARSE, "ARP truncated");
 	if (be16(at(w, 0)) != 1 || be16(at(w, 2)) != 0x0800 ||
 	    *at(w, 4) != 6 || *at(w, 5) != 4)
-		return verdict(v, IOTGUARD_R_ARP, "ARP not IPv4 over Ethernet");
+		return rule(v, IOTGUARD_R_ARP, "ARP not IPv4 over Ethernet");
 	op = be16(at(w, 6));
 	if (op != 1 && op != 2)
-		return verdict(v, IOTGUARD_R_ARP, "ARP neither request nor reply");
+		return rule(v, IOTGUARD_R_ARP, "ARP neither request nor reply");
 	sha = at(w, 8);
 	sip = at(w, 14);
 	if (memcmp(sha, fi->src_mac, 6))
-		return verdict(v, IOTGUARD_R_ARP, "ARP sender MAC not the source");
+		return rule(v, IOTGUARD_R_ARP, "ARP sender MAC not the source");
 	if (!sip[0] && !sip[1] && !sip[2] && !sip[3]) {
 		if (op == 1)
-			return verdict(v, IOTGUARD_R_NEIGH, "ARP probe");
-		return verdict(v, IOTGUARD_R_ARP, "ARP reply from 0.0.0.0");
+			return rule(v, IOTGUARD_R_NEIGH, "ARP probe");
+		return rule(v, IOTGUARD_R_ARP, "ARP reply from 0.0.0.0");
 	}
 	d = find4(t, sip);
 	if (d < 0) {
@@ -300,9 +305,10 @@ static void classify_arp(const struct ref_table *t, const struct frame_info *fi,
 		/* Nobody's but link-local: a poisoner's, if a device's MAC. */
 		if (!(sip[0] == 169 && sip[1] == 254))
 			v->foreign_dev = owner_of_mac(t, fi->src_mac);
-		return verdict(v, IOTGUARD_R_ARP, "ARP for an address not enrolled");
+		return rule(v, IOTGUARD_R_ARP,
+			    "ARP for an address not enrolled");
 	}
-	judge_neigh(t, d, fi->src_mac, IOTGUARD_R_ARP, v);
+	return judge_neigh(t, d, fi->src_mac, IOTGUARD_R_ARP, v);
 	if (op == 1 && !dev_spoofed(&t->dev[d], fi->src_mac))
 		v->arp_dev = d;
 }
@@ -334,26 +340,48 @@ static bool dhcp_request_of_source(const struct frame_info *fi,
 	       !memcmp(at(bootp, 28), fi->src_mac, 6);
 }
 
-static void classify_ipv4(const struct ref_table *t,
-			  const struct frame_info *fi, struct win *w,
-			  struct ref_verdict *v)
+/*
+ * A DHCP request from 0.0.0.0 in its own client hardware address's name
+ * (dhcp_request_of_source()) speaks for the device enrolled by that MAC:
+ * judged as its IP, but setting up is not behaviour (no features).
+ */
+static unsigned int dhcp_by_mac(const struct ref_table *t,
+				const struct frame_info *fi,
+				struct ref_verdict *v)
+{
+	int d = find_mac(t, fi->src_mac);
+	unsigned int reason;
+
+	if (d < 0) {
+		v->remembered = true;
+		return rule(v, IOTGUARD_R_UNKNOWN, "DHCP, MAC not enrolled");
+	}
+	reason = judge_ip(t, d, fi->src_mac, v);
+	v->feat_dev = -1;
+	return reason;
+}
+
+static unsigned int classify_ipv4(const struct ref_table *t,
+				  const struct frame_info *fi, struct win *w,
+				  struct ref_verdict *v)
 {
 	const uint8_t *ip = at(w, 0);
 	static const uint8_t any4[4];
 	unsigned int hlen, tot_len, proto;
-	struct win l4;
+	struct win l4, bootp;
+	bool l4_there;
 	int d;
 
 	if (!has(w, 20))
-		return verdict(v, IOTGUARD_R_PARSE, "IPv4 header truncated");
+		return rule(v, IOTGUARD_R_PARSE, "IPv4 header truncated");
 	hlen = (ip[0] & 0x0f) * 4;
 	tot_len = be16(ip + 2);
 	if (ip[0] >> 4 != 4)
-		return verdict(v, IOTGUARD_R_PARSE, "IPv4 version not 4");
+		return rule(v, IOTGUARD_R_PARSE, "IPv4 version not 4");
 	if (hlen < 20 || !has(w, hlen))
-		return verdict(v, IOTGUARD_R_PARSE, "IPv4 header length");
+		return rule(v, IOTGUARD_R_PARSE, "IPv4 header length");
 	if (tot_len < hlen || !has(w, tot_len))
-		return verdict(v, IOTGUARD_R_PARSE, "IPv4 total length");
+		return rule(v, IOTGUARD_R_PARSE, "IPv4 total length");
 	proto = ip[9];
 
 	/* What the packet carries ends where its total length says. */
@@ -362,69 +390,55 @@ static void classify_ipv4(const struct ref_table *t,
 	l4.end = w->off + tot_len;
 
 	/* Only a first fragment (or a whole packet) has an L4 header. */
-	if (!(be16(ip + 6) & 0x1fff)) {
-		if (proto == 17) {
-			if (!has(&l4, 8))
-				return verdict(v, IOTGUARD_R_PARSE, "UDP truncated");
-			if (be16(at(&l4, 0)) == 67 && be16(at(&l4, 2)) == 68)
-				return verdict(v, IOTGUARD_R_DHCP_SERVER,
-					       "DHCP server message");
-			if (be16(at(&l4, 0)) == 68 && be16(at(&l4, 2)) == 67 &&
-			    !memcmp(ip + 12, any4, 4)) {
-				struct win bootp = l4;
-
-				bootp.off += 8;
-				if (dhcp_request_of_source(fi, &bootp)) {
-					d = find_mac(t, fi->src_mac);
-					if (d < 0) {
-						v->remembered = true;
-						return verdict(v,
-							IOTGUARD_R_UNKNOWN,
-							"DHCP request, MAC not enrolled");
-					}
-					/* Setting up, not behaviour. */
-					judge_ip(t, d, fi->src_mac, v);
-					v->feat_dev = -1;
-					return;
-				}
-			}
-		} else if (proto == 6) {
-			if (!tcp_header(&l4, v))
-				return verdict(v, IOTGUARD_R_PARSE, "TCP header");
-		} else if (proto == 1) {
-			if (!has(&l4, 8))
-				return verdict(v, IOTGUARD_R_PARSE, "ICMP truncated");
-			v->feat_icmp = true;
-		}
+	l4_there = !(be16(ip + 6) & 0x1fff);
+	if (l4_there && proto == 17) {
+		if (!has(&l4, 8))
+			return rule(v, IOTGUARD_R_PARSE, "UDP truncated");
+		if (be16(at(&l4, 0)) == 67 && be16(at(&l4, 2)) == 68)
+			return rule(v, IOTGUARD_R_DHCP_SERVER,
+				    "DHCP server message");
+		bootp = l4;
+		bootp.off += 8;
+		if (be16(at(&l4, 0)) == 68 && be16(at(&l4, 2)) == 67 &&
+		    !memcmp(ip + 12, any4, 4) &&
+		    dhcp_request_of_source(fi, &bootp))
+			return dhcp_by_mac(t, fi, v);
+	} else if (l4_there && proto == 6) {
+		if (!tcp_header(&l4, v))
+			return rule(v, IOTGUARD_R_PARSE, "TCP header");
+	} else if (l4_there && proto == 1) {
+		if (!has(&l4, 8))
+			return rule(v, IOTGUARD_R_PARSE, "ICMP truncated");
+		v->feat_icmp = true;
 	}
 	d = find4(t, ip + 12);
 	if (d < 0)
 		return unknown_ip(v, "IPv4 from an address not enrolled");
-	judge_ip(t, d, fi->src_mac, v);
+	return judge_ip(t, d, fi->src_mac, v);
 }
 
-/* IPv6: NDP and MLD --------------------------------------------------------- */
+/* IPv6: NDP and MLD -------------------------------------------------------- */
 
 /* MLD: reports and dones from the link, to a group; nothing else. */
-static void classify_mld(const uint8_t *ip6, unsigned int type, bool frag,
-			 struct ref_verdict *v)
+static unsigned int classify_mld(const uint8_t *ip6, unsigned int type,
+				 bool frag, struct ref_verdict *v)
 {
 	const uint8_t *src = ip6 + 8, *dst = ip6 + 24;
 
 	if (type == 130)
-		return verdict(v, IOTGUARD_R_NDP, "MLD query");
+		return rule(v, IOTGUARD_R_NDP, "MLD query");
 	if (frag || ip6[7] != 1 || !ip6_multicast(dst))
-		return verdict(v, IOTGUARD_R_NDP, "MLD of the wrong form");
+		return rule(v, IOTGUARD_R_NDP, "MLD of the wrong form");
 	if (ip6_linklocal(src) || (type == 143 && ip6_any(src)))
-		return verdict(v, IOTGUARD_R_NEIGH, "MLD report or done");
-	verdict(v, IOTGUARD_R_NDP, "MLD from a routable source");
+		return rule(v, IOTGUARD_R_NEIGH, "MLD report or done");
+	return rule(v, IOTGUARD_R_NDP, "MLD from a routable source");
 }
 
 /* The address an NS, NA or RS speaks for, after its form passed. */
-static void ndp_speaks_for(const struct ref_table *t,
-			   const struct frame_info *fi, unsigned int type,
-			   const uint8_t *src, const uint8_t *target,
-			   struct ref_verdict *v)
+static unsigned int ndp_speaks_for(const struct ref_table *t,
+				   const struct frame_info *fi,
+				   unsigned int type, const uint8_t *src,
+				   const uint8_t *target, struct ref_verdict *v)
 {
 	const uint8_t *addr = src;
 	int d;
@@ -435,7 +449,7 @@ static void ndp_speaks_for(const struct ref_table *t,
 		/* DAD of a global address binds it to the MAC's device. */
 		if (type == 135 && ip6_any(src) && !ip6_linklocal(target))
 			try_bind(t, fi->src_mac, target, v);
-		return verdict(v, IOTGUARD_R_NEIGH,
+		return rule(v, IOTGUARD_R_NEIGH,
 			       "NDP from link-local or ::");
 	}
 	d = ref_find6(t, addr);
@@ -443,56 +457,59 @@ static void ndp_speaks_for(const struct ref_table *t,
 		d = try_bind(t, fi->src_mac, addr, v);
 	if (d < 0) {
 		v->remembered = true;
-		return verdict(v, IOTGUARD_R_NDP, "NDP for an address nobody holds");
+		return rule(v, IOTGUARD_R_NDP,
+			    "NDP for an address nobody holds");
 	}
-	judge_neigh(t, d, fi->src_mac, IOTGUARD_R_NDP, v);
+	return judge_neigh(t, d, fi->src_mac, IOTGUARD_R_NDP, v);
 }
 
-static void classify_ndp(const struct ref_table *t, const struct frame_info *fi,
-			 const uint8_t *ip6, const struct win *icmp,
-			 bool frag, struct ref_verdict *v)
+static unsigned int classify_ndp(const struct ref_table *t,
+				 const struct frame_info *fi,
+				 const uint8_t *ip6, const struct win *icmp,
+				 bool frag, struct ref_verdict *v)
 {
 	const uint8_t *src = ip6 + 8, *dst = ip6 + 24, *target = NULL;
 	unsigned int type = *at(icmp, 0);
 	struct win opt = *icmp;
 
 	if (type == 134 || type == 137)
-		return verdict(v, IOTGUARD_R_NDP, "RA or redirect");
+		return rule(v, IOTGUARD_R_NDP, "RA or redirect");
 	if (frag || ip6[7] != 255 || *at(icmp, 1))
-		return verdict(v, IOTGUARD_R_NDP,
+		return rule(v, IOTGUARD_R_NDP,
 			       "NDP fragmented, hop limit, code");
 	if (ip6_multicast(src))
-		return verdict(v, IOTGUARD_R_NDP, "NDP from a multicast source");
+		return rule(v, IOTGUARD_R_NDP, "NDP from a multicast source");
 	opt.off += 8;
 	if (type != 133) {
 		if (!has(&opt, 16))
-			return verdict(v, IOTGUARD_R_PARSE, "NDP target truncated");
+			return rule(v, IOTGUARD_R_PARSE,
+				    "NDP target truncated");
 		target = at(&opt, 0);
 		if (ip6_multicast(target) || ip6_any(target))
-			return verdict(v, IOTGUARD_R_NDP,
+			return rule(v, IOTGUARD_R_NDP,
 				       "NDP target multicast or ::");
 		opt.off += 16;
 	}
 	if (has(&opt, 8) && (*at(&opt, 0) == 1 || *at(&opt, 0) == 2) &&
 	    *at(&opt, 1) == 1 && memcmp(at(&opt, 2), fi->src_mac, 6))
-		return verdict(v, IOTGUARD_R_NDP,
+		return rule(v, IOTGUARD_R_NDP,
 			       "NDP link-layer address not the source");
 	/* Last: a message whole and of the right form, but routed on. */
 	if (!ip6_linklocal(dst) && !ip6_multicast(dst) && !ip6_local(t, dst))
-		return verdict(v, IOTGUARD_R_NDP, "NDP to be routed on");
-	ndp_speaks_for(t, fi, type, src, target, v);
+		return rule(v, IOTGUARD_R_NDP, "NDP to be routed on");
+	return ndp_speaks_for(t, fi, type, src, target, v);
 }
 
-/* IPv6 ----------------------------------------------------------------------- */
+/* IPv6 --------------------------------------------------------------------- */
 
 static bool ip6_is_ext(unsigned int nh)
 {
 	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
 }
 
-static void classify_ipv6(const struct ref_table *t,
-			  const struct frame_info *fi, struct win *w,
-			  struct ref_verdict *v)
+static unsigned int classify_ipv6(const struct ref_table *t,
+				  const struct frame_info *fi, struct win *w,
+				  struct ref_verdict *v)
 {
 	const uint8_t *ip6 = at(w, 0);
 	bool frag = false, l4 = true;
@@ -501,11 +518,11 @@ static void classify_ipv6(const struct ref_table *t,
 	int d;
 
 	if (!has(w, 40))
-		return verdict(v, IOTGUARD_R_PARSE, "IPv6 header truncated");
+		return rule(v, IOTGUARD_R_PARSE, "IPv6 header truncated");
 	if (ip6[0] >> 4 != 6)
-		return verdict(v, IOTGUARD_R_PARSE, "IPv6 version not 6");
+		return rule(v, IOTGUARD_R_PARSE, "IPv6 version not 6");
 	if (!has(w, 40 + be16(ip6 + 4)))
-		return verdict(v, IOTGUARD_R_PARSE, "IPv6 payload length");
+		return rule(v, IOTGUARD_R_PARSE, "IPv6 payload length");
 	pkt.p = w->p;
 	pkt.off = w->off + 40;
 	pkt.end = pkt.off + be16(ip6 + 4);
@@ -514,14 +531,14 @@ static void classify_ipv6(const struct ref_table *t,
 	nh = ip6[6];
 	for (n = 0; ip6_is_ext(nh); n++) {
 		if (n == 8)
-			return verdict(v, IOTGUARD_R_PARSE,
+			return rule(v, IOTGUARD_R_PARSE,
 				       "more than 8 extension headers");
 		if (nh == 0 && n)
-			return verdict(v, IOTGUARD_R_PARSE,
+			return rule(v, IOTGUARD_R_PARSE,
 				       "hop-by-hop options not first");
 		if (nh == 44) {
 			if (!has(&pkt, 8))
-				return verdict(v, IOTGUARD_R_PARSE,
+				return rule(v, IOTGUARD_R_PARSE,
 					       "fragment header truncated");
 			frag = true;
 			nh = *at(&pkt, 0);
@@ -534,13 +551,13 @@ static void classify_ipv6(const struct ref_table *t,
 			}
 		} else {
 			if (!has(&pkt, 2))
-				return verdict(v, IOTGUARD_R_PARSE,
+				return rule(v, IOTGUARD_R_PARSE,
 					       "extension header truncated");
 			len = nh == 51 ? (*at(&pkt, 1) + 2) * 4 :
 					 (*at(&pkt, 1) + 1) * 8;
 			nh = *at(&pkt, 0);
 			if (!has(&pkt, len))
-				return verdict(v, IOTGUARD_R_PARSE,
+				return rule(v, IOTGUARD_R_PARSE,
 					       "extension header truncated");
 		}
 		pkt.off += len;
@@ -548,18 +565,18 @@ static void classify_ipv6(const struct ref_table *t,
 
 	if (l4 && nh == 17) {
 		if (!has(&pkt, 8))
-			return verdict(v, IOTGUARD_R_PARSE, "UDP truncated");
+			return rule(v, IOTGUARD_R_PARSE, "UDP truncated");
 		if (be16(at(&pkt, 0)) == 547 && be16(at(&pkt, 2)) == 546)
-			return verdict(v, IOTGUARD_R_DHCP_SERVER,
+			return rule(v, IOTGUARD_R_DHCP_SERVER,
 				       "DHCPv6 server message");
 	} else if (l4 && nh == 6) {
 		if (!tcp_header(&pkt, v))
-			return verdict(v, IOTGUARD_R_PARSE, "TCP header");
+			return rule(v, IOTGUARD_R_PARSE, "TCP header");
 	} else if (l4 && nh == 58) {
 		unsigned int type;
 
 		if (!has(&pkt, 8))
-			return verdict(v, IOTGUARD_R_PARSE, "ICMPv6 truncated");
+			return rule(v, IOTGUARD_R_PARSE, "ICMPv6 truncated");
 		type = *at(&pkt, 0);
 		if ((type >= 130 && type <= 132) || type == 143)
 			return classify_mld(ip6, type, frag, v);
@@ -570,10 +587,10 @@ static void classify_ipv6(const struct ref_table *t,
 	d = ref_find6(t, ip6 + 8);
 	if (d < 0)
 		return unknown_ip(v, "IPv6 from an address nobody holds");
-	judge_ip(t, d, fi->src_mac, v);
+	return judge_ip(t, d, fi->src_mac, v);
 }
 
-/* Ethernet ------------------------------------------------------------------ */
+/* Ethernet ----------------------------------------------------------------- */
 
 static bool is_vlan_tpid(unsigned int type)
 {
@@ -589,24 +606,25 @@ static bool link_frame(const struct frame_info *fi, unsigned int type)
 	       (!memcmp(fi->dst_mac, group, 5) && !(fi->dst_mac[5] & 0xf0));
 }
 
-static void classify_eth(const struct ref_table *t, const uint8_t *frame,
-			 size_t len, struct ref_verdict *v)
+static unsigned int classify_eth(const struct ref_table *t,
+				 const uint8_t *frame, size_t len,
+				 struct ref_verdict *v)
 {
 	struct win w = { .p = frame, .off = 0, .end = len };
 	struct frame_info fi;
 	unsigned int type, tags;
 
 	if (!has(&w, 14))
-		return verdict(v, IOTGUARD_R_PARSE, "Ethernet truncated");
+		return rule(v, IOTGUARD_R_PARSE, "Ethernet truncated");
 	fi.dst_mac = frame;
 	fi.src_mac = frame + 6;
 	type = be16(frame + 12);
 	w.off = 14;
 	for (tags = 0; is_vlan_tpid(type); tags++) {
 		if (tags == 2)
-			return verdict(v, IOTGUARD_R_NON_IP, "three VLAN tags");
+			return rule(v, IOTGUARD_R_NON_IP, "three VLAN tags");
 		if (!has(&w, 4))
-			return verdict(v, IOTGUARD_R_PARSE, "VLAN tag truncated");
+			return rule(v, IOTGUARD_R_PARSE, "VLAN tag truncated");
 		type = be16(at(&w, 2));
 		w.off += 4;
 	}
@@ -618,8 +636,8 @@ static void classify_eth(const struct ref_table *t, const uint8_t *frame,
 	if (type == 0x86dd)
 		return classify_ipv6(t, &fi, &w, v);
 	if (link_frame(&fi, type))
-		return verdict(v, IOTGUARD_R_LINK, "link control frame");
-	verdict(v, IOTGUARD_R_NON_IP, "another ethertype");
+		return rule(v, IOTGUARD_R_LINK, "link control frame");
+	return rule(v, IOTGUARD_R_NON_IP, "another ethertype");
 }
 
 void ref_classify(const struct ref_table *t, const uint8_t *frame, size_t len,
@@ -631,7 +649,7 @@ void ref_classify(const struct ref_table *t, const uint8_t *frame, size_t len,
 	v->feat_dev = -1;
 	v->arp_dev = -1;
 	v->foreign_dev = -1;
-	classify_eth(t, frame, len, v);
+	v->reason = classify_eth(t, frame, len, v);
 	if (t->monitor || v->reason == IOTGUARD_R_PASS ||
 	    v->reason == IOTGUARD_R_NEIGH ||
 	    (v->reason == IOTGUARD_R_LINK && t->link_frames))

@@ -25,11 +25,12 @@
 
 #define REF_DEVS_MAX	32
 #define REF_LOCAL_MAX	4
-#define REF_BIND_MAX	8	/* IPv6 addresses a device enrolled by MAC holds */
+/* The IPv6 addresses a device enrolled by MAC holds at most */
+#define REF_BIND_MAX	8
 
 enum ref_kind {
 	REF_BY_IPV4,		/* enrolled by its IPv4 address */
-	REF_BY_IPV6,		/* by its IPv6 address, or prefix (plen < 128) */
+	REF_BY_IPV6,		/* by its IPv6 address, or prefix */
 	REF_BY_MAC,		/* by its MAC (DHCP, SLAAC) */
 };
 
@@ -48,7 +49,7 @@ struct ref_dev {
 struct ref_table {
 	struct ref_dev dev[REF_DEVS_MAX];
 	int ndev;
-	uint8_t local6[REF_LOCAL_MAX][16];	/* the router's own addresses */
+	uint8_t local6[REF_LOCAL_MAX][16];	/* the router's addresses */
 	int nlocal;
 	bool link_frames;	/* iotguard attach: link frames pass */
 	bool monitor;		/* iotguard attach --monitor */
