@@ -308,9 +308,10 @@ static unsigned int classify_arp(const struct ref_table *t,
 		return rule(v, IOTGUARD_R_ARP,
 			    "ARP for an address not enrolled");
 	}
-	return judge_neigh(t, d, fi->src_mac, IOTGUARD_R_ARP, v);
+	/* A request in its own name: its behaviour, passed or held back. */
 	if (op == 1 && !dev_spoofed(&t->dev[d], fi->src_mac))
 		v->arp_dev = d;
+	return judge_neigh(t, d, fi->src_mac, IOTGUARD_R_ARP, v);
 }
 
 /* IPv4 --------------------------------------------------------------------- */
