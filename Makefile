@@ -183,6 +183,11 @@ $(O)/tests/guest/cred_test: tests/guest/cred_test.c $(O)/libiotguard.a $(O)/libi
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -I$(CURDIR)/device -o $@ $< $(O)/libiotguard-device.a $(LDLIBS) -lcrypto
 
+# The differential test of the XDP program and its reference classifier.
+$(O)/tests/guest/xdp_diff_test: tests/guest/xdp_diff_test.c tests/lib/refclass.c tests/lib/refclass.h $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(SKEL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< tests/lib/refclass.c $(O)/libiotguard.a $(LDLIBS)
+
 # libFuzzer harnesses of the userspace parsers (tests/fuzz/, run by
 # tests/unit/fuzz.sh): clang with ASan and UBSan, from the sources.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \

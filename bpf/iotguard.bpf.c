@@ -214,13 +214,14 @@ extern int iotguard_xdp_cred_open(struct xdp_md *ctx,
 #endif
 
 /*
- * A DHCP client message (UDP 68 to 67) whose BOOTP header starts at bootp.
+ * A DHCP client message (UDP 68 to 67) whose BOOTP header starts at bootp,
+ * with left bytes of the IP packet from there on.
  * From 0.0.0.0, a request in the name of its client hardware address, when
  * that is the frame's source, speaks for the device enrolled by that MAC;
  * any other is judged by its source address as usual.
  */
-static __always_inline void iotg_dhcp_client(void *bootp, void *data,
-					     void *data_end,
+static __always_inline void iotg_dhcp_client(void *bootp, __u32 left,
+					     void *data, void *data_end,
 					     const struct ethhdr *eth,
 					     const struct iphdr *iph,
 					     struct iotguard_key *key,
@@ -228,7 +229,7 @@ static __always_inline void iotg_dhcp_client(void *bootp, void *data,
 {
 	struct iotg_bootp *b = bootp;
 
-	if ((void *)(b + 1) > data_end)
+	if ((void *)(b + 1) > data_end || left < sizeof(*b))
 		return;
 	*dhcp_off = (void *)b - data;
 	if (iph->saddr) {
@@ -300,8 +301,9 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				if (udph->source ==
 				    bpf_htons(IOTG_DHCP_CLIENT_PORT) &&
 				    udph->dest == bpf_htons(IOTG_DHCP_SERVER_PORT))
-					iotg_dhcp_client(udph + 1, data, data_end,
-							 eth, iph, key, dhcp,
+					iotg_dhcp_client(udph + 1, nh.left,
+							 data, data_end, eth,
+							 iph, key, dhcp,
 							 dhcp_off);
 				iotg_flow_udp(fl, udph);
 				break;
@@ -362,7 +364,8 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 				    l4proto <= IOTG_NDISC_REDIRECT) {
 					*neigh = IOTGUARD_R_NDP;
 					return iotg_ndp(ip6h, icmp6h, data_end,
-							frag, eth, key, fl);
+							nh.left, frag, eth,
+							key, fl);
 				}
 				fl->l4proto = IPPROTO_ICMPV6;
 				break;
@@ -372,8 +375,13 @@ static __always_inline __u32 iotg_parse(void *data, void *data_end,
 		key->family = IOTG_AF_INET6;
 		__builtin_memcpy(key->addr, &ip6h->saddr, sizeof(ip6h->saddr));
 	} else {
-		return iotg_link_frame(eth, proto) ? IOTGUARD_R_LINK :
-						     IOTGUARD_R_NON_IP;
+		/*
+		 * A tag still after IOTG_VLAN_MAX: three or more tags, which
+		 * no link control frame has; whatever the destination (an
+		 * IP packet inside would otherwise pass as a link frame).
+		 */
+		return !iotg_is_vlan(proto) && iotg_link_frame(eth, proto) ?
+		       IOTGUARD_R_LINK : IOTGUARD_R_NON_IP;
 	}
 	return IOTG_V_LOOKUP;
 }

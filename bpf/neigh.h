@@ -171,7 +171,9 @@ static __always_inline __u32 iotg_mld(const struct ipv6hdr *ip6h, __u8 type,
  * the link (hop limit 255), whole, to a link-local or multicast
  * destination or, unicast, to the router itself (a NUD probe of it, an
  * answer to its solicitation: fl->ndp_unicast, for the caller to check),
- * with their link-layer address option, if first, the frame's source. An
+ * with their link-layer address option, if first, the frame's source (the
+ * target and the option within the packet: left bytes of it follow the
+ * ICMPv6 header). An
  * advertisement speaks for its target; any other message for a global
  * source. Link-local and unspecified (DAD) sources go to the port's
  * budget: they are not enrolled. A DAD solicitation for a global address
@@ -180,7 +182,8 @@ static __always_inline __u32 iotg_mld(const struct ipv6hdr *ip6h, __u8 type,
  */
 static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 				      struct icmp6hdr *icmp6h, void *data_end,
-				      bool frag, const struct ethhdr *eth,
+				      __u32 left, bool frag,
+				      const struct ethhdr *eth,
 				      struct iotguard_key *key,
 				      struct iotg_flow *fl)
 {
@@ -206,15 +209,17 @@ static __always_inline __u32 iotg_ndp(const struct ipv6hdr *ip6h,
 	opt = (void *)(icmp6h + 1);
 	if (type != IOTG_NDISC_RS) {
 		target = (void *)(icmp6h + 1);
-		if ((void *)(target + 1) > data_end)
+		if ((void *)(target + 1) > data_end || left < sizeof(*target))
 			return IOTGUARD_R_PARSE;
-		if (iotg_ip6_multicast(target))
+		left -= sizeof(*target);
+		/* :: is no one's: as a target it would speak for none. */
+		if (iotg_ip6_multicast(target) || iotg_ip6_any(target))
 			return IOTGUARD_R_NDP;
 		if (type == IOTG_NDISC_NA && !iotg_ip6_linklocal(target))
 			speaks_for = target;
 		opt = (void *)(target + 1);
 	}
-	if ((void *)(opt + 1) <= data_end &&
+	if ((void *)(opt + 1) <= data_end && left >= sizeof(*opt) &&
 	    (opt->type == IOTG_ND_OPT_SLLA || opt->type == IOTG_ND_OPT_TLLA) &&
 	    opt->len == 1 && !iotg_mac_equal(opt->addr, eth->h_source))
 		return IOTGUARD_R_NDP;

@@ -58,9 +58,26 @@ struct iotg_frag_hdr {
 #define IOTG_IP_MF		0x2000		/* IPv4 more fragments */
 #define IOTG_IP6_OFFMASK	0xfff8		/* IPv6 fragment offset */
 
+/*
+ * Where the parse is: pos, and, once an IP header is parsed, the bytes
+ * left of the IP packet from pos on (its length field says where it ends:
+ * what follows is Ethernet padding, not headers). The checks against
+ * data_end keep the verifier content; those against left, a scalar, keep
+ * every header the packet carries inside it.
+ */
 struct hdr_cursor {
 	void *pos;
+	__u32 left;
 };
+
+/* Takes len bytes of the IP packet at the cursor; false if it has fewer. */
+static __always_inline bool iotg_take(struct hdr_cursor *nh, __u32 len)
+{
+	if (len > nh->left)
+		return false;
+	nh->left -= len;
+	return true;
+}
 
 /*
  * A 16-bit length field in host order, with bounds the verifier can see:
@@ -141,6 +158,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
 	*iphp = iph;
 	*l4 = !(iph->frag_off & bpf_htons(IOTG_IP_OFFMASK));
 	nh->pos += hlen;
+	nh->left = tot_len - hlen;
 	return iph->protocol;
 }
 
@@ -152,16 +170,19 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
 				      struct ipv6hdr **ip6hp)
 {
 	struct ipv6hdr *ip6h = nh->pos;
+	__u32 payload_len;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return IOTG_MALFORMED;
 	if (ip6h->version != 6)
 		return IOTG_MALFORMED;
-	if ((void *)(ip6h + 1) + iotg_len16(ip6h->payload_len) > data_end)
+	payload_len = iotg_len16(ip6h->payload_len);
+	if ((void *)(ip6h + 1) + payload_len > data_end)
 		return IOTG_MALFORMED;
 
 	*ip6hp = ip6h;
 	nh->pos = ip6h + 1;
+	nh->left = payload_len;
 	return ip6h->nexthdr;
 }
 
@@ -186,6 +207,7 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 {
 	struct iotg_frag_hdr *fh;
 	struct ipv6_opt_hdr *opt;
+	__u32 len;
 	int i;
 
 	*l4 = true;
@@ -204,17 +226,24 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 			if ((void *)(opt + 1) > data_end)
 				return IOTG_MALFORMED;
 			nexthdr = opt->nexthdr;
-			nh->pos += (opt->hdrlen + 1) * 8;
+			len = (opt->hdrlen + 1) * 8;
+			if (!iotg_take(nh, len))
+				return IOTG_MALFORMED;
+			nh->pos += len;
 			break;
 		case IPPROTO_AH:
 			if ((void *)(opt + 1) > data_end)
 				return IOTG_MALFORMED;
 			nexthdr = opt->nexthdr;
-			nh->pos += (opt->hdrlen + 2) * 4;
+			len = (opt->hdrlen + 2) * 4;
+			if (!iotg_take(nh, len))
+				return IOTG_MALFORMED;
+			nh->pos += len;
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = nh->pos;
-			if ((void *)(fh + 1) > data_end)
+			if ((void *)(fh + 1) > data_end ||
+			    !iotg_take(nh, sizeof(*fh)))
 				return IOTG_MALFORMED;
 			*frag = true;
 			nexthdr = fh->nexthdr;
@@ -239,7 +268,7 @@ static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 {
 	struct udphdr *udph = nh->pos;
 
-	if ((void *)(udph + 1) > data_end)
+	if ((void *)(udph + 1) > data_end || !iotg_take(nh, sizeof(*udph)))
 		return IOTG_MALFORMED;
 	*udphp = udph;
 	nh->pos = udph + 1;
@@ -258,7 +287,7 @@ static __always_inline int parse_tcp(struct hdr_cursor *nh, void *data_end,
 	hlen = tcph->doff * 4;
 	if (hlen < sizeof(*tcph))
 		return IOTG_MALFORMED;
-	if (nh->pos + hlen > data_end)
+	if (nh->pos + hlen > data_end || !iotg_take(nh, hlen))
 		return IOTG_MALFORMED;
 	*tcphp = tcph;
 	nh->pos += hlen;
@@ -271,7 +300,7 @@ static __always_inline int parse_icmp(struct hdr_cursor *nh, void *data_end,
 {
 	struct iotg_icmphdr *icmph = nh->pos;
 
-	if ((void *)(icmph + 1) > data_end)
+	if ((void *)(icmph + 1) > data_end || !iotg_take(nh, sizeof(*icmph)))
 		return IOTG_MALFORMED;
 	*icmphp = icmph;
 	nh->pos = icmph + 1;
@@ -284,7 +313,8 @@ static __always_inline int parse_icmp6(struct hdr_cursor *nh, void *data_end,
 {
 	struct icmp6hdr *icmp6h = nh->pos;
 
-	if ((void *)(icmp6h + 1) > data_end)
+	if ((void *)(icmp6h + 1) > data_end ||
+	    !iotg_take(nh, sizeof(*icmp6h)))
 		return IOTG_MALFORMED;
 	*icmp6hp = icmp6h;
 	nh->pos = icmp6h + 1;
