@@ -51,6 +51,19 @@ struct iotguard_nl {
 /* Why the last iotguard_nl_open() of this thread failed. */
 static _Thread_local char open_error[EXTACK_LEN];
 
+/*
+ * mnl_nlmsg_ok() as it should be: libmnl compares the length as an int, so
+ * that one of 2 GiB or more passes for negative, and 0xffffffff aligns to
+ * 0: mnl_nlmsg_next() then stays on the message forever. The kernel sends
+ * none such, but any local process may send to our port.
+ */
+static bool msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) &&
+	       nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)left;
+}
+
 typedef int (*msg_cb)(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 		      void *data);
 
@@ -113,6 +126,21 @@ static void parse_extack(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 			 mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
 }
 
+/* The kernel's errnos: 1 to 4095 (include/linux/err.h). */
+#define MAX_ERRNO 4095
+
+/*
+ * An ACK's or NLMSG_DONE's error as a negative errno (the kernel's are
+ * negative, some old ones positive); -EPROTO for what cannot be an errno,
+ * for callers pass it to strerror(-ret), and INT_MIN cannot be negated.
+ */
+static int reply_errno(int err)
+{
+	if (err < -MAX_ERRNO || err > MAX_ERRNO)
+		return -EPROTO;
+	return err > 0 ? -err : err;
+}
+
 /* The errno of an ACK (0 for success), keeping its extack message. */
 static int parse_error(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 {
@@ -125,7 +153,7 @@ static int parse_error(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		offset += mnl_nlmsg_get_payload_len(&err->msg);
 	parse_extack(nl, nlh, offset);
-	return err->error > 0 ? -err->error : err->error;
+	return reply_errno(err->error);
 }
 
 /* NLMSG_DONE carries the dump's result, and may carry an extack too. */
@@ -137,7 +165,7 @@ static int parse_done(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 		return 0;
 	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 	parse_extack(nl, nlh, sizeof(err));
-	return err > 0 ? -err : err;
+	return reply_errno(err);
 }
 
 /* What receive() has of the replies to one request so far. */
@@ -162,7 +190,7 @@ static void handle_replies(struct iotguard_nl *nl, const void *buf,
 	const struct nlmsghdr *nlh;
 	int left = len;
 
-	for (nlh = buf; mnl_nlmsg_ok(nlh, left);
+	for (nlh = buf; msg_ok(nlh, left);
 	     nlh = mnl_nlmsg_next(nlh, &left)) {
 		int ret;
 
@@ -959,6 +987,8 @@ struct batch {
 	size_t msg_off[BATCH_MSGS];
 	unsigned int first_dev[BATCH_MSGS];
 	unsigned int devs[BATCH_MSGS];
+	/* answered[k]: request k's ACK or error came (another is ignored) */
+	bool answered[BATCH_MSGS];
 };
 
 /*
@@ -976,6 +1006,7 @@ static void fill_batch(struct iotguard_nl *nl, struct batch *b,
 	b->size = 0;
 	b->msgs = 0;
 	b->first_seq = nl->seq + 1;
+	memset(b->answered, 0, sizeof(b->answered));
 	while (*next < count && b->msgs < BATCH_MSGS &&
 	       b->size + LIST_HEADER_SIZE + DEVICE_NEST_MAX <= BATCH_SIZE) {
 		unsigned int k = b->msgs++;
@@ -1051,7 +1082,7 @@ static void name_device(struct iotguard_nl *nl,
  * so the difference to first_seq identifies one. A failed request
  * enrolled none of its devices. No socket: tests/fuzz feeds it.
  */
-static bool handle_acks(struct iotguard_nl *nl, const struct batch *b,
+static bool handle_acks(struct iotguard_nl *nl, struct batch *b,
 			const struct iotguard_device *devs, const void *buf,
 			size_t len, unsigned int *failed, int *first_error)
 {
@@ -1059,15 +1090,21 @@ static bool handle_acks(struct iotguard_nl *nl, const struct batch *b,
 	int left = len;
 	bool done = false;
 
-	for (nlh = buf; mnl_nlmsg_ok(nlh, left);
+	for (nlh = buf; msg_ok(nlh, left);
 	     nlh = mnl_nlmsg_next(nlh, &left)) {
 		uint32_t k = nlh->nlmsg_seq - b->first_seq;
 		char saved[EXTACK_LEN];
 		long n;
 		int ret;
 
-		if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs)
+		/*
+		 * The kernel answers a request once; a second answer (not
+		 * the kernel's) must not count its devices failed twice.
+		 */
+		if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs ||
+		    b->answered[k])
 			continue;
+		b->answered[k] = true;
 		if (k == b->msgs - 1)
 			done = true;
 		/* Only the first error's extack is kept. */
@@ -1091,7 +1128,7 @@ static bool handle_acks(struct iotguard_nl *nl, const struct batch *b,
 }
 
 /* Receives the answers to a batch's requests, up to the last one's. */
-static int receive_acks(struct iotguard_nl *nl, const struct batch *b,
+static int receive_acks(struct iotguard_nl *nl, struct batch *b,
 			const struct iotguard_device *devs,
 			unsigned int *failed, int *first_error)
 {
@@ -1220,7 +1257,7 @@ static int handle_events(struct iotguard_nl *nl, const void *buf, size_t len,
 	const struct nlmsghdr *nlh;
 	int left = len;
 
-	for (nlh = buf; mnl_nlmsg_ok(nlh, left);
+	for (nlh = buf; msg_ok(nlh, left);
 	     nlh = mnl_nlmsg_next(nlh, &left)) {
 		const struct nlattr *tb[IOTGUARD_A_MAX + 1];
 		const struct genlmsghdr *genl;
