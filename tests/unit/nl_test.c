@@ -5,7 +5,9 @@
  * kernel's replies, ACKs and events give, spread over several buffers as
  * recvfrom gives them; and what a forged buffer must not do, which
  * tests/fuzz/nl_fuzz.c found: loop forever on a length of 2 GiB or more,
- * pass on an error no errno is, or count a request's devices failed twice.
+ * pass on an error no errno is, or count a request's devices failed twice;
+ * and, on a real socket of the host's kernel, that a reply another process
+ * forged is not taken for the kernel's.
  */
 #include "../../user/lib/nl.c"
 
@@ -286,6 +288,47 @@ TEST_F(nl, batch_ack_twice_counts_once)
 	EXPECT_EQ(-EINVAL, first_error);
 	EXPECT_STREQ("bad device", self->nl.extack);
 	free(b.buf);
+}
+
+/*
+ * A forged ACK of -EPERM with the request's sequence number, sent to our
+ * port by another socket before the request: the kernel's answer counts.
+ * The host's nlctrl family answers, the iotguard module is not needed.
+ */
+TEST(forged_reply_dropped)
+{
+	struct iotguard_nl nl = { .seq = SEQ };
+	struct mnl_socket *forger;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	char req[MAX_REQUEST_SIZE];
+	struct nlmsghdr *nlh;
+	struct msgs forged;
+
+	nl.sock = mnl_socket_open(NETLINK_GENERIC);
+	forger = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl.sock || !forger)
+		SKIP(return, "no generic netlink socket: %s", strerror(errno));
+	ASSERT_EQ(0, mnl_socket_bind(nl.sock, 0, MNL_SOCKET_AUTOPID));
+	ASSERT_EQ(0, mnl_socket_bind(forger, 0, MNL_SOCKET_AUTOPID));
+	nl.buf = malloc(RECV_BUF_SIZE);
+	ASSERT_NE(NULL, nl.buf);
+	nlh = put_request(&nl, req, GENL_ID_CTRL, NLM_F_ACK,
+			  CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "nlctrl");
+
+	forged.len = 0;
+	put_ack(&forged, nlh->nlmsg_seq, -EPERM, "forged");
+	to.nl_pid = mnl_socket_get_portid(nl.sock);
+	ASSERT_EQ((ssize_t)forged.len,
+		  sendto(mnl_socket_get_fd(forger), forged.buf, forged.len,
+			 0, (struct sockaddr *)&to, sizeof(to)));
+
+	EXPECT_EQ(0, transact(&nl, nlh, family_cb, NULL, NULL));
+	EXPECT_EQ(GENL_ID_CTRL, nl.family_id);
+	EXPECT_STREQ("", nl.extack);
+	mnl_socket_close(forger);
+	mnl_socket_close(nl.sock);
+	free(nl.buf);
 }
 
 TEST_HARNESS_MAIN

@@ -216,6 +216,35 @@ static void handle_replies(struct iotguard_nl *nl, const void *buf,
 }
 
 /*
+ * Receives a datagram of the kernel's into nl->buf: its length, or a
+ * negative errno (-ENOSPC: cut short). What another process sent to our
+ * port (anyone may) is dropped: a forged reply with our sequence number
+ * would pass for the kernel's, as the events reader knows too.
+ */
+static ssize_t recv_kernel(struct iotguard_nl *nl)
+{
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { .iov_base = nl->buf,
+				     .iov_len = RECV_BUF_SIZE };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t len;
+
+		len = recvmsg(mnl_socket_get_fd(nl->sock), &msg, 0);
+		if (len < 0)
+			return -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOSPC;
+		if (msg.msg_namelen == sizeof(from) &&
+		    from.nl_family == AF_NETLINK && from.nl_pid == 0)
+			return len;
+	}
+}
+
+/*
  * Receives the replies to request seq until its ACK or NLMSG_DONE, passing
  * each family message to cb. A cb error is returned once the request is
  * complete, so that the socket stays in step.
@@ -228,11 +257,10 @@ static int receive(struct iotguard_nl *nl, uint32_t seq, msg_cb cb,
 	};
 
 	while (!r.done) {
-		ssize_t len;
+		ssize_t len = recv_kernel(nl);
 
-		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
 		if (len < 0)
-			return -errno;
+			return len;
 		handle_replies(nl, nl->buf, len, &r);
 	}
 	return r.ret;
@@ -1135,11 +1163,10 @@ static int receive_acks(struct iotguard_nl *nl, struct batch *b,
 	bool done = false;
 
 	while (!done) {
-		ssize_t len;
+		ssize_t len = recv_kernel(nl);
 
-		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
 		if (len < 0)
-			return -errno;
+			return len;
 		done = handle_acks(nl, b, devs, nl->buf, len, failed,
 				   first_error);
 	}
