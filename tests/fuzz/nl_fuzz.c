@@ -12,9 +12,9 @@
  *
  * An input: a byte choosing the parser, then the buffers recvfrom would
  * give it, each a 16-bit little-endian length and that many bytes (the last
- * takes what is left). With IOTGUARD_FUZZ_SEED_DIR set, well-formed replies
- * the harness builds with libmnl, as the module sends them, are written
- * there first, as seeds.
+ * takes what is left). Well-formed replies the harness builds with libmnl,
+ * as the module sends them, are checked to parse as built at every start,
+ * and with IOTGUARD_FUZZ_SEED_DIR set written there first, as seeds.
  */
 #include "../../user/lib/nl.c"
 
@@ -218,7 +218,8 @@ static void end_msg(size_t *off, struct nlmsghdr *nlh)
 /* A device as DEVICE_GET gives it; i varies the identity and the rest. */
 static void put_reply_device(struct nlmsghdr *nlh, unsigned int i)
 {
-	uint8_t v4[4] = { 198, 18, 1, 10 + i }, mac[6] = { 2, 0, 0x5e, 0, 0, i };
+	uint8_t v4[4] = { 198, 18, 1, 10 + i };
+	uint8_t mac[6] = { 2, 0, 0x5e, 0, 0, i };
 	uint8_t v6[16] = { 0x20, 0x01, 0, 2, 0, 1 };
 
 	if (i % 3 == 0) {
@@ -322,6 +323,8 @@ static void write_seed(const char *dir, const char *name, enum parser p,
 	uint8_t head[3] = { p, len & 0xff, len >> 8 };
 	int fd;
 
+	if (!dir)
+		return;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -332,8 +335,79 @@ static void write_seed(const char *dir, const char *name, enum parser p,
 	close(fd);
 }
 
+/* What a seed gave its parser, for seeds() to hold it to what it built. */
+struct outcome {
+	bool done;
+	int ret;
+	uint16_t family_id;
+	uint32_t events_group;
+	bool found, interrupted;
+	size_t devices;
+	char code[64], extack[EXTACK_LEN];
+	unsigned int failed, events;
+	int first_error;
+};
+
+static struct outcome run_seed(enum parser p, const char *buf, size_t len)
+{
+	struct iotguard_nl nl = { .family_id = FAMILY_ID, .seq = SEQ - 1 };
+	struct outcome o = { 0 };
+	struct device_list list = { 0 };
+	struct iotguard_device dev;
+	struct iotguard_enroll out = { 0 };
+	struct enroll_result enroll = { .dev = &dev, .out = &out };
+	struct get_result get = { .dev = &dev };
+	struct replies r = { .seq = SEQ, .interrupted = &o.interrupted };
+
+	if (p == P_FAMILY) {
+		nl.family_id = 0;
+		r.cb = family_cb;
+	} else if (p == P_GET) {
+		r.cb = get_cb;
+		r.data = &get;
+	} else if (p == P_DUMP) {
+		r.cb = dump_cb;
+		r.data = &list;
+	} else if (p == P_ENROLL) {
+		r.cb = enroll_cb;
+		r.data = &enroll;
+	}
+	if (p == P_BATCH) {
+		o.done = handle_acks(&nl, &batch, batch_devs, buf, len,
+				     &o.failed, &o.first_error);
+		memset(batch.answered, 0, sizeof(batch.answered));
+	} else if (p == P_EVENTS) {
+		handle_events(&nl, buf, len, event_cb, &o.events);
+	} else {
+		handle_replies(&nl, buf, len, &r);
+	}
+	o.done |= r.done;
+	o.ret = r.ret;
+	o.family_id = nl.family_id;
+	o.events_group = nl.events_group;
+	o.found = get.found || enroll.found;
+	o.devices = list.count;
+	memcpy(o.code, out.code, sizeof(o.code));
+	memcpy(o.extack, nl.extack, sizeof(o.extack));
+	free(list.devs);
+	return o;
+}
+
+static void expect(bool ok, const char *seed)
+{
+	if (!ok) {
+		fprintf(stderr, "The seed %s does not parse as built\n", seed);
+		abort();
+	}
+}
+
+/*
+ * Builds the seeds, writes them to dir (if any), and checks that each
+ * parses as what it was built to be.
+ */
 static void seeds(const char *dir)
 {
+	struct outcome o;
 	static char buf[8192];
 	struct nlattr *groups, *group;
 	struct nlmsghdr *nlh;
@@ -359,14 +433,23 @@ static void seeds(const char *dir)
 	end_msg(&off, nlh);
 	put_ack(buf, &off, SEQ, 0, NULL, 0);
 	write_seed(dir, "family", P_FAMILY, buf, off);
+	o = run_seed(P_FAMILY, buf, off);
+	expect(o.done && !o.ret && o.family_id == FAMILY_ID &&
+	       o.events_group == 10, "family");
 
 	off = 0;
 	put_ack(buf, &off, SEQ - 1, -ENOENT, "stale", 0);
 	put_ack(buf, &off, SEQ, -EINVAL, "invalid device state", 28);
 	write_seed(dir, "ack-extack", P_ACK, buf, off);
+	o = run_seed(P_ACK, buf, off);
+	expect(o.done && o.ret == -EINVAL &&
+	       !strcmp(o.extack, "invalid device state"), "ack-extack");
 	off = 0;
 	put_uncapped_ack(buf, &off, SEQ);
 	write_seed(dir, "ack-uncapped", P_ACK, buf, off);
+	o = run_seed(P_ACK, buf, off);
+	expect(o.done && o.ret == -EINVAL &&
+	       !strcmp(o.extack, "invalid device state"), "ack-uncapped");
 
 	off = 0;
 	nlh = put_msg(buf, &off, FAMILY_ID, 0, SEQ, IOTGUARD_CMD_DEVICE_GET);
@@ -374,6 +457,8 @@ static void seeds(const char *dir)
 	end_msg(&off, nlh);
 	put_ack(buf, &off, SEQ, 0, NULL, 0);
 	write_seed(dir, "get", P_GET, buf, off);
+	o = run_seed(P_GET, buf, off);
+	expect(o.done && !o.ret && o.found, "get");
 
 	off = 0;
 	for (i = 0; i < 6; i++) {
@@ -385,9 +470,14 @@ static void seeds(const char *dir)
 	}
 	put_done(buf, &off, SEQ, 0);
 	write_seed(dir, "dump", P_DUMP, buf, off);
+	o = run_seed(P_DUMP, buf, off);
+	expect(o.done && !o.ret && o.devices == 6 && o.interrupted, "dump");
 	off = 0;
 	put_done(buf, &off, SEQ, -EMSGSIZE);
 	write_seed(dir, "dump-error", P_DUMP, buf, off);
+	o = run_seed(P_DUMP, buf, off);
+	expect(o.done && o.ret == -EMSGSIZE &&
+	       !strcmp(o.extack, "dump failed"), "dump-error");
 
 	off = 0;
 	nlh = put_msg(buf, &off, FAMILY_ID, 0, SEQ, IOTGUARD_CMD_ENROLL_NEW);
@@ -398,6 +488,9 @@ static void seeds(const char *dir)
 	end_msg(&off, nlh);
 	put_ack(buf, &off, SEQ, 0, NULL, 0);
 	write_seed(dir, "enroll-new", P_ENROLL, buf, off);
+	o = run_seed(P_ENROLL, buf, off);
+	expect(o.done && !o.ret && o.found && !strncmp(o.code, "IGE1-", 5),
+	       "enroll-new");
 	off = 0;
 	nlh = put_msg(buf, &off, FAMILY_ID, 0, SEQ, IOTGUARD_CMD_ENROLL_HELLO);
 	put_reply_device(nlh, 0);
@@ -405,6 +498,8 @@ static void seeds(const char *dir)
 	end_msg(&off, nlh);
 	put_ack(buf, &off, SEQ, 0, NULL, 0);
 	write_seed(dir, "enroll-hello", P_ENROLL, buf, off);
+	o = run_seed(P_ENROLL, buf, off);
+	expect(o.done && !o.ret && o.found, "enroll-hello");
 
 	/* The batch's requests: the second fails at its second device. */
 	off = 0;
@@ -415,6 +510,11 @@ static void seeds(const char *dir)
 		(char *)group - (char *)nlh + 4);
 	put_ack(buf, &off, batch.first_seq + batch.msgs - 1, 0, NULL, 0);
 	write_seed(dir, "batch", P_BATCH, buf, off);
+	o = run_seed(P_BATCH, buf, off);
+	expect(o.done && o.failed == IOTGUARD_DEVICES_MAX &&
+	       o.first_error == -EEXIST &&
+	       !strcmp(o.extack, "device 257 (198.18.3.1): device exists"),
+	       "batch");
 
 	off = 0;
 	nlh = put_msg(buf, &off, FAMILY_ID, 0, 0, IOTGUARD_CMD_DEVICE_SET);
@@ -433,6 +533,8 @@ static void seeds(const char *dir)
 	put_reply_device(nlh, 0);
 	end_msg(&off, nlh);
 	write_seed(dir, "events", P_EVENTS, buf, off);
+	o = run_seed(P_EVENTS, buf, off);
+	expect(o.events == 3, "events");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -455,7 +557,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!batch.buf)
 		abort();
 	fill_batch(&nl, &batch, batch_devs, BATCH_DEVS, &next);
-	if (dir)
-		seeds(dir);
+	seeds(dir);
 	return 0;
 }
