@@ -214,7 +214,7 @@ $(O)/fuzz/iotguard_main.o: user/iotguard/main.c $(HDRS) user/iotguard/cli.h
 
 $(O)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard device/*.h) \
 		user/iotguardd/iotguardd.h $(SKEL) $(LIB_SRCS) $(CLI_SRCS) \
-		$(DAEMON_SRCS) $(wildcard device/*.c)
+		$(DAEMON_SRCS) $(wildcard device/*.c) tests/fuzz/kernel_stub.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -Iuser/iotguard -o $@ $< $(FUZZ_SRCS_$*) \
 		$(FUZZ_LIBS_$*) \

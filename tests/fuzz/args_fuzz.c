@@ -12,7 +12,9 @@
  * argv[0] first, each ended by a NUL (the last one need not be). Files an
  * argument names are looked for in an empty directory; arguments that
  * could reach devices or kernel files (/dev, /proc, /sys, /run, "..") are
- * not run, and standard input is /dev/null.
+ * not run, and standard input is /dev/null. The programs' output is
+ * theirs: run with -close_fd_mask=3 (fuzz.sh does), and an absolute
+ * -artifact_prefix, for the working directory is gone.
  */
 #include <getopt.h>
 #include <stdbool.h>
