@@ -13,8 +13,7 @@
  * argument names are looked for in an empty directory; arguments that
  * could reach devices or kernel files (/dev, /proc, /sys, /run, "..") are
  * not run, and standard input is /dev/null. The programs' output is
- * theirs: run with -close_fd_mask=3 (fuzz.sh does), and an absolute
- * -artifact_prefix, for the working directory is gone.
+ * theirs: run with -close_fd_mask=3 (fuzz.sh does).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -22,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "iotguardd.h"
 
@@ -29,6 +29,9 @@
 
 int iotguard_main(int argc, char *argv[]);
 extern bool json_output;
+
+/* The working directory libFuzzer knows, and the empty one of the runs. */
+static int fuzzer_dir = -1, empty_dir = -1;
 
 static bool confined(const char *arg)
 {
@@ -102,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(argv, args, argc * sizeof(*argv));
 	reset_getopt();
 	json_output = false;
+	if (fchdir(empty_dir))
+		abort();
 	if (daemon) {
 		daemon_args(argc, argv);
 	} else {
@@ -114,6 +119,8 @@ cleanup:
 	for (i = 0; i < (size_t)argc; i++)
 		free(args[i]);
 	free(argv);
+	if (fchdir(fuzzer_dir))
+		abort();
 	return 0;
 }
 
@@ -123,8 +130,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	/* An empty directory to look for files in, gone at exit. */
-	if (!mkdtemp(dir) || chdir(dir) || rmdir(dir) ||
+	/*
+	 * An empty directory to look for files in, removed at once: the
+	 * runs work in it, libFuzzer (its corpus, its artifacts) where it
+	 * was started.
+	 */
+	fuzzer_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fuzzer_dir < 0 || !mkdtemp(dir))
+		abort();
+	empty_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (empty_dir < 0 || rmdir(dir) ||
 	    !freopen("/dev/null", "r", stdin))
 		abort();
 	return 0;
