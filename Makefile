@@ -196,19 +196,37 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I$(CURDIR)/user/lib -I$(CURDIR)/device -I$(CURDIR)/user/iotguardd \
 	-DIOTGUARD_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(O)/fuzz/parse_fuzz $(O)/fuzz/devfile_fuzz \
-	$(O)/fuzz/config_fuzz
+	$(O)/fuzz/config_fuzz $(O)/fuzz/nl_fuzz $(O)/fuzz/args_fuzz
 FUZZ_SRCS_parse := user/lib/parse.c user/lib/keyfile.c user/lib/frame.c \
 	device/iotguard_device.c device/crypto_openssl.c
 FUZZ_SRCS_devfile := user/lib/devfile.c user/lib/parse.c user/lib/keyfile.c \
 	user/lib/array.c device/crypto_openssl.c
 FUZZ_SRCS_config := user/iotguardd/config.c user/lib/score.c user/lib/parse.c \
 	user/lib/replace.c
+# nl_fuzz includes user/lib/nl.c, for its parsers of one received buffer.
+FUZZ_SRCS_nl := user/lib/array.c user/lib/parse.c
+FUZZ_LIBS_nl := -lmnl
+# args_fuzz: the CLI whole, its main() renamed, and iotguardd's parse_args(),
+# with kernel_stub.c for netlink and BPF.
+FUZZ_SRCS_args := tests/fuzz/kernel_stub.c $(O)/fuzz/iotguard_main.o \
+	$(filter-out user/iotguard/main.c,$(CLI_SRCS)) user/iotguardd/args.c \
+	user/lib/parse.c user/lib/devfile.c user/lib/json.c user/lib/array.c \
+	user/lib/keyfile.c user/lib/replace.c user/lib/pins.c \
+	device/crypto_openssl.c
 fuzz: $(FUZZ_TARGETS)
 
-$(O)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard device/*.h) \
-		user/iotguardd/iotguardd.h $(SKEL)
+$(O)/fuzz/args_fuzz: $(O)/fuzz/iotguard_main.o
+$(O)/fuzz/iotguard_main.o: user/iotguard/main.c $(HDRS) user/iotguard/cli.h
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lcrypto -lz -lm
+	$(CLANG) $(FUZZ_CFLAGS) -Iuser/iotguard -Dmain=iotguard_main -c -o $@ $<
+
+$(O)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(HDRS) $(wildcard device/*.h) \
+		user/iotguardd/iotguardd.h $(SKEL) $(LIB_SRCS) $(CLI_SRCS) \
+		$(DAEMON_SRCS) $(wildcard device/*.c) tests/fuzz/kernel_stub.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iuser/iotguard -o $@ $< $(FUZZ_SRCS_$*) \
+		$(FUZZ_LIBS_$*) \
+		-lcrypto -lz -lm
 
 # The daemon's configuration parser, tested on the host.
 $(O)/tests/unit/device_test: tests/unit/device_test.c $(O)/libiotguard-device.a $(KSFT_DIR)/kselftest_harness.h $(wildcard device/*.h) include/iotguard/wire.h

@@ -49,7 +49,7 @@ grep_out() {
 }
 
 # Every result below, loops included, counted by hand.
-tap_plan 117
+tap_plan 121
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make user)"
 	exit 1
@@ -240,5 +240,12 @@ runs 1 stderr "device release --all-by-daemon with a device" \
 	-- device release --all-by-daemon 198.18.1.1
 runs 1 stderr "device release of a bad address" -- device release nonsense
 runs 0 stdout "device release --help" -- device release --help
+
+# device enroll's options (an unknown one crashed it: tests/fuzz/args_fuzz.c).
+runs 1 stderr "device enroll --bogus" -- device enroll 198.18.1.1 --bogus
+grep_out err "unknown option \`--bogus'" "device enroll names the option"
+runs 1 stderr "device enroll --ttl without a value" -- \
+	device enroll 198.18.1.1 --ttl
+runs 1 stderr "device enroll --ttl 8d" -- device enroll 198.18.1.1 --ttl 8d
 
 tap_end

@@ -377,8 +377,8 @@ static int enroll_main(int argc, char *argv[])
 	int opt, ret;
 
 	memset(&code, 0, sizeof(code));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = next_option(command, argc, argv, "jh", options)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_ttl(optarg, &ttl, &why))
@@ -419,7 +419,8 @@ static int enroll_main(int argc, char *argv[])
 			enroll_usage(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error(command, NULL);
+			/* next_option() said what was wrong. */
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)

@@ -95,7 +95,8 @@ int main(int argc, char *argv[])
 			return usage_error(NULL, "unknown option `%s'", opt);
 		}
 	}
-	if (arg == argc) {
+	/* argc is 0 after an execve() with no argv (kernels before 5.18). */
+	if (arg >= argc) {
 		show_usage(stderr);
 		return EXIT_USAGE;
 	}

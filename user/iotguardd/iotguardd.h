@@ -280,6 +280,21 @@ struct replay_opts {
 /* The exit status: 0, 1 for bad input (devices file), 2 for the capture. */
 int replay_run(const struct replay_opts *opts, const struct config *cfg);
 
+/* args.c: the command line. */
+struct args {
+	const char *config_path;
+	bool config_given;	/* -c: the file must exist */
+	bool dry_run;
+	bool foreground;
+	struct replay_opts replay;	/* replay.path: --replay */
+};
+
+/*
+ * Parses iotguardd's command line into *args, reporting an error: -1 to
+ * go on, else the exit status (0 after --help or --version, 1).
+ */
+int parse_args(int argc, char *argv[], struct args *args);
+
 /* metrics.c */
 int http_start(struct daemon *d);
 /*

@@ -11,7 +11,6 @@
  * under the lock the main thread takes while it changes that.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,38 +23,6 @@
 #include <systemd/sd-daemon.h>
 #include "iotguardd.h"
 #include "parse.h"
-
-static void usage(FILE *f, const char *prog)
-{
-	fprintf(f, "Usage: %s [OPTIONS]\n"
-		"       %s --replay FILE [--devices FILE] [-c PATH] [-j] [--scores]\n\n",
-		prog, prog);
-	fputs("Learns each enrolled device's behaviour from the iotguard\n"
-	      "XDP program's counters, scores it every interval and acts on\n"
-	      "anomalies by the device class's policy: alert, quarantine or\n"
-	      "deny. Serves Prometheus metrics on /metrics.\n\n"
-	      "Options:\n"
-	      "  -c, --config PATH  configuration file (default "
-	      IOTGUARDD_CONFIG ")\n"
-	      "  -n, --dry-run      decide and report, change nothing\n"
-	      "  -f, --foreground   stay in the foreground, log to stderr\n"
-	      "  -h, --help         show this help and exit\n"
-	      "  -V, --version      show the version and exit\n\n"
-	      "Replay (no module, no root: scores a capture in its own time,\n"
-	      "prints the alerts and what the policy would do, acts on nothing):\n"
-	      "  -r, --replay FILE  a pcap or pcapng capture (- for stdin):\n"
-	      "                     Ethernet, Linux cooked (SLL, SLL2) or raw IP\n"
-	      "  -D, --devices FILE ADDRESS [NAME [CLASS [pinned]]] per line;\n"
-	      "                     without it every source is a device of class 0\n"
-	      "  -m, --max-devices N  sources scored without --devices (65536)\n"
-	      "  -j, --json         JSON lines instead of text\n"
-	      "  -s, --scores       also every device's score every interval\n"
-	      "Replay exit status: 0 done, 1 usage or devices file error,\n"
-	      "2 the capture cannot be read (what was read is still reported).\n\n"
-	      "Signals: SIGHUP reloads the configuration (baselines stay),\n"
-	      "SIGTERM and SIGINT save the baselines and exit.\n"
-	      "See iotguardd(8).\n", f);
-}
 
 /*
  * A busy machine delivers ticks late, then in quick succession: one span
@@ -320,30 +287,18 @@ cleanup:
 
 int main(int argc, char *argv[])
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "replay", required_argument, NULL, 'r' },
-		{ "devices", required_argument, NULL, 'D' },
-		{ "max-devices", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "scores", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
-						   argv[0];
-	struct daemon d = { .config_path = IOTGUARDD_CONFIG, .enroll_fd = -1 };
-	struct replay_opts replay = { .max_devices = 65536 };
-	bool config_given = false, dry_run = false, replay_only = false;
-	const char *why;
-	uint64_t count;
-	int opt, ret = 1;
+	struct daemon d = { .enroll_fd = -1 };
+	struct args args;
+	int ret = 1;
 	char err[512];
 	sigset_t mask;
 
+	ret = parse_args(argc, argv, &args);
+	if (ret >= 0)
+		return ret;
+	ret = 1;
+	d.config_path = args.config_path;
+	d.foreground = args.foreground;
 	/*
 	 * Blocked before any thread starts (libmicrohttpd's inherits the
 	 * mask), so that the signals only ever reach our signalfd.
@@ -351,84 +306,19 @@ int main(int argc, char *argv[])
 	signal_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	pthread_mutex_init(&d.lock, NULL);
-	while ((opt = getopt_long(argc, argv, "c:nfhVr:D:m:js", options,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			d.config_path = optarg;
-			config_given = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'f':
-			d.foreground = true;
-			break;
-		case 'h':
-			usage(stdout, prog);
-			return 0;
-		case 'V':
-			printf("iotguardd %s\n", IOTGUARD_VERSION);
-			return 0;
-		case 'r':
-			replay.path = optarg;
-			break;
-		case 'D':
-			replay.devices = optarg;
-			replay_only = true;
-			break;
-		case 'm':
-			if (iotguard_parse_count(optarg, UINT32_MAX, &count,
-						 &why)) {
-				fprintf(stderr, "%s: --max-devices `%s': %s\n",
-					prog, optarg, why);
-				return 1;
-			}
-			if (!count) {
-				fprintf(stderr, "%s: --max-devices must be at least 1\n",
-					prog);
-				return 1;
-			}
-			replay.max_devices = count;
-			replay_only = true;
-			break;
-		case 'j':
-			replay.json = true;
-			replay_only = true;
-			break;
-		case 's':
-			replay.scores = true;
-			replay_only = true;
-			break;
-		default:
-			fprintf(stderr, "Try `%s --help' for more information.\n",
-				prog);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument `%s'\nTry `%s --help' for more information.\n",
-			prog, argv[optind], prog);
-		return 1;
-	}
-	if (replay_only && !replay.path) {
-		fprintf(stderr, "%s: --devices, --max-devices, --json and --scores go with --replay\nTry `%s --help' for more information.\n",
-			prog, prog);
-		return 1;
-	}
 	/* Only an explicitly named file must exist. */
-	if (config_load(d.config_path, config_given, &d.cfg, err,
+	if (config_load(d.config_path, args.config_given, &d.cfg, err,
 			sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (dry_run)
+	if (args.dry_run)
 		d.cfg.dry_run = d.cfg.score.dry_run = true;
-	if (replay.path) {
+	if (args.replay.path) {
 		/* A plain command: the signals are the shell's again. */
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
 		pthread_mutex_destroy(&d.lock);
-		return replay_run(&replay, &d.cfg);
+		return replay_run(&args.replay, &d.cfg);
 	}
 
 	/* Under systemd (Type=notify) stay put; else detach unless asked. */
@@ -445,7 +335,7 @@ int main(int argc, char *argv[])
 	 */
 	http_start(&d);
 	enroll_open(&d);
-	ret = run(&d, dry_run) ? 1 : 0;
+	ret = run(&d, args.dry_run) ? 1 : 0;
 	monitor_save(&d);
 
 cleanup:

@@ -51,6 +51,19 @@ struct iotguard_nl {
 /* Why the last iotguard_nl_open() of this thread failed. */
 static _Thread_local char open_error[EXTACK_LEN];
 
+/*
+ * mnl_nlmsg_ok() as it should be: libmnl compares the length as an int, so
+ * that one of 2 GiB or more passes for negative, and 0xffffffff aligns to
+ * 0: mnl_nlmsg_next() then stays on the message forever. The kernel sends
+ * none such, but any local process may send to our port.
+ */
+static bool msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) &&
+	       nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)left;
+}
+
 typedef int (*msg_cb)(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 		      void *data);
 
@@ -113,6 +126,21 @@ static void parse_extack(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
 			 mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
 }
 
+/* The kernel's errnos: 1 to 4095 (include/linux/err.h). */
+#define MAX_ERRNO 4095
+
+/*
+ * An ACK's or NLMSG_DONE's error as a negative errno (the kernel's are
+ * negative, some old ones positive); -EPROTO for what cannot be an errno,
+ * for callers pass it to strerror(-ret), and INT_MIN cannot be negated.
+ */
+static int reply_errno(int err)
+{
+	if (err < -MAX_ERRNO || err > MAX_ERRNO)
+		return -EPROTO;
+	return err > 0 ? -err : err;
+}
+
 /* The errno of an ACK (0 for success), keeping its extack message. */
 static int parse_error(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 {
@@ -125,7 +153,7 @@ static int parse_error(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		offset += mnl_nlmsg_get_payload_len(&err->msg);
 	parse_extack(nl, nlh, offset);
-	return err->error > 0 ? -err->error : err->error;
+	return reply_errno(err->error);
 }
 
 /* NLMSG_DONE carries the dump's result, and may carry an extack too. */
@@ -137,53 +165,105 @@ static int parse_done(struct iotguard_nl *nl, const struct nlmsghdr *nlh)
 		return 0;
 	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 	parse_extack(nl, nlh, sizeof(err));
-	return err > 0 ? -err : err;
+	return reply_errno(err);
+}
+
+/* What receive() has of the replies to one request so far. */
+struct replies {
+	uint32_t seq;
+	msg_cb cb;
+	void *data;
+	bool *interrupted;
+	int cb_ret;	/* cb's first error */
+	bool done;	/* the ACK or NLMSG_DONE came: ret is the result */
+	int ret;
+};
+
+/*
+ * The replies in one received buffer of len bytes: each family message of
+ * request r->seq goes to r->cb, until its ACK or NLMSG_DONE. Replies to an
+ * earlier, abandoned request are skipped. No socket: tests/fuzz feeds it.
+ */
+static void handle_replies(struct iotguard_nl *nl, const void *buf,
+			   size_t len, struct replies *r)
+{
+	const struct nlmsghdr *nlh;
+	int left = len;
+
+	for (nlh = buf; msg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		int ret;
+
+		if (nlh->nlmsg_seq != r->seq)
+			continue;
+		if (r->interrupted && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+			*r->interrupted = true;
+		switch (nlh->nlmsg_type) {
+		case NLMSG_ERROR:
+		case NLMSG_DONE:
+			ret = nlh->nlmsg_type == NLMSG_ERROR ?
+			      parse_error(nl, nlh) : parse_done(nl, nlh);
+			r->ret = ret ? ret : r->cb_ret;
+			r->done = true;
+			return;
+		case NLMSG_NOOP:
+		case NLMSG_OVERRUN:
+			continue;
+		}
+		if (r->cb && !r->cb_ret)
+			r->cb_ret = r->cb(nl, nlh, r->data);
+	}
+}
+
+/*
+ * Receives a datagram of the kernel's into nl->buf: its length, or a
+ * negative errno (-ENOSPC: cut short). What another process sent to our
+ * port (anyone may) is dropped: a forged reply with our sequence number
+ * would pass for the kernel's, as the events reader knows too.
+ */
+static ssize_t recv_kernel(struct iotguard_nl *nl)
+{
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { .iov_base = nl->buf,
+				     .iov_len = RECV_BUF_SIZE };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t len;
+
+		len = recvmsg(mnl_socket_get_fd(nl->sock), &msg, 0);
+		if (len < 0)
+			return -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOSPC;
+		if (msg.msg_namelen == sizeof(from) &&
+		    from.nl_family == AF_NETLINK && from.nl_pid == 0)
+			return len;
+	}
 }
 
 /*
  * Receives the replies to request seq until its ACK or NLMSG_DONE, passing
- * each family message to cb. Replies to an earlier, abandoned request are
- * skipped. A cb error is returned once the request is complete, so that
- * the socket stays in step.
+ * each family message to cb. A cb error is returned once the request is
+ * complete, so that the socket stays in step.
  */
 static int receive(struct iotguard_nl *nl, uint32_t seq, msg_cb cb,
 		   void *data, bool *interrupted)
 {
-	int cb_ret = 0;
+	struct replies r = {
+		.seq = seq, .cb = cb, .data = data, .interrupted = interrupted,
+	};
 
-	for (;;) {
-		const struct nlmsghdr *nlh;
-		ssize_t len;
-		int left;
+	while (!r.done) {
+		ssize_t len = recv_kernel(nl);
 
-		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
 		if (len < 0)
-			return -errno;
-		left = len;
-		for (nlh = (const struct nlmsghdr *)nl->buf;
-		     mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			int ret;
-
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (interrupted && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
-				*interrupted = true;
-			switch (nlh->nlmsg_type) {
-			case NLMSG_ERROR:
-				ret = parse_error(nl, nlh);
-				return ret ? ret : cb_ret;
-			case NLMSG_DONE:
-				ret = parse_done(nl, nlh);
-				return ret ? ret : cb_ret;
-			case NLMSG_NOOP:
-			case NLMSG_OVERRUN:
-				continue;
-			}
-			if (cb && !cb_ret)
-				cb_ret = cb(nl, nlh, data);
-		}
+			return len;
+		handle_replies(nl, nl->buf, len, &r);
 	}
+	return r.ret;
 }
 
 static int transact(struct iotguard_nl *nl, struct nlmsghdr *nlh, msg_cb cb,
@@ -935,6 +1015,8 @@ struct batch {
 	size_t msg_off[BATCH_MSGS];
 	unsigned int first_dev[BATCH_MSGS];
 	unsigned int devs[BATCH_MSGS];
+	/* answered[k]: request k's ACK or error came (another is ignored) */
+	bool answered[BATCH_MSGS];
 };
 
 /*
@@ -952,6 +1034,7 @@ static void fill_batch(struct iotguard_nl *nl, struct batch *b,
 	b->size = 0;
 	b->msgs = 0;
 	b->first_seq = nl->seq + 1;
+	memset(b->answered, 0, sizeof(b->answered));
 	while (*next < count && b->msgs < BATCH_MSGS &&
 	       b->size + LIST_HEADER_SIZE + DEVICE_NEST_MAX <= BATCH_SIZE) {
 		unsigned int k = b->msgs++;
@@ -1022,54 +1105,70 @@ static void name_device(struct iotguard_nl *nl,
 }
 
 /*
- * Receives the answers to a batch's requests. Requests are numbered
- * consecutively, so the difference to first_seq identifies one. A failed
- * request enrolled none of its devices.
+ * The answers to a batch's requests in one received buffer of len bytes;
+ * whether the last request's came. Requests are numbered consecutively,
+ * so the difference to first_seq identifies one. A failed request
+ * enrolled none of its devices. No socket: tests/fuzz feeds it.
  */
-static int receive_acks(struct iotguard_nl *nl, const struct batch *b,
+static bool handle_acks(struct iotguard_nl *nl, struct batch *b,
+			const struct iotguard_device *devs, const void *buf,
+			size_t len, unsigned int *failed, int *first_error)
+{
+	const struct nlmsghdr *nlh;
+	int left = len;
+	bool done = false;
+
+	for (nlh = buf; msg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		uint32_t k = nlh->nlmsg_seq - b->first_seq;
+		char saved[EXTACK_LEN];
+		long n;
+		int ret;
+
+		/*
+		 * The kernel answers a request once; a second answer (not
+		 * the kernel's) must not count its devices failed twice.
+		 */
+		if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs ||
+		    b->answered[k])
+			continue;
+		b->answered[k] = true;
+		if (k == b->msgs - 1)
+			done = true;
+		/* Only the first error's extack is kept. */
+		memcpy(saved, nl->extack, sizeof(saved));
+		nl->extack[0] = '\0';
+		nl->extack_offset = 0;
+		ret = parse_error(nl, nlh);
+		if (ret)
+			*failed += b->devs[k];
+		if (ret && !*first_error) {
+			*first_error = ret;
+			n = nl->extack_offset ?
+			    failed_device(b, k, nl->extack_offset) : -1;
+			if (n >= 0)
+				name_device(nl, &devs[n], n);
+		} else {
+			memcpy(nl->extack, saved, sizeof(saved));
+		}
+	}
+	return done;
+}
+
+/* Receives the answers to a batch's requests, up to the last one's. */
+static int receive_acks(struct iotguard_nl *nl, struct batch *b,
 			const struct iotguard_device *devs,
 			unsigned int *failed, int *first_error)
 {
 	bool done = false;
 
 	while (!done) {
-		const struct nlmsghdr *nlh;
-		ssize_t len;
-		int left;
+		ssize_t len = recv_kernel(nl);
 
-		len = mnl_socket_recvfrom(nl->sock, nl->buf, RECV_BUF_SIZE);
 		if (len < 0)
-			return -errno;
-		left = len;
-		for (nlh = (const struct nlmsghdr *)nl->buf;
-		     mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			uint32_t k = nlh->nlmsg_seq - b->first_seq;
-			char saved[EXTACK_LEN];
-			long n;
-			int ret;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR || k >= b->msgs)
-				continue;
-			if (k == b->msgs - 1)
-				done = true;
-			/* Only the first error's extack is kept. */
-			memcpy(saved, nl->extack, sizeof(saved));
-			nl->extack[0] = '\0';
-			nl->extack_offset = 0;
-			ret = parse_error(nl, nlh);
-			if (ret)
-				*failed += b->devs[k];
-			if (ret && !*first_error) {
-				*first_error = ret;
-				n = nl->extack_offset ?
-				    failed_device(b, k, nl->extack_offset) : -1;
-				if (n >= 0)
-					name_device(nl, &devs[n], n);
-			} else {
-				memcpy(nl->extack, saved, sizeof(saved));
-			}
-		}
+			return len;
+		done = handle_acks(nl, b, devs, nl->buf, len, failed,
+				   first_error);
 	}
 	return 0;
 }
@@ -1174,6 +1273,45 @@ int iotguard_nl_fd(const struct iotguard_nl *nl)
 	return mnl_socket_get_fd(nl->sock);
 }
 
+/*
+ * The events in one buffer of len bytes the kernel sent: each device change
+ * and alert goes to cb; what is not one is skipped. cb's first non-zero
+ * return stops and is returned. No socket: tests/fuzz feeds it.
+ */
+static int handle_events(struct iotguard_nl *nl, const void *buf, size_t len,
+			 iotguard_event_cb cb, void *data)
+{
+	const struct nlmsghdr *nlh;
+	int left = len;
+
+	for (nlh = buf; msg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		const struct nlattr *tb[IOTGUARD_A_MAX + 1];
+		const struct genlmsghdr *genl;
+		struct iotguard_alert alert;
+		struct iotguard_device dev;
+		int ret;
+
+		if (nlh->nlmsg_type != nl->family_id ||
+		    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+			continue;
+		genl = mnl_nlmsg_get_payload(nlh);
+		if (genl->cmd < IOTGUARD_CMD_DEVICE_NEW ||
+		    genl->cmd > IOTGUARD_CMD_MAX ||
+		    genl->cmd == IOTGUARD_CMD_DEVICE_GET)
+			continue;
+		if (parse_attrs(nlh, tb) || device_of(tb, &dev))
+			continue;
+		if (genl->cmd == IOTGUARD_CMD_ALERT && alert_of(tb, &alert))
+			continue;
+		ret = cb(genl->cmd, &dev,
+			 genl->cmd == IOTGUARD_CMD_ALERT ? &alert : NULL, data);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 			    void *data)
 {
@@ -1182,9 +1320,8 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 	for (;;) {
 		struct sockaddr_nl from;
 		socklen_t from_len = sizeof(from);
-		const struct nlmsghdr *nlh;
 		ssize_t len;
-		int left;
+		int ret;
 
 		len = recvfrom(fd, nl->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
 			       (struct sockaddr *)&from, &from_len);
@@ -1201,34 +1338,8 @@ int iotguard_nl_events_read(struct iotguard_nl *nl, iotguard_event_cb cb,
 			nl->foreign_events++;
 			continue;
 		}
-		left = len;
-		for (nlh = (const struct nlmsghdr *)nl->buf;
-		     mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlattr *tb[IOTGUARD_A_MAX + 1];
-			const struct genlmsghdr *genl;
-			struct iotguard_alert alert;
-			struct iotguard_device dev;
-			int ret;
-
-			if (nlh->nlmsg_type != nl->family_id ||
-			    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
-				continue;
-			genl = mnl_nlmsg_get_payload(nlh);
-			if (genl->cmd < IOTGUARD_CMD_DEVICE_NEW ||
-			    genl->cmd > IOTGUARD_CMD_MAX ||
-			    genl->cmd == IOTGUARD_CMD_DEVICE_GET)
-				continue;
-			if (parse_attrs(nlh, tb) || device_of(tb, &dev))
-				continue;
-			if (genl->cmd == IOTGUARD_CMD_ALERT &&
-			    alert_of(tb, &alert))
-				continue;
-			ret = cb(genl->cmd, &dev,
-				 genl->cmd == IOTGUARD_CMD_ALERT ? &alert : NULL,
-				 data);
-			if (ret)
-				return ret;
-		}
+		ret = handle_events(nl, nl->buf, len, cb, data);
+		if (ret)
+			return ret;
 	}
 }
