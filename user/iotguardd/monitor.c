@@ -129,8 +129,8 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 		module_gone(d);
 		return 0;
 	}
+	/* At once, a retry due or not: the failures so far still count. */
 	if (cmd == IOTGUARD_NL_FAMILY_NEW) {
-		d->resync_failures = 0;
 		resync(d);
 		return 0;
 	}
@@ -157,7 +157,6 @@ int monitor_events(struct daemon *d)
 
 	if (ret == -ENOBUFS) {
 		log_msg(LOG_WARNING, "Lost device events: reading the table again");
-		d->resync_failures = 0;
 		resync(d);
 		ret = 0;
 	}
