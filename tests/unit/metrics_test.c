@@ -355,7 +355,7 @@ TEST(faults)
 	d.paused_intervals = 11;
 	d.module_reloads = 3;
 	d.resyncs = 5;
-	d.resync_failed = 4;
+	d.resync_errors = 4;
 	d.saves = 6;
 	d.save_errors = 7;
 	text = scrape_all(&d, 4096, &len);

@@ -128,7 +128,7 @@ struct daemon {
 	 */
 	bool resync_due;
 	uint32_t resync_failures, resync_wait;
-	uint64_t resync_failed;		/* attempts that failed, for /metrics */
+	uint64_t resync_errors;		/* failed attempts, for /metrics */
 	/*
 	 * Scoring pauses while nothing is guarded (no XDP program attached,
 	 * or the module gone): the counters stand still, and would read as

@@ -317,7 +317,7 @@ static void health_families(FILE *f, const struct daemon *d)
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"netlink\"} %llu\n",
 		(unsigned long long)d->nl_errors);
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"resync\"} %llu\n",
-		(unsigned long long)d->resync_failed);
+		(unsigned long long)d->resync_errors);
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"save\"} %llu\n",
 		(unsigned long long)d->save_errors);
 	header(f, "iotguard_daemon_saves_total", "counter",

@@ -236,7 +236,7 @@ static void resync(struct daemon *d)
 		ret = monitor_resync(d);
 	}
 	if (ret) {
-		d->resync_failed++;
+		d->resync_errors++;
 		d->resync_failures++;
 		d->resync_wait = resync_backoff(d->resync_failures);
 		d->resync_due = true;
@@ -508,9 +508,10 @@ static int link_cb(const struct iotguard_link_status *status, void *data)
 /*
  * The guarded interfaces, from the links pinned in the namespace's pin
  * directory, for /metrics. A link that cannot be read ends the walk: the
- * ones before it are shown, and the error counts as a map error.
+ * ones before it are shown, and the error counts as a map error (and is
+ * returned).
  */
-static void read_links(struct daemon *d)
+static int read_links(struct daemon *d)
 {
 	static bool told;
 	struct links_read r = { 0 };
@@ -529,6 +530,7 @@ static void read_links(struct daemon *d)
 	free(d->links);
 	d->links = r.links;
 	d->nlinks = r.n;
+	return ret;
 }
 
 static uint64_t delta(uint64_t now, uint64_t before)
@@ -732,13 +734,16 @@ static void score_devices(struct daemon *d, double span)
 void monitor_interval(struct daemon *d, double span)
 {
 	double start = now_seconds();
+	bool links_read;
 
 	open_maps(d);
-	read_links(d);
+	links_read = !read_links(d);
 	if (d->resync_due && (!d->resync_wait || !--d->resync_wait))
 		resync(d);
 	if (d->maps) {
-		set_paused(d, d->module_gone || !guarded(d));
+		/* Links that cannot be read say nothing: scoring goes on. */
+		if (links_read || d->module_gone)
+			set_paused(d, d->module_gone || !guarded(d));
 		if (d->paused) {
 			d->paused_intervals++;
 		} else {
