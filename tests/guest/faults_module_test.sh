@@ -28,7 +28,7 @@
 # the guest, as root, with iotguard.ko loaded (it unloads and loads it).
 # Prints TAP.
 #
-#  swarm: lamp-1 198.18.1.10 (sensor), cam-1 .12 (camera: deny),
+#  swarm: lamp-1 198.18.1.10 (sensor: alert), cam-1 .12 (camera: deny),
 #         bulb-1 .21 (light: quarantine)
 #    ── sw: br0 ── rtr: iot0 (XDP), iotguardd, /metrics
 
@@ -202,15 +202,17 @@ run() {
 		return 1
 	fi
 	faults_config "$sdir" >"$conf"
-	if ! start_daemon 1; then
-		not_ok "iotguardd answers on /metrics"
-		return 1
-	fi
 	send "$LAMP" 10
 	send "$CAM" 60
 	cam_pid=$!
 	send "$BULB" 60
 	bulb_pid=$!
+	check "the lamp, the camera and the bulb send" \
+		tap_wait 600 0.2 sending
+	if ! start_daemon 1; then
+		not_ok "iotguardd answers on /metrics"
+		return 1
+	fi
 	check "the daemon denies the flooding camera" \
 		within 60 in_state deny "$CAM"
 	check "... and quarantines the flooding bulb" \
@@ -225,7 +227,7 @@ run() {
 	stopped 1 || true
 }
 
-tap_plan 50
+tap_plan 56
 if ! run || [ "$failed" -gt 0 ]; then
 	tail -n 40 "$tmp"/d1.log 2>/dev/null | sed 's/^/# daemon: /' || true
 fi

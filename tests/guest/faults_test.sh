@@ -24,7 +24,7 @@
 # the module's counters, never in seconds. Runs in the guest, as root,
 # with iotguard.ko loaded. Prints TAP.
 #
-#  swarm: lamp-1 198.18.1.10 (sensor), cam-1 .12 (camera: deny),
+#  swarm: lamp-1 198.18.1.10 (sensor: alert), cam-1 .12 (camera: deny),
 #         bulb-1 .21 (light: quarantine)
 #    ── sw: br0 ── rtr: iot0 (XDP), iotguardd, /metrics
 
@@ -51,11 +51,11 @@ config() {
 fault_kill() {
 	local s0 s1 n
 
+	check "the lamp, the camera and the bulb send" send_all
 	if ! start_daemon 1; then
 		not_ok "iotguardd answers on /metrics"
 		return 1
 	fi
-	send_all
 	check "the daemon denies the flooding camera" \
 		within 60 in_state deny "$CAM"
 	check "... and quarantines the flooding bulb" \
@@ -122,6 +122,7 @@ fault_detach() {
 	expect "one log line for the pause ($n)" "$n == 1"
 	n=$(grep -c "scoring resumed after" "$tmp/d2.log" || true)
 	expect "one log line for the resumption ($n)" "$n == 1"
+	grep -h "scoring resumed after" "$tmp/d2.log" | sed 's/^/# /' || true
 	quiet1=$(quiet_alerts)
 	same "no silence or drop alert for the devices made quiet" \
 		"$quiet0" "$quiet1"
@@ -153,12 +154,12 @@ fault_disk() {
 		in_log 3 "Restored the baselines of 3 devices from $sd/baselines.bin"
 	check "a save on the tmpfs" within 10 reached iotguard_daemon_saves_total 1
 	e0=$(metric 'iotguard_daemon_errors_total{kind="save"}')
+	i0=$(scored)
 	dd if=/dev/zero of="$small/fill" bs=4096 >/dev/null 2>&1 || true
 	check "the tmpfs is full" full "$small"
 	check "a save fails" within 10 reached \
 		'iotguard_daemon_errors_total{kind="save"}' $((e0 + 1))
 	c1=$(sha256sum <"$sd/baselines.bin")
-	i0=$(intervals)
 	check "two more fail" within 10 reached \
 		'iotguard_daemon_errors_total{kind="save"}' $((e0 + 3))
 	c2=$(sha256sum <"$sd/baselines.bin")
@@ -167,12 +168,14 @@ fault_disk() {
 	expect "no temporary file left ($n)" "$n == 0"
 	check "the log names the reason" in_log 3 \
 		"Unable to save the baselines to $sd/baselines.bin: No space left on device"
+	n=$(scored)
 	expect "the daemon scored on while saves failed ($i0 to $n)" \
 		"$n >= $i0 + 2"
 	check "the daemon holds the camera denied, the bulb quarantined" \
 		shown deny deny "$CAM"
 	check "... and the module too" \
 		module_has "$CAM" deny "$BULB" quarantine "$LAMP" allow
+	echo "# $(grep -c "No space left on device" "$tmp/d3.log" || true) saves failed"
 	rm -f "$small/fill"
 	s0=$(metric iotguard_daemon_saves_total)
 	check "space freed: the next save succeeds" \
@@ -199,7 +202,7 @@ run() {
 	fault_disk
 }
 
-tap_plan 43
+tap_plan 45
 if ! run || [ "$failed" -gt 0 ]; then
 	tail -n 30 "$tmp"/d[1-4].log 2>/dev/null | sed 's/^/# daemon: /' ||
 		true
