@@ -183,6 +183,22 @@ TEST(key_table_fits_its_fields)
 	}
 }
 
+/* The events socket's buffer: none by default (nl.c's), bytes, bounded. */
+TEST(event_buffer)
+{
+	struct config cfg;
+	char err[256];
+
+	ASSERT_EQ(0, load("", &cfg, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(0, cfg.event_buffer);
+	ASSERT_EQ(0, load("event_buffer = 4096\n", &cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(4096, cfg.event_buffer);
+	ASSERT_EQ(-1, load("event_buffer = 2e9\n", &cfg, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "event_buffer: `2e9' is out of range"))
+		TH_LOG("%s", err);
+}
+
 TEST(out_of_range_is_refused)
 {
 	struct config cfg;

@@ -488,4 +488,15 @@ TEST_F(control, a_reload_with_another_state_keeps_it)
 	EXPECT_EQ(IOTGUARD_ACT_NONE, sd(self)->enforced);
 }
 
+/* A failed resync waits 1, 2, 4 ... 64 intervals, never longer. */
+TEST(resync_backoff_doubles_to_64)
+{
+	static const uint32_t want[] = { 1, 1, 2, 4, 8, 16, 32, 64, 64, 64 };
+	uint32_t i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		EXPECT_EQ(want[i], resync_backoff(i)) TH_LOG("%u failures", i);
+	EXPECT_EQ(64, resync_backoff(UINT32_MAX));
+}
+
 TEST_HARNESS_MAIN

@@ -21,7 +21,7 @@
 #define SLOTS		8192
 #define FAMILIES	6	/* per-device families */
 #define LINES		12	/* per-device lines: dropped has seven */
-#define DAEMON_FAMILIES	18	/* totals, interfaces and health */
+#define DAEMON_FAMILIES	25	/* totals, interfaces and health */
 
 /* n devices spread over the slots, long names so that chunks fill. */
 static void fill(struct daemon *d, uint32_t n)
@@ -333,9 +333,46 @@ TEST(no_devices)
 			   "iotguard_unknown_unrecorded_packets_total 42\n"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_overruns_total 7\n"));
 	EXPECT_EQ(1, count(text, "iotguard_daemon_interval_seconds 0.25\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_paused 0\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_module_up 1\n"));
 	/* Nothing attached: every mode says 0, no interface has a series. */
 	EXPECT_TRUE(interfaces_are(text, 0, 0, 0));
 	EXPECT_EQ(0, count(text, "iotguard_interface_attached{"));
+	free(text);
+	empty(&d);
+}
+
+/* The faults the daemon rides out, as /metrics shows them. */
+TEST(faults)
+{
+	struct daemon d;
+	size_t len;
+	char *text;
+
+	fill(&d, 0);
+	d.paused = d.module_gone = true;
+	d.pauses = 2;
+	d.paused_intervals = 11;
+	d.module_reloads = 3;
+	d.resyncs = 5;
+	d.resync_errors = 4;
+	d.saves = 6;
+	d.save_errors = 7;
+	text = scrape_all(&d, 4096, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(FAMILIES + DAEMON_FAMILIES, families_whole(text));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_paused 1\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_pauses_total 2\n"));
+	EXPECT_EQ(1, count(text,
+			   "iotguard_daemon_paused_intervals_total 11\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_module_up 0\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_module_reloads_total 3\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_resyncs_total 5\n"));
+	EXPECT_EQ(1, count(text,
+			   "iotguard_daemon_errors_total{kind=\"resync\"} 4\n"));
+	EXPECT_EQ(1, count(text, "iotguard_daemon_saves_total 6\n"));
+	EXPECT_EQ(1, count(text,
+			   "iotguard_daemon_errors_total{kind=\"save\"} 7\n"));
 	free(text);
 	empty(&d);
 }

@@ -240,6 +240,7 @@ static const struct config_key global_keys[] = {
 	{ "metrics_devices", CONFIG_BOOL, 0, 1, FIELD(metrics_devices) },
 	{ "metrics_devices_max", CONFIG_COUNT, 0, 1e8,
 	  FIELD(metrics_devices_max) },
+	{ "event_buffer", CONFIG_COUNT, 0, 1 << 30, FIELD(event_buffer) },
 	{ "learn", CONFIG_SECONDS, 0, 1e7, FIELD(seconds.learn) },
 	{ "release_after", CONFIG_SECONDS, 0, 1e6,
 	  FIELD(seconds.release_after) },

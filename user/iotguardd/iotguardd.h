@@ -39,6 +39,8 @@ struct config {
 	bool metrics_devices;		/* per-device families in /metrics */
 	/* beyond this many devices, only those acted on (metrics.c) */
 	unsigned long metrics_devices_max;
+	/* the events socket's receive buffer, bytes; 0: nl.c's 4 MiB */
+	unsigned long event_buffer;
 	struct {			/* durations as written, in seconds */
 		double learn;
 		double release_after;
@@ -114,13 +116,30 @@ struct daemon {
 	uint64_t last_dest_ns;	/* destinations seen after this are new */
 	double last_save;	/* monotonic seconds */
 	pid_t save_pid;		/* the saver child, 0: none running */
-	uint64_t saves, save_errors;
 	double last_tick;	/* the last interval's, monotonic seconds */
 	uint64_t short_reads;	/* ticks too soon after the last one */
 	uint64_t overruns;	/* ticks missed: the timer fired again first */
 	/* health, for /metrics */
 	double last_run_seconds;
 	uint64_t map_errors, nl_errors, resyncs;
+	/*
+	 * The device table read again (events lost, the module reloaded):
+	 * due at the interval resync_wait counts down to, each failure
+	 * waiting twice as many intervals (resync_backoff()).
+	 */
+	bool resync_due;
+	uint32_t resync_failures, resync_wait;
+	uint64_t resync_errors;		/* failed attempts, for /metrics */
+	/*
+	 * Scoring pauses while nothing is guarded (no XDP program attached,
+	 * or the module gone): the counters stand still, and would read as
+	 * silence. module_gone from nlctrl's DELFAMILY to its NEWFAMILY;
+	 * reloaded from then until the baselines saved when it went are
+	 * restored, at the first interval guarded again.
+	 */
+	bool paused, module_gone, reloaded;
+	uint64_t pauses, paused_intervals, module_reloads;
+	uint64_t saves, save_errors;
 	uint64_t alerts_by_det[IOTGUARD_DET_MAX];
 	uint64_t actions[IOTGUARD_ACT_MAX];
 	uint64_t releases;
@@ -156,6 +175,14 @@ void enroll_close(struct daemon *d);
 void enroll_receive(struct daemon *d);
 
 /* monitor.c */
+/*
+ * Intervals to wait before the next attempt to read the device table,
+ * after failures failed ones in a row: 1, 2, 4, ... up to 64.
+ */
+static inline uint32_t resync_backoff(uint32_t failures)
+{
+	return failures > 7 ? 64 : 1U << (failures ? failures - 1 : 0);
+}
 int monitor_start(struct daemon *d);
 void monitor_stop(struct daemon *d);
 int monitor_resync(struct daemon *d);

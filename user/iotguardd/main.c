@@ -163,8 +163,9 @@ static void status(struct daemon *d)
 		sd = iotguard_scorer_get(d->scorer, i);
 		acted += sd && sd->action > IOTGUARD_ACT_ALERT;
 	}
-	sd_notifyf(0, "STATUS=%u devices, %u held back%s%s",
+	sd_notifyf(0, "STATUS=%u devices, %u held back%s%s%s",
 		   devices, acted, d->maps ? "" : ", waiting for the maps",
+		   d->paused ? ", paused: nothing guarded" : "",
 		   d->cfg.dry_run ? " (dry run)" : "");
 }
 

@@ -316,12 +316,36 @@ static void health_families(FILE *f, const struct daemon *d)
 		(unsigned long long)d->map_errors);
 	fprintf(f, "iotguard_daemon_errors_total{kind=\"netlink\"} %llu\n",
 		(unsigned long long)d->nl_errors);
-	header(f, "iotguard_daemon_saves_total", "counter",
-	       "Saves of the baselines, by result.");
-	fprintf(f, "iotguard_daemon_saves_total{result=\"ok\"} %llu\n",
-		(unsigned long long)d->saves);
-	fprintf(f, "iotguard_daemon_saves_total{result=\"failed\"} %llu\n",
+	fprintf(f, "iotguard_daemon_errors_total{kind=\"resync\"} %llu\n",
+		(unsigned long long)d->resync_errors);
+	fprintf(f, "iotguard_daemon_errors_total{kind=\"save\"} %llu\n",
 		(unsigned long long)d->save_errors);
+	header(f, "iotguard_daemon_saves_total", "counter",
+	       "Baselines saved (a failure counts as an error of kind save).");
+	fprintf(f, "iotguard_daemon_saves_total %llu\n",
+		(unsigned long long)d->saves);
+	header(f, "iotguard_daemon_resyncs_total", "counter",
+	       "Reads of the module's device table: at the start, after events were lost or the module reloaded.");
+	fprintf(f, "iotguard_daemon_resyncs_total %llu\n",
+		(unsigned long long)d->resyncs);
+	header(f, "iotguard_daemon_module_up", "gauge",
+	       "0 while the iotguard module is unloaded.");
+	fprintf(f, "iotguard_daemon_module_up %d\n", !d->module_gone);
+	header(f, "iotguard_daemon_module_reloads_total", "counter",
+	       "Times the iotguard module was loaded again under the daemon.");
+	fprintf(f, "iotguard_daemon_module_reloads_total %llu\n",
+		(unsigned long long)d->module_reloads);
+	header(f, "iotguard_daemon_paused", "gauge",
+	       "1 while scoring is paused: no interface guarded, or no module.");
+	fprintf(f, "iotguard_daemon_paused %d\n", d->paused);
+	header(f, "iotguard_daemon_pauses_total", "counter",
+	       "Times scoring paused.");
+	fprintf(f, "iotguard_daemon_pauses_total %llu\n",
+		(unsigned long long)d->pauses);
+	header(f, "iotguard_daemon_paused_intervals_total", "counter",
+	       "Intervals not scored, paused.");
+	fprintf(f, "iotguard_daemon_paused_intervals_total %llu\n",
+		(unsigned long long)d->paused_intervals);
 	header(f, "iotguard_daemon_foreign_events_total", "counter",
 	       "Messages on the events socket from another sender than the kernel, ignored.");
 	fprintf(f, "iotguard_daemon_foreign_events_total %llu\n",

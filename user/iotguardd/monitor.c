@@ -116,6 +116,9 @@ cleanup:
 	return ret;
 }
 
+static void module_gone(struct daemon *d);
+static void resync(struct daemon *d);
+
 static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
 {
@@ -124,6 +127,15 @@ static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 
 	(void)alert;	/* our own and other senders' alerts change nothing */
 
+	if (cmd == IOTGUARD_NL_FAMILY_DEL) {
+		module_gone(d);
+		return 0;
+	}
+	/* At once, a retry due or not: the failures so far still count. */
+	if (cmd == IOTGUARD_NL_FAMILY_NEW) {
+		resync(d);
+		return 0;
+	}
 	if (!(dev->present & IOTGUARD_DEV_INDEX) ||
 	    dev->index >= d->max_devices)
 		return 0;
@@ -147,9 +159,102 @@ int monitor_events(struct daemon *d)
 
 	if (ret == -ENOBUFS) {
 		log_msg(LOG_WARNING, "Lost device events: reading the table again");
-		ret = monitor_resync(d);
+		resync(d);
+		ret = 0;
 	}
 	return ret;
+}
+
+/* The family resolved anew: a new request socket, the events group too. */
+static int reconnect(struct daemon *d)
+{
+	struct iotguard_nl *nl;
+	int ret;
+
+	ret = iotguard_nl_open(&nl);
+	if (!ret)
+		ret = iotguard_nl_refresh(d->events);
+	if (ret) {
+		iotguard_nl_close(nl);
+		return ret;
+	}
+	iotguard_nl_close(d->nl);
+	d->nl = nl;
+	return 0;
+}
+
+/*
+ * nlctrl says the family is gone: the module was unloaded (the XDP program
+ * was detached first, or it could not be). What the daemon learnt is saved
+ * now, before the devices go, to be restored when it is back.
+ */
+static void module_gone(struct daemon *d)
+{
+	if (d->module_gone)
+		return;
+	if (!d->reloaded)
+		monitor_save(d);
+	d->module_gone = true;
+	d->resync_due = false;
+	log_msg(LOG_WARNING,
+		"The iotguard module was unloaded: scoring paused until it is loaded again and an interface guarded (the baselines are saved)");
+}
+
+/*
+ * The family is back, or came back with another id while its events were
+ * lost: its device table is a new one, of new cookies. The baselines saved
+ * when it went are restored at the first interval guarded again (see
+ * monitor_interval()), when the devices are enrolled anew.
+ */
+static void module_reloaded(struct daemon *d)
+{
+	/* Its going was among the events lost: save what there is. */
+	if (!d->module_gone && !d->reloaded)
+		monitor_save(d);
+	d->module_gone = false;
+	d->module_reloads++;
+	d->reloaded = true;
+	log_msg(LOG_NOTICE,
+		"The iotguard module is loaded again: reading its device table; the baselines are restored once an interface is guarded again");
+}
+
+/*
+ * Reads the device table again, the family resolved anew; when that
+ * fails, tries again after resync_backoff() intervals, until it succeeds.
+ */
+static void resync(struct daemon *d)
+{
+	uint16_t family = iotguard_nl_family_id(d->nl);
+	int ret;
+
+	ret = reconnect(d);
+	if (ret) {
+		log_msg(LOG_ERR, "Unable to reach the iotguard family: %s%s%s",
+			strerror(-ret), *iotguard_nl_extack(NULL) ? ": " : "",
+			iotguard_nl_extack(NULL));
+	} else {
+		if (d->module_gone || iotguard_nl_family_id(d->nl) != family)
+			module_reloaded(d);
+		ret = monitor_resync(d);
+	}
+	if (ret) {
+		d->resync_errors++;
+		d->resync_failures++;
+		d->resync_wait = resync_backoff(d->resync_failures);
+		d->resync_due = true;
+		log_msg(LOG_WARNING,
+			"Reading the device table failed %u times in a row: trying again in %u intervals",
+			d->resync_failures, d->resync_wait);
+		return;
+	}
+	if (d->resync_failures)
+		log_msg(LOG_NOTICE,
+			"Read the device table again after %u failed attempts",
+			d->resync_failures);
+	else
+		log_msg(LOG_INFO, "Read the device table again");
+	d->resync_due = false;
+	d->resync_failures = 0;
 }
 
 static void baselines_path(const struct daemon *d, char *buf, size_t len)
@@ -172,8 +277,9 @@ static void save_done(struct daemon *d, int err)
 	}
 	d->save_errors++;
 	baselines_path(d, path, sizeof(path));
-	log_msg(LOG_ERR, "Unable to save the baselines to %s: %s", path,
-		strerror(err));
+	log_msg(LOG_ERR,
+		"Unable to save the baselines to %s: %s (the last saved stay)",
+		path, strerror(err));
 }
 
 int monitor_save(struct daemon *d)
@@ -181,6 +287,12 @@ int monitor_save(struct daemon *d)
 	char path[PATH_MAX + 32];
 	int ret;
 
+	/*
+	 * The module gone, or its devices not yet restored: the file holds
+	 * the baselines saved when it went, which the scorer does not yet.
+	 */
+	if (d->module_gone || d->reloaded)
+		return 0;
 	monitor_save_reap(d, true);
 	baselines_path(d, path, sizeof(path));
 	ret = iotguard_scorer_save(d->scorer, path);
@@ -200,7 +312,7 @@ void monitor_save_start(struct daemon *d)
 	char path[PATH_MAX + 32];
 	pid_t pid;
 
-	if (d->save_pid > 0)
+	if (d->save_pid > 0 || d->module_gone || d->reloaded)
 		return;
 	baselines_path(d, path, sizeof(path));
 	d->last_save = now_seconds();
@@ -329,6 +441,18 @@ int monitor_start(struct daemon *d)
 			strerror(-ret));
 		return ret;
 	}
+	/* Without it, an unloaded module is noticed when events are lost. */
+	ret = iotguard_nl_watch_family(d->events);
+	if (ret)
+		log_msg(LOG_WARNING, "Unable to watch the iotguard family: %s",
+			strerror(-ret));
+	if (d->cfg.event_buffer) {
+		ret = iotguard_nl_set_rcvbuf(d->events, d->cfg.event_buffer);
+		if (ret)
+			log_msg(LOG_WARNING,
+				"Unable to set the events socket's buffer: %s",
+				strerror(-ret));
+	}
 	ret = monitor_resync(d);
 	if (ret)
 		return ret;
@@ -444,9 +568,10 @@ static int link_cb(const struct iotguard_link_status *status, void *data)
 /*
  * The guarded interfaces, from the links pinned in the namespace's pin
  * directory, for /metrics. A link that cannot be read ends the walk: the
- * ones before it are shown, and the error counts as a map error.
+ * ones before it are shown, and the error counts as a map error (and is
+ * returned).
  */
-static void read_links(struct daemon *d)
+static int read_links(struct daemon *d)
 {
 	static bool told;
 	struct links_read r = { 0 };
@@ -465,6 +590,7 @@ static void read_links(struct daemon *d)
 	free(d->links);
 	d->links = r.links;
 	d->nlinks = r.n;
+	return ret;
 }
 
 static uint64_t delta(uint64_t now, uint64_t before)
@@ -592,43 +718,102 @@ static void run_device(struct daemon *d, uint32_t i, uint64_t epoch,
 		act(d, ds, i, &res);
 }
 
-void monitor_interval(struct daemon *d, double span)
+/* Interfaces the program is attached to now (their link alive). */
+static size_t guarded(const struct daemon *d)
 {
-	double start = now_seconds();
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nlinks; i++)
+		n += !d->links[i].gone;
+	return n;
+}
+
+/*
+ * Nothing guarded: the counters stand still, and scored they would read as
+ * every device gone silent. One line when scoring pauses, one when it
+ * resumes, reading the counters afresh (a base, not a delta over the gap).
+ */
+static void set_paused(struct daemon *d, bool paused)
+{
+	static uint64_t paused_at;
+	uint32_t i;
+
+	if (paused == d->paused)
+		return;
+	d->paused = paused;
+	if (paused) {
+		d->pauses++;
+		paused_at = d->paused_intervals;
+		log_msg(LOG_WARNING, "%s: scoring paused",
+			d->module_gone ? "The iotguard module is not loaded" :
+			"No interface is guarded (the XDP program is detached)");
+		return;
+	}
+	for (i = 0; i < d->max_devices; i++)
+		d->devs[i].primed = false;
+	log_msg(LOG_NOTICE,
+		"An interface is guarded again: scoring resumed after %llu intervals paused",
+		(unsigned long long)(d->paused_intervals - paused_at));
+}
+
+/* Reads and scores every device, acts: the interval proper. */
+static void score_devices(struct daemon *d, double span)
+{
 	double factor = 1.0 / span;
 	uint64_t epoch = 0;
 	uint32_t i;
 
-	open_maps(d);
-	read_links(d);
-	if (d->maps) {
-		if (iotguard_maps_global(d->maps, d->global) ||
-		    iotguard_maps_unknown_unrecorded(d->maps,
-						     &d->unknown_unrecorded))
-			d->map_errors++;
-		if (d->feat) {
-			struct dest_walk walk = { .d = d };
+	if (iotguard_maps_global(d->maps, d->global) ||
+	    iotguard_maps_unknown_unrecorded(d->maps, &d->unknown_unrecorded))
+		d->map_errors++;
+	if (d->feat) {
+		struct dest_walk walk = { .d = d };
 
-			epoch = iotguard_features_epoch_now() - 1;
-			if (!iotguard_features_dests(d->feat, dest_cb, &walk) &&
-			    walk.newest > d->last_dest_ns)
-				d->last_dest_ns = walk.newest;
+		epoch = iotguard_features_epoch_now() - 1;
+		if (!iotguard_features_dests(d->feat, dest_cb, &walk) &&
+		    walk.newest > d->last_dest_ns)
+			d->last_dest_ns = walk.newest;
+	}
+	/*
+	 * In index order, so the maps are read many devices per system
+	 * call rather than two calls per device.
+	 */
+	iotguard_maps_batch_begin(d->maps);
+	if (d->feat)
+		iotguard_features_batch_begin(d->feat);
+	for (i = 0; i < d->max_devices; i++)
+		if (d->devs[i].present)
+			run_device(d, i, epoch, factor);
+	iotguard_maps_batch_end(d->maps);
+	if (d->feat)
+		iotguard_features_batch_end(d->feat);
+	iotguard_scorer_interval_end(d->scorer);
+	d->intervals++;
+}
+
+void monitor_interval(struct daemon *d, double span)
+{
+	double start = now_seconds();
+	bool links_read;
+
+	open_maps(d);
+	links_read = !read_links(d);
+	if (d->resync_due && (!d->resync_wait || !--d->resync_wait))
+		resync(d);
+	if (d->maps) {
+		/* Links that cannot be read say nothing: scoring goes on. */
+		if (links_read || d->module_gone)
+			set_paused(d, d->module_gone || !guarded(d));
+		if (d->paused) {
+			d->paused_intervals++;
+		} else {
+			/* The module reloaded: its devices enrolled anew. */
+			if (d->reloaded && !d->resync_due) {
+				d->reloaded = false;
+				load_baselines(d);
+			}
+			score_devices(d, span);
 		}
-		/*
-		 * In index order, so the maps are read many devices per
-		 * system call rather than two calls per device.
-		 */
-		iotguard_maps_batch_begin(d->maps);
-		if (d->feat)
-			iotguard_features_batch_begin(d->feat);
-		for (i = 0; i < d->max_devices; i++)
-			if (d->devs[i].present)
-				run_device(d, i, epoch, factor);
-		iotguard_maps_batch_end(d->maps);
-		if (d->feat)
-			iotguard_features_batch_end(d->feat);
-		iotguard_scorer_interval_end(d->scorer);
-		d->intervals++;
 	}
 	d->last_run_seconds = now_seconds() - start;
 }

@@ -46,6 +46,7 @@ struct iotguard_nl {
 	char extack[EXTACK_LEN];
 	uint32_t extack_offset;	/* NLMSGERR_ATTR_OFFS, 0: none */
 	uint64_t foreign_events;	/* on the events socket, not the kernel's */
+	bool joined;		/* the events group */
 };
 
 /* Why the last iotguard_nl_open() of this thread failed. */
@@ -1260,7 +1261,86 @@ int iotguard_nl_join_events(struct iotguard_nl *nl)
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)) < 0)
 		return -errno;
+	nl->joined = true;
 	return 0;
+}
+
+int iotguard_nl_watch_family(struct iotguard_nl *nl)
+{
+	/*
+	 * nlctrl's only group, "notify", has the id GENL_ID_CTRL: the kernel
+	 * assigns it so (genl_validate_assign_mc_groups()).
+	 */
+	unsigned int group = GENL_ID_CTRL;
+
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+int iotguard_nl_refresh(struct iotguard_nl *nl)
+{
+	struct iotguard_nl *fresh;
+	int ret;
+
+	ret = iotguard_nl_open(&fresh);
+	if (ret)
+		return ret;
+	nl->family_id = fresh->family_id;
+	nl->events_group = fresh->events_group;
+	iotguard_nl_close(fresh);
+	/* The old group's members were dropped with the family. */
+	return nl->joined ? iotguard_nl_join_events(nl) : 0;
+}
+
+uint16_t iotguard_nl_family_id(const struct iotguard_nl *nl)
+{
+	return nl ? nl->family_id : 0;
+}
+
+int iotguard_nl_set_rcvbuf(struct iotguard_nl *nl, int bytes)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))
+		return -errno;
+	return 0;
+}
+
+static int ctrl_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_NAME &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		tb[CTRL_ATTR_FAMILY_NAME] = attr;
+	return MNL_CB_OK;
+}
+
+/*
+ * An nlctrl notification: IOTGUARD_NL_FAMILY_NEW or _DEL when it is about
+ * the iotguard family, else 0.
+ */
+static uint8_t family_event(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { 0 };
+	const struct genlmsghdr *genl;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+		return 0;
+	genl = mnl_nlmsg_get_payload(nlh);
+	if (genl->cmd != CTRL_CMD_NEWFAMILY && genl->cmd != CTRL_CMD_DELFAMILY)
+		return 0;
+	mnl_attr_parse(nlh, sizeof(*genl), ctrl_attr_cb, tb);
+	if (!tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(mnl_attr_get_str(tb[CTRL_ATTR_FAMILY_NAME]),
+		   IOTGUARD_GENL_NAME))
+		return 0;
+	return genl->cmd == CTRL_CMD_NEWFAMILY ? IOTGUARD_NL_FAMILY_NEW :
+						 IOTGUARD_NL_FAMILY_DEL;
 }
 
 uint64_t iotguard_nl_foreign_events(const struct iotguard_nl *nl)
@@ -1290,8 +1370,17 @@ static int handle_events(struct iotguard_nl *nl, const void *buf, size_t len,
 		const struct genlmsghdr *genl;
 		struct iotguard_alert alert;
 		struct iotguard_device dev;
+		uint8_t fev;
 		int ret;
 
+		if (nlh->nlmsg_type == GENL_ID_CTRL) {
+			fev = family_event(nlh);
+			memset(&dev, 0, sizeof(dev));
+			ret = fev ? cb(fev, &dev, NULL, data) : 0;
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (nlh->nlmsg_type != nl->family_id ||
 		    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
 			continue;

@@ -189,11 +189,35 @@ int iotguard_nl_alert(struct iotguard_nl *nl, uint32_t index, uint32_t cookie,
 int iotguard_nl_join_events(struct iotguard_nl *nl);
 /* The socket, for poll(). */
 int iotguard_nl_fd(const struct iotguard_nl *nl);
+/*
+ * Also joins nlctrl's "notify" group: iotguard_nl_events_read() then
+ * reports the iotguard family's removal (the module unloaded) and its
+ * registration (loaded again) as IOTGUARD_NL_FAMILY_DEL and _NEW.
+ */
+int iotguard_nl_watch_family(struct iotguard_nl *nl);
+/* Pseudo-commands of iotguard_event_cb, above any of the module's. */
+#define IOTGUARD_NL_FAMILY_NEW 0xf0
+#define IOTGUARD_NL_FAMILY_DEL 0xf1
+/*
+ * After the module was loaded again: the family's id and events group
+ * resolved anew (on a socket of its own, so that no event queued here is
+ * read), and the events group joined again if it was. 0 or -errno.
+ */
+int iotguard_nl_refresh(struct iotguard_nl *nl);
+/* The family's id, as resolved: it changes when the module is reloaded. */
+uint16_t iotguard_nl_family_id(const struct iotguard_nl *nl);
+/*
+ * The socket's receive buffer, in bytes: the 4 MiB of iotguard_nl_open()
+ * by default. Best effort (smaller than the kernel's minimum is the
+ * minimum); 0 or -errno.
+ */
+int iotguard_nl_set_rcvbuf(struct iotguard_nl *nl, int bytes);
 
 /*
  * cmd: IOTGUARD_CMD_DEVICE_NEW, _SET, _DEL, _REVOKE, IOTGUARD_CMD_LEASE,
  * or IOTGUARD_CMD_ALERT with the alert in alert (NULL for the others).
- * Commands of a newer module are skipped.
+ * Commands of a newer module are skipped. With iotguard_nl_watch_family(),
+ * also IOTGUARD_NL_FAMILY_NEW and _DEL, dev all zeroes.
  */
 typedef int (*iotguard_event_cb)(uint8_t cmd,
 				 const struct iotguard_device *dev,

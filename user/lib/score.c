@@ -1344,6 +1344,12 @@ static bool basis_differs(const struct save_basis *file,
 	return differs;
 }
 
+/* A write failed: why (a full disk is ENOSPC), or EIO. */
+static int write_failed(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 /*
  * The baseline file's contents: a header, the devices in use, and the
  * CRC-32 of both (zlib's; little-endian as the rest), so that a file
@@ -1358,13 +1364,14 @@ static int write_baseline(FILE *f, void *data)
 	uLong crc = crc32(0, Z_NULL, 0);
 	uint32_t i, sum;
 
+	errno = 0;
 	for (i = 0; i < scorer->slots; i++)
 		if ((scorer->devs[i].flags & IOTGUARD_SDEV_USED) &&
 		    scorer->devs[i].key.family)
 			count++;
 	fill_header(scorer, &hdr, count);
 	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
-		return -EIO;
+		return write_failed();
 	crc = crc32(crc, (const Bytef *)&hdr, sizeof(hdr));
 	for (i = 0; i < scorer->slots; i++) {
 		const struct iotguard_score_dev *dev = &scorer->devs[i];
@@ -1378,11 +1385,11 @@ static int write_baseline(FILE *f, void *data)
 		       dev->dests * sizeof(rec.dests.hash[0]));
 		rec.dests.used = scorer->dests[i].used;
 		if (fwrite(&rec, sizeof(rec), 1, f) != 1)
-			return -EIO;
+			return write_failed();
 		crc = crc32(crc, (const Bytef *)&rec, sizeof(rec));
 	}
 	sum = (uint32_t)crc;
-	return fwrite(&sum, sizeof(sum), 1, f) == 1 ? 0 : -EIO;
+	return fwrite(&sum, sizeof(sum), 1, f) == 1 ? 0 : write_failed();
 }
 
 static bool finite_nonneg(float x)
