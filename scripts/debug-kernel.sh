@@ -93,10 +93,13 @@ echo "$kver" >"$OUT/kver"
 
 # The module, built in a copy of its source: an external module is built
 # in place, and kmod/iotguard.ko must stay the cloud kernel's.
+# Afresh every time: objects of another kernel must not be linked in.
 MOD=$OUT/module
+rm -rf "$MOD"
 mkdir -p "$MOD"
 cp "$REPO/Kbuild" "$MOD/"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+rsync -a --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order \
 	"$REPO/kmod" "$REPO/include" "$MOD/"
 make -s -C "$OBJ" M="$MOD" RESOLVE_BTFIDS="$OUT/bin/resolve_btfids" modules
 readelf -SW "$MOD/kmod/iotguard.ko" | grep -E '\] \.BTF +PROGBITS' >/dev/null ||
