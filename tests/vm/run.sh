@@ -24,6 +24,7 @@
 #	                      (default) or chroot (containers without unshare)
 #	IOTGUARD_VM_KERNEL    boot this kernel instead of the image's vmlinuz
 #	                      (e.g. $IOTGUARD_KERNEL_DIR/vmlinux for PVH boot)
+#	IOTGUARD_VM_APPEND    more kernel command line (the debug kernel's)
 #	IOTGUARD_VM_DIR       the run's working dir: lock, initramfs, logs and
 #	                      the results share out/ (default <repo>/build/vm);
 #	                      runs with different dirs boot side by side
@@ -346,6 +347,7 @@ qemu_accel
 # window and panic the boot ("IO-APIC + timer doesn't work").
 APPEND="console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off no_timer_check"
 APPEND+=" i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1"
+APPEND+=${IOTGUARD_VM_APPEND:+ $IOTGUARD_VM_APPEND}
 
 # shellcheck disable=SC2054  # the commas are qemu's
 qemu=(
