@@ -59,8 +59,15 @@ static void check_device_of(const struct iotguard_device *dev)
 static int event_cb(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
 {
+	static const struct iotguard_device none;
 	unsigned int *events = data;
 
+	/* The family's own coming and going: no device, all zeroes. */
+	if (cmd == IOTGUARD_NL_FAMILY_NEW || cmd == IOTGUARD_NL_FAMILY_DEL) {
+		if (alert || memcmp(dev, &none, sizeof(none)))
+			abort();
+		return ++*events == 8;
+	}
 	check_device_of(dev);
 	if ((cmd == IOTGUARD_CMD_ALERT) != !!alert ||
 	    (alert && !memchr(alert->text, '\0', sizeof(alert->text))))
