@@ -209,15 +209,7 @@ run() {
 	bulb_pid=$!
 	check "the lamp, the camera and the bulb send" \
 		tap_wait 600 0.2 sending
-	if ! start_daemon 1; then
-		not_ok "iotguardd answers on /metrics"
-		return 1
-	fi
-	check "the daemon denies the flooding camera" \
-		within 60 in_state deny "$CAM"
-	check "... and quarantines the flooding bulb" \
-		within 60 in_state quarantine "$BULB"
-	check "the lamp's baseline is learnt" within 60 learnt "$LAMP"
+	daemon_acts || return 1
 	stop "$cam_pid" || true
 	stop "$bulb_pid" || true
 	fault_busy

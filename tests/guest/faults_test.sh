@@ -52,15 +52,7 @@ fault_kill() {
 	local s0 s1 n
 
 	check "the lamp, the camera and the bulb send" send_all
-	if ! start_daemon 1; then
-		not_ok "iotguardd answers on /metrics"
-		return 1
-	fi
-	check "the daemon denies the flooding camera" \
-		within 60 in_state deny "$CAM"
-	check "... and quarantines the flooding bulb" \
-		within 60 in_state quarantine "$BULB"
-	check "the lamp's baseline is learnt" within 60 learnt "$LAMP"
+	daemon_acts || return 1
 	# A save after it learnt: the file has what a restart must resume.
 	n=$(metric iotguard_daemon_saves_total) || n=0
 	check "a save after that (save_every = 1)" \

@@ -127,6 +127,21 @@ start_daemon() {
 	tap_wait 600 0.2 metric iotguard_daemon_intervals_total >/dev/null
 }
 
+# daemon_acts: four results, the first daemon started and its acts on
+# the steady lamp, the flooding camera and the flooding bulb; fails when
+# the daemon does not answer.
+daemon_acts() {
+	if ! start_daemon 1; then
+		not_ok "iotguardd answers on /metrics"
+		return 1
+	fi
+	check "the daemon denies the flooding camera" \
+		within 60 in_state deny "$CAM"
+	check "... and quarantines the flooding bulb" \
+		within 60 in_state quarantine "$BULB"
+	check "the lamp's baseline is learnt" within 60 learnt "$LAMP"
+}
+
 # stopped N: one result, SIGTERM makes daemon N exit 0.
 stopped() {
 	if stop "$daemon_pid"; then
