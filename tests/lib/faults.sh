@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # What the fault tests of iotguardd share (tests/guest/faults_test.sh,
 # faults_module_test.sh). Source it after tests/lib/daemon.sh: a swarm of
