@@ -5,7 +5,8 @@
  * kernel's replies, ACKs and events give, spread over several buffers as
  * recvfrom gives them; and what a forged buffer must not do, which
  * tests/fuzz/nl_fuzz.c found: loop forever on a length of 2 GiB or more,
- * pass on an error no errno is, or count a request's devices failed twice;
+ * pass on an error no errno is, count a request's devices failed twice,
+ * or read an attribute past the end of a buffer;
  * and, on a real socket of the host's kernel, that a reply another process
  * forged is not taken for the kernel's.
  */
@@ -220,6 +221,42 @@ TEST_F(nl, huge_length_ends_the_buffer)
 		EXPECT_EQ(0, handle_events(&self->nl, self->a.buf,
 					   self->a.len, NULL, NULL));
 	}
+}
+
+/*
+ * The last message of a buffer with an unaligned length: libmnl's attribute
+ * parser reads to its aligned end, so an attribute that ends in the missing
+ * padding was read past the buffer (nl_fuzz found it in CI). The message
+ * must not be parsed at all.
+ */
+TEST_F(nl, unaligned_last_message_is_not_parsed)
+{
+	struct device_list list = { 0 };
+	struct replies r = { .seq = SEQ, .cb = dump_cb, .data = &list };
+	uint8_t v6[16] = { 0x20, 0x01, 0x00, 0x02 };
+	struct nlmsghdr *nlh;
+	char *copy;
+
+	nlh = put_msg(&self->a, FAMILY_ID, NLM_F_MULTI, SEQ,
+		      IOTGUARD_CMD_DEVICE_GET);
+	mnl_attr_put(nlh, IOTGUARD_A_DEVICE_IPV6, sizeof(v6), v6);
+	end_msg(&self->a, nlh);
+	/* 2 bytes short: the address's last 2 are past the end. */
+	nlh->nlmsg_len -= 2;
+	self->a.len -= 2;
+	copy = malloc(self->a.len);
+	ASSERT_NE(NULL, copy);
+	memcpy(copy, self->a.buf, self->a.len);
+	handle_replies(&self->nl, copy, self->a.len, &r);
+	EXPECT_EQ(0, list.count);
+	EXPECT_EQ(0, handle_events(&self->nl, copy, self->a.len, NULL, NULL));
+	/* With its padding, the same message is a device. */
+	nlh->nlmsg_len += 2;
+	self->a.len += 2;
+	handle_replies(&self->nl, self->a.buf, self->a.len, &r);
+	EXPECT_EQ(1, list.count);
+	free(copy);
+	free(list.devs);
 }
 
 static int count_events(uint8_t cmd, const struct iotguard_device *dev,

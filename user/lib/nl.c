@@ -55,14 +55,18 @@ static _Thread_local char open_error[EXTACK_LEN];
 /*
  * mnl_nlmsg_ok() as it should be: libmnl compares the length as an int, so
  * that one of 2 GiB or more passes for negative, and 0xffffffff aligns to
- * 0: mnl_nlmsg_next() then stays on the message forever. The kernel sends
- * none such, but any local process may send to our port.
+ * 0: mnl_nlmsg_next() then stays on the message forever. And its
+ * attribute parser reads to the message's aligned end, so a last message
+ * whose length is not aligned let an attribute run up to 3 bytes past the
+ * buffer: the kernel pads every message, so its padding must be there too.
+ * The kernel sends none such, but any local process may send to our port.
  */
 static bool msg_ok(const struct nlmsghdr *nlh, int left)
 {
 	return left >= (int)sizeof(*nlh) &&
 	       nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= (unsigned int)left;
+	       nlh->nlmsg_len <= (unsigned int)left &&
+	       NLMSG_ALIGN(nlh->nlmsg_len) <= (unsigned int)left;
 }
 
 typedef int (*msg_cb)(struct iotguard_nl *nl, const struct nlmsghdr *nlh,
