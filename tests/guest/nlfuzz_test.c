@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envnum.h"
 #include "nltest.h"
 #include "keyfile.h"
 #include <iotguard/kfunc.h>
@@ -3108,11 +3109,8 @@ static int setup(struct nlt *t, struct nlt *ev)
 
 int main(void)
 {
-	const char *env_msgs = getenv("IOTGUARD_NLFUZZ_MSGS");
-	const char *env_seed = getenv("IOTGUARD_NLFUZZ_SEED");
-	long total = env_msgs ? atol(env_msgs) : 20000;
-	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) :
-			0x10760a2d5eedULL;
+	long total = env_u64("IOTGUARD_NLFUZZ_MSGS", 20000);
+	uint64_t seed = env_u64("IOTGUARD_NLFUZZ_SEED", 0x10760a2d5eedULL);
 	struct memfig before;
 	struct nlt t, ev;
 	double t0;

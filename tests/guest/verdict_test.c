@@ -47,6 +47,7 @@
 #include "iotguard.skel.h"
 #include "testlib.h"
 #include "frames.h"
+#include "envnum.h"
 
 
 /* Documentation ranges only: 198.18.0.0/15 and 2001:2::/48. */
@@ -2555,17 +2556,15 @@ TEST_F_TIMEOUT(verdict, spoofed_sources_flood_is_bounded, 7200)
 	struct iotguard_device devs[BOUNDS_DEVICES];
 	struct iotguard_dev_stats stats[BOUNDS_DEVICES], st;
 	unsigned int dests[BOUNDS_DEVICES];
-	unsigned long sources = 65536, i, passed = 0;
+	unsigned long sources = env_u64("IOTGUARD_BOUNDS_SOURCES", 65536);
+	unsigned long i, passed = 0;
 	uint8_t *features, *now;
-	const char *env = getenv("IOTGUARD_BOUNDS_SOURCES");
 	unsigned int lru, n = 0;
 	long kb0, kb1;
 	uint32_t action;
 	struct frame f;
 	double t0, t1;
 
-	if (env)
-		sources = strtoul(env, NULL, 0);
 	features = calloc(BOUNDS_DEVICES, flen);
 	now = calloc(1, flen);
 	ASSERT_NE(NULL, features);

@@ -42,6 +42,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
+#include "envnum.h"
 #pragma GCC diagnostic pop
 #pragma GCC diagnostic ignored "-Wsign-compare"
 /* A net against a hang only: 10^6 frames take a long time under TCG. */
@@ -1196,13 +1197,6 @@ static bool check_all(struct __test_metadata *_metadata,
 		return false;
 	}
 	return true;
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
 }
 
 static double now_s(void)
