@@ -5,8 +5,7 @@
  * their arguments and then fail where they would first reach the kernel
  * (the module or the XDP program): nothing is attached, enrolled or read.
  * What only runs after the kernel answered aborts, for it cannot be
- * reached here; iotguard_port_policy_init() is the one pure function the
- * parsing needs.
+ * reached here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -122,14 +121,6 @@ uint64_t iotguard_nl_foreign_events(const struct iotguard_nl *nl)
 const char *iotguard_maps_error(void)
 {
 	return NO_KERNEL;
-}
-
-void iotguard_port_policy_init(struct iotguard_port_policy *policy)
-{
-	policy->monitor = false;
-	policy->link_frames = true;
-	policy->neigh_pps = IOTGUARD_NEIGH_PPS;
-	policy->neigh_burst = IOTGUARD_NEIGH_BURST;
 }
 
 int iotguard_attach(const char *ifname,

@@ -421,14 +421,6 @@ static int detach_egress(const char *ifname)
 	return 0;
 }
 
-void iotguard_port_policy_init(struct iotguard_port_policy *policy)
-{
-	policy->monitor = false;
-	policy->link_frames = true;
-	policy->neigh_pps = IOTGUARD_NEIGH_PPS;
-	policy->neigh_burst = IOTGUARD_NEIGH_BURST;
-}
-
 int iotguard_attach(const char *ifname,
 		    const struct iotguard_port_policy *policy,
 		    enum iotguard_xdp_mode mode)
