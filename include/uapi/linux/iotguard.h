@@ -24,9 +24,12 @@
  * version IOTGUARD_GENL_VERSION. Every command needs CAP_NET_ADMIN in the
  * user namespace owning the network namespace of the socket. Attributes are
  * validated strictly: an attribute a command does not take is rejected, and
- * every rejection carries an extended ACK message saying why. An attribute
- * of the wrong size or out of its range fails with ERANGE or EINVAL (as the
- * kernel's policy checks answer), a wrong combination with EINVAL. So do a
+ * every rejection past the generic netlink core carries an extended ACK
+ * message saying why. The core's own two carry none: a message too short
+ * for its struct genlmsghdr (EINVAL) and a command the family does not
+ * have (EOPNOTSUPP). An attribute of the wrong size or out of its range
+ * fails with ERANGE or EINVAL (as the kernel's policy checks answer), a
+ * wrong combination with EINVAL. So do a
  * request whose struct genlmsghdr has a non-zero reserved field and one
  * whose nlmsg_flags carry anything beyond NLM_F_REQUEST, NLM_F_ACK,
  * NLM_F_ECHO and NLM_F_DUMP (the generic netlink core checks both).
