@@ -16,8 +16,12 @@
 #	OUTDIR/kver, OUTDIR/kdir (the build tree), OUTDIR/bin/resolve_btfids
 #	OUTDIR/iotguard.ko      the module for this kernel (IOTGUARD_KO)
 #
-# Idempotent: the kernel is rebuilt when the tarball or the config fragment
-# changes (make's own dependencies do the rest); the module every run.
+# The kernel is built once per machine, in a cache shared by every clone
+# (IOTGUARD_DEBUG_KERNEL_CACHE, default ~/.cache/iotguard/debug-kernel:
+# its source, build tree, image), and rebuilt there when the tarball or the
+# config fragment changes (make's own dependencies do the rest); one build
+# at a time (flock). OUTDIR links to it. The module is built every run,
+# from this clone's sources.
 set -euo pipefail
 
 TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
@@ -37,16 +41,25 @@ die() {
 command -v pahole >/dev/null || die "pahole missing (apt-get install dwarves)"
 mkdir -p "${1:-$REPO/build/debug-kernel}"
 OUT=$(cd "${1:-$REPO/build/debug-kernel}" && pwd)
-SRC=$OUT/linux-source-6.1
-OBJ=$OUT/obj
-STAMP=$OUT/.source.stamp
+CACHE=${IOTGUARD_DEBUG_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iotguard/debug-kernel}
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+[ "$(cd "$CACHE" && pwd -P)" != "$(cd "$OUT" && pwd -P)" ] ||
+	die "OUTDIR must not be the cache ($CACHE)"
+SRC=$CACHE/linux-source-6.1
+OBJ=$CACHE/obj
+STAMP=$CACHE/.source.stamp
 JOBS=${JOBS:-$(nproc)}
+
+# One build of the shared kernel at a time; the lock goes with the script.
+exec 9>"$CACHE/.lock"
+flock 9
 
 want="$(stat -c '%s %Y' "$TARBALL") $TARBALL"
 if ! [ -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
 	echo "debug-kernel: extracting $TARBALL"
 	rm -rf "$SRC" "$OBJ" "$STAMP"
-	tar -xJf "$TARBALL" -C "$OUT"
+	tar -xJf "$TARBALL" -C "$CACHE"
 	echo "$want" >"$STAMP"
 fi
 
@@ -54,7 +67,7 @@ fi
 # fragment's lines survived (a dependency left out turns an option off
 # without a word from olddefconfig).
 cfgkey=$( (cat "$FRAGMENT"; echo "$LOCALVERSION") | sha256sum | cut -d' ' -f1)
-if ! [ -f "$OBJ/.config" ] || [ "$(cat "$OUT/.config.key" 2>/dev/null)" != "$cfgkey" ]; then
+if ! [ -f "$OBJ/.config" ] || [ "$(cat "$CACHE/.config.key" 2>/dev/null)" != "$cfgkey" ]; then
 	mkdir -p "$OBJ"
 	make -s -C "$SRC" O="$OBJ" allnoconfig >/dev/null
 	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" \
@@ -66,7 +79,7 @@ if ! [ -f "$OBJ/.config" ] || [ "$(cat "$OUT/.config.key" 2>/dev/null)" != "$cfg
 		grep -qxF "$line" "$OBJ/.config" || echo "$line"
 	done)
 	[ -z "$missing" ] || die "options lost in olddefconfig: $missing"
-	echo "$cfgkey" >"$OUT/.config.key"
+	echo "$cfgkey" >"$CACHE/.config.key"
 fi
 
 echo "debug-kernel: building in $OBJ ($JOBS jobs)"
@@ -75,20 +88,24 @@ kver=$(make -s -C "$SRC" O="$OBJ" kernelrelease)
 
 # Laid out like the cloud image: run.sh reads image/boot and
 # image/lib/modules, build-module.sh's make -C wants the build tree.
-rm -rf "$OUT/image.tmp"
-mkdir -p "$OUT/image.tmp/boot"
-make -s -C "$SRC" O="$OBJ" INSTALL_MOD_PATH="$OUT/image.tmp" \
+rm -rf "$CACHE/image.tmp"
+mkdir -p "$CACHE/image.tmp/boot"
+make -s -C "$SRC" O="$OBJ" INSTALL_MOD_PATH="$CACHE/image.tmp" \
 	INSTALL_MOD_STRIP=1 DEPMOD=/sbin/depmod modules_install
-cp "$OBJ/arch/x86/boot/bzImage" "$OUT/image.tmp/boot/vmlinuz-$kver"
-cp "$OBJ/.config" "$OUT/image.tmp/boot/config-$kver"
-rm -f "$OUT/image.tmp/lib/modules/$kver/build" \
-	"$OUT/image.tmp/lib/modules/$kver/source"
-rm -rf "$OUT/image"
-mv "$OUT/image.tmp" "$OUT/image"
+cp "$OBJ/arch/x86/boot/bzImage" "$CACHE/image.tmp/boot/vmlinuz-$kver"
+cp "$OBJ/.config" "$CACHE/image.tmp/boot/config-$kver"
+rm -f "$CACHE/image.tmp/lib/modules/$kver/build" \
+	"$CACHE/image.tmp/lib/modules/$kver/source"
+rm -rf "$CACHE/image"
+mv "$CACHE/image.tmp" "$CACHE/image"
+mkdir -p "$CACHE/bin"
+cp "$OBJ/tools/bpf/resolve_btfids/resolve_btfids" "$CACHE/bin/resolve_btfids"
+# This clone's view of it (an older layout had them as directories).
+rm -rf "$OUT/image" "$OUT/bin" "$OUT/obj" "$OUT/linux-source-6.1"
+ln -sfn "$CACHE/image" "$OUT/image"
+ln -sfn "$CACHE/bin" "$OUT/bin"
 ln -sfn "$OBJ" "$OUT/kdir"
 ln -sfn "image/boot/vmlinuz-$kver" "$OUT/vmlinuz"
-mkdir -p "$OUT/bin"
-cp "$OBJ/tools/bpf/resolve_btfids/resolve_btfids" "$OUT/bin/resolve_btfids"
 echo "$kver" >"$OUT/kver"
 
 # The module, built in a copy of its source: an external module is built

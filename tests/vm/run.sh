@@ -108,7 +108,9 @@ fi
 KDIR=$(cd "$KDIR" && pwd -P)
 KVER=$(cat "$KDIR/kver")
 VMLINUZ=${IOTGUARD_VM_KERNEL:-$KDIR/image/boot/vmlinuz-$KVER}
-MODROOT=$KDIR/image/lib/modules
+# Bound in the guest below /newroot: a symlink in the path (the debug
+# kernel's image lives in a cache) must be resolved here, on the host.
+MODROOT=$(readlink -f "$KDIR/image/lib/modules")
 [ -f "$VMLINUZ" ] || die "$VMLINUZ missing: rerun scripts/guest-kernel.sh $KDIR"
 [ -d "$MODROOT/$KVER" ] || die "$MODROOT/$KVER missing"
 
