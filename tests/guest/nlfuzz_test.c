@@ -1159,43 +1159,20 @@ struct rdev {
 	uint64_t seen;			/* 1ULL << IOTGUARD_A_* */
 	uint8_t cmd, version;
 	uint16_t nlflags;
-	char code[96];
+	char code[NLT_ENROLL_CODE_MAX];
 };
 
 #define HAS(r, a)	(!!((r)->seen & (1ULL << (a))))
 
 /*
- * Parses a device message strictly: every attribute known, of its size,
- * once, covering the payload; the identity as the header says. 0, or -1
- * with why[].
+ * Parses a device message strictly (nltest.h's nlt_attrs(): every
+ * attribute known, of its size, once, covering the payload), then the
+ * identity as the header says and the attributes every reply has. 0, or
+ * -1 with why[].
  */
 static int parse_reply(const struct nlt *t, const struct nlmsghdr *nlh,
 		       struct rdev *r, char *why, size_t wl)
 {
-	static const int8_t size[IOTGUARD_A_MAX + 1] = {
-		[IOTGUARD_A_DEVICE_IPV4] = 4, [IOTGUARD_A_DEVICE_IPV6] = 16,
-		[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN] = 1,
-		[IOTGUARD_A_DEVICE_MAC] = 6, [IOTGUARD_A_DEVICE_STATE] = 1,
-		[IOTGUARD_A_DEVICE_CLASS] = 2,
-		[IOTGUARD_A_DEVICE_RATE_PPS] = 4,
-		[IOTGUARD_A_DEVICE_BURST_PKTS] = 4,
-		[IOTGUARD_A_DEVICE_RATE_BPS] = 8,
-		[IOTGUARD_A_DEVICE_BURST_BYTES] = 4,
-		[IOTGUARD_A_DEVICE_FLAGS] = 4, [IOTGUARD_A_DEVICE_INDEX] = 4,
-		[IOTGUARD_A_DEVICE_COOKIE] = 4,
-		[IOTGUARD_A_DEVICE_STATE_SECONDS] = 4,
-		[IOTGUARD_A_DEVICE_LEASE_IPV4] = 4,
-		[IOTGUARD_A_DEVICE_LEASE_SECONDS] = 4,
-		[IOTGUARD_A_DEVICE_CRED_MODE] = 1,
-		[IOTGUARD_A_DEVICE_CRED_EXPIRES] = 8,
-		[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS] = 4,
-		[IOTGUARD_A_DEVICE_CRED_KEY_ID] = 4,
-		[IOTGUARD_A_DEVICE_CRED_EPOCH] = 4,
-		[IOTGUARD_A_DEVICE_CRED_REVOKED] = -1,	/* flag: 0 bytes */
-		[IOTGUARD_A_ALERT_DETECTOR] = 1, [IOTGUARD_A_ALERT_SCORE] = 4,
-		[IOTGUARD_A_ALERT_ACTION] = 1, [IOTGUARD_A_ALERT_FLAGS] = 4,
-		[IOTGUARD_A_ENROLL_ID] = 4,
-	};
 	static const int always[] = {
 		IOTGUARD_A_DEVICE_NAME, IOTGUARD_A_DEVICE_MAC,
 		IOTGUARD_A_DEVICE_STATE, IOTGUARD_A_DEVICE_CLASS,
@@ -1204,64 +1181,23 @@ static int parse_reply(const struct nlt *t, const struct nlmsghdr *nlh,
 		IOTGUARD_A_DEVICE_FLAGS, IOTGUARD_A_DEVICE_INDEX,
 		IOTGUARD_A_DEVICE_COOKIE, IOTGUARD_A_DEVICE_STATE_SECONDS,
 	};
-	const uint8_t *p, *end;
+	struct nlt_attr tb[IOTGUARD_A_MAX + 1];
 	const struct genlmsghdr *g;
 	struct mdev *d = &r->d;
+	int type;
 
 	memset(r, 0, sizeof(*r));
 	r->nlflags = nlh->nlmsg_flags;
-	if (nlh->nlmsg_type != t->family) {
-		snprintf(why, wl, "nlmsg_type %u", nlh->nlmsg_type);
+	if (nlt_attrs(t, nlh, tb, &r->seen, why, wl))
 		return -1;
-	}
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
-		snprintf(why, wl, "%u bytes", nlh->nlmsg_len);
-		return -1;
-	}
 	g = mnl_nlmsg_get_payload(nlh);
 	r->cmd = g->cmd;
 	r->version = g->version;
-	if (g->version != IOTGUARD_GENL_VERSION || g->reserved) {
-		snprintf(why, wl, "genl version %u reserved %u", g->version,
-			 g->reserved);
-		return -1;
-	}
-	p = (const uint8_t *)g + GENL_HDRLEN;
-	end = (const uint8_t *)nlh + nlh->nlmsg_len;
-	while (p < end) {
-		const struct nlattr *a = (const void *)p;
-		uint16_t type, len;
-		const uint8_t *v;
+	for (type = 1; type <= IOTGUARD_A_MAX; type++) {
+		const uint8_t *v = tb[type].v;
 
-		if (end - p < 4 || a->nla_len < 4 || a->nla_len > end - p) {
-			snprintf(why, wl, "bad attribute framing");
-			return -1;
-		}
-		if (a->nla_type & ~NLA_TYPE_MASK) {
-			snprintf(why, wl, "flags on attribute %u",
-				 a->nla_type & NLA_TYPE_MASK);
-			return -1;
-		}
-		type = a->nla_type;
-		len = a->nla_len - 4;
-		v = p + 4;
-		p += NLA_ALIGN(a->nla_len);
-		if (type == IOTGUARD_A_PAD)
+		if (!v)
 			continue;
-		if (type == 0 || type > IOTGUARD_A_MAX) {
-			snprintf(why, wl, "unknown attribute %u", type);
-			return -1;
-		}
-		if (r->seen & (1ULL << type)) {
-			snprintf(why, wl, "attribute %u twice", type);
-			return -1;
-		}
-		r->seen |= 1ULL << type;
-		if (size[type] && len != (size[type] < 0 ? 0 : size[type])) {
-			snprintf(why, wl, "attribute %u of %u bytes", type,
-				 len);
-			return -1;
-		}
 		switch (type) {
 		case IOTGUARD_A_DEVICE_IPV4:
 			d->key.family = AF_INET;
@@ -1279,25 +1215,13 @@ static int parse_reply(const struct nlt *t, const struct nlmsghdr *nlh,
 			}
 			break;
 		case IOTGUARD_A_DEVICE_NAME:
-		case IOTGUARD_A_ALERT_TEXT:
-		case IOTGUARD_A_ENROLL_CODE: {
-			size_t max = type == IOTGUARD_A_DEVICE_NAME ?
-				     IOTGUARD_DEVICE_NAME_LEN :
-				     type == IOTGUARD_A_ALERT_TEXT ?
-				     IOTGUARD_ALERT_TEXT_LEN : sizeof(r->code);
-
-			if (!len || len > max || v[len - 1] ||
-			    strlen((const char *)v) != (size_t)len - 1) {
-				snprintf(why, wl, "string %u of %u bytes", type,
-					 len);
-				return -1;
-			}
-			if (type == IOTGUARD_A_DEVICE_NAME)
-				memcpy(d->name, v, len);
-			else if (type == IOTGUARD_A_ENROLL_CODE)
-				memcpy(r->code, v, len);
+			memcpy(d->name, v, tb[type].len);
 			break;
-		}
+		case IOTGUARD_A_ENROLL_CODE:
+			memcpy(r->code, v, tb[type].len);
+			break;
+		case IOTGUARD_A_ALERT_TEXT:
+			break;
 		case IOTGUARD_A_DEVICE_MAC:
 			memcpy(d->mac, v, 6);
 			break;

@@ -27,6 +27,8 @@
 
 #define NLT_BUF_SIZE	(128 * 1024)
 #define NLT_RCV_TIMEOUT_S 10
+/* An enrollment code in a reply, with its NUL (nlfuzz_test reads them). */
+#define NLT_ENROLL_CODE_MAX 96
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -217,15 +219,27 @@ static inline void nlt_put_dev(struct nlmsghdr *nlh, const struct nlt_dev *d)
 		mnl_attr_put_u32(nlh, IOTGUARD_A_ALERT_FLAGS, d->alert_flags);
 }
 
+/* One attribute of a parsed message: its payload, NULL when absent. */
+struct nlt_attr {
+	const uint8_t *v;
+	uint16_t len;
+};
+
 /*
- * Parses an iotguard device message strictly: every attribute known, of its
- * exact size, at most once, fully covering the payload. Returns 0, or -1
- * with why[] describing what is wrong.
+ * The attributes of one of the family's messages, parsed strictly, as both
+ * netlink_test and nlfuzz_test hold the kernel's replies and events to: the
+ * family's type, the genl version and a zero reserved field; every
+ * attribute of a known type, without NLA_F_* bits, at most once, of its
+ * exact size (strings NUL-terminated within their bound), together
+ * covering the payload. tb[] gets each (IOTGUARD_A_PAD skipped), *seen a
+ * bit per type present. 0, or -1 with why[].
  */
-static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
-				struct nlt_dev *d, char *why, size_t whylen)
+static inline int nlt_attrs(const struct nlt *t, const struct nlmsghdr *nlh,
+			    struct nlt_attr tb[IOTGUARD_A_MAX + 1],
+			    uint64_t *seen, char *why, size_t wl)
 {
-	static const int8_t exact[IOTGUARD_A_MAX + 1] = {
+	/* Payload sizes; -1: a flag, no payload; 0: a string (below). */
+	static const int8_t size[IOTGUARD_A_MAX + 1] = {
 		[IOTGUARD_A_DEVICE_IPV4] = 4,
 		[IOTGUARD_A_DEVICE_IPV6] = 16,
 		[IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN] = 1,
@@ -240,68 +254,126 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 		[IOTGUARD_A_DEVICE_INDEX] = 4,
 		[IOTGUARD_A_DEVICE_COOKIE] = 4,
 		[IOTGUARD_A_DEVICE_STATE_SECONDS] = 4,
+		[IOTGUARD_A_DEVICE_LEASE_IPV4] = 4,
+		[IOTGUARD_A_DEVICE_LEASE_SECONDS] = 4,
+		[IOTGUARD_A_DEVICE_CRED_MODE] = 1,
+		[IOTGUARD_A_DEVICE_CRED_EXPIRES] = 8,
+		[IOTGUARD_A_DEVICE_CRED_EPOCH_SECONDS] = 4,
+		[IOTGUARD_A_DEVICE_CRED_KEY_ID] = 4,
+		[IOTGUARD_A_DEVICE_CRED_EPOCH] = 4,
+		[IOTGUARD_A_DEVICE_CRED_REVOKED] = -1,
 		[IOTGUARD_A_ALERT_DETECTOR] = 1,
 		[IOTGUARD_A_ALERT_SCORE] = 4,
 		[IOTGUARD_A_ALERT_ACTION] = 1,
 		[IOTGUARD_A_ALERT_FLAGS] = 4,
+		[IOTGUARD_A_ENROLL_ID] = 4,
+	};
+	/* Strings, with their terminating NUL. */
+	static const uint16_t string_max[IOTGUARD_A_MAX + 1] = {
+		[IOTGUARD_A_DEVICE_NAME] = IOTGUARD_DEVICE_NAME_LEN,
+		[IOTGUARD_A_ALERT_TEXT] = IOTGUARD_ALERT_TEXT_LEN,
+		[IOTGUARD_A_ENROLL_CODE] = NLT_ENROLL_CODE_MAX,
 	};
 	const struct genlmsghdr *g;
-	const char *p, *end;
-	uint64_t seen = 0;
+	const uint8_t *p, *end;
+
+	memset(tb, 0, sizeof(*tb) * (IOTGUARD_A_MAX + 1));
+	*seen = 0;
+	if (nlh->nlmsg_type != t->family) {
+		snprintf(why, wl, "nlmsg_type %u, not the family %u",
+			 nlh->nlmsg_type, t->family);
+		return -1;
+	}
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
+		snprintf(why, wl, "message of %u bytes has no genl header",
+			 nlh->nlmsg_len);
+		return -1;
+	}
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->version != IOTGUARD_GENL_VERSION || g->reserved) {
+		snprintf(why, wl, "genl version %u (not %u), reserved %u",
+			 g->version, IOTGUARD_GENL_VERSION, g->reserved);
+		return -1;
+	}
+	p = (const uint8_t *)g + GENL_HDRLEN;
+	end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	while (p < end) {
+		const struct nlattr *a = (const void *)p;
+		uint16_t type, len;
+		const uint8_t *v;
+
+		if (end - p < (long)sizeof(*a) || a->nla_len < sizeof(*a) ||
+		    a->nla_len > end - p) {
+			snprintf(why, wl, "bad attribute framing at byte %ld",
+				 (long)(p - (const uint8_t *)nlh));
+			return -1;
+		}
+		if (a->nla_type & ~NLA_TYPE_MASK) {
+			snprintf(why, wl, "flags on attribute %u",
+				 a->nla_type & NLA_TYPE_MASK);
+			return -1;
+		}
+		type = a->nla_type;
+		len = a->nla_len - sizeof(*a);
+		v = p + sizeof(*a);
+		p += NLA_ALIGN(a->nla_len);
+		if (type == IOTGUARD_A_PAD)
+			continue;
+		if (type == IOTGUARD_A_UNSPEC || type > IOTGUARD_A_MAX) {
+			snprintf(why, wl, "unknown attribute type %u", type);
+			return -1;
+		}
+		if (*seen & (1ULL << type)) {
+			snprintf(why, wl, "attribute %u twice", type);
+			return -1;
+		}
+		*seen |= 1ULL << type;
+		if (size[type] &&
+		    len != (size[type] < 0 ? 0 : (uint16_t)size[type])) {
+			snprintf(why, wl, "attribute %u of %u bytes, not %d",
+				 type, len, size[type] < 0 ? 0 : size[type]);
+			return -1;
+		}
+		if (string_max[type] &&
+		    (!len || len > string_max[type] || v[len - 1] ||
+		     strlen((const char *)v) != (size_t)len - 1)) {
+			snprintf(why, wl,
+				 "attribute %u of %u bytes is not a NUL-terminated string of at most %u bytes",
+				 type, len, string_max[type]);
+			return -1;
+		}
+		tb[type].v = v;
+		tb[type].len = len;
+	}
+	return 0;
+}
+
+/*
+ * Parses an iotguard device message strictly (nlt_attrs()), with exactly
+ * one address identity. Returns 0, or -1 with why[] describing what is
+ * wrong.
+ */
+static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
+				struct nlt_dev *d, char *why, size_t whylen)
+{
+	struct nlt_attr tb[IOTGUARD_A_MAX + 1];
+	const struct genlmsghdr *g;
+	uint64_t seen;
+	int type;
 
 	memset(d, 0, sizeof(*d));
 	d->nlflags = nlh->nlmsg_flags;
 	d->nltype = nlh->nlmsg_type;
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
-		snprintf(why, whylen, "message of %u bytes has no genl header",
-			 nlh->nlmsg_len);
+	if (nlt_attrs(t, nlh, tb, &seen, why, whylen))
 		return -1;
-	}
-	if (nlh->nlmsg_type != t->family) {
-		snprintf(why, whylen, "nlmsg_type %u, not the family %u",
-			 nlh->nlmsg_type, t->family);
-		return -1;
-	}
 	g = mnl_nlmsg_get_payload(nlh);
 	d->cmd = g->cmd;
 	d->version = g->version;
-	p = (const char *)g + GENL_HDRLEN;
-	end = (const char *)nlh + nlh->nlmsg_len;
-	while (p < end) {
-		const struct nlattr *a = (const void *)p;
-		uint16_t type, len;
-		const void *v;
+	for (type = 1; type <= IOTGUARD_A_MAX; type++) {
+		const uint8_t *v = tb[type].v;
 
-		if (end - p < (long)sizeof(*a)) {
-			snprintf(why, whylen, "%ld trailing bytes", (long)(end - p));
-			return -1;
-		}
-		type = a->nla_type & NLA_TYPE_MASK;
-		len = a->nla_len;
-		if (len < sizeof(*a) || len > end - p) {
-			snprintf(why, whylen, "attribute %u: bad nla_len %u",
-				 type, len);
-			return -1;
-		}
-		len -= sizeof(*a);
-		v = p + sizeof(*a);
-		p += MNL_ALIGN(a->nla_len);
-		if (type == IOTGUARD_A_PAD)
+		if (!v)
 			continue;
-		if (type == IOTGUARD_A_UNSPEC || type > IOTGUARD_A_MAX) {
-			snprintf(why, whylen, "unknown attribute type %u", type);
-			return -1;
-		}
-		if (seen & (1ULL << type)) {
-			snprintf(why, whylen, "attribute %u twice", type);
-			return -1;
-		}
-		seen |= 1ULL << type;
-		if (exact[type] && len != exact[type]) {
-			snprintf(why, whylen, "attribute %u of %u bytes, not %d",
-				 type, len, exact[type]);
-			return -1;
-		}
 		switch (type) {
 		case IOTGUARD_A_DEVICE_IPV4:
 			d->af = AF_INET;
@@ -312,24 +384,16 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 			memcpy(d->addr, v, 16);
 			break;
 		case IOTGUARD_A_DEVICE_IPV6_PREFIX_LEN:
-			d->plen = *(const uint8_t *)v;
+			d->plen = v[0];
 			break;
 		case IOTGUARD_A_DEVICE_NAME:
-			if (len == 0 || len > IOTGUARD_DEVICE_NAME_LEN ||
-			    ((const char *)v)[len - 1] != 0 ||
-			    strlen(v) != (size_t)len - 1) {
-				snprintf(why, whylen,
-					 "name of %u bytes is not a NUL-terminated string of at most %d bytes",
-					 len, IOTGUARD_DEVICE_NAME_LEN);
-				return -1;
-			}
-			memcpy(d->name, v, len);
+			memcpy(d->name, v, tb[type].len);
 			break;
 		case IOTGUARD_A_DEVICE_MAC:
 			memcpy(d->mac, v, 6);
 			break;
 		case IOTGUARD_A_DEVICE_STATE:
-			d->state = *(const uint8_t *)v;
+			d->state = v[0];
 			break;
 		case IOTGUARD_A_DEVICE_CLASS:
 			memcpy(&d->class, v, 2);
@@ -359,27 +423,19 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 			memcpy(&d->state_seconds, v, 4);
 			break;
 		case IOTGUARD_A_ALERT_DETECTOR:
-			d->alert_detector = *(const uint8_t *)v;
+			d->alert_detector = v[0];
 			break;
 		case IOTGUARD_A_ALERT_SCORE:
 			memcpy(&d->alert_score, v, 4);
 			break;
 		case IOTGUARD_A_ALERT_ACTION:
-			d->alert_action = *(const uint8_t *)v;
+			d->alert_action = v[0];
 			break;
 		case IOTGUARD_A_ALERT_FLAGS:
 			memcpy(&d->alert_flags, v, 4);
 			break;
 		case IOTGUARD_A_ALERT_TEXT:
-			if (len == 0 || len > IOTGUARD_ALERT_TEXT_LEN ||
-			    ((const char *)v)[len - 1] != 0 ||
-			    strlen(v) != (size_t)len - 1) {
-				snprintf(why, whylen,
-					 "alert text of %u bytes is not a NUL-terminated string of at most %d bytes",
-					 len, IOTGUARD_ALERT_TEXT_LEN);
-				return -1;
-			}
-			memcpy(d->alert_text, v, len);
+			memcpy(d->alert_text, v, tb[type].len);
 			break;
 		}
 	}
@@ -390,15 +446,9 @@ static inline int nlt_parse_dev(const struct nlt *t, const struct nlmsghdr *nlh,
 			 NLT_HAS(d, IOTGUARD_A_DEVICE_IPV4) ? "more than one" : "no");
 		return -1;
 	}
-	if (d->version != IOTGUARD_GENL_VERSION) {
-		snprintf(why, whylen, "genl version %u, not %u", d->version,
-			 IOTGUARD_GENL_VERSION);
-		return -1;
-	}
 	return 0;
 }
 
-/* NLMSG_ERROR: error code and extended ACK attributes. */
 static inline void nlt_parse_err(struct nlt *t, const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
