@@ -26,6 +26,8 @@
 #	IOTGUARD_XDP_DIFF_FRAMES  frames against the reference (1000000)
 #	IOTGUARD_BOUNDS_SOURCES   distinct spoofed sources (1000000)
 #	IOTGUARD_CHURN_OPS        device operations under the flood (120000)
+#	IOTGUARD_CHURN_FRAMES     frames per live run of the flood (16384: the
+#	                          guest's highest rate, near its test_run rate)
 #	IOTGUARD_NLFUZZ_MSGS      netlink requests to the module (100000)
 #	IOTGUARD_STRESS_VOLUME    the tests of boot 1 (names, as run-all.sh
 #	                          takes them; default: the list below)
@@ -47,9 +49,10 @@ DEBUG=(${IOTGUARD_STRESS_DEBUG:-netlink_test limits_test kfunc_test nlfuzz \
 XDP_DIFF_FRAMES=${IOTGUARD_XDP_DIFF_FRAMES:-1000000}
 BOUNDS_SOURCES=${IOTGUARD_BOUNDS_SOURCES:-1000000}
 CHURN_OPS=${IOTGUARD_CHURN_OPS:-120000}
+CHURN_FRAMES=${IOTGUARD_CHURN_FRAMES:-16384}
 NLFUZZ_MSGS=${IOTGUARD_NLFUZZ_MSGS:-100000}
 unset IOTGUARD_XDP_DIFF_FRAMES IOTGUARD_BOUNDS_SOURCES IOTGUARD_CHURN_OPS \
-	IOTGUARD_NLFUZZ_MSGS
+	IOTGUARD_CHURN_FRAMES IOTGUARD_NLFUZZ_MSGS
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -106,7 +109,7 @@ boot() {
 boot "volume, cloud kernel" "$RESULTS/volume.tap" \
 	IOTGUARD_XDP_DIFF_FRAMES="$XDP_DIFF_FRAMES" \
 	IOTGUARD_BOUNDS_SOURCES="$BOUNDS_SOURCES" \
-	IOTGUARD_CHURN_OPS="$CHURN_OPS" \
+	IOTGUARD_CHURN_OPS="$CHURN_OPS" IOTGUARD_CHURN_FRAMES="$CHURN_FRAMES" \
 	IOTGUARD_VM_DIR="$REPO/build/vm-stress" -- "${VOLUME[@]}"
 
 t0=$SECONDS
