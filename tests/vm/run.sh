@@ -225,6 +225,10 @@ done
 
 # The host's / over virtiofs, read-only: the guest uses the host's tools.
 mount -t virtiofs -o ro rootfs /newroot || fail "mount rootfs"
+# The guest kernel's modules (with modules.dep) where modprobe and the
+# kernel's autoloader look for them; bound before /root and /tmp are
+# covered, for the debug kernel's are in a cache under ~/.cache.
+mount --bind "/newroot$MODROOT" /newroot/lib/modules || fail "bind /lib/modules"
 # Writable RAM dirs for tools that want to write home or temp files.
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs /run"
 mount -t tmpfs -o mode=1777 tmpfs /newroot/var/tmp || fail "tmpfs /var/tmp"
@@ -234,9 +238,6 @@ mkdir -p /newroot/run/.tmp-ovl/upper /newroot/run/.tmp-ovl/work
 chmod 1777 /newroot/run/.tmp-ovl/upper
 mount -t overlay -o lowerdir=/newroot/tmp,upperdir=/newroot/run/.tmp-ovl/upper,workdir=/newroot/run/.tmp-ovl/work overlay /newroot/tmp ||
 	mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp || fail "tmpfs /tmp"
-# The guest kernel's modules (with modules.dep) where modprobe and the
-# kernel's autoloader look for them.
-mount --bind "/newroot$MODROOT" /newroot/lib/modules || fail "bind /lib/modules"
 # The writable results share, at its own path inside the repo.
 mount -t virtiofs results "/newroot$OUT" || fail "mount results"
 
