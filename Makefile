@@ -70,6 +70,12 @@ DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 # libpcap for --replay only: the CLI and the tests do without it.
 DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
+# iotguard-sync: the city's NATS JetStream bucket (libnats), its values
+# (json-c). Not in `user` yet: the packages and the cross builds do not
+# carry it until the fleet is whole (Documentation/fleet.rst).
+SYNC_SRCS := $(wildcard user/iotguard-sync/*.c)
+SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
+SYNC_LDLIBS := -lnats -ljson-c -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(O)/tests/guest/%,$(wildcard tests/guest/*.c))
 SKEL := $(O)/include/iotguard.skel.h
@@ -78,10 +84,10 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
 	check-busy stress demo bench eval clean checkpatch install uninstall \
-	install-dkms uninstall-dkms cross version device fuzz
+	install-dkms uninstall-dkms cross version device fuzz sync
 .DELETE_ON_ERROR:
 
-all: module bpf user device tests bench-tools
+all: module bpf user sync device tests bench-tools
 
 setup:
 	bash scripts/setup-dev.sh
@@ -121,6 +127,11 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
+
+sync: $(O)/iotguard-sync
+
+$(O)/iotguard-sync: $(SYNC_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
 
 # libiotguard-device (Documentation/protocol.rst): the library with the
 # host's crypto backend (OpenSSL), its tool, and a check that the library
@@ -418,7 +429,7 @@ cross:
 
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
-		$(O)/iotguardd $(O)/iotguard-btfids \
+		$(O)/iotguardd $(O)/iotguard-btfids $(O)/iotguard-sync \
 		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
 		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run: the agent. Watches this router's street and the city-wide lists,
+ * applies each change by the rules of policy.c, and publishes what the
+ * router decides on its own (the module's automatic quarantines and
+ * alerts) under report.ROUTER.
+ *
+ * The store may go away at any time: the local table is then left as it
+ * is, and the agent waits for the store. When it is back, the watchers
+ * start again from each key's newest value, and the revisions the agent
+ * remembers keep anything it has applied already from being applied
+ * again (fleet.rst).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+
+struct agent;
+
+struct watch {
+	char bucket[SYNC_BUCKET_LEN];
+	char pattern[SYNC_KEY_LEN];	/* in the bucket */
+	char prefix[SYNC_KEY_LEN];	/* back to a logical key */
+	kvStore *kv;
+	kvWatcher *w;
+	pthread_t thread;
+	bool running;
+	struct agent *agent;
+};
+
+struct agent {
+	struct store_opts so;
+	struct store st;	/* its kv: the reports bucket */
+	char reports[SYNC_BUCKET_LEN];
+	bool connected;
+	struct sync_applier applier;
+	bool have_applier;
+	struct sync_table *table;
+	pthread_mutex_t lock;
+	struct watch watches[3];
+	atomic_bool reset;	/* reconnected: the watchers start again */
+	struct iotguard_nl *events;	/* the module's events, or NULL */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_reconnected(void *data)
+{
+	struct agent *agent = data;
+
+	atomic_store(&agent->reset, true);
+}
+
+static void apply_entry(struct watch *wt, kvEntry *e)
+{
+	struct agent *agent = wt->agent;
+	const struct sync_counters *c = sync_table_counters(agent->table);
+	kvOperation op = kvEntry_Operation(e);
+	char lkey[2 * SYNC_KEY_LEN];
+	uint64_t before;
+
+	snprintf(lkey, sizeof(lkey), "%s%s", wt->prefix, kvEntry_Key(e));
+	pthread_mutex_lock(&agent->lock);
+	before = c->applied;
+	sync_table_entry(agent->table, lkey, kvEntry_Revision(e),
+			 op == kvOp_Put ? SYNC_OP_PUT : SYNC_OP_DEL,
+			 kvEntry_Value(e), kvEntry_ValueLen(e), stderr);
+	if (c->applied != before)
+		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied\n", prog_name,
+			lkey, kvEntry_Revision(e));
+	pthread_mutex_unlock(&agent->lock);
+}
+
+static void *watch_thread(void *data)
+{
+	struct watch *wt = data;
+	kvEntry *e;
+	natsStatus s;
+
+	for (;;) {
+		s = kvWatcher_Next(&e, wt->w, 1000);
+		if (s == NATS_TIMEOUT && !stop)
+			continue;
+		if (s != NATS_OK)
+			break;	/* stopped, or the agent ends */
+		if (!e) {
+			/* Every key's newest value is in: the tests wait
+			 * for this line. */
+			fprintf(stderr, "%s: in step with %s%s\n", prog_name,
+				wt->prefix, wt->pattern);
+			continue;
+		}
+		apply_entry(wt, e);
+		kvEntry_Destroy(e);
+	}
+	return NULL;
+}
+
+static void stop_watches(struct agent *agent)
+{
+	struct watch *wt;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(agent->watches); i++) {
+		wt = &agent->watches[i];
+		if (wt->w)
+			kvWatcher_Stop(wt->w);
+		if (wt->running)
+			pthread_join(wt->thread, NULL);
+		kvWatcher_Destroy(wt->w);
+		kvStore_Destroy(wt->kv);
+		wt->w = NULL;
+		wt->kv = NULL;
+		wt->running = false;
+	}
+}
+
+/* 0 when all three watch; else none does (reported). */
+static int start_watches(struct agent *agent)
+{
+	kvWatchOptions wo;
+	struct watch *wt;
+	natsStatus s;
+	size_t i;
+
+	kvWatchOptions_Init(&wo);
+	for (i = 0; i < ARRAY_SIZE(agent->watches); i++) {
+		wt = &agent->watches[i];
+		if (store_bind(&agent->st, wt->bucket, &wt->kv))
+			goto fail;
+		s = kvStore_Watch(&wt->w, wt->kv, wt->pattern, &wo);
+		if (s != NATS_OK) {
+			report_nats(s, "watch %s%s", wt->prefix, wt->pattern);
+			goto fail;
+		}
+		if (pthread_create(&wt->thread, NULL, watch_thread, wt)) {
+			report_error(EAGAIN, NULL, "start a watcher");
+			goto fail;
+		}
+		wt->running = true;
+	}
+	return 0;
+fail:
+	stop_watches(agent);
+	return -1;
+}
+
+/* Waits up to ms, or less if the module has events for us. */
+static void wait_events(struct agent *agent, int ms);
+
+static void run_loop(struct agent *agent)
+{
+	bool watching = false;
+
+	while (!stop) {
+		if (!agent->connected) {
+			if (store_open(&agent->so, agent->reports,
+				       &agent->st)) {
+				wait_events(agent, 1000);
+				continue;
+			}
+			agent->connected = true;
+			fprintf(stderr, "%s: store: connected\n", prog_name);
+		}
+		if (watching && atomic_exchange(&agent->reset, false)) {
+			stop_watches(agent);
+			watching = false;
+		}
+		if (!watching) {
+			atomic_store(&agent->reset, false);
+			watching = !start_watches(agent);
+			if (!watching) {
+				wait_events(agent, 500);
+				continue;
+			}
+		}
+		wait_events(agent, 200);
+	}
+	stop_watches(agent);
+}
+
+/* What the router decided on its own, for the city to see. */
+static int on_event(uint8_t cmd, const struct iotguard_device *dev,
+		    const struct iotguard_alert *alert, void *data)
+{
+	struct agent *agent = data;
+	const char *state;
+
+	if (!agent->connected)
+		return 0;	/* the module has it; the store is away */
+	if (cmd == IOTGUARD_CMD_ALERT && alert) {
+		store_report(&agent->st, agent->so.router, &dev->id,
+			     "alert", alert->text);
+	} else if ((cmd == IOTGUARD_CMD_DEVICE_SET ||
+		    cmd == IOTGUARD_CMD_DEVICE_NEW) &&
+		   (dev->present & IOTGUARD_DEV_FLAGS) &&
+		   (dev->flags & IOTGUARD_DEVICE_F_AUTO)) {
+		state = iotguard_state_name(dev->state);
+		store_report(&agent->st, agent->so.router, &dev->id,
+			     state ? state : "?", "iotguardd");
+	}
+	return 0;
+}
+
+static void wait_events(struct agent *agent, int ms)
+{
+	struct pollfd pfd;
+
+	if (!agent->events) {
+		poll(NULL, 0, ms);
+		return;
+	}
+	pfd.fd = iotguard_nl_fd(agent->events);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms) > 0 &&
+	    iotguard_nl_events_read(agent->events, on_event, agent) ==
+	    -ENOBUFS)
+		fprintf(stderr, "%s: missed some of the module's events\n",
+			prog_name);
+}
+
+static void show_usage(FILE *f, const char *command)
+{
+	fprintf(f, "Usage: %s %s --router NAME [OPTIONS]\n\n", prog_name,
+		command);
+	fputs("Keeps this router's device table as the city's buckets want"
+	      " it:\nits street's devices (street.NAME.dev.*) and the city's"
+	      " deny and\nrevocation lists (city.deny.*, city.revoke.*). "
+	      "Runs until SIGTERM.\n\n", f);
+	fputs(STORE_OPTIONS_HELP
+	      "      --record FILE  do not change the module: append what"
+	      " would be\n                     done to FILE (tests)\n"
+	      "  -h, --help        show this help and exit\n", f);
+}
+
+int run_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "record", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent agent = { .so.city = SYNC_CITY };
+	const char *record = NULL;
+	struct sigaction sa;
+	int opt, ret = EXIT_OK;
+	size_t i;
+
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "h", options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &agent.so, &ret)) {
+			if (ret)
+				return ret;
+			continue;
+		}
+		switch (opt) {
+		case 'h':
+			show_usage(stdout, argv[0]);
+			return EXIT_OK;
+		case 'F':
+			record = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error(argv[0], "unexpected `%s'", argv[optind]);
+	if (!agent.so.router)
+		return usage_error(argv[0], "no --router");
+	ret = store_options_check(argv[0], &agent.so);
+	if (ret)
+		return ret;
+
+	pthread_mutex_init(&agent.lock, NULL);
+	agent.so.retry = true;
+	agent.so.reconnected = on_reconnected;
+	agent.so.data = &agent;
+	/* street.R.>, city.deny.> and city.revoke.> (store.h). */
+	snprintf(agent.reports, SYNC_BUCKET_LEN, "%s-reports", agent.so.city);
+	snprintf(agent.watches[0].bucket, SYNC_BUCKET_LEN, "%s-street-%s",
+		 agent.so.city, agent.so.router);
+	snprintf(agent.watches[0].pattern, SYNC_KEY_LEN, ">");
+	snprintf(agent.watches[0].prefix, SYNC_KEY_LEN, "street.%s.",
+		 agent.so.router);
+	for (i = 1; i < ARRAY_SIZE(agent.watches); i++) {
+		snprintf(agent.watches[i].bucket, SYNC_BUCKET_LEN, "%s",
+			 agent.so.city);
+		snprintf(agent.watches[i].prefix, SYNC_KEY_LEN, "city.");
+	}
+	snprintf(agent.watches[1].pattern, SYNC_KEY_LEN, "deny.>");
+	snprintf(agent.watches[2].pattern, SYNC_KEY_LEN, "revoke.>");
+	for (i = 0; i < ARRAY_SIZE(agent.watches); i++)
+		agent.watches[i].agent = &agent;
+
+	ret = record ? sync_applier_record(&agent.applier, record) :
+		       sync_applier_nl(&agent.applier);
+	if (ret) {
+		ret = report_error(ret, record ? NULL : iotguard_nl_extack(NULL),
+				   "open %s", record ? record :
+				   "the iotguard netlink family");
+		goto cleanup;
+	}
+	agent.have_applier = true;
+	/* The module's own decisions, to report: a handle of their own. */
+	if (!record && (iotguard_nl_open(&agent.events) ||
+			iotguard_nl_join_events(agent.events))) {
+		ret = report_error(EIO, iotguard_nl_extack(agent.events),
+				   "listen to the module's events");
+		goto cleanup;
+	}
+	if (sync_table_new(&agent.table, agent.so.router, &agent.applier)) {
+		ret = report_error(ENOMEM, NULL, "start");
+		goto cleanup;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	run_loop(&agent);
+	fprintf(stderr, "%s: stopping: %" PRIu64 " applied, %" PRIu64
+		" stale, %" PRIu64 " ignored, %" PRIu64 " kept by a pin, %"
+		PRIu64 " failed\n", prog_name,
+		sync_table_counters(agent.table)->applied,
+		sync_table_counters(agent.table)->stale,
+		sync_table_counters(agent.table)->ignored,
+		sync_table_counters(agent.table)->kept_pin,
+		sync_table_counters(agent.table)->failed);
+cleanup:
+	if (agent.connected)
+		store_close(&agent.st);
+	iotguard_nl_close(agent.events);
+	if (agent.have_applier)
+		agent.applier.close(agent.applier.priv);
+	sync_table_free(agent.table);
+	pthread_mutex_destroy(&agent.lock);
+	return ret;
+}
