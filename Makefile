@@ -253,6 +253,13 @@ $(O)/tests/unit/control_test: tests/unit/control_test.c $(O)/user/iotguardd/cont
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/control.o $(O)/libiotguard.a $(LDLIBS)
 
+# iotguard-sync's rules, with its recording applier, on the host.
+SYNC_TEST_OBJS := $(O)/user/iotguard-sync/policy.o \
+	$(O)/user/iotguard-sync/apply_record.o
+$(O)/tests/unit/sync_test: tests/unit/sync_test.c $(SYNC_TEST_OBJS) $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguard-sync/sync.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguard-sync -o $@ $< $(SYNC_TEST_OBJS) $(O)/libiotguard.a $(LDLIBS) -ljson-c
+
 # /metrics rendered in chunks, tested on the host.
 METRICS_TEST_OBJS := $(O)/user/iotguardd/metrics.o $(O)/user/iotguardd/log.o \
 	$(O)/user/iotguardd/config.o

@@ -15,7 +15,9 @@
 #include "nl.h"
 #include "parse.h"
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* Exit codes, as documented in --help. */
 enum {
