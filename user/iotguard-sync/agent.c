@@ -97,8 +97,10 @@ static void *watch_thread(void *data)
 		if (s != NATS_OK)
 			break;	/* stopped, or the agent ends */
 		if (!e) {
-			/* Every key's newest value is in: the tests wait
-			 * for this line. */
+			/*
+			 * Every key's newest value is in: the tests wait
+			 * for this line.
+			 */
 			fprintf(stderr, "%s: in step with %s%s\n", prog_name,
 				wt->prefix, wt->pattern);
 			continue;
@@ -311,7 +313,8 @@ int run_main(int argc, char *argv[])
 	ret = record ? sync_applier_record(&agent.applier, record) :
 		       sync_applier_nl(&agent.applier);
 	if (ret) {
-		ret = report_error(ret, record ? NULL : iotguard_nl_extack(NULL),
+		ret = report_error(ret,
+				   record ? NULL : iotguard_nl_extack(NULL),
 				   "open %s", record ? record :
 				   "the iotguard netlink family");
 		goto cleanup;

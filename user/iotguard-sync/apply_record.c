@@ -5,7 +5,7 @@
  * memory, and rebuilt from the file's lines when the agent starts, as a
  * module keeps its table while the agent restarts.
  *
- *	add 198.18.0.5 name=lamp-1 state=allow class=1 flags=0 key=K rev=3 by=op
+ *	add 198.18.0.5 name=lamp-1 state=allow flags=0 key=K rev=3 by=op
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The buckets by hand: create them, put, delete, show a key's history,
- * watch keys, and a router's reports, all by logical keys (store.h). The operator's tools until
- * `iotguard-city` exists, and how the tests try what a router may not do.
+ * watch keys, and a router's reports, all by logical keys (store.h). The
+ * operator's tools until `iotguard-city` exists, and how the tests try
+ * what a router may not do.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -11,14 +11,6 @@
 
 const char *prog_name;
 
-int run_main(int argc, char *argv[]);
-int create_main(int argc, char *argv[]);
-int put_main(int argc, char *argv[]);
-int del_main(int argc, char *argv[]);
-int watch_main(int argc, char *argv[]);
-int history_main(int argc, char *argv[]);
-int report_main(int argc, char *argv[]);
-
 static const struct {
 	const char *name;
 	int (*main)(int argc, char *argv[]);

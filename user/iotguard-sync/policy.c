@@ -20,8 +20,8 @@ int sync_check_router(const char *name, const char **why)
 		*why = "a router's name is 1 to 31 characters";
 		return -EINVAL;
 	}
-	if (strspn(name, "abcdefghijklmnopqrstuvwxyz"
-			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n) {
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n) {
 		*why = "a router's name takes letters, digits, '_' and '-'";
 		return -EINVAL;
 	}
@@ -114,66 +114,76 @@ static int get_number(struct json_object *obj, const char *name,
 	return 0;
 }
 
+/* The members naming a device's text fields; each parsed as the CLI's. */
+static int device_text(struct json_object *obj, struct iotguard_device *dev,
+		       const char **why)
+{
+	const char *name, *state, *class, *mac;
+	int ret;
+
+	ret = get_string(obj, "name", &name, why);
+	if (!ret)
+		ret = get_string(obj, "state", &state, why);
+	if (!ret)
+		ret = get_string(obj, "class", &class, why);
+	if (!ret)
+		ret = get_string(obj, "mac", &mac, why);
+	if (ret)
+		return ret;
+	if (name) {
+		if (strlen(name) >= sizeof(dev->name)) {
+			*why = "the name is too long";
+			return -EINVAL;
+		}
+		strcpy(dev->name, name);
+		dev->present |= IOTGUARD_DEV_NAME;
+	}
+	if (state) {
+		ret = iotguard_parse_state(state, &dev->state, why);
+		if (ret)
+			return ret;
+		dev->present |= IOTGUARD_DEV_STATE;
+	}
+	if (class) {
+		ret = iotguard_parse_class(class, &dev->class, why);
+		if (ret)
+			return ret;
+		dev->present |= IOTGUARD_DEV_CLASS;
+	}
+	if (mac) {
+		ret = iotguard_parse_mac(mac, dev->mac, why);
+		if (ret)
+			return ret;
+		dev->present |= IOTGUARD_DEV_MAC;
+	}
+	return 0;
+}
+
 static int parse_device(struct json_object *obj, struct sync_value *out,
 			const char **why)
 {
 	struct iotguard_device *dev = &out->dev;
-	const char *s;
-	uint64_t n;
+	uint64_t pps = 0, pkts = 0, bps = 0, bytes = 0;
 	int ret;
 
-	if ((ret = get_string(obj, "name", &s, why)))
-		return ret;
-	if (s) {
-		if (strlen(s) >= sizeof(dev->name)) {
-			*why = "the name is too long";
-			return -EINVAL;
-		}
-		strcpy(dev->name, s);
-		dev->present |= IOTGUARD_DEV_NAME;
-	}
-	if ((ret = get_string(obj, "state", &s, why)))
-		return ret;
-	if (s) {
-		if ((ret = iotguard_parse_state(s, &dev->state, why)))
-			return ret;
-		dev->present |= IOTGUARD_DEV_STATE;
-	}
-	if ((ret = get_string(obj, "class", &s, why)))
-		return ret;
-	if (s) {
-		if ((ret = iotguard_parse_class(s, &dev->class, why)))
-			return ret;
-		dev->present |= IOTGUARD_DEV_CLASS;
-	}
-	if ((ret = get_string(obj, "mac", &s, why)))
-		return ret;
-	if (s) {
-		if ((ret = iotguard_parse_mac(s, dev->mac, why)))
-			return ret;
-		dev->present |= IOTGUARD_DEV_MAC;
-	}
-	if ((ret = get_number(obj, "rate_pps", UINT32_MAX, &n, &dev->present,
-			      IOTGUARD_DEV_RATE_PPS, why)))
-		return ret;
-	if (dev->present & IOTGUARD_DEV_RATE_PPS)
-		dev->rate_pps = n;
-	if ((ret = get_number(obj, "burst_pkts", UINT32_MAX, &n,
-			      &dev->present, IOTGUARD_DEV_BURST_PKTS, why)))
-		return ret;
-	if (dev->present & IOTGUARD_DEV_BURST_PKTS)
-		dev->burst_pkts = n;
-	if ((ret = get_number(obj, "rate_bps", INT64_MAX, &n, &dev->present,
-			      IOTGUARD_DEV_RATE_BPS, why)))
-		return ret;
-	if (dev->present & IOTGUARD_DEV_RATE_BPS)
-		dev->rate_bps = n;
-	if ((ret = get_number(obj, "burst_bytes", UINT32_MAX, &n,
-			      &dev->present, IOTGUARD_DEV_BURST_BYTES, why)))
-		return ret;
-	if (dev->present & IOTGUARD_DEV_BURST_BYTES)
-		dev->burst_bytes = n;
-	return 0;
+	ret = device_text(obj, dev, why);
+	if (!ret)
+		ret = get_number(obj, "rate_pps", UINT32_MAX, &pps,
+				 &dev->present, IOTGUARD_DEV_RATE_PPS, why);
+	if (!ret)
+		ret = get_number(obj, "burst_pkts", UINT32_MAX, &pkts,
+				 &dev->present, IOTGUARD_DEV_BURST_PKTS, why);
+	if (!ret)
+		ret = get_number(obj, "rate_bps", INT64_MAX, &bps,
+				 &dev->present, IOTGUARD_DEV_RATE_BPS, why);
+	if (!ret)
+		ret = get_number(obj, "burst_bytes", UINT32_MAX, &bytes,
+				 &dev->present, IOTGUARD_DEV_BURST_BYTES, why);
+	dev->rate_pps = pps;
+	dev->burst_pkts = pkts;
+	dev->rate_bps = bps;
+	dev->burst_bytes = bytes;
+	return ret;
 }
 
 int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
@@ -191,9 +201,12 @@ int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	if (len > INT32_MAX ||
-	    !(obj = json_tokener_parse_ex(tok, json, (int)len)) ||
-	    json_tokener_get_parse_end(tok) != len) {
+	if (len > INT32_MAX) {
+		*why = "too long";
+		goto cleanup;
+	}
+	obj = json_tokener_parse_ex(tok, json, (int)len);
+	if (!obj || json_tokener_get_parse_end(tok) != len) {
 		*why = "not one JSON value";
 		goto cleanup;
 	}
@@ -201,20 +214,24 @@ int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
 		*why = "not a JSON object";
 		goto cleanup;
 	}
-	if ((ret = get_string(obj, "id", &s, why)))
+	ret = get_string(obj, "id", &s, why);
+	if (ret)
 		goto cleanup;
-	ret = -EINVAL;
 	if (!s) {
 		*why = "no \"id\"";
+		ret = -EINVAL;
 		goto cleanup;
 	}
-	if ((ret = iotguard_parse_identity(s, &out->dev.id, why)))
+	ret = iotguard_parse_identity(s, &out->dev.id, why);
+	if (ret)
 		goto cleanup;
-	if ((ret = get_string(obj, "by", &s, why)))
+	ret = get_string(obj, "by", &s, why);
+	if (ret)
 		goto cleanup;
 	if (s)
 		snprintf(out->by, sizeof(out->by), "%s", s);
-	if ((ret = get_string(obj, "reason", &s, why)))
+	ret = get_string(obj, "reason", &s, why);
+	if (ret)
 		goto cleanup;
 	if (s)
 		snprintf(out->reason, sizeof(out->reason), "%s", s);
@@ -454,8 +471,8 @@ int sync_table_entry(struct sync_table *table, const char *key,
 		if (reason) {
 			table->counters.ignored++;
 			if (log)
-				fprintf(log, "%s rev %" PRIu64 ": ignored: %s\n",
-					key, rev, reason);
+				fprintf(log, "%s rev %" PRIu64
+					": ignored: %s\n", key, rev, reason);
 			return 0;
 		}
 	}

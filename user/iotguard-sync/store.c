@@ -74,7 +74,8 @@ int store_options_check(const char *command, const struct store_opts *so)
 		return usage_error(command, "no --server");
 	/* TLS with a client certificate is how the city knows who asks. */
 	if (!so->cert || !so->key || !so->ca)
-		return usage_error(command, "--cert, --key and --ca are needed");
+		return usage_error(command,
+				   "--cert, --key and --ca are needed");
 	return EXIT_OK;
 }
 

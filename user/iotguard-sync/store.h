@@ -83,6 +83,15 @@ int store_open(const struct store_opts *so, const char *bucket,
 int store_bind(struct store *st, const char *bucket, kvStore **kv);
 void store_close(struct store *st);
 
+/* Subcommands (agent.c, kv.c): argv[0] is the subcommand's name. */
+int run_main(int argc, char *argv[]);
+int create_main(int argc, char *argv[]);
+int put_main(int argc, char *argv[]);
+int del_main(int argc, char *argv[]);
+int watch_main(int argc, char *argv[]);
+int history_main(int argc, char *argv[]);
+int report_main(int argc, char *argv[]);
+
 /* "Unable to <what>: <libnats' text>"; EXIT_SYSTEM. */
 int report_nats(natsStatus s, const char *what, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -23,7 +23,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
-	EXIT_SYSTEM = 2,	/* the store, the kernel or the system refused */
+	EXIT_SYSTEM = 2,	/* the store, kernel or system refused */
 	EXIT_NOT_FOUND = 3,	/* get, history: no such key */
 };
 
@@ -137,7 +137,7 @@ struct sync_table;
 
 struct sync_counters {
 	uint64_t applied;	/* entries that changed the wanted policy */
-	uint64_t stale;		/* not newer than the key's last: skipped */
+	uint64_t stale;		/* not above the key's last: skipped */
 	uint64_t ignored;	/* not this router's, or malformed */
 	uint64_t kept_pin;	/* a change a local pin kept out */
 	uint64_t failed;	/* the applier refused */
