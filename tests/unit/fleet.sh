@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 25
+tap_plan 26
 
 if [ ! -x "$BIN" ]; then
 	not_ok "$BIN is not built (make sync)"
@@ -93,9 +93,14 @@ put() { "$BIN" put "${op[@]}" "$@" >/dev/null; }
 
 # Router c's operator pinned 198.18.0.30 to deny on the router itself.
 echo "add 198.18.0.30 name=local state=deny flags=1" >"$TMP/rec-c"
-for r in a b c; do
+# agent R: starts router R's agent, its log appended to.
+agent() {
 	# shellcheck disable=SC2046
-	"$BIN" run $(as $r) --record "$TMP/rec-$r" 2>"$TMP/agent-$r.log" &
+	"$BIN" run $(as "$1") --record "$TMP/rec-$1" --state "$TMP/state-$1" \
+		2>>"$TMP/agent-$1.log" &
+}
+for r in a b c; do
+	agent $r
 	AGENTS+=($!)
 done
 
@@ -235,6 +240,16 @@ alive() { kill -0 "${AGENTS[0]}" && kill -0 "${AGENTS[1]}" && kill -0 "${AGENTS[
 check "with the whole cluster down the agents run on, tables unchanged" \
 	test "$(lines)" = "$before" -a -n "$(alive && echo yes)"
 
+# Router a's agent restarts meanwhile: the store is away, its table and
+# its state stay.
+kill "${AGENTS[0]}"
+wait "${AGENTS[0]}" || true
+agent a
+AGENTS[0]=$!
+away() { [ "$(grep -c "store: away" "$TMP/agent-a.log")" -ge 1 ]; }
+check "an agent started while the store is away leaves its table alone" \
+	eval 'tap_wait 120 0.25 away && test "$(lines)" = "$before"'
+
 for n in 1 2 3; do
 	echo "# --- restarted" >>"$TMP/n$n.log"
 done
@@ -274,7 +289,7 @@ for pid in "${AGENTS[@]}"; do
 	wait "$pid" && stopped=$((stopped + 1))
 done
 AGENTS=()
-stale=$(sed -n 's/.* \([0-9]*\) stale,.*/\1/p' "$TMP/agent-a.log")
+stale=$(sed -n 's/.* \([0-9]*\) stale,.*/\1/p' "$TMP/agent-b.log")
 check "the agents skipped what came again and stopped cleanly" \
 	test "${stale:-0}" -gt 0 -a "$stopped" = 3
 

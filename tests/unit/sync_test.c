@@ -275,6 +275,46 @@ TEST_F(table, city_lists)
 	EXPECT_EQ(1, lines(self->path, "del 198.18.0.7"));
 }
 
+/*
+ * The agent restarted with its state: what the watchers give again is
+ * learnt, not applied again, and what it enrolled is still its own.
+ */
+TEST_F(table, state_across_restarts)
+{
+	char state[80];
+
+	snprintf(state, sizeof(state), "%s.state", self->path);
+	ASSERT_EQ(0, start(self, "a"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 1,
+			 "{\"id\":\"198.18.0.5\"}"));
+	ASSERT_EQ(0, sync_table_save(self->table, state));
+	sync_table_free(self->table);
+	self->applier.close(self->applier.priv);
+
+	ASSERT_EQ(0, start(self, "a"));
+	ASSERT_EQ(0, sync_table_load(self->table, state));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 1,
+			 "{\"id\":\"198.18.0.5\"}"));
+	EXPECT_EQ(1, lines(self->path, "add "));
+	EXPECT_EQ(1, lines(self->path, "set "));
+	EXPECT_EQ(0U, sync_table_counters(self->table)->applied);
+	/* The deny lifted: the street's state, learnt after the restart. */
+	EXPECT_EQ(0, del(self->table, "city.deny.198-18-0-5", 2));
+	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=allow"));
+	/* Still the agent's own to delete. */
+	EXPECT_EQ(0, del(self->table, "street.a.dev.198-18-0-5", 2));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.5"));
+	unlink(state);
+
+	/* A file that is not a state file is refused. */
+	seed(state, "add 198.18.0.5\n");
+	EXPECT_EQ(-EINVAL, sync_table_load(self->table, state));
+	unlink(state);
+	EXPECT_EQ(0, sync_table_load(self->table, state));
+}
+
 /* The record read back is the table a module keeps across restarts. */
 TEST_F(table, record_replayed)
 {

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "store.h"
 
 struct agent;
@@ -43,9 +44,11 @@ struct agent {
 	struct sync_applier applier;
 	bool have_applier;
 	struct sync_table *table;
+	const char *state;	/* --state: kept across restarts */
 	pthread_mutex_t lock;
 	struct watch watches[3];
 	atomic_bool reset;	/* reconnected: the watchers start again */
+	atomic_bool away;	/* disconnected, and not yet back */
 	struct iotguard_nl *events;	/* the module's events, or NULL */
 };
 
@@ -57,10 +60,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static void on_disconnected(void *data)
+{
+	struct agent *agent = data;
+
+	atomic_store(&agent->away, true);
+}
+
 static void on_reconnected(void *data)
 {
 	struct agent *agent = data;
 
+	atomic_store(&agent->away, false);
 	atomic_store(&agent->reset, true);
 }
 
@@ -70,17 +81,25 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 	const struct sync_counters *c = sync_table_counters(agent->table);
 	kvOperation op = kvEntry_Operation(e);
 	char lkey[2 * SYNC_KEY_LEN];
-	uint64_t before;
+	uint64_t before, seen;
+	int ret;
 
 	snprintf(lkey, sizeof(lkey), "%s%s", wt->prefix, kvEntry_Key(e));
 	pthread_mutex_lock(&agent->lock);
 	before = c->applied;
+	seen = c->applied + c->stale;
 	sync_table_entry(agent->table, lkey, kvEntry_Revision(e),
 			 op == kvOp_Put ? SYNC_OP_PUT : SYNC_OP_DEL,
 			 kvEntry_Value(e), kvEntry_ValueLen(e), stderr);
 	if (c->applied != before)
 		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied\n", prog_name,
 			lkey, kvEntry_Revision(e));
+	/* A revision it took (applied, or learnt after a restart). */
+	if (agent->state && c->applied + c->stale != seen) {
+		ret = sync_table_save(agent->table, agent->state);
+		if (ret)
+			report_error(ret, NULL, "save %s", agent->state);
+	}
 	pthread_mutex_unlock(&agent->lock);
 }
 
@@ -171,9 +190,15 @@ static void run_loop(struct agent *agent)
 		if (!agent->connected) {
 			if (store_open(&agent->so, agent->reports,
 				       &agent->st)) {
-				wait_events(agent, 1000);
+				if (!agent->so.quiet)
+					fprintf(stderr, "%s: store: away; the "
+						"local table stays as it is\n",
+						prog_name);
+				agent->so.quiet = true;
+				wait_events(agent, 500);
 				continue;
 			}
+			agent->so.quiet = false;
 			agent->connected = true;
 			fprintf(stderr, "%s: store: connected\n", prog_name);
 		}
@@ -191,7 +216,8 @@ static void run_loop(struct agent *agent)
 		}
 		wait_events(agent, 200);
 	}
-	stop_watches(agent);
+	if (!atomic_load(&agent->away))
+		stop_watches(agent);
 }
 
 /* What the router decided on its own, for the city to see. */
@@ -243,6 +269,8 @@ static void show_usage(FILE *f, const char *command)
 	      " deny and\nrevocation lists (city.deny.*, city.revoke.*). "
 	      "Runs until SIGTERM.\n\n", f);
 	fputs(STORE_OPTIONS_HELP
+	      "      --state FILE  what the agent applied, kept across its"
+	      " restarts\n"
 	      "      --record FILE  do not change the module: append what"
 	      " would be\n                     done to FILE (tests)\n"
 	      "  -h, --help        show this help and exit\n", f);
@@ -253,10 +281,15 @@ int run_main(int argc, char *argv[])
 	static const struct option options[] = {
 		STORE_LONG_OPTIONS,
 		{ "record", required_argument, NULL, 'F' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent agent = { .so.city = SYNC_CITY };
+	/*
+	 * Static: libnats calls back from its own threads, the last time
+	 * when the connection's close is done, which may be after return.
+	 */
+	static struct agent agent = { .so.city = SYNC_CITY };
 	const char *record = NULL;
 	struct sigaction sa;
 	int opt, ret = EXIT_OK;
@@ -277,6 +310,9 @@ int run_main(int argc, char *argv[])
 		case 'F':
 			record = optarg;
 			break;
+		case 'S':
+			agent.state = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -291,6 +327,7 @@ int run_main(int argc, char *argv[])
 
 	pthread_mutex_init(&agent.lock, NULL);
 	agent.so.retry = true;
+	agent.so.disconnected = on_disconnected;
 	agent.so.reconnected = on_reconnected;
 	agent.so.data = &agent;
 	/* street.R.>, city.deny.> and city.revoke.> (store.h). */
@@ -331,6 +368,13 @@ int run_main(int argc, char *argv[])
 		ret = report_error(ENOMEM, NULL, "start");
 		goto cleanup;
 	}
+	if (agent.state) {
+		ret = sync_table_load(agent.table, agent.state);
+		if (ret) {
+			ret = report_error(ret, NULL, "read %s", agent.state);
+			goto cleanup;
+		}
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -345,6 +389,15 @@ int run_main(int argc, char *argv[])
 		sync_table_counters(agent.table)->ignored,
 		sync_table_counters(agent.table)->kept_pin,
 		sync_table_counters(agent.table)->failed);
+	/*
+	 * Stopping a watcher deletes its consumer, a request that waits
+	 * its whole timeout for servers that are away: there is nothing
+	 * to tidy there, and all the agent did is written already.
+	 */
+	if (atomic_load(&agent.away)) {
+		fflush(stderr);
+		_exit(EXIT_OK);
+	}
 cleanup:
 	if (agent.connected)
 		store_close(&agent.st);

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "array.h"
 #include "sync.h"
 
@@ -261,6 +263,7 @@ struct sync_dev {
 	struct iotguard_addr id;
 	char token[SYNC_KEY_LEN];
 	uint64_t rev[3];	/* by enum sync_key_kind */
+	bool known[3];		/* that revision's value is in memory */
 	bool street, deny, revoke;
 	struct sync_value want;	/* the street's value, when street */
 	char by[SYNC_BY_LEN];	/* who made the last change */
@@ -451,6 +454,7 @@ int sync_table_entry(struct sync_table *table, const char *key,
 	struct sync_value parsed;
 	const char *reason;
 	struct sync_dev *dev;
+	bool learn;
 	int ret;
 
 	kind = sync_key_parse(key, table->router, token);
@@ -491,11 +495,18 @@ int sync_table_entry(struct sync_table *table, const char *key,
 	 * back gives each key's newest anew). Applying it again would
 	 * flap; applying an older one would undo a newer.
 	 */
-	if (rev <= dev->rev[kind]) {
+	if (rev < dev->rev[kind] ||
+	    (rev == dev->rev[kind] && dev->known[kind])) {
 		table->counters.stale++;
 		return 0;
 	}
+	/*
+	 * The revision the agent applied before it restarted (its state
+	 * file), given again: its value is learnt, not applied again.
+	 */
+	learn = rev == dev->rev[kind];
 	dev->rev[kind] = rev;
+	dev->known[kind] = true;
 	if (op == SYNC_OP_PUT) {
 		dev->id = parsed.dev.id;
 		snprintf(dev->by, sizeof(dev->by), "%s", parsed.by);
@@ -518,6 +529,10 @@ int sync_table_entry(struct sync_table *table, const char *key,
 	default:
 		break;
 	}
+	if (learn) {
+		table->counters.stale++;
+		return 0;
+	}
 	table->counters.applied++;
 	ret = reconcile(table, dev, &why, log);
 	if (ret) {
@@ -526,5 +541,91 @@ int sync_table_entry(struct sync_table *table, const char *key,
 			fprintf(log, "%s rev %" PRIu64 ": %s refused: %s\n",
 				key, rev, table->applier->name, strerror(-ret));
 	}
+	return ret;
+}
+
+/*
+ * The state file: per identity, a line of its token, its identity, the
+ * revisions of its three keys, and what the agent did (enrolled it, set
+ * its pin, revoked it at that revision). Not the values: each watcher
+ * gives them again when it starts, and they are learnt then.
+ */
+#define STATE_HEADER "# iotguard-sync state 1: token id rev-street " \
+	"rev-deny rev-revoke ours pinned-by-us revoked\n"
+
+int sync_table_save(const struct sync_table *table, const char *path)
+{
+	char tmp[PATH_MAX], id[IOTGUARD_ADDR_STRLEN];
+	const struct sync_dev *dev;
+	FILE *f = NULL;
+	size_t i;
+	int ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fputs(STATE_HEADER, f);
+	for (i = 0; i < table->count; i++) {
+		dev = &table->devs[i];
+		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " %" PRIu64
+			" %d %d %" PRIu64 "\n", dev->token,
+			iotguard_format_addr(&dev->id, id, sizeof(id)),
+			dev->rev[SYNC_KEY_DEVICE], dev->rev[SYNC_KEY_DENY],
+			dev->rev[SYNC_KEY_REVOKE], dev->ours,
+			dev->pinned_by_us, dev->revoked);
+	}
+	/* Whole or not at all: a crash leaves the last one. */
+	ret = fflush(f) || fsync(fileno(f)) ? -errno : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int sync_table_load(struct sync_table *table, const char *path)
+{
+	char line[512], token[SYNC_KEY_LEN], id[IOTGUARD_ADDR_STRLEN];
+	uint64_t rev[3], revoked;
+	struct sync_dev *dev;
+	int ours, pinned, ret = 0;
+	const char *why;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_HEADER)) {
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		/* Widths: SYNC_KEY_LEN and IOTGUARD_ADDR_STRLEN, less 1. */
+		if (sscanf(line, "%127s %49s %" SCNu64 " %" SCNu64 " %" SCNu64
+			   " %d %d %" SCNu64, token, id, &rev[0], &rev[1],
+			   &rev[2], &ours, &pinned, &revoked) != 8) {
+			ret = -EINVAL;
+			goto cleanup;
+		}
+		dev = find_dev(table, token, true);
+		if (!dev) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		if (iotguard_parse_identity(id, &dev->id, &why)) {
+			ret = -EINVAL;
+			goto cleanup;
+		}
+		memcpy(dev->rev, rev, sizeof(dev->rev));
+		dev->ours = ours;
+		dev->pinned_by_us = pinned;
+		dev->revoked = revoked;
+	}
+cleanup:
+	fclose(f);
 	return ret;
 }

@@ -97,10 +97,13 @@ static void on_error(natsConnection *nc, natsSubscription *sub,
 
 static void on_disconnected(natsConnection *nc, void *data)
 {
+	const struct store_opts *so = data;
+
 	(void)nc;
-	(void)data;
 	fprintf(stderr, "%s: store: disconnected; the local table stays "
 		"as it is\n", prog_name);
+	if (so->disconnected)
+		so->disconnected(so->data);
 }
 
 static void on_reconnected(natsConnection *nc, void *data)
@@ -212,6 +215,13 @@ int store_open(const struct store_opts *so, const char *bucket,
 					"operator");
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(opts, on_error, NULL);
+	/*
+	 * A request while the servers are away fails at once rather than
+	 * at its timeout: above all the consumers' deletions when the
+	 * agent stops its watchers.
+	 */
+	if (s == NATS_OK)
+		s = natsOptions_SetFailRequestsOnDisconnect(opts, true);
 	if (s == NATS_OK && so->retry) {
 		/*
 		 * The agent outlives the store: it keeps the local table as
@@ -222,7 +232,7 @@ int store_open(const struct store_opts *so, const char *bucket,
 			s = natsOptions_SetReconnectWait(opts, 250);
 		if (s == NATS_OK)
 			s = natsOptions_SetDisconnectedCB(opts, on_disconnected,
-							  NULL);
+							  (void *)so);
 		if (s == NATS_OK)
 			s = natsOptions_SetReconnectedCB(opts, on_reconnected,
 							 (void *)so);
@@ -233,7 +243,9 @@ int store_open(const struct store_opts *so, const char *bucket,
 	}
 	s = natsConnection_Connect(&st->nc, opts);
 	if (s != NATS_OK) {
-		ret = report_nats(s, "connect to %s", so->servers);
+		/* The agent's retries, once it has said so. */
+		ret = so->quiet ? EXIT_SYSTEM :
+		      report_nats(s, "connect to %s", so->servers);
 		goto cleanup;
 	}
 	s = natsConnection_JetStream(&st->js, st->nc, NULL);

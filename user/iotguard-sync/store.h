@@ -29,7 +29,9 @@ struct store_opts {
 	const char *router;	/* NULL: the operator */
 	const char *city;
 	bool retry;		/* keep trying to connect (the agent) */
-	/* called from libnats' thread after each reconnection */
+	bool quiet;		/* a failed connect goes unreported */
+	/* called from libnats' thread on each disconnection, reconnection */
+	void (*disconnected)(void *data);
 	void (*reconnected)(void *data);
 	void *data;
 };

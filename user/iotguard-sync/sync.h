@@ -159,6 +159,15 @@ int sync_table_entry(struct sync_table *table, const char *key,
 		     uint64_t rev, enum sync_op op, const char *value,
 		     size_t len, FILE *log);
 
+/*
+ * What the agent remembers across its restarts (--state): the revisions
+ * it applied, which devices it enrolled, pinned and revoked. Loading a
+ * missing file is no error; a file it cannot read is (-EINVAL). Saved
+ * whole or not at all (a new file renamed over the old). 0 or -errno.
+ */
+int sync_table_load(struct sync_table *table, const char *path);
+int sync_table_save(const struct sync_table *table, const char *path);
+
 /* Command-line helpers (main.c). */
 int report_error(int err, const char *detail, const char *what, ...)
 	__attribute__((format(printf, 3, 4)));
