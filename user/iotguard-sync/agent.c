@@ -33,7 +33,15 @@ struct watch {
 	kvWatcher *w;
 	pthread_t thread;
 	bool running;
+	atomic_bool stopping;	/* by stop_set(), not on its own */
 	struct agent *agent;
+};
+
+#define WATCHES 3
+
+/* The three watchers of one start: street.R.>, city.deny.>, city.revoke.> */
+struct watch_set {
+	struct watch w[WATCHES];
 };
 
 struct agent {
@@ -46,7 +54,9 @@ struct agent {
 	struct sync_table *table;
 	const char *state;	/* --state: kept across restarts */
 	pthread_mutex_t lock;
-	struct watch watches[3];
+	struct watch plan[WATCHES];	/* buckets, patterns, prefixes */
+	struct watch_set *set;	/* watching, or NULL */
+	atomic_int reaping;	/* sets being stopped in the background */
 	atomic_bool reset;	/* reconnected: the watchers start again */
 	atomic_bool away;	/* disconnected, and not yet back */
 	struct iotguard_nl *events;	/* the module's events, or NULL */
@@ -110,11 +120,19 @@ static void *watch_thread(void *data)
 	natsStatus s;
 
 	for (;;) {
-		s = kvWatcher_Next(&e, wt->w, 1000);
-		if (s == NATS_TIMEOUT && !stop)
+		/*
+		 * Each watcher stops itself, so that the three consumers'
+		 * deletions wait at the same time, not one after another.
+		 */
+		if (atomic_load(&wt->stopping)) {
+			kvWatcher_Stop(wt->w);
+			break;
+		}
+		s = kvWatcher_Next(&e, wt->w, 500);
+		if (s == NATS_TIMEOUT)
 			continue;
 		if (s != NATS_OK)
-			break;	/* stopped, or the agent ends */
+			break;
 		if (!e) {
 			/*
 			 * Every key's newest value is in: the tests wait
@@ -127,39 +145,90 @@ static void *watch_thread(void *data)
 		apply_entry(wt, e);
 		kvEntry_Destroy(e);
 	}
+	/*
+	 * Unless stopped, the watcher failed on its own: all of them start
+	 * again, lest a pattern go unwatched.
+	 */
+	if (!atomic_load(&wt->stopping)) {
+		fprintf(stderr, "%s: watching %s%s ended: %s\n", prog_name,
+			wt->prefix, wt->pattern, natsStatus_GetText(s));
+		atomic_store(&wt->agent->reset, true);
+	}
 	return NULL;
 }
 
-static void stop_watches(struct agent *agent)
+static void stop_set(struct watch_set *set)
 {
 	struct watch *wt;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(agent->watches); i++) {
-		wt = &agent->watches[i];
-		if (wt->w)
-			kvWatcher_Stop(wt->w);
+	for (i = 0; i < WATCHES; i++)
+		atomic_store(&set->w[i].stopping, true);
+	for (i = 0; i < WATCHES; i++) {
+		wt = &set->w[i];
 		if (wt->running)
 			pthread_join(wt->thread, NULL);
+		else if (wt->w)
+			kvWatcher_Stop(wt->w);
 		kvWatcher_Destroy(wt->w);
 		kvStore_Destroy(wt->kv);
-		wt->w = NULL;
-		wt->kv = NULL;
-		wt->running = false;
 	}
+	free(set);
 }
 
-/* 0 when all three watch; else none does (reported). */
-static int start_watches(struct agent *agent)
+static void *reap_thread(void *data)
 {
+	struct watch_set *set = data;
+	struct agent *agent = set->w[0].agent;
+
+	stop_set(set);
+	atomic_fetch_sub(&agent->reaping, 1);
+	return NULL;
+}
+
+/*
+ * Stops a set in the background. Stopping a watcher deletes its consumer:
+ * a request that waits out its timeout (5 s) when the consumer was on a
+ * server that is gone, while the new set already watches. What the old
+ * set still gives meanwhile is older or the same: the revisions skip it.
+ */
+static void reap_set(struct agent *agent, struct watch_set *set)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	atomic_fetch_add(&agent->reaping, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, reap_thread, set)) {
+		stop_set(set);
+		atomic_fetch_sub(&agent->reaping, 1);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* A new set watching all three patterns, or NULL (reported). */
+static struct watch_set *start_set(struct agent *agent)
+{
+	struct watch_set *set;
 	kvWatchOptions wo;
 	struct watch *wt;
 	natsStatus s;
 	size_t i;
 
+	set = calloc(1, sizeof(*set));
+	if (!set) {
+		report_error(ENOMEM, NULL, "start the watchers");
+		return NULL;
+	}
 	kvWatchOptions_Init(&wo);
-	for (i = 0; i < ARRAY_SIZE(agent->watches); i++) {
-		wt = &agent->watches[i];
+	for (i = 0; i < WATCHES; i++) {
+		wt = &set->w[i];
+		memcpy(wt->bucket, agent->plan[i].bucket, sizeof(wt->bucket));
+		memcpy(wt->pattern, agent->plan[i].pattern,
+		       sizeof(wt->pattern));
+		memcpy(wt->prefix, agent->plan[i].prefix, sizeof(wt->prefix));
+		wt->agent = agent;
 		if (store_bind(&agent->st, wt->bucket, &wt->kv))
 			goto fail;
 		s = kvStore_Watch(&wt->w, wt->kv, wt->pattern, &wo);
@@ -173,10 +242,10 @@ static int start_watches(struct agent *agent)
 		}
 		wt->running = true;
 	}
-	return 0;
+	return set;
 fail:
-	stop_watches(agent);
-	return -1;
+	stop_set(set);
+	return NULL;
 }
 
 /* Waits up to ms, or less if the module has events for us. */
@@ -184,7 +253,7 @@ static void wait_events(struct agent *agent, int ms);
 
 static void run_loop(struct agent *agent)
 {
-	bool watching = false;
+	struct watch_set *set;
 
 	while (!stop) {
 		if (!agent->connected) {
@@ -202,22 +271,31 @@ static void run_loop(struct agent *agent)
 			agent->connected = true;
 			fprintf(stderr, "%s: store: connected\n", prog_name);
 		}
-		if (watching && atomic_exchange(&agent->reset, false)) {
-			stop_watches(agent);
-			watching = false;
-		}
-		if (!watching) {
-			atomic_store(&agent->reset, false);
-			watching = !start_watches(agent);
-			if (!watching) {
+		/*
+		 * The first set, or a new one after a reconnection (or a
+		 * watcher that ended on its own): the new one first, so
+		 * that watching never pauses for the old one's stop.
+		 */
+		if (!agent->set || atomic_exchange(&agent->reset, false)) {
+			set = start_set(agent);
+			if (!set) {
+				atomic_store(&agent->reset, true);
 				wait_events(agent, 500);
 				continue;
 			}
+			if (agent->set)
+				reap_set(agent, agent->set);
+			agent->set = set;
 		}
 		wait_events(agent, 200);
 	}
-	if (!atomic_load(&agent->away))
-		stop_watches(agent);
+	if (atomic_load(&agent->away) || !agent->set)
+		return;
+	stop_set(agent->set);
+	agent->set = NULL;
+	/* The sets stopping in the background use the connection. */
+	while (atomic_load(&agent->reaping))
+		poll(NULL, 0, 50);
 }
 
 /* What the router decided on its own, for the city to see. */
@@ -332,20 +410,18 @@ int run_main(int argc, char *argv[])
 	agent.so.data = &agent;
 	/* street.R.>, city.deny.> and city.revoke.> (store.h). */
 	snprintf(agent.reports, SYNC_BUCKET_LEN, "%s-reports", agent.so.city);
-	snprintf(agent.watches[0].bucket, SYNC_BUCKET_LEN, "%s-street-%s",
+	snprintf(agent.plan[0].bucket, SYNC_BUCKET_LEN, "%s-street-%s",
 		 agent.so.city, agent.so.router);
-	snprintf(agent.watches[0].pattern, SYNC_KEY_LEN, ">");
-	snprintf(agent.watches[0].prefix, SYNC_KEY_LEN, "street.%s.",
+	snprintf(agent.plan[0].pattern, SYNC_KEY_LEN, ">");
+	snprintf(agent.plan[0].prefix, SYNC_KEY_LEN, "street.%s.",
 		 agent.so.router);
-	for (i = 1; i < ARRAY_SIZE(agent.watches); i++) {
-		snprintf(agent.watches[i].bucket, SYNC_BUCKET_LEN, "%s",
+	for (i = 1; i < WATCHES; i++) {
+		snprintf(agent.plan[i].bucket, SYNC_BUCKET_LEN, "%s",
 			 agent.so.city);
-		snprintf(agent.watches[i].prefix, SYNC_KEY_LEN, "city.");
+		snprintf(agent.plan[i].prefix, SYNC_KEY_LEN, "city.");
 	}
-	snprintf(agent.watches[1].pattern, SYNC_KEY_LEN, "deny.>");
-	snprintf(agent.watches[2].pattern, SYNC_KEY_LEN, "revoke.>");
-	for (i = 0; i < ARRAY_SIZE(agent.watches); i++)
-		agent.watches[i].agent = &agent;
+	snprintf(agent.plan[1].pattern, SYNC_KEY_LEN, "deny.>");
+	snprintf(agent.plan[2].pattern, SYNC_KEY_LEN, "revoke.>");
 
 	ret = record ? sync_applier_record(&agent.applier, record) :
 		       sync_applier_nl(&agent.applier);
