@@ -70,8 +70,8 @@ DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 # libpcap for --replay only: the CLI and the tests do without it.
 DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
-# iotguard-sync: the city's NATS JetStream bucket (libnats), its values
-# (json-c). Not in `user` yet: the packages and the cross builds do not
+# iotguard-sync and iotguard-city: the city's NATS JetStream buckets
+# (libnats), their values (json-c). Not in `user` yet: the packages and the cross builds do not
 # carry it until the fleet is whole (Documentation/fleet.rst).
 SYNC_SRCS := $(wildcard user/iotguard-sync/*.c)
 SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
@@ -128,9 +128,17 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
 
-sync: $(O)/iotguard-sync
+sync: $(O)/iotguard-sync $(O)/iotguard-city
 
 $(O)/iotguard-sync: $(SYNC_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
+
+# iotguard-city: the operator's verbs, on iotguard-sync's store and values.
+CITY_OBJS := $(O)/user/iotguard-city/main.o \
+	$(addprefix $(O)/user/iotguard-sync/,store.o policy.o util.o)
+$(O)/user/iotguard-city/main.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-sync
+
+$(O)/iotguard-city: $(CITY_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
 
 # libiotguard-device (Documentation/protocol.rst): the library with the
@@ -437,6 +445,7 @@ cross:
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
 		$(O)/iotguardd $(O)/iotguard-btfids $(O)/iotguard-sync \
+		$(O)/iotguard-city \
 		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
 		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \

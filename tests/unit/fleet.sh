@@ -10,7 +10,7 @@
 # what the servers refused, never by the clock: the waits are a net
 # against hangs only. Emits TAP.
 #
-# Usage: tests/unit/fleet.sh [PATH-TO-IOTGUARD-SYNC]
+# Usage: tests/unit/fleet.sh [PATH-TO-IOTGUARD-SYNC [PATH-TO-IOTGUARD-CITY]]
 #
 # FLEET_KEEP=1 keeps the directory of certificates, logs and records.
 
@@ -20,6 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/nats.sh
 . "$HERE/../lib/nats.sh"
 BIN=${1:-$HERE/../../build/iotguard-sync}
+CITY=${2:-$(dirname "$BIN")/iotguard-city}
 TMP=$(mktemp -d)
 AGENTS=()
 declare -A mark
@@ -40,10 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 27
+tap_plan 28
 
-if [ ! -x "$BIN" ]; then
-	not_ok "$BIN is not built (make sync)"
+if [ ! -x "$BIN" ] || [ ! -x "$CITY" ]; then
+	not_ok "$BIN or $CITY is not built (make sync)"
 	exit 1
 fi
 if ! command -v nats-server >/dev/null; then
@@ -122,8 +123,8 @@ check "three routers' agents are in step with the city" \
 # has R PATTERN: router R's record has a line matching PATTERN.
 has() { grep -qE -- "$2" "$TMP/rec-$1"; }
 
-put street.a.dev.198-18-0-10 \
-	'{"id":"198.18.0.10","name":"lamp-10","state":"allow","class":"light","rate_pps":50,"by":"operator:alice"}'
+"$CITY" enroll "${op[@]}" --router a --name lamp-10 --state allow \
+	--class light --rate-pps 50 --by operator:alice 198.18.0.10 >/dev/null
 put street.a.dev.198-18-0-12 \
 	'{"id":"198.18.0.12","name":"meter-12","state":"allow","by":"operator:alice"}'
 check "an enrollment for street a reaches router a, with who made it" \
@@ -146,7 +147,8 @@ check "a city-wide deny reaches all three tables" all_denied
 # city-wide.
 put street.b.dev.198-18-0-10 '{"id":"198.18.0.10","state":"allow","by":"operator:alice"}'
 tap_wait 120 0.25 has b "^add 198\.18\.0\.10 " || true
-put city.revoke.198-18-0-10 '{"id":"198.18.0.10","by":"operator:bob","reason":"key stolen"}'
+"$CITY" revoke "${op[@]}" --by operator:bob --reason "key stolen" \
+	198.18.0.10 >/dev/null
 revoked() {
 	has "$1" "^set 198\.18\.0\.10 .*state=deny .*key=city\.revoke\.198-18-0-10 .*by=operator:bob$" &&
 		has "$1" "^revoke 198\.18\.0\.10 key=city\.revoke\.198-18-0-10 "
@@ -166,28 +168,31 @@ check "the store does not relax a device pinned on the router" \
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.
 REFUSED=()
+# refused NAME PROGRAM ARGS...: runs it in the background; its exit
+# status in TMP/NAME.rc, its output in TMP/NAME.out and .err.
 refused() {
 	local name=$1
 
 	shift
 	{
 		rc=0
-		"$BIN" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+		"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
 		echo "$rc" >"$TMP/$name.rc"
 	} &
 	REFUSED+=($!)
 }
-refused watch_b watch "${ra[@]}" 'street.b.>'
-refused put_city put "${ra[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
-refused put_street put "${ra[@]}" street.a.dev.198-18-0-77 '{"id":"198.18.0.77"}'
-refused create create "${ra[@]}" d
-refused report_b put "${ra[@]}" report.b.198-18-0-20 '{"id":"198.18.0.20"}'
-refused report_a report "${ra[@]}" 198.18.0.10 quarantine "port scan"
-refused rogue watch --server "$S" --cert "$TMP/rogue/router-a.pem" \
+refused watch_b "$BIN" watch "${ra[@]}" 'street.b.>'
+refused put_city "$BIN" put "${ra[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
+refused put_street "$BIN" put "${ra[@]}" street.a.dev.198-18-0-77 '{"id":"198.18.0.77"}'
+refused create "$BIN" create "${ra[@]}" d
+refused report_b "$BIN" put "${ra[@]}" report.b.198-18-0-20 '{"id":"198.18.0.20"}'
+refused report_a "$BIN" report "${ra[@]}" 198.18.0.10 quarantine "port scan"
+refused city_revoke "$CITY" revoke "${ra[@]}" 198.18.0.20
+refused rogue "$BIN" watch --server "$S" --cert "$TMP/rogue/router-a.pem" \
 	--key "$TMP/rogue/router-a.key" --ca "$C/ca.pem" --router a 'city.>'
-refused trust watch --server "$S" --cert "$C/router-a.pem" \
+refused trust "$BIN" watch --server "$S" --cert "$C/router-a.pem" \
 	--key "$C/router-a.key" --ca "$TMP/rogue/ca.pem" --router a 'city.>'
-refused stranger watch --server "$S" --cert "$C/router-z.pem" \
+refused stranger "$BIN" watch --server "$S" --cert "$C/router-z.pem" \
 	--key "$C/router-z.key" --ca "$C/ca.pem" --router z 'city.>'
 for pid in "${REFUSED[@]}"; do
 	wait "$pid" || true
@@ -210,6 +215,9 @@ check "router a cannot write its own street either" \
 check "router a cannot act as the operator (create buckets)" \
 	was_refused create 'Permissions Violation for Publish to "$JS.API.STREAM.CREATE' ||
 	say create
+check "router a's certificate cannot revoke (iotguard-city)" \
+	was_refused city_revoke 'Permissions Violation for Publish to "$KV.iotguard-city.revoke.198-18-0-20"' ||
+	say city_revoke
 check "router a cannot report as router b" \
 	was_refused report_b 'Permissions Violation for Publish to "$KV.iotguard-city-reports.b.198-18-0-20"' ||
 	say report_b
@@ -319,7 +327,7 @@ stale=$(sed -n 's/.* \([0-9]*\) stale,.*/\1/p' "$TMP/agent-b.log")
 check "the agents skipped what came again and stopped cleanly" \
 	test "${stale:-0}" -gt 0 -a "$stopped" = 3
 
-"$BIN" history "${op[@]}" street.a.dev.198-18-0-12 >"$TMP/history" || true
+"$CITY" history "${op[@]}" --router a 198.18.0.12 >"$TMP/history" || true
 check "a device's history: every value, oldest first" eval \
 	'[ "$(wc -l <"$TMP/history")" = 2 ] && head -1 "$TMP/history" | grep -q allow && tail -1 "$TMP/history" | grep -q carol'
 

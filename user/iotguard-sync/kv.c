@@ -53,7 +53,7 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 		}
 		switch (opt) {
 		case 'h':
-			printf("Usage: %s %s\n%s", prog_name, argv[0], usage);
+			printf("Usage: %s %s %s", prog_name, argv[0], usage);
 			return -1;
 		case 'R':
 			if (iotguard_parse_count(optarg, 5, &args->replicas,
