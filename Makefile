@@ -70,6 +70,12 @@ DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 # libpcap for --replay only: the CLI and the tests do without it.
 DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
+# iotguard-sync and iotguard-city: the city's NATS JetStream buckets
+# (libnats), their values (json-c). Not in `user` yet: the packages and the cross builds do not
+# carry it until the fleet is whole (Documentation/fleet.rst).
+SYNC_SRCS := $(wildcard user/iotguard-sync/*.c)
+SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
+SYNC_LDLIBS := -lnats -ljson-c -lpthread
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/*.c))
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(O)/tests/guest/%,$(wildcard tests/guest/*.c))
 SKEL := $(O)/include/iotguard.skel.h
@@ -78,10 +84,10 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
 	check-busy stress demo bench eval clean checkpatch install uninstall \
-	install-dkms uninstall-dkms cross version device fuzz
+	install-dkms uninstall-dkms cross version device fuzz sync
 .DELETE_ON_ERROR:
 
-all: module bpf user device tests bench-tools
+all: module bpf user sync device tests bench-tools
 
 setup:
 	bash scripts/setup-dev.sh
@@ -121,6 +127,19 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
+
+sync: $(O)/iotguard-sync $(O)/iotguard-city
+
+$(O)/iotguard-sync: $(SYNC_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
+
+# iotguard-city: the operator's verbs, on iotguard-sync's store and values.
+CITY_OBJS := $(O)/user/iotguard-city/main.o \
+	$(addprefix $(O)/user/iotguard-sync/,store.o policy.o util.o)
+$(O)/user/iotguard-city/main.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-sync
+
+$(O)/iotguard-city: $(CITY_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
 
 # libiotguard-device (Documentation/protocol.rst): the library with the
 # host's crypto backend (OpenSSL), its tool, and a check that the library
@@ -241,6 +260,13 @@ $(O)/tests/unit/config_test: tests/unit/config_test.c $(O)/user/iotguardd/config
 $(O)/tests/unit/control_test: tests/unit/control_test.c $(O)/user/iotguardd/control.o $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguardd/iotguardd.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguardd -o $@ $< $(O)/user/iotguardd/control.o $(O)/libiotguard.a $(LDLIBS)
+
+# iotguard-sync's rules, with its recording applier, on the host.
+SYNC_TEST_OBJS := $(O)/user/iotguard-sync/policy.o \
+	$(O)/user/iotguard-sync/apply_record.o
+$(O)/tests/unit/sync_test: tests/unit/sync_test.c $(SYNC_TEST_OBJS) $(O)/libiotguard.a $(KSFT_DIR)/kselftest_harness.h $(HDRS) user/iotguard-sync/sync.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Iuser/iotguard-sync -o $@ $< $(SYNC_TEST_OBJS) $(O)/libiotguard.a $(LDLIBS) -ljson-c
 
 # /metrics rendered in chunks, tested on the host.
 METRICS_TEST_OBJS := $(O)/user/iotguardd/metrics.o $(O)/user/iotguardd/log.o \
@@ -418,7 +444,8 @@ cross:
 
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
-		$(O)/iotguardd $(O)/iotguard-btfids \
+		$(O)/iotguardd $(O)/iotguard-btfids $(O)/iotguard-sync \
+		$(O)/iotguard-city \
 		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
 		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \

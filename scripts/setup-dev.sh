@@ -7,8 +7,9 @@
 # boots, linux-source (checkpatch, the kselftest harness, resolve_btfids),
 # the simulated city's attack tools, Prometheus, the i386 headers of
 # `make module32`, dkms and lintian for the package tests, mmdebstrap for
-# the Debian 12 system the packages are installed on, and the arm64 and
-# armhf cross toolchains and libraries of `make cross`.
+# the Debian 12 system the packages are installed on, the arm64 and
+# armhf cross toolchains and libraries of `make cross`, and NATS for the
+# fleet's agent and its tests.
 #
 # Not for a router: there, scripts/setup-deps.sh or the packages.
 #
@@ -54,6 +55,11 @@ PACKAGES=(
 	# make stress: the debug guest kernel, built from linux-source-6.1
 	# (scripts/debug-kernel.sh).
 	flex bison bc rsync libelf-dev libssl-dev
+	# The fleet (Documentation/fleet.rst): iotguard-sync speaks to the
+	# city's NATS JetStream buckets (libnats) in JSON (json-c);
+	# tests/unit/fleet.sh runs a real cluster of nats-server on
+	# loopback; liboath checks the operators' TOTP codes (a later part).
+	nats-server libnats-dev libjson-c-dev liboath-dev
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf

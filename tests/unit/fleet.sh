@@ -1,0 +1,334 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The fleet on the host (Documentation/fleet.rst): a real 3-node NATS
+# JetStream cluster on loopback, TLS on every connection with
+# certificates made here, each client certificate mapped to a user and
+# its permissions; the city's buckets with 3 replicas; three routers' agents
+# (build/iotguard-sync run) that record what they would apply instead of
+# calling the module. Judged by what the agents applied and logged and
+# what the servers refused, never by the clock: the waits are a net
+# against hangs only. Emits TAP.
+#
+# Usage: tests/unit/fleet.sh [PATH-TO-IOTGUARD-SYNC [PATH-TO-IOTGUARD-CITY]]
+#
+# FLEET_KEEP=1 keeps the directory of certificates, logs and records.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/tap.sh
+. "$HERE/../lib/tap.sh"
+# shellcheck source=../lib/nats.sh
+. "$HERE/../lib/nats.sh"
+BIN=${1:-$HERE/../../build/iotguard-sync}
+CITY=${2:-$(dirname "$BIN")/iotguard-city}
+TMP=$(mktemp -d)
+AGENTS=()
+declare -A mark
+
+cleanup() {
+	set +e
+	local pid
+
+	for pid in "${AGENTS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	nats_stop "$TMP" 3
+	if [ -n "${FLEET_KEEP:-}" ]; then
+		echo "# kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+
+tap_plan 28
+
+if [ ! -x "$BIN" ] || [ ! -x "$CITY" ]; then
+	not_ok "$BIN or $CITY is not built (make sync)"
+	exit 1
+fi
+if ! command -v nats-server >/dev/null; then
+	not_ok "nats-server is not installed (scripts/setup-dev.sh)"
+	exit 1
+fi
+
+rc=0
+"$BIN" --help >"$TMP/out" 2>"$TMP/err" || rc=$?
+check "--help goes to stdout, exit 0" \
+	test "$rc" = 0 -a -s "$TMP/out" -a ! -s "$TMP/err"
+rc=0
+"$BIN" run --router a >"$TMP/out" 2>"$TMP/err" || rc=$?
+check "run without --server: usage error on stderr, exit 1" \
+	test "$rc" = 1 -a ! -s "$TMP/out" -a -s "$TMP/err"
+
+# ---------------------------------------------------------------- the city
+C=$TMP/certs
+nats_certs "$TMP" operator router-a router-b router-c router-z
+# A stranger's CA, and a certificate for router-a that it signed.
+mkdir -p "$TMP/rogue"
+nats_ca "$TMP/rogue" ca
+nats_cert "$TMP/rogue" router-a ca
+nats_cluster_config "$TMP" 3 iotguard-city a b c
+nats_start "$TMP" 3
+check "a 3-node cluster with TLS forms on loopback" \
+	tap_wait 240 0.25 nats_ready "$TMP" 3
+
+S=tls://127.0.0.1:$NATS_PORT,tls://127.0.0.1:$((NATS_PORT + 1))
+S+=,tls://127.0.0.1:$((NATS_PORT + 2))
+op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
+	--ca "$C/ca.pem")
+# as NAME: the options of router NAME's own certificate.
+as() {
+	echo --server "$S" --cert "$C/router-$1.pem" --key "$C/router-$1.key" \
+		--ca "$C/ca.pem" --router "$1"
+}
+# shellcheck disable=SC2207
+ra=($(as a))
+
+# The first JetStream requests may come before the stream's placement
+# is settled: retried, as a city's operator would.
+create() { "$BIN" create "${op[@]}" --replicas 3 a b c 2>>"$TMP/create.err"; }
+check "the operator creates the city's buckets, 3 replicas" \
+	tap_wait 40 0.5 create
+
+put() { "$BIN" put "${op[@]}" "$@" >/dev/null; }
+
+# Router c's operator pinned 198.18.0.30 to deny on the router itself.
+echo "add 198.18.0.30 name=local state=deny flags=1" >"$TMP/rec-c"
+# agent R: starts router R's agent, its log appended to.
+agent() {
+	# shellcheck disable=SC2046
+	"$BIN" run $(as "$1") --record "$TMP/rec-$1" --state "$TMP/state-$1" \
+		2>>"$TMP/agent-$1.log" &
+}
+for r in a b c; do
+	agent $r
+	AGENTS+=($!)
+done
+
+# in_step R [LINE]: agent R has had every key's newest value on all
+# three of its watchers (since its log's line LINE).
+in_step() {
+	local n
+
+	# The log appears when the agent's shell has opened it.
+	n=$(tail -n +"${2:-1}" "$TMP/agent-$1.log" 2>/dev/null |
+		grep -c "in step with" || true)
+	[ "${n:-0}" -ge 3 ]
+}
+all_in_step() { in_step a && in_step b && in_step c; }
+check "three routers' agents are in step with the city" \
+	tap_wait 240 0.25 all_in_step
+
+# has R PATTERN: router R's record has a line matching PATTERN.
+has() { grep -qE -- "$2" "$TMP/rec-$1"; }
+
+"$CITY" enroll "${op[@]}" --router a --name lamp-10 --state allow \
+	--class light --rate-pps 50 --by operator:alice 198.18.0.10 >/dev/null
+put street.a.dev.198-18-0-12 \
+	'{"id":"198.18.0.12","name":"meter-12","state":"allow","by":"operator:alice"}'
+check "an enrollment for street a reaches router a, with who made it" \
+	tap_wait 120 0.25 has a \
+	"^add 198\.18\.0\.10 name=lamp-10 state=allow class=1 rate_pps=50 .*key=street\.a\.dev\.198-18-0-10 rev=[0-9]+ by=operator:alice$"
+
+# A device on street b too, then a city-wide deny: once b and c have
+# applied the deny, which came later, street a's device is still not
+# theirs.
+put street.b.dev.198-18-0-20 '{"id":"198.18.0.20","state":"allow","by":"operator:alice"}'
+put city.deny.198-18-0-66 '{"id":"198.18.0.66","by":"operator:alice","reason":"stolen"}'
+denied() { has "$1" "^add 198\.18\.0\.66 name=city-deny state=deny "; }
+all_denied() { denied a && denied b && denied c; }
+tap_wait 120 0.25 all_denied || true
+check "the enrollments for street a reach neither b nor c" \
+	test -z "$(grep -h "198.18.0.1[02]" "$TMP/rec-b" "$TMP/rec-c")"
+check "a city-wide deny reaches all three tables" all_denied
+
+# A device carried from street a to street b: enrolled on both, revoked
+# city-wide.
+put street.b.dev.198-18-0-10 '{"id":"198.18.0.10","state":"allow","by":"operator:alice"}'
+tap_wait 120 0.25 has b "^add 198\.18\.0\.10 " || true
+"$CITY" revoke "${op[@]}" --by operator:bob --reason "key stolen" \
+	198.18.0.10 >/dev/null
+revoked() {
+	has "$1" "^set 198\.18\.0\.10 .*state=deny .*key=city\.revoke\.198-18-0-10 .*by=operator:bob$" &&
+		has "$1" "^revoke 198\.18\.0\.10 key=city\.revoke\.198-18-0-10 "
+}
+c_saw_revoke() { grep -q "city.revoke.198-18-0-10 rev [0-9]*: applied" "$TMP/agent-c.log"; }
+both_revoked() { revoked a && revoked b && c_saw_revoke; }
+check "a city-wide revocation denies and revokes on a and b, reaches c" \
+	tap_wait 120 0.25 both_revoked
+
+put street.c.dev.198-18-0-30 '{"id":"198.18.0.30","state":"allow","by":"operator:alice"}'
+kept() { grep -q "198-18-0-30: pinned locally, kept" "$TMP/agent-c.log"; }
+tap_wait 120 0.25 kept || true
+check "the store does not relax a device pinned on the router" \
+	test -z "$(grep "^set 198.18.0.30\|^del 198.18.0.30" "$TMP/rec-c")" -a \
+	"$(grep -c "pinned locally, kept" "$TMP/agent-c.log")" -ge 1
+
+# ------------------------------------------------------- what is refused
+# Each refusal costs the client its request's timeout: all at once.
+REFUSED=()
+# refused NAME PROGRAM ARGS...: runs it in the background; its exit
+# status in TMP/NAME.rc, its output in TMP/NAME.out and .err.
+refused() {
+	local name=$1
+
+	shift
+	{
+		rc=0
+		"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+		echo "$rc" >"$TMP/$name.rc"
+	} &
+	REFUSED+=($!)
+}
+refused watch_b "$BIN" watch "${ra[@]}" 'street.b.>'
+refused put_city "$BIN" put "${ra[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
+refused put_street "$BIN" put "${ra[@]}" street.a.dev.198-18-0-77 '{"id":"198.18.0.77"}'
+refused create "$BIN" create "${ra[@]}" d
+refused report_b "$BIN" put "${ra[@]}" report.b.198-18-0-20 '{"id":"198.18.0.20"}'
+refused report_a "$BIN" report "${ra[@]}" 198.18.0.10 quarantine "port scan"
+refused city_revoke "$CITY" revoke "${ra[@]}" 198.18.0.20
+refused rogue "$BIN" watch --server "$S" --cert "$TMP/rogue/router-a.pem" \
+	--key "$TMP/rogue/router-a.key" --ca "$C/ca.pem" --router a 'city.>'
+refused trust "$BIN" watch --server "$S" --cert "$C/router-a.pem" \
+	--key "$C/router-a.key" --ca "$TMP/rogue/ca.pem" --router a 'city.>'
+refused stranger "$BIN" watch --server "$S" --cert "$C/router-z.pem" \
+	--key "$C/router-z.key" --ca "$C/ca.pem" --router z 'city.>'
+for pid in "${REFUSED[@]}"; do
+	wait "$pid" || true
+done
+
+# was_refused NAME PATTERN: exit 2, and the server's reason on stderr.
+was_refused() {
+	[ "$(cat "$TMP/$1.rc")" = 2 ] && grep -qF -- "$2" "$TMP/$1.err"
+}
+say() { sed 's/^/# /' "$TMP/$1.err"; }
+check "router a cannot read street b: the server refuses" \
+	was_refused watch_b 'Permissions Violation for Publish to "$JS.API.STREAM.INFO.KV_iotguard-city-street-b"' ||
+	say watch_b
+check "router a cannot write the city's lists" \
+	was_refused put_city 'Permissions Violation for Publish to "$KV.iotguard-city.deny.198-18-0-77"' ||
+	say put_city
+check "router a cannot write its own street either" \
+	was_refused put_street 'Permissions Violation for Publish to "$KV.iotguard-city-street-a.dev' ||
+	say put_street
+check "router a cannot act as the operator (create buckets)" \
+	was_refused create 'Permissions Violation for Publish to "$JS.API.STREAM.CREATE' ||
+	say create
+check "router a's certificate cannot revoke (iotguard-city)" \
+	was_refused city_revoke 'Permissions Violation for Publish to "$KV.iotguard-city.revoke.198-18-0-20"' ||
+	say city_revoke
+check "router a cannot report as router b" \
+	was_refused report_b 'Permissions Violation for Publish to "$KV.iotguard-city-reports.b.198-18-0-20"' ||
+	say report_b
+"$BIN" watch "${op[@]}" 'report.a.>' >"$TMP/reports" 2>&1 || true
+check "router a reports its own decision, the operator reads it" \
+	grep -q '^[0-9]* put report\.a\.198-18-0-10 {"id":"198.18.0.10","state":"quarantine","reason":"port scan","by":"router:a"' \
+	"$TMP/reports"
+# A client certificate from another CA fails the servers' TLS check.
+rogue_refused() {
+	[ "$(cat "$TMP/rogue.rc")" = 2 ] &&
+		grep -q "failed to verify client certificate: x509: certificate signed by unknown authority" \
+			"$TMP"/n?.log
+}
+check "a client certificate of another CA is refused by the servers" \
+	rogue_refused || say rogue
+check "a client that does not trust the city's CA refuses the servers" \
+	was_refused trust "SSL handshake error: 20:unable to get local issuer certificate" ||
+	say trust
+check "a certificate of the city's CA for no known user is refused" \
+	was_refused stranger "Authorization Violation" || say stranger
+
+# ---------------------------------------------------- a node goes away
+# back N: node N has found the metadata leader since it was started again.
+back() {
+	sed -n '/--- restarted/,$p' "$TMP/n$1.log" |
+		grep -q "JetStream cluster new metadata leader\|Self is new JetStream cluster metadata leader"
+}
+nats_stop "$TMP" 3 1
+# The replicas elect new leaders: a write may time out meanwhile.
+put3() { put city.deny.198-18-0-67 '{"id":"198.18.0.67","by":"operator:alice"}' 2>/dev/null; }
+tap_wait 40 0.5 put3 || true
+denied67() { has "$1" "^add 198\.18\.0\.67 name=city-deny state=deny "; }
+all_denied67() { denied67 a && denied67 b && denied67 c; }
+check "with one node of three killed, a change reaches every router" \
+	tap_wait 240 0.25 all_denied67
+echo "# --- restarted" >>"$TMP/n1.log"
+nats_start "$TMP" 3 1
+tap_wait 240 0.25 back 1 || true
+
+# ------------------------------------------------- the store goes away
+lines() { cat "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c" | md5sum; }
+before=$(lines)
+for r in a b c; do
+	mark[$r]=$(($(wc -l <"$TMP/agent-$r.log") + 1))
+done
+nats_stop "$TMP" 3
+disconnected() { grep -q "store: disconnected" "$TMP/agent-$1.log"; }
+all_disconnected() { disconnected a && disconnected b && disconnected c; }
+tap_wait 120 0.25 all_disconnected || true
+alive() { kill -0 "${AGENTS[0]}" && kill -0 "${AGENTS[1]}" && kill -0 "${AGENTS[2]}"; }
+check "with the whole cluster down the agents run on, tables unchanged" \
+	test "$(lines)" = "$before" -a -n "$(alive && echo yes)"
+
+# Router a's agent restarts meanwhile: the store is away, its table and
+# its state stay.
+kill "${AGENTS[0]}"
+wait "${AGENTS[0]}" || true
+agent a
+AGENTS[0]=$!
+away() { [ "$(grep -c "store: away" "$TMP/agent-a.log")" -ge 1 ]; }
+check "an agent started while the store is away leaves its table alone" \
+	eval 'tap_wait 120 0.25 away && test "$(lines)" = "$before"'
+
+for n in 1 2 3; do
+	echo "# --- restarted" >>"$TMP/n$n.log"
+done
+nats_start "$TMP" 3
+all_back() { back 1 && back 2 && back 3; }
+tap_wait 240 0.25 all_back || true
+all_in_step_again() {
+	in_step a "${mark[a]}" && in_step b "${mark[b]}" && in_step c "${mark[c]}"
+}
+check "when it is back the agents are in step again, nothing applied twice" \
+	eval 'tap_wait 480 0.25 all_in_step_again && test "$(lines)" = "$before"'
+
+# A change made after the return reaches router a.
+put2() { put street.a.dev.198-18-0-12 '{"id":"198.18.0.12","name":"meter-12","state":"quarantine","by":"operator:carol"}' 2>/dev/null; }
+tap_wait 40 0.5 put2 || true
+check "a change made after the return converges on router a" \
+	tap_wait 120 0.25 has a "^set 198\.18\.0\.12 name=meter-12 state=quarantine .*key=street\.a\.dev\.198-18-0-12 .*by=operator:carol$"
+
+# Per key, the revisions each router applied only ever increase.
+increasing() {
+	awk '{ key = ""; rev = -1
+		for (i = 3; i <= NF; i++) {
+			if ($i ~ /^key=/) key = substr($i, 5)
+			if ($i ~ /^rev=/) rev = substr($i, 5) + 0
+		}
+		if (key == "") next
+		if ((key in last) && rev < last[key]) { print "older " $0; bad = 1 }
+		last[key] = rev
+	} END { exit bad }' "$TMP/rec-$1"
+}
+check "per key, no older revision is ever applied after a newer" \
+	eval 'increasing a && increasing b && increasing c'
+
+for pid in "${AGENTS[@]}"; do
+	kill "$pid"
+done
+stopped=0
+for pid in "${AGENTS[@]}"; do
+	wait "$pid" && stopped=$((stopped + 1))
+done
+AGENTS=()
+declare -A mark
+stale=$(sed -n 's/.* \([0-9]*\) stale,.*/\1/p' "$TMP/agent-b.log")
+check "the agents skipped what came again and stopped cleanly" \
+	test "${stale:-0}" -gt 0 -a "$stopped" = 3
+
+"$CITY" history "${op[@]}" --router a 198.18.0.12 >"$TMP/history" || true
+check "a device's history: every value, oldest first" eval \
+	'[ "$(wc -l <"$TMP/history")" = 2 ] && head -1 "$TMP/history" | grep -q allow && tail -1 "$TMP/history" | grep -q carol'
+
+tap_end

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run: the agent. Watches this router's street and the city-wide lists,
+ * applies each change by the rules of policy.c, and publishes what the
+ * router decides on its own (the module's automatic quarantines and
+ * alerts) under report.ROUTER.
+ *
+ * The store may go away at any time: the local table is then left as it
+ * is, and the agent waits for the store. When it is back, the watchers
+ * start again from each key's newest value, and the revisions the agent
+ * remembers keep anything it has applied already from being applied
+ * again (fleet.rst).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "store.h"
+
+struct agent;
+
+struct watch {
+	char bucket[SYNC_BUCKET_LEN];
+	char pattern[SYNC_KEY_LEN];	/* in the bucket */
+	char prefix[SYNC_KEY_LEN];	/* back to a logical key */
+	kvStore *kv;
+	kvWatcher *w;
+	pthread_t thread;
+	bool running;
+	atomic_bool stopping;	/* by stop_set(), not on its own */
+	struct agent *agent;
+};
+
+#define WATCHES 3
+
+/* The three watchers of one start: street.R.>, city.deny.>, city.revoke.> */
+struct watch_set {
+	struct watch w[WATCHES];
+};
+
+struct agent {
+	struct store_opts so;
+	struct store st;	/* its kv: the reports bucket */
+	char reports[SYNC_BUCKET_LEN];
+	bool connected;
+	struct sync_applier applier;
+	bool have_applier;
+	struct sync_table *table;
+	const char *state;	/* --state: kept across restarts */
+	pthread_mutex_t lock;
+	struct watch plan[WATCHES];	/* buckets, patterns, prefixes */
+	struct watch_set *set;	/* watching, or NULL */
+	atomic_int reaping;	/* sets being stopped in the background */
+	atomic_bool reset;	/* reconnected: the watchers start again */
+	atomic_bool away;	/* disconnected, and not yet back */
+	struct iotguard_nl *events;	/* the module's events, or NULL */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_disconnected(void *data)
+{
+	struct agent *agent = data;
+
+	atomic_store(&agent->away, true);
+}
+
+static void on_reconnected(void *data)
+{
+	struct agent *agent = data;
+
+	atomic_store(&agent->away, false);
+	atomic_store(&agent->reset, true);
+}
+
+static void apply_entry(struct watch *wt, kvEntry *e)
+{
+	struct agent *agent = wt->agent;
+	const struct sync_counters *c = sync_table_counters(agent->table);
+	kvOperation op = kvEntry_Operation(e);
+	char lkey[2 * SYNC_KEY_LEN];
+	uint64_t before, seen;
+	int ret;
+
+	snprintf(lkey, sizeof(lkey), "%s%s", wt->prefix, kvEntry_Key(e));
+	pthread_mutex_lock(&agent->lock);
+	before = c->applied;
+	seen = c->applied + c->stale;
+	sync_table_entry(agent->table, lkey, kvEntry_Revision(e),
+			 op == kvOp_Put ? SYNC_OP_PUT : SYNC_OP_DEL,
+			 kvEntry_Value(e), kvEntry_ValueLen(e), stderr);
+	if (c->applied != before)
+		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied\n", prog_name,
+			lkey, kvEntry_Revision(e));
+	/* A revision it took (applied, or learnt after a restart). */
+	if (agent->state && c->applied + c->stale != seen) {
+		ret = sync_table_save(agent->table, agent->state);
+		if (ret)
+			report_error(ret, NULL, "save %s", agent->state);
+	}
+	pthread_mutex_unlock(&agent->lock);
+}
+
+static void *watch_thread(void *data)
+{
+	struct watch *wt = data;
+	kvEntry *e;
+	natsStatus s;
+
+	for (;;) {
+		/*
+		 * Each watcher stops itself, so that the three consumers'
+		 * deletions wait at the same time, not one after another.
+		 */
+		if (atomic_load(&wt->stopping)) {
+			kvWatcher_Stop(wt->w);
+			break;
+		}
+		s = kvWatcher_Next(&e, wt->w, 500);
+		if (s == NATS_TIMEOUT)
+			continue;
+		if (s != NATS_OK)
+			break;
+		if (!e) {
+			/*
+			 * Every key's newest value is in: the tests wait
+			 * for this line.
+			 */
+			fprintf(stderr, "%s: in step with %s%s\n", prog_name,
+				wt->prefix, wt->pattern);
+			continue;
+		}
+		apply_entry(wt, e);
+		kvEntry_Destroy(e);
+	}
+	/*
+	 * Unless stopped, the watcher failed on its own: all of them start
+	 * again, lest a pattern go unwatched.
+	 */
+	if (!atomic_load(&wt->stopping)) {
+		fprintf(stderr, "%s: watching %s%s ended: %s\n", prog_name,
+			wt->prefix, wt->pattern, natsStatus_GetText(s));
+		atomic_store(&wt->agent->reset, true);
+	}
+	return NULL;
+}
+
+static void stop_set(struct watch_set *set)
+{
+	struct watch *wt;
+	size_t i;
+
+	for (i = 0; i < WATCHES; i++)
+		atomic_store(&set->w[i].stopping, true);
+	for (i = 0; i < WATCHES; i++) {
+		wt = &set->w[i];
+		if (wt->running)
+			pthread_join(wt->thread, NULL);
+		else if (wt->w)
+			kvWatcher_Stop(wt->w);
+		kvWatcher_Destroy(wt->w);
+		kvStore_Destroy(wt->kv);
+	}
+	free(set);
+}
+
+static void *reap_thread(void *data)
+{
+	struct watch_set *set = data;
+	struct agent *agent = set->w[0].agent;
+
+	stop_set(set);
+	atomic_fetch_sub(&agent->reaping, 1);
+	return NULL;
+}
+
+/*
+ * Stops a set in the background. Stopping a watcher deletes its consumer:
+ * a request that waits out its timeout (5 s) when the consumer was on a
+ * server that is gone, while the new set already watches. What the old
+ * set still gives meanwhile is older or the same: the revisions skip it.
+ */
+static void reap_set(struct agent *agent, struct watch_set *set)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	atomic_fetch_add(&agent->reaping, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, reap_thread, set)) {
+		stop_set(set);
+		atomic_fetch_sub(&agent->reaping, 1);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* A new set watching all three patterns, or NULL (reported). */
+static struct watch_set *start_set(struct agent *agent)
+{
+	struct watch_set *set;
+	kvWatchOptions wo;
+	struct watch *wt;
+	natsStatus s;
+	size_t i;
+
+	set = calloc(1, sizeof(*set));
+	if (!set) {
+		report_error(ENOMEM, NULL, "start the watchers");
+		return NULL;
+	}
+	kvWatchOptions_Init(&wo);
+	for (i = 0; i < WATCHES; i++) {
+		wt = &set->w[i];
+		memcpy(wt->bucket, agent->plan[i].bucket, sizeof(wt->bucket));
+		memcpy(wt->pattern, agent->plan[i].pattern,
+		       sizeof(wt->pattern));
+		memcpy(wt->prefix, agent->plan[i].prefix, sizeof(wt->prefix));
+		wt->agent = agent;
+		if (store_bind(&agent->st, wt->bucket, &wt->kv))
+			goto fail;
+		s = kvStore_Watch(&wt->w, wt->kv, wt->pattern, &wo);
+		if (s != NATS_OK) {
+			report_nats(s, "watch %s%s", wt->prefix, wt->pattern);
+			goto fail;
+		}
+		if (pthread_create(&wt->thread, NULL, watch_thread, wt)) {
+			report_error(EAGAIN, NULL, "start a watcher");
+			goto fail;
+		}
+		wt->running = true;
+	}
+	return set;
+fail:
+	stop_set(set);
+	return NULL;
+}
+
+/* Waits up to ms, or less if the module has events for us. */
+static void wait_events(struct agent *agent, int ms);
+
+static void run_loop(struct agent *agent)
+{
+	struct watch_set *set;
+
+	while (!stop) {
+		if (!agent->connected) {
+			if (store_open(&agent->so, agent->reports,
+				       &agent->st)) {
+				if (!agent->so.quiet)
+					fprintf(stderr, "%s: store: away; the "
+						"local table stays as it is\n",
+						prog_name);
+				agent->so.quiet = true;
+				wait_events(agent, 500);
+				continue;
+			}
+			agent->so.quiet = false;
+			agent->connected = true;
+			fprintf(stderr, "%s: store: connected\n", prog_name);
+		}
+		/*
+		 * The first set, or a new one after a reconnection (or a
+		 * watcher that ended on its own): the new one first, so
+		 * that watching never pauses for the old one's stop.
+		 */
+		if (!agent->set || atomic_exchange(&agent->reset, false)) {
+			set = start_set(agent);
+			if (!set) {
+				atomic_store(&agent->reset, true);
+				wait_events(agent, 500);
+				continue;
+			}
+			if (agent->set)
+				reap_set(agent, agent->set);
+			agent->set = set;
+		}
+		wait_events(agent, 200);
+	}
+	if (atomic_load(&agent->away) || !agent->set)
+		return;
+	stop_set(agent->set);
+	agent->set = NULL;
+	/* The sets stopping in the background use the connection. */
+	while (atomic_load(&agent->reaping))
+		poll(NULL, 0, 50);
+}
+
+/* What the router decided on its own, for the city to see. */
+static int on_event(uint8_t cmd, const struct iotguard_device *dev,
+		    const struct iotguard_alert *alert, void *data)
+{
+	struct agent *agent = data;
+	const char *state;
+
+	if (!agent->connected)
+		return 0;	/* the module has it; the store is away */
+	if (cmd == IOTGUARD_CMD_ALERT && alert) {
+		store_report(&agent->st, agent->so.router, &dev->id,
+			     "alert", alert->text);
+	} else if ((cmd == IOTGUARD_CMD_DEVICE_SET ||
+		    cmd == IOTGUARD_CMD_DEVICE_NEW) &&
+		   (dev->present & IOTGUARD_DEV_FLAGS) &&
+		   (dev->flags & IOTGUARD_DEVICE_F_AUTO)) {
+		state = iotguard_state_name(dev->state);
+		store_report(&agent->st, agent->so.router, &dev->id,
+			     state ? state : "?", "iotguardd");
+	}
+	return 0;
+}
+
+static void wait_events(struct agent *agent, int ms)
+{
+	struct pollfd pfd;
+
+	if (!agent->events) {
+		poll(NULL, 0, ms);
+		return;
+	}
+	pfd.fd = iotguard_nl_fd(agent->events);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms) > 0 &&
+	    iotguard_nl_events_read(agent->events, on_event, agent) ==
+	    -ENOBUFS)
+		fprintf(stderr, "%s: missed some of the module's events\n",
+			prog_name);
+}
+
+static void show_usage(FILE *f, const char *command)
+{
+	fprintf(f, "Usage: %s %s --router NAME [OPTIONS]\n\n", prog_name,
+		command);
+	fputs("Keeps this router's device table as the city's buckets want"
+	      " it:\nits street's devices (street.NAME.dev.*) and the city's"
+	      " deny and\nrevocation lists (city.deny.*, city.revoke.*). "
+	      "Runs until SIGTERM.\n\n", f);
+	fputs(STORE_OPTIONS_HELP
+	      "      --state FILE  what the agent applied, kept across its"
+	      " restarts\n"
+	      "      --record FILE  do not change the module: append what"
+	      " would be\n                     done to FILE (tests)\n"
+	      "  -h, --help        show this help and exit\n", f);
+}
+
+int run_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "record", required_argument, NULL, 'F' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/*
+	 * Static: libnats calls back from its own threads, the last time
+	 * when the connection's close is done, which may be after return.
+	 */
+	static struct agent agent = { .so.city = SYNC_CITY };
+	const char *record = NULL;
+	struct sigaction sa;
+	int opt, ret = EXIT_OK;
+	size_t i;
+
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "h", options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &agent.so, &ret)) {
+			if (ret)
+				return ret;
+			continue;
+		}
+		switch (opt) {
+		case 'h':
+			show_usage(stdout, argv[0]);
+			return EXIT_OK;
+		case 'F':
+			record = optarg;
+			break;
+		case 'S':
+			agent.state = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error(argv[0], "unexpected `%s'", argv[optind]);
+	if (!agent.so.router)
+		return usage_error(argv[0], "no --router");
+	ret = store_options_check(argv[0], &agent.so);
+	if (ret)
+		return ret;
+
+	pthread_mutex_init(&agent.lock, NULL);
+	agent.so.retry = true;
+	agent.so.disconnected = on_disconnected;
+	agent.so.reconnected = on_reconnected;
+	agent.so.data = &agent;
+	/* street.R.>, city.deny.> and city.revoke.> (store.h). */
+	snprintf(agent.reports, SYNC_BUCKET_LEN, "%s-reports", agent.so.city);
+	snprintf(agent.plan[0].bucket, SYNC_BUCKET_LEN, "%s-street-%s",
+		 agent.so.city, agent.so.router);
+	snprintf(agent.plan[0].pattern, SYNC_KEY_LEN, ">");
+	snprintf(agent.plan[0].prefix, SYNC_KEY_LEN, "street.%s.",
+		 agent.so.router);
+	for (i = 1; i < WATCHES; i++) {
+		snprintf(agent.plan[i].bucket, SYNC_BUCKET_LEN, "%s",
+			 agent.so.city);
+		snprintf(agent.plan[i].prefix, SYNC_KEY_LEN, "city.");
+	}
+	snprintf(agent.plan[1].pattern, SYNC_KEY_LEN, "deny.>");
+	snprintf(agent.plan[2].pattern, SYNC_KEY_LEN, "revoke.>");
+
+	ret = record ? sync_applier_record(&agent.applier, record) :
+		       sync_applier_nl(&agent.applier);
+	if (ret) {
+		ret = report_error(ret,
+				   record ? NULL : iotguard_nl_extack(NULL),
+				   "open %s", record ? record :
+				   "the iotguard netlink family");
+		goto cleanup;
+	}
+	agent.have_applier = true;
+	/* The module's own decisions, to report: a handle of their own. */
+	if (!record && (iotguard_nl_open(&agent.events) ||
+			iotguard_nl_join_events(agent.events))) {
+		ret = report_error(EIO, iotguard_nl_extack(agent.events),
+				   "listen to the module's events");
+		goto cleanup;
+	}
+	if (sync_table_new(&agent.table, agent.so.router, &agent.applier)) {
+		ret = report_error(ENOMEM, NULL, "start");
+		goto cleanup;
+	}
+	if (agent.state) {
+		ret = sync_table_load(agent.table, agent.state);
+		if (ret) {
+			ret = report_error(ret, NULL, "read %s", agent.state);
+			goto cleanup;
+		}
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	run_loop(&agent);
+	fprintf(stderr, "%s: stopping: %" PRIu64 " applied, %" PRIu64
+		" stale, %" PRIu64 " ignored, %" PRIu64 " kept by a pin, %"
+		PRIu64 " failed\n", prog_name,
+		sync_table_counters(agent.table)->applied,
+		sync_table_counters(agent.table)->stale,
+		sync_table_counters(agent.table)->ignored,
+		sync_table_counters(agent.table)->kept_pin,
+		sync_table_counters(agent.table)->failed);
+	/*
+	 * Stopping a watcher deletes its consumer, a request that waits
+	 * its whole timeout for servers that are away: there is nothing
+	 * to tidy there, and all the agent did is written already.
+	 */
+	if (atomic_load(&agent.away)) {
+		fflush(stderr);
+		_exit(EXIT_OK);
+	}
+cleanup:
+	if (agent.connected)
+		store_close(&agent.st);
+	iotguard_nl_close(agent.events);
+	if (agent.have_applier)
+		agent.applier.close(agent.applier.priv);
+	sync_table_free(agent.table);
+	pthread_mutex_destroy(&agent.lock);
+	return ret;
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The buckets by hand: create them, put, delete, show a key's history,
+ * watch keys, and a router's reports, all by logical keys (store.h). The
+ * operator's tools until `iotguard-city` exists, and how the tests try
+ * what a router may not do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+
+#define KV_USAGE_END \
+	STORE_OPTIONS_HELP \
+	"  -h, --help        show this help and exit\n"
+
+static const struct option kv_options[] = {
+	STORE_LONG_OPTIONS,
+	{ "replicas", required_argument, NULL, 'R' },
+	{ "history", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct kv_args {
+	struct store_opts so;
+	uint64_t replicas, history;
+};
+
+/*
+ * The options every verb takes; argv then holds the verb's operands from
+ * optind. EXIT_OK, EXIT_USAGE, or -1 after --help (printed).
+ */
+static int kv_parse(int argc, char *argv[], const char *usage, int operands,
+		    struct kv_args *args)
+{
+	const char *why;
+	int opt, err = EXIT_OK;
+
+	memset(args, 0, sizeof(*args));
+	args->so.city = SYNC_CITY;
+	args->replicas = 1;
+	args->history = 16;
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "h", kv_options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &args->so, &err)) {
+			if (err)
+				return err;
+			continue;
+		}
+		switch (opt) {
+		case 'h':
+			printf("Usage: %s %s %s", prog_name, argv[0], usage);
+			return -1;
+		case 'R':
+			if (iotguard_parse_count(optarg, 5, &args->replicas,
+						 &why) || !args->replicas)
+				return usage_error(argv[0],
+						   "bad --replicas `%s'",
+						   optarg);
+			break;
+		case 'H':
+			if (iotguard_parse_count(optarg, 64, &args->history,
+						 &why) || !args->history)
+				return usage_error(argv[0],
+						   "bad --history `%s'",
+						   optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (operands >= 0 && argc - optind != operands)
+		return usage_error(argv[0], "expected %d operand%s, got %d",
+				   operands, operands == 1 ? "" : "s",
+				   argc - optind);
+	return store_options_check(argv[0], &args->so);
+}
+
+/* Creates one bucket of the city. */
+static int create_bucket(struct store *st, const char *bucket,
+			 const struct kv_args *args, const char *what)
+{
+	kvStore *kv = NULL;
+	kvConfig cfg;
+	natsStatus s;
+
+	kvConfig_Init(&cfg);
+	cfg.Bucket = bucket;
+	cfg.Description = what;
+	cfg.History = args->history;
+	cfg.Replicas = args->replicas;
+	cfg.StorageType = js_FileStorage;
+	s = js_CreateKeyValue(&kv, st->js, &cfg);
+	kvStore_Destroy(kv);
+	if (s != NATS_OK)
+		return report_nats(s, "create the bucket %s", bucket);
+	return EXIT_OK;
+}
+
+int create_main(int argc, char *argv[])
+{
+	char bucket[SYNC_BUCKET_LEN];
+	struct kv_args args;
+	struct store st;
+	const char *why;
+	int ret, i, n;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] ROUTER...\n\n"
+		       "Creates the city's buckets (the operator's right): "
+		       "the city-wide\nlists, the reports, and each ROUTER's "
+		       "street.\n\n"
+		       "  -R, --replicas N  copies, one per server (default 1;"
+		       " 3 for a city)\n"
+		       "  -H, --history N   values kept per key (default 16)\n"
+		       KV_USAGE_END, -1, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	for (i = optind; i < argc; i++)
+		if (sync_check_router(argv[i], &why))
+			return usage_error(argv[0], "bad router `%s': %s",
+					   argv[i], why);
+	ret = store_open(&args.so, NULL, &st);
+	if (ret)
+		return ret;
+	ret = create_bucket(&st, args.so.city, &args,
+			    "iotguard: the city-wide lists (fleet.rst)");
+	snprintf(bucket, sizeof(bucket), "%s-reports", args.so.city);
+	if (!ret)
+		ret = create_bucket(&st, bucket, &args,
+				    "iotguard: the routers' reports");
+	for (i = optind; !ret && i < argc; i++) {
+		n = snprintf(bucket, sizeof(bucket), "%s-street-%s",
+			     args.so.city, argv[i]);
+		ret = n >= (int)sizeof(bucket) ?
+		      report_error(ENAMETOOLONG, NULL, "name %s's bucket",
+				   argv[i]) :
+		      create_bucket(&st, bucket, &args,
+				    "iotguard: a street's devices");
+	}
+	store_close(&st);
+	return ret;
+}
+
+/*
+ * Opens the bucket of a logical key (or pattern) lkey: key gets the key
+ * in it, prefix (when not NULL, SYNC_KEY_LEN) what turns it back into a
+ * logical key.
+ */
+static int open_key(const struct kv_args *args, const char *command,
+		    const char *lkey, struct store *st, char *key,
+		    char *prefix)
+{
+	char bucket[SYNC_BUCKET_LEN];
+	const char *why;
+
+	if (store_map(args->so.city, lkey, bucket, key, &why))
+		return usage_error(command, "bad key `%s': %s", lkey, why);
+	if (prefix)
+		snprintf(prefix, SYNC_KEY_LEN, "%.*s",
+			 (int)(strlen(lkey) - strlen(key)), lkey);
+	return store_open(&args->so, bucket, st);
+}
+
+int put_main(int argc, char *argv[])
+{
+	struct kv_args args;
+	char key[SYNC_KEY_LEN];
+	struct store st;
+	uint64_t rev = 0;
+	natsStatus s;
+	int ret;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] KEY VALUE\n\n"
+		       "Puts VALUE (JSON, fleet.rst) under KEY and prints its "
+		       "revision.\n\n" KV_USAGE_END, 2, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = open_key(&args, argv[0], argv[optind], &st, key, NULL);
+	if (ret)
+		return ret;
+	s = kvStore_PutString(&rev, st.kv, key, argv[optind + 1]);
+	if (s != NATS_OK)
+		ret = report_nats(s, "put %s", argv[optind]);
+	else
+		printf("%" PRIu64 "\n", rev);
+	store_close(&st);
+	return ret;
+}
+
+int del_main(int argc, char *argv[])
+{
+	struct kv_args args;
+	char key[SYNC_KEY_LEN];
+	struct store st;
+	natsStatus s;
+	int ret;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] KEY\n\n"
+		       "Deletes KEY: a delete marker, its history kept.\n\n"
+		       KV_USAGE_END, 1, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = open_key(&args, argv[0], argv[optind], &st, key, NULL);
+	if (ret)
+		return ret;
+	s = kvStore_Delete(st.kv, key);
+	if (s != NATS_OK)
+		ret = report_nats(s, "delete %s", argv[optind]);
+	store_close(&st);
+	return ret;
+}
+
+static const char *op_name(kvOperation op)
+{
+	switch (op) {
+	case kvOp_Put:
+		return "put";
+	case kvOp_Delete:
+		return "del";
+	case kvOp_Purge:
+		return "purge";
+	default:
+		return "?";
+	}
+}
+
+/* One entry as a line: revision, operation, logical key, value. */
+static void print_entry(const char *prefix, kvEntry *e)
+{
+	printf("%" PRIu64 " %s %s%s %.*s\n", kvEntry_Revision(e),
+	       op_name(kvEntry_Operation(e)), prefix, kvEntry_Key(e),
+	       kvEntry_ValueLen(e), (const char *)kvEntry_Value(e));
+}
+
+/*
+ * watch PATTERN: the newest entry of each key the pattern matches, then
+ * stops: what a router's agent sees when it starts. A watcher asks the
+ * server for a consumer filtered on the pattern: how the tests show that
+ * a router may not read another street.
+ */
+int watch_main(int argc, char *argv[])
+{
+	kvWatcher *w = NULL;
+	kvWatchOptions wo;
+	struct kv_args args;
+	char key[SYNC_KEY_LEN], prefix[SYNC_KEY_LEN];
+	struct store st;
+	kvEntry *e;
+	natsStatus s;
+	int ret;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] PATTERN\n\n"
+		       "Prints the newest entry of each key PATTERN matches "
+		       "(* one token,\n> the rest), as REVISION OP KEY VALUE"
+		       ", then exits.\n\n" KV_USAGE_END, 1, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = open_key(&args, argv[0], argv[optind], &st, key, prefix);
+	if (ret)
+		return ret;
+	kvWatchOptions_Init(&wo);
+	s = kvStore_Watch(&w, st.kv, key, &wo);
+	if (s != NATS_OK) {
+		ret = report_nats(s, "watch %s", argv[optind]);
+		goto cleanup;
+	}
+	/* A NULL entry: the initial values are all there. */
+	while ((s = kvWatcher_Next(&e, w, 10000)) == NATS_OK && e) {
+		print_entry(prefix, e);
+		kvEntry_Destroy(e);
+	}
+	if (s != NATS_OK)
+		ret = report_nats(s, "watch %s", argv[optind]);
+cleanup:
+	kvWatcher_Destroy(w);
+	store_close(&st);
+	return ret;
+}
+
+/* history KEY: every value the bucket keeps for KEY, oldest first. */
+int history_main(int argc, char *argv[])
+{
+	kvEntryList list = { 0 };
+	struct kv_args args;
+	char key[SYNC_KEY_LEN], prefix[SYNC_KEY_LEN];
+	struct store st;
+	natsStatus s;
+	int ret, i;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] KEY\n\n"
+		       "Prints every value the bucket keeps for KEY, oldest "
+		       "first,\nas REVISION OP KEY VALUE.\n\n"
+		       KV_USAGE_END, 1, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = open_key(&args, argv[0], argv[optind], &st, key, prefix);
+	if (ret)
+		return ret;
+	s = kvStore_History(&list, st.kv, key, NULL);
+	if (s == NATS_NOT_FOUND) {
+		fprintf(stderr, "%s: no key %s\n", prog_name, argv[optind]);
+		ret = EXIT_NOT_FOUND;
+	} else if (s != NATS_OK) {
+		ret = report_nats(s, "read the history of %s", argv[optind]);
+	} else {
+		for (i = 0; i < list.Count; i++)
+			print_entry(prefix, list.Entries[i]);
+	}
+	kvEntryList_Destroy(&list);
+	store_close(&st);
+	return ret;
+}
+
+/* report ID STATE REASON: a router's decision, for the city to see. */
+int report_main(int argc, char *argv[])
+{
+	struct iotguard_addr id;
+	struct kv_args args;
+	char bucket[SYNC_BUCKET_LEN];
+	struct store st;
+	const char *why;
+	uint8_t state;
+	int ret;
+
+	ret = kv_parse(argc, argv, "[OPTIONS] DEVICE STATE REASON\n\n"
+		       "Publishes a decision of this router (--router) about"
+		       " DEVICE\n(allow, deny or quarantine, and why) under "
+		       "report.ROUTER.TOKEN.\n\n" KV_USAGE_END, 3, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (!args.so.router)
+		return usage_error(argv[0], "a report needs --router");
+	if (iotguard_parse_identity(argv[optind], &id, &why))
+		return usage_error(argv[0], "bad device `%s': %s",
+				   argv[optind], why);
+	if (iotguard_parse_state(argv[optind + 1], &state, &why))
+		return usage_error(argv[0], "bad state `%s': %s",
+				   argv[optind + 1], why);
+	snprintf(bucket, sizeof(bucket), "%s-reports", args.so.city);
+	ret = store_open(&args.so, bucket, &st);
+	if (ret)
+		return ret;
+	ret = store_report(&st, args.so.router, &id, argv[optind + 1],
+			   argv[optind + 2]);
+	store_close(&st);
+	return ret;
+}

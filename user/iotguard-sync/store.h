@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The city's store: a NATS JetStream key-value bucket, over TLS with a
+ * client certificate (Documentation/fleet.rst).
+ */
+#ifndef IOTGUARD_SYNC_STORE_H
+#define IOTGUARD_SYNC_STORE_H
+
+#include <nats/nats.h>
+#include "sync.h"
+
+/*
+ * A city is three kinds of bucket, so that the servers' permissions,
+ * which see a stream's name but not a watcher's filter, give each router
+ * its street alone (fleet.rst): CITY (the city-wide lists), CITY-street-R
+ * (router R's devices) and CITY-reports (what the routers decided).
+ * Logical keys name a key and its bucket at once:
+ *
+ *	city.deny.TOKEN        CITY            deny.TOKEN
+ *	street.R.dev.TOKEN     CITY-street-R   dev.TOKEN
+ *	report.R.TOKEN         CITY-reports    R.TOKEN
+ */
+#define SYNC_CITY "iotguard-city"
+#define SYNC_BUCKET_LEN 80
+
+struct store_opts {
+	const char *servers;	/* comma-separated URLs */
+	const char *cert, *key, *ca;
+	const char *router;	/* NULL: the operator */
+	const char *city;
+	bool retry;		/* keep trying to connect (the agent) */
+	bool quiet;		/* a failed connect goes unreported */
+	/* called from libnats' thread on each disconnection, reconnection */
+	void (*disconnected)(void *data);
+	void (*reconnected)(void *data);
+	void *data;
+};
+
+struct store {
+	natsConnection *nc;
+	jsCtx *js;
+	kvStore *kv;
+};
+
+/* The common options: their long forms, and what they set. */
+#define STORE_LONG_OPTIONS \
+	{ "server", required_argument, NULL, 's' }, \
+	{ "cert", required_argument, NULL, 'C' }, \
+	{ "key", required_argument, NULL, 'K' }, \
+	{ "ca", required_argument, NULL, 'A' }, \
+	{ "router", required_argument, NULL, 'r' }, \
+	{ "city", required_argument, NULL, 'c' }
+#define STORE_SHORT_OPTIONS "s:C:K:A:r:c:"
+#define STORE_OPTIONS_HELP \
+	"  -s, --server URL[,URL...]  the city's servers (tls://HOST:PORT)\n" \
+	"  -C, --cert FILE   this client's certificate (PEM)\n" \
+	"  -K, --key FILE    its private key (PEM)\n" \
+	"  -A, --ca FILE     the city's CA, which signed the servers\n" \
+	"  -r, --router NAME this router's name (default: the operator)\n" \
+	"  -c, --city NAME   the city's buckets' name (default " SYNC_CITY \
+	")\n"
+
+/*
+ * Takes one of the common options: 1 if opt was one (or a usage error
+ * was reported: *err then EXIT_USAGE), 0 if not.
+ */
+int store_option(const char *command, int opt, const char *arg,
+		 struct store_opts *so, int *err);
+/* Checks that the required ones are there; EXIT_OK or a usage error. */
+int store_options_check(const char *command, const struct store_opts *so);
+
+/*
+ * The bucket (SYNC_BUCKET_LEN) and the key in it (SYNC_KEY_LEN) of a
+ * logical key or watch pattern; 0 or -EINVAL with *why.
+ */
+int store_map(const char *city, const char *lkey, char *bucket, char *key,
+	      const char **why);
+
+/*
+ * Connects, and binds st->kv to bucket unless NULL; 0 or EXIT_SYSTEM
+ * after reporting.
+ */
+int store_open(const struct store_opts *so, const char *bucket,
+	       struct store *st);
+int store_bind(struct store *st, const char *bucket, kvStore **kv);
+void store_close(struct store *st);
+
+/* Subcommands (agent.c, kv.c): argv[0] is the subcommand's name. */
+int run_main(int argc, char *argv[]);
+int create_main(int argc, char *argv[]);
+int put_main(int argc, char *argv[]);
+int del_main(int argc, char *argv[]);
+int watch_main(int argc, char *argv[]);
+int history_main(int argc, char *argv[]);
+int report_main(int argc, char *argv[]);
+
+/* "Unable to <what>: <libnats' text>"; EXIT_SYSTEM. */
+int report_nats(natsStatus s, const char *what, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * report.ROUTER.TOKEN: a router's own decision, as JSON, in the reports
+ * bucket st->kv is bound to.
+ */
+int store_report(struct store *st, const char *router,
+		 const struct iotguard_addr *id, const char *state,
+		 const char *reason);
+
+#endif /* IOTGUARD_SYNC_STORE_H */
