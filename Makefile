@@ -71,8 +71,9 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 # libpcap for --replay only: the CLI and the tests do without it.
 DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
 # iotguard-sync and iotguard-city: the city's NATS JetStream buckets
-# (libnats), their values (json-c). Not in `user` yet: the packages and the cross builds do not
-# carry it until the fleet is whole (Documentation/fleet.rst).
+# (libnats), their values (json-c). Not in `user` yet: the packages and
+# the cross builds do not carry them until the fleet is whole
+# (Documentation/fleet.rst).
 SYNC_SRCS := $(wildcard user/iotguard-sync/*.c)
 SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 SYNC_LDLIBS := -lnats -ljson-c -lpthread
