@@ -310,7 +310,9 @@ $(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BENCH_DAEMON_OBJS) $(O)/libiotguard.a $(LDLIBS) $(DAEMON_LDLIBS)
 
-check: all
+# The fuzzing harnesses are built here, not in tests/unit/fuzz.sh's
+# time: their ASan builds take minutes of a loaded machine's CPU.
+check: all fuzz
 	bash tests/run.sh
 
 # The long forms, under the debug guest kernel (scripts/stress.sh).
@@ -318,7 +320,7 @@ stress: all
 	bash scripts/stress.sh
 
 ROUNDS ?= 1
-check-busy: all
+check-busy: all fuzz
 	bash tests/busy.sh $(ROUNDS)
 
 # Not part of `make check` (tests/guest/bench_smoke_test.sh is).
