@@ -2,8 +2,9 @@
 #
 # make            module (with BTF), XDP object and skeleton, tools, tests
 # make check      all tests: host unit tests, then the guest VM suite
-# make stress     the long forms of the reliability tests under a debug
-#                 guest kernel (KASAN, lockdep, kmemleak) built from
+# make stress     the long forms of the reliability tests: the volume ones
+#                 under the cloud kernel, the module's under a debug guest
+#                 kernel (KASAN, lockdep, kmemleak) built from
 #                 linux-source-6.1 (Documentation/reliability.rst)
 # make check-busy two whole suites at once, ROUNDS=1 times in a row: every
 #                 test must pass on a machine that busy (tests/busy.sh)
@@ -315,7 +316,7 @@ $(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O
 check: all fuzz
 	bash tests/run.sh
 
-# The long forms, under the debug guest kernel (scripts/stress.sh).
+# The long forms, in two boots (scripts/stress.sh).
 stress: all
 	bash scripts/stress.sh
 
