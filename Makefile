@@ -137,7 +137,7 @@ $(O)/iotguard-sync: $(SYNC_OBJS) $(O)/libiotguard.a
 
 # iotguard-city: the operator's verbs, on iotguard-sync's store and values.
 CITY_OBJS := $(O)/user/iotguard-city/main.o \
-	$(addprefix $(O)/user/iotguard-sync/,store.o policy.o util.o)
+	$(addprefix $(O)/user/iotguard-sync/,store.o policy.o)
 $(O)/user/iotguard-city/main.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-sync
 
 $(O)/iotguard-city: $(CITY_OBJS) $(O)/libiotguard.a
@@ -232,6 +232,7 @@ FUZZ_LIBS_nl := -lmnl
 FUZZ_SRCS_args := tests/fuzz/kernel_stub.c $(O)/fuzz/iotguard_main.o \
 	$(filter-out user/iotguard/main.c,$(CLI_SRCS)) user/iotguardd/args.c \
 	user/lib/parse.c user/lib/devfile.c user/lib/json.c user/lib/array.c \
+	user/lib/cmdline.c \
 	user/lib/keyfile.c user/lib/replace.c user/lib/pins.c \
 	device/crypto_openssl.c
 fuzz: $(FUZZ_TARGETS)

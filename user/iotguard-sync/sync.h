@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "cmdline.h"
 #include "nl.h"
 #include "parse.h"
 
@@ -19,15 +20,10 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* Exit codes, as documented in --help. */
+/* Exit codes beyond cmdline.h's, as documented in --help. */
 enum {
-	EXIT_OK = 0,
-	EXIT_USAGE = 1,
-	EXIT_SYSTEM = 2,	/* the store, kernel or system refused */
 	EXIT_NOT_FOUND = 3,	/* get, history: no such key */
 };
-
-extern const char *prog_name;
 
 /* A router's name: the one token of its keys ("street.NAME..."). */
 #define SYNC_ROUTER_LEN 32
@@ -167,14 +163,5 @@ int sync_table_entry(struct sync_table *table, const char *key,
  */
 int sync_table_load(struct sync_table *table, const char *path);
 int sync_table_save(const struct sync_table *table, const char *path);
-
-/* Command-line helpers (main.c). */
-int report_error(int err, const char *detail, const char *what, ...)
-	__attribute__((format(printf, 3, 4)));
-int usage_error(const char *command, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-struct option;
-int next_option(const char *command, int argc, char *argv[],
-		const char *shortopts, const struct option *longopts);
 
 #endif /* IOTGUARD_SYNC_H */

@@ -9,20 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "cmdline.h"
 #include "nl.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Exit codes, as documented in --help. */
+/* Exit codes beyond cmdline.h's, as documented in --help. */
 enum {
-	EXIT_OK = 0,
-	EXIT_USAGE = 1,
-	EXIT_SYSTEM = 2,	/* the kernel or the system refused */
 	EXIT_EXISTS = 3,	/* enrolled already (and differs, import) */
 	EXIT_NOT_GUARDING = 4,	/* status: no module, or nothing attached */
 };
-
-extern const char *prog_name;
 extern bool json_output;
 
 /* Subcommands: argv[0] is the subcommand's name. */
@@ -71,29 +67,11 @@ struct iotguard_json;
 /* A device as `device show -j' prints it. */
 void json_device(struct iotguard_json *json, const struct iotguard_device *dev);
 
-/*
- * "Unable to <what>: <strerror>[: <detail>]" on stderr; returns EXIT_SYSTEM.
- * what is a printf format.
- */
-int report_error(int err, const char *detail, const char *what, ...)
-	__attribute__((format(printf, 3, 4)));
-/* A usage error: the message, then a pointer to --help; EXIT_USAGE. */
-int usage_error(const char *command, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* Prints the kernel's message on a request that succeeded, if any. */
 void report_warning(struct iotguard_nl *nl);
 
 /* Opens the netlink client, reporting a failure; EXIT_OK or EXIT_SYSTEM. */
 int open_nl(struct iotguard_nl **nlp);
-
-/*
- * Option parsing with getopt_long: a missing argument or an unknown option
- * is a usage error. Returns the option, -1 at the end, or '?' after having
- * reported an error.
- */
-struct option;
-int next_option(const char *command, int argc, char *argv[],
-		const char *shortopts, const struct option *longopts);
 
 /* Nanoseconds since the epoch as ISO 8601 UTC with milliseconds. */
 const char *format_time(uint64_t realtime_ns, char *buf, size_t len);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Error reporting, option parsing, formatting and tables for the CLI.
+ * Warnings, the netlink client, formatting and tables for the CLI (errors
+ * and option parsing: user/lib/cmdline.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,34 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
-
-int report_error(int err, const char *detail, const char *what, ...)
-{
-	va_list ap;
-
-	fputs("Unable to ", stderr);
-	va_start(ap, what);
-	vfprintf(stderr, what, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	if (detail && *detail)
-		fprintf(stderr, ": %s", detail);
-	fputc('\n', stderr);
-	return EXIT_SYSTEM;
-}
-
-int usage_error(const char *command, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry `%s%s%s --help' for more information.\n",
-		prog_name, command ? " " : "", command ? command : "");
-	return EXIT_USAGE;
-}
 
 void report_warning(struct iotguard_nl *nl)
 {
@@ -55,34 +28,6 @@ int open_nl(struct iotguard_nl **nlp)
 		return report_error(ret, iotguard_nl_extack(NULL),
 				    "open the iotguard netlink family");
 	return EXIT_OK;
-}
-
-int next_option(const char *command, int argc, char *argv[],
-		const char *shortopts, const struct option *longopts)
-{
-	char optstring[64];
-	int opt;
-
-	/*
-	 * Our own messages, pointing at the subcommand's --help; a leading
-	 * ':' tells a missing argument (':') from an unknown option ('?').
-	 */
-	opterr = 0;
-	snprintf(optstring, sizeof(optstring), ":%s", shortopts);
-	opt = getopt_long(argc, argv, optstring, longopts, NULL);
-	if (opt == ':') {
-		usage_error(command, "option `%s' needs an argument",
-			    argv[optind - 1]);
-		return '?';
-	}
-	if (opt == '?') {
-		if (optopt)
-			usage_error(command, "unknown option `-%c'", optopt);
-		else
-			usage_error(command, "unknown option `%s'",
-				    argv[optind - 1]);
-	}
-	return opt;
 }
 
 const char *format_time(uint64_t realtime_ns, char *buf, size_t len)

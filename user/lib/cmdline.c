@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The command-line helpers of iotguard-sync and iotguard-city: errors as
- * "Unable to <verb> <object>: <reason>", usage errors pointing at --help,
- * getopt_long with the house's messages.
+ * The command-line tools' errors and option parsing (cmdline.h).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include "sync.h"
+#include "cmdline.h"
 
 int report_error(int err, const char *detail, const char *what, ...)
 {
@@ -44,7 +42,10 @@ int next_option(const char *command, int argc, char *argv[],
 	char optstring[64];
 	int opt;
 
-	/* ':' first: a missing argument (':') told from an unknown ('?'). */
+	/*
+	 * Our own messages, pointing at the subcommand's --help; a leading
+	 * ':' tells a missing argument (':') from an unknown option ('?').
+	 */
 	opterr = 0;
 	snprintf(optstring, sizeof(optstring), ":%s", shortopts);
 	opt = getopt_long(argc, argv, optstring, longopts, NULL);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the command-line tools (iotguard, iotguard-sync, iotguard-city)
+ * share: their first exit codes, errors as "Unable to <verb> <object>:
+ * <reason>", usage errors pointing at --help, and getopt_long with those
+ * messages. Each tool defines prog_name, the name it was run by.
+ */
+#ifndef IOTGUARD_CMDLINE_H
+#define IOTGUARD_CMDLINE_H
+
+/* Exit codes, as documented in each tool's --help; theirs follow. */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_SYSTEM = 2,	/* the kernel, the store or the system refused */
+};
+
+extern const char *prog_name;
+
+/*
+ * "Unable to <what>: <strerror>[: <detail>]" on stderr; returns EXIT_SYSTEM.
+ * what is a printf format.
+ */
+int report_error(int err, const char *detail, const char *what, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error: the message, then a pointer to --help; EXIT_USAGE. */
+int usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Option parsing with getopt_long: a missing argument or an unknown option
+ * is a usage error. Returns the option, -1 at the end, or '?' after having
+ * reported an error.
+ */
+struct option;
+int next_option(const char *command, int argc, char *argv[],
+		const char *shortopts, const struct option *longopts);
+
+#endif /* IOTGUARD_CMDLINE_H */
