@@ -9,11 +9,7 @@
 
 const char *prog_name;
 
-static const struct {
-	const char *name;
-	int (*main)(int argc, char *argv[]);
-	const char *description;
-} subcommands[] = {
+static const struct cmdline_command subcommands[] = {
 	{ "run", run_main,
 	  "Keeps this router's table as the city's bucket wants it" },
 	{ "create", create_main, "Creates the city's buckets" },
@@ -26,16 +22,12 @@ static const struct {
 
 static void show_usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "Usage: %s [-h|--help] [-V|--version] <command> "
 		"[<args>]\n\n", prog_name);
 	fputs("A router's agent of the city: applies the city's NATS "
 	      "JetStream bucket\nto the local iotguard table, and the "
 	      "bucket by hand.\n\nAvailable commands:\n", f);
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name,
-			subcommands[i].description);
+	cmdline_list_commands(f, subcommands, ARRAY_SIZE(subcommands), 8);
 	fputs("\nExit status:\n"
 	      "  0  success\n"
 	      "  1  usage error (bad command, option or value)\n"
@@ -48,39 +40,10 @@ static void show_usage(FILE *f)
 
 int main(int argc, char *argv[])
 {
-	size_t i;
-	int ret;
+	int ret = cmdline_run(argc, argv, "iotguard-sync", subcommands,
+			      ARRAY_SIZE(subcommands), show_usage);
 
-	prog_name = argc > 0 && *argv[0] ? argv[0] : "iotguard-sync";
-	if (strrchr(prog_name, '/'))
-		prog_name = strrchr(prog_name, '/') + 1;
-	if (argc < 2) {
-		show_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
-		show_usage(stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("iotguard-sync %s\n", IOTGUARD_VERSION);
-		return EXIT_OK;
-	}
-	if (argv[1][0] == '-')
-		return usage_error(NULL, "unknown option `%s'", argv[1]);
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
-		if (strcmp(argv[1], subcommands[i].name))
-			continue;
-		ret = subcommands[i].main(argc - 1, argv + 1);
-		if (fflush(stdout) || ferror(stdout)) {
-			if (!ret)
-				ret = report_error(errno, NULL,
-						   "write the output");
-		}
-		/* libnats' threads and memory, before exit. */
-		nats_Close();
-		return ret;
-	}
-	return usage_error(NULL, "unknown command `%s'", argv[1]);
+	/* libnats' threads and memory, before exit. */
+	nats_Close();
+	return ret;
 }

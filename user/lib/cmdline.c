@@ -2,6 +2,7 @@
 /*
  * The command-line tools' errors and option parsing (cmdline.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,4 +63,53 @@ int next_option(const char *command, int argc, char *argv[],
 				    argv[optind - 1]);
 	}
 	return opt;
+}
+
+void cmdline_list_commands(FILE *f, const struct cmdline_command *commands,
+			   size_t count, int width)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		fprintf(f, "  %-*s %s\n", width, commands[i].name,
+			commands[i].description);
+}
+
+int cmdline_run(int argc, char *argv[], const char *tool,
+		const struct cmdline_command *commands, size_t count,
+		void (*show_usage)(FILE *f))
+{
+	const char *slash;
+	size_t i;
+	int ret;
+
+	/* argc may be 0: execve() with an empty argv. */
+	prog_name = argc > 0 && *argv[0] ? argv[0] : tool;
+	slash = strrchr(prog_name, '/');
+	if (slash)
+		prog_name = slash + 1;
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		show_usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", tool, IOTGUARD_VERSION);
+		return EXIT_OK;
+	}
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unknown option `%s'", argv[1]);
+	for (i = 0; i < count; i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		ret = commands[i].main(argc - 1, argv + 1);
+		if ((fflush(stdout) || ferror(stdout)) && !ret)
+			ret = report_error(errno, NULL, "write the output");
+		return ret;
+	}
+	return usage_error(NULL, "unknown command `%s'", argv[1]);
 }

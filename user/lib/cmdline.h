@@ -2,11 +2,15 @@
 /*
  * What the command-line tools (iotguard, iotguard-sync, iotguard-city)
  * share: their first exit codes, errors as "Unable to <verb> <object>:
- * <reason>", usage errors pointing at --help, and getopt_long with those
- * messages. Each tool defines prog_name, the name it was run by.
+ * <reason>", usage errors pointing at --help, getopt_long with those
+ * messages, and a subcommand table's dispatch. Each tool defines
+ * prog_name, the name it was run by.
  */
 #ifndef IOTGUARD_CMDLINE_H
 #define IOTGUARD_CMDLINE_H
+
+#include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, as documented in each tool's --help; theirs follow. */
 enum {
@@ -35,5 +39,27 @@ int usage_error(const char *command, const char *fmt, ...)
 struct option;
 int next_option(const char *command, int argc, char *argv[],
 		const char *shortopts, const struct option *longopts);
+
+/* A subcommand of a wg-style tool: argv[0] is its name. */
+struct cmdline_command {
+	const char *name;
+	int (*main)(int argc, char *argv[]);
+	const char *description;
+};
+
+/* "  name  description" for each command, name padded to width. */
+void cmdline_list_commands(FILE *f, const struct cmdline_command *commands,
+			   size_t count, int width);
+
+/*
+ * A tool's main(): sets prog_name from argv[0] (or tool), then runs
+ * argv[1]'s command, or answers -h/--help/help (show_usage to stdout),
+ * -V/--version, and a missing or unknown command (a usage error). A
+ * command's output that could not be written fails it. Returns the exit
+ * status.
+ */
+int cmdline_run(int argc, char *argv[], const char *tool,
+		const struct cmdline_command *commands, size_t count,
+		void (*show_usage)(FILE *f));
 
 #endif /* IOTGUARD_CMDLINE_H */
