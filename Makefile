@@ -130,7 +130,7 @@ $(O)/iotguard: $(CLI_OBJS) $(O)/libiotguard.a
 $(O)/iotguardd: $(DAEMON_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(DAEMON_LDLIBS)
 
-sync: $(O)/iotguard-sync $(O)/iotguard-city
+sync: $(O)/iotguard-sync $(O)/iotguard-city $(O)/iotguard-gate
 
 $(O)/iotguard-sync: $(SYNC_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
@@ -142,6 +142,15 @@ $(O)/user/iotguard-city/main.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-sync
 
 $(O)/iotguard-city: $(CITY_OBJS) $(O)/libiotguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS)
+
+# iotguard-gate: the operators' logins (liboath, libcrypt) and changes.
+GATE_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard user/iotguard-gate/*.c)) \
+	$(addprefix $(O)/user/iotguard-sync/,store.o policy.o)
+$(O)/user/iotguard-gate/%.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-sync
+$(O)/user/iotguard-city/main.o: CPPFLAGS += -I$(CURDIR)/user/iotguard-gate
+
+$(O)/iotguard-gate: $(GATE_OBJS) $(O)/libiotguard.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYNC_LDLIBS) -loath -lcrypt
 
 # libiotguard-device (Documentation/protocol.rst): the library with the
 # host's crypto backend (OpenSSL), its tool, and a check that the library
@@ -450,7 +459,7 @@ cross:
 clean:
 	rm -rf $(O)/bpf $(O)/include $(O)/user $(O)/tests $(O)/iotguard \
 		$(O)/iotguardd $(O)/iotguard-btfids $(O)/iotguard-sync \
-		$(O)/iotguard-city \
+		$(O)/iotguard-city $(O)/iotguard-gate \
 		$(O)/libiotguard.a $(O)/bench $(O)/module32 \
 		$(O)/arm64 $(O)/armhf $(O)/cross
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \

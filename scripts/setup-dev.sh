@@ -58,8 +58,10 @@ PACKAGES=(
 	# The fleet (Documentation/fleet.rst): iotguard-sync speaks to the
 	# city's NATS JetStream buckets (libnats) in JSON (json-c);
 	# tests/unit/fleet.sh runs a real cluster of nats-server on
-	# loopback; liboath checks the operators' TOTP codes (a later part).
-	nats-server libnats-dev libjson-c-dev liboath-dev
+	# loopback; iotguard-gate checks the operators' TOTP codes with
+	# liboath and their passwords with libcrypt (yescrypt), the test
+	# makes the codes with oathtool.
+	nats-server libnats-dev libjson-c-dev liboath-dev libcrypt-dev oathtool
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf

@@ -9,6 +9,7 @@
 #
 #	. tests/lib/nats.sh
 #	nats_certs DIR operator router-a router-b   # city CA, server, clients
+#	NATS_CONSOLES="tab1"                        # consoles of the gate
 #	nats_cluster_config DIR 3 CITY a b          # n1..n3, routers a and b
 #	nats_start DIR 3                            # PIDs in DIR/nN.pid
 #	nats_wait_ready DIR 3
@@ -131,9 +132,36 @@ nats_router_permissions() {
 EOF
 }
 
+# nats_gate_permissions CITY: the operator gate's (iotguard-gate run):
+# take the requests on CITY.gate.*, answer them (allow_responses: to the
+# requests' reply subjects alone), read and write the buckets.
+nats_gate_permissions() {
+	cat <<EOF
+          permissions: {
+            publish: { allow: [ "\$JS.API.>", "\$KV.>", "\$JS.FC.>" ] }
+            subscribe: { allow: [ "$1.gate.>", "_IG.gate.>" ] }
+            allow_responses: true
+          }
+EOF
+}
+
+# nats_console_permissions CITY NAME: an operator's console (certificate
+# console-NAME): requests to the gate, its own inboxes, nothing else. It
+# cannot touch a bucket: every change goes through the gate.
+nats_console_permissions() {
+	cat <<EOF
+          permissions: {
+            publish: { allow: [ "$1.gate.>" ] }
+            subscribe: { allow: [ "_IGC.$2.>" ] }
+          }
+EOF
+}
+
 # nats_cluster_config DIR NODES CITY ROUTER...: DIR/nN.conf for nodes 1
 # to NODES (their JetStream stores in DIR/nN), the operator (certificate
-# "operator": everything) and each ROUTER (certificate "router-ROUTER").
+# "operator": everything; the city's administrator), each ROUTER
+# (certificate "router-ROUTER"), the gate (certificate "gate") and each
+# console of NATS_CONSOLES (certificate "console-NAME").
 nats_cluster_config() {
 	local dir=$1 nodes=$2 city=$3 n i routes="" users r
 
@@ -143,6 +171,16 @@ nats_cluster_config() {
 		routes+="    nats-route://127.0.0.1:$((NATS_PORT + 99 + i))"$'\n'
 	done
 	users="        { user: \"$(nats_user operator)\" }"$'\n'
+	users+="        {
+          user: \"$(nats_user gate)\"
+$(nats_gate_permissions "$city")
+        }"$'\n'
+	for r in ${NATS_CONSOLES:-}; do
+		users+="        {
+          user: \"$(nats_user "console-$r")\"
+$(nats_console_permissions "$city" "$r")
+        }"$'\n'
+	done
 	for r in "$@"; do
 		users+="        {
           user: \"$(nats_user "router-$r")\"

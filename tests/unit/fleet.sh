@@ -10,7 +10,11 @@
 # what the servers refused, never by the clock: the waits are a net
 # against hangs only. Emits TAP.
 #
-# Usage: tests/unit/fleet.sh [PATH-TO-IOTGUARD-SYNC [PATH-TO-IOTGUARD-CITY]]
+# Operators log in at the gate (build/iotguard-gate run) with a password
+# and a TOTP code that oathtool computes from the secret the gate made.
+#
+# Usage: tests/unit/fleet.sh [PATH-TO-IOTGUARD-SYNC [PATH-TO-IOTGUARD-CITY
+#	[PATH-TO-IOTGUARD-GATE]]]
 #
 # FLEET_KEEP=1 keeps the directory of certificates, logs and records.
 
@@ -21,15 +25,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/nats.sh"
 BIN=${1:-$HERE/../../build/iotguard-sync}
 CITY=${2:-$(dirname "$BIN")/iotguard-city}
+GATE=${3:-$(dirname "$BIN")/iotguard-gate}
 TMP=$(mktemp -d)
 AGENTS=()
+GATE_PID=
 declare -A mark
 
 cleanup() {
 	set +e
 	local pid
 
-	for pid in "${AGENTS[@]}"; do
+	for pid in "${AGENTS[@]}" $GATE_PID; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	nats_stop "$TMP" 3
@@ -41,14 +47,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 28
+tap_plan 46
 
-if [ ! -x "$BIN" ] || [ ! -x "$CITY" ]; then
-	not_ok "$BIN or $CITY is not built (make sync)"
+if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
+	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
 	exit 1
 fi
-if ! command -v nats-server >/dev/null; then
-	not_ok "nats-server is not installed (scripts/setup-dev.sh)"
+if ! command -v nats-server >/dev/null || ! command -v oathtool >/dev/null; then
+	not_ok "nats-server or oathtool is not installed (scripts/setup-dev.sh)"
 	exit 1
 fi
 
@@ -63,12 +69,13 @@ check "run without --server: usage error on stderr, exit 1" \
 
 # ---------------------------------------------------------------- the city
 C=$TMP/certs
-nats_certs "$TMP" operator router-a router-b router-c router-z
+nats_certs "$TMP" operator router-a router-b router-c router-z gate \
+	console-tab1
 # A stranger's CA, and a certificate for router-a that it signed.
 mkdir -p "$TMP/rogue"
 nats_ca "$TMP/rogue" ca
 nats_cert "$TMP/rogue" router-a ca
-nats_cluster_config "$TMP" 3 iotguard-city a b c
+NATS_CONSOLES=tab1 nats_cluster_config "$TMP" 3 iotguard-city a b c
 nats_start "$TMP" 3
 check "a 3-node cluster with TLS forms on loopback" \
 	tap_wait 240 0.25 nats_ready "$TMP" 3
@@ -165,6 +172,127 @@ check "the store does not relax a device pinned on the router" \
 	test -z "$(grep "^set 198.18.0.30\|^del 198.18.0.30" "$TMP/rec-c")" -a \
 	"$(grep -c "pinned locally, kept" "$TMP/agent-c.log")" -ge 1
 
+# ------------------------------------------------------ operators, gated
+# Operators as the gate's host keeps them; each one's TOTP secret as the
+# authenticator app would scan it.
+declare -A secret
+OPS=$TMP/operators
+PW="correct horse battery staple"
+for o in alice bob carol dave; do
+	secret[$o]=$(echo "$PW" | "$GATE" adduser --operators "$OPS" $o |
+		sed -n 's/^secret //p')
+done
+check "adduser: four operators, each with a TOTP secret" \
+	test "$(grep -c " active \$y\\$" "$OPS")" = 4 -a -n "${secret[dave]}"
+# code NAME [OFFSET]: NAME's code now, or OFFSET seconds from now.
+code() {
+	oathtool --totp -b -N "@$(($(date +%s) + ${2:-0}))" "${secret[$1]}"
+}
+"$GATE" run --server "$S" --cert "$C/gate.pem" --key "$C/gate.key" \
+	--ca "$C/ca.pem" --operators "$OPS" 2>>"$TMP/gate.log" &
+GATE_PID=$!
+serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log"; }
+tap_wait 120 0.25 serving || true
+con=(--server "$S" --cert "$C/console-tab1.pem" --key "$C/console-tab1.key"
+	--ca "$C/ca.pem")
+# login NAME PASSWORD CODE [OPTIONS]: NAME logs in on console tab1,
+# its session in TMP/NAME.session; the exit status is login's.
+login() {
+	local name=$1 pw=$2 c=$3
+
+	shift 3
+	printf '%s\n%s\n' "$pw" "$c" | "$CITY" login "${con[@]}" \
+		--console tab1 --session "$TMP/$name.session" "$@" "$name" \
+		>"$TMP/login.out" 2>"$TMP/login.err"
+}
+gate_said() { grep -qF -- "$1" "$TMP/gate.log"; }
+alice_code=$(code alice)
+check "alice logs in with her password and a TOTP code" \
+	login alice "$PW" "$alice_code"
+check "... her session is hers alone (0600) and ends within the gate's 8 h" \
+	eval '[ "$(stat -c %a "$TMP/alice.session")" = 600 ] &&
+	exp=$(sed -n "s/.*\"expires\":\([0-9]*\).*/\1/p" "$TMP/alice.session") &&
+	[ "$exp" -gt "$(date +%s)" ] && [ "$exp" -le $(($(date +%s) + 28800)) ]'
+rc=0
+login alice "$PW" "$alice_code" || rc=$?
+check "the same code again is refused: a replay" \
+	eval '[ $rc = 2 ] && gate_said "login refused for alice: a code used before (replayed)"'
+rc=0
+login bob "$PW" "$(code bob -300)" || rc=$?
+check "a code of five minutes ago is refused" \
+	eval '[ $rc = 2 ] && gate_said "login refused for bob: wrong code"'
+rc=0
+login bob "not the password" "$(code bob)" || rc=$?
+check "a wrong password with a good code is refused" \
+	eval '[ $rc = 2 ] && gate_said "login refused for bob: wrong password"'
+check "bob logs in for a session of 1 s" \
+	login bob "$PW" "$(code bob)" --lifetime 1
+bob_expires=$(sed -n 's/.*"expires":\([0-9]*\).*/\1/p' "$TMP/bob.session")
+
+# A change through the gate: the gate writes who made it, whatever the
+# console says.
+ses=(--server "$S" --cert "$C/console-tab1.pem" --key "$C/console-tab1.key"
+	--ca "$C/ca.pem")
+"$CITY" enroll "${ses[@]}" --session "$TMP/alice.session" --router a \
+	--name lamp-14 --state allow 198.18.0.14 >/dev/null
+check "alice's enrollment through the gate reaches router a, by operator:alice" \
+	tap_wait 120 0.25 has a \
+	"^add 198\.18\.0\.14 name=lamp-14 state=allow .*key=street\.a\.dev\.198-18-0-14 rev=[0-9]+ by=operator:alice$"
+rc=0
+"$CITY" deny "${ses[@]}" --session "$TMP/alice.session" --by operator:mallory \
+	198.18.0.15 2>/dev/null || rc=$?
+check "--by with a session is a usage error: the gate says who" test $rc = 1
+"$CITY" history "${ses[@]}" --session "$TMP/alice.session" --router a \
+	198.18.0.14 >"$TMP/gate-history" 2>&1 || true
+check "the history through the gate shows the operator" \
+	grep -q '^street\.a\.dev\.198-18-0-14 rev [0-9]* put .*"by":"operator:alice"' \
+	"$TMP/gate-history"
+
+# carol logs out: her session, kept, is worth nothing.
+login carol "$PW" "$(code carol)" || true
+cp "$TMP/carol.session" "$TMP/carol.kept"
+"$CITY" logout "${ses[@]}" --session "$TMP/carol.session" || true
+rc=0
+"$CITY" deny "${ses[@]}" --session "$TMP/carol.kept" 198.18.0.16 \
+	2>"$TMP/carol.err" >/dev/null || rc=$?
+check "after logout, the session's next change is refused" \
+	eval '[ $rc = 2 ] && [ ! -e "$TMP/carol.session" ] &&
+	grep -q "no such session, or it expired" "$TMP/carol.err"'
+
+# A lost tablet: alice is revoked on the gate's host.
+"$GATE" revoke --operators "$OPS" alice
+rc=0
+"$CITY" enroll "${ses[@]}" --session "$TMP/alice.session" --router a \
+	--name lamp-15 198.18.0.15 2>"$TMP/alice.err" >/dev/null || rc=$?
+check "a revoked operator's next change is refused" \
+	eval '[ $rc = 2 ] && grep -q "operator revoked" "$TMP/alice.err"'
+rc=0
+login alice "$PW" "$(code alice 30)" || rc=$?
+check "... and her next login, with a good code" \
+	eval '[ $rc = 2 ] && gate_said "login refused for alice: revoked"'
+
+# Five wrong passwords lock dave's name: the sixth try, right, fails.
+for i in 1 2 3 4 5; do
+	login dave "guess $i" "$(code dave)" || true
+done
+rc=0
+login dave "$PW" "$(code dave)" || rc=$?
+check "five failed logins lock the name: the right password is refused" \
+	eval '[ $rc = 2 ] && gate_said "dave: locked for 300 s after 5 failed logins" &&
+	gate_said "login refused for dave: locked"'
+
+# bob's session of 1 s, once the clock is past it.
+while [ "$(date +%s)" -le "$bob_expires" ]; do
+	sleep 0.2
+done
+rc=0
+"$CITY" deny "${ses[@]}" --session "$TMP/bob.session" 198.18.0.16 \
+	2>"$TMP/bob.err" >/dev/null || rc=$?
+check "an expired session's change is refused" \
+	eval '[ $rc = 2 ] && grep -q "no such session, or it expired" "$TMP/bob.err"'
+check "nothing the refused sessions asked reached a router" \
+	test -z "$(grep -h "198\.18\.0\.1[56]" "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c")"
+
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.
 REFUSED=()
@@ -194,6 +322,15 @@ refused trust "$BIN" watch --server "$S" --cert "$C/router-a.pem" \
 	--key "$C/router-a.key" --ca "$TMP/rogue/ca.pem" --router a 'city.>'
 refused stranger "$BIN" watch --server "$S" --cert "$C/router-z.pem" \
 	--key "$C/router-z.key" --ca "$C/ca.pem" --router z 'city.>'
+# A router's certificate at the gate; a console's at the bucket.
+printf '%s\n%s\n' "$PW" "$(code carol 30)" >"$TMP/carol.secrets"
+router_login() {
+	"$CITY" login --server "$S" --cert "$C/router-a.pem" \
+		--key "$C/router-a.key" --ca "$C/ca.pem" --console a \
+		--session "$TMP/router.session" carol <"$TMP/carol.secrets"
+}
+refused router_login router_login
+refused console_put "$BIN" put "${con[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
 for pid in "${REFUSED[@]}"; do
 	wait "$pid" || true
 done
@@ -238,6 +375,12 @@ check "a client that does not trust the city's CA refuses the servers" \
 	say trust
 check "a certificate of the city's CA for no known user is refused" \
 	was_refused stranger "Authorization Violation" || say stranger
+check "a router's certificate cannot log in at the gate" \
+	eval 'was_refused router_login "Permissions Violation for Publish to \"iotguard-city.gate.login\"" &&
+	[ ! -e "$TMP/router.session" ]' || say router_login
+check "a console's certificate cannot write a bucket: only the gate can" \
+	was_refused console_put 'Permissions Violation for Publish to "$JS.API.STREAM.INFO.KV_iotguard-city"' ||
+	say console_put
 
 # ---------------------------------------------------- a node goes away
 # back N: node N has found the metadata leader since it was started again.

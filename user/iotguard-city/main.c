@@ -2,22 +2,40 @@
 /*
  * iotguard-city: the operator's verbs on the city's buckets
  * (Documentation/fleet.rst): enroll a device on a street, remove it,
- * deny or revoke it city-wide and lift that, list what the city wants,
- * show a device's history. It writes values as the agents read them
- * (user/iotguard-sync/policy.c), with the operator's certificate.
+ * deny or revoke it city-wide and lift that, show a device's history,
+ * log in at the operator gate and out. It writes values as the agents read them
+ * (user/iotguard-sync/policy.c): through the operator gate after
+ * `login' (--session), or straight into the buckets with the city
+ * administrator's certificate.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gate.h"
 #include "json.h"
 #include "store.h"
 
 const char *prog_name;
 
+/* What `login' keeps for the verbs that follow (--session FILE). */
+struct city_session {
+	char operator[SYNC_ROUTER_LEN];
+	char console[SYNC_ROUTER_LEN];
+	char token[GATE_TOKEN_LEN];
+	int64_t expires;
+};
+
 struct city_args {
 	struct store_opts so;
+	const char *session_path;
+	struct city_session session;
+	char inbox[SYNC_ROUTER_LEN + 8], name[SYNC_ROUTER_LEN + 8];
 	const char *by;
 	const char *reason;
 	struct iotguard_device dev;	/* the operand; enroll's fields */
@@ -27,13 +45,15 @@ struct city_args {
 
 #define CITY_OPTIONS_HELP \
 	STORE_OPTIONS_HELP \
-	"      --by WHO      who makes the change, kept with it (default " \
-	"operator)\n" \
+	"  -S, --session FILE  through the gate, as `login' left it\n" \
+	"      --by WHO      without --session: who makes the change, kept " \
+	"with it\n                    (default operator)\n" \
 	"  -h, --help        show this help and exit\n"
 
 static const struct option city_options[] = {
 	STORE_LONG_OPTIONS,
 	{ "by", required_argument, NULL, 'Y' },
+	{ "session", required_argument, NULL, 'S' },
 	{ "reason", required_argument, NULL, 'W' },
 	{ "name", required_argument, NULL, 'n' },
 	{ "state", required_argument, NULL, 't' },
@@ -108,6 +128,155 @@ static int field_option(const char *command, int opt, const char *arg,
 	return EXIT_OK;
 }
 
+/* Connects as the session's console: its inboxes, its name. */
+static void console_opts(struct city_args *args)
+{
+	snprintf(args->inbox, sizeof(args->inbox), "_IGC.%s",
+		 args->session.console);
+	snprintf(args->name, sizeof(args->name), "console-%s",
+		 args->session.console);
+	args->so.inbox = args->inbox;
+	args->so.name = args->name;
+}
+
+/* A string member into buf; false if absent, not a string or too long. */
+static bool copy_member(struct json_object *obj, const char *name,
+			char *buf, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) >= len)
+		return false;
+	strcpy(buf, json_object_get_string(v));
+	return true;
+}
+
+/* Reads --session FILE: EXIT_OK or an error reported. */
+static int load_session(struct city_args *args)
+{
+	struct city_session *cs = &args->session;
+	struct json_object *obj, *v;
+	const char *why;
+	int ret = EXIT_OK;
+
+	obj = json_object_from_file(args->session_path);
+	if (!obj)
+		return report_error(errno ? errno : EINVAL,
+				    json_util_get_last_err(), "read %s",
+				    args->session_path);
+	if (!copy_member(obj, "operator", cs->operator,
+			 sizeof(cs->operator)) ||
+	    !copy_member(obj, "console", cs->console, sizeof(cs->console)) ||
+	    sync_check_router(cs->console, &why) ||
+	    !copy_member(obj, "token", cs->token, sizeof(cs->token)) ||
+	    !json_object_object_get_ex(obj, "expires", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		ret = report_error(EINVAL, "not a session `login' wrote",
+				   "read %s", args->session_path);
+		goto cleanup;
+	}
+	cs->expires = json_object_get_int64(v);
+	console_opts(args);
+cleanup:
+	json_object_put(obj);
+	return ret;
+}
+
+/* Writes the session, readable by its owner alone. */
+static int save_session(const struct city_args *args)
+{
+	const struct city_session *cs = &args->session;
+	struct json_object *obj = json_object_new_object();
+	const char *text;
+	int fd, ret = EXIT_OK;
+	FILE *f;
+
+	json_object_object_add(obj, "operator",
+			       json_object_new_string(cs->operator));
+	json_object_object_add(obj, "console",
+			       json_object_new_string(cs->console));
+	json_object_object_add(obj, "token", json_object_new_string(cs->token));
+	json_object_object_add(obj, "expires",
+			       json_object_new_int64(cs->expires));
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	fd = open(args->session_path, O_WRONLY | O_CREAT | O_TRUNC |
+		  O_CLOEXEC | O_NOFOLLOW, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		ret = report_error(errno, NULL, "write %s", args->session_path);
+		if (fd >= 0)
+			close(fd);
+		goto cleanup;
+	}
+	/* An older file of someone else's mode keeps it: make it ours. */
+	if (fchmod(fd, 0600) || fprintf(f, "%s\n", text) < 0)
+		ret = report_error(errno, NULL, "write %s", args->session_path);
+	if (fclose(f) && !ret)
+		ret = report_error(errno, NULL, "write %s", args->session_path);
+cleanup:
+	json_object_put(obj);
+	return ret;
+}
+
+/*
+ * Asks the gate: req (consumed) to CITY.gate.verb, the answer in *answer
+ * if it said yes. EXIT_OK, EXIT_NOT_FOUND for a history of nothing, or an
+ * error reported.
+ */
+static int gate_request(struct city_args *args, const char *verb,
+			const char *what, struct json_object *req,
+			struct json_object **answer)
+{
+	char subject[SYNC_BUCKET_LEN + 16];
+	struct json_object *body = NULL, *ok, *err;
+	const char *text;
+	natsMsg *msg = NULL;
+	struct store st;
+	natsStatus s;
+	int ret;
+
+	if (args->session.token[0])
+		json_object_object_add(req, "token", json_object_new_string(
+				       args->session.token));
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	snprintf(subject, sizeof(subject), GATE_SUBJECT_FMT, args->so.city,
+		 verb);
+	ret = store_open(&args->so, NULL, &st);
+	if (ret)
+		goto cleanup;
+	s = natsConnection_RequestString(&msg, st.nc, subject, text, 10000);
+	if (s != NATS_OK) {
+		ret = report_nats(s, "ask the gate to %s %s", verb, what);
+		goto cleanup;
+	}
+	body = json_tokener_parse(natsMsg_GetData(msg));
+	if (!body || !json_object_object_get_ex(body, "ok", &ok) ||
+	    !json_object_is_type(ok, json_type_boolean)) {
+		ret = report_error(EPROTO, "not the gate's answer",
+				   "%s %s", verb, what);
+		goto cleanup;
+	}
+	if (!json_object_get_boolean(ok)) {
+		json_object_object_get_ex(body, "error", &err);
+		text = err ? json_object_get_string(err) : "no reason";
+		if (!strcmp(verb, "history") && !strcmp(text, "not found"))
+			ret = EXIT_NOT_FOUND;
+		else
+			ret = report_error(EACCES, text, "%s %s", verb, what);
+		goto cleanup;
+	}
+	*answer = body;
+	body = NULL;
+cleanup:
+	json_object_put(body);
+	json_object_put(req);
+	natsMsg_Destroy(msg);
+	store_close(&st);
+	return ret;
+}
+
 /*
  * Parses a verb's options and its one operand, the device. fields: the
  * verb takes enroll's. EXIT_OK, EXIT_USAGE, or -1 after --help.
@@ -120,10 +289,9 @@ static int city_parse(int argc, char *argv[], const char *usage,
 
 	memset(args, 0, sizeof(*args));
 	args->so.city = SYNC_CITY;
-	args->by = "operator";
 	optind = 1;
 	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "h",
+				  STORE_SHORT_OPTIONS "hS:",
 				  city_options)) != -1) {
 		if (store_option(argv[0], opt, optarg, &args->so, &err)) {
 			if (err)
@@ -136,6 +304,9 @@ static int city_parse(int argc, char *argv[], const char *usage,
 			return -1;
 		case 'Y':
 			args->by = optarg;
+			break;
+		case 'S':
+			args->session_path = optarg;
 			break;
 		case 'W':
 			args->reason = optarg;
@@ -159,7 +330,16 @@ static int city_parse(int argc, char *argv[], const char *usage,
 	if (sync_identity_token(&args->dev.id, args->token,
 				sizeof(args->token)))
 		return usage_error(argv[0], "bad device `%s'", argv[optind]);
-	return store_options_check(argv[0], &args->so);
+	err = store_options_check(argv[0], &args->so);
+	if (err || !args->session_path) {
+		if (!args->by)
+			args->by = "operator";
+		return err;
+	}
+	if (args->by)
+		return usage_error(argv[0], "--by with --session: the gate "
+				   "writes who you are");
+	return load_session(args);
 }
 
 /* The value of a device's key, as policy.c reads it; NULL if no memory. */
@@ -208,7 +388,9 @@ static char *device_value(const struct city_args *args, bool device)
 		iotguard_json_kv_bool(&json, "pin", args->pin);
 	if (args->reason)
 		iotguard_json_kv_string(&json, "reason", args->reason);
-	iotguard_json_kv_string(&json, "by", args->by);
+	/* Through the gate, the gate says who. */
+	if (args->by)
+		iotguard_json_kv_string(&json, "by", args->by);
 	iotguard_json_object_end(&json);
 	if (iotguard_json_error(&json) | fclose(f)) {
 		free(value);
@@ -220,8 +402,29 @@ static char *device_value(const struct city_args *args, bool device)
 	return value;
 }
 
+/* Through the gate: value (NULL: a delete) under lkey. */
+static int gate_write(struct city_args *args, const char *lkey,
+		      const char *value)
+{
+	struct json_object *req = json_object_new_object(), *answer, *rev;
+	int ret;
+
+	json_object_object_add(req, "key", json_object_new_string(lkey));
+	if (value)
+		json_object_object_add(req, "value",
+				       json_tokener_parse(value));
+	ret = gate_request(args, value ? "put" : "del", lkey, req, &answer);
+	if (ret)
+		return ret;
+	if (value && json_object_object_get_ex(answer, "rev", &rev))
+		printf("%s rev %" PRIu64 "\n", lkey,
+		       (uint64_t)json_object_get_uint64(rev));
+	json_object_put(answer);
+	return EXIT_OK;
+}
+
 /* Puts value (NULL: deletes) under the logical key lkey. */
-static int write_key(const struct city_args *args, const char *lkey,
+static int write_key(struct city_args *args, const char *lkey,
 		     const char *value)
 {
 	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN];
@@ -231,6 +434,8 @@ static int write_key(const struct city_args *args, const char *lkey,
 	natsStatus s;
 	int ret;
 
+	if (args->session_path)
+		return gate_write(args, lkey, value);
 	if (store_map(args->so.city, lkey, bucket, key, &why))
 		return report_error(EINVAL, why, "name the key %s", lkey);
 	ret = store_open(&args->so, bucket, &st);
@@ -364,8 +569,42 @@ static int unrevoke_main(int argc, char *argv[])
 			 CITY_OPTIONS_HELP);
 }
 
+/* The history of lkey as the gate gives it. */
+static int gate_history(struct city_args *args, const char *lkey)
+{
+	struct json_object *req = json_object_new_object(), *answer;
+	struct json_object *entries, *e, *rev, *op, *value;
+	size_t i, n;
+	int ret;
+
+	json_object_object_add(req, "key", json_object_new_string(lkey));
+	ret = gate_request(args, "history", lkey, req, &answer);
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(answer, "entries", &entries) ||
+	    !json_object_is_type(entries, json_type_array)) {
+		json_object_put(answer);
+		return report_error(EPROTO, "not the gate's answer",
+				    "read the history of %s", lkey);
+	}
+	n = json_object_array_length(entries);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(entries, i);
+		if (!json_object_object_get_ex(e, "rev", &rev) ||
+		    !json_object_object_get_ex(e, "op", &op) ||
+		    !json_object_object_get_ex(e, "value", &value))
+			continue;
+		printf("%s rev %" PRIu64 " %s %s\n", lkey,
+		       (uint64_t)json_object_get_uint64(rev),
+		       json_object_get_string(op),
+		       json_object_get_string(value));
+	}
+	json_object_put(answer);
+	return EXIT_OK;
+}
+
 /* Prints the history of one logical key: EXIT_OK, or EXIT_NOT_FOUND. */
-static int print_history(const struct city_args *args, const char *lkey)
+static int print_history(struct city_args *args, const char *lkey)
 {
 	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN];
 	kvEntryList list = { 0 };
@@ -375,6 +614,8 @@ static int print_history(const struct city_args *args, const char *lkey)
 	int ret, i;
 	kvEntry *e;
 
+	if (args->session_path)
+		return gate_history(args, lkey);
 	if (store_map(args->so.city, lkey, bucket, key, &why))
 		return report_error(EINVAL, why, "name the key %s", lkey);
 	ret = store_open(&args->so, bucket, &st);
@@ -444,6 +685,180 @@ static int device_history_main(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+#define LOGIN_USAGE \
+	"[OPTIONS] --console NAME --session FILE OPERATOR\n\n" \
+	"Logs OPERATOR in at the city's gate: reads the password, then the " \
+	"TOTP\ncode of the authenticator app, a line each from stdin " \
+	"(prompted on a\nterminal), and keeps the session in FILE for the " \
+	"verbs that follow.\n\n" \
+	"      --console NAME  this console's name (its certificate's " \
+	"console-NAME)\n" \
+	"  -S, --session FILE  where the session goes (made 0600)\n" \
+	"      --lifetime SECONDS  a shorter session than the gate's " \
+	"longest\n" \
+	STORE_OPTIONS_HELP \
+	"  -h, --help        show this help and exit\n"
+
+static int login_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "console", required_argument, NULL, 'N' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "lifetime", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json_object *req, *answer = NULL, *v;
+	struct city_session *cs;
+	char password[256], code[16];
+	struct city_args args;
+	uint64_t lifetime = 0;
+	const char *why;
+	int opt, ret = EXIT_OK;
+
+	memset(&args, 0, sizeof(args));
+	cs = &args.session;
+	args.so.city = SYNC_CITY;
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "S:h", options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &args.so, &ret)) {
+			if (ret)
+				return ret;
+			continue;
+		}
+		switch (opt) {
+		case 'N':
+			if (sync_check_router(optarg, &why))
+				return usage_error(argv[0], "bad console `%s':"
+						   " %s", optarg, why);
+			strcpy(cs->console, optarg);
+			break;
+		case 'S':
+			args.session_path = optarg;
+			break;
+		case 'L':
+			if (iotguard_parse_count(optarg, GATE_LIFETIME_MAX,
+						 &lifetime, &why) || !lifetime)
+				return usage_error(argv[0], "bad lifetime "
+						   "`%s'", optarg);
+			break;
+		case 'h':
+			printf("Usage: %s %s " LOGIN_USAGE, prog_name, argv[0]);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error(argv[0], "expected the operator's name");
+	if (sync_check_router(argv[optind], &why))
+		return usage_error(argv[0], "bad operator `%s': %s",
+				   argv[optind], why);
+	strcpy(cs->operator, argv[optind]);
+	if (!cs->console[0] || !args.session_path)
+		return usage_error(argv[0], "--console and --session are "
+				   "needed");
+	if (args.so.router)
+		return usage_error(argv[0], "a router cannot log in");
+	ret = store_options_check(argv[0], &args.so);
+	if (ret)
+		return ret;
+	console_opts(&args);
+	ret = cmdline_read_secret("Password: ", password, sizeof(password));
+	if (!ret)
+		ret = cmdline_read_secret("Code: ", code, sizeof(code));
+	if (ret) {
+		ret = report_error(-ret, NULL, "read the password and code");
+		goto cleanup;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "operator",
+			       json_object_new_string(cs->operator));
+	json_object_object_add(req, "password",
+			       json_object_new_string(password));
+	json_object_object_add(req, "code", json_object_new_string(code));
+	if (lifetime)
+		json_object_object_add(req, "lifetime",
+				       json_object_new_int64(lifetime));
+	ret = gate_request(&args, "login", cs->operator, req, &answer);
+	if (ret)
+		goto cleanup;
+	if (!copy_member(answer, "token", cs->token, sizeof(cs->token)) ||
+	    !json_object_object_get_ex(answer, "expires", &v)) {
+		ret = report_error(EPROTO, "not the gate's answer", "log in");
+		goto cleanup;
+	}
+	cs->expires = json_object_get_int64(v);
+	ret = save_session(&args);
+	if (!ret)
+		printf("%s logged in until %" PRId64 "\n", cs->operator,
+		       cs->expires);
+cleanup:
+	explicit_bzero(password, sizeof(password));
+	explicit_bzero(code, sizeof(code));
+	explicit_bzero(cs->token, sizeof(cs->token));
+	json_object_put(answer);
+	return ret;
+}
+
+static int logout_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "session", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json_object *answer = NULL;
+	struct city_args args;
+	int opt, ret = EXIT_OK;
+
+	memset(&args, 0, sizeof(args));
+	args.so.city = SYNC_CITY;
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "S:h", options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &args.so, &ret)) {
+			if (ret)
+				return ret;
+			continue;
+		}
+		switch (opt) {
+		case 'S':
+			args.session_path = optarg;
+			break;
+		case 'h':
+			printf("Usage: %s %s --session FILE [OPTIONS]\n\n"
+			       "Ends the session in FILE at the gate, and "
+			       "removes FILE.\n\n"
+			       "  -S, --session FILE  as `login' left it\n"
+			       STORE_OPTIONS_HELP
+			       "  -h, --help        show this help and exit\n",
+			       prog_name, argv[0]);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error(argv[0], "unexpected `%s'", argv[optind]);
+	if (!args.session_path)
+		return usage_error(argv[0], "no --session");
+	ret = store_options_check(argv[0], &args.so);
+	if (!ret)
+		ret = load_session(&args);
+	if (!ret)
+		ret = gate_request(&args, "logout", args.session.operator,
+				   json_object_new_object(), &answer);
+	json_object_put(answer);
+	if (!ret && unlink(args.session_path))
+		ret = report_error(errno, NULL, "remove %s",
+				   args.session_path);
+	return ret;
+}
+
 static const struct cmdline_command subcommands[] = {
 	{ "enroll", enroll_main, "Enrolls or changes a device on a street" },
 	{ "remove", remove_main, "Removes a device from a street" },
@@ -452,6 +867,8 @@ static const struct cmdline_command subcommands[] = {
 	{ "revoke", revoke_main, "Revokes a device on every router" },
 	{ "unrevoke", unrevoke_main, "Lifts a city-wide revocation" },
 	{ "history", device_history_main, "Shows every value a device had" },
+	{ "login", login_main, "Logs an operator in at the gate" },
+	{ "logout", logout_main, "Ends an operator's session" },
 };
 
 static void show_usage(FILE *f)

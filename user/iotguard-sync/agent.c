@@ -406,6 +406,7 @@ int run_main(int argc, char *argv[])
 	pthread_mutex_init(&agent.lock, NULL);
 	agent.so.retry = true;
 	agent.so.disconnected = on_disconnected;
+	agent.so.away = "the local table stays as it is";
 	agent.so.reconnected = on_reconnected;
 	agent.so.data = &agent;
 	/* street.R.>, city.deny.> and city.revoke.> (store.h). */

@@ -100,8 +100,8 @@ static void on_disconnected(natsConnection *nc, void *data)
 	const struct store_opts *so = data;
 
 	(void)nc;
-	fprintf(stderr, "%s: store: disconnected; the local table stays "
-		"as it is\n", prog_name);
+	fprintf(stderr, "%s: store: disconnected; %s\n", prog_name,
+		so->away ? so->away : "retrying");
 	if (so->disconnected)
 		so->disconnected(so->data);
 }
@@ -179,7 +179,9 @@ int store_map(const char *city, const char *lkey, char *bucket, char *key,
 int store_open(const struct store_opts *so, const char *bucket,
 	       struct store *st)
 {
-	char inbox[SYNC_ROUTER_LEN + 8], *servers = NULL;
+	const char *name = so->name ? so->name :
+			   so->router ? so->router : "operator";
+	char inbox[SYNC_ROUTER_LEN + 16], *servers = NULL;
 	natsOptions *opts = NULL;
 	const char *urls[16];
 	natsStatus s;
@@ -197,8 +199,10 @@ int store_open(const struct store_opts *so, const char *bucket,
 	 * router subscribe to its prefix only, so that it cannot read what
 	 * JetStream delivers to another router's inboxes (fleet.rst).
 	 */
-	snprintf(inbox, sizeof(inbox), "_IG.%s",
-		 so->router ? so->router : "operator");
+	if (so->inbox)
+		snprintf(inbox, sizeof(inbox), "%s", so->inbox);
+	else
+		snprintf(inbox, sizeof(inbox), "_IG.%s", name);
 	s = natsOptions_Create(&opts);
 	if (s == NATS_OK)
 		s = natsOptions_SetServers(opts, urls, n);
@@ -211,8 +215,7 @@ int store_open(const struct store_opts *so, const char *bucket,
 	if (s == NATS_OK)
 		s = natsOptions_SetCustomInboxPrefix(opts, inbox);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(opts, so->router ? so->router :
-					"operator");
+		s = natsOptions_SetName(opts, name);
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(opts, on_error, NULL);
 	/*

@@ -27,9 +27,15 @@ struct store_opts {
 	const char *servers;	/* comma-separated URLs */
 	const char *cert, *key, *ca;
 	const char *router;	/* NULL: the operator */
+	/*
+	 * Who connects, when not a router nor the operator: its inbox prefix
+	 * (the only inboxes the servers let it read) and its name.
+	 */
+	const char *inbox, *name;
 	const char *city;
 	bool retry;		/* keep trying to connect (the agent) */
 	bool quiet;		/* a failed connect goes unreported */
+	const char *away;	/* what a disconnection means, for the log */
 	/* called from libnats' thread on each disconnection, reconnection */
 	void (*disconnected)(void *data);
 	void (*reconnected)(void *data);

@@ -4,9 +4,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include "cmdline.h"
 
 int report_error(int err, const char *detail, const char *what, ...)
@@ -112,4 +115,37 @@ int cmdline_run(int argc, char *argv[], const char *tool,
 		return ret;
 	}
 	return usage_error(NULL, "unknown command `%s'", argv[1]);
+}
+
+/*
+ * A line from stdin, without echo on a terminal; 0 or -errno (-ENODATA
+ * at the end).
+ */
+int cmdline_read_secret(const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO);
+	char *nl;
+
+	if (tty && !tcgetattr(STDIN_FILENO, &old)) {
+		quiet = old;
+		quiet.c_lflag &= ~ECHO;
+		fputs(prompt, stderr);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	} else {
+		tty = false;
+	}
+	nl = fgets(buf, len, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (!nl)
+		return -ENODATA;
+	nl = strchr(buf, '\n');
+	if (!nl && !feof(stdin))
+		return -E2BIG;
+	if (nl)
+		*nl = 0;
+	return 0;
 }

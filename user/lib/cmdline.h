@@ -16,7 +16,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_USAGE = 1,
-	EXIT_SYSTEM = 2,	/* the kernel, the store or the system refused */
+	EXIT_SYSTEM = 2,	/* the kernel, the store or the system said no */
 };
 
 extern const char *prog_name;
@@ -61,5 +61,12 @@ void cmdline_list_commands(FILE *f, const struct cmdline_command *commands,
 int cmdline_run(int argc, char *argv[], const char *tool,
 		const struct cmdline_command *commands, size_t count,
 		void (*show_usage)(FILE *f));
+
+/*
+ * A password or code: a line of stdin (without its newline), read
+ * without echo after prompt on stderr when stdin is a terminal. 0, or
+ * -ENODATA at the end of stdin, -E2BIG for a line longer than len - 1.
+ */
+int cmdline_read_secret(const char *prompt, char *buf, size_t len);
 
 #endif /* IOTGUARD_CMDLINE_H */

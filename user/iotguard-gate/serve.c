@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iotguard-gate run: the gate's service (gate.h). One thread takes the
+ * requests one at a time from a synchronous subscription, so that the
+ * sessions, the lockouts and the operators file need no lock of their
+ * own beyond the file's (shared with the admin subcommands).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "gate.h"
+#include "store.h"
+
+#define GATE_SESSIONS 256
+#define GATE_ATTEMPTS 256
+
+struct session {
+	char token[GATE_TOKEN_LEN];	/* "" when free */
+	char operator[SYNC_ROUTER_LEN];
+	time_t expires;
+};
+
+/* Failed logins per name, known or not. */
+struct attempts {
+	char name[SYNC_ROUTER_LEN];
+	unsigned int failures;
+	time_t last, locked_until;
+};
+
+struct gate {
+	struct store st;
+	const char *city;
+	struct gate_operators ops;
+	const char *ops_path;
+	unsigned int lifetime;
+	struct session sessions[GATE_SESSIONS];
+	struct attempts attempts[GATE_ATTEMPTS];
+	/* for the log at the end */
+	uint64_t logins, refused_logins, changes, refused;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* (Re)reads the operators file; the caller holds its lock. */
+static int load_operators(struct gate *g)
+{
+	const char *why = NULL;
+	unsigned int line;
+	int ret;
+
+	if (g->ops.path && !operators_changed(&g->ops))
+		return 0;
+	ret = operators_load(&g->ops, g->ops_path, &line, &why);
+	if (ret == -EINVAL)
+		fprintf(stderr, "%s: %s:%u: %s: nobody may log in\n",
+			prog_name, g->ops_path, line, why);
+	else if (ret)
+		fprintf(stderr, "%s: Unable to read %s: %s\n", prog_name,
+			g->ops_path, strerror(-ret));
+	return ret;
+}
+
+/* Reloads the operators file if someone changed it; 0 or -errno. */
+static int refresh_operators(struct gate *g)
+{
+	int fd, ret;
+
+	if (g->ops.path && !operators_changed(&g->ops))
+		return 0;
+	fd = operators_lock(g->ops_path);
+	if (fd < 0)
+		return fd;
+	ret = load_operators(g);
+	operators_unlock(fd);
+	return ret;
+}
+
+static void reply(struct gate *g, natsMsg *msg, struct json_object *body)
+{
+	const char *to = natsMsg_GetReply(msg);
+	const char *text;
+
+	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	if (to && text)
+		natsConnection_PublishString(g->st.nc, to, text);
+	json_object_put(body);
+}
+
+static void refuse(struct gate *g, natsMsg *msg, const char *error)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "ok", json_object_new_boolean(false));
+	json_object_object_add(body, "error", json_object_new_string(error));
+	reply(g, msg, body);
+}
+
+static struct json_object *ok_body(void)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "ok", json_object_new_boolean(true));
+	return body;
+}
+
+/* A string member of req, or NULL. */
+static const char *member(struct json_object *req, const char *name)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct attempts *attempts_of(struct gate *g, const char *name,
+				    time_t now)
+{
+	struct attempts *a, *oldest = &g->attempts[0];
+	size_t i;
+
+	for (i = 0; i < GATE_ATTEMPTS; i++) {
+		a = &g->attempts[i];
+		if (!strcmp(a->name, name))
+			return a;
+		if (a->last < oldest->last)
+			oldest = a;
+	}
+	/* The longest quiet name makes room; a lock still running stays. */
+	if (oldest->locked_until > now)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->name, sizeof(oldest->name), "%s", name);
+	return oldest;
+}
+
+static struct session *new_session(struct gate *g, time_t now)
+{
+	struct session *s, *soonest = &g->sessions[0];
+	size_t i;
+
+	for (i = 0; i < GATE_SESSIONS; i++) {
+		s = &g->sessions[i];
+		if (!s->token[0] || s->expires <= now)
+			return s;
+		if (s->expires < soonest->expires)
+			soonest = s;
+	}
+	return soonest;
+}
+
+/* The session of token, if current; the comparison leaks no prefix. */
+static struct session *find_session(struct gate *g, const char *token,
+				    time_t now)
+{
+	struct session *found = NULL;
+	unsigned char diff;
+	size_t i, j;
+
+	if (!token || strlen(token) != GATE_TOKEN_LEN - 1)
+		return NULL;
+	for (i = 0; i < GATE_SESSIONS; i++) {
+		struct session *s = &g->sessions[i];
+
+		diff = !s->token[0];
+		for (j = 0; j < GATE_TOKEN_LEN - 1; j++)
+			diff |= s->token[j] ^ token[j];
+		if (!diff)
+			found = s;
+	}
+	if (found && found->expires <= now) {
+		memset(found, 0, sizeof(*found));
+		return NULL;
+	}
+	return found;
+}
+
+static void login_refused(struct gate *g, natsMsg *msg, const char *name,
+			  struct attempts *a, time_t now, const char *why)
+{
+	g->refused_logins++;
+	if (a) {
+		a->last = now;
+		if (++a->failures >= GATE_MAX_FAILURES &&
+		    a->locked_until <= now) {
+			a->locked_until = now + GATE_LOCK_SECONDS;
+			fprintf(stderr, "%s: %s: locked for %u s after %u "
+				"failed logins\n", prog_name, name,
+				GATE_LOCK_SECONDS, a->failures);
+		}
+	}
+	fprintf(stderr, "%s: login refused for %s: %s\n", prog_name, name,
+		why);
+	refuse(g, msg, "login refused");
+}
+
+static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
+		     time_t now)
+{
+	const char *name = member(req, "operator");
+	const char *password = member(req, "password");
+	const char *code = member(req, "code");
+	unsigned char bytes[(GATE_TOKEN_LEN - 1) / 2];
+	struct gate_operator *op;
+	struct json_object *v, *body;
+	int64_t lifetime = g->lifetime;
+	struct attempts *a;
+	struct session *s;
+	const char *why;
+	uint64_t step;
+	int fd, ret;
+	size_t i;
+
+	if (!name || sync_check_router(name, &why) || !password || !code) {
+		refuse(g, msg, "login wants operator, password and code");
+		return;
+	}
+	if (json_object_object_get_ex(req, "lifetime", &v)) {
+		lifetime = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || lifetime < 1) {
+			refuse(g, msg, "lifetime is a number of seconds");
+			return;
+		}
+		if (lifetime > g->lifetime)
+			lifetime = g->lifetime;
+	}
+	a = attempts_of(g, name, now);
+	if (!a || a->locked_until > now) {
+		login_refused(g, msg, name, NULL, now, "locked");
+		return;
+	}
+	/* Under the file's lock: the step taken must be saved before use. */
+	fd = operators_lock(g->ops_path);
+	if (fd < 0) {
+		login_refused(g, msg, name, NULL, now, strerror(-fd));
+		return;
+	}
+	ret = load_operators(g);
+	op = ret ? NULL : operators_find(&g->ops, name);
+	if (ret) {
+		why = "the operators file is unreadable";
+	} else if (!op) {
+		why = "no such operator";
+	} else if (!operator_password_ok(op, password)) {
+		why = "wrong password";
+	} else if (op->revoked) {
+		why = "revoked";
+	} else {
+		ret = operator_code_ok(op, code, now, &step);
+		why = ret == -EALREADY ? "a code used before (replayed)" :
+		      ret ? "wrong code" : NULL;
+	}
+	if (!why) {
+		op->last_step = step;
+		ret = operators_save(&g->ops);
+		if (ret)
+			why = "the operators file cannot be written";
+	}
+	operators_unlock(fd);
+	if (why) {
+		login_refused(g, msg, name, a, now, why);
+		return;
+	}
+	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
+		refuse(g, msg, "no randomness for a token");
+		return;
+	}
+	a->failures = 0;
+	s = new_session(g, now);
+	for (i = 0; i < sizeof(bytes); i++)
+		sprintf(s->token + 2 * i, "%02x", bytes[i]);
+	explicit_bzero(bytes, sizeof(bytes));
+	snprintf(s->operator, sizeof(s->operator), "%s", name);
+	s->expires = now + lifetime;
+	g->logins++;
+	fprintf(stderr, "%s: %s logged in until %jd (code of step %" PRIu64
+		")\n", prog_name, name, (intmax_t)s->expires, step);
+	body = ok_body();
+	json_object_object_add(body, "token", json_object_new_string(s->token));
+	json_object_object_add(body, "expires",
+			       json_object_new_int64(s->expires));
+	reply(g, msg, body);
+}
+
+/*
+ * The session of the request, and its operator still there and not
+ * revoked (the file is read again when it changed: a revocation takes
+ * the next request).
+ */
+static struct session *check_session(struct gate *g, natsMsg *msg,
+				     struct json_object *req, time_t now)
+{
+	struct session *s = find_session(g, member(req, "token"), now);
+	const struct gate_operator *op;
+
+	if (!s) {
+		g->refused++;
+		refuse(g, msg, "no such session, or it expired: log in");
+		return NULL;
+	}
+	if (refresh_operators(g)) {
+		g->refused++;
+		refuse(g, msg, "the gate cannot read its operators");
+		return NULL;
+	}
+	op = operators_find(&g->ops, s->operator);
+	if (!op || op->revoked) {
+		fprintf(stderr, "%s: %s is revoked: session ended\n",
+			prog_name, s->operator);
+		memset(s, 0, sizeof(*s));
+		g->refused++;
+		refuse(g, msg, "operator revoked");
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The bucket and key of an operator's logical key: the city's lists and
+ * the streets' devices; reports only for reading (history).
+ */
+static const char *operator_key(struct gate *g, const char *lkey,
+				bool reading, char *bucket, char *key,
+				char *token)
+{
+	char router[SYNC_ROUTER_LEN];
+	const char *why, *dot;
+
+	if (!lkey)
+		return "no key";
+	if (store_map(g->city, lkey, bucket, key, &why))
+		return why;
+	if (!strncmp(lkey, "report.", 7))
+		return reading ? NULL : "reports are the routers' to write";
+	if (!strncmp(lkey, "street.", 7)) {
+		dot = strchr(lkey + 7, '.');
+		snprintf(router, sizeof(router), "%.*s",
+			 (int)(dot - lkey - 7), lkey + 7);
+		if (sync_key_parse(lkey, router, token) != SYNC_KEY_DEVICE)
+			return "a street's key is street.ROUTER.dev.DEVICE";
+		return NULL;
+	}
+	if (sync_key_parse(lkey, "", token) == SYNC_KEY_OTHER)
+		return "the city's keys are city.deny.DEVICE and "
+		       "city.revoke.DEVICE";
+	return NULL;
+}
+
+static void do_change(struct gate *g, natsMsg *msg, struct json_object *req,
+		      time_t now, bool put)
+{
+	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN], token[SYNC_KEY_LEN];
+	char by[SYNC_BY_LEN], id_token[IOTGUARD_ADDR_STRLEN];
+	const char *lkey = member(req, "key"), *why, *id, *text;
+	struct iotguard_addr addr;
+	struct json_object *value = NULL, *body;
+	struct session *s;
+	kvStore *kv = NULL;
+	uint64_t rev = 0;
+	natsStatus st;
+
+	s = check_session(g, msg, req, now);
+	if (!s)
+		return;
+	why = operator_key(g, lkey, false, bucket, key, token);
+	if (!why && put &&
+	    (!json_object_object_get_ex(req, "value", &value) ||
+	     !json_object_is_type(value, json_type_object)))
+		why = "put wants a value, a JSON object";
+	if (!why && put) {
+		id = member(value, "id");
+		if (!id || iotguard_parse_identity(id, &addr, &why))
+			why = why ? why : "the value has no id";
+		else if (sync_identity_token(&addr, id_token,
+					     sizeof(id_token)) ||
+			 strcmp(id_token, token))
+			why = "the value's id is not its key's device";
+	}
+	if (why) {
+		g->refused++;
+		refuse(g, msg, why);
+		return;
+	}
+	if (put) {
+		/* The gate says who: whatever "by" the console sent goes. */
+		snprintf(by, sizeof(by), "operator:%s", s->operator);
+		json_object_object_add(value, "by", json_object_new_string(by));
+	}
+	st = js_KeyValue(&kv, g->st.js, bucket);
+	if (st == NATS_OK && put) {
+		text = json_object_to_json_string_ext(value,
+						      JSON_C_TO_STRING_PLAIN);
+		st = kvStore_PutString(&rev, kv, key, text);
+	} else if (st == NATS_OK) {
+		st = kvStore_Delete(kv, key);
+	}
+	kvStore_Destroy(kv);
+	if (st != NATS_OK) {
+		g->refused++;
+		fprintf(stderr, "%s: %s: Unable to %s %s: %s\n", prog_name,
+			s->operator, put ? "put" : "delete", lkey,
+			natsStatus_GetText(st));
+		refuse(g, msg, natsStatus_GetText(st));
+		return;
+	}
+	g->changes++;
+	fprintf(stderr, "%s: %s: %s %s rev %" PRIu64 "\n", prog_name,
+		s->operator, put ? "put" : "del", lkey, rev);
+	body = ok_body();
+	if (put)
+		json_object_object_add(body, "rev",
+				       json_object_new_uint64(rev));
+	reply(g, msg, body);
+}
+
+static void do_history(struct gate *g, natsMsg *msg, struct json_object *req,
+		       time_t now)
+{
+	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN], token[SYNC_KEY_LEN];
+	const char *lkey = member(req, "key"), *why;
+	struct json_object *body, *entries, *e;
+	kvEntryList list = { 0 };
+	kvStore *kv = NULL;
+	natsStatus st;
+	int i;
+
+	if (!check_session(g, msg, req, now))
+		return;
+	why = operator_key(g, lkey, true, bucket, key, token);
+	if (why) {
+		refuse(g, msg, why);
+		return;
+	}
+	st = js_KeyValue(&kv, g->st.js, bucket);
+	if (st == NATS_OK)
+		st = kvStore_History(&list, kv, key, NULL);
+	kvStore_Destroy(kv);
+	if (st != NATS_OK) {
+		refuse(g, msg, st == NATS_NOT_FOUND ? "not found" :
+		       natsStatus_GetText(st));
+		kvEntryList_Destroy(&list);
+		return;
+	}
+	body = ok_body();
+	entries = json_object_new_array();
+	for (i = 0; i < list.Count; i++) {
+		kvEntry *k = list.Entries[i];
+
+		e = json_object_new_object();
+		json_object_object_add(e, "rev", json_object_new_uint64(
+				       kvEntry_Revision(k)));
+		json_object_object_add(e, "op", json_object_new_string(
+				       kvEntry_Operation(k) == kvOp_Put ?
+				       "put" : "del"));
+		json_object_object_add(e, "value", json_object_new_string_len(
+				       kvEntry_Value(k), kvEntry_ValueLen(k)));
+		json_object_array_add(entries, e);
+	}
+	json_object_object_add(body, "entries", entries);
+	kvEntryList_Destroy(&list);
+	reply(g, msg, body);
+}
+
+static void do_logout(struct gate *g, natsMsg *msg, struct json_object *req,
+		      time_t now)
+{
+	struct session *s = find_session(g, member(req, "token"), now);
+
+	if (s) {
+		fprintf(stderr, "%s: %s logged out\n", prog_name, s->operator);
+		memset(s, 0, sizeof(*s));
+	}
+	reply(g, msg, ok_body());
+}
+
+static void handle(struct gate *g, natsMsg *msg)
+{
+	const char *subject = natsMsg_GetSubject(msg);
+	const char *data = natsMsg_GetData(msg);
+	int len = natsMsg_GetDataLength(msg);
+	const char *verb = strrchr(subject, '.') + 1;
+	struct json_tokener *tok;
+	struct json_object *req = NULL;
+	time_t now = time(NULL);
+
+	if (len <= 0 || len > GATE_REQUEST_MAX) {
+		refuse(g, msg, "a request is a JSON object of at most 8 KiB");
+		return;
+	}
+	tok = json_tokener_new();
+	if (tok)
+		req = json_tokener_parse_ex(tok, data, len);
+	/* One whole object, and nothing after it. */
+	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != (size_t)len ||
+	    !json_object_is_type(req, json_type_object)) {
+		refuse(g, msg, "a request is a JSON object of at most 8 KiB");
+		goto cleanup;
+	}
+	if (!strcmp(verb, "login"))
+		do_login(g, msg, req, now);
+	else if (!strcmp(verb, "logout"))
+		do_logout(g, msg, req, now);
+	else if (!strcmp(verb, "put"))
+		do_change(g, msg, req, now, true);
+	else if (!strcmp(verb, "del"))
+		do_change(g, msg, req, now, false);
+	else if (!strcmp(verb, "history"))
+		do_history(g, msg, req, now);
+	else
+		refuse(g, msg, "no such verb");
+cleanup:
+	json_object_put(req);
+	if (tok)
+		json_tokener_free(tok);
+}
+
+#define RUN_USAGE \
+	"[OPTIONS] --operators FILE\n\n" \
+	"Serves the city's operators: logins with a password and a TOTP "  \
+	"code,\nthen their changes, written with their names " \
+	"(Documentation/fleet.rst).\n\n" \
+	"  -o, --operators FILE  who may log in (iotguard-gate adduser)\n" \
+	"  -l, --lifetime SECONDS  the longest session (default 28800, at " \
+	"most\n                    86400)\n" \
+	STORE_OPTIONS_HELP \
+	"  -h, --help        show this help and exit\n"
+
+int serve_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "operators", required_argument, NULL, 'o' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	char subject[SYNC_BUCKET_LEN + 16];
+	natsSubscription *sub = NULL;
+	struct store_opts so = { .city = SYNC_CITY, .name = "gate",
+				 .inbox = "_IG.gate", .retry = true,
+				 .away = "requests wait for it" };
+	struct gate *g;
+	const char *why;
+	natsMsg *msg;
+	natsStatus s;
+	uint64_t v;
+	int opt, ret = EXIT_OK;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return report_error(ENOMEM, NULL, "start the gate");
+	g->lifetime = GATE_LIFETIME_DEFAULT;
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "o:l:h",
+				  options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &so, &ret)) {
+			if (ret)
+				goto cleanup;
+			continue;
+		}
+		switch (opt) {
+		case 'o':
+			g->ops_path = optarg;
+			break;
+		case 'l':
+			if (iotguard_parse_count(optarg, GATE_LIFETIME_MAX, &v,
+						 &why) || !v) {
+				ret = usage_error(argv[0], "bad lifetime `%s'",
+						  optarg);
+				goto cleanup;
+			}
+			g->lifetime = v;
+			break;
+		case 'h':
+			printf("Usage: %s %s " RUN_USAGE, prog_name, argv[0]);
+			goto cleanup;
+		default:
+			ret = EXIT_USAGE;
+			goto cleanup;
+		}
+	}
+	if (optind != argc) {
+		ret = usage_error(argv[0], "unexpected `%s'", argv[optind]);
+		goto cleanup;
+	}
+	if (!g->ops_path) {
+		ret = usage_error(argv[0], "no --operators");
+		goto cleanup;
+	}
+	ret = store_options_check(argv[0], &so);
+	if (ret)
+		goto cleanup;
+	if (so.router) {
+		ret = usage_error(argv[0], "the gate is no router");
+		goto cleanup;
+	}
+	g->city = so.city;
+	if (refresh_operators(g)) {
+		ret = EXIT_SYSTEM;
+		goto cleanup;
+	}
+	ret = store_open(&so, NULL, &g->st);
+	if (ret)
+		goto cleanup;
+	snprintf(subject, sizeof(subject), GATE_SUBJECT_FMT, so.city, "*");
+	s = natsConnection_SubscribeSync(&sub, g->st.nc, subject);
+	if (s == NATS_OK)
+		s = natsConnection_Flush(g->st.nc);
+	if (s != NATS_OK) {
+		ret = report_nats(s, "subscribe to %s", subject);
+		goto cleanup;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fprintf(stderr, "%s: serving %s with %zu operators\n", prog_name,
+		subject, g->ops.count);
+	while (!stopping) {
+		s = natsSubscription_NextMsg(&msg, sub, 250);
+		if (s == NATS_TIMEOUT)
+			continue;
+		if (s != NATS_OK) {
+			/* A slow consumer's loss: the consoles ask again. */
+			if (s == NATS_SLOW_CONSUMER)
+				continue;
+			ret = report_nats(s, "take a request");
+			break;
+		}
+		handle(g, msg);
+		natsMsg_Destroy(msg);
+	}
+	fprintf(stderr, "%s: stopping: %" PRIu64 " logins, %" PRIu64
+		" refused, %" PRIu64 " changes, %" PRIu64 " refused\n",
+		prog_name, g->logins, g->refused_logins, g->changes,
+		g->refused);
+cleanup:
+	natsSubscription_Destroy(sub);
+	store_close(&g->st);
+	operators_free(&g->ops);
+	explicit_bzero(g->sessions, sizeof(g->sessions));
+	free(g);
+	return ret;
+}
