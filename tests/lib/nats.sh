@@ -16,10 +16,13 @@
 #	...
 #	nats_stop DIR 3
 #
-# Each node listens for clients on 127.0.0.1:$((NATS_PORT + N - 1)) and
-# for its routes on 127.0.0.1:$((NATS_PORT + 100 + N - 1)); NATS_PORT is
-# chosen free by nats_pick_port unless set. Only loopback: nothing leaves
-# the machine.
+# Each node listens for clients on $NATS_HOST:$((NATS_PORT + N - 1))
+# (NATS_HOST: 127.0.0.1 unless set, as the guest's fleet test sets it to
+# its bridge's address; NATS_SAN then adds it to the servers'
+# certificate, as IP:ADDRESS) and for its routes on
+# 127.0.0.1:$((NATS_PORT + 100 + N - 1)); NATS_PORT is chosen free by
+# nats_pick_port unless set. Loopback, or the guest's own bridge: nothing
+# leaves the machine.
 
 # The organisation every certificate of the city names.
 NATS_ORG=iotguard-city
@@ -56,7 +59,7 @@ nats_cert() {
 
 	ext=$dir/$name.ext
 	if [ -n "$server" ]; then
-		printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" \
+		printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost${NATS_SAN:+,$NATS_SAN}" \
 			"extendedKeyUsage=serverAuth,clientAuth" >"$ext"
 	else
 		echo "extendedKeyUsage=clientAuth" >"$ext"
@@ -192,7 +195,7 @@ $(nats_router_permissions "$city" "$r")
 		cat >"$dir/n$n.conf" <<EOF
 # Node $n of the test city (tests/lib/nats.sh).
 server_name: n$n
-listen: 127.0.0.1:$((NATS_PORT + n - 1))
+listen: ${NATS_HOST:-127.0.0.1}:$((NATS_PORT + n - 1))
 jetstream {
   store_dir: "$dir/n$n"
   max_memory_store: 64MB

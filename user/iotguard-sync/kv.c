@@ -165,6 +165,65 @@ static int open_key(const struct kv_args *args, const char *command,
 	return store_open(&args->so, bucket, st);
 }
 
+/*
+ * put -: "KEY VALUE" lines from stdin, over one connection, each bucket
+ * bound when a key first needs it ("KEY REV" printed per line). Stops
+ * at the first bad or refused line, and says which: the lines before it
+ * are in the store.
+ */
+static int put_lines(const struct kv_args *args, const char *command)
+{
+	char bucket[SYNC_BUCKET_LEN], bound[SYNC_BUCKET_LEN] = "";
+	char key[SYNC_KEY_LEN], *line = NULL, *value;
+	unsigned long lineno = 0;
+	const char *why;
+	struct store st;
+	size_t size = 0;
+	uint64_t rev;
+	ssize_t len;
+	natsStatus s;
+	int ret;
+
+	ret = store_open(&args->so, NULL, &st);
+	if (ret)
+		return ret;
+	while (!ret && (len = getline(&line, &size, stdin)) >= 0) {
+		lineno++;
+		if (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (!len || line[0] == '#')
+			continue;
+		value = strchr(line, ' ');
+		if (!value || (size_t)len != strlen(line)) {
+			ret = usage_error(command, "line %lu: expected KEY "
+					  "VALUE", lineno);
+			break;
+		}
+		*value++ = 0;
+		if (store_map(args->so.city, line, bucket, key, &why)) {
+			ret = usage_error(command, "line %lu: bad key `%s': "
+					  "%s", lineno, line, why);
+			break;
+		}
+		if (strcmp(bucket, bound)) {
+			kvStore_Destroy(st.kv);
+			st.kv = NULL;
+			ret = store_bind(&st, bucket, &st.kv);
+			if (ret)
+				break;
+			strcpy(bound, bucket);
+		}
+		s = kvStore_PutString(&rev, st.kv, key, value);
+		if (s != NATS_OK)
+			ret = report_nats(s, "put %s (line %lu)", line, lineno);
+		else
+			printf("%s %" PRIu64 "\n", line, rev);
+	}
+	free(line);
+	store_close(&st);
+	return ret;
+}
+
 int put_main(int argc, char *argv[])
 {
 	struct kv_args args;
@@ -174,11 +233,18 @@ int put_main(int argc, char *argv[])
 	natsStatus s;
 	int ret;
 
-	ret = kv_parse(argc, argv, "[OPTIONS] KEY VALUE\n\n"
+	ret = kv_parse(argc, argv, "[OPTIONS] KEY VALUE\n"
+		       "       put [OPTIONS] -\n\n"
 		       "Puts VALUE (JSON, fleet.rst) under KEY and prints its "
-		       "revision.\n\n" KV_USAGE_END, 2, &args);
+		       "revision; with -,\nputs each `KEY VALUE' line of stdin"
+		       " and prints `KEY REVISION' for\neach, stopping at the "
+		       "first it cannot.\n\n" KV_USAGE_END, -1, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
+	if (argc - optind == 1 && !strcmp(argv[optind], "-"))
+		return put_lines(&args, argv[0]);
+	if (argc - optind != 2)
+		return usage_error(argv[0], "expected KEY VALUE, or -");
 	ret = open_key(&args, argv[0], argv[optind], &st, key, NULL);
 	if (ret)
 		return ret;
