@@ -25,7 +25,9 @@
 # 10^6 takes most of a minute), _READ_DEVICES (devices whose maps are read
 # alone, 10^5), _READ_SINGLE (non-empty: also read them one lookup at a
 # time, the "before" of the batched reads), _SINGLES (frames from unknown
-# sources run one per test_run, 10^4). IOTGUARD_BENCH_HOST_RAW:
+# sources run one per test_run, 10^4), _FLEET_ROUTERS (routers of the
+# fleet's city, 100), _FLEET_DEVICES (enrollments over them, 10^4).
+# IOTGUARD_BENCH_HOST_RAW:
 # figures measured on the host (bench/run.sh: the scorer with 10^6
 # devices), added to the table.
 #
@@ -71,6 +73,8 @@ else
 	READ_SINGLE=${IOTGUARD_BENCH_READ_SINGLE:-}
 	SINGLES=${IOTGUARD_BENCH_SINGLES:-10000}
 fi
+FLEET_ROUTERS=${IOTGUARD_BENCH_FLEET_ROUTERS:-100}
+FLEET_DEVICES=${IOTGUARD_BENCH_FLEET_DEVICES:-10000}
 DAEMON_BENCH=$REPO/build/bench/daemon-bench
 
 NETNS=(iotgb-xf iotgb-gen iotgb-dut)
@@ -256,6 +260,20 @@ elif [ -f "$SCENARIO" ]; then
 		scenario=ran
 	else
 		scenario="failed (exit $?)"
+	fi
+fi
+
+# ---------------------------------------------------------------- 6. fleet
+# A city of routers (tests/guest/fleet_test.sh): a revocation's way to
+# every router's table, enrollments spread over them, the agents' memory
+# per device. Its figures go to RAW.
+FLEET=$REPO/tests/guest/fleet_test.sh
+if [ "$SMOKE" = 0 ] && [ -f "$FLEET" ]; then
+	log "fleet_test.sh: $FLEET_ROUTERS routers, $FLEET_DEVICES enrollments"
+	if ! IOTGUARD_FLEET_ROUTERS=$FLEET_ROUTERS \
+		IOTGUARD_FLEET_DEVICES=$FLEET_DEVICES IOTGUARD_FLEET_JSON=$RAW \
+		bash "$FLEET" >"$OUT/fleet.log" 2>&1; then
+		log "fleet_test.sh failed: $(grep -m 3 '^not ok' "$OUT/fleet.log")"
 	fi
 fi
 

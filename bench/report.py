@@ -26,6 +26,7 @@ FEATURES_NS = 15.0
 # test_run's floor on the project's hosts (no TCG): 15 ns is this share of it.
 HOST_FLOOR_NS = 21.0
 SCORE_S = 1.0
+REVOKE_P99_S = 1.0
 DETECT_S = 5.0
 
 
@@ -387,6 +388,28 @@ def main():
             "%d devices, %d CPUs: (%d + %d) B x CPUs of values, and the "
             "hash entries" % (d["devices"], d["cpus"], d["devstats_bytes"],
                               d["features_bytes"]))
+
+    # 6. the fleet (Documentation/fleet.rst): a revocation on every router
+    sec = "Fleet (tests/guest/fleet_test.sh: routers in namespaces, TCG)"
+    d = figs.get("fleet.revoke")
+    if d is not None:
+        row(sec, "revocation to %d routers, p99" % d["routers"], d["p99"], "s",
+            "<= %.0f s" % REVOKE_P99_S, d["p99"] / REVOKE_P99_S,
+            d["p99"] <= REVOKE_P99_S,
+            "p50 %.3f s, max %.3f s; from the operator's command (its TLS "
+            "connection included) to each agent's log" % (d["median"], d["max"]))
+    d = figs.get("fleet.enroll")
+    if d is not None:
+        row(sec, "%d enrollments over %d routers" % (d["devices"], d["routers"]),
+            d["median"], "s", "", None, None,
+            "%.0f/s, from the first put to the last agent's apply; one "
+            "client putting; an agent's RSS then %d KiB" %
+            (d["devices"] / d["median"], d.get("rss_kib", 0)))
+    d = figs.get("fleet.agent_memory")
+    if d is not None:
+        row(sec, "an agent's table, per identity", d["median"], "B", "", None,
+            None, "%d identities over %d agents, by their own count" %
+            (d["devices"], d["routers"]))
 
     # 5. detection delay per attack
     sec = "Detection delay per attack (tests/guest/scenario_test.sh)"

@@ -41,7 +41,7 @@ export IOTGUARD_BENCH_HOST_RAW=$HOST_RAW
 bash tests/vm/run.sh --timeout 2400 -- \
 	sh -c 'exec bash bench/guest.sh "$IOTGUARD_VM_OUT/bench"' || rc=$?
 for f in results.json table.txt raw.jsonl nft.rules scenario.json \
-	scenario.log; do
+	scenario.log fleet.log; do
 	if [ -f "build/vm/out/bench/$f" ]; then
 		cp "build/vm/out/bench/$f" "$DEST/$f"
 	fi

@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 46
+tap_plan 48
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -155,7 +155,8 @@ check "a city-wide deny reaches all three tables" all_denied
 put street.b.dev.198-18-0-10 '{"id":"198.18.0.10","state":"allow","by":"operator:alice"}'
 tap_wait 120 0.25 has b "^add 198\.18\.0\.10 " || true
 "$CITY" revoke "${op[@]}" --by operator:bob --reason "key stolen" \
-	198.18.0.10 >/dev/null
+	198.18.0.10 >"$TMP/revoke.out"
+rev10=$(sed -n 's/^city\.revoke\.198-18-0-10 rev \([0-9]*\)$/\1/p' "$TMP/revoke.out")
 revoked() {
 	has "$1" "^set 198\.18\.0\.10 .*state=deny .*key=city\.revoke\.198-18-0-10 .*by=operator:bob$" &&
 		has "$1" "^revoke 198\.18\.0\.10 key=city\.revoke\.198-18-0-10 "
@@ -164,6 +165,20 @@ c_saw_revoke() { grep -q "city.revoke.198-18-0-10 rev [0-9]*: applied" "$TMP/age
 both_revoked() { revoked a && revoked b && c_saw_revoke; }
 check "a city-wide revocation denies and revokes on a and b, reaches c" \
 	tap_wait 120 0.25 both_revoked
+# Each agent reports how far it came: the operator sees who has it.
+applied() {
+	"$CITY" applied "${op[@]}" city.revoke.198-18-0-10 "${rev10:-0}" \
+		>"$TMP/applied" 2>&1
+}
+check "the agents report it: 3 of 3 routers have applied it" \
+	eval 'tap_wait 120 0.25 applied &&
+	grep -q "^3 of 3 routers have city.revoke.198-18-0-10 rev $rev10$" "$TMP/applied"'
+rc=0
+"$CITY" applied "${op[@]}" city.revoke.198-18-0-10 $((rev10 + 1000)) \
+	>"$TMP/applied" 2>&1 || rc=$?
+check "... and none has a revision not made yet (exit 4)" \
+	eval '[ $rc = 4 ] && grep -q "^0 of 3 routers" "$TMP/applied" &&
+	[ "$(grep -c " behind (took $rev10)$" "$TMP/applied")" = 3 ]'
 
 put street.c.dev.198-18-0-30 '{"id":"198.18.0.30","state":"allow","by":"operator:alice"}'
 kept() { grep -q "198-18-0-30: pinned locally, kept" "$TMP/agent-c.log"; }

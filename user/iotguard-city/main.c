@@ -685,6 +685,144 @@ static int device_history_main(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+/* Exit status of applied when a router has not taken the revision. */
+#define EXIT_BEHIND 4
+
+/*
+ * The revision router took of the pattern named what ("street", "deny",
+ * "revoke") by its agent's report.ROUTER.applied; -1 if it never said.
+ */
+static int64_t router_took(kvStore *reports, const char *router,
+			   const char *what)
+{
+	char key[SYNC_KEY_LEN];
+	struct json_object *obj, *v;
+	kvEntry *e = NULL;
+	int64_t rev = -1;
+
+	snprintf(key, sizeof(key), "%s.applied", router);
+	if (kvStore_Get(&e, reports, key) != NATS_OK)
+		return -1;
+	obj = json_tokener_parse(kvEntry_ValueString(e));
+	if (obj && json_object_object_get_ex(obj, what, &v) &&
+	    json_object_is_type(v, json_type_int))
+		rev = json_object_get_int64(v);
+	json_object_put(obj);
+	kvEntry_Destroy(e);
+	return rev;
+}
+
+/*
+ * applied KEY REV: which routers have taken revision REV of KEY (a
+ * city-wide list's key: every router; a street's: its router).
+ */
+static int applied_main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		STORE_LONG_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char prefix[SYNC_BUCKET_LEN + 16], reports[SYNC_BUCKET_LEN];
+	char router[SYNC_ROUTER_LEN] = "", token[SYNC_KEY_LEN];
+	jsStreamNamesList *names = NULL;
+	struct store_opts so = { .city = SYNC_CITY };
+	const char *what, *lkey, *why, *r;
+	unsigned int have = 0, all = 0;
+	struct store st;
+	uint64_t rev;
+	int64_t took;
+	natsStatus s;
+	int opt, i, ret = EXIT_OK;
+
+	optind = 1;
+	while ((opt = next_option(argv[0], argc, argv,
+				  STORE_SHORT_OPTIONS "h", options)) != -1) {
+		if (store_option(argv[0], opt, optarg, &so, &ret)) {
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (opt != 'h')
+			return EXIT_USAGE;
+		printf("Usage: %s %s [OPTIONS] KEY REVISION\n\n"
+		       "Which routers have taken REVISION of KEY (as `enroll',"
+		       " `deny' or\n`revoke' printed it: a city-wide list's "
+		       "key concerns every router, a\nstreet's its router), "
+		       "by what their agents report.\n\n"
+		       STORE_OPTIONS_HELP
+		       "  -h, --help        show this help and exit\n\n"
+		       "Exit status 4 when a router has not.\n", prog_name,
+		       argv[0]);
+		return EXIT_OK;
+	}
+	if (argc - optind != 2)
+		return usage_error(argv[0], "expected KEY REVISION");
+	lkey = argv[optind];
+	if (iotguard_parse_count(argv[optind + 1], INT64_MAX, &rev, &why) ||
+	    !rev)
+		return usage_error(argv[0], "bad revision `%s'",
+				   argv[optind + 1]);
+	if (!strncmp(lkey, "street.", 7)) {
+		snprintf(router, sizeof(router), "%.*s",
+			 (int)strcspn(lkey + 7, "."), lkey + 7);
+		what = "street";
+	} else {
+		what = "";
+	}
+	switch (sync_key_parse(lkey, router, token)) {
+	case SYNC_KEY_DEVICE:
+		break;
+	case SYNC_KEY_DENY:
+		what = "deny";
+		break;
+	case SYNC_KEY_REVOKE:
+		what = "revoke";
+		break;
+	default:
+		return usage_error(argv[0], "bad key `%s': not a street's "
+				   "device nor a city-wide list's", lkey);
+	}
+	ret = store_options_check(argv[0], &so);
+	if (ret)
+		return ret;
+	snprintf(reports, sizeof(reports), "%s-reports", so.city);
+	ret = store_open(&so, reports, &st);
+	if (ret)
+		return ret;
+	/* The routers: a street bucket each, KV_CITY-street-ROUTER. */
+	s = js_StreamNames(&names, st.js, NULL, NULL);
+	if (s != NATS_OK) {
+		ret = report_nats(s, "list the city's streets");
+		goto cleanup;
+	}
+	snprintf(prefix, sizeof(prefix), "KV_%s-street-", so.city);
+	for (i = 0; i < names->Count; i++) {
+		if (strncmp(names->List[i], prefix, strlen(prefix)))
+			continue;
+		r = names->List[i] + strlen(prefix);
+		if (router[0] && strcmp(r, router))
+			continue;
+		all++;
+		took = router_took(st.kv, r, what);
+		if (took >= (int64_t)rev) {
+			have++;
+			printf("%s applied (took %" PRId64 ")\n", r, took);
+		} else if (took < 0) {
+			printf("%s not reported\n", r);
+		} else {
+			printf("%s behind (took %" PRId64 ")\n", r, took);
+		}
+	}
+	printf("%u of %u routers have %s rev %" PRIu64 "\n", have, all, lkey,
+	       rev);
+	ret = have == all && all ? EXIT_OK : EXIT_BEHIND;
+cleanup:
+	jsStreamNamesList_Destroy(names);
+	store_close(&st);
+	return ret;
+}
+
 #define LOGIN_USAGE \
 	"[OPTIONS] --console NAME --session FILE OPERATOR\n\n" \
 	"Logs OPERATOR in at the city's gate: reads the password, then the " \
@@ -867,6 +1005,7 @@ static const struct cmdline_command subcommands[] = {
 	{ "revoke", revoke_main, "Revokes a device on every router" },
 	{ "unrevoke", unrevoke_main, "Lifts a city-wide revocation" },
 	{ "history", device_history_main, "Shows every value a device had" },
+	{ "applied", applied_main, "Which routers have taken a revision" },
 	{ "login", login_main, "Logs an operator in at the gate" },
 	{ "logout", logout_main, "Ends an operator's session" },
 };
@@ -884,7 +1023,8 @@ static void show_usage(FILE *f)
 	      "  1  usage error (bad command, option or value)\n"
 	      "  2  the store or the system refused; the reason is "
 	      "printed\n"
-	      "  3  history: the city has no value for the device\n\n", f);
+	      "  3  history: the city has no value for the device\n"
+	      "  4  applied: a router has not taken the revision\n\n", f);
 	fprintf(f, "Use `%s <command> --help' for help on a command.\n",
 		prog_name);
 }

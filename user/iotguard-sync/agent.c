@@ -3,7 +3,8 @@
  * run: the agent. Watches this router's street and the city-wide lists,
  * applies each change by the rules of policy.c, and publishes what the
  * router decides on its own (the module's automatic quarantines and
- * alerts) under report.ROUTER.
+ * alerts) under report.ROUTER, and how far it has come (the revision each
+ * watcher took last) under report.ROUTER.applied.
  *
  * The store may go away at any time: the local table is then left as it
  * is, and the agent waits for the store. When it is back, the watchers
@@ -20,12 +21,15 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include "json.h"
 #include "store.h"
 
 struct agent;
 
 struct watch {
+	int index;		/* in the plan: street, deny, revoke */
 	char bucket[SYNC_BUCKET_LEN];
 	char pattern[SYNC_KEY_LEN];	/* in the bucket */
 	char prefix[SYNC_KEY_LEN];	/* back to a logical key */
@@ -60,7 +64,14 @@ struct agent {
 	atomic_bool reset;	/* reconnected: the watchers start again */
 	atomic_bool away;	/* disconnected, and not yet back */
 	struct iotguard_nl *events;	/* the module's events, or NULL */
+	/* The newest revision each pattern's watchers took, and published. */
+	_Atomic uint64_t taken[WATCHES];
+	uint64_t published[WATCHES];
 };
+
+/* The names of the three in report.ROUTER.applied. */
+static const char *const watch_names[WATCHES] = { "street", "deny",
+						  "revoke" };
 
 static volatile sig_atomic_t stop;
 
@@ -85,6 +96,18 @@ static void on_reconnected(void *data)
 	atomic_store(&agent->reset, true);
 }
 
+/*
+ * Milliseconds from ns (UTC, the server's clock) to now (ours): how long
+ * a change took from the store to the table, as far as clocks agree.
+ */
+static double since_ms(int64_t ns)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ((double)now.tv_sec * 1e9 + now.tv_nsec - (double)ns) / 1e6;
+}
+
 static void apply_entry(struct watch *wt, kvEntry *e)
 {
 	struct agent *agent = wt->agent;
@@ -102,8 +125,11 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 			 op == kvOp_Put ? SYNC_OP_PUT : SYNC_OP_DEL,
 			 kvEntry_Value(e), kvEntry_ValueLen(e), stderr);
 	if (c->applied != before)
-		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied\n", prog_name,
-			lkey, kvEntry_Revision(e));
+		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied, %.1f ms after "
+			"it was stored\n", prog_name, lkey, kvEntry_Revision(e),
+			since_ms(kvEntry_Created(e)));
+	if (kvEntry_Revision(e) > atomic_load(&agent->taken[wt->index]))
+		atomic_store(&agent->taken[wt->index], kvEntry_Revision(e));
 	/* A revision it took (applied, or learnt after a restart). */
 	if (agent->state && c->applied + c->stale != seen) {
 		ret = sync_table_save(agent->table, agent->state);
@@ -224,6 +250,7 @@ static struct watch_set *start_set(struct agent *agent)
 	kvWatchOptions_Init(&wo);
 	for (i = 0; i < WATCHES; i++) {
 		wt = &set->w[i];
+		wt->index = i;
 		memcpy(wt->bucket, agent->plan[i].bucket, sizeof(wt->bucket));
 		memcpy(wt->pattern, agent->plan[i].pattern,
 		       sizeof(wt->pattern));
@@ -250,6 +277,50 @@ fail:
 
 /* Waits up to ms, or less if the module has events for us. */
 static void wait_events(struct agent *agent, int ms);
+
+/*
+ * report.ROUTER.applied: the revision each watcher took last, so that
+ * the operator sees which routers have a change (iotguard-city
+ * applied). Put when it moved; a failed put is tried again next time.
+ */
+static void publish_progress(struct agent *agent)
+{
+	uint64_t taken[WATCHES];
+	struct iotguard_json json;
+	char key[SYNC_KEY_LEN];
+	char *value = NULL;
+	bool moved = false;
+	size_t len = 0, i;
+	natsStatus s;
+	FILE *f;
+
+	for (i = 0; i < WATCHES; i++) {
+		taken[i] = atomic_load(&agent->taken[i]);
+		moved |= taken[i] != agent->published[i];
+	}
+	if (!moved)
+		return;
+	f = open_memstream(&value, &len);
+	if (!f)
+		return;
+	iotguard_json_init(&json, f);
+	iotguard_json_object_start(&json);
+	iotguard_json_kv_string(&json, "router", agent->so.router);
+	for (i = 0; i < WATCHES; i++)
+		iotguard_json_kv_u64(&json, watch_names[i], taken[i]);
+	iotguard_json_kv_u64(&json, "time", (uint64_t)time(NULL));
+	iotguard_json_object_end(&json);
+	if (iotguard_json_error(&json) | fclose(f))
+		goto cleanup;
+	if (len && value[len - 1] == '\n')
+		len--;
+	snprintf(key, sizeof(key), "%s.applied", agent->so.router);
+	s = kvStore_Put(NULL, agent->st.kv, key, value, (int)len);
+	if (s == NATS_OK)
+		memcpy(agent->published, taken, sizeof(taken));
+cleanup:
+	free(value);
+}
 
 static void run_loop(struct agent *agent)
 {
@@ -288,6 +359,8 @@ static void run_loop(struct agent *agent)
 			agent->set = set;
 		}
 		wait_events(agent, 200);
+		if (!atomic_load(&agent->away))
+			publish_progress(agent);
 	}
 	if (atomic_load(&agent->away) || !agent->set)
 		return;
@@ -370,6 +443,7 @@ int run_main(int argc, char *argv[])
 	static struct agent agent = { .so.city = SYNC_CITY };
 	const char *record = NULL;
 	struct sigaction sa;
+	size_t bytes, count;
 	int opt, ret = EXIT_OK;
 	size_t i;
 
@@ -458,14 +532,15 @@ int run_main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	run_loop(&agent);
+	bytes = sync_table_memory(agent.table, &count);
 	fprintf(stderr, "%s: stopping: %" PRIu64 " applied, %" PRIu64
 		" stale, %" PRIu64 " ignored, %" PRIu64 " kept by a pin, %"
-		PRIu64 " failed\n", prog_name,
+		PRIu64 " failed; %zu identities in %zu bytes\n", prog_name,
 		sync_table_counters(agent.table)->applied,
 		sync_table_counters(agent.table)->stale,
 		sync_table_counters(agent.table)->ignored,
 		sync_table_counters(agent.table)->kept_pin,
-		sync_table_counters(agent.table)->failed);
+		sync_table_counters(agent.table)->failed, count, bytes);
 	/*
 	 * Stopping a watcher deletes its consumer, a request that waits
 	 * its whole timeout for servers that are away: there is nothing

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store.h"
@@ -165,29 +166,96 @@ static int open_key(const struct kv_args *args, const char *command,
 	return store_open(&args->so, bucket, st);
 }
 
+/* What put - learns from the servers' acknowledgements. */
+struct put_acks {
+	const char *city;
+	pthread_mutex_t lock;
+	unsigned long ok, failed;
+};
+
+/* $KV.BUCKET.KEY back to its logical key (store.h), into lkey. */
+static void logical_key(const char *city, const char *subject, char *lkey,
+			size_t len)
+{
+	const char *bucket = subject + 4, *key = strchr(bucket, '.');
+	size_t n = strlen(city), blen;
+
+	if (strncmp(subject, "$KV.", 4) || !key) {
+		snprintf(lkey, len, "%s", subject);
+		return;
+	}
+	blen = key++ - bucket;
+	if (blen == n && !strncmp(bucket, city, n))
+		snprintf(lkey, len, "city.%s", key);
+	else if (blen == n + 8 && !strncmp(bucket + n, "-reports", 8))
+		snprintf(lkey, len, "report.%s", key);
+	else if (blen > n + 8 && !strncmp(bucket + n, "-street-", 8))
+		snprintf(lkey, len, "street.%.*s.%s", (int)(blen - n - 8),
+			 bucket + n + 8, key);
+	else
+		snprintf(lkey, len, "%s", subject);
+}
+
+/* From libnats' thread: each put's revision, or why not. */
+static void on_put_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa,
+		       jsPubAckErr *pae, void *closure)
+{
+	struct put_acks *acks = closure;
+	char lkey[2 * SYNC_KEY_LEN];
+
+	(void)js;
+	logical_key(acks->city, natsMsg_GetSubject(msg), lkey, sizeof(lkey));
+	pthread_mutex_lock(&acks->lock);
+	if (pa) {
+		acks->ok++;
+		printf("%s %" PRIu64 "\n", lkey, pa->Sequence);
+	} else {
+		acks->failed++;
+		fprintf(stderr, "Unable to put %s: %s\n", lkey,
+			pae && pae->ErrText ? pae->ErrText :
+			natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+	}
+	pthread_mutex_unlock(&acks->lock);
+	natsMsg_Destroy(msg);
+}
+
 /*
- * put -: "KEY VALUE" lines from stdin, over one connection, each bucket
- * bound when a key first needs it ("KEY REV" printed per line). Stops
- * at the first bad or refused line, and says which: the lines before it
- * are in the store.
+ * put -: "KEY VALUE" lines from stdin, published without waiting for
+ * each acknowledgement (at most 256 in flight), "KEY REV" printed for
+ * each as it comes, a refusal reported for each. A bad line stops the
+ * reading: the lines before it are put.
  */
 static int put_lines(const struct kv_args *args, const char *command)
 {
-	char bucket[SYNC_BUCKET_LEN], bound[SYNC_BUCKET_LEN] = "";
-	char key[SYNC_KEY_LEN], *line = NULL, *value;
-	unsigned long lineno = 0;
+	struct put_acks acks = { .city = args->so.city };
+	char subject[SYNC_BUCKET_LEN + SYNC_KEY_LEN + 8];
+	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN], *line = NULL;
+	unsigned long lineno = 0, sent = 0;
+	jsOptions jo;
+	jsCtx *js = NULL;
+	natsMsg *msg;
 	const char *why;
+	char *value;
 	struct store st;
 	size_t size = 0;
-	uint64_t rev;
 	ssize_t len;
 	natsStatus s;
 	int ret;
 
+	pthread_mutex_init(&acks.lock, NULL);
 	ret = store_open(&args->so, NULL, &st);
 	if (ret)
-		return ret;
-	while (!ret && (len = getline(&line, &size, stdin)) >= 0) {
+		goto cleanup;
+	jsOptions_Init(&jo);
+	jo.PublishAsync.MaxPending = 256;
+	jo.PublishAsync.AckHandler = on_put_ack;
+	jo.PublishAsync.AckHandlerClosure = &acks;
+	s = natsConnection_JetStream(&js, st.nc, &jo);
+	if (s != NATS_OK) {
+		ret = report_nats(s, "use JetStream");
+		goto cleanup;
+	}
+	while ((len = getline(&line, &size, stdin)) >= 0) {
 		lineno++;
 		if (len && line[len - 1] == '\n')
 			line[--len] = 0;
@@ -205,22 +273,31 @@ static int put_lines(const struct kv_args *args, const char *command)
 					  "%s", lineno, line, why);
 			break;
 		}
-		if (strcmp(bucket, bound)) {
-			kvStore_Destroy(st.kv);
-			st.kv = NULL;
-			ret = store_bind(&st, bucket, &st.kv);
-			if (ret)
-				break;
-			strcpy(bound, bucket);
+		snprintf(subject, sizeof(subject), "$KV.%s.%s", bucket, key);
+		s = natsMsg_Create(&msg, subject, NULL, value, strlen(value));
+		if (s == NATS_OK) {
+			s = js_PublishMsgAsync(js, &msg, NULL);
+			natsMsg_Destroy(msg);
 		}
-		s = kvStore_PutString(&rev, st.kv, key, value);
-		if (s != NATS_OK)
+		if (s != NATS_OK) {
 			ret = report_nats(s, "put %s (line %lu)", line, lineno);
-		else
-			printf("%s %" PRIu64 "\n", line, rev);
+			break;
+		}
+		sent++;
 	}
+	/* Every acknowledgement, or the servers' silence, before the end. */
+	s = js_PublishAsyncComplete(js, NULL);
+	if (s != NATS_OK && !ret)
+		ret = report_nats(s, "wait for the servers' acknowledgements");
+	pthread_mutex_lock(&acks.lock);
+	if (!ret && (acks.failed || acks.ok != sent))
+		ret = EXIT_SYSTEM;
+	pthread_mutex_unlock(&acks.lock);
+cleanup:
+	jsCtx_Destroy(js);
 	free(line);
 	store_close(&st);
+	pthread_mutex_destroy(&acks.lock);
 	return ret;
 }
 
@@ -237,8 +314,9 @@ int put_main(int argc, char *argv[])
 		       "       put [OPTIONS] -\n\n"
 		       "Puts VALUE (JSON, fleet.rst) under KEY and prints its "
 		       "revision; with -,\nputs each `KEY VALUE' line of stdin"
-		       " and prints `KEY REVISION' for\neach, stopping at the "
-		       "first it cannot.\n\n" KV_USAGE_END, -1, &args);
+		       " without waiting for each\nacknowledgement, prints "
+		       "`KEY REVISION' for each as it comes and reports\n"
+		       "each refused (exit 2).\n\n" KV_USAGE_END, -1, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (argc - optind == 1 && !strcmp(argv[optind], "-"))

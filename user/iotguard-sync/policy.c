@@ -302,6 +302,12 @@ void sync_table_free(struct sync_table *table)
 	free(table);
 }
 
+size_t sync_table_memory(const struct sync_table *t, size_t *count)
+{
+	*count = t->count;
+	return sizeof(*t) + t->size * sizeof(t->devs[0]);
+}
+
 const struct sync_counters *sync_table_counters(const struct sync_table *t)
 {
 	return &t->counters;

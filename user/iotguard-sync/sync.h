@@ -143,6 +143,8 @@ int sync_table_new(struct sync_table **tablep, const char *router,
 		   const struct sync_applier *applier);
 void sync_table_free(struct sync_table *table);
 const struct sync_counters *sync_table_counters(const struct sync_table *t);
+/* The identities t remembers, and the bytes it holds for them. */
+size_t sync_table_memory(const struct sync_table *t, size_t *count);
 
 /*
  * One entry of the bucket, from a watcher: the key, its revision (the

@@ -1,0 +1,378 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A city of routers in the guest (Documentation/fleet.rst): ROUTERS
+# network namespaces, each a router with its own iotguard device table
+# (the module keeps one per namespace) and its own iotguard-sync agent,
+# applying the city's policy to that table over netlink; a 3-node NATS
+# JetStream cluster with TLS everywhere in the root namespace, reached
+# over a bridge. Runs in the guest, as root, with iotguard.ko loaded.
+# Prints TAP.
+#
+#  ┌─────────────────────────────┐
+#  │ root namespace              │       ┌───────────────────────────┐
+#  │ nats-server n1 n2 n3        │   ┌───┤ igf-r1: eth0 198.18.255.11│
+#  │ on 198.18.255.1 (igfbr)     ├───┤   │ iotguard-sync --router r1 │
+#  │ routes on 127.0.0.1         │   │   └───────────────────────────┘
+#  └─────────────────────────────┘   │          ... up to
+#                                    │   ┌───────────────────────────┐
+#                                    └───┤ igf-rN: eth0 198.18.255.N+10
+#                                        └───────────────────────────┘
+#
+# Each street N has its device 198.19.N.10; 198.18.0.66, a device carried
+# from street to street, is enrolled on all. Judged by the tables the
+# module holds and the agents' logs, never by the clock: the waits are
+# nets against hangs. The figures (revocation to every router: p50, p99,
+# max, from the store's taking it to each agent's having applied it) are
+# printed, not judged.
+#
+# Environment: IOTGUARD_FLEET_ROUTERS (default 10, at most 200);
+# IOTGUARD_FLEET_DEVICES (default 0): that many more enrollments spread
+# over the routers (at most 150 each), timed, and the agents' memory per
+# device; IOTGUARD_FLEET_JSON=FILE appends the figures to FILE as make
+# bench's raw lines (bench/guest.sh); IOTGUARD_FLEET_WAIT (240): tries of
+# each wait for the tables, a second apart.
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$repo/tests/lib/tap.sh"
+# shellcheck source=../lib/nats.sh
+. "$repo/tests/lib/nats.sh"
+
+sync=$repo/build/iotguard-sync
+city=$repo/build/iotguard-city
+iotguard=$repo/build/iotguard
+tmp=$(mktemp -d)
+BR=igfbr
+HOST=198.18.255.1
+AGENTS=()
+# Tries of a wait for the tables, a second apart: a net against a hang.
+WAIT=${IOTGUARD_FLEET_WAIT:-240}
+ROUTERS=${IOTGUARD_FLEET_ROUTERS:-10}
+DEVICES=${IOTGUARD_FLEET_DEVICES:-0}
+JSON=${IOTGUARD_FLEET_JSON:-}
+if ! [[ $ROUTERS =~ ^[1-9][0-9]{0,2}$ ]] || [ "$ROUTERS" -gt 200 ]; then
+	echo "IOTGUARD_FLEET_ROUTERS=$ROUTERS: 1 to 200" >&2
+	exit 1
+fi
+if ! [[ $DEVICES =~ ^[0-9]{1,6}$ ]] || [ "$DEVICES" -gt $((150 * ROUTERS)) ]; then
+	echo "IOTGUARD_FLEET_DEVICES=$DEVICES: 0 to 150 per router" >&2
+	exit 1
+fi
+
+cleanup() {
+	local pid r
+
+	set +e
+	for pid in "${AGENTS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	nats_stop "$tmp" 3
+	for ((r = 1; r <= ROUTERS; r++)); do
+		ip netns del "igf-r$r" 2>/dev/null
+	done
+	ip link del "$BR" 2>/dev/null
+	# The logs, where the VM's results go, when something failed.
+	if [ "${failed:-0}" != 0 ] && [ -n "${IOTGUARD_VM_OUT:-}" ]; then
+		mkdir -p "$IOTGUARD_VM_OUT/fleet"
+		cp "$tmp"/*.log "$tmp"/*.err "$tmp"/tables "$IOTGUARD_VM_OUT/fleet/" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+tap_plan $((11 + (DEVICES > 0)))
+
+if [ ! -x "$sync" ] || ! command -v nats-server >/dev/null; then
+	not_ok "build/iotguard-sync or nats-server is missing"
+	exit 1
+fi
+
+# ----------------------------------------------------------- the network
+ip link add "$BR" type bridge
+ip addr add "$HOST/24" dev "$BR"
+ip link set "$BR" up
+for ((r = 1; r <= ROUTERS; r++)); do
+	ip netns add "igf-r$r"
+	ip link add "igfv$r" type veth peer name eth0 netns "igf-r$r"
+	ip link set "igfv$r" master "$BR" up
+	ip -n "igf-r$r" addr add "198.18.255.$((10 + r))/24" dev eth0
+	ip -n "igf-r$r" link set eth0 up
+	ip -n "igf-r$r" link set lo up
+done
+
+# ----------------------------------------------------------- the city
+routers=()
+certs=(operator)
+for ((r = 1; r <= ROUTERS; r++)); do
+	routers+=("r$r")
+	certs+=("router-r$r")
+done
+NATS_PORT=24222
+export NATS_HOST=$HOST NATS_SAN=IP:$HOST
+nats_certs "$tmp" "${certs[@]}"
+nats_cluster_config "$tmp" 3 iotguard-city "${routers[@]}"
+nats_start "$tmp" 3
+check "a 3-node cluster with TLS forms" tap_wait 480 0.5 nats_ready "$tmp" 3
+
+C=$tmp/certs
+S=tls://$HOST:$NATS_PORT,tls://$HOST:$((NATS_PORT + 1))
+S+=,tls://$HOST:$((NATS_PORT + 2))
+op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
+	--ca "$C/ca.pem")
+create() {
+	"$sync" create "${op[@]}" --replicas 3 "${routers[@]}" \
+		2>>"$tmp/create.err"
+}
+check "the operator creates the city's $((ROUTERS + 2)) buckets, 3 replicas" \
+	tap_wait 80 0.5 create
+
+# Each agent's log, each line stamped with the time it was read.
+stamp() {
+	local line
+
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "$line"
+	done
+}
+for ((r = 1; r <= ROUTERS; r++)); do
+	nsenter --net="/run/netns/igf-r$r" "$sync" run --server "$S" \
+		--cert "$C/router-r$r.pem" --key "$C/router-r$r.key" \
+		--ca "$C/ca.pem" --router "r$r" --state "$tmp/state-r$r" \
+		2> >(stamp >"$tmp/agent-r$r.log") &
+	AGENTS+=($!)
+done
+# in_step R: agent R has had every key's newest value on its 3 watchers.
+in_step() {
+	[ "$(grep -c "in step with" "$tmp/agent-$1.log" 2>/dev/null)" -ge 3 ]
+}
+all_in_step() {
+	local r
+
+	for r in "${routers[@]}"; do
+		in_step "$r" || return 1
+	done
+}
+check "$ROUTERS routers' agents, each in its namespace, are in step" \
+	tap_wait 960 0.5 all_in_step
+
+# snapshot: every router's module table into tmp/tables, a line
+# "ROUTER ADDRESS STATE revoked|-" per device (one python for them all:
+# its start is slow under TCG).
+snapshot() {
+	python3 - "$iotguard" "${routers[@]}" >"$tmp/tables.new" <<'EOF' &&
+import json, subprocess, sys
+for r in sys.argv[2:]:
+    out = subprocess.run(["nsenter", "--net=/run/netns/igf-" + r,
+                          sys.argv[1], "-j", "device", "list"],
+                         capture_output=True, text=True)
+    if out.returncode:
+        print(r, "error")
+        continue
+    for d in json.loads(out.stdout)["devices"]:
+        print(r, d["address"], d["state"],
+              "revoked" if d.get("revoked") else "-")
+EOF
+		mv "$tmp/tables.new" "$tmp/tables"
+}
+# judge DESCRIPTION DIAGNOSIS COMMAND...: check, and on failure runs
+# DIAGNOSIS (check's own status is its output's).
+judge() {
+	local desc=$1 diag=$2
+
+	shift 2
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		"$diag"
+	fi
+}
+# count PATTERN: lines of the snapshot matching the extended regex.
+count() { grep -cE -- "$1" "$tmp/tables"; }
+# show: the snapshot and router r1's agent, for a failure's diagnosis.
+show() {
+	head -n 40 "$tmp/tables" | sed 's/^/# tables: /'
+	tail -n 20 "$tmp/agent-r1.log" | sed 's/^/# r1: /'
+}
+
+# ---------------------------------------------------------- enrollments
+for ((r = 1; r <= ROUTERS; r++)); do
+	echo "street.r$r.dev.198-19-$r-10 {\"id\":\"198.19.$r.10\",\"name\":\"lamp-$r\",\"state\":\"allow\",\"class\":\"light\",\"by\":\"operator:alice\"}"
+	echo "street.r$r.dev.198-18-0-66 {\"id\":\"198.18.0.66\",\"name\":\"carried\",\"state\":\"allow\",\"by\":\"operator:alice\"}"
+done >"$tmp/enroll"
+"$sync" put "${op[@]}" - <"$tmp/enroll" >"$tmp/enroll.out" 2>&1 || true
+# enrolled: each router's table is its lamp and the carried device.
+enrolled() {
+	snapshot || return 1
+	[ "$(wc -l <"$tmp/tables")" = $((2 * ROUTERS)) ] &&
+		[ "$(count "^r([0-9]+) 198\.19\.\1\.10 allow -$")" = "$ROUTERS" ] &&
+		[ "$(count "^r[0-9]+ 198\.18\.0\.66 allow -$")" = "$ROUTERS" ]
+}
+show_put() { show; head -n 5 "$tmp/enroll.out" | sed 's/^/# put: /'; }
+judge "each router's table holds its street's devices, no other street's" \
+	show_put tap_wait "$WAIT" 1 enrolled
+
+# ----------------------------------------------------------- revocation
+t0=$EPOCHREALTIME
+"$city" revoke "${op[@]}" --by operator:bob --reason stolen 198.18.0.66 \
+	>"$tmp/revoke.out" 2>&1 || true
+t1=$EPOCHREALTIME
+rev66=$(sed -n 's/^city\.revoke\.198-18-0-66 rev \([0-9]*\)$/\1/p' "$tmp/revoke.out")
+revoked() {
+	snapshot && [ "$(count "^r[0-9]+ 198\.18\.0\.66 deny revoked$")" = "$ROUTERS" ]
+}
+judge "a revocation reaches all $ROUTERS tables: denied and revoked" \
+	show tap_wait "$WAIT" 1 revoked
+# applied KEY REV: iotguard-city applied, its words in tmp/applied.
+applied() {
+	"$city" applied "${op[@]}" "$1" "$2" >"$tmp/applied" 2>&1
+}
+show_applied() { sed 's/^/# applied: /' "$tmp/applied"; }
+judge "the agents report it: every router has applied it (iotguard-city applied)" \
+	show_applied tap_wait "$WAIT" 1 applied city.revoke.198-18-0-66 "${rev66:-0}"
+# The figures: from the store's taking it (the time JetStream stamped
+# it with) to each agent's having applied it, as each agent logged it
+# (one clock here).
+for r in "${routers[@]}"; do
+	sed -n 's/.*city\.revoke\.198-18-0-66 rev [0-9]*: applied, \([0-9.-]*\) ms after it was stored$/\1/p' \
+		"$tmp/agent-$r.log"
+done | sort -n >"$tmp/latency"
+read -r p50 p99 max < <(awk '{ v[NR] = $1 } END {
+	if (!NR) exit
+	print v[int((NR - 1) * 0.50) + 1], v[int((NR - 1) * 0.99) + 1], v[NR] }' \
+	"$tmp/latency")
+if [ -n "${max:-}" ]; then
+	echo "# revocation to $(wc -l <"$tmp/latency") routers, from the store to each table: p50 $p50 ms, p99 $p99 ms, max $max ms (the operator's command took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms)"
+	[ -z "$JSON" ] || printf '{"name": "fleet.revoke", "routers": %d, "median": %s, "p99": %s, "max": %s}\n' \
+		"$ROUTERS" "$(awk -v v="$p50" 'BEGIN { print v / 1000 }')" \
+		"$(awk -v v="$p99" 'BEGIN { print v / 1000 }')" \
+		"$(awk -v v="$max" 'BEGIN { print v / 1000 }')" >>"$JSON"
+fi
+
+# --------------------------------------------------------------- volume
+# DEVICES more enrollments, street rN's at 198.19.N.100 and up, in one
+# client's puts: how long until the last router applied its last, and
+# what they cost the agents (their resident memory, summed).
+rss() {
+	local pid kb total=0
+
+	for pid in "${AGENTS[@]}"; do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
+}
+if [ "$DEVICES" -gt 0 ]; then
+	rss_before=$(rss)
+	for ((i = 0; i < DEVICES; i++)); do
+		r=$((i % ROUTERS + 1))
+		a="198.19.$r.$((100 + i / ROUTERS))"
+		echo "street.r$r.dev.${a//./-} {\"id\":\"$a\",\"state\":\"allow\",\"by\":\"operator:alice\"}"
+	done >"$tmp/volume"
+	t0=$EPOCHREALTIME
+	"$sync" put "${op[@]}" - <"$tmp/volume" >"$tmp/volume.out" 2>&1 || true
+	volume_done() {
+		snapshot && [ "$(count "^r[0-9]+ 198\\.19\\.[0-9]+\\.(1[0-9][0-9]|2[0-4][0-9]) allow -$")" = "$DEVICES" ]
+	}
+	judge "$DEVICES more enrollments over $ROUTERS routers reach their tables" \
+		show tap_wait "$WAIT" 1 volume_done
+	secs=$(cat "$tmp"/agent-r*.log | awk -v t0="$t0" '
+		/dev\.198-19-[0-9]+-(1[0-9][0-9]|2[0-4][0-9]) rev [0-9]+: applied/ {
+			if ($1 > last) last = $1 }
+		END { if (last) printf "%.3f", last - t0 }')
+	rss_after=$(rss)
+	echo "# $DEVICES enrollments over $ROUTERS routers: ${secs:-?} s; the agents' RSS from $((rss_before / ROUTERS)) to $((rss_after / ROUTERS)) KiB each"
+	[ -z "$JSON" ] || [ -z "$secs" ] ||
+		printf '{"name": "fleet.enroll", "routers": %d, "devices": %d, "median": %s, "rss_kib": %d}\n' \
+			"$ROUTERS" "$DEVICES" "$secs" "$((rss_after / ROUTERS))" >>"$JSON"
+fi
+
+# ------------------------------------------------------------ partition
+# Router r1 cut off: its link to the bridge down. A deny made meanwhile
+# reaches every other router; r1 keeps what it had, and converges once
+# its link is back.
+snapshot
+grep "^r1 " "$tmp/tables" >"$tmp/r1.before"
+ip link set igfv1 down
+rev67=$("$sync" put "${op[@]}" city.deny.198-18-0-67 \
+	'{"id":"198.18.0.67","by":"operator:alice","reason":"scan"}' 2>/dev/null)
+others_denied() {
+	snapshot &&
+		[ "$(count "^r([2-9]|[1-9][0-9]+) 198\.18\.0\.67 deny -$")" = $((ROUTERS - 1)) ]
+}
+tap_wait "$WAIT" 1 others_denied || true
+kept() {
+	cmp -s <(grep "^r1 " "$tmp/tables") "$tmp/r1.before" &&
+		kill -0 "${AGENTS[0]}"
+}
+judge "router r1 cut off: the others get the deny, r1 keeps its table" \
+	show eval 'others_denied && kept'
+# The others' reports come in; r1's cannot.
+others_applied() {
+	applied city.deny.198-18-0-67 "${rev67:-0}"
+	grep -q "^$((ROUTERS - 1)) of $ROUTERS routers have" "$tmp/applied"
+}
+judge "the operator sees that r1 alone has not applied the deny" \
+	show_applied eval 'tap_wait "$WAIT" 1 others_applied &&
+	grep -q "^r1 behind" "$tmp/applied"'
+ip link set igfv1 up
+r1_denied() { snapshot && [ "$(count "^r1 198\.18\.0\.67 deny -$")" = 1 ]; }
+judge "when the link is back, router r1 converges, and says so" \
+	show eval 'tap_wait "$WAIT" 1 r1_denied &&
+	tap_wait "$WAIT" 1 applied city.deny.198-18-0-67 "${rev67:-0}"'
+
+# ---------------------------------------------------- a node goes away
+# Twenty denies, each retried until acknowledged, while node 2 is
+# killed after the fifth: every acknowledged one reaches every table.
+(
+	for ((i = 1; i <= 20; i++)); do
+		[ "$i" = 6 ] && nats_stop "$tmp" 3 2
+		for ((try = 0; try < 60; try++)); do
+			"$sync" put "${op[@]}" "city.deny.198-18-1-$i" \
+				"{\"id\":\"198.18.1.$i\",\"by\":\"operator:alice\"}" \
+				>/dev/null 2>>"$tmp/load.err" && break
+			sleep 0.5
+		done
+		echo "$i $try"
+	done >"$tmp/load"
+)
+acked=$(awk '$2 < 60' "$tmp/load" | wc -l)
+all_twenty() {
+	snapshot &&
+		[ "$(count "^r[0-9]+ 198\.18\.1\.[0-9]+ deny -$")" = $((20 * ROUTERS)) ]
+}
+judge "node 2 killed under load: all $acked acknowledged denies reach every table" \
+	show tap_wait "$WAIT" 1 all_twenty
+[ "$acked" = 20 ] || echo "# only $acked of 20 denies acknowledged"
+
+
+# ---------------------------------------------------------------- stop
+for pid in "${AGENTS[@]}"; do
+	kill "$pid"
+done
+stopped=0
+for pid in "${AGENTS[@]}"; do
+	wait "$pid" && stopped=$((stopped + 1))
+done
+AGENTS=()
+# Their last lines pass through the stamping readers first.
+all_logged() {
+	[ "$(cat "$tmp"/agent-r*.log | grep -c "stopping:")" = "$ROUTERS" ]
+}
+tap_wait 100 0.1 all_logged || true
+nfailed=$(grep -h "stopping:" "$tmp"/agent-r*.log | grep -vc " 0 failed;" || true)
+show_stops() { grep -h "stopping:" "$tmp"/agent-r*.log | sed 's/^/# /'; }
+# What the agents' tables hold per identity, by their own count.
+read -r ids bytes < <(grep -h "stopping:" "$tmp"/agent-r*.log |
+	sed -n 's/.*; \([0-9]*\) identities in \([0-9]*\) bytes$/\1 \2/p' |
+	awk '{ n += $1; b += $2 } END { print n + 0, b + 0 }')
+if [ "${ids:-0}" -gt 0 ]; then
+	echo "# the agents' tables: $ids identities in $bytes bytes, $((bytes / ids)) B each"
+	[ -z "$JSON" ] || printf '{"name": "fleet.agent_memory", "routers": %d, "devices": %d, "median": %d}\n' \
+		"$ROUTERS" "$ids" "$((bytes / ids))" >>"$JSON"
+fi
+judge "the $ROUTERS agents stop cleanly, none failed to apply anything" \
+	show_stops test "$stopped" = "$ROUTERS" -a "$nfailed" = 0
+
+tap_end
