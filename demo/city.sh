@@ -9,8 +9,10 @@
 # router with SYNs, and iotguardd detects, explains and quarantines it,
 # live. Last, gauge-1 enrolls with a one-time code and sends sealed
 # readings; a replay, a spoofer with its address and MAC, and the gauge
-# itself once revoked are dropped. Needs root and a kernel that can load kmod/iotguard.ko: `make demo`
-# runs it in the guest VM.
+# itself once revoked are dropped. Then demo/fleet.sh: two streets under
+# one city policy, an operator who logs in with two factors and revokes a
+# stolen van on both routers at once. Needs root and a kernel that can
+# load kmod/iotguard.ko: `make demo` runs it in the guest VM.
 #
 #  lamp-1 198.18.1.11   lamp-2 198.18.1.12   air-1 2001:2:0:1::21
 #  cam-1  198.18.1.31   meter-1 198.18.1.41  stranger 198.18.1.99
@@ -300,3 +302,6 @@ wait "$backend_pid" "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 echo "iotguardd's enrollment log:"
 sed 's/^/    /' "$tmp/enroll.log"
+
+# The city of routers: its own streets, after this one.
+bash "$repo/demo/fleet.sh"
