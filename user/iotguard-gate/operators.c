@@ -6,15 +6,16 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <liboath/oath.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include "gate.h"
+#include "replace.h"
 
 int operators_lock(const char *path)
 {
@@ -200,41 +201,12 @@ bool operators_changed(const struct gate_operators *o)
 	       st.st_mtim.tv_nsec != o->seen.st_mtim.tv_nsec;
 }
 
-/* fsyncs the directory of path, so that a rename in it lasts. */
-static int sync_dir(const char *path)
+/* The file's text, for iotguard_replace_file(). */
+static int write_operators(FILE *f, void *data)
 {
-	char *copy = strdup(path);
-	int fd, ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd))
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
-int operators_save(struct gate_operators *o)
-{
-	char tmp[4096];
+	const struct gate_operators *o = data;
 	size_t i, j;
-	int fd, ret = 0;
-	FILE *f;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.new", o->path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = -errno;
-		close(fd);
-		goto cleanup;
-	}
 	fputs("# iotguard-gate operators: NAME STATE PASSWORD-HASH "
 	      "TOTP-SECRET LAST-STEP\n", f);
 	for (i = 0; i < o->count; i++) {
@@ -246,19 +218,15 @@ int operators_save(struct gate_operators *o)
 			fprintf(f, "%02x", op->secret[j]);
 		fprintf(f, " %" PRIu64 "\n", op->last_step);
 	}
-	if (fflush(f) || fsync(fileno(f)))
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, o->path))
-		ret = -errno;
-	if (!ret)
-		ret = sync_dir(o->path);
+	return ferror(f) ? -EIO : 0;
+}
+
+int operators_save(struct gate_operators *o)
+{
+	int ret = iotguard_replace_file(o->path, 0600, write_operators, o);
+
 	if (!ret && stat(o->path, &o->seen))
 		ret = -errno;
-cleanup:
-	if (ret)
-		unlink(tmp);
 	return ret;
 }
 
