@@ -144,7 +144,7 @@ for ((r = 1; r <= ROUTERS; r++)); do
 done
 # in_step R: agent R has had every key's newest value on its 3 watchers.
 in_step() {
-	[ "$(grep -c "in step with" "$tmp/agent-$1.log" 2>/dev/null)" -ge 3 ]
+	[ "$(grep -c "in step with" "$tmp/agent-$1.log" 2>/dev/null)" -ge 4 ]
 }
 all_in_step() {
 	local r

@@ -127,6 +127,8 @@ TEST(keys)
 	EXPECT_EQ(SYNC_KEY_DENY, sync_key_parse("city.deny.x", "a", token));
 	EXPECT_EQ(SYNC_KEY_REVOKE, sync_key_parse("city.revoke.x", "a",
 						  token));
+	EXPECT_EQ(SYNC_KEY_QUARANTINE, sync_key_parse("city.quarantine.x", "a",
+						      token));
 	EXPECT_EQ(SYNC_KEY_OTHER, sync_key_parse("city.deny.x.y", "a", token));
 	EXPECT_EQ(SYNC_KEY_OTHER, sync_key_parse("city.deny.", "a", token));
 	EXPECT_EQ(SYNC_KEY_OTHER, sync_key_parse("report.a.x", "a", token));
@@ -276,6 +278,45 @@ TEST_F(table, city_lists)
 }
 
 /*
+ * The city's quarantine holds a device back on every router: a street's
+ * allow becomes a quarantine, a deny stays a deny, and when it is lifted
+ * the street's state is back.
+ */
+TEST_F(table, city_quarantine)
+{
+	ASSERT_EQ(0, start(self, "a"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, put(self->table, "city.quarantine.198-18-0-5", 1,
+			 "{\"id\":\"198.18.0.5\",\"by\":\"gate:policy\"}"));
+	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=quarantine"));
+	/* Denied on top: a deny; the deny lifted: quarantined again. */
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 1,
+			 "{\"id\":\"198.18.0.5\"}"));
+	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=deny"));
+	EXPECT_EQ(0, del(self->table, "city.deny.198-18-0-5", 2));
+	EXPECT_EQ(2, lines(self->path, "set 198.18.0.5 state=quarantine"));
+	/* The street denies it itself: the quarantine does not relax it. */
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 2,
+			 LAMP_DENY));
+	EXPECT_EQ(2, lines(self->path, "set 198.18.0.5 state=deny"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 3, LAMP));
+	/* Lifted: the street's allow. */
+	EXPECT_EQ(0, del(self->table, "city.quarantine.198-18-0-5", 2));
+	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=allow"));
+	/* A device the router never had: enrolled held back, then gone. */
+	EXPECT_EQ(0, put(self->table, "city.quarantine.198-18-0-7", 3,
+			 "{\"id\":\"198.18.0.7\"}"));
+	EXPECT_EQ(1, lines(self->path, "add 198.18.0.7 name=city-quarantine "
+			   "state=quarantine"));
+	EXPECT_EQ(0, del(self->table, "city.quarantine.198-18-0-7", 4));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.7"));
+	/* An older revision of the key never comes back. */
+	EXPECT_EQ(0, put(self->table, "city.quarantine.198-18-0-7", 3,
+			 "{\"id\":\"198.18.0.7\"}"));
+	EXPECT_EQ(1, lines(self->path, "add 198.18.0.7 "));
+}
+
+/*
  * The agent restarted with its state: what the watchers give again is
  * learnt, not applied again, and what it enrolled is still its own.
  */
@@ -306,6 +347,22 @@ TEST_F(table, state_across_restarts)
 	/* Still the agent's own to delete. */
 	EXPECT_EQ(0, del(self->table, "street.a.dev.198-18-0-5", 2));
 	EXPECT_EQ(1, lines(self->path, "del 198.18.0.5"));
+	unlink(state);
+
+	/*
+	 * A version 1 file (three keys) is read: its device is the agent's
+	 * own, and its deny's revision 9 is known.
+	 */
+	seed(state, "# iotguard-sync state 1: token id rev-street rev-deny "
+	     "rev-revoke ours pinned-by-us revoked\n"
+	     "198-18-0-8 198.18.0.8 0 9 0 1 0 0\n");
+	sync_table_free(self->table);
+	self->applier.close(self->applier.priv);
+	ASSERT_EQ(0, start(self, "a"));
+	ASSERT_EQ(0, sync_table_load(self->table, state));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-8", 9,
+			 "{\"id\":\"198.18.0.8\"}"));
+	EXPECT_EQ(1U, sync_table_counters(self->table)->stale);
 	unlink(state);
 
 	/* A file that is not a state file is refused. */

@@ -562,6 +562,23 @@ static int revoke_main(int argc, char *argv[])
 			 CITY_OPTIONS_HELP);
 }
 
+static int quarantine_main(int argc, char *argv[])
+{
+	return list_verb(argc, argv, "quarantine", true, "[OPTIONS] DEVICE\n\n"
+			 "Quarantines DEVICE on every router of the city: "
+			 "held to the module's\nquarantine rate (a deny, "
+			 "there or on a street, stays a deny).\n\n"
+			 "      --reason TEXT why, kept with it\n"
+			 CITY_OPTIONS_HELP);
+}
+
+static int release_main(int argc, char *argv[])
+{
+	return list_verb(argc, argv, "quarantine", false, "[OPTIONS] DEVICE\n\n"
+			 "Lifts the city-wide quarantine of DEVICE.\n\n"
+			 CITY_OPTIONS_HELP);
+}
+
 static int unrevoke_main(int argc, char *argv[])
 {
 	return list_verb(argc, argv, "revoke", false, "[OPTIONS] DEVICE\n\n"
@@ -647,7 +664,7 @@ static int print_history(struct city_args *args, const char *lkey)
  */
 static int device_history_main(int argc, char *argv[])
 {
-	static const char *const lists[] = { "deny", "revoke" };
+	static const char *const lists[] = { "deny", "revoke", "quarantine" };
 	char lkey[SYNC_KEY_LEN];
 	struct city_args args;
 	int ret, found = 0;
@@ -778,6 +795,9 @@ static int applied_main(int argc, char *argv[])
 		break;
 	case SYNC_KEY_REVOKE:
 		what = "revoke";
+		break;
+	case SYNC_KEY_QUARANTINE:
+		what = "quarantine";
 		break;
 	default:
 		return usage_error(argv[0], "bad key `%s': not a street's "
@@ -1004,6 +1024,8 @@ static const struct cmdline_command subcommands[] = {
 	{ "allow", allow_main, "Lifts a city-wide deny" },
 	{ "revoke", revoke_main, "Revokes a device on every router" },
 	{ "unrevoke", unrevoke_main, "Lifts a city-wide revocation" },
+	{ "quarantine", quarantine_main, "Holds a device back everywhere" },
+	{ "release", release_main, "Lifts a city-wide quarantine" },
 	{ "history", device_history_main, "Shows every value a device had" },
 	{ "applied", applied_main, "Which routers have taken a revision" },
 	{ "login", login_main, "Logs an operator in at the gate" },
@@ -1017,7 +1039,7 @@ static void show_usage(FILE *f)
 	fputs("The operator's verbs on the city's iotguard policy (NATS "
 	      "JetStream\nbuckets; Documentation/fleet.rst).\n\n"
 	      "Available commands:\n", f);
-	cmdline_list_commands(f, subcommands, ARRAY_SIZE(subcommands), 9);
+	cmdline_list_commands(f, subcommands, ARRAY_SIZE(subcommands), 11);
 	fputs("\nExit status:\n"
 	      "  0  success\n"
 	      "  1  usage error (bad command, option or value)\n"

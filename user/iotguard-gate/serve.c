@@ -18,6 +18,8 @@
 
 #define GATE_SESSIONS 256
 #define GATE_ATTEMPTS 256
+/* Classes whose quarantine on one router quarantines city-wide. */
+#define GATE_CLASSES 16
 
 struct session {
 	char token[GATE_TOKEN_LEN];	/* "" when free */
@@ -40,8 +42,13 @@ struct gate {
 	unsigned int lifetime;
 	struct session sessions[GATE_SESSIONS];
 	struct attempts attempts[GATE_ATTEMPTS];
+	/* The city-wide quarantine policy: classes, and the reports. */
+	uint16_t classes[GATE_CLASSES];
+	size_t nclasses;
+	kvWatcher *reports;
+	bool reports_in_step;
 	/* for the log at the end */
-	uint64_t logins, refused_logins, changes, refused;
+	uint64_t logins, refused_logins, changes, refused, quarantines;
 };
 
 static volatile sig_atomic_t stopping;
@@ -353,8 +360,8 @@ static const char *operator_key(struct gate *g, const char *lkey,
 		return NULL;
 	}
 	if (sync_key_parse(lkey, "", token) == SYNC_KEY_OTHER)
-		return "the city's keys are city.deny.DEVICE and "
-		       "city.revoke.DEVICE";
+		return "the city's keys are city.deny.DEVICE, "
+		       "city.revoke.DEVICE and city.quarantine.DEVICE";
 	return NULL;
 }
 
@@ -527,6 +534,105 @@ cleanup:
 		json_tokener_free(tok);
 }
 
+/* True if class is one of the policy's. */
+static bool policy_class(const struct gate *g, const char *name)
+{
+	const char *why;
+	uint16_t class;
+	size_t i;
+
+	if (!name || iotguard_parse_class(name, &class, &why))
+		return false;
+	for (i = 0; i < g->nclasses; i++)
+		if (g->classes[i] == class)
+			return true;
+	return false;
+}
+
+/*
+ * A router's report (reports bucket, ROUTER.TOKEN): a quarantine of a
+ * device of one of the policy's classes is made city-wide, as
+ * city.quarantine.TOKEN, unless the city has it so already.
+ */
+static void policy_report(struct gate *g, kvEntry *e)
+{
+	char router[SYNC_ROUTER_LEN], token[IOTGUARD_ADDR_STRLEN];
+	char key[SYNC_KEY_LEN], bucket[SYNC_BUCKET_LEN], by[SYNC_BY_LEN];
+	const char *k = kvEntry_Key(e), *dot = strchr(k, '.'), *id, *why;
+	struct json_object *obj, *v;
+	struct iotguard_addr addr;
+	kvStore *kv = NULL;
+	kvEntry *have = NULL;
+	natsStatus st;
+
+	if (kvEntry_Operation(e) != kvOp_Put || !dot || dot == k ||
+	    (size_t)(dot - k) >= sizeof(router))
+		return;
+	snprintf(router, sizeof(router), "%.*s", (int)(dot - k), k);
+	obj = json_tokener_parse(kvEntry_ValueString(e));
+	if (!obj)
+		return;
+	snprintf(by, sizeof(by), "router:%s", router);
+	id = member(obj, "id");
+	/* Its own router's, about the device its key names. */
+	if (!id || iotguard_parse_identity(id, &addr, &why) ||
+	    sync_identity_token(&addr, token, sizeof(token)) ||
+	    strcmp(token, dot + 1) || !member(obj, "by") ||
+	    strcmp(member(obj, "by"), by) || !member(obj, "state") ||
+	    strcmp(member(obj, "state"), "quarantine") ||
+	    !policy_class(g, member(obj, "class")))
+		goto cleanup;
+	snprintf(bucket, sizeof(bucket), "%s", g->city);
+	snprintf(key, sizeof(key), "quarantine.%s", token);
+	st = js_KeyValue(&kv, g->st.js, bucket);
+	if (st == NATS_OK && kvStore_Get(&have, kv, key) == NATS_OK &&
+	    kvEntry_Operation(have) == kvOp_Put)
+		goto cleanup;	/* the city holds it back already */
+	v = json_object_new_object();
+	json_object_object_add(v, "id", json_object_new_string(id));
+	json_object_object_add(v, "reason", json_object_new_string(
+			       member(obj, "reason") ?
+			       member(obj, "reason") : "quarantined"));
+	json_object_object_add(v, "router", json_object_new_string(router));
+	json_object_object_add(v, "by", json_object_new_string("gate:policy"));
+	if (st == NATS_OK)
+		st = kvStore_PutString(NULL, kv, key,
+				       json_object_to_json_string_ext(v,
+				       JSON_C_TO_STRING_PLAIN));
+	json_object_put(v);
+	if (st != NATS_OK) {
+		fprintf(stderr, "%s: Unable to quarantine %s city-wide: %s\n",
+			prog_name, id, natsStatus_GetText(st));
+		goto cleanup;
+	}
+	g->quarantines++;
+	fprintf(stderr, "%s: policy: %s quarantined on router %s: "
+		"city-wide now (city.quarantine.%s)\n", prog_name, id,
+		router, token);
+cleanup:
+	kvEntry_Destroy(have);
+	kvStore_Destroy(kv);
+	json_object_put(obj);
+}
+
+/* The reports that came, without waiting: acted on once in step. */
+static void policy_poll(struct gate *g)
+{
+	kvEntry *e;
+	natsStatus s;
+
+	while ((s = kvWatcher_Next(&e, g->reports, 1)) == NATS_OK) {
+		if (!e) {
+			/* The reports made before the gate are history. */
+			g->reports_in_step = true;
+			continue;
+		}
+		if (g->reports_in_step)
+			policy_report(g, e);
+		kvEntry_Destroy(e);
+	}
+}
+
 #define RUN_USAGE \
 	"[OPTIONS] --operators FILE\n\n" \
 	"Serves the city's operators: logins with a password and a TOTP "  \
@@ -535,8 +641,37 @@ cleanup:
 	"  -o, --operators FILE  who may log in (iotguard-gate adduser)\n" \
 	"  -l, --lifetime SECONDS  the longest session (default 28800, at " \
 	"most\n                    86400)\n" \
+	"  -Q, --quarantine-citywide CLASS[,CLASS...]  a quarantine a router" \
+	"\n                    reports of a device of these classes is made" \
+	"\n                    city-wide (default: none)\n" \
 	STORE_OPTIONS_HELP \
 	"  -h, --help        show this help and exit\n"
+
+/* CLASS[,CLASS...] into g's policy: EXIT_OK or a usage error. */
+static int parse_classes(struct gate *g, const char *command,
+			 const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *name;
+	const char *why;
+	int ret = EXIT_OK;
+
+	if (!copy)
+		return report_error(ENOMEM, NULL, "read the classes");
+	for (name = strtok_r(copy, ",", &save); name && !ret;
+	     name = strtok_r(NULL, ",", &save)) {
+		if (g->nclasses == GATE_CLASSES)
+			ret = usage_error(command, "at most %d classes",
+					  GATE_CLASSES);
+		else if (iotguard_parse_class(name, &g->classes[g->nclasses],
+					      &why))
+			ret = usage_error(command, "bad class `%s': %s", name,
+					  why);
+		else
+			g->nclasses++;
+	}
+	free(copy);
+	return ret;
+}
 
 int serve_main(int argc, char *argv[])
 {
@@ -544,12 +679,14 @@ int serve_main(int argc, char *argv[])
 		STORE_LONG_OPTIONS,
 		{ "operators", required_argument, NULL, 'o' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "quarantine-citywide", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	char subject[SYNC_BUCKET_LEN + 16];
+	char subject[SYNC_BUCKET_LEN + 16], reports[SYNC_BUCKET_LEN];
 	natsSubscription *sub = NULL;
+	kvStore *reports_kv = NULL;
 	struct store_opts so = { .city = SYNC_CITY, .name = "gate",
 				 .inbox = "_IG.gate", .retry = true,
 				 .away = "requests wait for it" };
@@ -566,7 +703,7 @@ int serve_main(int argc, char *argv[])
 	g->lifetime = GATE_LIFETIME_DEFAULT;
 	optind = 1;
 	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "o:l:h",
+				  STORE_SHORT_OPTIONS "o:l:Q:h",
 				  options)) != -1) {
 		if (store_option(argv[0], opt, optarg, &so, &ret)) {
 			if (ret)
@@ -585,6 +722,11 @@ int serve_main(int argc, char *argv[])
 				goto cleanup;
 			}
 			g->lifetime = v;
+			break;
+		case 'Q':
+			ret = parse_classes(g, argv[0], optarg);
+			if (ret)
+				goto cleanup;
 			break;
 		case 'h':
 			printf("Usage: %s %s " RUN_USAGE, prog_name, argv[0]);
@@ -625,12 +767,25 @@ int serve_main(int argc, char *argv[])
 		ret = report_nats(s, "subscribe to %s", subject);
 		goto cleanup;
 	}
+	if (g->nclasses) {
+		snprintf(reports, sizeof(reports), "%s-reports", so.city);
+		ret = store_bind(&g->st, reports, &reports_kv);
+		if (ret)
+			goto cleanup;
+		s = kvStore_WatchAll(&g->reports, reports_kv, NULL);
+		if (s != NATS_OK) {
+			ret = report_nats(s, "watch the reports");
+			goto cleanup;
+		}
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	fprintf(stderr, "%s: serving %s with %zu operators\n", prog_name,
 		subject, g->ops.count);
 	while (!stopping) {
-		s = natsSubscription_NextMsg(&msg, sub, 250);
+		if (g->reports)
+			policy_poll(g);
+		s = natsSubscription_NextMsg(&msg, sub, 100);
 		if (s == NATS_TIMEOUT)
 			continue;
 		if (s != NATS_OK) {
@@ -644,10 +799,14 @@ int serve_main(int argc, char *argv[])
 		natsMsg_Destroy(msg);
 	}
 	fprintf(stderr, "%s: stopping: %" PRIu64 " logins, %" PRIu64
-		" refused, %" PRIu64 " changes, %" PRIu64 " refused\n",
-		prog_name, g->logins, g->refused_logins, g->changes,
-		g->refused);
+		" refused, %" PRIu64 " changes, %" PRIu64 " refused, %" PRIu64
+		" city-wide quarantines\n", prog_name, g->logins,
+		g->refused_logins, g->changes, g->refused, g->quarantines);
 cleanup:
+	if (g->reports)
+		kvWatcher_Stop(g->reports);
+	kvWatcher_Destroy(g->reports);
+	kvStore_Destroy(reports_kv);
 	natsSubscription_Destroy(sub);
 	store_close(&g->st);
 	operators_free(&g->ops);

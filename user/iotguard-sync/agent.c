@@ -29,7 +29,7 @@
 struct agent;
 
 struct watch {
-	int index;		/* in the plan: street, deny, revoke */
+	int index;	/* in the plan: street, deny, revoke, quarantine */
 	char bucket[SYNC_BUCKET_LEN];
 	char pattern[SYNC_KEY_LEN];	/* in the bucket */
 	char prefix[SYNC_KEY_LEN];	/* back to a logical key */
@@ -41,9 +41,12 @@ struct watch {
 	struct agent *agent;
 };
 
-#define WATCHES 3
+#define WATCHES 4
 
-/* The three watchers of one start: street.R.>, city.deny.>, city.revoke.> */
+/*
+ * The watchers of one start: street.R.>, city.deny.>, city.revoke.>,
+ * city.quarantine.>
+ */
 struct watch_set {
 	struct watch w[WATCHES];
 };
@@ -69,9 +72,9 @@ struct agent {
 	uint64_t published[WATCHES];
 };
 
-/* The names of the three in report.ROUTER.applied. */
+/* The names of the watchers in report.ROUTER.applied. */
 static const char *const watch_names[WATCHES] = { "street", "deny",
-						  "revoke" };
+						  "revoke", "quarantine" };
 
 static volatile sig_atomic_t stop;
 
@@ -125,8 +128,9 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 			 op == kvOp_Put ? SYNC_OP_PUT : SYNC_OP_DEL,
 			 kvEntry_Value(e), kvEntry_ValueLen(e), stderr);
 	if (c->applied != before)
-		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied, %.1f ms after "
-			"it was stored\n", prog_name, lkey, kvEntry_Revision(e),
+		fprintf(stderr, "%s: %s rev %" PRIu64 ": applied, %.1f ms "
+			"after it was stored\n", prog_name, lkey,
+			kvEntry_Revision(e),
 			since_ms(kvEntry_Created(e)));
 	if (kvEntry_Revision(e) > atomic_load(&agent->taken[wt->index]))
 		atomic_store(&agent->taken[wt->index], kvEntry_Revision(e));
@@ -147,7 +151,7 @@ static void *watch_thread(void *data)
 
 	for (;;) {
 		/*
-		 * Each watcher stops itself, so that the three consumers'
+		 * Each watcher stops itself, so that the consumers'
 		 * deletions wait at the same time, not one after another.
 		 */
 		if (atomic_load(&wt->stopping)) {
@@ -233,7 +237,7 @@ static void reap_set(struct agent *agent, struct watch_set *set)
 	pthread_attr_destroy(&attr);
 }
 
-/* A new set watching all three patterns, or NULL (reported). */
+/* A new set watching all the patterns, or NULL (reported). */
 static struct watch_set *start_set(struct agent *agent)
 {
 	struct watch_set *set;
@@ -371,6 +375,13 @@ static void run_loop(struct agent *agent)
 		poll(NULL, 0, 50);
 }
 
+/* The device's class by name, if the event said (NULL if not). */
+static const char *class_of(const struct iotguard_device *dev)
+{
+	return dev->present & IOTGUARD_DEV_CLASS ?
+	       iotguard_class_name(dev->class) : NULL;
+}
+
 /* What the router decided on its own, for the city to see. */
 static int on_event(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
@@ -382,14 +393,14 @@ static int on_event(uint8_t cmd, const struct iotguard_device *dev,
 		return 0;	/* the module has it; the store is away */
 	if (cmd == IOTGUARD_CMD_ALERT && alert) {
 		store_report(&agent->st, agent->so.router, &dev->id,
-			     "alert", alert->text);
+			     "alert", alert->text, class_of(dev));
 	} else if ((cmd == IOTGUARD_CMD_DEVICE_SET ||
 		    cmd == IOTGUARD_CMD_DEVICE_NEW) &&
 		   (dev->present & IOTGUARD_DEV_FLAGS) &&
 		   (dev->flags & IOTGUARD_DEVICE_F_AUTO)) {
 		state = iotguard_state_name(dev->state);
 		store_report(&agent->st, agent->so.router, &dev->id,
-			     state ? state : "?", "iotguardd");
+			     state ? state : "?", "iotguardd", class_of(dev));
 	}
 	return 0;
 }
@@ -417,8 +428,9 @@ static void show_usage(FILE *f, const char *command)
 		command);
 	fputs("Keeps this router's device table as the city's buckets want"
 	      " it:\nits street's devices (street.NAME.dev.*) and the city's"
-	      " deny and\nrevocation lists (city.deny.*, city.revoke.*). "
-	      "Runs until SIGTERM.\n\n", f);
+	      " deny,\nrevocation and quarantine lists (city.deny.*, "
+	      "city.revoke.*,\ncity.quarantine.*). Runs until SIGTERM.\n\n",
+	      f);
 	fputs(STORE_OPTIONS_HELP
 	      "      --state FILE  what the agent applied, kept across its"
 	      " restarts\n"
@@ -497,6 +509,7 @@ int run_main(int argc, char *argv[])
 	}
 	snprintf(agent.plan[1].pattern, SYNC_KEY_LEN, "deny.>");
 	snprintf(agent.plan[2].pattern, SYNC_KEY_LEN, "revoke.>");
+	snprintf(agent.plan[3].pattern, SYNC_KEY_LEN, "quarantine.>");
 
 	ret = record ? sync_applier_record(&agent.applier, record) :
 		       sync_applier_nl(&agent.applier);

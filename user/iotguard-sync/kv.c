@@ -21,6 +21,7 @@ static const struct option kv_options[] = {
 	STORE_LONG_OPTIONS,
 	{ "replicas", required_argument, NULL, 'R' },
 	{ "history", required_argument, NULL, 'H' },
+	{ "class", required_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -28,6 +29,7 @@ static const struct option kv_options[] = {
 struct kv_args {
 	struct store_opts so;
 	uint64_t replicas, history;
+	const char *class;	/* report: the device's class */
 };
 
 /*
@@ -39,6 +41,7 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 {
 	const char *why;
 	int opt, err = EXIT_OK;
+	uint16_t class;
 
 	memset(args, 0, sizeof(*args));
 	args->so.city = SYNC_CITY;
@@ -69,6 +72,13 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 				return usage_error(argv[0],
 						   "bad --history `%s'",
 						   optarg);
+			break;
+		case 'L':
+			if (iotguard_parse_class(optarg, &class, &why))
+				return usage_error(argv[0],
+						   "bad class `%s': %s",
+						   optarg, why);
+			args->class = optarg;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -473,7 +483,9 @@ int report_main(int argc, char *argv[])
 	ret = kv_parse(argc, argv, "[OPTIONS] DEVICE STATE REASON\n\n"
 		       "Publishes a decision of this router (--router) about"
 		       " DEVICE\n(allow, deny or quarantine, and why) under "
-		       "report.ROUTER.TOKEN.\n\n" KV_USAGE_END, 3, &args);
+		       "report.ROUTER.TOKEN.\n\n"
+		       "      --class CLASS the device's class, kept with it\n"
+		       KV_USAGE_END, 3, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (!args.so.router)
@@ -489,7 +501,7 @@ int report_main(int argc, char *argv[])
 	if (ret)
 		return ret;
 	ret = store_report(&st, args.so.router, &id, argv[optind + 1],
-			   argv[optind + 2]);
+			   argv[optind + 2], args.class);
 	store_close(&st);
 	return ret;
 }

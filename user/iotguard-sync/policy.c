@@ -73,6 +73,8 @@ enum sync_key_kind sync_key_parse(const char *key, const char *router,
 		return SYNC_KEY_DENY;
 	if (take_token(key, "city.revoke.", token))
 		return SYNC_KEY_REVOKE;
+	if (take_token(key, "city.quarantine.", token))
+		return SYNC_KEY_QUARANTINE;
 	return SYNC_KEY_OTHER;
 }
 
@@ -255,16 +257,16 @@ cleanup:
 
 /*
  * What the agent knows of one identity: the newest revision of each of
- * its three keys (kept after a delete, so that an older put cannot come
+ * its four keys (kept after a delete, so that an older put cannot come
  * back), the street's wanted device, the city lists' verdicts, and what it
  * did to the local table.
  */
 struct sync_dev {
 	struct iotguard_addr id;
 	char token[SYNC_KEY_LEN];
-	uint64_t rev[3];	/* by enum sync_key_kind */
-	bool known[3];		/* that revision's value is in memory */
-	bool street, deny, revoke;
+	uint64_t rev[SYNC_KEY_KINDS];	/* by enum sync_key_kind */
+	bool known[SYNC_KEY_KINDS];	/* that revision's value is in memory */
+	bool street, deny, revoke, quarantine;
 	struct sync_value want;	/* the street's value, when street */
 	char by[SYNC_BY_LEN];	/* who made the last change */
 	bool ours;		/* the agent enrolled it: it may delete it */
@@ -357,7 +359,7 @@ static void note(FILE *log, const char *fmt, const char *token,
 }
 
 /*
- * Makes the local table hold what the three keys of dev want, given what
+ * Makes the local table hold what the four keys of dev want, given what
  * it holds now; a device the router's operator pinned is only made
  * stricter, never relaxed, changed otherwise nor deleted.
  */
@@ -378,11 +380,21 @@ static int reconcile(struct sync_table *table, struct sync_dev *dev,
 		/* Enrolled as denied: its drops are counted as the city's. */
 		snprintf(want.name, sizeof(want.name), "city-deny");
 		want.present = IOTGUARD_DEV_NAME;
+	} else if (dev->quarantine) {
+		snprintf(want.name, sizeof(want.name), "city-quarantine");
+		want.present = IOTGUARD_DEV_NAME;
 	} else {
 		have_want = false;
 	}
 	if (have_want && (dev->deny || dev->revoke)) {
 		want.state = IOTGUARD_STATE_DENY;
+		want.present |= IOTGUARD_DEV_STATE;
+	} else if (have_want && dev->quarantine &&
+		   (!(want.present & IOTGUARD_DEV_STATE) ||
+		    strictness(want.state) <
+		    strictness(IOTGUARD_STATE_QUARANTINE))) {
+		/* The city holds it back; a street's deny stays a deny. */
+		want.state = IOTGUARD_STATE_QUARANTINE;
 		want.present |= IOTGUARD_DEV_STATE;
 	}
 
@@ -532,6 +544,9 @@ int sync_table_entry(struct sync_table *table, const char *key,
 	case SYNC_KEY_REVOKE:
 		dev->revoke = op == SYNC_OP_PUT;
 		break;
+	case SYNC_KEY_QUARANTINE:
+		dev->quarantine = op == SYNC_OP_PUT;
+		break;
 	default:
 		break;
 	}
@@ -552,11 +567,14 @@ int sync_table_entry(struct sync_table *table, const char *key,
 
 /*
  * The state file: per identity, a line of its token, its identity, the
- * revisions of its three keys, and what the agent did (enrolled it, set
+ * revisions of its four keys, and what the agent did (enrolled it, set
  * its pin, revoked it at that revision). Not the values: each watcher
- * gives them again when it starts, and they are learnt then.
+ * gives them again when it starts, and they are learnt then. Version 1,
+ * before the city's quarantine list, is read too.
  */
-#define STATE_HEADER "# iotguard-sync state 1: token id rev-street " \
+#define STATE_HEADER "# iotguard-sync state 2: token id rev-street " \
+	"rev-deny rev-revoke rev-quarantine ours pinned-by-us revoked\n"
+#define STATE_HEADER_1 "# iotguard-sync state 1: token id rev-street " \
 	"rev-deny rev-revoke ours pinned-by-us revoked\n"
 
 int sync_table_save(const struct sync_table *table, const char *path)
@@ -576,10 +594,11 @@ int sync_table_save(const struct sync_table *table, const char *path)
 	for (i = 0; i < table->count; i++) {
 		dev = &table->devs[i];
 		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " %" PRIu64
-			" %d %d %" PRIu64 "\n", dev->token,
+			" %" PRIu64 " %d %d %" PRIu64 "\n", dev->token,
 			iotguard_format_addr(&dev->id, id, sizeof(id)),
 			dev->rev[SYNC_KEY_DEVICE], dev->rev[SYNC_KEY_DENY],
-			dev->rev[SYNC_KEY_REVOKE], dev->ours,
+			dev->rev[SYNC_KEY_REVOKE],
+			dev->rev[SYNC_KEY_QUARANTINE], dev->ours,
 			dev->pinned_by_us, dev->revoked);
 	}
 	/* Whole or not at all: a crash leaves the last one. */
@@ -596,24 +615,32 @@ int sync_table_save(const struct sync_table *table, const char *path)
 int sync_table_load(struct sync_table *table, const char *path)
 {
 	char line[512], token[SYNC_KEY_LEN], id[IOTGUARD_ADDR_STRLEN];
-	uint64_t rev[3], revoked;
+	uint64_t rev[SYNC_KEY_KINDS] = { 0 }, revoked;
 	struct sync_dev *dev;
 	int ours, pinned, ret = 0;
 	const char *why;
+	bool v1;
 	FILE *f;
 
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_HEADER)) {
+	if (!fgets(line, sizeof(line), f) ||
+	    (strcmp(line, STATE_HEADER) && strcmp(line, STATE_HEADER_1))) {
 		ret = -EINVAL;
 		goto cleanup;
 	}
+	v1 = !strcmp(line, STATE_HEADER_1);
 	while (fgets(line, sizeof(line), f)) {
 		/* Widths: SYNC_KEY_LEN and IOTGUARD_ADDR_STRLEN, less 1. */
-		if (sscanf(line, "%127s %49s %" SCNu64 " %" SCNu64 " %" SCNu64
-			   " %d %d %" SCNu64, token, id, &rev[0], &rev[1],
-			   &rev[2], &ours, &pinned, &revoked) != 8) {
+		if (v1 ? sscanf(line, "%127s %49s %" SCNu64 " %" SCNu64 " %"
+				SCNu64 " %d %d %" SCNu64, token, id, &rev[0],
+				&rev[1], &rev[2], &ours, &pinned,
+				&revoked) != 8 :
+		    sscanf(line, "%127s %49s %" SCNu64 " %" SCNu64 " %" SCNu64
+			   " %" SCNu64 " %d %d %" SCNu64, token, id, &rev[0],
+			   &rev[1], &rev[2], &rev[3], &ours, &pinned,
+			   &revoked) != 9) {
 			ret = -EINVAL;
 			goto cleanup;
 		}

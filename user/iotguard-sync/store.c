@@ -285,7 +285,7 @@ void store_close(struct store *st)
 
 int store_report(struct store *st, const char *router,
 		 const struct iotguard_addr *id, const char *state,
-		 const char *reason)
+		 const char *reason, const char *class)
 {
 	char key[SYNC_KEY_LEN], token[IOTGUARD_ADDR_STRLEN];
 	char ident[IOTGUARD_ADDR_STRLEN], by[SYNC_BY_LEN];
@@ -310,6 +310,8 @@ int store_report(struct store *st, const char *router,
 				iotguard_format_addr(id, ident, sizeof(ident)));
 	iotguard_json_kv_string(&json, "state", state);
 	iotguard_json_kv_string(&json, "reason", reason);
+	if (class)
+		iotguard_json_kv_string(&json, "class", class);
 	iotguard_json_kv_string(&json, "by", by);
 	iotguard_json_kv_u64(&json, "time", (uint64_t)time(NULL));
 	iotguard_json_object_end(&json);

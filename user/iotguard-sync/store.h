@@ -106,10 +106,10 @@ int report_nats(natsStatus s, const char *what, ...)
 
 /*
  * report.ROUTER.TOKEN: a router's own decision, as JSON, in the reports
- * bucket st->kv is bound to.
+ * bucket st->kv is bound to; the device's class when known (else NULL).
  */
 int store_report(struct store *st, const char *router,
 		 const struct iotguard_addr *id, const char *state,
-		 const char *reason);
+		 const char *reason, const char *class);
 
 #endif /* IOTGUARD_SYNC_STORE_H */

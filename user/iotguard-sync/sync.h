@@ -49,11 +49,13 @@ enum sync_key_kind {
 	SYNC_KEY_DEVICE,	/* street.ROUTER.dev.TOKEN: a street's device */
 	SYNC_KEY_DENY,		/* city.deny.TOKEN: denied everywhere */
 	SYNC_KEY_REVOKE,	/* city.revoke.TOKEN: revoked everywhere */
+	SYNC_KEY_QUARANTINE,	/* city.quarantine.TOKEN: held back */
 	SYNC_KEY_OTHER,		/* anything else: not the agent's */
 };
+#define SYNC_KEY_KINDS SYNC_KEY_OTHER
 
 /*
- * What a key is to router: its kind and, for the three kinds above, the
+ * What a key is to router: its kind and, for the four kinds above, the
  * identity's token in token (SYNC_KEY_LEN). Another street's key is
  * SYNC_KEY_OTHER.
  */
