@@ -290,14 +290,9 @@ static int city_parse(int argc, char *argv[], const char *usage,
 	memset(args, 0, sizeof(*args));
 	args->so.city = SYNC_CITY;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "hS:",
-				  city_options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &args->so, &err)) {
-			if (err)
-				return err;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "hS:",
+					city_options, &args->so)) != -1) {
 		switch (opt) {
 		case 'h':
 			printf("Usage: %s %s %s", prog_name, argv[0], usage);
@@ -753,13 +748,9 @@ static int applied_main(int argc, char *argv[])
 	int opt, i, ret = EXIT_OK;
 
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "h", options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &so, &ret)) {
-			if (ret)
-				return ret;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "h",
+					options, &so)) != -1) {
 		if (opt != 'h')
 			return EXIT_USAGE;
 		printf("Usage: %s %s [OPTIONS] KEY REVISION\n\n"
@@ -879,13 +870,9 @@ static int login_main(int argc, char *argv[])
 	cs = &args.session;
 	args.so.city = SYNC_CITY;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "S:h", options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &args.so, &ret)) {
-			if (ret)
-				return ret;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "S:h",
+					options, &args.so)) != -1) {
 		switch (opt) {
 		case 'N':
 			if (sync_check_router(optarg, &why))
@@ -976,13 +963,9 @@ static int logout_main(int argc, char *argv[])
 	memset(&args, 0, sizeof(args));
 	args.so.city = SYNC_CITY;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "S:h", options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &args.so, &ret)) {
-			if (ret)
-				return ret;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "S:h",
+					options, &args.so)) != -1) {
 		switch (opt) {
 		case 'S':
 			args.session_path = optarg;

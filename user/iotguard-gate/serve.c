@@ -702,14 +702,9 @@ int serve_main(int argc, char *argv[])
 		return report_error(ENOMEM, NULL, "start the gate");
 	g->lifetime = GATE_LIFETIME_DEFAULT;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "o:l:Q:h",
-				  options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &so, &ret)) {
-			if (ret)
-				goto cleanup;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "o:l:Q:h",
+					options, &so)) != -1) {
 		switch (opt) {
 		case 'o':
 			g->ops_path = optarg;

@@ -460,13 +460,9 @@ int run_main(int argc, char *argv[])
 	size_t i;
 
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "h", options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &agent.so, &ret)) {
-			if (ret)
-				return ret;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "h",
+					options, &agent.so)) != -1) {
 		switch (opt) {
 		case 'h':
 			show_usage(stdout, argv[0]);

@@ -40,7 +40,7 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 		    struct kv_args *args)
 {
 	const char *why;
-	int opt, err = EXIT_OK;
+	int opt;
 	uint16_t class;
 
 	memset(args, 0, sizeof(*args));
@@ -48,13 +48,9 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 	args->replicas = 1;
 	args->history = 16;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv,
-				  STORE_SHORT_OPTIONS "h", kv_options)) != -1) {
-		if (store_option(argv[0], opt, optarg, &args->so, &err)) {
-			if (err)
-				return err;
-			continue;
-		}
+	while ((opt = store_next_option(argc, argv,
+					STORE_SHORT_OPTIONS "h",
+					kv_options, &args->so)) != -1) {
 		switch (opt) {
 		case 'h':
 			printf("Usage: %s %s %s", prog_name, argv[0], usage);

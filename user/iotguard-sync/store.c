@@ -29,8 +29,12 @@ int report_nats(natsStatus s, const char *what, ...)
 	return EXIT_SYSTEM;
 }
 
-int store_option(const char *command, int opt, const char *arg,
-		 struct store_opts *so, int *err)
+/*
+ * Takes one of the common options: 1 if opt was one (or a usage error
+ * was reported: *err then EXIT_USAGE), 0 if not.
+ */
+static int store_option(const char *command, int opt, const char *arg,
+			struct store_opts *so, int *err)
 {
 	const char *why;
 
@@ -66,6 +70,22 @@ int store_option(const char *command, int opt, const char *arg,
 	default:
 		return 0;
 	}
+}
+
+int store_next_option(int argc, char *argv[], const char *shortopts,
+		      const struct option *longopts, struct store_opts *so)
+{
+	int opt, err;
+
+	while ((opt = next_option(argv[0], argc, argv, shortopts,
+				  longopts)) != -1) {
+		err = EXIT_OK;
+		if (!store_option(argv[0], opt, optarg, so, &err))
+			return opt;
+		if (err)
+			return '?';
+	}
+	return -1;
 }
 
 int store_options_check(const char *command, const struct store_opts *so)

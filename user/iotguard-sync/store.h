@@ -67,11 +67,12 @@ struct store {
 	")\n"
 
 /*
- * Takes one of the common options: 1 if opt was one (or a usage error
- * was reported: *err then EXIT_USAGE), 0 if not.
+ * getopt_long for a verb that takes the common options and its own: the
+ * common ones go into so. Returns the verb's next option, -1 at the end,
+ * or '?' after a usage error (reported).
  */
-int store_option(const char *command, int opt, const char *arg,
-		 struct store_opts *so, int *err);
+int store_next_option(int argc, char *argv[], const char *shortopts,
+		      const struct option *longopts, struct store_opts *so);
 /* Checks that the required ones are there; EXIT_OK or a usage error. */
 int store_options_check(const char *command, const struct store_opts *so);
 
