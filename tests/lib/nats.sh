@@ -20,15 +20,16 @@
 # (NATS_HOST: 127.0.0.1 unless set, as the guest's fleet test sets it to
 # its bridge's address; NATS_SAN then adds it to the servers'
 # certificate, as IP:ADDRESS) and for its routes on
-# 127.0.0.1:$((NATS_PORT + 100 + N - 1)); NATS_PORT is chosen free by
+# 127.0.0.1:$((NATS_PORT + 100 + N - 1)), its monitoring port (HTTP) on
+# 127.0.0.1:$((NATS_PORT + 200 + N - 1)); NATS_PORT is chosen free by
 # nats_pick_port unless set. Loopback, or the guest's own bridge: nothing
 # leaves the machine.
 
 # The organisation every certificate of the city names.
 NATS_ORG=iotguard-city
 
-# nats_pick_port: sets NATS_PORT (unless set) to a base where the six
-# ports of a 3-node cluster are all free, within 20000-29899.
+# nats_pick_port: sets NATS_PORT (unless set) to a base where the nine
+# ports of a 3-node cluster are all free, within 20000-30099.
 nats_pick_port() {
 	local base i used
 
@@ -36,7 +37,7 @@ nats_pick_port() {
 	used=$(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
 	for ((i = 0; i < 50; i++)); do
 		base=$((20000 + (RANDOM % 98) * 100 + RANDOM % 50))
-		if ! grep -qxE "$base|$((base + 1))|$((base + 2))|$((base + 100))|$((base + 101))|$((base + 102))" \
+		if ! grep -qxE "$base|$((base + 1))|$((base + 2))|$((base + 100))|$((base + 101))|$((base + 102))|$((base + 200))|$((base + 201))|$((base + 202))" \
 			<<<"$used"; then
 			NATS_PORT=$base
 			return 0
@@ -196,6 +197,7 @@ $(nats_router_permissions "$city" "$r")
 # Node $n of the test city (tests/lib/nats.sh).
 server_name: n$n
 listen: ${NATS_HOST:-127.0.0.1}:$((NATS_PORT + n - 1))
+http: 127.0.0.1:$((NATS_PORT + 199 + n))
 jetstream {
   store_dir: "$dir/n$n"
   max_memory_store: 64MB
@@ -261,12 +263,18 @@ nats_stop() {
 	done
 }
 
-# nats_ready DIR NODES: every node has found a JetStream meta leader.
+# nats_ready DIR NODES: every node's health check answers ok, which it
+# does once JetStream has a meta leader and the node is current with it.
+# Not the logs: a node that learns of the leader before its name logs
+# yet another line ("new remote metadata leader"), as a fast machine
+# showed.
 nats_ready() {
-	local n
+	local n port status
 
 	for ((n = 1; n <= $2; n++)); do
-		grep -qE "JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader|JetStream cluster new metadata leader" \
-			"$1/n$n.log" 2>/dev/null || return 1
+		port=$(sed -n 's/^http: 127.0.0.1:\([0-9]*\)$/\1/p' "$1/n$n.conf")
+		status=$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz") ||
+			return 1
+		[[ $status == *'"status":"ok"'* ]] || return 1
 	done
 }
