@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 51
+tap_plan 52
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -66,6 +66,14 @@ rc=0
 "$BIN" run --router a >"$TMP/out" 2>"$TMP/err" || rc=$?
 check "run without --server: usage error on stderr, exit 1" \
 	test "$rc" = 1 -a ! -s "$TMP/out" -a -s "$TMP/err"
+# A CA that does not load never will: the agent says so and exits, rather
+# than wait for servers as it does when they are away.
+rc=0
+"$BIN" run --router a --server tls://127.0.0.1:1 --ca "$TMP/none.pem" \
+	--cert "$TMP/none.pem" --key "$TMP/none.key" >"$TMP/out" 2>"$TMP/err" ||
+	rc=$?
+check "run with a CA that does not load: exit 2 at once, saying so" \
+	eval '[ $rc = 2 ] && grep -q "^Unable to set up the connection: .*none.pem" "$TMP/err"'
 
 # ---------------------------------------------------------------- the city
 C=$TMP/certs

@@ -484,6 +484,10 @@ int run_main(int argc, char *argv[])
 	ret = store_options_check(argv[0], &agent.so);
 	if (ret)
 		return ret;
+	/* A certificate that does not load will not load on a retry. */
+	ret = store_check(&agent.so);
+	if (ret)
+		return ret;
 
 	pthread_mutex_init(&agent.lock, NULL);
 	agent.so.retry = true;

@@ -386,6 +386,11 @@ static void print_entry(const char *prefix, kvEntry *e)
 	       kvEntry_ValueLen(e), (const char *)kvEntry_Value(e));
 }
 
+static void print_newest(kvEntry *e, void *prefix)
+{
+	print_entry(prefix, e);
+}
+
 /*
  * watch PATTERN: the newest entry of each key the pattern matches, then
  * stops: what a router's agent sees when it starts. A watcher asks the
@@ -394,12 +399,9 @@ static void print_entry(const char *prefix, kvEntry *e)
  */
 int watch_main(int argc, char *argv[])
 {
-	kvWatcher *w = NULL;
-	kvWatchOptions wo;
 	struct kv_args args;
 	char key[SYNC_KEY_LEN], prefix[SYNC_KEY_LEN];
 	struct store st;
-	kvEntry *e;
 	natsStatus s;
 	int ret;
 
@@ -412,21 +414,9 @@ int watch_main(int argc, char *argv[])
 	ret = open_key(&args, argv[0], argv[optind], &st, key, prefix);
 	if (ret)
 		return ret;
-	kvWatchOptions_Init(&wo);
-	s = kvStore_Watch(&w, st.kv, key, &wo);
-	if (s != NATS_OK) {
-		ret = report_nats(s, "watch %s", argv[optind]);
-		goto cleanup;
-	}
-	/* A NULL entry: the initial values are all there. */
-	while ((s = kvWatcher_Next(&e, w, 10000)) == NATS_OK && e) {
-		print_entry(prefix, e);
-		kvEntry_Destroy(e);
-	}
+	s = store_newest(st.kv, key, print_newest, prefix);
 	if (s != NATS_OK)
 		ret = report_nats(s, "watch %s", argv[optind]);
-cleanup:
-	kvWatcher_Destroy(w);
 	store_close(&st);
 	return ret;
 }

@@ -148,6 +148,7 @@ static int split_servers(char *servers, const char **urls, int max)
 	return n;
 }
 
+
 /* "street.R.REST" -> R and REST; false when it is not that. */
 static bool split_street(const char *lkey, char *router, const char **rest)
 {
@@ -196,23 +197,24 @@ int store_map(const char *city, const char *lkey, char *bucket, char *key,
 	return 0;
 }
 
-int store_open(const struct store_opts *so, const char *bucket,
-	       struct store *st)
+/*
+ * The connection's options (TLS with the client's certificate, the
+ * servers, the inbox prefix); NATS_OK, or why not, with *opts NULL.
+ */
+static natsStatus make_options(const struct store_opts *so,
+			       natsOptions **opts)
 {
 	const char *name = so->name ? so->name :
 			   so->router ? so->router : "operator";
-	char inbox[SYNC_ROUTER_LEN + 16], *servers = NULL;
-	natsOptions *opts = NULL;
+	char inbox[SYNC_ROUTER_LEN + 16], *servers;
 	const char *urls[16];
 	natsStatus s;
-	int ret = EXIT_SYSTEM, n;
+	int n;
 
-	memset(st, 0, sizeof(*st));
+	*opts = NULL;
 	servers = strdup(so->servers);
-	if (!servers) {
-		ret = report_error(ENOMEM, NULL, "read the servers");
-		goto cleanup;
-	}
+	if (!servers)
+		return NATS_NO_MEMORY;
 	n = split_servers(servers, urls, ARRAY_SIZE(urls));
 	/*
 	 * Each user's inboxes under a prefix of its own: the servers let a
@@ -223,43 +225,72 @@ int store_open(const struct store_opts *so, const char *bucket,
 		snprintf(inbox, sizeof(inbox), "%s", so->inbox);
 	else
 		snprintf(inbox, sizeof(inbox), "_IG.%s", name);
-	s = natsOptions_Create(&opts);
+	s = natsOptions_Create(opts);
 	if (s == NATS_OK)
-		s = natsOptions_SetServers(opts, urls, n);
+		s = natsOptions_SetServers(*opts, urls, n);
 	if (s == NATS_OK)
-		s = natsOptions_SetSecure(opts, true);
+		s = natsOptions_SetSecure(*opts, true);
 	if (s == NATS_OK)
-		s = natsOptions_LoadCATrustedCertificates(opts, so->ca);
+		s = natsOptions_LoadCATrustedCertificates(*opts, so->ca);
 	if (s == NATS_OK)
-		s = natsOptions_LoadCertificatesChain(opts, so->cert, so->key);
+		s = natsOptions_LoadCertificatesChain(*opts, so->cert, so->key);
 	if (s == NATS_OK)
-		s = natsOptions_SetCustomInboxPrefix(opts, inbox);
+		s = natsOptions_SetCustomInboxPrefix(*opts, inbox);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(opts, name);
+		s = natsOptions_SetName(*opts, name);
 	if (s == NATS_OK)
-		s = natsOptions_SetErrorHandler(opts, on_error, NULL);
+		s = natsOptions_SetErrorHandler(*opts, on_error, NULL);
 	/*
 	 * A request while the servers are away fails at once rather than
 	 * at its timeout: above all the consumers' deletions when the
 	 * agent stops its watchers.
 	 */
 	if (s == NATS_OK)
-		s = natsOptions_SetFailRequestsOnDisconnect(opts, true);
+		s = natsOptions_SetFailRequestsOnDisconnect(*opts, true);
 	if (s == NATS_OK && so->retry) {
 		/*
 		 * The agent outlives the store: it keeps the local table as
 		 * it is and waits for the store, however long it is away.
 		 */
-		s = natsOptions_SetMaxReconnect(opts, -1);
+		s = natsOptions_SetMaxReconnect(*opts, -1);
 		if (s == NATS_OK)
-			s = natsOptions_SetReconnectWait(opts, 250);
+			s = natsOptions_SetReconnectWait(*opts, 250);
 		if (s == NATS_OK)
-			s = natsOptions_SetDisconnectedCB(opts, on_disconnected,
+			s = natsOptions_SetDisconnectedCB(*opts, on_disconnected,
 							  (void *)so);
 		if (s == NATS_OK)
-			s = natsOptions_SetReconnectedCB(opts, on_reconnected,
+			s = natsOptions_SetReconnectedCB(*opts, on_reconnected,
 							 (void *)so);
 	}
+	free(servers);
+	if (s != NATS_OK) {
+		natsOptions_Destroy(*opts);
+		*opts = NULL;
+	}
+	return s;
+}
+
+int store_check(const struct store_opts *so)
+{
+	natsOptions *opts;
+	natsStatus s;
+
+	s = make_options(so, &opts);
+	natsOptions_Destroy(opts);
+	if (s != NATS_OK)
+		return report_nats(s, "set up the connection");
+	return EXIT_OK;
+}
+
+int store_open(const struct store_opts *so, const char *bucket,
+	       struct store *st)
+{
+	natsOptions *opts = NULL;
+	natsStatus s;
+	int ret = EXIT_SYSTEM;
+
+	memset(st, 0, sizeof(*st));
+	s = make_options(so, &opts);
 	if (s != NATS_OK) {
 		ret = report_nats(s, "set up the connection");
 		goto cleanup;
@@ -281,7 +312,6 @@ cleanup:
 	if (ret)
 		store_close(st);
 	natsOptions_Destroy(opts);
-	free(servers);
 	return ret;
 }
 
@@ -293,6 +323,26 @@ int store_bind(struct store *st, const char *bucket, kvStore **kv)
 	if (s != NATS_OK)
 		return report_nats(s, "open the bucket %s", bucket);
 	return EXIT_OK;
+}
+
+natsStatus store_newest(kvStore *kv, const char *pattern,
+			void (*fn)(kvEntry *e, void *data), void *data)
+{
+	kvWatcher *w = NULL;
+	kvWatchOptions wo;
+	natsStatus s;
+	kvEntry *e;
+
+	kvWatchOptions_Init(&wo);
+	s = kvStore_Watch(&w, kv, pattern, &wo);
+	/* A NULL entry: the initial values are all there. */
+	while (s == NATS_OK &&
+	       (s = kvWatcher_Next(&e, w, 10000)) == NATS_OK && e) {
+		fn(e, data);
+		kvEntry_Destroy(e);
+	}
+	kvWatcher_Destroy(w);
+	return s;
 }
 
 void store_close(struct store *st)

@@ -89,8 +89,22 @@ int store_map(const char *city, const char *lkey, char *bucket, char *key,
  */
 int store_open(const struct store_opts *so, const char *bucket,
 	       struct store *st);
+/*
+ * Whether a connection can be set up at all (the certificates, the key
+ * and the CA load): EXIT_OK, or EXIT_SYSTEM after reporting. The agent
+ * asks once, before it waits for the servers however long they are away.
+ */
+int store_check(const struct store_opts *so);
 int store_bind(struct store *st, const char *bucket, kvStore **kv);
 void store_close(struct store *st);
+
+/*
+ * The newest entry of each key pattern matches in kv (a delete's too),
+ * one call of fn for each, until the servers have sent them all: what an
+ * agent sees when it starts. NATS_OK, or why the watch failed.
+ */
+natsStatus store_newest(kvStore *kv, const char *pattern,
+			void (*fn)(kvEntry *e, void *data), void *data);
 
 /* Subcommands (agent.c, kv.c): argv[0] is the subcommand's name. */
 int run_main(int argc, char *argv[]);
