@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 52
+tap_plan 55
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -271,6 +271,23 @@ check "--by with a session is a usage error: the gate says who" test $rc = 1
 check "the history through the gate shows the operator" \
 	grep -q '^street\.a\.dev\.198-18-0-14 rev [0-9]* put .*"by":"operator:alice"' \
 	"$TMP/gate-history"
+
+# What a street holds and what the city's lists hold, each key's newest
+# value: straight from the buckets, and through the gate the same.
+"$CITY" list "${op[@]}" --router a >"$TMP/list-a" 2>&1 || true
+"$CITY" list "${op[@]}" deny >"$TMP/list-deny" 2>&1 || true
+check "list: street a's devices, not street b's; the city's denies" \
+	eval 'grep -q "^street\.a\.dev\.198-18-0-10 rev [0-9]* {.*lamp-10" "$TMP/list-a" &&
+	grep -q "^street\.a\.dev\.198-18-0-14 rev [0-9]* {.*operator:alice" "$TMP/list-a" &&
+	! grep -q "198-18-0-20" "$TMP/list-a" &&
+	grep -q "^city\.deny\.198-18-0-66 rev [0-9]* {.*stolen" "$TMP/list-deny"'
+"$CITY" list "${ses[@]}" --session "$TMP/alice.session" --router a \
+	>"$TMP/gate-list-a" 2>&1 || true
+check "... through the gate, alice lists street a the same" \
+	eval '[ -s "$TMP/list-a" ] && cmp -s "$TMP/list-a" "$TMP/gate-list-a"'
+rc=0
+"$CITY" list "${op[@]}" --router a deny >/dev/null 2>&1 || rc=$?
+check "... a street and a list at once is a usage error" test $rc = 1
 
 # The city-wide quarantine policy, for cameras: router a quarantines a
 # light and a camera on its own (its reports); the camera alone is held

@@ -278,14 +278,14 @@ cleanup:
 }
 
 /*
- * Parses a verb's options and its one operand, the device. fields: the
- * verb takes enroll's. EXIT_OK, EXIT_USAGE, or -1 after --help.
+ * Parses a verb's options; fields: the verb takes enroll's. EXIT_OK,
+ * EXIT_USAGE, or -1 after --help. The operands are the caller's, from
+ * optind; city_parse_done() then checks the whole.
  */
-static int city_parse(int argc, char *argv[], const char *usage,
-		      bool fields, struct city_args *args)
+static int city_parse_options(int argc, char *argv[], const char *usage,
+			      bool fields, struct city_args *args)
 {
-	const char *why;
-	int opt, err = EXIT_OK;
+	int opt, err;
 
 	memset(args, 0, sizeof(*args));
 	args->so.city = SYNC_CITY;
@@ -317,6 +317,35 @@ static int city_parse(int argc, char *argv[], const char *usage,
 				return err;
 		}
 	}
+	return EXIT_OK;
+}
+
+/* The servers and the session, or who makes the change without one. */
+static int city_parse_done(const char *command, struct city_args *args)
+{
+	int err = store_options_check(command, &args->so);
+
+	if (err || !args->session_path) {
+		if (!args->by)
+			args->by = "operator";
+		return err;
+	}
+	if (args->by)
+		return usage_error(command, "--by with --session: the gate "
+				   "writes who you are");
+	return load_session(args);
+}
+
+/* A verb's options and its one operand, the device (city_parse_options). */
+static int city_parse(int argc, char *argv[], const char *usage,
+		      bool fields, struct city_args *args)
+{
+	const char *why;
+	int err;
+
+	err = city_parse_options(argc, argv, usage, fields, args);
+	if (err)
+		return err;
 	if (argc - optind != 1)
 		return usage_error(argv[0], "expected one device");
 	if (iotguard_parse_identity(argv[optind], &args->dev.id, &why))
@@ -325,16 +354,7 @@ static int city_parse(int argc, char *argv[], const char *usage,
 	if (sync_identity_token(&args->dev.id, args->token,
 				sizeof(args->token)))
 		return usage_error(argv[0], "bad device `%s'", argv[optind]);
-	err = store_options_check(argv[0], &args->so);
-	if (err || !args->session_path) {
-		if (!args->by)
-			args->by = "operator";
-		return err;
-	}
-	if (args->by)
-		return usage_error(argv[0], "--by with --session: the gate "
-				   "writes who you are");
-	return load_session(args);
+	return city_parse_done(argv[0], args);
 }
 
 /* The value of a device's key, as policy.c reads it; NULL if no memory. */
@@ -697,6 +717,115 @@ static int device_history_main(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+/* What list prints before each key: the logical key's first tokens. */
+static void print_listed(kvEntry *e, void *prefix)
+{
+	if (kvEntry_Operation(e) != kvOp_Put)
+		return;
+	printf("%s%s rev %" PRIu64 " %.*s\n", (const char *)prefix,
+	       kvEntry_Key(e), kvEntry_Revision(e), kvEntry_ValueLen(e),
+	       (const char *)kvEntry_Value(e));
+}
+
+/* The keys of pattern as the gate gives them (GATE_LIST_MAX at most). */
+static int gate_list(struct city_args *args, const char *pattern)
+{
+	struct json_object *req = json_object_new_object(), *answer;
+	struct json_object *entries, *e, *key, *rev, *value, *more;
+	size_t i, n;
+	int ret;
+
+	json_object_object_add(req, "pattern",
+			       json_object_new_string(pattern));
+	ret = gate_request(args, "list", pattern, req, &answer);
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(answer, "entries", &entries) ||
+	    !json_object_is_type(entries, json_type_array)) {
+		json_object_put(answer);
+		return report_error(EPROTO, "not the gate's answer",
+				    "list %s", pattern);
+	}
+	n = json_object_array_length(entries);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(entries, i);
+		if (!json_object_object_get_ex(e, "key", &key) ||
+		    !json_object_object_get_ex(e, "rev", &rev) ||
+		    !json_object_object_get_ex(e, "value", &value))
+			continue;
+		printf("%s rev %" PRIu64 " %s\n", json_object_get_string(key),
+		       (uint64_t)json_object_get_uint64(rev),
+		       json_object_get_string(value));
+	}
+	if (json_object_object_get_ex(answer, "more", &more) &&
+	    json_object_get_boolean(more))
+		fprintf(stderr, "%s: the gate sends the first %zu keys of "
+			"%s; the administrator's certificate lists them all\n",
+			prog_name, n, pattern);
+	json_object_put(answer);
+	return EXIT_OK;
+}
+
+/*
+ * list --router NAME | deny | revoke | quarantine: the newest value of
+ * each key of a street, or of a city-wide list.
+ */
+static int list_main(int argc, char *argv[])
+{
+	static const char *const lists[] = { "deny", "revoke", "quarantine" };
+	char pattern[SYNC_KEY_LEN], bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN];
+	char prefix[SYNC_KEY_LEN];
+	struct city_args args;
+	const char *why;
+	struct store st;
+	natsStatus s;
+	size_t i;
+	int ret;
+
+	ret = city_parse_options(argc, argv, "[OPTIONS] "
+				 "{--router NAME | deny | revoke | quarantine}"
+				 "\n\nPrints the devices of router NAME's "
+				 "street, or those on a city-wide\nlist, as "
+				 "KEY rev N VALUE (each key's newest value)."
+				 "\n\n" CITY_OPTIONS_HELP, false, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (argc - optind > 1 || (argc - optind == 1) == !!args.so.router)
+		return usage_error(argv[0], "expected --router NAME or one "
+				   "of deny, revoke, quarantine");
+	if (args.so.router) {
+		snprintf(pattern, sizeof(pattern), "street.%s.dev.>",
+			 args.so.router);
+		args.so.router = NULL;
+	} else {
+		for (i = 0; i < ARRAY_SIZE(lists); i++)
+			if (!strcmp(argv[optind], lists[i]))
+				break;
+		if (i == ARRAY_SIZE(lists))
+			return usage_error(argv[0], "no list `%s': deny, "
+					   "revoke or quarantine",
+					   argv[optind]);
+		snprintf(pattern, sizeof(pattern), "city.%s.>", lists[i]);
+	}
+	ret = city_parse_done(argv[0], &args);
+	if (ret)
+		return ret;
+	if (store_map(args.so.city, pattern, bucket, key, &why))
+		return usage_error(argv[0], "bad router: %s", why);
+	if (args.session_path)
+		return gate_list(&args, pattern);
+	ret = store_open(&args.so, bucket, &st);
+	if (ret)
+		return ret;
+	snprintf(prefix, sizeof(prefix), "%.*s",
+		 (int)(strlen(pattern) - strlen(key)), pattern);
+	s = store_newest(st.kv, key, print_listed, prefix);
+	if (s != NATS_OK)
+		ret = report_nats(s, "list %s", pattern);
+	store_close(&st);
+	return ret;
+}
+
 /* Exit status of applied when a router has not taken the revision. */
 #define EXIT_BEHIND 4
 
@@ -1009,6 +1138,7 @@ static const struct cmdline_command subcommands[] = {
 	{ "unrevoke", unrevoke_main, "Lifts a city-wide revocation" },
 	{ "quarantine", quarantine_main, "Holds a device back everywhere" },
 	{ "release", release_main, "Lifts a city-wide quarantine" },
+	{ "list", list_main, "Lists a street's devices or a city-wide list" },
 	{ "history", device_history_main, "Shows every value a device had" },
 	{ "applied", applied_main, "Which routers have taken a revision" },
 	{ "login", login_main, "Logs an operator in at the gate" },

@@ -39,6 +39,11 @@
 #define GATE_LIFETIME_DEFAULT (8 * 3600)
 /* A request's body is at most this long. */
 #define GATE_REQUEST_MAX 8192
+/*
+ * A list's answer holds at most this many keys, to stay within the
+ * servers' largest message (1 MiB by default) with a street's values.
+ */
+#define GATE_LIST_MAX 2048
 
 /* TOTP as authenticator apps do it: 6 digits, 30 s steps. */
 #define GATE_TOTP_STEP 30

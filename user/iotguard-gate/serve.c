@@ -480,6 +480,99 @@ static void do_history(struct gate *g, natsMsg *msg, struct json_object *req,
 	reply(g, msg, body);
 }
 
+/*
+ * The bucket and key pattern of a list an operator may ask for: a city-wide
+ * list (city.deny.>, city.revoke.>, city.quarantine.>) or a street's
+ * devices (street.ROUTER.dev.>); NULL, or why not.
+ */
+static const char *list_pattern(struct gate *g, const char *pattern,
+				char *bucket, char *key)
+{
+	const char *why = "a list is city.deny.>, city.revoke.>, "
+			  "city.quarantine.> or street.ROUTER.dev.>";
+	size_t n;
+
+	if (!pattern)
+		return "no pattern";
+	n = strlen(pattern);
+	if (strcmp(pattern, "city.deny.>") &&
+	    strcmp(pattern, "city.revoke.>") &&
+	    strcmp(pattern, "city.quarantine.>") &&
+	    (strncmp(pattern, "street.", 7) || n < 14 ||
+	     strchr(pattern + 7, '.') != pattern + n - 6 ||
+	     strcmp(pattern + n - 6, ".dev.>")))
+		return why;
+	if (store_map(g->city, pattern, bucket, key, &why))
+		return why;
+	return NULL;
+}
+
+/* What do_list gathers: the answer's entries, and its keys' prefix. */
+struct listing {
+	struct json_object *entries;
+	char prefix[SYNC_KEY_LEN];
+	size_t count;
+	bool more;
+};
+
+static void list_entry(kvEntry *k, void *data)
+{
+	struct listing *l = data;
+	char lkey[SYNC_KEY_LEN * 2];
+	struct json_object *e;
+
+	if (kvEntry_Operation(k) != kvOp_Put)
+		return;
+	if (l->count == GATE_LIST_MAX) {
+		l->more = true;
+		return;
+	}
+	snprintf(lkey, sizeof(lkey), "%s%s", l->prefix, kvEntry_Key(k));
+	e = json_object_new_object();
+	json_object_object_add(e, "key", json_object_new_string(lkey));
+	json_object_object_add(e, "rev", json_object_new_uint64(
+			       kvEntry_Revision(k)));
+	json_object_object_add(e, "value", json_object_new_string_len(
+			       kvEntry_Value(k), kvEntry_ValueLen(k)));
+	json_object_array_add(l->entries, e);
+	l->count++;
+}
+
+static void do_list(struct gate *g, natsMsg *msg, struct json_object *req,
+		    time_t now)
+{
+	char bucket[SYNC_BUCKET_LEN], key[SYNC_KEY_LEN];
+	const char *pattern = member(req, "pattern"), *why;
+	struct listing l = { 0 };
+	struct json_object *body;
+	kvStore *kv = NULL;
+	natsStatus st;
+
+	if (!check_session(g, msg, req, now))
+		return;
+	why = list_pattern(g, pattern, bucket, key);
+	if (why) {
+		refuse(g, msg, why);
+		return;
+	}
+	snprintf(l.prefix, sizeof(l.prefix), "%.*s",
+		 (int)(strlen(pattern) - strlen(key)), pattern);
+	l.entries = json_object_new_array();
+	st = js_KeyValue(&kv, g->st.js, bucket);
+	if (st == NATS_OK)
+		st = store_newest(kv, key, list_entry, &l);
+	kvStore_Destroy(kv);
+	if (st != NATS_OK) {
+		json_object_put(l.entries);
+		refuse(g, msg, natsStatus_GetText(st));
+		return;
+	}
+	body = ok_body();
+	json_object_object_add(body, "entries", l.entries);
+	json_object_object_add(body, "more", json_object_new_boolean(l.more));
+	reply(g, msg, body);
+}
+
 static void do_logout(struct gate *g, natsMsg *msg, struct json_object *req,
 		      time_t now)
 {
@@ -526,6 +619,8 @@ static void handle(struct gate *g, natsMsg *msg)
 		do_change(g, msg, req, now, false);
 	else if (!strcmp(verb, "history"))
 		do_history(g, msg, req, now);
+	else if (!strcmp(verb, "list"))
+		do_list(g, msg, req, now);
 	else
 		refuse(g, msg, "no such verb");
 cleanup:
