@@ -601,24 +601,42 @@ static int unrevoke_main(int argc, char *argv[])
 			 CITY_OPTIONS_HELP);
 }
 
+/*
+ * Asks the gate for verb with one member, name: value, and gives its
+ * answer's entries (an array); EXIT_OK, or an exit status after
+ * reporting. *answer, on EXIT_OK, is the caller's to put.
+ */
+static int gate_entries(struct city_args *args, const char *verb,
+			const char *name, const char *value,
+			struct json_object **answer,
+			struct json_object **entries)
+{
+	struct json_object *req = json_object_new_object();
+	int ret;
+
+	json_object_object_add(req, name, json_object_new_string(value));
+	ret = gate_request(args, verb, value, req, answer);
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(*answer, "entries", entries) ||
+	    !json_object_is_type(*entries, json_type_array)) {
+		json_object_put(*answer);
+		return report_error(EPROTO, "not the gate's answer", "%s %s",
+				    verb, value);
+	}
+	return EXIT_OK;
+}
+
 /* The history of lkey as the gate gives it. */
 static int gate_history(struct city_args *args, const char *lkey)
 {
-	struct json_object *req = json_object_new_object(), *answer;
-	struct json_object *entries, *e, *rev, *op, *value;
+	struct json_object *answer, *entries, *e, *rev, *op, *value;
 	size_t i, n;
 	int ret;
 
-	json_object_object_add(req, "key", json_object_new_string(lkey));
-	ret = gate_request(args, "history", lkey, req, &answer);
+	ret = gate_entries(args, "history", "key", lkey, &answer, &entries);
 	if (ret)
 		return ret;
-	if (!json_object_object_get_ex(answer, "entries", &entries) ||
-	    !json_object_is_type(entries, json_type_array)) {
-		json_object_put(answer);
-		return report_error(EPROTO, "not the gate's answer",
-				    "read the history of %s", lkey);
-	}
 	n = json_object_array_length(entries);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(entries, i);
@@ -730,22 +748,14 @@ static void print_listed(kvEntry *e, void *prefix)
 /* The keys of pattern as the gate gives them (GATE_LIST_MAX at most). */
 static int gate_list(struct city_args *args, const char *pattern)
 {
-	struct json_object *req = json_object_new_object(), *answer;
-	struct json_object *entries, *e, *key, *rev, *value, *more;
+	struct json_object *answer, *entries, *e, *key, *rev, *value, *more;
 	size_t i, n;
 	int ret;
 
-	json_object_object_add(req, "pattern",
-			       json_object_new_string(pattern));
-	ret = gate_request(args, "list", pattern, req, &answer);
+	ret = gate_entries(args, "list", "pattern", pattern, &answer,
+			   &entries);
 	if (ret)
 		return ret;
-	if (!json_object_object_get_ex(answer, "entries", &entries) ||
-	    !json_object_is_type(entries, json_type_array)) {
-		json_object_put(answer);
-		return report_error(EPROTO, "not the gate's answer",
-				    "list %s", pattern);
-	}
 	n = json_object_array_length(entries);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(entries, i);
