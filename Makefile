@@ -71,10 +71,9 @@ DAEMON_SRCS := $(wildcard user/iotguardd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 # libpcap for --replay only: the CLI and the tests do without it.
 DAEMON_LDLIBS := -lmicrohttpd -lsystemd -lpthread -lpcap
-# iotguard-sync and iotguard-city: the city's NATS JetStream buckets
-# (libnats), their values (json-c). Not in `user` yet: the packages and
-# the cross builds do not carry them until the fleet is whole
-# (Documentation/fleet.rst).
+# iotguard-sync, iotguard-city and iotguard-gate: the city's NATS
+# JetStream buckets (libnats), their values (json-c); `make sync', their
+# own packages (Documentation/fleet.rst).
 SYNC_SRCS := $(wildcard user/iotguard-sync/*.c)
 SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 SYNC_LDLIBS := -lnats -ljson-c -lpthread
@@ -86,7 +85,8 @@ HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
 	check-busy stress demo bench eval clean checkpatch install uninstall \
-	install-dkms uninstall-dkms cross version device fuzz sync
+	install-dkms uninstall-dkms cross version device fuzz sync \
+	install-sync uninstall-sync install-city uninstall-city
 .DELETE_ON_ERROR:
 
 all: module bpf user sync device tests bench-tools
@@ -383,33 +383,36 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
 DKMSDIR ?= /usr/src/iotguard-$(VERSION)
 INSTALL ?= install
-UNITS := $(wildcard etc/*.service)
+UNITS := etc/iotguard.service etc/iotguardd.service
 MANS := Documentation/iotguard.8 Documentation/iotguardd.8 \
 	Documentation/iotguard-boot.8
 CONFS := iotguardd.conf iotguard.conf
 CONFDIR := $(DESTDIR)$(SYSCONFDIR)/iotguard
 TOOLS := iotguard iotguardd
+# A router's agent of the city (package iotguard-sync), and the city's
+# operations centre: the operators' tool and their gate (iotguard-city).
+SYNC_TOOLS := iotguard-sync
+SYNC_UNITS := etc/iotguard-sync.service
+SYNC_MANS := Documentation/iotguard-sync.8
+SYNC_CONFS := iotguard-sync.conf
+CITY_TOOLS := iotguard-city iotguard-gate
+CITY_UNITS := etc/iotguard-gate.service
+CITY_MANS := Documentation/iotguard-city.8 Documentation/iotguard-gate.8
+CITY_CONFS := iotguard-gate.conf
 
-version:
-	@echo $(VERSION)
-
-install: user
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/iotguard \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/iotguard
-	$(INSTALL) -m 0755 $(TOOLS:%=$(O)/%) $(DESTDIR)$(SBINDIR)
-	$(INSTALL) -m 0755 $(O)/iotguard-btfids \
-		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids
-	$(INSTALL) -m 0755 user/iotguard-boot \
-		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot
-	$(INSTALL) -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8
-	for unit in $(UNITS); do \
+# $(call install-units,UNITS): the units, naming the installed programs.
+define install-units
+	for unit in $(1); do \
 		sed -e 's|/usr/sbin/|$(SBINDIR)/|g' \
 		    -e 's|/usr/libexec/|$(LIBEXECDIR)/|g' $$unit \
 			>$(DESTDIR)$(UNITDIR)/$${unit#etc/} && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${unit#etc/} || exit 1; \
 	done
-	for conf in $(CONFS); do \
+endef
+
+# $(call install-confs,CONFS): the configuration, an operator's kept.
+define install-confs
+	for conf in $(1); do \
 		if [ -e $(CONFDIR)/$$conf ]; then \
 			echo "install: keeping $(CONFDIR)/$$conf"; \
 		else \
@@ -417,22 +420,66 @@ install: user
 				exit 1; \
 		fi; \
 	done
+endef
 
-uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%) \
-		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids \
-		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot \
-		$(MANS:Documentation/%=$(DESTDIR)$(MANDIR)/man8/%) \
-		$(UNITS:etc/%=$(DESTDIR)$(UNITDIR)/%)
-	for conf in $(CONFS); do \
+# $(call uninstall-confs,CONFS): removed unless the operator changed them.
+define uninstall-confs
+	for conf in $(1); do \
 		if cmp -s etc/$$conf $(CONFDIR)/$$conf; then \
 			rm -f $(CONFDIR)/$$conf; \
 		elif [ -e $(CONFDIR)/$$conf ]; then \
 			echo "uninstall: keeping the changed $(CONFDIR)/$$conf"; \
 		fi; \
 	done
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/iotguard \
-		$(DESTDIR)$(SYSCONFDIR)/iotguard 2>/dev/null
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/iotguard 2>/dev/null
+endef
+
+# $(call install-tools,TOOLS,MANS,UNITS,CONFS)
+define install-tools
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/iotguard
+	$(INSTALL) -m 0755 $(1:%=$(O)/%) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0644 $(2) $(DESTDIR)$(MANDIR)/man8
+	$(call install-units,$(3))
+	$(call install-confs,$(4))
+endef
+
+# $(call uninstall-tools,TOOLS,MANS,UNITS,CONFS)
+define uninstall-tools
+	rm -f $(1:%=$(DESTDIR)$(SBINDIR)/%) \
+		$(2:Documentation/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(3:etc/%=$(DESTDIR)$(UNITDIR)/%)
+	$(call uninstall-confs,$(4))
+endef
+
+version:
+	@echo $(VERSION)
+
+install: user
+	$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)/iotguard
+	$(call install-tools,$(TOOLS),$(MANS),$(UNITS),$(CONFS))
+	$(INSTALL) -m 0755 $(O)/iotguard-btfids \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/btfids
+	$(INSTALL) -m 0755 user/iotguard-boot \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/iotguard/btfids \
+		$(DESTDIR)$(LIBEXECDIR)/iotguard/iotguard-boot
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/iotguard 2>/dev/null
+	$(call uninstall-tools,$(TOOLS),$(MANS),$(UNITS),$(CONFS))
+
+install-sync: $(SYNC_TOOLS:%=$(O)/%)
+	$(call install-tools,$(SYNC_TOOLS),$(SYNC_MANS),$(SYNC_UNITS),$(SYNC_CONFS))
+
+uninstall-sync:
+	$(call uninstall-tools,$(SYNC_TOOLS),$(SYNC_MANS),$(SYNC_UNITS),$(SYNC_CONFS))
+
+install-city: $(CITY_TOOLS:%=$(O)/%)
+	$(call install-tools,$(CITY_TOOLS),$(CITY_MANS),$(CITY_UNITS),$(CITY_CONFS))
+
+uninstall-city:
+	$(call uninstall-tools,$(CITY_TOOLS),$(CITY_MANS),$(CITY_UNITS),$(CITY_CONFS))
 
 # What DKMS builds the module from: kbuild files, the module's headers, the
 # build script and dkms.conf (kmod/dkms.conf, version filled in).

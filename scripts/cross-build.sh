@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build iotguard for another architecture with Debian's cross toolchains:
-# the tools (`make user`), then the module's kbuild against Debian's own
+# the tools (`make user sync`), then the module's kbuild against Debian's own
 # kernel headers for that architecture, warnings fatal.
 #
 # Usage: scripts/cross-build.sh ARCH [--btf]      (ARCH: arm64 or armhf)
 #
 #	build/ARCH/{iotguard,iotguardd,iotguard-btfids}   the tools
+#	build/ARCH/{iotguard-sync,iotguard-city,iotguard-gate}   the city's
 #	build/cross/ARCH/module/kmod/iotguard.ko          the module
 #	--btf   also the module BTF, as DKMS makes it on such a router: the
 #		kernel image is fetched (60 MB for arm64) and its BTF taken
@@ -57,7 +58,7 @@ dpkg --print-foreign-architectures | grep -x "$arch" >/dev/null ||
 rel=${IOTGUARD_CROSS_OUT:-build}
 echo "cross-build: the tools for $arch"
 make -C "$repo" --no-print-directory O="$rel/$arch" CC="$triplet-gcc" \
-	AR="$triplet-ar" user
+	AR="$triplet-ar" user sync
 
 # Debian's headers for ARCH, unpacked with their links re-pointed at the
 # host's linux-kbuild (the same version: its host programs run here).

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the Debian 12 packages that building iotguard needs: the tools
-# (`make user`), the Debian packages (dpkg-buildpackage) and, with the
+# (`make user sync`), the Debian packages (dpkg-buildpackage) and, with the
 # kernel's headers, the module (`make KDIR=... module`). Nothing for the
 # tests or the demo: scripts/setup-dev.sh adds those (qemu, the guest
 # kernel, nmap, hping3, Prometheus, ...), for developers and CI.
@@ -26,6 +26,10 @@ PACKAGES=(
 	libmnl-dev libmicrohttpd-dev libsystemd-dev libpcap-dev
 	# libiotguard-device's host backend and iotguard-device (device/).
 	libssl-dev
+	# The city (`make sync'): NATS JetStream (libnats) in JSON (json-c);
+	# iotguard-gate checks TOTP codes with liboath, passwords with
+	# libcrypt (yescrypt).
+	libnats-dev libjson-c-dev liboath-dev libcrypt-dev
 	# Module BTF (pahole) and loading the module.
 	dwarves kmod
 	# dpkg-buildpackage -us -uc -b (debian/).

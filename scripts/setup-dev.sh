@@ -55,13 +55,10 @@ PACKAGES=(
 	# make stress: the debug guest kernel, built from linux-source-6.1
 	# (scripts/debug-kernel.sh).
 	flex bison bc rsync libelf-dev libssl-dev
-	# The fleet (Documentation/fleet.rst): iotguard-sync speaks to the
-	# city's NATS JetStream buckets (libnats) in JSON (json-c);
-	# tests/unit/fleet.sh runs a real cluster of nats-server on
-	# loopback; iotguard-gate checks the operators' TOTP codes with
-	# liboath and their passwords with libcrypt (yescrypt), the test
-	# makes the codes with oathtool.
-	nats-server libnats-dev libjson-c-dev liboath-dev libcrypt-dev oathtool
+	# The fleet (Documentation/fleet.rst): tests/unit/fleet.sh runs a
+	# real cluster of nats-server on loopback and makes the operators'
+	# TOTP codes with oathtool (the libraries are setup-deps.sh's).
+	nats-server oathtool
 	# make cross (tests/unit/cross.sh): compilers, and the libraries the
 	# tools link with, for each architecture (multiarch).
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
@@ -73,7 +70,7 @@ META=linux-image-cloud-amd64
 FOREIGN_ARCHS=(i386 arm64 armhf)
 CROSS_ARCHS=(arm64 armhf)
 CROSS_LIBS=(libbpf-dev libelf-dev zlib1g-dev libmnl-dev libmicrohttpd-dev libssl-dev
-	libsystemd-dev libpcap-dev)
+	libsystemd-dev libpcap-dev libnats-dev libjson-c-dev liboath-dev libcrypt-dev)
 
 die() {
 	echo "setup-dev: $*" >&2

@@ -162,12 +162,13 @@ EOF
 }
 
 # nats_cluster_config DIR NODES CITY ROUTER...: DIR/nN.conf for nodes 1
-# to NODES (their JetStream stores in DIR/nN), the operator (certificate
+# to NODES (their JetStream stores in DIR/nN; a single node without a
+# cluster), the operator (certificate
 # "operator": everything; the city's administrator), each ROUTER
 # (certificate "router-ROUTER"), the gate (certificate "gate") and each
 # console of NATS_CONSOLES (certificate "console-NAME").
 nats_cluster_config() {
-	local dir=$1 nodes=$2 city=$3 n i routes="" users r
+	local dir=$1 nodes=$2 city=$3 n i routes="" users r cluster
 
 	shift 3
 	nats_pick_port
@@ -193,6 +194,25 @@ $(nats_router_permissions "$city" "$r")
 	done
 	for ((n = 1; n <= nodes; n++)); do
 		mkdir -p "$dir/n$n"
+		# One node stands alone: JetStream without a cluster (the
+		# package test's router and its city on one machine).
+		cluster=
+		[ "$nodes" -eq 1 ] || cluster=$(cat <<EOF
+cluster {
+  name: city
+  listen: 127.0.0.1:$((NATS_PORT + 99 + n))
+  routes: [
+$routes  ]
+  tls {
+    cert_file: "$dir/certs/server.pem"
+    key_file: "$dir/certs/server.key"
+    ca_file: "$dir/certs/ca.pem"
+    verify: true
+    timeout: 5
+  }
+}
+EOF
+)$'\n'
 		cat >"$dir/n$n.conf" <<EOF
 # Node $n of the test city (tests/lib/nats.sh).
 server_name: n$n
@@ -210,20 +230,7 @@ tls {
   verify_and_map: true
   timeout: 5
 }
-cluster {
-  name: city
-  listen: 127.0.0.1:$((NATS_PORT + 99 + n))
-  routes: [
-$routes  ]
-  tls {
-    cert_file: "$dir/certs/server.pem"
-    key_file: "$dir/certs/server.key"
-    ca_file: "$dir/certs/ca.pem"
-    verify: true
-    timeout: 5
-  }
-}
-accounts {
+${cluster}accounts {
   CITY {
     jetstream: enabled
     users: [

@@ -5,7 +5,10 @@
 # each boot of a clean Debian 12 system. Boot 1 installs the packages as
 # README.md's "Install from packages" says, checks the guard and reboots;
 # boot 2 checks that the guard came back with the same table, upgrades to
-# the rebuilt packages, restarts onto the new module, purges, and powers
+# the rebuilt packages, restarts onto the new module, installs the city's
+# packages (a NATS JetStream server on the machine itself, the router's
+# agent and the operators' gate under their systemd units), has an
+# operator deny lamp-1 through the gate, purges everything, and powers
 # off.
 #
 # Results go to /dev/ttyS1 (the host's tap.log) and to $STATE/results, one
@@ -109,10 +112,12 @@ except (OSError, ValueError):
 }
 
 # counted SRC: the XDP counter SRC's frames go to: the lamp's passed
-# frames, the stranger's dropped as unknown.
+# frames (or, once the city denies it, its denied ones: LAMP_COUNTER), the
+# stranger's dropped as unknown.
+LAMP_COUNTER=pass
 counted() {
 	if [ "$1" = "$LAMP" ]; then
-		stat_of device "$LAMP" pass packets
+		stat_of device "$LAMP" "$LAMP_COUNTER" packets
 	else
 		stat_of global unknown packets
 	fi
@@ -144,12 +149,20 @@ guard_works() {
 		not_ok "$1: lamp-1's 20 datagrams arrive (got $got)"
 		iotguard stats 2>&1 | while IFS= read -r l; do note "  $l"; done
 	fi
-	mark "$STRANGER"
-	got=$(send_from "$STRANGER" 20)
-	if [ "$got" = 0 ] && accounted "$STRANGER" 20; then
-		ok "$1: the stranger's 20 are dropped as unknown"
+	dropped "$STRANGER" "$1: the stranger's 20 are dropped as unknown"
+}
+
+# dropped SRC DESCRIPTION: none of SRC's 20 datagrams arrives, and the
+# XDP counter of its frames (counted) takes all 20. One result.
+dropped() {
+	local got
+
+	mark "$1"
+	got=$(send_from "$1" 20)
+	if [ "$got" = 0 ] && accounted "$1" 20; then
+		ok "$2"
 	else
-		not_ok "$1: the stranger's 20 are dropped as unknown (got $got)"
+		not_ok "$2 (got $got)"
 	fi
 }
 
@@ -331,13 +344,15 @@ boot2() {
 		"$(cat /sys/module/iotguard/version 2>/dev/null)"
 	guarding "after the restart: enforcing the same table"
 	guard_works "after the upgrade"
+	city
 
 	start=$SECONDS
-	if apt-get purge -y iotguard iotguard-dkms >"$STATE/purge.log" 2>&1
+	if apt-get purge -y iotguard iotguard-dkms iotguard-sync iotguard-city \
+		>"$STATE/purge.log" 2>&1
 	then
-		ok "apt-get purge iotguard iotguard-dkms ($((SECONDS - start)) s)"
+		ok "apt-get purge iotguard iotguard-dkms iotguard-sync iotguard-city ($((SECONDS - start)) s)"
 	else
-		not_ok "apt-get purge iotguard iotguard-dkms"
+		not_ok "apt-get purge iotguard iotguard-dkms iotguard-sync iotguard-city"
 		show "$STATE/purge.log"
 	fi
 	leftovers >"$STATE/leftovers" 2>&1
@@ -349,6 +364,128 @@ boot2() {
 	fi
 	finish 2
 	systemctl --no-block poweroff
+}
+
+# ------------------------------------------------------------------ the city
+# city: the packages of Documentation/fleet.rst on this router. Its city is
+# one nats-server on the machine itself (TLS, certificates made here by
+# tests/lib/nats.sh, as the fleet tests make theirs); iotguard-sync.service
+# and iotguard-gate.service run as their units say (a dynamic user with
+# CAP_NET_ADMIN; root without capabilities). Operator alice logs in at the
+# gate with her password and a TOTP code and denies lamp-1 for the city:
+# the agent applies it and lamp-1's datagrams stop. 11 results.
+city() {
+	local start secret rev password="lamp posts at dawn"
+	local n=$PKG/nats c s adm con ses
+
+	cd "$PKG/v2" || return
+	start=$SECONDS
+	if apt-get install -y ./iotguard-sync_*.deb ./iotguard-city_*.deb \
+		>"$STATE/city-install.log" 2>&1; then
+		ok "apt-get install ./iotguard-sync ./iotguard-city ($((SECONDS - start)) s)"
+	else
+		not_ok "apt-get install ./iotguard-sync ./iotguard-city"
+		show "$STATE/city-install.log"
+	fi
+	check "their units are installed, not enabled" \
+		test "$(systemctl is-enabled iotguard-sync.service \
+			iotguard-gate.service)" = "$(printf 'disabled\ndisabled')"
+
+	# shellcheck source=../lib/nats.sh
+	. "$PKG/nats.sh"
+	NATS_PORT=24222
+	mkdir -p "$n"
+	nats_certs "$n" operator router-r1 gate console-tab1
+	NATS_CONSOLES=tab1 nats_cluster_config "$n" 1 iotguard-city r1
+	nats_start "$n" 1
+	c=$n/certs
+	s=tls://127.0.0.1:$NATS_PORT
+	adm=(--server "$s" --cert "$c/operator.pem" --key "$c/operator.key"
+		--ca "$c/ca.pem")
+	if wait_for 120 nats_ready "$n" 1 &&
+		wait_for 60 iotguard-sync create "${adm[@]}" --replicas 1 r1; then
+		ok "the city: nats-server with JetStream and TLS, its buckets"
+	else
+		not_ok "the city: nats-server with JetStream and TLS, its buckets"
+		show "$n/n1.log"
+	fi
+
+	# As fleet.rst says: the certificates in /etc/iotguard/city, the
+	# servers in the units' settings, the first operator.
+	install -d -m 0700 /etc/iotguard/city
+	install -m 0644 "$c/ca.pem" /etc/iotguard/city/ca.pem
+	install -m 0644 "$c/router-r1.pem" /etc/iotguard/city/router.pem
+	install -m 0600 "$c/router-r1.key" /etc/iotguard/city/router.key
+	install -m 0644 "$c/gate.pem" /etc/iotguard/city/gate.pem
+	install -m 0600 "$c/gate.key" /etc/iotguard/city/gate.key
+	sed -i -e "s|^IOTGUARD_CITY_SERVERS=.*|IOTGUARD_CITY_SERVERS=$s|" \
+		-e "s|^IOTGUARD_ROUTER=.*|IOTGUARD_ROUTER=r1|" \
+		/etc/iotguard/iotguard-sync.conf
+	sed -i "s|^IOTGUARD_CITY_SERVERS=.*|IOTGUARD_CITY_SERVERS=$s|" \
+		/etc/iotguard/iotguard-gate.conf
+	secret=$(echo "$password" | iotguard-gate adduser \
+		--operators /var/lib/iotguard-gate/operators alice \
+		2>>"$STATE/log" | sed -n 's/^secret //p')
+	check "systemctl enable --now iotguard-sync iotguard-gate" \
+		systemctl enable --now iotguard-sync iotguard-gate
+	if wait_for 60 city_serving; then
+		ok "both run: the agent in step with the city, the gate serving"
+	else
+		not_ok "both run: the agent in step with the city, the gate serving"
+		journalctl -b --no-pager -n 30 -o short-monotonic \
+			-u iotguard-sync.service -u iotguard-gate.service \
+			>"$STATE/journal" 2>&1
+		show "$STATE/journal"
+	fi
+
+	con=(--server "$s" --cert "$c/console-tab1.pem"
+		--key "$c/console-tab1.key" --ca "$c/ca.pem")
+	ses=("${con[@]}" --session "$n/alice.session")
+	check "alice logs in at the gate: password and TOTP code" alice_login
+	check "through the gate, alice denies lamp-1 for the city" \
+		iotguard-city deny "${ses[@]}" --reason "package test" "$LAMP"
+	rev=$(iotguard-city history "${ses[@]}" "$LAMP" 2>>"$STATE/log" |
+		sed -n 's/^city\.deny\.[^ ]* rev \([0-9]*\) put.*/\1/p' | tail -n 1)
+	if wait_for 120 iotguard-city applied "${adm[@]}" \
+		"city.deny.${LAMP//./-}" "${rev:-0}" &&
+		iotguard -j device show "$LAMP" 2>&1 |
+		grep -E '"state": *"deny"' >/dev/null; then
+		ok "the agent applied it (rev ${rev:-none}): lamp-1 denied in the table"
+	else
+		not_ok "the agent applied it (rev ${rev:-none}): lamp-1 denied in the table"
+		journalctl -b --no-pager -n 30 -u iotguard-sync.service \
+			>"$STATE/journal" 2>&1
+		show "$STATE/journal"
+	fi
+	LAMP_COUNTER=denied
+	dropped "$LAMP" "lamp-1's 20 datagrams are dropped as denied"
+	LAMP_COUNTER=pass
+	check "the city recorded who: operator:alice" recorded_by_alice
+	check "the agent's state is in its dynamic user's directory" \
+		test -s /var/lib/private/iotguard-sync/applied
+
+	# The operator's own files go by hand: purge keeps certificates.
+	systemctl stop iotguard-sync iotguard-gate
+	nats_stop "$n" 1
+	rm -rf /etc/iotguard/city "$n"
+}
+
+# alice_login: alice's password and her authenticator's code, as she
+# types them at the console (city()'s variables).
+alice_login() {
+	printf '%s\n%s\n' "$password" "$(oathtool --totp -b "$secret")" |
+		iotguard-city login "${con[@]}" --console tab1 \
+			--session "$n/alice.session" alice
+}
+
+recorded_by_alice() {
+	iotguard-city history "${ses[@]}" "$LAMP" | grep "operator:alice"
+}
+
+# city_serving: the agent has said it is in step, the gate that it serves.
+city_serving() {
+	journalctl -b --no-pager -u iotguard-sync.service | grep "in step" &&
+		journalctl -b --no-pager -u iotguard-gate.service | grep "serving"
 }
 
 same() {

@@ -27,7 +27,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 CACHE=$REPO/build/system
 # The guest's own results, in the order package_guest.sh prints them.
-GUEST_RESULTS=32
+GUEST_RESULTS=43
 # A safety net against a hung guest, not a judgement: two boots, two DKMS
 # builds and three apt runs take 4-8 minutes under TCG on 2 cores.
 BOOT_TIMEOUT=${IOTGUARD_SYSTEM_TIMEOUT:-3600}
@@ -75,6 +75,9 @@ rootfs() {
 
 	pkgs=systemd-sysv,udev,kmod,linux-image-cloud-amd64
 	pkgs+=,linux-headers-cloud-amd64,iproute2,python3,curl
+	# The city on the router itself: a NATS server, its certificates,
+	# the operator's TOTP codes.
+	pkgs+=,nats-server,openssl,oathtool
 	pkgs+=,$(depends "$@" | paste -sd,)
 	key=$( (echo "$pkgs"; mirror; cat "$(mirror)" 2>/dev/null) |
 		sha256sum | cut -c1-16)
@@ -109,7 +112,8 @@ image() {
 	mkdir -p "$ROOT/root/pkgtest/v1" "$ROOT/root/pkgtest/v2"
 	cp "$TMP"/v1/*.deb "$ROOT/root/pkgtest/v1/"
 	cp "$TMP"/v2/*.deb "$ROOT/root/pkgtest/v2/"
-	cp "$REPO/tests/guest/traffic.py" "$ROOT/root/pkgtest/"
+	cp "$REPO/tests/guest/traffic.py" "$REPO/tests/lib/nats.sh" \
+		"$ROOT/root/pkgtest/"
 	install -m 0755 "$REPO/tests/system/package_guest.sh" \
 		"$ROOT/root/pkgtest/guest.sh"
 	install -m 0755 "$REPO/tests/system/street.sh" \

@@ -4,7 +4,8 @@
 # Cross builds (scripts/cross-build.sh) for arm64 and armhf, in a build
 # dir of their own: the tools come out as executables for that machine and
 # the module builds warning-free against Debian's kernel headers for it;
-# and dpkg-buildpackage -a arm64 cross-builds the iotguard package.
+# and dpkg-buildpackage -a arm64 cross-builds the packages (iotguard and
+# iotguard-sync checked).
 # Host only; needs scripts/setup-dev.sh (cross compilers, the -dev
 # packages of both architectures) and fetches the two headers packages.
 # Emits TAP.
@@ -24,6 +25,10 @@ machine() {
 	file -b "$1" | cut -d, -f1,2
 }
 
+# The router's tools and the city's (libnats, liboath for that machine).
+TOOLS="iotguard iotguardd iotguard-btfids iotguard-sync iotguard-city
+	iotguard-gate"
+
 tap_plan 7
 for arch in arm64 armhf; do
 	case $arch in
@@ -42,11 +47,11 @@ for arch in arm64 armhf; do
 			"$TMP/$arch.log" | tail -n 20 | sed 's/^/# /'
 	fi
 	got=
-	for tool in iotguard iotguardd iotguard-btfids; do
+	for tool in $TOOLS; do
 		got+="$tool: $(machine "$TMP/$arch/$tool" 2>&1)"$'\n'
 	done
 	want=
-	for tool in iotguard iotguardd iotguard-btfids; do
+	for tool in $TOOLS; do
 		want+="$tool: $exe"$'\n'
 	done
 	if [ "$got" = "$want" ]; then
@@ -69,11 +74,16 @@ tree_copy "$REPO" "$TMP/pkg/src"
 start=$SECONDS
 version=$(make -s --no-print-directory -C "$REPO" version)
 deb=$TMP/pkg/iotguard_${version}_arm64.deb
+sync_deb=$TMP/pkg/iotguard-sync_${version}_arm64.deb
 if (cd "$TMP/pkg/src" && DEB_BUILD_OPTIONS=noautodbgsym \
 	dpkg-buildpackage -aarm64 -us -uc -b) >"$TMP/deb.log" 2>&1 &&
 	dpkg-deb -x "$deb" "$TMP/pkg/root" &&
+	dpkg-deb -x "$sync_deb" "$TMP/pkg/root" &&
 	[ "$(dpkg-deb -f "$deb" Architecture)" = arm64 ] &&
+	[ "$(dpkg-deb -f "$sync_deb" Architecture)" = arm64 ] &&
 	[ "$(machine "$TMP/pkg/root/usr/sbin/iotguardd")" = \
+		"ELF 64-bit LSB pie executable, ARM aarch64" ] &&
+	[ "$(machine "$TMP/pkg/root/usr/sbin/iotguard-sync")" = \
 		"ELF 64-bit LSB pie executable, ARM aarch64" ]; then
 	ok "dpkg-buildpackage -aarm64 ($((SECONDS - start)) s)"
 else

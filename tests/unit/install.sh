@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make install / uninstall / install-dkms / uninstall-dkms under a DESTDIR:
+# make install / uninstall / install-dkms / uninstall-dkms and the city's
+# install-sync / install-city (and their uninstalls) under a DESTDIR:
 # exactly the expected files with their modes, the unit naming the
 # installed daemon, the operator's changed config kept, and nothing left
-# after an uninstall. Host only, needs the tools built (make user). Emits
-# TAP.
+# after an uninstall. Host only, needs the tools built (make user sync).
+# Emits TAP.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
@@ -33,9 +34,8 @@ expected() {
 	{
 		echo "644 etc/iotguard/iotguard.conf"
 		echo "644 etc/iotguard/iotguardd.conf"
-		for unit in etc/*.service; do
-			echo "644 ${2#/}/${unit#etc/}"
-		done
+		echo "644 ${2#/}/iotguard.service"
+		echo "644 ${2#/}/iotguardd.service"
 		echo "755 ${1#/}/libexec/iotguard/btfids"
 		echo "755 ${1#/}/libexec/iotguard/iotguard-boot"
 		echo "755 ${1#/}/sbin/iotguard"
@@ -49,7 +49,7 @@ expected() {
 version=$(make -s --no-print-directory version)
 CONF=/etc/iotguard/iotguardd.conf
 
-tap_plan 13
+tap_plan 17
 
 # The packages' layout.
 D=$TMP/usr
@@ -93,6 +93,26 @@ same "the unit starts /usr/local/sbin/iotguardd" \
 		"$L/usr/local/lib/systemd/system/iotguardd.service")"
 mk uninstall DESTDIR="$L"
 same "uninstall with the default PREFIX leaves no file" "" "$(listing "$L")"
+
+# The city's: a router's agent, the operations centre's tools.
+C=$TMP/city
+check "make install-sync install-city PREFIX=/usr" \
+	mk install-sync install-city DESTDIR="$C" PREFIX=/usr
+same "the agent, the operators' tool, the gate: units, man pages, settings" \
+	"$(printf '%s\n' "644 etc/iotguard/iotguard-gate.conf" \
+		"644 etc/iotguard/iotguard-sync.conf" \
+		"644 lib/systemd/system/iotguard-gate.service" \
+		"644 lib/systemd/system/iotguard-sync.service" \
+		"644 usr/share/man/man8/iotguard-city.8" \
+		"644 usr/share/man/man8/iotguard-gate.8" \
+		"644 usr/share/man/man8/iotguard-sync.8" \
+		"755 usr/sbin/iotguard-city" "755 usr/sbin/iotguard-gate" \
+		"755 usr/sbin/iotguard-sync")" "$(listing "$C")"
+check "iotguard-sync.service starts the installed agent" \
+	grep -q '^ExecStart=/usr/sbin/iotguard-sync run ' \
+	"$C/lib/systemd/system/iotguard-sync.service"
+mk uninstall-sync uninstall-city DESTDIR="$C" PREFIX=/usr
+same "uninstall-sync uninstall-city leave no file" "" "$(listing "$C")"
 
 # The module's source for DKMS.
 S=$TMP/src

@@ -34,7 +34,7 @@ field() {
 
 version=$(make -s --no-print-directory -C "$REPO" version)
 
-tap_plan 11
+tap_plan 15
 
 # The package is built the way a fresh clone would build it.
 tree_copy "$REPO" "$TMP/src"
@@ -49,6 +49,8 @@ fi
 arch=$(dpkg --print-architecture)
 TOOLS=$TMP/iotguard_${version}_$arch.deb
 DKMS=$TMP/iotguard-dkms_${version}_all.deb
+SYNC=$TMP/iotguard-sync_${version}_$arch.deb
+CITY=$TMP/iotguard-city_${version}_$arch.deb
 CHANGES=$TMP/iotguard_${version}_$arch.changes
 
 lintian "$CHANGES" >"$TMP/lintian.log" 2>&1 || true
@@ -64,9 +66,8 @@ fi
 want_tools=$( {
 	echo "-rw-r--r-- ./etc/iotguard/iotguard.conf"
 	echo "-rw-r--r-- ./etc/iotguard/iotguardd.conf"
-	for unit in "$REPO"/etc/*.service; do
-		echo "-rw-r--r-- ./lib/systemd/system/${unit##*/}"
-	done
+	echo "-rw-r--r-- ./lib/systemd/system/iotguard.service"
+	echo "-rw-r--r-- ./lib/systemd/system/iotguardd.service"
 	echo "-rwxr-xr-x ./usr/libexec/iotguard/btfids"
 	echo "-rwxr-xr-x ./usr/libexec/iotguard/iotguard-boot"
 	echo "-rwxr-xr-x ./usr/sbin/iotguard"
@@ -95,6 +96,55 @@ same "iotguard's conffiles are /etc/iotguard/iotguard{,d}.conf" \
 	"$(printf '%s\n' /etc/iotguard/iotguard.conf /etc/iotguard/iotguardd.conf)" \
 	"$(dpkg-deb --ctrl-tarfile "$TOOLS" 2>&1 | tar xOf - ./conffiles |
 	   LC_ALL=C sort)"
+
+# The city's: a router's agent, and the operations centre's tools.
+want_sync=$( {
+	echo "-rw-r--r-- ./etc/iotguard/iotguard-sync.conf"
+	echo "-rw-r--r-- ./lib/systemd/system/iotguard-sync.service"
+	echo "-rwxr-xr-x ./usr/sbin/iotguard-sync"
+	echo "-rw-r--r-- ./usr/share/doc/iotguard-sync/changelog.gz"
+	echo "-rw-r--r-- ./usr/share/doc/iotguard-sync/copyright"
+	echo "-rw-r--r-- ./usr/share/man/man8/iotguard-sync.8.gz"
+} | LC_ALL=C sort)
+same "iotguard-sync: the agent, its unit, man page and settings" \
+	"$want_sync" "$(files "$SYNC" 2>&1)"
+want_city=$( {
+	echo "-rw-r--r-- ./etc/iotguard/iotguard-gate.conf"
+	echo "-rw-r--r-- ./lib/systemd/system/iotguard-gate.service"
+	echo "-rwxr-xr-x ./usr/sbin/iotguard-city"
+	echo "-rwxr-xr-x ./usr/sbin/iotguard-gate"
+	echo "-rw-r--r-- ./usr/share/doc/iotguard-city/changelog.gz"
+	echo "-rw-r--r-- ./usr/share/doc/iotguard-city/copyright"
+	echo "-rw-r--r-- ./usr/share/man/man8/iotguard-city.8.gz"
+	echo "-rw-r--r-- ./usr/share/man/man8/iotguard-gate.8.gz"
+} | LC_ALL=C sort)
+same "iotguard-city: the operators' tool, the gate, its unit and settings" \
+	"$want_city" "$(files "$CITY" 2>&1)"
+
+# depends_of DEB: the packages DEB depends on, by name, one line.
+depends_of() {
+	field "$1" Depends 2>&1 | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+		LC_ALL=C sort | tr '\n' ' '
+}
+# The C client of NATS, liboath and libcrypt are the gate's, the agent
+# needs only libnats of them; the agent goes with the iotguard it drives.
+sync_deps=$(depends_of "$SYNC")
+city_deps=$(depends_of "$CITY")
+if grep -qE "^iotguard .*libnats3\.[0-9]+ " <<<"$sync_deps" &&
+	! grep -qE "liboath|libcrypt" <<<"$sync_deps" &&
+	grep -qE "libcrypt1 .*libnats3\.[0-9]+ liboath0 " <<<"$city_deps" &&
+	! grep -q "iotguard" <<<"$city_deps"; then
+	ok "iotguard-sync needs iotguard and libnats, iotguard-city liboath too"
+else
+	not_ok "iotguard-sync needs iotguard and libnats, iotguard-city liboath too"
+	echo "# iotguard-sync: $sync_deps"
+	echo "# iotguard-city: $city_deps"
+fi
+same "their conffiles: the two units' settings" \
+	"/etc/iotguard/iotguard-sync.conf /etc/iotguard/iotguard-gate.conf " \
+	"$(for deb in "$SYNC" "$CITY"; do
+		dpkg-deb --ctrl-tarfile "$deb" 2>&1 | tar xOf - ./conffiles
+	   done | tr '\n' ' ')"
 
 src=usr/src/iotguard-$version
 want_dkms=$( {
