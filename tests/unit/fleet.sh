@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 55
+tap_plan 56
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -288,6 +288,15 @@ check "... through the gate, alice lists street a the same" \
 rc=0
 "$CITY" list "${op[@]}" --router a deny >/dev/null 2>&1 || rc=$?
 check "... a street and a list at once is a usage error" test $rc = 1
+# Which routers have a revision, asked at the gate: as the bucket says.
+"$CITY" applied "${op[@]}" city.revoke.198-18-0-10 "${rev10:-0}" \
+	>"$TMP/applied-direct" 2>&1 || true
+rc=0
+"$CITY" applied "${ses[@]}" --session "$TMP/alice.session" \
+	city.revoke.198-18-0-10 "${rev10:-0}" >"$TMP/applied-gate" 2>&1 || rc=$?
+check "applied through the gate: 3 of 3, as the bucket says" \
+	eval '[ $rc = 0 ] && cmp -s "$TMP/applied-direct" "$TMP/applied-gate" &&
+	grep -q "^3 of 3 routers have city.revoke.198-18-0-10 rev $rev10$" "$TMP/applied-gate"'
 
 # The city-wide quarantine policy, for cameras: router a quarantines a
 # light and a camera on its own (its reports); the camera alone is held

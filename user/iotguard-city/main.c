@@ -839,28 +839,48 @@ static int list_main(int argc, char *argv[])
 /* Exit status of applied when a router has not taken the revision. */
 #define EXIT_BEHIND 4
 
-/*
- * The revision router took of the pattern named what ("street", "deny",
- * "revoke") by its agent's report.ROUTER.applied; -1 if it never said.
- */
-static int64_t router_took(kvStore *reports, const char *router,
-			   const char *what)
-{
-	char key[SYNC_KEY_LEN];
-	struct json_object *obj, *v;
-	kvEntry *e = NULL;
-	int64_t rev = -1;
+/* What applied counts, and prints a line of per router. */
+struct applied_count {
+	uint64_t rev;
+	unsigned int have, all;
+};
 
-	snprintf(key, sizeof(key), "%s.applied", router);
-	if (kvStore_Get(&e, reports, key) != NATS_OK)
-		return -1;
-	obj = json_tokener_parse(kvEntry_ValueString(e));
-	if (obj && json_object_object_get_ex(obj, what, &v) &&
-	    json_object_is_type(v, json_type_int))
-		rev = json_object_get_int64(v);
-	json_object_put(obj);
-	kvEntry_Destroy(e);
-	return rev;
+static void count_router(const char *router, int64_t took, void *data)
+{
+	struct applied_count *c = data;
+
+	c->all++;
+	if (took >= (int64_t)c->rev) {
+		c->have++;
+		printf("%s applied (took %" PRId64 ")\n", router, took);
+	} else if (took < 0) {
+		printf("%s not reported\n", router);
+	} else {
+		printf("%s behind (took %" PRId64 ")\n", router, took);
+	}
+}
+
+/* The routers' progress as the gate gives it, through count_router. */
+static int gate_applied(struct city_args *args, const char *lkey,
+			struct applied_count *c)
+{
+	struct json_object *answer, *entries, *e, *router, *took;
+	size_t i, n;
+	int ret;
+
+	ret = gate_entries(args, "applied", "key", lkey, &answer, &entries);
+	if (ret)
+		return ret;
+	n = json_object_array_length(entries);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(entries, i);
+		if (json_object_object_get_ex(e, "router", &router) &&
+		    json_object_object_get_ex(e, "took", &took))
+			count_router(json_object_get_string(router),
+				     json_object_get_int64(took), c);
+	}
+	json_object_put(answer);
+	return EXIT_OK;
 }
 
 /*
@@ -869,108 +889,55 @@ static int64_t router_took(kvStore *reports, const char *router,
  */
 static int applied_main(int argc, char *argv[])
 {
-	static const struct option options[] = {
-		STORE_LONG_OPTIONS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char prefix[SYNC_BUCKET_LEN + 16], reports[SYNC_BUCKET_LEN];
-	char router[SYNC_ROUTER_LEN] = "", token[SYNC_KEY_LEN];
-	jsStreamNamesList *names = NULL;
-	struct store_opts so = { .city = SYNC_CITY };
-	const char *what, *lkey, *why, *r;
-	unsigned int have = 0, all = 0;
+	char reports[SYNC_BUCKET_LEN], router[SYNC_ROUTER_LEN];
+	struct applied_count c = { 0 };
+	struct city_args args;
+	const char *what, *lkey, *why;
 	struct store st;
-	uint64_t rev;
-	int64_t took;
 	natsStatus s;
-	int opt, i, ret = EXIT_OK;
+	int ret;
 
-	optind = 1;
-	while ((opt = store_next_option(argc, argv,
-					STORE_SHORT_OPTIONS "h",
-					options, &so)) != -1) {
-		if (opt != 'h')
-			return EXIT_USAGE;
-		printf("Usage: %s %s [OPTIONS] KEY REVISION\n\n"
-		       "Which routers have taken REVISION of KEY (as `enroll',"
-		       " `deny' or\n`revoke' printed it: a city-wide list's "
-		       "key concerns every router, a\nstreet's its router), "
-		       "by what their agents report.\n\n"
-		       STORE_OPTIONS_HELP
-		       "  -h, --help        show this help and exit\n\n"
-		       "Exit status 4 when a router has not.\n", prog_name,
-		       argv[0]);
-		return EXIT_OK;
-	}
+	ret = city_parse_options(argc, argv, "[OPTIONS] KEY REVISION\n\n"
+				 "Which routers have taken REVISION of KEY "
+				 "(as `enroll', `deny' or\n`revoke' printed "
+				 "it: a city-wide list's key concerns every "
+				 "router, a\nstreet's its router), by what "
+				 "their agents report.\n\n" CITY_OPTIONS_HELP
+				 "\nExit status 4 when a router has not.\n",
+				 false, &args);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
 	if (argc - optind != 2)
 		return usage_error(argv[0], "expected KEY REVISION");
 	lkey = argv[optind];
-	if (iotguard_parse_count(argv[optind + 1], INT64_MAX, &rev, &why) ||
-	    !rev)
+	if (iotguard_parse_count(argv[optind + 1], INT64_MAX, &c.rev, &why) ||
+	    !c.rev)
 		return usage_error(argv[0], "bad revision `%s'",
 				   argv[optind + 1]);
-	if (!strncmp(lkey, "street.", 7)) {
-		snprintf(router, sizeof(router), "%.*s",
-			 (int)strcspn(lkey + 7, "."), lkey + 7);
-		what = "street";
-	} else {
-		what = "";
-	}
-	switch (sync_key_parse(lkey, router, token)) {
-	case SYNC_KEY_DEVICE:
-		break;
-	case SYNC_KEY_DENY:
-		what = "deny";
-		break;
-	case SYNC_KEY_REVOKE:
-		what = "revoke";
-		break;
-	case SYNC_KEY_QUARANTINE:
-		what = "quarantine";
-		break;
-	default:
+	if (store_applied_of(lkey, router, &what))
 		return usage_error(argv[0], "bad key `%s': not a street's "
 				   "device nor a city-wide list's", lkey);
-	}
-	ret = store_options_check(argv[0], &so);
+	ret = city_parse_done(argv[0], &args);
 	if (ret)
 		return ret;
-	snprintf(reports, sizeof(reports), "%s-reports", so.city);
-	ret = store_open(&so, reports, &st);
-	if (ret)
-		return ret;
-	/* The routers: a street bucket each, KV_CITY-street-ROUTER. */
-	s = js_StreamNames(&names, st.js, NULL, NULL);
-	if (s != NATS_OK) {
-		ret = report_nats(s, "list the city's streets");
-		goto cleanup;
+	if (args.session_path) {
+		ret = gate_applied(&args, lkey, &c);
+		if (ret)
+			return ret;
+	} else {
+		snprintf(reports, sizeof(reports), "%s-reports", args.so.city);
+		ret = store_open(&args.so, reports, &st);
+		if (ret)
+			return ret;
+		s = store_applied(&st, st.kv, args.so.city, router, what,
+				  count_router, &c);
+		store_close(&st);
+		if (s != NATS_OK)
+			return report_nats(s, "list the city's streets");
 	}
-	snprintf(prefix, sizeof(prefix), "KV_%s-street-", so.city);
-	for (i = 0; i < names->Count; i++) {
-		if (strncmp(names->List[i], prefix, strlen(prefix)))
-			continue;
-		r = names->List[i] + strlen(prefix);
-		if (router[0] && strcmp(r, router))
-			continue;
-		all++;
-		took = router_took(st.kv, r, what);
-		if (took >= (int64_t)rev) {
-			have++;
-			printf("%s applied (took %" PRId64 ")\n", r, took);
-		} else if (took < 0) {
-			printf("%s not reported\n", r);
-		} else {
-			printf("%s behind (took %" PRId64 ")\n", r, took);
-		}
-	}
-	printf("%u of %u routers have %s rev %" PRIu64 "\n", have, all, lkey,
-	       rev);
-	ret = have == all && all ? EXIT_OK : EXIT_BEHIND;
-cleanup:
-	jsStreamNamesList_Destroy(names);
-	store_close(&st);
-	return ret;
+	printf("%u of %u routers have %s rev %" PRIu64 "\n", c.have, c.all,
+	       lkey, c.rev);
+	return c.have == c.all && c.all ? EXIT_OK : EXIT_BEHIND;
 }
 
 #define LOGIN_USAGE \

@@ -573,6 +573,48 @@ static void do_list(struct gate *g, natsMsg *msg, struct json_object *req,
 	reply(g, msg, body);
 }
 
+static void applied_entry(const char *router, int64_t took, void *entries)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "router", json_object_new_string(router));
+	json_object_object_add(e, "took", json_object_new_int64(took));
+	json_object_array_add(entries, e);
+}
+
+/* applied: what each router concerned says it took of a key's watcher. */
+static void do_applied(struct gate *g, natsMsg *msg, struct json_object *req,
+		       time_t now)
+{
+	char router[SYNC_ROUTER_LEN], reports[SYNC_BUCKET_LEN];
+	const char *lkey = member(req, "key"), *what;
+	struct json_object *body, *entries;
+	kvStore *kv = NULL;
+	natsStatus st;
+
+	if (!check_session(g, msg, req, now))
+		return;
+	if (!lkey || store_applied_of(lkey, router, &what)) {
+		refuse(g, msg, "not a street's device nor a city-wide list's");
+		return;
+	}
+	snprintf(reports, sizeof(reports), "%s-reports", g->city);
+	entries = json_object_new_array();
+	st = js_KeyValue(&kv, g->st.js, reports);
+	if (st == NATS_OK)
+		st = store_applied(&g->st, kv, g->city, router, what,
+				   applied_entry, entries);
+	kvStore_Destroy(kv);
+	if (st != NATS_OK) {
+		json_object_put(entries);
+		refuse(g, msg, natsStatus_GetText(st));
+		return;
+	}
+	body = ok_body();
+	json_object_object_add(body, "entries", entries);
+	reply(g, msg, body);
+}
+
 static void do_logout(struct gate *g, natsMsg *msg, struct json_object *req,
 		      time_t now)
 {
@@ -621,6 +663,8 @@ static void handle(struct gate *g, natsMsg *msg)
 		do_history(g, msg, req, now);
 	else if (!strcmp(verb, "list"))
 		do_list(g, msg, req, now);
+	else if (!strcmp(verb, "applied"))
+		do_applied(g, msg, req, now);
 	else
 		refuse(g, msg, "no such verb");
 cleanup:

@@ -4,6 +4,7 @@
  * servers map it to a user and its permissions), JetStream and the bucket.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -343,6 +344,83 @@ natsStatus store_newest(kvStore *kv, const char *pattern,
 	}
 	kvWatcher_Destroy(w);
 	return s;
+}
+
+int store_applied_of(const char *lkey, char *router, const char **what)
+{
+	char token[SYNC_KEY_LEN];
+
+	router[0] = 0;
+	if (!strncmp(lkey, "street.", 7))
+		snprintf(router, SYNC_ROUTER_LEN, "%.*s",
+			 (int)strcspn(lkey + 7, "."), lkey + 7);
+	switch (sync_key_parse(lkey, router, token)) {
+	case SYNC_KEY_DEVICE:
+		*what = "street";
+		return 0;
+	case SYNC_KEY_DENY:
+		*what = "deny";
+		return 0;
+	case SYNC_KEY_REVOKE:
+		*what = "revoke";
+		return 0;
+	case SYNC_KEY_QUARANTINE:
+		*what = "quarantine";
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* What router's agent says it took of what; -1 if it never said. */
+static int64_t router_took(kvStore *reports, const char *router,
+			   const char *what)
+{
+	char key[SYNC_KEY_LEN];
+	struct json_object *obj, *v;
+	kvEntry *e = NULL;
+	int64_t rev = -1;
+
+	snprintf(key, sizeof(key), "%s.applied", router);
+	if (kvStore_Get(&e, reports, key) != NATS_OK)
+		return -1;
+	obj = json_tokener_parse(kvEntry_ValueString(e));
+	if (obj && json_object_object_get_ex(obj, what, &v) &&
+	    json_object_is_type(v, json_type_int))
+		rev = json_object_get_int64(v);
+	json_object_put(obj);
+	kvEntry_Destroy(e);
+	return rev;
+}
+
+natsStatus store_applied(struct store *st, kvStore *reports,
+			 const char *city, const char *router,
+			 const char *what,
+			 void (*fn)(const char *router, int64_t took,
+				    void *data),
+			 void *data)
+{
+	char prefix[SYNC_BUCKET_LEN + 16];
+	jsStreamNamesList *names = NULL;
+	const char *r;
+	natsStatus s;
+	int i;
+
+	/* The routers: a street bucket each, KV_CITY-street-ROUTER. */
+	s = js_StreamNames(&names, st->js, NULL, NULL);
+	if (s != NATS_OK)
+		return s;
+	snprintf(prefix, sizeof(prefix), "KV_%s-street-", city);
+	for (i = 0; i < names->Count; i++) {
+		if (strncmp(names->List[i], prefix, strlen(prefix)))
+			continue;
+		r = names->List[i] + strlen(prefix);
+		if (router[0] && strcmp(r, router))
+			continue;
+		fn(r, router_took(reports, r, what), data);
+	}
+	jsStreamNamesList_Destroy(names);
+	return NATS_OK;
 }
 
 void store_close(struct store *st)

@@ -106,6 +106,25 @@ void store_close(struct store *st);
 natsStatus store_newest(kvStore *kv, const char *pattern,
 			void (*fn)(kvEntry *e, void *data), void *data);
 
+/*
+ * Which watcher of the agents a logical key concerns ("street", "deny",
+ * "revoke", "quarantine") and, for a street's device, whose router (else
+ * ""): what report.ROUTER.applied says of it. 0, or -EINVAL.
+ */
+int store_applied_of(const char *lkey, char *router, const char **what);
+
+/*
+ * For each router of the city (a street bucket each), or router alone
+ * unless "": fn with the revision of what its agent says it took, -1 if
+ * it never said (reports: the reports bucket). NATS_OK, or why not.
+ */
+natsStatus store_applied(struct store *st, kvStore *reports,
+			 const char *city, const char *router,
+			 const char *what,
+			 void (*fn)(const char *router, int64_t took,
+				    void *data),
+			 void *data);
+
 /* Subcommands (agent.c, kv.c): argv[0] is the subcommand's name. */
 int run_main(int argc, char *argv[]);
 int create_main(int argc, char *argv[]);
