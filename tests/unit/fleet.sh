@@ -215,7 +215,7 @@ code() {
 	--ca "$C/ca.pem" --operators "$OPS" --quarantine-citywide camera \
 	2>>"$TMP/gate.log" &
 GATE_PID=$!
-serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log"; }
+serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log" 2>/dev/null; }
 tap_wait 120 0.25 serving || true
 con=(--server "$S" --cert "$C/console-tab1.pem" --key "$C/console-tab1.key"
 	--ca "$C/ca.pem")

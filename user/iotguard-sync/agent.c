@@ -326,10 +326,29 @@ cleanup:
 	free(value);
 }
 
+/*
+ * Between two tries to reach the store, or to start the watchers: from
+ * 0.5 s doubling to 8 s, each wait drawn between half of it and all of
+ * it, so that a city's routers, cut off together, do not all come back
+ * in the same instant and keep failing one another's TLS handshakes.
+ */
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 8000
+
+static int next_retry(int *backoff)
+{
+	int wait = *backoff / 2 + (int)(random() % (*backoff / 2 + 1));
+
+	*backoff = *backoff >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : *backoff * 2;
+	return wait;
+}
+
 static void run_loop(struct agent *agent)
 {
+	int backoff = RETRY_MIN_MS;
 	struct watch_set *set;
 
+	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
 	while (!stop) {
 		if (!agent->connected) {
 			if (store_open(&agent->so, agent->reports,
@@ -339,7 +358,7 @@ static void run_loop(struct agent *agent)
 						"local table stays as it is\n",
 						prog_name);
 				agent->so.quiet = true;
-				wait_events(agent, 500);
+				wait_events(agent, next_retry(&backoff));
 				continue;
 			}
 			agent->so.quiet = false;
@@ -355,13 +374,14 @@ static void run_loop(struct agent *agent)
 			set = start_set(agent);
 			if (!set) {
 				atomic_store(&agent->reset, true);
-				wait_events(agent, 500);
+				wait_events(agent, next_retry(&backoff));
 				continue;
 			}
 			if (agent->set)
 				reap_set(agent, agent->set);
 			agent->set = set;
 		}
+		backoff = RETRY_MIN_MS;
 		wait_events(agent, 200);
 		if (!atomic_load(&agent->away))
 			publish_progress(agent);

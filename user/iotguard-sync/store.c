@@ -256,6 +256,14 @@ static natsStatus make_options(const struct store_opts *so,
 		s = natsOptions_SetMaxReconnect(*opts, -1);
 		if (s == NATS_OK)
 			s = natsOptions_SetReconnectWait(*opts, 250);
+		/*
+		 * When a city's routers come back together, a loaded server
+		 * takes seconds for each TLS handshake: libnats' 2 s would
+		 * fail them all, and all would try again at once.
+		 */
+		if (s == NATS_OK)
+			s = natsOptions_SetTimeout(*opts,
+						   SYNC_CONNECT_TIMEOUT_MS);
 		if (s == NATS_OK)
 			s = natsOptions_SetDisconnectedCB(*opts, on_disconnected,
 							  (void *)so);
