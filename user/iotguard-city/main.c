@@ -889,7 +889,7 @@ static int gate_applied(struct city_args *args, const char *lkey,
  */
 static int applied_main(int argc, char *argv[])
 {
-	char reports[SYNC_BUCKET_LEN], router[SYNC_ROUTER_LEN];
+	char router[SYNC_ROUTER_LEN];
 	struct applied_count c = { 0 };
 	struct city_args args;
 	const char *what, *lkey, *why;
@@ -925,11 +925,10 @@ static int applied_main(int argc, char *argv[])
 		if (ret)
 			return ret;
 	} else {
-		snprintf(reports, sizeof(reports), "%s-reports", args.so.city);
-		ret = store_open(&args.so, reports, &st);
+		ret = store_open(&args.so, NULL, &st);
 		if (ret)
 			return ret;
-		s = store_applied(&st, st.kv, args.so.city, router, what,
+		s = store_applied(&st, args.so.city, router, what,
 				  count_router, &c);
 		store_close(&st);
 		if (s != NATS_OK)

@@ -586,10 +586,9 @@ static void applied_entry(const char *router, int64_t took, void *entries)
 static void do_applied(struct gate *g, natsMsg *msg, struct json_object *req,
 		       time_t now)
 {
-	char router[SYNC_ROUTER_LEN], reports[SYNC_BUCKET_LEN];
+	char router[SYNC_ROUTER_LEN];
 	const char *lkey = member(req, "key"), *what;
 	struct json_object *body, *entries;
-	kvStore *kv = NULL;
 	natsStatus st;
 
 	if (!check_session(g, msg, req, now))
@@ -598,13 +597,9 @@ static void do_applied(struct gate *g, natsMsg *msg, struct json_object *req,
 		refuse(g, msg, "not a street's device nor a city-wide list's");
 		return;
 	}
-	snprintf(reports, sizeof(reports), "%s-reports", g->city);
 	entries = json_object_new_array();
-	st = js_KeyValue(&kv, g->st.js, reports);
-	if (st == NATS_OK)
-		st = store_applied(&g->st, kv, g->city, router, what,
-				   applied_entry, entries);
-	kvStore_Destroy(kv);
+	st = store_applied(&g->st, g->city, router, what, applied_entry,
+			   entries);
 	if (st != NATS_OK) {
 		json_object_put(entries);
 		refuse(g, msg, natsStatus_GetText(st));

@@ -41,7 +41,7 @@ struct watch {
 	struct agent *agent;
 };
 
-#define WATCHES 4
+#define WATCHES SYNC_KEY_KINDS
 
 /*
  * The watchers of one start: street.R.>, city.deny.>, city.revoke.>,
@@ -71,10 +71,6 @@ struct agent {
 	_Atomic uint64_t taken[WATCHES];
 	uint64_t published[WATCHES];
 };
-
-/* The names of the watchers in report.ROUTER.applied. */
-static const char *const watch_names[WATCHES] = { "street", "deny",
-						  "revoke", "quarantine" };
 
 static volatile sig_atomic_t stop;
 
@@ -311,7 +307,7 @@ static void publish_progress(struct agent *agent)
 	iotguard_json_object_start(&json);
 	iotguard_json_kv_string(&json, "router", agent->so.router);
 	for (i = 0; i < WATCHES; i++)
-		iotguard_json_kv_u64(&json, watch_names[i], taken[i]);
+		iotguard_json_kv_u64(&json, sync_watch_names[i], taken[i]);
 	iotguard_json_kv_u64(&json, "time", (uint64_t)time(NULL));
 	iotguard_json_object_end(&json);
 	if (iotguard_json_error(&json) | fclose(f))

@@ -14,6 +14,13 @@
 #include "array.h"
 #include "sync.h"
 
+const char *const sync_watch_names[SYNC_KEY_KINDS] = {
+	[SYNC_KEY_DEVICE] = "street",
+	[SYNC_KEY_DENY] = "deny",
+	[SYNC_KEY_REVOKE] = "revoke",
+	[SYNC_KEY_QUARANTINE] = "quarantine",
+};
+
 int sync_check_router(const char *name, const char **why)
 {
 	size_t n = strlen(name);

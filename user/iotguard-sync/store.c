@@ -357,27 +357,17 @@ natsStatus store_newest(kvStore *kv, const char *pattern,
 int store_applied_of(const char *lkey, char *router, const char **what)
 {
 	char token[SYNC_KEY_LEN];
+	enum sync_key_kind kind;
 
 	router[0] = 0;
 	if (!strncmp(lkey, "street.", 7))
 		snprintf(router, SYNC_ROUTER_LEN, "%.*s",
 			 (int)strcspn(lkey + 7, "."), lkey + 7);
-	switch (sync_key_parse(lkey, router, token)) {
-	case SYNC_KEY_DEVICE:
-		*what = "street";
-		return 0;
-	case SYNC_KEY_DENY:
-		*what = "deny";
-		return 0;
-	case SYNC_KEY_REVOKE:
-		*what = "revoke";
-		return 0;
-	case SYNC_KEY_QUARANTINE:
-		*what = "quarantine";
-		return 0;
-	default:
+	kind = sync_key_parse(lkey, router, token);
+	if (kind == SYNC_KEY_OTHER)
 		return -EINVAL;
-	}
+	*what = sync_watch_names[kind];
+	return 0;
 }
 
 /* What router's agent says it took of what; -1 if it never said. */
@@ -401,23 +391,28 @@ static int64_t router_took(kvStore *reports, const char *router,
 	return rev;
 }
 
-natsStatus store_applied(struct store *st, kvStore *reports,
-			 const char *city, const char *router,
-			 const char *what,
+natsStatus store_applied(struct store *st, const char *city,
+			 const char *router, const char *what,
 			 void (*fn)(const char *router, int64_t took,
 				    void *data),
 			 void *data)
 {
-	char prefix[SYNC_BUCKET_LEN + 16];
+	char prefix[SYNC_BUCKET_LEN + 16], bucket[SYNC_BUCKET_LEN];
 	jsStreamNamesList *names = NULL;
+	kvStore *reports = NULL;
 	const char *r;
 	natsStatus s;
 	int i;
 
+	snprintf(bucket, sizeof(bucket), "%s-reports", city);
+	s = js_KeyValue(&reports, st->js, bucket);
 	/* The routers: a street bucket each, KV_CITY-street-ROUTER. */
-	s = js_StreamNames(&names, st->js, NULL, NULL);
-	if (s != NATS_OK)
+	if (s == NATS_OK)
+		s = js_StreamNames(&names, st->js, NULL, NULL);
+	if (s != NATS_OK) {
+		kvStore_Destroy(reports);
 		return s;
+	}
 	snprintf(prefix, sizeof(prefix), "KV_%s-street-", city);
 	for (i = 0; i < names->Count; i++) {
 		if (strncmp(names->List[i], prefix, strlen(prefix)))
@@ -428,6 +423,7 @@ natsStatus store_applied(struct store *st, kvStore *reports,
 		fn(r, router_took(reports, r, what), data);
 	}
 	jsStreamNamesList_Destroy(names);
+	kvStore_Destroy(reports);
 	return NATS_OK;
 }
 

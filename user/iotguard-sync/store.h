@@ -115,12 +115,11 @@ int store_applied_of(const char *lkey, char *router, const char **what);
 
 /*
  * For each router of the city (a street bucket each), or router alone
- * unless "": fn with the revision of what its agent says it took, -1 if
- * it never said (reports: the reports bucket). NATS_OK, or why not.
+ * unless "": fn with the revision of what its agent says it took (in
+ * the city's reports bucket), -1 if it never said. NATS_OK, or why not.
  */
-natsStatus store_applied(struct store *st, kvStore *reports,
-			 const char *city, const char *router,
-			 const char *what,
+natsStatus store_applied(struct store *st, const char *city,
+			 const char *router, const char *what,
 			 void (*fn)(const char *router, int64_t took,
 				    void *data),
 			 void *data);
