@@ -295,6 +295,7 @@ int store_open(const struct store_opts *so, const char *bucket,
 	       struct store *st)
 {
 	natsOptions *opts = NULL;
+	jsOptions jo;
 	natsStatus s;
 	int ret = EXIT_SYSTEM;
 
@@ -311,7 +312,16 @@ int store_open(const struct store_opts *so, const char *bucket,
 		      report_nats(s, "connect to %s", so->servers);
 		goto cleanup;
 	}
-	s = natsConnection_JetStream(&st->js, st->nc, NULL);
+	/*
+	 * An agent waits longer for JetStream's answers: a request that
+	 * times out is asked again, and its first try, answered late, has
+	 * made a consumer no one uses, more work for a meta leader already
+	 * behind (a city of routers starting its watchers at once).
+	 */
+	jsOptions_Init(&jo);
+	if (so->retry)
+		jo.Wait = SYNC_JS_WAIT_MS;
+	s = natsConnection_JetStream(&st->js, st->nc, &jo);
 	if (s != NATS_OK) {
 		ret = report_nats(s, "use JetStream");
 		goto cleanup;

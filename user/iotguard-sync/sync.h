@@ -31,6 +31,8 @@ enum {
 #define SYNC_KEY_LEN 128
 /* How long an agent gives a server to complete a connection, TLS and all. */
 #define SYNC_CONNECT_TIMEOUT_MS 10000
+/* How long an agent waits for a JetStream request's answer (libnats: 5 s). */
+#define SYNC_JS_WAIT_MS 30000
 /* Who changed a value ("by"), and why, as kept for the record. */
 #define SYNC_BY_LEN 64
 #define SYNC_REASON_LEN 128
