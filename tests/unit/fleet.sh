@@ -121,15 +121,15 @@ for r in a b c; do
 	AGENTS+=($!)
 done
 
-# in_step R [LINE]: agent R has had every key's newest value on all
-# three of its watchers (since its log's line LINE).
+# in_step R [LINE]: agent R has had every key's newest value on both
+# of its watchers (since its log's line LINE).
 in_step() {
 	local n
 
 	# The log appears when the agent's shell has opened it.
 	n=$(tail -n +"${2:-1}" "$TMP/agent-$1.log" 2>/dev/null |
 		grep -c "in step with" || true)
-	[ "${n:-0}" -ge 4 ]
+	[ "${n:-0}" -ge 2 ]
 }
 all_in_step() { in_step a && in_step b && in_step c; }
 check "three routers' agents are in step with the city" \

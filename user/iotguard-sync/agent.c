@@ -3,8 +3,8 @@
  * run: the agent. Watches this router's street and the city-wide lists,
  * applies each change by the rules of policy.c, and publishes what the
  * router decides on its own (the module's automatic quarantines and
- * alerts) under report.ROUTER, and how far it has come (the revision each
- * watcher took last) under report.ROUTER.applied.
+ * alerts) under report.ROUTER, and how far it has come (the revision it
+ * took last of each kind of key) under report.ROUTER.applied.
  *
  * The store may go away at any time: the local table is then left as it
  * is, and the agent waits for the store. When it is back, the watchers
@@ -29,7 +29,8 @@
 struct agent;
 
 struct watch {
-	int index;	/* in the plan: street, deny, revoke, quarantine */
+	/* The kinds of key it gives (enum sync_key_kind): first, last. */
+	int first, last;
 	char bucket[SYNC_BUCKET_LEN];
 	char pattern[SYNC_KEY_LEN];	/* in the bucket */
 	char prefix[SYNC_KEY_LEN];	/* back to a logical key */
@@ -41,12 +42,14 @@ struct watch {
 	struct agent *agent;
 };
 
-#define WATCHES SYNC_KEY_KINDS
-
 /*
- * The watchers of one start: street.R.>, city.deny.>, city.revoke.>,
- * city.quarantine.>
+ * The watchers of one start: street.R.> and city.> (the deny, revocation
+ * and quarantine lists). One for the three lists, not one each: each
+ * watcher is a consumer the cluster's meta leader makes, and a city's
+ * routers start theirs together.
  */
+#define WATCHES 2
+
 struct watch_set {
 	struct watch w[WATCHES];
 };
@@ -61,15 +64,19 @@ struct agent {
 	struct sync_table *table;
 	const char *state;	/* --state: kept across restarts */
 	pthread_mutex_t lock;
-	struct watch plan[WATCHES];	/* buckets, patterns, prefixes */
+	struct watch plan[WATCHES];	/* buckets, patterns, kinds */
 	struct watch_set *set;	/* watching, or NULL */
 	atomic_int reaping;	/* sets being stopped in the background */
 	atomic_bool reset;	/* reconnected: the watchers start again */
 	atomic_bool away;	/* disconnected, and not yet back */
 	struct iotguard_nl *events;	/* the module's events, or NULL */
-	/* The newest revision each pattern's watchers took, and published. */
-	_Atomic uint64_t taken[WATCHES];
-	uint64_t published[WATCHES];
+	/*
+	 * The newest revision the watchers took of each kind of key, and
+	 * published. The city's watcher takes its bucket in order: having
+	 * taken revision N it has taken every list's keys up to N.
+	 */
+	_Atomic uint64_t taken[SYNC_KEY_KINDS];
+	uint64_t published[SYNC_KEY_KINDS];
 };
 
 static volatile sig_atomic_t stop;
@@ -114,7 +121,7 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 	kvOperation op = kvEntry_Operation(e);
 	char lkey[2 * SYNC_KEY_LEN];
 	uint64_t before, seen;
-	int ret;
+	int ret, kind;
 
 	snprintf(lkey, sizeof(lkey), "%s%s", wt->prefix, kvEntry_Key(e));
 	pthread_mutex_lock(&agent->lock);
@@ -128,8 +135,9 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 			"after it was stored\n", prog_name, lkey,
 			kvEntry_Revision(e),
 			since_ms(kvEntry_Created(e)));
-	if (kvEntry_Revision(e) > atomic_load(&agent->taken[wt->index]))
-		atomic_store(&agent->taken[wt->index], kvEntry_Revision(e));
+	for (kind = wt->first; kind <= wt->last; kind++)
+		if (kvEntry_Revision(e) > atomic_load(&agent->taken[kind]))
+			atomic_store(&agent->taken[kind], kvEntry_Revision(e));
 	/* A revision it took (applied, or learnt after a restart). */
 	if (agent->state && c->applied + c->stale != seen) {
 		ret = sync_table_save(agent->table, agent->state);
@@ -250,7 +258,8 @@ static struct watch_set *start_set(struct agent *agent)
 	kvWatchOptions_Init(&wo);
 	for (i = 0; i < WATCHES; i++) {
 		wt = &set->w[i];
-		wt->index = i;
+		wt->first = agent->plan[i].first;
+		wt->last = agent->plan[i].last;
 		memcpy(wt->bucket, agent->plan[i].bucket, sizeof(wt->bucket));
 		memcpy(wt->pattern, agent->plan[i].pattern,
 		       sizeof(wt->pattern));
@@ -285,7 +294,7 @@ static void wait_events(struct agent *agent, int ms);
  */
 static void publish_progress(struct agent *agent)
 {
-	uint64_t taken[WATCHES];
+	uint64_t taken[SYNC_KEY_KINDS];
 	struct iotguard_json json;
 	char key[SYNC_KEY_LEN];
 	char *value = NULL;
@@ -294,7 +303,7 @@ static void publish_progress(struct agent *agent)
 	natsStatus s;
 	FILE *f;
 
-	for (i = 0; i < WATCHES; i++) {
+	for (i = 0; i < SYNC_KEY_KINDS; i++) {
 		taken[i] = atomic_load(&agent->taken[i]);
 		moved |= taken[i] != agent->published[i];
 	}
@@ -306,8 +315,8 @@ static void publish_progress(struct agent *agent)
 	iotguard_json_init(&json, f);
 	iotguard_json_object_start(&json);
 	iotguard_json_kv_string(&json, "router", agent->so.router);
-	for (i = 0; i < WATCHES; i++)
-		iotguard_json_kv_u64(&json, sync_watch_names[i], taken[i]);
+	for (i = 0; i < SYNC_KEY_KINDS; i++)
+		iotguard_json_kv_u64(&json, sync_kind_names[i], taken[i]);
 	iotguard_json_kv_u64(&json, "time", (uint64_t)time(NULL));
 	iotguard_json_object_end(&json);
 	if (iotguard_json_error(&json) | fclose(f))
@@ -511,21 +520,20 @@ int run_main(int argc, char *argv[])
 	agent.so.away = "the local table stays as it is";
 	agent.so.reconnected = on_reconnected;
 	agent.so.data = &agent;
-	/* street.R.>, city.deny.> and city.revoke.> (store.h). */
+	/* street.R.> and city.> (store.h): the logical keys' prefixes. */
 	snprintf(agent.reports, SYNC_BUCKET_LEN, "%s-reports", agent.so.city);
 	snprintf(agent.plan[0].bucket, SYNC_BUCKET_LEN, "%s-street-%s",
 		 agent.so.city, agent.so.router);
-	snprintf(agent.plan[0].pattern, SYNC_KEY_LEN, ">");
 	snprintf(agent.plan[0].prefix, SYNC_KEY_LEN, "street.%s.",
 		 agent.so.router);
-	for (i = 1; i < WATCHES; i++) {
-		snprintf(agent.plan[i].bucket, SYNC_BUCKET_LEN, "%s",
-			 agent.so.city);
-		snprintf(agent.plan[i].prefix, SYNC_KEY_LEN, "city.");
-	}
-	snprintf(agent.plan[1].pattern, SYNC_KEY_LEN, "deny.>");
-	snprintf(agent.plan[2].pattern, SYNC_KEY_LEN, "revoke.>");
-	snprintf(agent.plan[3].pattern, SYNC_KEY_LEN, "quarantine.>");
+	agent.plan[0].first = SYNC_KEY_DEVICE;
+	agent.plan[0].last = SYNC_KEY_DEVICE;
+	snprintf(agent.plan[1].bucket, SYNC_BUCKET_LEN, "%s", agent.so.city);
+	snprintf(agent.plan[1].prefix, SYNC_KEY_LEN, "city.");
+	agent.plan[1].first = SYNC_KEY_DENY;
+	agent.plan[1].last = SYNC_KEY_QUARANTINE;
+	for (i = 0; i < WATCHES; i++)
+		snprintf(agent.plan[i].pattern, SYNC_KEY_LEN, ">");
 
 	ret = record ? sync_applier_record(&agent.applier, record) :
 		       sync_applier_nl(&agent.applier);

@@ -14,7 +14,7 @@
 #include "array.h"
 #include "sync.h"
 
-const char *const sync_watch_names[SYNC_KEY_KINDS] = {
+const char *const sync_kind_names[SYNC_KEY_KINDS] = {
 	[SYNC_KEY_DEVICE] = "street",
 	[SYNC_KEY_DENY] = "deny",
 	[SYNC_KEY_REVOKE] = "revoke",

@@ -376,7 +376,7 @@ int store_applied_of(const char *lkey, char *router, const char **what)
 	kind = sync_key_parse(lkey, router, token);
 	if (kind == SYNC_KEY_OTHER)
 		return -EINVAL;
-	*what = sync_watch_names[kind];
+	*what = sync_kind_names[kind];
 	return 0;
 }
 

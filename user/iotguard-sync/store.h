@@ -107,7 +107,7 @@ natsStatus store_newest(kvStore *kv, const char *pattern,
 			void (*fn)(kvEntry *e, void *data), void *data);
 
 /*
- * Which watcher of the agents a logical key concerns ("street", "deny",
+ * Which kind of key a logical key is to the agents ("street", "deny",
  * "revoke", "quarantine") and, for a street's device, whose router (else
  * ""): what report.ROUTER.applied says of it. 0, or -EINVAL.
  */

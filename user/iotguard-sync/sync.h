@@ -59,10 +59,10 @@ enum sync_key_kind {
 #define SYNC_KEY_KINDS SYNC_KEY_OTHER
 
 /*
- * The agents' watchers, one per kind of key above, by the names their
- * progress has in report.ROUTER.applied ("street", "deny", ...).
+ * The kinds of key above by the names an agent's progress has in
+ * report.ROUTER.applied ("street", "deny", ...).
  */
-extern const char *const sync_watch_names[SYNC_KEY_KINDS];
+extern const char *const sync_kind_names[SYNC_KEY_KINDS];
 
 /*
  * What a key is to router: its kind and, for the four kinds above, the
