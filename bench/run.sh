@@ -8,7 +8,8 @@
 # Environment: IOTGUARD_VM_MEM (default 8G here: a million devices, and
 # the per-device BPF maps sized for them, twice), IOTGUARD_BENCH_* (see
 # bench/guest.sh), IOTGUARD_BENCH_SCORE_DEVICES (the scorer on the host,
-# 10^6).
+# 10^6), IOTGUARD_BENCH_FLEET_ROUTERS and _FLEET_DEVICES (the fleet on
+# the host, bench/fleet.sh: 100 routers, 10^4 enrollments).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +35,12 @@ fi
 if build/bench/bench standin --repeat "${IOTGUARD_BENCH_REPEAT:-1000000}" \
 	--runs "${IOTGUARD_BENCH_RUNS:-5}" >"$HOST_RAW.tmp"; then
 	sed 's/"name": "/"name": "host./' "$HOST_RAW.tmp" >>"$HOST_RAW"
+fi
+# The fleet's propagation at the host's speed: a cluster and its agents,
+# recording what they would apply (the guest's form has the modules).
+if bash bench/fleet.sh "${IOTGUARD_BENCH_FLEET_ROUTERS:-100}" \
+	"${IOTGUARD_BENCH_FLEET_DEVICES:-10000}" >"$HOST_RAW.tmp"; then
+	cat "$HOST_RAW.tmp" >>"$HOST_RAW"
 fi
 rm -f "$HOST_RAW.tmp"
 export IOTGUARD_BENCH_HOST_RAW=$HOST_RAW
