@@ -142,9 +142,11 @@ for ((r = 1; r <= ROUTERS; r++)); do
 		2> >(stamp >"$tmp/agent-r$r.log") &
 	AGENTS+=($!)
 done
-# in_step R: agent R has had every key's newest value on both watchers.
+# in_step R: agent R has had every key's newest value on both watchers,
+# its street's and the city's.
 in_step() {
-	[ "$(grep -c "in step with" "$tmp/agent-$1.log" 2>/dev/null)" -ge 2 ]
+	grep -q "in step with street\." "$tmp/agent-$1.log" 2>/dev/null &&
+		grep -q "in step with city\." "$tmp/agent-$1.log"
 }
 all_in_step() {
 	local r

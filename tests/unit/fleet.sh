@@ -128,7 +128,7 @@ in_step() {
 
 	# The log appears when the agent's shell has opened it.
 	n=$(tail -n +"${2:-1}" "$TMP/agent-$1.log" 2>/dev/null |
-		grep -c "in step with" || true)
+		grep -o "in step with [a-z]*\." | sort -u | wc -l)
 	[ "${n:-0}" -ge 2 ]
 }
 all_in_step() { in_step a && in_step b && in_step c; }
