@@ -351,13 +351,14 @@ TEST_F(table, state_across_restarts)
 
 	/*
 	 * A version 1 file (three keys) is read: its device is the agent's
-	 * own, and its deny's revision 9 is known.
+	 * own, in the table, and its deny's revision 9 is known.
 	 */
 	seed(state, "# iotguard-sync state 1: token id rev-street rev-deny "
 	     "rev-revoke ours pinned-by-us revoked\n"
 	     "198-18-0-8 198.18.0.8 0 9 0 1 0 0\n");
 	sync_table_free(self->table);
 	self->applier.close(self->applier.priv);
+	seed(self->path, "add 198.18.0.8 name=city-deny state=deny flags=0\n");
 	ASSERT_EQ(0, start(self, "a"));
 	ASSERT_EQ(0, sync_table_load(self->table, state));
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-8", 9,
@@ -370,6 +371,52 @@ TEST_F(table, state_across_restarts)
 	EXPECT_EQ(-EINVAL, sync_table_load(self->table, state));
 	unlink(state);
 	EXPECT_EQ(0, sync_table_load(self->table, state));
+}
+
+/*
+ * The agent restarted with its state, but the table lost what it had
+ * enrolled (the module reloaded, the router rebooted): each key's value
+ * is applied again, the street's and the deny's, and the device is its
+ * own again. A restart after that learns it all.
+ */
+TEST_F(table, state_table_lost)
+{
+	char state[80];
+
+	snprintf(state, sizeof(state), "%s.state", self->path);
+	ASSERT_EQ(0, start(self, "a"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
+			 "{\"id\":\"198.18.0.5\"}"));
+	ASSERT_EQ(0, sync_table_save(self->table, state));
+	sync_table_free(self->table);
+	self->applier.close(self->applier.priv);
+
+	seed(self->path, "");
+	ASSERT_EQ(0, start(self, "a"));
+	ASSERT_EQ(0, sync_table_load(self->table, state));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
+			 "{\"id\":\"198.18.0.5\"}"));
+	EXPECT_EQ(1, lines(self->path, "add 198.18.0.5 state=allow"));
+	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=deny"));
+	EXPECT_EQ(2U, sync_table_counters(self->table)->applied);
+	ASSERT_EQ(0, sync_table_save(self->table, state));
+	sync_table_free(self->table);
+	self->applier.close(self->applier.priv);
+
+	ASSERT_EQ(0, start(self, "a"));
+	ASSERT_EQ(0, sync_table_load(self->table, state));
+	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
+			 "{\"id\":\"198.18.0.5\"}"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0U, sync_table_counters(self->table)->applied);
+	EXPECT_EQ(2U, sync_table_counters(self->table)->stale);
+	/* Still its own to delete. */
+	EXPECT_EQ(0, del(self->table, "street.a.dev.198-18-0-5", 3));
+	EXPECT_EQ(0, del(self->table, "city.deny.198-18-0-5", 4));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.5"));
+	unlink(state);
 }
 
 /* The record read back is the table a module keeps across restarts. */

@@ -469,6 +469,28 @@ revoke:
 	return 0;
 }
 
+/* The agent enrolled dev, and the table does not hold it. */
+static bool table_lost(struct sync_table *table, const struct sync_dev *dev)
+{
+	const struct sync_applier *ap = table->applier;
+	struct iotguard_device local;
+
+	return ap->get(ap->priv, &dev->id, &local) == -ENOENT;
+}
+
+/* What the state file said of dev, but for the values given already. */
+static void forget(struct sync_dev *dev)
+{
+	int kind;
+
+	for (kind = 0; kind < SYNC_KEY_KINDS; kind++)
+		if (!dev->known[kind])
+			dev->rev[kind] = 0;
+	dev->ours = false;
+	dev->pinned_by_us = false;
+	dev->revoked = 0;
+}
+
 int sync_table_entry(struct sync_table *table, const char *key,
 		     uint64_t rev, enum sync_op op, const char *value,
 		     size_t len, FILE *log)
@@ -530,6 +552,19 @@ int sync_table_entry(struct sync_table *table, const char *key,
 	 * file), given again: its value is learnt, not applied again.
 	 */
 	learn = rev == dev->rev[kind];
+	if (learn && dev->ours && table_lost(table, dev)) {
+		/*
+		 * The table lost what the agent enrolled (the module was
+		 * reloaded, the router rebooted): nothing it remembers of
+		 * the device holds, and each of its keys' values is
+		 * applied again as it comes.
+		 */
+		forget(dev);
+		learn = false;
+		if (log)
+			fprintf(log, "%s: not in the table any more: applied "
+				"again\n", dev->token);
+	}
 	dev->rev[kind] = rev;
 	dev->known[kind] = true;
 	if (op == SYNC_OP_PUT) {
