@@ -81,7 +81,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan $((11 + (DEVICES > 0)))
+tap_plan $((12 + (DEVICES > 0)))
 
 if [ ! -x "$sync" ] || ! command -v nats-server >/dev/null; then
 	not_ok "build/iotguard-sync or nats-server is missing"
@@ -348,6 +348,41 @@ judge "node 2 killed under load: all $acked acknowledged denies reach every tabl
 	show tap_wait "$WAIT" 1 all_twenty
 [ "$acked" = 20 ] || echo "# only $acked of 20 denies acknowledged"
 
+# ------------------------------------------------------ a table lost
+# Router r2's table loses everything (as when the module is reloaded or
+# the router reboots) while its agent is stopped; the agent's state file
+# still names what it applied. Started again, the agent finds its devices
+# gone and applies them again: the table is as it was.
+snapshot
+grep "^r2 " "$tmp/tables" | sort >"$tmp/r2.before"
+kill "${AGENTS[1]}"
+wait "${AGENTS[1]}" || true
+while read -r _ addr _; do
+	nsenter --net=/run/netns/igf-r2 "$iotguard" device del "$addr" ||
+		echo "# r2: unable to delete $addr"
+done <"$tmp/r2.before"
+snapshot
+r2_empty=$(grep -c "^r2 " "$tmp/tables" || true)
+nsenter --net=/run/netns/igf-r2 "$sync" run --server "$S" \
+	--cert "$C/router-r2.pem" --key "$C/router-r2.key" --ca "$C/ca.pem" \
+	--router r2 --state "$tmp/state-r2" 2> >(stamp >"$tmp/again-r2.log") &
+AGENTS[1]=$!
+r2_back() {
+	snapshot && cmp -s <(grep "^r2 " "$tmp/tables" | sort) "$tmp/r2.before"
+}
+show_r2() {
+	diff "$tmp/r2.before" <(grep "^r2 " "$tmp/tables" | sort) |
+		sed 's/^/# r2: /'
+	tail -n 5 "$tmp/again-r2.log" | sed 's/^/# r2 agent: /'
+}
+r2_restored() {
+	[ "$r2_empty" = 0 ] && [ -s "$tmp/r2.before" ] &&
+		tap_wait "$WAIT" 1 r2_back &&
+		grep -q "not in the table any more: applied again" \
+			"$tmp/again-r2.log"
+}
+judge "router r2's table lost, its agent restarted: all $(wc -l <"$tmp/r2.before") devices back as they were" \
+	show_r2 r2_restored
 
 # ---------------------------------------------------------------- stop
 for pid in "${AGENTS[@]}"; do
