@@ -163,7 +163,7 @@ if [ "$DEVICES" -gt 0 ]; then
 		r=$((i % ROUTERS + 1))
 		j=$((i / ROUTERS))
 		a="198.19.$r.$((j % 250 + 1))"
-		[ "$j" -lt 250 ] || a="2001:2:0:$r::$((j + 1))"
+		[ "$j" -lt 250 ] || printf -v a '2001:2:0:%x::%x' "$r" "$j"
 		echo "street.r$r.dev.${a//[.:]/-} {\"id\":\"$a\",\"state\":\"allow\",\"by\":\"operator:alice\"}"
 	done >"$TMP/volume"
 	t0=$EPOCHREALTIME

@@ -419,6 +419,40 @@ TEST_F(table, state_table_lost)
 	unlink(state);
 }
 
+/*
+ * Thousands of identities, found again by their tokens as the table
+ * grows: each put once, each given again is stale, each delete finds it.
+ */
+TEST_F(table, many_identities)
+{
+	char key[64], json[96];
+	size_t count;
+	int i;
+
+	ASSERT_EQ(0, start(self, "a"));
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "city.deny.198-19-%d-%d",
+			 i / 250, i % 250);
+		snprintf(json, sizeof(json), "{\"id\":\"198.19.%d.%d\"}",
+			 i / 250, i % 250);
+		ASSERT_EQ(0, put(self->table, key, i + 1, json));
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "city.deny.198-19-%d-%d",
+			 i / 250, i % 250);
+		snprintf(json, sizeof(json), "{\"id\":\"198.19.%d.%d\"}",
+			 i / 250, i % 250);
+		ASSERT_EQ(0, put(self->table, key, i + 1, json));
+	}
+	EXPECT_EQ(3000U, sync_table_counters(self->table)->applied);
+	EXPECT_EQ(3000U, sync_table_counters(self->table)->stale);
+	sync_table_memory(self->table, &count);
+	EXPECT_EQ(3000U, count);
+	EXPECT_EQ(0, del(self->table, "city.deny.198-19-11-249", 4000));
+	EXPECT_EQ(1, lines(self->path, "del 198.19.11.249"));
+	EXPECT_EQ(3000, lines(self->path, "add 198.19."));
+}
+
 /* The record read back is the table a module keeps across restarts. */
 TEST_F(table, record_replayed)
 {

@@ -63,6 +63,7 @@ struct agent {
 	bool have_applier;
 	struct sync_table *table;
 	const char *state;	/* --state: kept across restarts */
+	bool unsaved;		/* taken since the state was saved */
 	pthread_mutex_t lock;
 	struct watch plan[WATCHES];	/* buckets, patterns, kinds */
 	struct watch_set *set;	/* watching, or NULL */
@@ -121,7 +122,7 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 	kvOperation op = kvEntry_Operation(e);
 	char lkey[2 * SYNC_KEY_LEN];
 	uint64_t before, seen;
-	int ret, kind;
+	int kind;
 
 	snprintf(lkey, sizeof(lkey), "%s%s", wt->prefix, kvEntry_Key(e));
 	pthread_mutex_lock(&agent->lock);
@@ -139,10 +140,31 @@ static void apply_entry(struct watch *wt, kvEntry *e)
 		if (kvEntry_Revision(e) > atomic_load(&agent->taken[kind]))
 			atomic_store(&agent->taken[kind], kvEntry_Revision(e));
 	/* A revision it took (applied, or learnt after a restart). */
-	if (agent->state && c->applied + c->stale != seen) {
+	if (c->applied + c->stale != seen)
+		agent->unsaved = true;
+	pthread_mutex_unlock(&agent->lock);
+}
+
+/*
+ * The state file, written whole: every 200 ms at most, not per entry, so
+ * that a street of thousands of devices is not rewritten thousands of
+ * times. What a crash loses of the last 200 ms is applied once more at
+ * the restart (the same values), and a device enrolled in them is then
+ * taken for the router operator's (kept on a delete: the safe side).
+ */
+static void save_state(struct agent *agent)
+{
+	int ret;
+
+	if (!agent->state)
+		return;
+	pthread_mutex_lock(&agent->lock);
+	if (agent->unsaved) {
 		ret = sync_table_save(agent->table, agent->state);
 		if (ret)
 			report_error(ret, NULL, "save %s", agent->state);
+		else
+			agent->unsaved = false;
 	}
 	pthread_mutex_unlock(&agent->lock);
 }
@@ -388,16 +410,18 @@ static void run_loop(struct agent *agent)
 		}
 		backoff = RETRY_MIN_MS;
 		wait_events(agent, 200);
+		save_state(agent);
 		if (!atomic_load(&agent->away))
 			publish_progress(agent);
 	}
-	if (atomic_load(&agent->away) || !agent->set)
-		return;
-	stop_set(agent->set);
-	agent->set = NULL;
-	/* The sets stopping in the background use the connection. */
-	while (atomic_load(&agent->reaping))
-		poll(NULL, 0, 50);
+	if (!atomic_load(&agent->away) && agent->set) {
+		stop_set(agent->set);
+		agent->set = NULL;
+		/* The sets stopping in the background use the connection. */
+		while (atomic_load(&agent->reaping))
+			poll(NULL, 0, 50);
+	}
+	save_state(agent);
 }
 
 /* The device's class by name, if the event said (NULL if not). */

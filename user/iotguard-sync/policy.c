@@ -284,8 +284,11 @@ struct sync_dev {
 struct sync_table {
 	char router[SYNC_ROUTER_LEN];
 	const struct sync_applier *applier;
-	struct sync_dev *devs;
+	struct sync_dev *devs;	/* only ever appended to */
 	size_t count, size;
+	/* By token: open addressing, each slot a devs index + 1, or 0. */
+	size_t *slots;
+	size_t nslots;	/* a power of two, at least twice count */
 	struct sync_counters counters;
 };
 
@@ -307,6 +310,7 @@ void sync_table_free(struct sync_table *table)
 {
 	if (!table)
 		return;
+	free(table->slots);
 	free(table->devs);
 	free(table);
 }
@@ -314,7 +318,8 @@ void sync_table_free(struct sync_table *table)
 size_t sync_table_memory(const struct sync_table *t, size_t *count)
 {
 	*count = t->count;
-	return sizeof(*t) + t->size * sizeof(t->devs[0]);
+	return sizeof(*t) + t->size * sizeof(t->devs[0]) +
+	       t->nslots * sizeof(t->slots[0]);
 }
 
 const struct sync_counters *sync_table_counters(const struct sync_table *t)
@@ -322,26 +327,73 @@ const struct sync_counters *sync_table_counters(const struct sync_table *t)
 	return &t->counters;
 }
 
+/* FNV-1a: tokens are short, and come from the city's own keys. */
+static size_t token_hash(const char *token)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *token; token++)
+		h = (h ^ (unsigned char)*token) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of token: its device's, or the empty one where it would go. */
+static size_t *find_slot(const struct sync_table *table, const char *token)
+{
+	size_t mask = table->nslots - 1, i = token_hash(token) & mask;
+
+	while (table->slots[i] &&
+	       strcmp(table->devs[table->slots[i] - 1].token, token))
+		i = (i + 1) & mask;
+	return &table->slots[i];
+}
+
+/* Twice as many slots, the devices put in again. */
+static int grow_slots(struct sync_table *table)
+{
+	size_t nslots = table->nslots ? table->nslots * 2 : 64, i, *slot;
+	size_t *old = table->slots;
+
+	table->slots = calloc(nslots, sizeof(*table->slots));
+	if (!table->slots) {
+		table->slots = old;
+		return -ENOMEM;
+	}
+	free(old);
+	table->nslots = nslots;
+	for (i = 0; i < table->count; i++) {
+		slot = find_slot(table, table->devs[i].token);
+		*slot = i + 1;
+	}
+	return 0;
+}
+
 /*
- * By token: a linear search, enough for a street's hundreds of devices.
- * A city's lists in the thousands want a hash here (fleet.rst).
+ * By token, through a hash: a city's deny list and a street's devices
+ * may be thousands, each entry of a watcher looks one up.
  */
 static struct sync_dev *find_dev(struct sync_table *table, const char *token,
 				 bool create)
 {
 	struct sync_dev *dev;
-	size_t i;
+	size_t *slot;
 
-	for (i = 0; i < table->count; i++)
-		if (!strcmp(table->devs[i].token, token))
-			return &table->devs[i];
-	if (!create || iotguard_array_reserve((void **)&table->devs,
-					      &table->size, table->count,
-					      sizeof(*table->devs)))
+	if (table->nslots) {
+		slot = find_slot(table, token);
+		if (*slot)
+			return &table->devs[*slot - 1];
+	}
+	if (!create)
 		return NULL;
-	dev = &table->devs[table->count++];
+	if ((table->count + 1) * 2 > table->nslots && grow_slots(table))
+		return NULL;
+	if (iotguard_array_reserve((void **)&table->devs, &table->size,
+				   table->count, sizeof(*table->devs)))
+		return NULL;
+	dev = &table->devs[table->count];
 	memset(dev, 0, sizeof(*dev));
 	strcpy(dev->token, token);
+	*find_slot(table, token) = ++table->count;
 	return dev;
 }
 
