@@ -392,47 +392,30 @@ def main():
     # 6. the fleet (Documentation/fleet.rst): a revocation on every router,
     # at the host's speed (bench/fleet.sh: agents recording what they
     # would apply) and in the guest (agents and modules in namespaces)
-    sec = "Fleet (bench/fleet.sh: a 3-node cluster and the agents, host)"
-    d = figs.get("host.fleet.revoke")
-    if d is not None:
-        row(sec, "revocation to %d routers, p99" % d["routers"], d["p99"], "s",
-            "<= %.0f s" % REVOKE_P99_S, d["p99"] / REVOKE_P99_S,
-            d["p99"] <= REVOKE_P99_S,
-            "p50 %.3f s, max %.3f s; from the revision's timestamp to each "
-            "agent's apply (recorded, not the module)" % (d["median"], d["max"]))
-    d = figs.get("host.fleet.enroll")
-    if d is not None:
-        row(sec, "%d enrollments over %d routers" % (d["devices"], d["routers"]),
-            d["median"], "s", "", None, None,
-            "%.0f/s, from the first put to the last agent's apply; an "
-            "agent's RSS from %d to %d KiB" %
-            (d["devices"] / d["median"], d.get("rss_before_kib", 0),
-             d.get("rss_kib", 0)))
-    d = figs.get("host.fleet.agent_memory")
-    if d is not None:
-        row(sec, "an agent's table, per identity", d["median"], "B", "", None,
-            None, "%d identities over %d agents, by their own count" %
-            (d["devices"], d["routers"]))
-    sec = "Fleet (tests/guest/fleet_test.sh: routers in namespaces, TCG)"
-    d = figs.get("fleet.revoke")
-    if d is not None:
-        row(sec, "revocation to %d routers, p99" % d["routers"], d["p99"], "s",
-            "<= %.0f s" % REVOKE_P99_S, d["p99"] / REVOKE_P99_S,
-            d["p99"] <= REVOKE_P99_S,
-            "p50 %.3f s, max %.3f s; from the operator's command (its TLS "
-            "connection included) to each agent's log" % (d["median"], d["max"]))
-    d = figs.get("fleet.enroll")
-    if d is not None:
-        row(sec, "%d enrollments over %d routers" % (d["devices"], d["routers"]),
-            d["median"], "s", "", None, None,
-            "%.0f/s, from the first put to the last agent's apply; one "
-            "client putting; an agent's RSS then %d KiB" %
-            (d["devices"] / d["median"], d.get("rss_kib", 0)))
-    d = figs.get("fleet.agent_memory")
-    if d is not None:
-        row(sec, "an agent's table, per identity", d["median"], "B", "", None,
-            None, "%d identities over %d agents, by their own count" %
-            (d["devices"], d["routers"]))
+    for prefix, sec, applier in (
+            ("host.", "Fleet (bench/fleet.sh: a 3-node cluster and the "
+             "agents, host)", "recorded, not the module"),
+            ("", "Fleet (tests/guest/fleet_test.sh: routers in namespaces, "
+             "TCG)", "the module of its namespace")):
+        d = figs.get(prefix + "fleet.revoke")
+        if d is not None:
+            row(sec, "revocation to %d routers, p99" % d["routers"], d["p99"],
+                "s", "<= %.0f s" % REVOKE_P99_S, d["p99"] / REVOKE_P99_S,
+                d["p99"] <= REVOKE_P99_S,
+                "p50 %.3f s, max %.3f s; from the revision's timestamp to "
+                "each agent's apply (%s)" % (d["median"], d["max"], applier))
+        d = figs.get(prefix + "fleet.enroll")
+        if d is not None:
+            row(sec, "%d enrollments over %d routers" %
+                (d["devices"], d["routers"]), d["median"], "s", "", None,
+                None, "%.0f/s, from the first put to the last agent's "
+                "apply; one client putting; an agent's RSS then %d KiB" %
+                (d["devices"] / d["median"], d.get("rss_kib", 0)))
+        d = figs.get(prefix + "fleet.agent_memory")
+        if d is not None:
+            row(sec, "an agent's table, per identity", d["median"], "B", "",
+                None, None, "%d identities over %d agents, by their own "
+                "count" % (d["devices"], d["routers"]))
 
     # 5. detection delay per attack
     sec = "Detection delay per attack (tests/guest/scenario_test.sh)"

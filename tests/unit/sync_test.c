@@ -67,6 +67,23 @@ static int start(struct _test_data_table *self, const char *router)
 					  &self->applier);
 }
 
+/* Stops the agent: its table and its applier (the record stays). */
+static void stop(struct _test_data_table *self)
+{
+	sync_table_free(self->table);
+	self->table = NULL;
+	self->applier.close(self->applier.priv);
+	self->applier.close = NULL;
+}
+
+/* Starts the agent again with its state file. */
+static int restart(struct _test_data_table *self, const char *state)
+{
+	int ret = start(self, "a");
+
+	return ret ? ret : sync_table_load(self->table, state);
+}
+
 static int put(struct sync_table *t, const char *key, uint64_t rev,
 	       const char *json)
 {
@@ -330,11 +347,9 @@ TEST_F(table, state_across_restarts)
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 1,
 			 "{\"id\":\"198.18.0.5\"}"));
 	ASSERT_EQ(0, sync_table_save(self->table, state));
-	sync_table_free(self->table);
-	self->applier.close(self->applier.priv);
+	stop(self);
 
-	ASSERT_EQ(0, start(self, "a"));
-	ASSERT_EQ(0, sync_table_load(self->table, state));
+	ASSERT_EQ(0, restart(self, state));
 	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 1,
 			 "{\"id\":\"198.18.0.5\"}"));
@@ -356,11 +371,9 @@ TEST_F(table, state_across_restarts)
 	seed(state, "# iotguard-sync state 1: token id rev-street rev-deny "
 	     "rev-revoke ours pinned-by-us revoked\n"
 	     "198-18-0-8 198.18.0.8 0 9 0 1 0 0\n");
-	sync_table_free(self->table);
-	self->applier.close(self->applier.priv);
+	stop(self);
 	seed(self->path, "add 198.18.0.8 name=city-deny state=deny flags=0\n");
-	ASSERT_EQ(0, start(self, "a"));
-	ASSERT_EQ(0, sync_table_load(self->table, state));
+	ASSERT_EQ(0, restart(self, state));
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-8", 9,
 			 "{\"id\":\"198.18.0.8\"}"));
 	EXPECT_EQ(1U, sync_table_counters(self->table)->stale);
@@ -389,12 +402,10 @@ TEST_F(table, state_table_lost)
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
 			 "{\"id\":\"198.18.0.5\"}"));
 	ASSERT_EQ(0, sync_table_save(self->table, state));
-	sync_table_free(self->table);
-	self->applier.close(self->applier.priv);
+	stop(self);
 
 	seed(self->path, "");
-	ASSERT_EQ(0, start(self, "a"));
-	ASSERT_EQ(0, sync_table_load(self->table, state));
+	ASSERT_EQ(0, restart(self, state));
 	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
 			 "{\"id\":\"198.18.0.5\"}"));
@@ -402,11 +413,9 @@ TEST_F(table, state_table_lost)
 	EXPECT_EQ(1, lines(self->path, "set 198.18.0.5 state=deny"));
 	EXPECT_EQ(2U, sync_table_counters(self->table)->applied);
 	ASSERT_EQ(0, sync_table_save(self->table, state));
-	sync_table_free(self->table);
-	self->applier.close(self->applier.priv);
+	stop(self);
 
-	ASSERT_EQ(0, start(self, "a"));
-	ASSERT_EQ(0, sync_table_load(self->table, state));
+	ASSERT_EQ(0, restart(self, state));
 	EXPECT_EQ(0, put(self->table, "city.deny.198-18-0-5", 2,
 			 "{\"id\":\"198.18.0.5\"}"));
 	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
