@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 56
+tap_plan 58
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -315,13 +315,30 @@ check "a camera quarantined on router a is held back on every router" \
 check "... a light, whose class the policy does not name, is not" \
 	test -z "$(grep -h "198\.18\.0\.41" "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c")"
 "$CITY" release "${ses[@]}" --session "$TMP/alice.session" 198.18.0.31 \
-	>/dev/null
-# A delete carries no value: who made it is in the gate's log.
-released() { has "$1" "^del 198\.18\.0\.31 key=city\.quarantine\.198-18-0-31 "; }
+	>"$TMP/release.out"
+# A delete says who made it: the gate writes it in the marker's body.
+released() {
+	has "$1" "^del 198\.18\.0\.31 key=city\.quarantine\.198-18-0-31 rev=[0-9]+ by=operator:alice$"
+}
 all_released() { released a && released b && released c; }
-check "alice releases it through the gate: gone from every table" \
+check "alice releases it through the gate: gone from every table, by her" \
 	eval 'tap_wait 120 0.25 all_released &&
-	gate_said "alice: del city.quarantine.198-18-0-31"'
+	gate_said "alice: del city.quarantine.198-18-0-31" &&
+	grep -q "^city\.quarantine\.198-18-0-31 rev [0-9]*$" "$TMP/release.out"'
+"$CITY" history "${ses[@]}" --session "$TMP/alice.session" 198.18.0.31 \
+	>"$TMP/release-history" 2>&1 || true
+check "... and the history through the gate says who deleted it" \
+	grep -q '^city\.quarantine\.198-18-0-31 rev [0-9]* del {"by":"operator:alice"}$' \
+	"$TMP/release-history"
+# The administrator lifts a deny directly, saying who.
+"$CITY" allow "${op[@]}" --by operator:bob 198.18.0.66 >"$TMP/allow.out"
+lifted() {
+	has "$1" "^del 198\.18\.0\.66 key=city\.deny\.198-18-0-66 rev=[0-9]+ by=operator:bob$"
+}
+all_lifted() { lifted a && lifted b && lifted c; }
+check "a deny lifted directly: gone from every table, by operator:bob" \
+	eval 'tap_wait 120 0.25 all_lifted &&
+	grep -q "^city\.deny\.198-18-0-66 rev [0-9]*$" "$TMP/allow.out"'
 
 # carol logs out: her session, kept, is worth nothing.
 login carol "$PW" "$(code carol)" || true

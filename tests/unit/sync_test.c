@@ -237,6 +237,34 @@ TEST_F(table, delete_only_what_it_enrolled)
 	EXPECT_EQ(1, lines(self->path, "del 198.18.0.5"));
 }
 
+/*
+ * A delete says who made it in its marker's body; a bare marker, or one
+ * whose body is not {"by": WHO}, is still a delete, by nobody named.
+ */
+TEST_F(table, delete_says_who)
+{
+	static const char by[] = "{\"by\":\"operator:alice\"}";
+	static const char bad[] = "[\"by\"]";
+
+	ASSERT_EQ(0, start(self, "a"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-5", 1, LAMP));
+	EXPECT_EQ(0, sync_table_entry(self->table, "street.a.dev.198-18-0-5",
+				      2, SYNC_OP_DEL, by, strlen(by), NULL));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.5 key=street.a.dev."
+			   "198-18-0-5 rev=2 by=operator:alice"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-6", 3,
+			 "{\"id\":\"198.18.0.6\",\"by\":\"op\"}"));
+	EXPECT_EQ(0, sync_table_entry(self->table, "street.a.dev.198-18-0-6",
+				      4, SYNC_OP_DEL, bad, strlen(bad), NULL));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.6 key=street.a.dev."
+			   "198-18-0-6 rev=4 by=-"));
+	EXPECT_EQ(0, put(self->table, "street.a.dev.198-18-0-7", 5,
+			 "{\"id\":\"198.18.0.7\",\"by\":\"op\"}"));
+	EXPECT_EQ(0, del(self->table, "street.a.dev.198-18-0-7", 6));
+	EXPECT_EQ(1, lines(self->path, "del 198.18.0.7 key=street.a.dev."
+			   "198-18-0-7 rev=6 by=-"));
+}
+
 TEST_F(table, local_pin_only_made_stricter)
 {
 	seed(self->path, "add 198.18.0.5 state=allow flags=1\n"

@@ -431,7 +431,7 @@ static int gate_write(struct city_args *args, const char *lkey,
 	ret = gate_request(args, value ? "put" : "del", lkey, req, &answer);
 	if (ret)
 		return ret;
-	if (value && json_object_object_get_ex(answer, "rev", &rev))
+	if (json_object_object_get_ex(answer, "rev", &rev))
 		printf("%s rev %" PRIu64 "\n", lkey,
 		       (uint64_t)json_object_get_uint64(rev));
 	json_object_put(answer);
@@ -457,10 +457,10 @@ static int write_key(struct city_args *args, const char *lkey,
 	if (ret)
 		return ret;
 	s = value ? kvStore_PutString(&rev, st.kv, key, value) :
-		    kvStore_Delete(st.kv, key);
+		    store_delete(st.js, bucket, key, args->by, &rev);
 	if (s != NATS_OK)
 		ret = report_nats(s, "%s %s", value ? "put" : "delete", lkey);
-	else if (value)
+	else
 		printf("%s rev %" PRIu64 "\n", lkey, rev);
 	store_close(&st);
 	return ret;

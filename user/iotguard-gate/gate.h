@@ -14,7 +14,8 @@
  *	         -> {"ok": true, "token", "expires"}
  *	logout   {"token"}
  *	put      {"token", "key", "value": {...}} -> {"ok": true, "rev"}
- *	del      {"token", "key"}
+ *	del      {"token", "key"} -> {"ok": true, "rev"}: a delete marker
+ *	         whose body is {"by"}
  *	history  {"token", "key"}
  *	         -> {"ok": true, "entries": [{"rev", "op", "value"}]}
  *

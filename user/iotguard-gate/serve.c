@@ -400,20 +400,19 @@ static void do_change(struct gate *g, natsMsg *msg, struct json_object *req,
 		refuse(g, msg, why);
 		return;
 	}
+	/* The gate says who: whatever "by" the console sent goes. */
+	snprintf(by, sizeof(by), "operator:%s", s->operator);
 	if (put) {
-		/* The gate says who: whatever "by" the console sent goes. */
-		snprintf(by, sizeof(by), "operator:%s", s->operator);
 		json_object_object_add(value, "by", json_object_new_string(by));
-	}
-	st = js_KeyValue(&kv, g->st.js, bucket);
-	if (st == NATS_OK && put) {
+		st = js_KeyValue(&kv, g->st.js, bucket);
 		text = json_object_to_json_string_ext(value,
 						      JSON_C_TO_STRING_PLAIN);
-		st = kvStore_PutString(&rev, kv, key, text);
-	} else if (st == NATS_OK) {
-		st = kvStore_Delete(kv, key);
+		if (st == NATS_OK)
+			st = kvStore_PutString(&rev, kv, key, text);
+		kvStore_Destroy(kv);
+	} else {
+		st = store_delete(g->st.js, bucket, key, by, &rev);
 	}
-	kvStore_Destroy(kv);
 	if (st != NATS_OK) {
 		g->refused++;
 		fprintf(stderr, "%s: %s: Unable to %s %s: %s\n", prog_name,
@@ -426,9 +425,7 @@ static void do_change(struct gate *g, natsMsg *msg, struct json_object *req,
 	fprintf(stderr, "%s: %s: %s %s rev %" PRIu64 "\n", prog_name,
 		s->operator, put ? "put" : "del", lkey, rev);
 	body = ok_body();
-	if (put)
-		json_object_object_add(body, "rev",
-				       json_object_new_uint64(rev));
+	json_object_object_add(body, "rev", json_object_new_uint64(rev));
 	reply(g, msg, body);
 }
 

@@ -197,34 +197,52 @@ static int parse_device(struct json_object *obj, struct sync_value *out,
 	return ret;
 }
 
-int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
-		     struct sync_value *out, const char **why)
+/*
+ * json, len as one JSON object in *obj, which the caller puts; 0, or
+ * -errno with *why (and *obj NULL).
+ */
+static int parse_object(const char *json, size_t len,
+			struct json_object **obj, const char **why)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *obj = NULL, *v;
-	const char *s;
+	struct json_tokener *tok;
 	int ret = -EINVAL;
 
-	memset(out, 0, sizeof(*out));
+	*obj = NULL;
+	if (len > INT32_MAX) {
+		*why = "too long";
+		return -EINVAL;
+	}
 	tok = json_tokener_new();
 	if (!tok) {
 		*why = "out of memory";
-		ret = -ENOMEM;
-		goto cleanup;
+		return -ENOMEM;
 	}
-	if (len > INT32_MAX) {
-		*why = "too long";
-		goto cleanup;
-	}
-	obj = json_tokener_parse_ex(tok, json, (int)len);
-	if (!obj || json_tokener_get_parse_end(tok) != len) {
+	*obj = json_tokener_parse_ex(tok, json, (int)len);
+	if (!*obj || json_tokener_get_parse_end(tok) != len)
 		*why = "not one JSON value";
-		goto cleanup;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
+	else if (!json_object_is_type(*obj, json_type_object))
 		*why = "not a JSON object";
-		goto cleanup;
+	else
+		ret = 0;
+	json_tokener_free(tok);
+	if (ret) {
+		json_object_put(*obj);
+		*obj = NULL;
 	}
+	return ret;
+}
+
+int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
+		     struct sync_value *out, const char **why)
+{
+	struct json_object *obj = NULL, *v;
+	const char *s;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = parse_object(json, len, &obj, why);
+	if (ret)
+		goto cleanup;
 	ret = get_string(obj, "id", &s, why);
 	if (ret)
 		goto cleanup;
@@ -257,9 +275,24 @@ int sync_value_parse(enum sync_key_kind kind, const char *json, size_t len,
 	ret = kind == SYNC_KEY_DEVICE ? parse_device(obj, out, why) : 0;
 cleanup:
 	json_object_put(obj);
-	if (tok)
-		json_tokener_free(tok);
 	return ret;
+}
+
+/*
+ * Who made a delete: its marker's body, {"by": WHO}, if it has one
+ * (iotguard-city and the gate write it; a bare kvStore_Delete does not).
+ */
+static void delete_by(const char *value, size_t len, char *by, size_t size)
+{
+	struct json_object *obj;
+	const char *why, *s = NULL;
+
+	by[0] = 0;
+	if (!len || parse_object(value, len, &obj, &why))
+		return;
+	if (!get_string(obj, "by", &s, &why) && s)
+		snprintf(by, size, "%s", s);
+	json_object_put(obj);
 }
 
 /*
@@ -623,7 +656,7 @@ int sync_table_entry(struct sync_table *table, const char *key,
 		dev->id = parsed.dev.id;
 		snprintf(dev->by, sizeof(dev->by), "%s", parsed.by);
 	} else {
-		dev->by[0] = 0;
+		delete_by(value, len, dev->by, sizeof(dev->by));
 	}
 	why.by = dev->by;
 	switch (kind) {

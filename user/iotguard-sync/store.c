@@ -344,6 +344,46 @@ int store_bind(struct store *st, const char *bucket, kvStore **kv)
 	return EXIT_OK;
 }
 
+natsStatus store_delete(jsCtx *js, const char *bucket, const char *key,
+			const char *by, uint64_t *rev)
+{
+	struct json_object *body = NULL;
+	char subject[SYNC_BUCKET_LEN + SYNC_KEY_LEN + 8];
+	const char *text = NULL;
+	jsPubAck *ack = NULL;
+	natsMsg *msg = NULL;
+	natsStatus s;
+
+	/* The subject libnats's kvStore_Delete publishes to. */
+	if (snprintf(subject, sizeof(subject), "$KV.%s.%s", bucket, key) >=
+	    (int)sizeof(subject))
+		return NATS_INVALID_ARG;
+	if (by) {
+		body = json_object_new_object();
+		if (!body ||
+		    json_object_object_add(body, "by",
+					   json_object_new_string(by))) {
+			s = NATS_NO_MEMORY;
+			goto cleanup;
+		}
+		text = json_object_to_json_string_ext(body,
+						      JSON_C_TO_STRING_PLAIN);
+	}
+	s = natsMsg_Create(&msg, subject, NULL, text,
+			   text ? (int)strlen(text) : 0);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(msg, "KV-Operation", "DEL");
+	if (s == NATS_OK)
+		s = js_PublishMsg(&ack, js, msg, NULL, NULL);
+	if (s == NATS_OK && rev)
+		*rev = ack->Sequence;
+cleanup:
+	jsPubAck_Destroy(ack);
+	natsMsg_Destroy(msg);
+	json_object_put(body);
+	return s;
+}
+
 natsStatus store_newest(kvStore *kv, const char *pattern,
 			void (*fn)(kvEntry *e, void *data), void *data)
 {

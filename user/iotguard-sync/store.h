@@ -99,6 +99,14 @@ int store_bind(struct store *st, const char *bucket, kvStore **kv);
 void store_close(struct store *st);
 
 /*
+ * Deletes key in bucket as kvStore_Delete does (a delete marker, the
+ * history kept), its body {"by": by} unless by is NULL: a delete says who
+ * made it, as a value does. The marker's revision in *rev.
+ */
+natsStatus store_delete(jsCtx *js, const char *bucket, const char *key,
+			const char *by, uint64_t *rev);
+
+/*
  * The newest entry of each key pattern matches in kv (a delete's too),
  * one call of fn for each, until the servers have sent them all: what an
  * agent sees when it starts. NATS_OK, or why the watch failed.
