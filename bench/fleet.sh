@@ -66,12 +66,8 @@ wait_for() {
 	done
 }
 
-routers=()
-certs=(operator)
-for ((r = 1; r <= ROUTERS; r++)); do
-	routers+=("r$r")
-	certs+=("router-r$r")
-done
+mapfile -t routers < <(seq -f 'r%g' "$ROUTERS")
+certs=(operator "${routers[@]/#/router-}")
 nats_pick_port
 nats_certs "$TMP" "${certs[@]}"
 nats_cluster_config "$TMP" 3 iotguard-city "${routers[@]}"
@@ -79,8 +75,7 @@ nats_start "$TMP" 3
 wait_for 120 nats_ready "$TMP" 3 || { log "the cluster did not form"; exit 1; }
 
 C=$TMP/certs
-S=tls://127.0.0.1:$NATS_PORT,tls://127.0.0.1:$((NATS_PORT + 1))
-S+=,tls://127.0.0.1:$((NATS_PORT + 2))
+S=$(nats_urls 3)
 op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
 	--ca "$C/ca.pem")
 create() {
@@ -96,18 +91,11 @@ for r in "${routers[@]}"; do
 done | "$SYNC" put "${op[@]}" - >/dev/null
 
 # Each agent's log, each line stamped with the time it was read.
-stamp() {
-	local line
-
-	while IFS= read -r line; do
-		printf '%s %s\n' "$EPOCHREALTIME" "$line"
-	done
-}
 for r in "${routers[@]}"; do
 	"$SYNC" run --server "$S" --cert "$C/router-$r.pem" \
 		--key "$C/router-$r.key" --ca "$C/ca.pem" --router "$r" \
 		--record "$TMP/rec-$r" --state "$TMP/state-$r" \
-		2> >(stamp >"$TMP/agent-$r.log") &
+		2> >(nats_stamp >"$TMP/agent-$r.log") &
 	AGENTS+=($!)
 done
 t0=$EPOCHREALTIME

@@ -89,8 +89,7 @@ for _ in $(seq 480); do
 	sleep 0.25
 done
 C=$tmp/certs
-S=tls://$HOST:$NATS_PORT,tls://$HOST:$((NATS_PORT + 1))
-S+=,tls://$HOST:$((NATS_PORT + 2))
+S=$(nats_urls 3)
 adm=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
 	--ca "$C/ca.pem")
 for _ in $(seq 60); do

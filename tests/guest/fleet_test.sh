@@ -102,12 +102,8 @@ for ((r = 1; r <= ROUTERS; r++)); do
 done
 
 # ----------------------------------------------------------- the city
-routers=()
-certs=(operator)
-for ((r = 1; r <= ROUTERS; r++)); do
-	routers+=("r$r")
-	certs+=("router-r$r")
-done
+mapfile -t routers < <(seq -f 'r%g' "$ROUTERS")
+certs=(operator "${routers[@]/#/router-}")
 NATS_PORT=24222
 export NATS_HOST=$HOST NATS_SAN=IP:$HOST
 nats_certs "$tmp" "${certs[@]}"
@@ -116,8 +112,7 @@ nats_start "$tmp" 3
 check "a 3-node cluster with TLS forms" tap_wait 480 0.5 nats_ready "$tmp" 3
 
 C=$tmp/certs
-S=tls://$HOST:$NATS_PORT,tls://$HOST:$((NATS_PORT + 1))
-S+=,tls://$HOST:$((NATS_PORT + 2))
+S=$(nats_urls 3)
 op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
 	--ca "$C/ca.pem")
 create() {
@@ -128,18 +123,11 @@ check "the operator creates the city's $((ROUTERS + 2)) buckets, 3 replicas" \
 	tap_wait 80 0.5 create
 
 # Each agent's log, each line stamped with the time it was read.
-stamp() {
-	local line
-
-	while IFS= read -r line; do
-		printf '%s %s\n' "$EPOCHREALTIME" "$line"
-	done
-}
 for ((r = 1; r <= ROUTERS; r++)); do
 	nsenter --net="/run/netns/igf-r$r" "$sync" run --server "$S" \
 		--cert "$C/router-r$r.pem" --key "$C/router-r$r.key" \
 		--ca "$C/ca.pem" --router "r$r" --state "$tmp/state-r$r" \
-		2> >(stamp >"$tmp/agent-r$r.log") &
+		2> >(nats_stamp >"$tmp/agent-r$r.log") &
 	AGENTS+=($!)
 done
 # in_step R: agent R has had every key's newest value on both watchers,
@@ -365,7 +353,7 @@ snapshot
 r2_empty=$(grep -c "^r2 " "$tmp/tables" || true)
 nsenter --net=/run/netns/igf-r2 "$sync" run --server "$S" \
 	--cert "$C/router-r2.pem" --key "$C/router-r2.key" --ca "$C/ca.pem" \
-	--router r2 --state "$tmp/state-r2" 2> >(stamp >"$tmp/again-r2.log") &
+	--router r2 --state "$tmp/state-r2" 2> >(nats_stamp >"$tmp/again-r2.log") &
 AGENTS[1]=$!
 r2_back() {
 	snapshot && cmp -s <(grep "^r2 " "$tmp/tables" | sort) "$tmp/r2.before"

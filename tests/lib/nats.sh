@@ -13,6 +13,7 @@
 #	nats_cluster_config DIR 3 CITY a b          # n1..n3, routers a and b
 #	nats_start DIR 3                            # PIDs in DIR/nN.pid
 #	nats_wait_ready DIR 3
+#	S=$(nats_urls 3)                            # for --server
 #	...
 #	nats_stop DIR 3
 #
@@ -267,6 +268,26 @@ nats_stop() {
 		rm -f "$dir/n$n.pid"
 		kill "$pid" 2>/dev/null || continue
 		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# nats_urls NODES: the nodes' client URLs, as --server takes them.
+nats_urls() {
+	local n urls=
+
+	for ((n = 0; n < $1; n++)); do
+		urls+=${urls:+,}tls://${NATS_HOST:-127.0.0.1}:$((NATS_PORT + n))
+	done
+	echo "$urls"
+}
+
+# nats_stamp: stdin to stdout, each line after the time it was read
+# ($EPOCHREALTIME): an agent's log on the test's clock.
+nats_stamp() {
+	local line
+
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "$line"
 	done
 }
 

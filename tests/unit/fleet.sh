@@ -88,8 +88,7 @@ nats_start "$TMP" 3
 check "a 3-node cluster with TLS forms on loopback" \
 	tap_wait 240 0.25 nats_ready "$TMP" 3
 
-S=tls://127.0.0.1:$NATS_PORT,tls://127.0.0.1:$((NATS_PORT + 1))
-S+=,tls://127.0.0.1:$((NATS_PORT + 2))
+S=$(nats_urls 3)
 op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
 	--ca "$C/ca.pem")
 # as NAME: the options of router NAME's own certificate.
