@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 58
+tap_plan 60
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -78,12 +78,12 @@ check "run with a CA that does not load: exit 2 at once, saying so" \
 # ---------------------------------------------------------------- the city
 C=$TMP/certs
 nats_certs "$TMP" operator router-a router-b router-c router-z gate \
-	console-tab1
+	console-tab1 console-tab2
 # A stranger's CA, and a certificate for router-a that it signed.
 mkdir -p "$TMP/rogue"
 nats_ca "$TMP/rogue" ca
 nats_cert "$TMP/rogue" router-a ca
-NATS_CONSOLES=tab1 nats_cluster_config "$TMP" 3 iotguard-city a b c
+NATS_CONSOLES="tab1 tab2" nats_cluster_config "$TMP" 3 iotguard-city a b c
 nats_start "$TMP" 3
 check "a 3-node cluster with TLS forms on loopback" \
 	tap_wait 240 0.25 nats_ready "$TMP" 3
@@ -217,6 +217,8 @@ GATE_PID=$!
 serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log" 2>/dev/null; }
 tap_wait 120 0.25 serving || true
 con=(--server "$S" --cert "$C/console-tab1.pem" --key "$C/console-tab1.key"
+	--ca "$C/ca.pem")
+con2=(--server "$S" --cert "$C/console-tab2.pem" --key "$C/console-tab2.key"
 	--ca "$C/ca.pem")
 # login NAME PASSWORD CODE [OPTIONS]: NAME logs in on console tab1,
 # its session in TMP/NAME.session; the exit status is login's.
@@ -384,6 +386,33 @@ check "an expired session's change is refused" \
 check "nothing the refused sessions asked reached a router" \
 	test -z "$(grep -h "198\.18\.0\.1[56]" "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c")"
 
+# The lost tablet's certificate: its user is taken out of the servers'
+# accounts, and each node reloads its configuration (SIGHUP).
+NATS_CONSOLES=tab2 nats_cluster_config "$TMP" 3 iotguard-city a b c
+for n in 1 2 3; do
+	kill -HUP "$(cat "$TMP/n$n.pid")"
+done
+reloaded() {
+	local n
+
+	for n in 1 2 3; do
+		grep -q "Reloaded server configuration" "$TMP/n$n.log" || return 1
+	done
+}
+tap_wait 120 0.25 reloaded || true
+rc=0
+printf '%s\n%s\n' "$PW" "$(code bob 30)" | "$CITY" login "${con[@]}" \
+	--console tab1 --session "$TMP/tab1.session" bob \
+	>/dev/null 2>"$TMP/tab1.err" || rc=$?
+check "a lost console's certificate, out of the servers' users, is refused" \
+	eval '[ $rc = 2 ] && grep -q "Authorization Violation" "$TMP/tab1.err" &&
+	! gate_said "login refused for bob: a code used before"'
+rc=0
+printf '%s\n%s\n' "$PW" "$(code bob 30)" | "$CITY" login "${con2[@]}" \
+	--console tab2 --session "$TMP/tab2.session" bob \
+	>/dev/null 2>"$TMP/tab2.err" || rc=$?
+check "... another console logs in as before" test $rc = 0
+
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.
 REFUSED=()
@@ -421,7 +450,7 @@ router_login() {
 		--session "$TMP/router.session" carol <"$TMP/carol.secrets"
 }
 refused router_login router_login
-refused console_put "$BIN" put "${con[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
+refused console_put "$BIN" put "${con2[@]}" city.deny.198-18-0-77 '{"id":"198.18.0.77"}'
 for pid in "${REFUSED[@]}"; do
 	wait "$pid" || true
 done
