@@ -6,6 +6,8 @@
 #                 under the cloud kernel, the module's under a debug guest
 #                 kernel (KASAN, lockdep, kmemleak) built from
 #                 linux-source-6.1 (Documentation/reliability.rst)
+# make check-debug  the guest suite under that debug kernel (TESTS=NAMES
+#                 for some of it; scripts/debug-check.sh)
 # make check-busy two whole suites at once, ROUNDS=1 times in a row: every
 #                 test must pass on a machine that busy (tests/busy.sh)
 # make demo       the simulated city network, in the guest VM
@@ -84,7 +86,7 @@ BPF_OBJ := $(O)/bpf/iotguard.bpf.o
 HDRS := $(wildcard include/uapi/linux/*.h include/iotguard/*.h user/lib/*.h)
 
 .PHONY: all module module32 bpf user tests bench-tools setup check \
-	check-busy stress demo bench eval clean checkpatch install uninstall \
+	check-busy check-debug stress demo bench eval clean checkpatch install uninstall \
 	install-dkms uninstall-dkms cross version device fuzz sync \
 	install-sync uninstall-sync install-city uninstall-city
 .DELETE_ON_ERROR:
@@ -329,6 +331,11 @@ check: all fuzz
 # The long forms, in two boots (scripts/stress.sh).
 stress: all
 	bash scripts/stress.sh
+
+# The guest suite under the debug kernel (scripts/debug-check.sh).
+TESTS ?=
+check-debug: all
+	bash scripts/debug-check.sh $(TESTS)
 
 ROUNDS ?= 1
 check-busy: all fuzz

@@ -42,6 +42,8 @@ VM_TIMEOUT=${IOTGUARD_VM_TIMEOUT:-4200}
 SYSTEM_TIMEOUT=${IOTGUARD_SYSTEM_TIMEOUT:-3600}
 # shellcheck source=lib/testlist.sh
 . "$REPO/tests/lib/testlist.sh"
+# shellcheck source=lib/tapsum.sh
+. "$REPO/tests/lib/tapsum.sh"
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -148,32 +150,4 @@ fi
 run_listed system "$SYSTEM_TIMEOUT"
 
 # ---------------------------------------------------------------- verdict
-# Top-level lines only: nested TAP is indented. A SKIP directive (any case)
-# makes an `ok` a skip; a `not ok ... # SKIP` stays a failure. A plan of
-# 1..0 with SKIP is a skipped program. "Bail out!" is a failure.
-read -r pass fail skip < <(
-	cat "$RESULTS"/*.tap | tr -d '\r' | awk '
-		/^ok [0-9]+/ {
-			if (tolower($0) ~ /#[ \t]*skip/) skip++; else pass++
-			next
-		}
-		/^not ok [0-9]+/ { fail++; next }
-		/^1\.\.0( |$)/ { skip++; next }
-		/^Bail out!/ { fail++; next }
-		END { printf "%d %d %d\n", pass, fail, skip }'
-)
-
-# What failed and what was skipped, by name, just above the summary.
-for f in "$RESULTS"/*.tap; do
-	tr -d '\r' <"$f" | grep -E '^not ok [0-9]+|^ok [0-9]+.*#[ \t]*[Ss][Kk][Ii][Pp]' |
-		sed "s|^|# $(basename "$f" .tap): |" || true
-done
-
-if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
-	echo "# no test ran" | tee -a "$HARNESS"
-	fail=1
-fi
-summary="$pass passed, $fail failed"
-[ "$skip" -eq 0 ] || summary+=", $skip skipped"
-echo "$summary"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+tap_summary "$RESULTS"/*.tap
