@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 60
+tap_plan 62
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -408,10 +408,34 @@ check "a lost console's certificate, out of the servers' users, is refused" \
 	eval '[ $rc = 2 ] && grep -q "Authorization Violation" "$TMP/tab1.err" &&
 	! gate_said "login refused for bob: a code used before"'
 rc=0
-printf '%s\n%s\n' "$PW" "$(code bob 30)" | "$CITY" login "${con2[@]}" \
+bob_code=$(code bob 30)
+printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
 	--console tab2 --session "$TMP/tab2.session" bob \
 	>/dev/null 2>"$TMP/tab2.err" || rc=$?
 check "... another console logs in as before" test $rc = 0
+
+# A second gate, and the first one stopped: the sessions and the codes
+# taken are the city's (the gate bucket), not one gate's.
+"$GATE" run --server "$S" --cert "$C/gate.pem" --key "$C/gate.key" \
+	--ca "$C/ca.pem" --operators "$OPS" 2>>"$TMP/gate2.log" &
+GATE_PID+=" $!"
+serving2() { grep -q "serving iotguard-city.gate" "$TMP/gate2.log" 2>/dev/null; }
+tap_wait 120 0.25 serving2 || true
+first=${GATE_PID%% *}
+kill "$first"
+wait "$first" || true
+GATE_PID=${GATE_PID#* }
+rc=0
+"$CITY" deny "${con2[@]}" --session "$TMP/tab2.session" 198.18.0.17 \
+	>/dev/null 2>"$TMP/gate2-deny.err" || rc=$?
+check "a session the first gate gave works at the second, the first stopped" \
+	eval '[ $rc = 0 ] && grep -q "bob: put city.deny.198-18-0-17 rev" "$TMP/gate2.log"'
+rc=0
+printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
+	--console tab2 --session "$TMP/tab2.again" bob \
+	>/dev/null 2>&1 || rc=$?
+check "... and the code the first gate took is a replay at the second" \
+	eval '[ $rc = 2 ] && grep -q "login refused for bob: a code used before (replayed)" "$TMP/gate2.log"'
 
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.

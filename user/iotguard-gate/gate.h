@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <nats/nats.h>
 #include "sync.h"
 
 /* The gate's subjects: CITY.gate.VERB. */
@@ -62,11 +63,12 @@
  *
  *	NAME active|revoked PASSWORD-HASH TOTP-SECRET-HEX LAST-STEP
  *
- * the hash as crypt(3) makes it (yescrypt), LAST-STEP the TOTP time step
- * of the last code taken (a code of that step or an earlier one is a
- * replay). Lines starting with '#' are comments. It is written whole, a
- * new file renamed over the old, under FILE.lock (flock), by the gate
- * and by `iotguard-gate adduser|revoke|reinstate'.
+ * the hash as crypt(3) makes it (yescrypt), LAST-STEP a TOTP time step at
+ * or below which no code is taken (0 for a new operator: the steps taken
+ * are in the gate bucket). Lines starting with '#' are comments. It is
+ * written whole, a new file renamed over the old, under FILE.lock
+ * (flock), by `iotguard-gate adduser|revoke|reinstate'; the gate only
+ * reads it.
  */
 struct gate_operator {
 	char name[SYNC_ROUTER_LEN];
@@ -109,11 +111,40 @@ bool operator_password_ok(const struct gate_operator *op,
 			  const char *password);
 /*
  * Checks code against op's secret at now: 0 with the code's time step in
- * *step, -EACCES if it is not a current code, -EALREADY if its step was
- * taken before (a replay).
+ * *step, -EACCES if it is not a current code, -EALREADY if its step is
+ * not above op's LAST-STEP.
  */
 int operator_code_ok(const struct gate_operator *op, const char *code,
 		     time_t now, uint64_t *step);
+
+/*
+ * The gate bucket (shared.c; STORE_GATE_BUCKET_FMT, made by iotguard-sync
+ * create), which every gate of the city shares: session.SHA256(TOKEN)
+ * holds a session ({"operator", "expires"}), step.NAME the last TOTP step
+ * taken of NAME's codes.
+ */
+
+struct gate_session {
+	char operator[SYNC_ROUTER_LEN];
+	time_t expires;
+};
+
+/*
+ * A new session of name until expires, its token (GATE_TOKEN_LEN) made
+ * here; 0, or -errno (-EIO: the bucket refused it).
+ */
+int shared_session_new(kvStore *kv, const char *name, time_t expires,
+		       char *token);
+/* The session of token: 0, -ENOENT (none, or expired), or -EIO. */
+int shared_session_get(kvStore *kv, const char *token, time_t now,
+		       struct gate_session *s);
+/* Ends the session of token (logout, its operator revoked). */
+void shared_session_end(kvStore *kv, const char *token);
+/*
+ * Takes TOTP step for name: 0, -EALREADY if that step or a later one was
+ * taken before (a replay, at this gate or another), or -EIO.
+ */
+int shared_step_take(kvStore *kv, const char *name, uint64_t step);
 
 /* Subcommands (serve.c, main.c). */
 int serve_main(int argc, char *argv[]);

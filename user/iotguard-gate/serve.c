@@ -2,8 +2,10 @@
 /*
  * iotguard-gate run: the gate's service (gate.h). One thread takes the
  * requests one at a time from a synchronous subscription, so that the
- * sessions, the lockouts and the operators file need no lock of their
- * own beyond the file's (shared with the admin subcommands).
+ * lockouts and the operators file need no lock of their own beyond the
+ * file's (shared with the admin subcommands). The gates of a city share
+ * a queue group, so that each request reaches one of them, and the gate
+ * bucket (shared.c): sessions and TOTP steps.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,20 +14,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include "gate.h"
 #include "store.h"
 
-#define GATE_SESSIONS 256
 #define GATE_ATTEMPTS 256
+
+_Static_assert(GATE_LIFETIME_MAX < STORE_GATE_TTL,
+	       "a session outlives its entry in the gate bucket");
 /* Classes whose quarantine on one router quarantines city-wide. */
 #define GATE_CLASSES 16
-
-struct session {
-	char token[GATE_TOKEN_LEN];	/* "" when free */
-	char operator[SYNC_ROUTER_LEN];
-	time_t expires;
-};
 
 /* Failed logins per name, known or not. */
 struct attempts {
@@ -40,7 +37,7 @@ struct gate {
 	struct gate_operators ops;
 	const char *ops_path;
 	unsigned int lifetime;
-	struct session sessions[GATE_SESSIONS];
+	kvStore *shared;	/* the gate bucket */
 	struct attempts attempts[GATE_ATTEMPTS];
 	/* The city-wide quarantine policy: classes, and the reports. */
 	uint16_t classes[GATE_CLASSES];
@@ -153,47 +150,6 @@ static struct attempts *attempts_of(struct gate *g, const char *name,
 	return oldest;
 }
 
-static struct session *new_session(struct gate *g, time_t now)
-{
-	struct session *s, *soonest = &g->sessions[0];
-	size_t i;
-
-	for (i = 0; i < GATE_SESSIONS; i++) {
-		s = &g->sessions[i];
-		if (!s->token[0] || s->expires <= now)
-			return s;
-		if (s->expires < soonest->expires)
-			soonest = s;
-	}
-	return soonest;
-}
-
-/* The session of token, if current; the comparison leaks no prefix. */
-static struct session *find_session(struct gate *g, const char *token,
-				    time_t now)
-{
-	struct session *found = NULL;
-	unsigned char diff;
-	size_t i, j;
-
-	if (!token || strlen(token) != GATE_TOKEN_LEN - 1)
-		return NULL;
-	for (i = 0; i < GATE_SESSIONS; i++) {
-		struct session *s = &g->sessions[i];
-
-		diff = !s->token[0];
-		for (j = 0; j < GATE_TOKEN_LEN - 1; j++)
-			diff |= s->token[j] ^ token[j];
-		if (!diff)
-			found = s;
-	}
-	if (found && found->expires <= now) {
-		memset(found, 0, sizeof(*found));
-		return NULL;
-	}
-	return found;
-}
-
 static void login_refused(struct gate *g, natsMsg *msg, const char *name,
 			  struct attempts *a, time_t now, const char *why)
 {
@@ -219,16 +175,16 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 	const char *name = member(req, "operator");
 	const char *password = member(req, "password");
 	const char *code = member(req, "code");
-	unsigned char bytes[(GATE_TOKEN_LEN - 1) / 2];
+	char token[GATE_TOKEN_LEN];
 	struct gate_operator *op;
 	struct json_object *v, *body;
 	int64_t lifetime = g->lifetime;
 	struct attempts *a;
-	struct session *s;
 	const char *why;
+	bool trouble;	/* the gate's own, not a failed login */
+	time_t expires;
 	uint64_t step;
-	int fd, ret;
-	size_t i;
+	int ret;
 
 	if (!name || sync_check_router(name, &why) || !password || !code) {
 		refuse(g, msg, "login wants operator, password and code");
@@ -248,14 +204,9 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 		login_refused(g, msg, name, NULL, now, "locked");
 		return;
 	}
-	/* Under the file's lock: the step taken must be saved before use. */
-	fd = operators_lock(g->ops_path);
-	if (fd < 0) {
-		login_refused(g, msg, name, NULL, now, strerror(-fd));
-		return;
-	}
-	ret = load_operators(g);
+	ret = refresh_operators(g);
 	op = ret ? NULL : operators_find(&g->ops, name);
+	trouble = ret;
 	if (ret) {
 		why = "the operators file is unreadable";
 	} else if (!op) {
@@ -266,72 +217,73 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 		why = "revoked";
 	} else {
 		ret = operator_code_ok(op, code, now, &step);
+		/* Taken once in the city: at this gate or another. */
+		if (!ret)
+			ret = shared_step_take(g->shared, name, step);
 		why = ret == -EALREADY ? "a code used before (replayed)" :
+		      ret == -EIO ? "the gate bucket is out of reach" :
 		      ret ? "wrong code" : NULL;
+		trouble = ret == -EIO;
 	}
-	if (!why) {
-		op->last_step = step;
-		ret = operators_save(&g->ops);
-		if (ret)
-			why = "the operators file cannot be written";
-	}
-	operators_unlock(fd);
 	if (why) {
-		login_refused(g, msg, name, a, now, why);
-		return;
-	}
-	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
-		refuse(g, msg, "no randomness for a token");
+		/* The gate's own trouble is no failed login of the name's. */
+		login_refused(g, msg, name, trouble ? NULL : a, now, why);
 		return;
 	}
 	a->failures = 0;
-	s = new_session(g, now);
-	for (i = 0; i < sizeof(bytes); i++)
-		sprintf(s->token + 2 * i, "%02x", bytes[i]);
-	explicit_bzero(bytes, sizeof(bytes));
-	snprintf(s->operator, sizeof(s->operator), "%s", name);
-	s->expires = now + lifetime;
+	expires = now + lifetime;
+	ret = shared_session_new(g->shared, name, expires, token);
+	if (ret) {
+		fprintf(stderr, "%s: Unable to keep %s's session: %s\n",
+			prog_name, name, strerror(-ret));
+		refuse(g, msg, "the session could not be kept: log in again");
+		return;
+	}
 	g->logins++;
 	fprintf(stderr, "%s: %s logged in until %jd (code of step %" PRIu64
-		")\n", prog_name, name, (intmax_t)s->expires, step);
+		")\n", prog_name, name, (intmax_t)expires, step);
 	body = ok_body();
-	json_object_object_add(body, "token", json_object_new_string(s->token));
-	json_object_object_add(body, "expires",
-			       json_object_new_int64(s->expires));
+	json_object_object_add(body, "token", json_object_new_string(token));
+	json_object_object_add(body, "expires", json_object_new_int64(expires));
+	explicit_bzero(token, sizeof(token));
 	reply(g, msg, body);
 }
 
 /*
- * The session of the request, and its operator still there and not
+ * The session of the request in *s, and its operator still there and not
  * revoked (the file is read again when it changed: a revocation takes
- * the next request).
+ * the next request). False when refused.
  */
-static struct session *check_session(struct gate *g, natsMsg *msg,
-				     struct json_object *req, time_t now)
+static bool check_session(struct gate *g, natsMsg *msg,
+			  struct json_object *req, time_t now,
+			  struct gate_session *s)
 {
-	struct session *s = find_session(g, member(req, "token"), now);
+	const char *token = member(req, "token");
 	const struct gate_operator *op;
+	int ret;
 
-	if (!s) {
+	ret = shared_session_get(g->shared, token, now, s);
+	if (ret) {
 		g->refused++;
-		refuse(g, msg, "no such session, or it expired: log in");
-		return NULL;
+		refuse(g, msg, ret == -EIO ? "the gate bucket is out of reach" :
+		       "no such session, or it expired: log in");
+		return false;
 	}
 	if (refresh_operators(g)) {
 		g->refused++;
 		refuse(g, msg, "the gate cannot read its operators");
-		return NULL;
+		return false;
 	}
 	op = operators_find(&g->ops, s->operator);
 	if (!op || op->revoked) {
 		fprintf(stderr, "%s: %s is revoked: session ended\n",
 			prog_name, s->operator);
-		memset(s, 0, sizeof(*s));
+		shared_session_end(g->shared, token);
 		g->refused++;
 		refuse(g, msg, "operator revoked");
-		return NULL;
+		return false;
 	}
-	return s;
+	return true;
 }
 
 /*
@@ -373,13 +325,12 @@ static void do_change(struct gate *g, natsMsg *msg, struct json_object *req,
 	const char *lkey = member(req, "key"), *why, *id, *text;
 	struct iotguard_addr addr;
 	struct json_object *value = NULL, *body;
-	struct session *s;
+	struct gate_session session, *s = &session;
 	kvStore *kv = NULL;
 	uint64_t rev = 0;
 	natsStatus st;
 
-	s = check_session(g, msg, req, now);
-	if (!s)
+	if (!check_session(g, msg, req, now, s))
 		return;
 	why = operator_key(g, lkey, false, bucket, key, token);
 	if (!why && put &&
@@ -437,10 +388,11 @@ static void do_history(struct gate *g, natsMsg *msg, struct json_object *req,
 	struct json_object *body, *entries, *e;
 	kvEntryList list = { 0 };
 	kvStore *kv = NULL;
+	struct gate_session session;
 	natsStatus st;
 	int i;
 
-	if (!check_session(g, msg, req, now))
+	if (!check_session(g, msg, req, now, &session))
 		return;
 	why = operator_key(g, lkey, true, bucket, key, token);
 	if (why) {
@@ -543,9 +495,10 @@ static void do_list(struct gate *g, natsMsg *msg, struct json_object *req,
 	struct listing l = { 0 };
 	struct json_object *body;
 	kvStore *kv = NULL;
+	struct gate_session session;
 	natsStatus st;
 
-	if (!check_session(g, msg, req, now))
+	if (!check_session(g, msg, req, now, &session))
 		return;
 	why = list_pattern(g, pattern, bucket, key);
 	if (why) {
@@ -586,9 +539,10 @@ static void do_applied(struct gate *g, natsMsg *msg, struct json_object *req,
 	char router[SYNC_ROUTER_LEN];
 	const char *lkey = member(req, "key"), *what;
 	struct json_object *body, *entries;
+	struct gate_session session;
 	natsStatus st;
 
-	if (!check_session(g, msg, req, now))
+	if (!check_session(g, msg, req, now, &session))
 		return;
 	if (!lkey || store_applied_of(lkey, router, &what)) {
 		refuse(g, msg, "not a street's device nor a city-wide list's");
@@ -610,11 +564,12 @@ static void do_applied(struct gate *g, natsMsg *msg, struct json_object *req,
 static void do_logout(struct gate *g, natsMsg *msg, struct json_object *req,
 		      time_t now)
 {
-	struct session *s = find_session(g, member(req, "token"), now);
+	const char *token = member(req, "token");
+	struct gate_session s;
 
-	if (s) {
-		fprintf(stderr, "%s: %s logged out\n", prog_name, s->operator);
-		memset(s, 0, sizeof(*s));
+	if (!shared_session_get(g->shared, token, now, &s)) {
+		shared_session_end(g->shared, token);
+		fprintf(stderr, "%s: %s logged out\n", prog_name, s.operator);
 	}
 	reply(g, msg, ok_body());
 }
@@ -726,12 +681,21 @@ static void policy_report(struct gate *g, kvEntry *e)
 			       member(obj, "reason") : "quarantined"));
 	json_object_object_add(v, "router", json_object_new_string(router));
 	json_object_object_add(v, "by", json_object_new_string("gate:policy"));
+	/*
+	 * Created, not put: of the city's gates, which all watch the same
+	 * reports, one puts it (a delete marker before it is no value).
+	 */
 	if (st == NATS_OK)
-		st = kvStore_PutString(NULL, kv, key,
-				       json_object_to_json_string_ext(v,
-				       JSON_C_TO_STRING_PLAIN));
+		st = kvStore_CreateString(NULL, kv, key,
+					  json_object_to_json_string_ext(v,
+					  JSON_C_TO_STRING_PLAIN));
 	json_object_put(v);
 	if (st != NATS_OK) {
+		kvEntry_Destroy(have);
+		have = NULL;
+		if (kvStore_Get(&have, kv, key) == NATS_OK &&
+		    kvEntry_Operation(have) == kvOp_Put)
+			goto cleanup;	/* another gate's */
 		fprintf(stderr, "%s: Unable to quarantine %s city-wide: %s\n",
 			prog_name, id, natsStatus_GetText(st));
 		goto cleanup;
@@ -815,7 +779,7 @@ int serve_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	char subject[SYNC_BUCKET_LEN + 16], reports[SYNC_BUCKET_LEN];
+	char subject[SYNC_BUCKET_LEN + 16], bucket[SYNC_BUCKET_LEN];
 	natsSubscription *sub = NULL;
 	kvStore *reports_kv = NULL;
 	struct store_opts so = { .city = SYNC_CITY, .name = "gate",
@@ -885,8 +849,13 @@ int serve_main(int argc, char *argv[])
 	ret = store_open(&so, NULL, &g->st);
 	if (ret)
 		goto cleanup;
+	snprintf(bucket, sizeof(bucket), STORE_GATE_BUCKET_FMT, so.city);
+	ret = store_bind(&g->st, bucket, &g->shared);
+	if (ret)
+		goto cleanup;
 	snprintf(subject, sizeof(subject), GATE_SUBJECT_FMT, so.city, "*");
-	s = natsConnection_SubscribeSync(&sub, g->st.nc, subject);
+	/* The city's gates, one queue: each request reaches one of them. */
+	s = natsConnection_QueueSubscribeSync(&sub, g->st.nc, subject, "gate");
 	if (s == NATS_OK)
 		s = natsConnection_Flush(g->st.nc);
 	if (s != NATS_OK) {
@@ -894,8 +863,8 @@ int serve_main(int argc, char *argv[])
 		goto cleanup;
 	}
 	if (g->nclasses) {
-		snprintf(reports, sizeof(reports), "%s-reports", so.city);
-		ret = store_bind(&g->st, reports, &reports_kv);
+		snprintf(bucket, sizeof(bucket), "%s-reports", so.city);
+		ret = store_bind(&g->st, bucket, &reports_kv);
 		if (ret)
 			goto cleanup;
 		s = kvStore_WatchAll(&g->reports, reports_kv, NULL);
@@ -933,10 +902,10 @@ cleanup:
 		kvWatcher_Stop(g->reports);
 	kvWatcher_Destroy(g->reports);
 	kvStore_Destroy(reports_kv);
+	kvStore_Destroy(g->shared);
 	natsSubscription_Destroy(sub);
 	store_close(&g->st);
 	operators_free(&g->ops);
-	explicit_bzero(g->sessions, sizeof(g->sessions));
 	free(g);
 	return ret;
 }

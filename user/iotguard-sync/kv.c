@@ -87,9 +87,13 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 	return store_options_check(argv[0], &args->so);
 }
 
-/* Creates one bucket of the city. */
+/*
+ * Creates one bucket of the city: history values per key, each kept for
+ * ttl nanoseconds (0: for ever).
+ */
 static int create_bucket(struct store *st, const char *bucket,
-			 const struct kv_args *args, const char *what)
+			 const struct kv_args *args, int64_t history,
+			 int64_t ttl, const char *what)
 {
 	kvStore *kv = NULL;
 	kvConfig cfg;
@@ -98,7 +102,8 @@ static int create_bucket(struct store *st, const char *bucket,
 	kvConfig_Init(&cfg);
 	cfg.Bucket = bucket;
 	cfg.Description = what;
-	cfg.History = args->history;
+	cfg.History = history;
+	cfg.TTL = ttl;
 	cfg.Replicas = args->replicas;
 	cfg.StorageType = js_FileStorage;
 	s = js_CreateKeyValue(&kv, st->js, &cfg);
@@ -118,8 +123,8 @@ int create_main(int argc, char *argv[])
 
 	ret = kv_parse(argc, argv, "[OPTIONS] ROUTER...\n\n"
 		       "Creates the city's buckets (the operator's right): "
-		       "the city-wide\nlists, the reports, and each ROUTER's "
-		       "street.\n\n"
+		       "the city-wide\nlists, the reports, the operator "
+		       "gates' sessions, and each ROUTER's\nstreet.\n\n"
 		       "  -R, --replicas N  copies, one per server (default 1;"
 		       " 3 for a city)\n"
 		       "  -H, --history N   values kept per key (default 16)\n"
@@ -133,19 +138,25 @@ int create_main(int argc, char *argv[])
 	ret = store_open(&args.so, NULL, &st);
 	if (ret)
 		return ret;
-	ret = create_bucket(&st, args.so.city, &args,
+	ret = create_bucket(&st, args.so.city, &args, args.history, 0,
 			    "iotguard: the city-wide lists (fleet.rst)");
 	snprintf(bucket, sizeof(bucket), "%s-reports", args.so.city);
 	if (!ret)
-		ret = create_bucket(&st, bucket, &args,
+		ret = create_bucket(&st, bucket, &args, args.history, 0,
 				    "iotguard: the routers' reports");
+	/* Sessions and TOTP steps: the newest alone, for a day. */
+	snprintf(bucket, sizeof(bucket), STORE_GATE_BUCKET_FMT, args.so.city);
+	if (!ret)
+		ret = create_bucket(&st, bucket, &args, 1,
+				    (int64_t)STORE_GATE_TTL * 1000000000,
+				    "iotguard: the operator gates' sessions");
 	for (i = optind; !ret && i < argc; i++) {
 		n = snprintf(bucket, sizeof(bucket), "%s-street-%s",
 			     args.so.city, argv[i]);
 		ret = n >= (int)sizeof(bucket) ?
 		      report_error(ENAMETOOLONG, NULL, "name %s's bucket",
 				   argv[i]) :
-		      create_bucket(&st, bucket, &args,
+		      create_bucket(&st, bucket, &args, args.history, 0,
 				    "iotguard: a street's devices");
 	}
 	store_close(&st);

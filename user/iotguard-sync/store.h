@@ -48,6 +48,14 @@ struct store {
 	kvStore *kv;
 };
 
+/*
+ * The operator gates' bucket, CITY-gate (user/iotguard-gate/shared.c): its
+ * entries live STORE_GATE_TTL seconds, past the gate's longest session
+ * (24 h), and a TOTP step of a day ago is far older than any code taken.
+ */
+#define STORE_GATE_BUCKET_FMT "%s-gate"
+#define STORE_GATE_TTL (25 * 3600)
+
 /* The common options: their long forms, and what they set. */
 #define STORE_LONG_OPTIONS \
 	{ "server", required_argument, NULL, 's' }, \

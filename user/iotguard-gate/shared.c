@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What every gate of a city shares, in the gate bucket (CITY-gate): the
+ * sessions, so that a session from one gate is good at all and outlives
+ * a gate's restart, and each operator's last TOTP step, so that a code
+ * taken at one gate is a replay at every other. Compare-and-set on the
+ * step's revision: of two gates given the same code at once, one wins.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include "gate.h"
+
+/* Tries at taking a step that another gate changed meanwhile. */
+#define STEP_TRIES 3
+
+/*
+ * A session's key: session.SHA256(token), so that whoever reads the bucket
+ * (the city's administrator) learns no token to use.
+ */
+static int session_key(const char *token, char *key, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len, i;
+	int n;
+
+	if (!token || strlen(token) != GATE_TOKEN_LEN - 1 ||
+	    strspn(token, "0123456789abcdef") != GATE_TOKEN_LEN - 1)
+		return -ENOENT;
+	if (!EVP_Digest(token, GATE_TOKEN_LEN - 1, md, &len, EVP_sha256(),
+			NULL))
+		return -ENOMEM;
+	n = snprintf(key, size, "session.");
+	for (i = 0; i < len && (size_t)n + 2 < size; i++)
+		n += snprintf(key + n, size - n, "%02x", md[i]);
+	return 0;
+}
+
+int shared_session_new(kvStore *kv, const char *name, time_t expires,
+		       char *token)
+{
+	unsigned char bytes[(GATE_TOKEN_LEN - 1) / 2];
+	struct json_object *v = NULL;
+	char key[SYNC_KEY_LEN];
+	int ret = 0;
+	size_t i;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
+		return -EAGAIN;
+	for (i = 0; i < sizeof(bytes); i++)
+		sprintf(token + 2 * i, "%02x", bytes[i]);
+	explicit_bzero(bytes, sizeof(bytes));
+	ret = session_key(token, key, sizeof(key));
+	if (ret)
+		goto cleanup;
+	v = json_object_new_object();
+	if (!v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	json_object_object_add(v, "operator", json_object_new_string(name));
+	json_object_object_add(v, "expires", json_object_new_int64(expires));
+	if (kvStore_PutString(NULL, kv, key, json_object_to_json_string_ext(
+			      v, JSON_C_TO_STRING_PLAIN)) != NATS_OK)
+		ret = -EIO;
+cleanup:
+	json_object_put(v);
+	if (ret)
+		explicit_bzero(token, GATE_TOKEN_LEN);
+	return ret;
+}
+
+int shared_session_get(kvStore *kv, const char *token, time_t now,
+		       struct gate_session *s)
+{
+	struct json_object *v = NULL, *m;
+	char key[SYNC_KEY_LEN];
+	kvEntry *e = NULL;
+	natsStatus st;
+	int ret;
+
+	ret = session_key(token, key, sizeof(key));
+	if (ret)
+		return ret;
+	st = kvStore_Get(&e, kv, key);
+	if (st == NATS_NOT_FOUND)
+		return -ENOENT;
+	if (st != NATS_OK)
+		return -EIO;
+	ret = -ENOENT;
+	v = json_tokener_parse(kvEntry_ValueString(e));
+	if (!v || !json_object_object_get_ex(v, "operator", &m) ||
+	    !json_object_is_type(m, json_type_string) ||
+	    snprintf(s->operator, sizeof(s->operator), "%s",
+		     json_object_get_string(m)) >= (int)sizeof(s->operator) ||
+	    !json_object_object_get_ex(v, "expires", &m) ||
+	    !json_object_is_type(m, json_type_int))
+		goto cleanup;
+	s->expires = json_object_get_int64(m);
+	if (s->expires <= now) {
+		kvStore_Purge(kv, key, NULL);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	json_object_put(v);
+	kvEntry_Destroy(e);
+	return ret;
+}
+
+void shared_session_end(kvStore *kv, const char *token)
+{
+	char key[SYNC_KEY_LEN];
+
+	if (!session_key(token, key, sizeof(key)))
+		kvStore_Purge(kv, key, NULL);
+}
+
+int shared_step_take(kvStore *kv, const char *name, uint64_t step)
+{
+	char key[SYNC_KEY_LEN], value[32];
+	kvEntry *e = NULL;
+	uint64_t last, rev;
+	natsStatus st;
+	int tries;
+
+	snprintf(key, sizeof(key), "step.%s", name);
+	snprintf(value, sizeof(value), "%" PRIu64, step);
+	for (tries = 0; tries < STEP_TRIES; tries++) {
+		st = kvStore_Get(&e, kv, key);
+		if (st == NATS_NOT_FOUND) {
+			/* Fails if another gate made it meanwhile. */
+			st = kvStore_CreateString(&rev, kv, key, value);
+		} else if (st == NATS_OK) {
+			if (sscanf(kvEntry_ValueString(e), "%" SCNu64, &last)
+			    != 1)
+				last = 0;
+			if (step <= last) {
+				kvEntry_Destroy(e);
+				return -EALREADY;
+			}
+			/* Fails if another gate took a step meanwhile. */
+			st = kvStore_UpdateString(&rev, kv, key, value,
+						  kvEntry_Revision(e));
+			kvEntry_Destroy(e);
+			e = NULL;
+		} else {
+			return -EIO;
+		}
+		if (st == NATS_OK)
+			return 0;
+	}
+	return -EIO;
+}
