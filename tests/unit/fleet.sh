@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 62
+tap_plan 63
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -212,7 +212,7 @@ code() {
 }
 "$GATE" run --server "$S" --cert "$C/gate.pem" --key "$C/gate.key" \
 	--ca "$C/ca.pem" --operators "$OPS" --quarantine-citywide camera \
-	2>>"$TMP/gate.log" &
+	--quarantine-detectors scan,spoof 2>>"$TMP/gate.log" &
 GATE_PID=$!
 serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log" 2>/dev/null; }
 tap_wait 120 0.25 serving || true
@@ -299,13 +299,16 @@ check "applied through the gate: 3 of 3, as the bucket says" \
 	eval '[ $rc = 0 ] && cmp -s "$TMP/applied-direct" "$TMP/applied-gate" &&
 	grep -q "^3 of 3 routers have city.revoke.198-18-0-10 rev $rev10$" "$TMP/applied-gate"'
 
-# The city-wide quarantine policy, for cameras: router a quarantines a
-# light and a camera on its own (its reports); the camera alone is held
-# back on every router, and alice releases it.
-"$BIN" report "${ra[@]}" --class light 198.18.0.41 quarantine "scan: syn" \
-	2>>"$TMP/report.err"
-"$BIN" report "${ra[@]}" --class camera 198.18.0.31 quarantine "scan: syn" \
-	2>>"$TMP/report.err"
+# The city-wide quarantine policy, for cameras that scan or spoof: router
+# a quarantines a light and two cameras on its own (its reports), one of
+# them for a surge; the scanning camera alone is held back on every
+# router, and alice releases it.
+"$BIN" report "${ra[@]}" --class light --detector scan 198.18.0.41 \
+	quarantine "scan: syn" 2>>"$TMP/report.err"
+"$BIN" report "${ra[@]}" --class camera --detector surge 198.18.0.32 \
+	quarantine "surge: packets" 2>>"$TMP/report.err"
+"$BIN" report "${ra[@]}" --class camera --detector scan 198.18.0.31 \
+	quarantine "scan: syn" 2>>"$TMP/report.err"
 held() {
 	has "$1" "^add 198\.18\.0\.31 name=city-quarantine state=quarantine .*key=city\.quarantine\.198-18-0-31 rev=[0-9]+ by=gate:policy$"
 }
@@ -315,6 +318,8 @@ check "a camera quarantined on router a is held back on every router" \
 	gate_said "policy: 198.18.0.31 quarantined on router a: city-wide now"'
 check "... a light, whose class the policy does not name, is not" \
 	test -z "$(grep -h "198\.18\.0\.41" "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c")"
+check "... nor a camera quarantined for a surge, a detector it does not name" \
+	test -z "$(grep -h "198\.18\.0\.32" "$TMP/rec-a" "$TMP/rec-b" "$TMP/rec-c")"
 "$CITY" release "${ses[@]}" --session "$TMP/alice.session" 198.18.0.31 \
 	>"$TMP/release.out"
 # A delete says who made it: the gate writes it in the marker's body.

@@ -428,6 +428,34 @@ TEST(state_names)
 	EXPECT_EQ(NULL, iotguard_state_name(200));
 }
 
+/* The alerts' detectors and actions by name, as the module numbers them. */
+TEST(alert_detectors)
+{
+	const char *why = NULL;
+	unsigned int det;
+	uint8_t out = 0;
+
+	EXPECT_STREQ("scan", iotguard_alert_detector_name(
+				     IOTGUARD_ALERT_DET_SCAN));
+	EXPECT_STREQ("forged", iotguard_alert_detector_name(
+				       IOTGUARD_ALERT_DET_FORGED));
+	EXPECT_EQ(NULL,
+		  iotguard_alert_detector_name(IOTGUARD_ALERT_DET_MAX + 1));
+	EXPECT_STREQ("quarantine", iotguard_alert_action_name(
+					   IOTGUARD_ALERT_ACT_QUARANTINE));
+	EXPECT_EQ(NULL,
+		  iotguard_alert_action_name(IOTGUARD_ALERT_ACT_MAX + 1));
+	for (det = 0; det <= IOTGUARD_ALERT_DET_MAX; det++) {
+		ASSERT_NE(NULL, iotguard_alert_detector_name(det));
+		EXPECT_EQ(0, iotguard_parse_alert_detector(
+				     iotguard_alert_detector_name(det), &out,
+				     &why));
+		EXPECT_EQ(det, out);
+	}
+	EXPECT_EQ(-EINVAL, iotguard_parse_alert_detector("Scan", &out, &why));
+	EXPECT_NE(NULL, why);
+}
+
 TEST(class_names)
 {
 	static const char *const names[] = {

@@ -42,6 +42,7 @@ struct gate {
 	/* The city-wide quarantine policy: classes, and the reports. */
 	uint16_t classes[GATE_CLASSES];
 	size_t nclasses;
+	uint32_t detectors;	/* 1 << IOTGUARD_ALERT_DET_*; 0: any */
 	kvWatcher *reports;
 	bool reports_in_step;
 	/* for the log at the end */
@@ -620,6 +621,18 @@ cleanup:
 		json_tokener_free(tok);
 }
 
+/* True if the policy names no detector, or the report's is one of them. */
+static bool policy_detector(const struct gate *g, const char *name)
+{
+	const char *why;
+	uint8_t det;
+
+	if (!g->detectors)
+		return true;
+	return name && !iotguard_parse_alert_detector(name, &det, &why) &&
+	       det < 32 && (g->detectors & (1U << det));
+}
+
 /* True if class is one of the policy's. */
 static bool policy_class(const struct gate *g, const char *name)
 {
@@ -637,8 +650,9 @@ static bool policy_class(const struct gate *g, const char *name)
 
 /*
  * A router's report (reports bucket, ROUTER.TOKEN): a quarantine of a
- * device of one of the policy's classes is made city-wide, as
- * city.quarantine.TOKEN, unless the city has it so already.
+ * device of one of the policy's classes, by one of its detectors if it
+ * names some, is made city-wide, as city.quarantine.TOKEN, unless the
+ * city has it so already.
  */
 static void policy_report(struct gate *g, kvEntry *e)
 {
@@ -666,7 +680,8 @@ static void policy_report(struct gate *g, kvEntry *e)
 	    strcmp(token, dot + 1) || !member(obj, "by") ||
 	    strcmp(member(obj, "by"), by) || !member(obj, "state") ||
 	    strcmp(member(obj, "state"), "quarantine") ||
-	    !policy_class(g, member(obj, "class")))
+	    !policy_class(g, member(obj, "class")) ||
+	    !policy_detector(g, member(obj, "detector")))
 		goto cleanup;
 	snprintf(bucket, sizeof(bucket), "%s", g->city);
 	snprintf(key, sizeof(key), "quarantine.%s", token);
@@ -739,31 +754,53 @@ static void policy_poll(struct gate *g)
 	"  -Q, --quarantine-citywide CLASS[,CLASS...]  a quarantine a router" \
 	"\n                    reports of a device of these classes is made" \
 	"\n                    city-wide (default: none)\n" \
+	"  -D, --quarantine-detectors DETECTOR[,DETECTOR...]  only if " \
+	"one of\n                    these of iotguardd's detectors acted" \
+	" (scan, surge,\n                    ...; default: any)\n" \
 	STORE_OPTIONS_HELP \
 	"  -h, --help        show this help and exit\n"
 
-/* CLASS[,CLASS...] into g's policy: EXIT_OK or a usage error. */
-static int parse_classes(struct gate *g, const char *command,
-			 const char *list)
+/* A class into g's policy: EXIT_OK or a usage error. */
+static int add_class(struct gate *g, const char *command, const char *name)
+{
+	const char *why;
+
+	if (g->nclasses == GATE_CLASSES)
+		return usage_error(command, "at most %d classes",
+				   GATE_CLASSES);
+	if (iotguard_parse_class(name, &g->classes[g->nclasses], &why))
+		return usage_error(command, "bad class `%s': %s", name, why);
+	g->nclasses++;
+	return EXIT_OK;
+}
+
+/* A detector into g's policy: EXIT_OK or a usage error. */
+static int add_detector(struct gate *g, const char *command,
+			const char *name)
+{
+	const char *why;
+	uint8_t det;
+
+	if (iotguard_parse_alert_detector(name, &det, &why) || det >= 32)
+		return usage_error(command, "bad detector `%s': %s", name,
+				   why);
+	g->detectors |= 1U << det;
+	return EXIT_OK;
+}
+
+/* NAME[,NAME...], each to add: EXIT_OK or the first error. */
+static int parse_list(struct gate *g, const char *command, const char *list,
+		      int (*add)(struct gate *g, const char *command,
+				 const char *name))
 {
 	char *copy = strdup(list), *save = NULL, *name;
-	const char *why;
 	int ret = EXIT_OK;
 
 	if (!copy)
-		return report_error(ENOMEM, NULL, "read the classes");
+		return report_error(ENOMEM, NULL, "read `%s'", list);
 	for (name = strtok_r(copy, ",", &save); name && !ret;
-	     name = strtok_r(NULL, ",", &save)) {
-		if (g->nclasses == GATE_CLASSES)
-			ret = usage_error(command, "at most %d classes",
-					  GATE_CLASSES);
-		else if (iotguard_parse_class(name, &g->classes[g->nclasses],
-					      &why))
-			ret = usage_error(command, "bad class `%s': %s", name,
-					  why);
-		else
-			g->nclasses++;
-	}
+	     name = strtok_r(NULL, ",", &save))
+		ret = add(g, command, name);
 	free(copy);
 	return ret;
 }
@@ -775,6 +812,7 @@ int serve_main(int argc, char *argv[])
 		{ "operators", required_argument, NULL, 'o' },
 		{ "lifetime", required_argument, NULL, 'l' },
 		{ "quarantine-citywide", required_argument, NULL, 'Q' },
+		{ "quarantine-detectors", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -798,7 +836,7 @@ int serve_main(int argc, char *argv[])
 	g->lifetime = GATE_LIFETIME_DEFAULT;
 	optind = 1;
 	while ((opt = store_next_option(argc, argv,
-					STORE_SHORT_OPTIONS "o:l:Q:h",
+					STORE_SHORT_OPTIONS "o:l:Q:D:h",
 					options, &so)) != -1) {
 		switch (opt) {
 		case 'o':
@@ -814,7 +852,12 @@ int serve_main(int argc, char *argv[])
 			g->lifetime = v;
 			break;
 		case 'Q':
-			ret = parse_classes(g, argv[0], optarg);
+			ret = parse_list(g, argv[0], optarg, add_class);
+			if (ret)
+				goto cleanup;
+			break;
+		case 'D':
+			ret = parse_list(g, argv[0], optarg, add_detector);
 			if (ret)
 				goto cleanup;
 			break;
@@ -828,6 +871,11 @@ int serve_main(int argc, char *argv[])
 	}
 	if (optind != argc) {
 		ret = usage_error(argv[0], "unexpected `%s'", argv[optind]);
+		goto cleanup;
+	}
+	if (g->detectors && !g->nclasses) {
+		ret = usage_error(argv[0], "--quarantine-detectors without "
+				  "--quarantine-citywide");
 		goto cleanup;
 	}
 	if (!g->ops_path) {

@@ -435,21 +435,36 @@ static const char *class_of(const struct iotguard_device *dev)
 static int on_event(uint8_t cmd, const struct iotguard_device *dev,
 		    const struct iotguard_alert *alert, void *data)
 {
+	struct store_decision d = { .class = class_of(dev) };
 	struct agent *agent = data;
-	const char *state;
 
 	if (!agent->connected)
 		return 0;	/* the module has it; the store is away */
 	if (cmd == IOTGUARD_CMD_ALERT && alert) {
-		store_report(&agent->st, agent->so.router, &dev->id,
-			     "alert", alert->text, class_of(dev));
+		d.state = "alert";
+		d.reason = alert->text;
+		if (alert->detector != IOTGUARD_ALERT_DET_NONE)
+			d.detector = iotguard_alert_detector_name(
+						alert->detector);
+		/*
+		 * iotguardd's quarantine that took (no dry run): reported
+		 * as the quarantine, with its detector, so that the city's
+		 * policy may act on some detectors alone.
+		 */
+		if (alert->action == IOTGUARD_ALERT_ACT_QUARANTINE &&
+		    !(alert->flags & (IOTGUARD_ALERT_F_DRY_RUN |
+				      IOTGUARD_ALERT_F_FAILED)))
+			d.state = "quarantine";
+		store_report(&agent->st, agent->so.router, &dev->id, &d);
 	} else if ((cmd == IOTGUARD_CMD_DEVICE_SET ||
 		    cmd == IOTGUARD_CMD_DEVICE_NEW) &&
 		   (dev->present & IOTGUARD_DEV_FLAGS) &&
 		   (dev->flags & IOTGUARD_DEVICE_F_AUTO)) {
-		state = iotguard_state_name(dev->state);
-		store_report(&agent->st, agent->so.router, &dev->id,
-			     state ? state : "?", "iotguardd", class_of(dev));
+		d.state = iotguard_state_name(dev->state);
+		if (!d.state)
+			d.state = "?";
+		d.reason = "iotguardd";
+		store_report(&agent->st, agent->so.router, &dev->id, &d);
 	}
 	return 0;
 }

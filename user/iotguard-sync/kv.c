@@ -22,6 +22,7 @@ static const struct option kv_options[] = {
 	{ "replicas", required_argument, NULL, 'R' },
 	{ "history", required_argument, NULL, 'H' },
 	{ "class", required_argument, NULL, 'L' },
+	{ "detector", required_argument, NULL, 'D' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -30,6 +31,7 @@ struct kv_args {
 	struct store_opts so;
 	uint64_t replicas, history;
 	const char *class;	/* report: the device's class */
+	const char *detector;	/* report: the detector that acted */
 };
 
 /*
@@ -42,6 +44,7 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 	const char *why;
 	int opt;
 	uint16_t class;
+	uint8_t det;
 
 	memset(args, 0, sizeof(*args));
 	args->so.city = SYNC_CITY;
@@ -75,6 +78,13 @@ static int kv_parse(int argc, char *argv[], const char *usage, int operands,
 						   "bad class `%s': %s",
 						   optarg, why);
 			args->class = optarg;
+			break;
+		case 'D':
+			if (iotguard_parse_alert_detector(optarg, &det, &why))
+				return usage_error(argv[0],
+						   "bad detector `%s': %s",
+						   optarg, why);
+			args->detector = optarg;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -482,6 +492,8 @@ int report_main(int argc, char *argv[])
 		       " DEVICE\n(allow, deny or quarantine, and why) under "
 		       "report.ROUTER.TOKEN.\n\n"
 		       "      --class CLASS the device's class, kept with it\n"
+		       "      --detector NAME  iotguardd's detector that "
+		       "acted (scan, surge, ...)\n"
 		       KV_USAGE_END, 3, &args);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -497,8 +509,13 @@ int report_main(int argc, char *argv[])
 	ret = store_open(&args.so, bucket, &st);
 	if (ret)
 		return ret;
-	ret = store_report(&st, args.so.router, &id, argv[optind + 1],
-			   argv[optind + 2], args.class);
+	ret = store_report(&st, args.so.router, &id,
+			   &(struct store_decision){
+				   .state = argv[optind + 1],
+				   .reason = argv[optind + 2],
+				   .class = args.class,
+				   .detector = args.detector,
+			   });
 	store_close(&st);
 	return ret;
 }

@@ -486,8 +486,8 @@ void store_close(struct store *st)
 }
 
 int store_report(struct store *st, const char *router,
-		 const struct iotguard_addr *id, const char *state,
-		 const char *reason, const char *class)
+		 const struct iotguard_addr *id,
+		 const struct store_decision *d)
 {
 	char key[SYNC_KEY_LEN], token[IOTGUARD_ADDR_STRLEN];
 	char ident[IOTGUARD_ADDR_STRLEN], by[SYNC_BY_LEN];
@@ -510,10 +510,12 @@ int store_report(struct store *st, const char *router,
 	iotguard_json_object_start(&json);
 	iotguard_json_kv_string(&json, "id",
 				iotguard_format_addr(id, ident, sizeof(ident)));
-	iotguard_json_kv_string(&json, "state", state);
-	iotguard_json_kv_string(&json, "reason", reason);
-	if (class)
-		iotguard_json_kv_string(&json, "class", class);
+	iotguard_json_kv_string(&json, "state", d->state);
+	iotguard_json_kv_string(&json, "reason", d->reason);
+	if (d->class)
+		iotguard_json_kv_string(&json, "class", d->class);
+	if (d->detector)
+		iotguard_json_kv_string(&json, "detector", d->detector);
 	iotguard_json_kv_string(&json, "by", by);
 	iotguard_json_kv_u64(&json, "time", (uint64_t)time(NULL));
 	iotguard_json_object_end(&json);

@@ -153,12 +153,20 @@ int report_main(int argc, char *argv[]);
 int report_nats(natsStatus s, const char *what, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A router's own decision about a device, as it reports it. */
+struct store_decision {
+	const char *state;	/* allow, deny, quarantine; or alert */
+	const char *reason;
+	const char *class;	/* the device's class, if known */
+	const char *detector;	/* iotguardd's detector that acted */
+};
+
 /*
  * report.ROUTER.TOKEN: a router's own decision, as JSON, in the reports
- * bucket st->kv is bound to; the device's class when known (else NULL).
+ * bucket st->kv is bound to.
  */
 int store_report(struct store *st, const char *router,
-		 const struct iotguard_addr *id, const char *state,
-		 const char *reason, const char *class);
+		 const struct iotguard_addr *id,
+		 const struct store_decision *d);
 
 #endif /* IOTGUARD_SYNC_STORE_H */

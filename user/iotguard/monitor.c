@@ -36,27 +36,6 @@ static void monitor_usage(FILE *f)
 	      "              \"dry_run\", \"failed\", \"explanation\"}}\n", f);
 }
 
-static const char *const detector_names[IOTGUARD_ALERT_DET_MAX + 1] = {
-	[IOTGUARD_ALERT_DET_NONE] = "none",
-	[IOTGUARD_ALERT_DET_SURGE] = "surge",
-	[IOTGUARD_ALERT_DET_DROP] = "drop",
-	[IOTGUARD_ALERT_DET_SILENCE] = "silence",
-	[IOTGUARD_ALERT_DET_SCAN] = "scan",
-	[IOTGUARD_ALERT_DET_NEW_DEST] = "new_dest",
-	[IOTGUARD_ALERT_DET_SIZE] = "size",
-	[IOTGUARD_ALERT_DET_SPOOF] = "spoof",
-	[IOTGUARD_ALERT_DET_ENROLL] = "enroll",
-	[IOTGUARD_ALERT_DET_FORGED] = "forged",
-};
-
-static const char *const action_names[IOTGUARD_ALERT_ACT_MAX + 1] = {
-	[IOTGUARD_ALERT_ACT_NONE] = "none",
-	[IOTGUARD_ALERT_ACT_ALERT] = "alert",
-	[IOTGUARD_ALERT_ACT_QUARANTINE] = "quarantine",
-	[IOTGUARD_ALERT_ACT_DENY] = "deny",
-	[IOTGUARD_ALERT_ACT_RELEASE] = "release",
-};
-
 static const char *event_name(uint8_t cmd)
 {
 	switch (cmd) {
@@ -76,12 +55,12 @@ static const char *event_name(uint8_t cmd)
 	return "unknown";
 }
 
-/* A name from table, or the number for values of a newer module. */
-static const char *name_of(const char *const *table, unsigned int max,
+/* A name, or the number for values of a newer module. */
+static const char *name_of(const char *(*name)(unsigned int),
 			   unsigned int value, char *buf, size_t len)
 {
-	if (value <= max && table[value])
-		return table[value];
+	if (name(value))
+		return name(value);
 	snprintf(buf, len, "%u", value);
 	return buf;
 }
@@ -106,15 +85,13 @@ static void print_json(uint8_t cmd, const struct iotguard_device *dev,
 		iotguard_json_key(&json, "alert");
 		iotguard_json_object_start(&json);
 		iotguard_json_kv_string(&json, "detector",
-					name_of(detector_names,
-						IOTGUARD_ALERT_DET_MAX,
+					name_of(iotguard_alert_detector_name,
 						alert->detector, num,
 						sizeof(num)));
 		iotguard_json_kv_double(&json, "score",
 					alert->score_milli / 1000.0);
 		iotguard_json_kv_string(&json, "action",
-					name_of(action_names,
-						IOTGUARD_ALERT_ACT_MAX,
+					name_of(iotguard_alert_action_name,
 						alert->action, num,
 						sizeof(num)));
 		iotguard_json_kv_bool(&json, "dry_run",
@@ -156,6 +133,7 @@ static void print_text(uint8_t cmd, const struct iotguard_device *dev,
 		       const struct iotguard_alert *alert)
 {
 	char addr[IOTGUARD_ADDR_STRLEN], mac[IOTGUARD_MAC_STRLEN], num[32];
+	char num2[16];
 	const char *state = iotguard_state_name(dev->state);
 	const char *class = iotguard_class_name(dev->class);
 	static const uint8_t no_mac[6];
@@ -165,11 +143,11 @@ static void print_text(uint8_t cmd, const struct iotguard_device *dev,
 	       *dev->name ? dev->name : "-", dev->index);
 	if (alert) {
 		printf(" %s score %.3f %s%s%s: %s\n",
-		       name_of(detector_names, IOTGUARD_ALERT_DET_MAX,
-			       alert->detector, num, sizeof(num)),
+		       name_of(iotguard_alert_detector_name, alert->detector,
+			       num, sizeof(num)),
 		       alert->score_milli / 1000.0,
-		       name_of(action_names, IOTGUARD_ALERT_ACT_MAX,
-			       alert->action, num, sizeof(num)),
+		       name_of(iotguard_alert_action_name, alert->action,
+			       num2, sizeof(num2)),
 		       alert->flags & IOTGUARD_ALERT_F_DRY_RUN ?
 		       " (dry run)" : "",
 		       alert->flags & IOTGUARD_ALERT_F_FAILED ?

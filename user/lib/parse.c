@@ -18,6 +18,28 @@ static const char *const state_names[] = {
 	[IOTGUARD_STATE_QUARANTINE] = "quarantine",
 };
 
+/* The module's names of iotguardd's detectors and actions (alerts). */
+static const char *const alert_detector_names[] = {
+	[IOTGUARD_ALERT_DET_NONE] = "none",
+	[IOTGUARD_ALERT_DET_SURGE] = "surge",
+	[IOTGUARD_ALERT_DET_DROP] = "drop",
+	[IOTGUARD_ALERT_DET_SILENCE] = "silence",
+	[IOTGUARD_ALERT_DET_SCAN] = "scan",
+	[IOTGUARD_ALERT_DET_NEW_DEST] = "new_dest",
+	[IOTGUARD_ALERT_DET_SIZE] = "size",
+	[IOTGUARD_ALERT_DET_SPOOF] = "spoof",
+	[IOTGUARD_ALERT_DET_ENROLL] = "enroll",
+	[IOTGUARD_ALERT_DET_FORGED] = "forged",
+};
+
+static const char *const alert_action_names[] = {
+	[IOTGUARD_ALERT_ACT_NONE] = "none",
+	[IOTGUARD_ALERT_ACT_ALERT] = "alert",
+	[IOTGUARD_ALERT_ACT_QUARANTINE] = "quarantine",
+	[IOTGUARD_ALERT_ACT_DENY] = "deny",
+	[IOTGUARD_ALERT_ACT_RELEASE] = "release",
+};
+
 static const char *const cred_mode_names[] = {
 	[IOTGUARD_CRED_NONE] = "none",
 	[IOTGUARD_CRED_AUTH] = "auth",
@@ -302,6 +324,34 @@ int iotguard_parse_state(const char *s, uint8_t *out, const char **why)
 const char *iotguard_state_name(unsigned int state)
 {
 	return state < ARRAY_SIZE(state_names) ? state_names[state] : NULL;
+}
+
+const char *iotguard_alert_detector_name(unsigned int detector)
+{
+	return detector < ARRAY_SIZE(alert_detector_names) ?
+	       alert_detector_names[detector] : NULL;
+}
+
+int iotguard_parse_alert_detector(const char *s, uint8_t *out,
+				  const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(alert_detector_names); i++) {
+		if (!strcmp(s, alert_detector_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	*why = "not a detector (surge, drop, silence, scan, new_dest, size, "
+	       "spoof, enroll, forged)";
+	return -EINVAL;
+}
+
+const char *iotguard_alert_action_name(unsigned int action)
+{
+	return action < ARRAY_SIZE(alert_action_names) ?
+	       alert_action_names[action] : NULL;
 }
 
 int iotguard_parse_cred_mode(const char *s, uint8_t *out, const char **why)

@@ -55,6 +55,16 @@ int iotguard_parse_state(const char *s, uint8_t *out, const char **why);
 /* The state's name, or NULL for a value the tool does not know. */
 const char *iotguard_state_name(unsigned int state);
 
+/*
+ * The name of an alert's detector (IOTGUARD_ALERT_DET_*) and action
+ * (IOTGUARD_ALERT_ACT_*), or NULL for a value the tool does not know.
+ */
+const char *iotguard_alert_detector_name(unsigned int detector);
+const char *iotguard_alert_action_name(unsigned int action);
+/* A detector by its name, as iotguard_alert_detector_name gives it. */
+int iotguard_parse_alert_detector(const char *s, uint8_t *out,
+				  const char **why);
+
 /* A hex digit's value, either case; -1 for anything else. */
 int iotguard_hex_value(char c);
 
