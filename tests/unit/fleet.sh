@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 63
+tap_plan 64
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -441,6 +441,12 @@ printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
 	>/dev/null 2>&1 || rc=$?
 check "... and the code the first gate took is a replay at the second" \
 	eval '[ $rc = 2 ] && grep -q "login refused for bob: a code used before (replayed)" "$TMP/gate2.log"'
+rc=0
+printf '%s\n%s\n' "$PW" "$(code dave)" | "$CITY" login "${con2[@]}" \
+	--console tab2 --session "$TMP/dave.session" dave \
+	>/dev/null 2>&1 || rc=$?
+check "... and dave, locked at the first, is locked at the second" \
+	eval '[ $rc = 2 ] && grep -q "login refused for dave: locked" "$TMP/gate2.log"'
 
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.

@@ -121,7 +121,7 @@ int operator_code_ok(const struct gate_operator *op, const char *code,
  * The gate bucket (shared.c; STORE_GATE_BUCKET_FMT, made by iotguard-sync
  * create), which every gate of the city shares: session.SHA256(TOKEN)
  * holds a session ({"operator", "expires"}), step.NAME the last TOTP step
- * taken of NAME's codes.
+ * taken of NAME's codes, fail.NAME the failed logins of NAME in a row.
  */
 
 struct gate_session {
@@ -145,6 +145,18 @@ void shared_session_end(kvStore *kv, const char *token);
  * taken before (a replay, at this gate or another), or -EIO.
  */
 int shared_step_take(kvStore *kv, const char *name, uint64_t step);
+
+/*
+ * The lockout (fail.NAME): 0 with the end of name's lock in *until (0:
+ * never locked) and its failed logins in a row, or -EIO. A failed login
+ * of name at now, counted in *failures: 1 when it locks the name for
+ * GATE_LOCK_SECONDS, 0, or -EIO. A login that passed ends the count.
+ */
+int shared_locked_until(kvStore *kv, const char *name, time_t *until,
+			unsigned int *failures);
+int shared_login_failed(kvStore *kv, const char *name, time_t now,
+			unsigned int *failures);
+void shared_login_ok(kvStore *kv, const char *name);
 
 /* Subcommands (serve.c, main.c). */
 int serve_main(int argc, char *argv[]);

@@ -2,10 +2,10 @@
 /*
  * iotguard-gate run: the gate's service (gate.h). One thread takes the
  * requests one at a time from a synchronous subscription, so that the
- * lockouts and the operators file need no lock of their own beyond the
- * file's (shared with the admin subcommands). The gates of a city share
- * a queue group, so that each request reaches one of them, and the gate
- * bucket (shared.c): sessions and TOTP steps.
+ * operators file needs no lock of its own beyond the file's (shared with
+ * the admin subcommands). The gates of a city share a queue group, so
+ * that each request reaches one of them, and the gate bucket (shared.c):
+ * sessions, TOTP steps and lockouts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,19 +17,10 @@
 #include "gate.h"
 #include "store.h"
 
-#define GATE_ATTEMPTS 256
-
 _Static_assert(GATE_LIFETIME_MAX < STORE_GATE_TTL,
 	       "a session outlives its entry in the gate bucket");
 /* Classes whose quarantine on one router quarantines city-wide. */
 #define GATE_CLASSES 16
-
-/* Failed logins per name, known or not. */
-struct attempts {
-	char name[SYNC_ROUTER_LEN];
-	unsigned int failures;
-	time_t last, locked_until;
-};
 
 struct gate {
 	struct store st;
@@ -38,7 +29,6 @@ struct gate {
 	const char *ops_path;
 	unsigned int lifetime;
 	kvStore *shared;	/* the gate bucket */
-	struct attempts attempts[GATE_ATTEMPTS];
 	/* The city-wide quarantine policy: classes, and the reports. */
 	uint16_t classes[GATE_CLASSES];
 	size_t nclasses;
@@ -130,41 +120,20 @@ static const char *member(struct json_object *req, const char *name)
 	return json_object_get_string(v);
 }
 
-static struct attempts *attempts_of(struct gate *g, const char *name,
-				    time_t now)
-{
-	struct attempts *a, *oldest = &g->attempts[0];
-	size_t i;
-
-	for (i = 0; i < GATE_ATTEMPTS; i++) {
-		a = &g->attempts[i];
-		if (!strcmp(a->name, name))
-			return a;
-		if (a->last < oldest->last)
-			oldest = a;
-	}
-	/* The longest quiet name makes room; a lock still running stays. */
-	if (oldest->locked_until > now)
-		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->name, sizeof(oldest->name), "%s", name);
-	return oldest;
-}
-
+/*
+ * A login refused; a failed one (count) counts towards the name's lock,
+ * at every gate of the city.
+ */
 static void login_refused(struct gate *g, natsMsg *msg, const char *name,
-			  struct attempts *a, time_t now, const char *why)
+			  bool count, time_t now, const char *why)
 {
+	unsigned int failures;
+
 	g->refused_logins++;
-	if (a) {
-		a->last = now;
-		if (++a->failures >= GATE_MAX_FAILURES &&
-		    a->locked_until <= now) {
-			a->locked_until = now + GATE_LOCK_SECONDS;
-			fprintf(stderr, "%s: %s: locked for %u s after %u "
-				"failed logins\n", prog_name, name,
-				GATE_LOCK_SECONDS, a->failures);
-		}
-	}
+	if (count && shared_login_failed(g->shared, name, now, &failures) == 1)
+		fprintf(stderr, "%s: %s: locked for %u s after %u failed "
+			"logins\n", prog_name, name, GATE_LOCK_SECONDS,
+			failures);
 	fprintf(stderr, "%s: login refused for %s: %s\n", prog_name, name,
 		why);
 	refuse(g, msg, "login refused");
@@ -180,10 +149,10 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 	struct gate_operator *op;
 	struct json_object *v, *body;
 	int64_t lifetime = g->lifetime;
-	struct attempts *a;
 	const char *why;
+	unsigned int failures;
 	bool trouble;	/* the gate's own, not a failed login */
-	time_t expires;
+	time_t expires, until;
 	uint64_t step;
 	int ret;
 
@@ -200,9 +169,10 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 		if (lifetime > g->lifetime)
 			lifetime = g->lifetime;
 	}
-	a = attempts_of(g, name, now);
-	if (!a || a->locked_until > now) {
-		login_refused(g, msg, name, NULL, now, "locked");
+	ret = shared_locked_until(g->shared, name, &until, &failures);
+	if (ret || until > now) {
+		login_refused(g, msg, name, false, now, ret ?
+			      "the gate bucket is out of reach" : "locked");
 		return;
 	}
 	ret = refresh_operators(g);
@@ -228,10 +198,11 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 	}
 	if (why) {
 		/* The gate's own trouble is no failed login of the name's. */
-		login_refused(g, msg, name, trouble ? NULL : a, now, why);
+		login_refused(g, msg, name, !trouble, now, why);
 		return;
 	}
-	a->failures = 0;
+	if (failures)
+		shared_login_ok(g->shared, name);
 	expires = now + lifetime;
 	ret = shared_session_new(g->shared, name, expires, token);
 	if (ret) {

@@ -156,3 +156,82 @@ int shared_step_take(kvStore *kv, const char *name, uint64_t step)
 	}
 	return -EIO;
 }
+
+/*
+ * fail.NAME: {"failures", "until"}, the failed logins in a row of a name
+ * (known or not) and the end of its lock. Read, then changed by
+ * compare-and-set: of two gates counting a failure at once, both count.
+ */
+static int read_failures(kvStore *kv, const char *key, unsigned int *failures,
+			 time_t *until, uint64_t *rev)
+{
+	struct json_object *v, *m;
+	kvEntry *e = NULL;
+	natsStatus st;
+
+	*failures = 0;
+	*until = 0;
+	*rev = 0;
+	st = kvStore_Get(&e, kv, key);
+	if (st == NATS_NOT_FOUND)
+		return 0;
+	if (st != NATS_OK)
+		return -EIO;
+	*rev = kvEntry_Revision(e);
+	v = json_tokener_parse(kvEntry_ValueString(e));
+	if (v && json_object_object_get_ex(v, "failures", &m))
+		*failures = json_object_get_int(m);
+	if (v && json_object_object_get_ex(v, "until", &m))
+		*until = json_object_get_int64(m);
+	json_object_put(v);
+	kvEntry_Destroy(e);
+	return 0;
+}
+
+int shared_locked_until(kvStore *kv, const char *name, time_t *until,
+			unsigned int *failures)
+{
+	char key[SYNC_KEY_LEN];
+	uint64_t rev;
+
+	snprintf(key, sizeof(key), "fail.%s", name);
+	return read_failures(kv, key, failures, until, &rev);
+}
+
+int shared_login_failed(kvStore *kv, const char *name, time_t now,
+			unsigned int *failures)
+{
+	char key[SYNC_KEY_LEN], value[64];
+	uint64_t rev, took;
+	int tries, ret;
+	time_t until;
+	natsStatus st;
+
+	snprintf(key, sizeof(key), "fail.%s", name);
+	for (tries = 0; tries < STEP_TRIES; tries++) {
+		ret = read_failures(kv, key, failures, &until, &rev);
+		if (ret)
+			return ret;
+		ret = 0;
+		if (++*failures >= GATE_MAX_FAILURES && until <= now) {
+			until = now + GATE_LOCK_SECONDS;
+			ret = 1;
+		}
+		snprintf(value, sizeof(value),
+			 "{\"failures\":%u,\"until\":%jd}", *failures,
+			 (intmax_t)until);
+		st = rev ? kvStore_UpdateString(&took, kv, key, value, rev) :
+			   kvStore_CreateString(&took, kv, key, value);
+		if (st == NATS_OK)
+			return ret;
+	}
+	return -EIO;
+}
+
+void shared_login_ok(kvStore *kv, const char *name)
+{
+	char key[SYNC_KEY_LEN];
+
+	snprintf(key, sizeof(key), "fail.%s", name);
+	kvStore_Purge(kv, key, NULL);
+}
