@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 64
+tap_plan 65
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -104,6 +104,18 @@ ra=($(as a))
 create() { "$BIN" create "${op[@]}" --replicas 3 a b c 2>>"$TMP/create.err"; }
 check "the operator creates the city's buckets, 3 replicas" \
 	tap_wait 40 0.5 create
+# Again, as for a city made before a kind of bucket was added: what is
+# there stays, what is missing is made.
+"$BIN" put "${op[@]}" city.deny.198-18-0-99 '{"id":"198.18.0.99"}' >/dev/null
+rc=0
+"$BIN" create "${op[@]}" --replicas 3 a b c 2>>"$TMP/create.err" || rc=$?
+rc_history=0
+"$BIN" create "${op[@]}" --replicas 3 --history 5 a b c \
+	2>>"$TMP/create.err" || rc_history=$?
+"$BIN" history "${op[@]}" city.deny.198-18-0-99 >"$TMP/kept" 2>&1 || true
+"$BIN" del "${op[@]}" city.deny.198-18-0-99
+check "create again, same options: the buckets and their keys stay; others refused" \
+	eval '[ $rc = 0 ] && [ $rc_history = 2 ] && grep -q "198.18.0.99" "$TMP/kept"'
 
 put() { "$BIN" put "${op[@]}" "$@" >/dev/null; }
 
