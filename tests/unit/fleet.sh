@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tap_plan 65
+tap_plan 66
 
 if [ ! -x "$BIN" ] || [ ! -x "$CITY" ] || [ ! -x "$GATE" ]; then
 	not_ok "$BIN, $CITY or $GATE is not built (make sync)"
@@ -431,10 +431,12 @@ printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
 	>/dev/null 2>"$TMP/tab2.err" || rc=$?
 check "... another console logs in as before" test $rc = 0
 
-# A second gate, and the first one stopped: the sessions and the codes
-# taken are the city's (the gate bucket), not one gate's.
+# A second gate, on a host of its own (its own copy of the operators
+# file), and the first one stopped: the sessions, the codes taken and the
+# lockouts are the city's (the gate bucket), not one gate's.
+cp "$OPS" "$TMP/operators2"
 "$GATE" run --server "$S" --cert "$C/gate.pem" --key "$C/gate.key" \
-	--ca "$C/ca.pem" --operators "$OPS" 2>>"$TMP/gate2.log" &
+	--ca "$C/ca.pem" --operators "$TMP/operators2" 2>>"$TMP/gate2.log" &
 GATE_PID+=" $!"
 serving2() { grep -q "serving iotguard-city.gate" "$TMP/gate2.log" 2>/dev/null; }
 tap_wait 120 0.25 serving2 || true
@@ -459,6 +461,17 @@ printf '%s\n%s\n' "$PW" "$(code dave)" | "$CITY" login "${con2[@]}" \
 	>/dev/null 2>&1 || rc=$?
 check "... and dave, locked at the first, is locked at the second" \
 	eval '[ $rc = 2 ] && grep -q "login refused for dave: locked" "$TMP/gate2.log"'
+# bob's tablet is lost: revoked on the first gate's host, for the city
+# (the operators bucket); the second gate's file still has him active.
+"$GATE" revoke --operators "$OPS" --server "$S" --cert "$C/gate.pem" \
+	--key "$C/gate.key" --ca "$C/ca.pem" bob
+rc=0
+"$CITY" deny "${con2[@]}" --session "$TMP/tab2.session" 198.18.0.18 \
+	>/dev/null 2>"$TMP/bob2.err" || rc=$?
+check "bob revoked for the city: the second gate refuses his session" \
+	eval '[ $rc = 2 ] && grep -q "operator revoked" "$TMP/bob2.err" &&
+	grep -q "^bob active " "$TMP/operators2" &&
+	grep -q "^bob revoked " "$OPS"'
 
 # ------------------------------------------------------- what is refused
 # Each refusal costs the client its request's timeout: all at once.

@@ -158,6 +158,14 @@ int shared_login_failed(kvStore *kv, const char *name, time_t now,
 			unsigned int *failures);
 void shared_login_ok(kvStore *kv, const char *name);
 
+/*
+ * The revocations every gate reads (STORE_OPERATORS_BUCKET_FMT): 0 with
+ * *revoked, or -EIO. Sets (revoked) or lifts it, by who; 0 or -EIO.
+ */
+int shared_revoked(kvStore *kv, const char *name, bool *revoked);
+int shared_set_revoked(kvStore *kv, const char *name, bool revoked,
+		       const char *by);
+
 /* Subcommands (serve.c, main.c). */
 int serve_main(int argc, char *argv[]);
 

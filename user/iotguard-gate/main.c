@@ -15,27 +15,41 @@
 #include <unistd.h>
 #include <nats/nats.h>
 #include "gate.h"
+#include "store.h"
 
 const char *prog_name;
 
 /* The shortest password taken: the second factor is no excuse. */
 #define GATE_PASSWORD_MIN 10
 
-/* Options of the file subcommands: --operators FILE and one NAME. */
+/*
+ * Options of the file subcommands: --operators FILE and one NAME; with so,
+ * the store's options too (all or none).
+ */
 static int file_args(int argc, char *argv[], const char *usage,
-		     const char **path, const char **name)
+		     const char **path, const char **name,
+		     struct store_opts *so)
 {
 	static const struct option options[] = {
 		{ "operators", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct option store_options[] = {
+		STORE_LONG_OPTIONS,
+		{ "operators", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *why;
-	int opt;
+	int opt, ret;
 
 	*path = NULL;
 	optind = 1;
-	while ((opt = next_option(argv[0], argc, argv, "o:h", options)) != -1) {
+	while ((opt = so ? store_next_option(argc, argv,
+					     STORE_SHORT_OPTIONS "o:h",
+					     store_options, so) :
+		      next_option(argv[0], argc, argv, "o:h", options)) != -1) {
 		switch (opt) {
 		case 'o':
 			*path = optarg;
@@ -49,6 +63,13 @@ static int file_args(int argc, char *argv[], const char *usage,
 	}
 	if (!*path)
 		return usage_error(argv[0], "no --operators");
+	if (so && (so->servers || so->cert || so->key || so->ca)) {
+		ret = store_options_check(argv[0], so);
+		if (ret)
+			return ret;
+		if (so->router)
+			return usage_error(argv[0], "the gate is no router");
+	}
 	if (!name)
 		return optind == argc ? EXIT_OK :
 		       usage_error(argv[0], "unexpected `%s'", argv[optind]);
@@ -99,7 +120,7 @@ static int adduser_main(int argc, char *argv[])
 			" an otpauth:// URI).\n\n"
 			"  -o, --operators FILE  the gate's operators file\n"
 			"  -h, --help        show this help and exit\n",
-			&path, &name);
+			&path, &name, NULL);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = cmdline_read_secret("Password: ", password, sizeof(password));
@@ -150,15 +171,24 @@ cleanup:
 	return ret;
 }
 
+/*
+ * In the file, and with the store's options for every gate of the city
+ * (the operators bucket) first: a revocation the city has is not lost if
+ * the file then cannot be written.
+ */
 static int set_revoked(int argc, char *argv[], bool revoked,
 		       const char *usage)
 {
+	struct store_opts so = { .city = SYNC_CITY, .name = "gate",
+				 .inbox = "_IG.gate" };
+	char bucket[SYNC_BUCKET_LEN], by[SYNC_BY_LEN], host[64];
 	struct gate_operators o = { 0 };
 	struct gate_operator *op;
 	const char *path, *name;
+	struct store st = { 0 };
 	int ret, fd = -1;
 
-	ret = file_args(argc, argv, usage, &path, &name);
+	ret = file_args(argc, argv, usage, &path, &name, &so);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = load_locked(&o, path, false, &fd);
@@ -169,11 +199,28 @@ static int set_revoked(int argc, char *argv[], bool revoked,
 		ret = report_error(ENOENT, NULL, "find operator %s", name);
 		goto cleanup;
 	}
+	if (so.servers) {
+		snprintf(bucket, sizeof(bucket), STORE_OPERATORS_BUCKET_FMT,
+			 so.city);
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "?");
+		snprintf(by, sizeof(by), "host:%.50s", host);
+		ret = store_open(&so, bucket, &st);
+		if (ret)
+			goto cleanup;
+		if (shared_set_revoked(st.kv, name, revoked, by)) {
+			ret = report_error(EIO, NULL, "%s %s for the city",
+					   revoked ? "revoke" : "reinstate",
+					   name);
+			goto cleanup;
+		}
+	}
 	op->revoked = revoked;
 	ret = operators_save(&o);
 	if (ret)
 		ret = report_error(-ret, NULL, "write %s", path);
 cleanup:
+	store_close(&st);
 	operators_free(&o);
 	operators_unlock(fd);
 	return ret;
@@ -181,21 +228,28 @@ cleanup:
 
 static int revoke_main(int argc, char *argv[])
 {
-	return set_revoked(argc, argv, true, "--operators FILE NAME\n\n"
+	return set_revoked(argc, argv, true,
+			   "--operators FILE [STORE-OPTIONS] NAME\n\n"
 			   "Revokes operator NAME: no more logins, and their "
-			   "sessions end at\ntheir next request.\n\n"
+			   "sessions end at\ntheir next request. With the "
+			   "store's options, at every gate of the\ncity (the "
+			   "operators bucket), not only at this file's.\n\n"
 			   "  -o, --operators FILE  the gate's operators "
 			   "file\n"
+			   STORE_OPTIONS_HELP
 			   "  -h, --help        show this help and exit\n");
 }
 
 static int reinstate_main(int argc, char *argv[])
 {
-	return set_revoked(argc, argv, false, "--operators FILE NAME\n\n"
+	return set_revoked(argc, argv, false,
+			   "--operators FILE [STORE-OPTIONS] NAME\n\n"
 			   "Lifts the revocation of operator NAME (the same "
-			   "password and secret).\n\n"
+			   "password and secret);\nwith the store's options, "
+			   "the city's too.\n\n"
 			   "  -o, --operators FILE  the gate's operators "
 			   "file\n"
+			   STORE_OPTIONS_HELP
 			   "  -h, --help        show this help and exit\n");
 }
 
@@ -210,7 +264,7 @@ static int list_main(int argc, char *argv[])
 			"Lists the operators and whether they are revoked.\n\n"
 			"  -o, --operators FILE  the gate's operators file\n"
 			"  -h, --help        show this help and exit\n",
-			&path, NULL);
+			&path, NULL, NULL);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = load_locked(&o, path, false, &fd);

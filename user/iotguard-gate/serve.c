@@ -29,6 +29,7 @@ struct gate {
 	const char *ops_path;
 	unsigned int lifetime;
 	kvStore *shared;	/* the gate bucket */
+	kvStore *revoked;	/* the operators' revocations */
 	/* The city-wide quarantine policy: classes, and the reports. */
 	uint16_t classes[GATE_CLASSES];
 	size_t nclasses;
@@ -121,6 +122,17 @@ static const char *member(struct json_object *req, const char *name)
 }
 
 /*
+ * Whether op is revoked: in the gate's file, or for the city (the
+ * operators bucket, which every gate reads); 0 or -EIO.
+ */
+static int operator_revoked(struct gate *g, const struct gate_operator *op,
+			    bool *revoked)
+{
+	*revoked = op->revoked;
+	return op->revoked ? 0 : shared_revoked(g->revoked, op->name, revoked);
+}
+
+/*
  * A login refused; a failed one (count) counts towards the name's lock,
  * at every gate of the city.
  */
@@ -152,6 +164,7 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 	const char *why;
 	unsigned int failures;
 	bool trouble;	/* the gate's own, not a failed login */
+	bool revoked;
 	time_t expires, until;
 	uint64_t step;
 	int ret;
@@ -184,8 +197,9 @@ static void do_login(struct gate *g, natsMsg *msg, struct json_object *req,
 		why = "no such operator";
 	} else if (!operator_password_ok(op, password)) {
 		why = "wrong password";
-	} else if (op->revoked) {
-		why = "revoked";
+	} else if ((ret = operator_revoked(g, op, &revoked)) || revoked) {
+		why = ret ? "the gate bucket is out of reach" : "revoked";
+		trouble = ret;
 	} else {
 		ret = operator_code_ok(op, code, now, &step);
 		/* Taken once in the city: at this gate or another. */
@@ -232,6 +246,7 @@ static bool check_session(struct gate *g, natsMsg *msg,
 {
 	const char *token = member(req, "token");
 	const struct gate_operator *op;
+	bool revoked = true;
 	int ret;
 
 	ret = shared_session_get(g->shared, token, now, s);
@@ -247,7 +262,12 @@ static bool check_session(struct gate *g, natsMsg *msg,
 		return false;
 	}
 	op = operators_find(&g->ops, s->operator);
-	if (!op || op->revoked) {
+	if (op && operator_revoked(g, op, &revoked)) {
+		g->refused++;
+		refuse(g, msg, "the gate bucket is out of reach");
+		return false;
+	}
+	if (revoked) {
 		fprintf(stderr, "%s: %s is revoked: session ended\n",
 			prog_name, s->operator);
 		shared_session_end(g->shared, token);
@@ -872,6 +892,10 @@ int serve_main(int argc, char *argv[])
 	ret = store_bind(&g->st, bucket, &g->shared);
 	if (ret)
 		goto cleanup;
+	snprintf(bucket, sizeof(bucket), STORE_OPERATORS_BUCKET_FMT, so.city);
+	ret = store_bind(&g->st, bucket, &g->revoked);
+	if (ret)
+		goto cleanup;
 	snprintf(subject, sizeof(subject), GATE_SUBJECT_FMT, so.city, "*");
 	/* The city's gates, one queue: each request reaches one of them. */
 	s = natsConnection_QueueSubscribeSync(&sub, g->st.nc, subject, "gate");
@@ -922,6 +946,7 @@ cleanup:
 	kvWatcher_Destroy(g->reports);
 	kvStore_Destroy(reports_kv);
 	kvStore_Destroy(g->shared);
+	kvStore_Destroy(g->revoked);
 	natsSubscription_Destroy(sub);
 	store_close(&g->st);
 	operators_free(&g->ops);

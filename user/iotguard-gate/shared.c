@@ -235,3 +235,28 @@ void shared_login_ok(kvStore *kv, const char *name)
 	snprintf(key, sizeof(key), "fail.%s", name);
 	kvStore_Purge(kv, key, NULL);
 }
+
+int shared_revoked(kvStore *kv, const char *name, bool *revoked)
+{
+	kvEntry *e = NULL;
+	natsStatus st;
+
+	st = kvStore_Get(&e, kv, name);
+	kvEntry_Destroy(e);
+	*revoked = st == NATS_OK;
+	return st == NATS_OK || st == NATS_NOT_FOUND ? 0 : -EIO;
+}
+
+int shared_set_revoked(kvStore *kv, const char *name, bool revoked,
+		       const char *by)
+{
+	char value[SYNC_BY_LEN + 64];
+	natsStatus st;
+
+	if (!revoked)
+		return kvStore_Delete(kv, name) == NATS_OK ? 0 : -EIO;
+	snprintf(value, sizeof(value), "{\"by\":\"%s\",\"time\":%jd}", by,
+		 (intmax_t)time(NULL));
+	st = kvStore_PutString(NULL, kv, name, value);
+	return st == NATS_OK ? 0 : -EIO;
+}

@@ -134,7 +134,8 @@ int create_main(int argc, char *argv[])
 	ret = kv_parse(argc, argv, "[OPTIONS] ROUTER...\n\n"
 		       "Creates the city's buckets (the operator's right): "
 		       "the city-wide\nlists, the reports, the operator "
-		       "gates' sessions, and each ROUTER's\nstreet.\n\n"
+		       "gates' sessions and revocations, and\neach ROUTER's "
+		       "street.\n\n"
 		       "  -R, --replicas N  copies, one per server (default 1;"
 		       " 3 for a city)\n"
 		       "  -H, --history N   values kept per key (default 16)\n"
@@ -160,6 +161,11 @@ int create_main(int argc, char *argv[])
 		ret = create_bucket(&st, bucket, &args, 1,
 				    (int64_t)STORE_GATE_TTL * 1000000000,
 				    "iotguard: the operator gates' sessions");
+	snprintf(bucket, sizeof(bucket), STORE_OPERATORS_BUCKET_FMT,
+		 args.so.city);
+	if (!ret)
+		ret = create_bucket(&st, bucket, &args, args.history, 0,
+				    "iotguard: the operators' revocations");
 	for (i = optind; !ret && i < argc; i++) {
 		n = snprintf(bucket, sizeof(bucket), "%s-street-%s",
 			     args.so.city, argv[i]);

@@ -55,6 +55,11 @@ struct store {
  */
 #define STORE_GATE_BUCKET_FMT "%s-gate"
 #define STORE_GATE_TTL (25 * 3600)
+/*
+ * The operators' revocations, CITY-operators: NAME while NAME is revoked,
+ * for every gate of the city at once, kept for ever.
+ */
+#define STORE_OPERATORS_BUCKET_FMT "%s-operators"
 
 /* The common options: their long forms, and what they set. */
 #define STORE_LONG_OPTIONS \
