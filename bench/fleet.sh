@@ -83,7 +83,7 @@ create() {
 		2>>"$TMP/create.err"
 }
 wait_for 60 create || { log "the buckets were not made"; exit 1; }
-log "$((ROUTERS + 2)) buckets with 3 replicas"
+log "$((ROUTERS + 4)) buckets with 3 replicas"
 
 # The device to revoke, enrolled on every street (where it is allowed).
 for r in "${routers[@]}"; do

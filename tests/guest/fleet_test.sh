@@ -119,7 +119,7 @@ create() {
 	"$sync" create "${op[@]}" --replicas 3 "${routers[@]}" \
 		2>>"$tmp/create.err"
 }
-check "the operator creates the city's $((ROUTERS + 2)) buckets, 3 replicas" \
+check "the operator creates the city's $((ROUTERS + 4)) buckets, 3 replicas" \
 	tap_wait 80 0.5 create
 
 # Each agent's log, each line stamped with the time it was read.
