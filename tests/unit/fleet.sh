@@ -228,19 +228,20 @@ code() {
 GATE_PID=$!
 serving() { grep -q "serving iotguard-city.gate" "$TMP/gate.log" 2>/dev/null; }
 tap_wait 120 0.25 serving || true
-con=(--server "$S" --cert "$C/console-tab1.pem" --key "$C/console-tab1.key"
-	--ca "$C/ca.pem")
 con2=(--server "$S" --cert "$C/console-tab2.pem" --key "$C/console-tab2.key"
 	--ca "$C/ca.pem")
-# login NAME PASSWORD CODE [OPTIONS]: NAME logs in on console tab1,
-# its session in TMP/NAME.session; the exit status is login's.
+# login NAME PASSWORD CODE [OPTIONS]: NAME logs in on console $CONSOLE
+# (tab1 unless set), the session in TMP/NAME.session; the exit status is
+# login's, its error in TMP/login.err.
 login() {
-	local name=$1 pw=$2 c=$3
+	local name=$1 pw=$2 c=$3 console=${CONSOLE:-tab1}
 
 	shift 3
-	printf '%s\n%s\n' "$pw" "$c" | "$CITY" login "${con[@]}" \
-		--console tab1 --session "$TMP/$name.session" "$@" "$name" \
-		>"$TMP/login.out" 2>"$TMP/login.err"
+	printf '%s\n%s\n' "$pw" "$c" | "$CITY" login --server "$S" \
+		--cert "$C/console-$console.pem" \
+		--key "$C/console-$console.key" --ca "$C/ca.pem" \
+		--console "$console" --session "$TMP/$name.session" "$@" \
+		"$name" >"$TMP/login.out" 2>"$TMP/login.err"
 }
 gate_said() { grep -qF -- "$1" "$TMP/gate.log"; }
 alice_code=$(code alice)
@@ -418,18 +419,15 @@ reloaded() {
 }
 tap_wait 120 0.25 reloaded || true
 rc=0
-printf '%s\n%s\n' "$PW" "$(code bob 30)" | "$CITY" login "${con[@]}" \
-	--console tab1 --session "$TMP/tab1.session" bob \
-	>/dev/null 2>"$TMP/tab1.err" || rc=$?
+login bob "$PW" "$(code bob 30)" || rc=$?
 check "a lost console's certificate, out of the servers' users, is refused" \
-	eval '[ $rc = 2 ] && grep -q "Authorization Violation" "$TMP/tab1.err" &&
+	eval '[ $rc = 2 ] && grep -q "Authorization Violation" "$TMP/login.err" &&
 	! gate_said "login refused for bob: a code used before"'
 rc=0
 bob_code=$(code bob 30)
-printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
-	--console tab2 --session "$TMP/tab2.session" bob \
-	>/dev/null 2>"$TMP/tab2.err" || rc=$?
+CONSOLE=tab2 login bob "$PW" "$bob_code" || rc=$?
 check "... another console logs in as before" test $rc = 0
+cp "$TMP/bob.session" "$TMP/bob.kept"
 
 # A second gate, on a host of its own (its own copy of the operators
 # file), and the first one stopped: the sessions, the codes taken and the
@@ -445,20 +443,16 @@ kill "$first"
 wait "$first" || true
 GATE_PID=${GATE_PID#* }
 rc=0
-"$CITY" deny "${con2[@]}" --session "$TMP/tab2.session" 198.18.0.17 \
+"$CITY" deny "${con2[@]}" --session "$TMP/bob.kept" 198.18.0.17 \
 	>/dev/null 2>"$TMP/gate2-deny.err" || rc=$?
 check "a session the first gate gave works at the second, the first stopped" \
 	eval '[ $rc = 0 ] && grep -q "bob: put city.deny.198-18-0-17 rev" "$TMP/gate2.log"'
 rc=0
-printf '%s\n%s\n' "$PW" "$bob_code" | "$CITY" login "${con2[@]}" \
-	--console tab2 --session "$TMP/tab2.again" bob \
-	>/dev/null 2>&1 || rc=$?
+CONSOLE=tab2 login bob "$PW" "$bob_code" || rc=$?
 check "... and the code the first gate took is a replay at the second" \
 	eval '[ $rc = 2 ] && grep -q "login refused for bob: a code used before (replayed)" "$TMP/gate2.log"'
 rc=0
-printf '%s\n%s\n' "$PW" "$(code dave)" | "$CITY" login "${con2[@]}" \
-	--console tab2 --session "$TMP/dave.session" dave \
-	>/dev/null 2>&1 || rc=$?
+CONSOLE=tab2 login dave "$PW" "$(code dave)" || rc=$?
 check "... and dave, locked at the first, is locked at the second" \
 	eval '[ $rc = 2 ] && grep -q "login refused for dave: locked" "$TMP/gate2.log"'
 # bob's tablet is lost: revoked on the first gate's host, for the city
@@ -466,7 +460,7 @@ check "... and dave, locked at the first, is locked at the second" \
 "$GATE" revoke --operators "$OPS" --server "$S" --cert "$C/gate.pem" \
 	--key "$C/gate.key" --ca "$C/ca.pem" bob
 rc=0
-"$CITY" deny "${con2[@]}" --session "$TMP/tab2.session" 198.18.0.18 \
+"$CITY" deny "${con2[@]}" --session "$TMP/bob.kept" 198.18.0.18 \
 	>/dev/null 2>"$TMP/bob2.err" || rc=$?
 check "bob revoked for the city: the second gate refuses his session" \
 	eval '[ $rc = 2 ] && grep -q "operator revoked" "$TMP/bob2.err" &&
