@@ -23,6 +23,8 @@
 # Every step waits for an event (a counter, a state, a log line).
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# The module run-all.sh loads: the debug kernel's under it.
+KO=${IOTGUARD_KO:-$repo/kmod/iotguard.ko}
 # shellcheck source=../lib/tap.sh
 . "$repo/tests/lib/tap.sh"
 TOPO=igboot$$
@@ -39,7 +41,7 @@ daemon_pid=
 # boot start|stop|reload: iotguard-boot as the unit runs it, in the router.
 boot() {
 	IOTGUARD_CONF=$tmp/iotguard.conf IOTGUARD=$iotguard \
-		IOTGUARD_RUNDIR=$rundir IOTGUARD_MODULE=$repo/kmod/iotguard.ko \
+		IOTGUARD_RUNDIR=$rundir IOTGUARD_MODULE=$KO \
 		topo_rtr bash "$repo/user/iotguard-boot" "$@" \
 		>>"$tmp/boot.log" 2>&1
 }

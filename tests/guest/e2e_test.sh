@@ -26,6 +26,8 @@
 # stopped and judged. The waits' bounds are safety nets against a hang.
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# The module run-all.sh loads: the debug kernel's under it.
+KO=${IOTGUARD_KO:-$repo/kmod/iotguard.ko}
 # shellcheck source=../lib/tap.sh
 . "$repo/tests/lib/tap.sh"
 TOPO=ige2e$$
@@ -185,7 +187,7 @@ run() {
 	check "attach iotguard natively to iot0" ig attach iot0 --mode native
 	if rmmod iotguard 2>"$tmp/rmmod.err"; then
 		not_ok "rmmod while the attached program uses the kfunc succeeded"
-		insmod "$repo/kmod/iotguard.ko"
+		insmod "$KO"
 	else
 		ok "rmmod refused while the program uses the kfunc ($(cat "$tmp/rmmod.err"))"
 	fi
@@ -344,7 +346,7 @@ run() {
 	# RCU grace period or so has passed, and comes back for the next test.
 	if tap_wait 600 0.1 rmmod iotguard 2>/dev/null; then
 		ok "rmmod succeeds once the program is detached"
-		insmod "$repo/kmod/iotguard.ko"
+		insmod "$KO"
 	else
 		not_ok "rmmod succeeds once the program is detached"
 	fi
