@@ -382,6 +382,8 @@ run() {
 		sed 's/^/# /' || true
 	if [ "$failed" -gt 0 ]; then
 		sed 's/^/# daemon: /' "$tmp/daemon.log" | tail -40
+		tail -n 12 "$tmp/scan.log" | sed 's/^/# nmap: /'
+		tail -n 4 "$tmp/flood.log" | sed 's/^/# hping3: /'
 	fi
 }
 
