@@ -289,7 +289,7 @@ run() {
 		>"$tmp/monitor.jsonl" 2>"$tmp/monitor.err" &
 	pids+=("$!")
 	# The monitor is listening once an event of ours reaches it.
-	ig device set sensor-1 --class sensor >/dev/null
+	ig device set "$sensor_mac" --class sensor >/dev/null || true
 	tap_wait 300 0.2 grep -q '"event":"set"' "$tmp/monitor.jsonl" || true
 	rm -f "$tmp/sensor.addr"
 	kill -USR1 "$client_pid"
