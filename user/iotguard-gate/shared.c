@@ -15,8 +15,49 @@
 #include <sys/random.h>
 #include "gate.h"
 
-/* Tries at taking a step that another gate changed meanwhile. */
-#define STEP_TRIES 3
+/* Tries at a change that another gate's change of the key beat. */
+#define CAS_TRIES 3
+
+/*
+ * What a compare-and-set changes: the new value from the old (NULL: the
+ * key has none). Returns < 0 to stop with that error, else what
+ * cas_update() returns once the value is written.
+ */
+typedef int (*cas_change_fn)(const char *old, char *value, size_t size,
+			     void *ctx);
+
+/*
+ * Changes KEY by compare-and-set on its revision: created if it has no
+ * value, updated only if no other gate wrote it since it was read; read
+ * again and changed again if one did.
+ */
+static int cas_update(kvStore *kv, const char *key, cas_change_fn change,
+		      void *ctx)
+{
+	char value[SYNC_BY_LEN + 64];
+	kvEntry *e = NULL;
+	uint64_t rev, took;
+	natsStatus st;
+	int tries, ret;
+
+	for (tries = 0; tries < CAS_TRIES; tries++) {
+		st = kvStore_Get(&e, kv, key);
+		if (st != NATS_OK && st != NATS_NOT_FOUND)
+			return -EIO;
+		rev = st == NATS_OK ? kvEntry_Revision(e) : 0;
+		ret = change(rev ? kvEntry_ValueString(e) : NULL, value,
+			     sizeof(value), ctx);
+		kvEntry_Destroy(e);
+		e = NULL;
+		if (ret < 0)
+			return ret;
+		st = rev ? kvStore_UpdateString(&took, kv, key, value, rev) :
+			   kvStore_CreateString(&took, kv, key, value);
+		if (st == NATS_OK)
+			return ret;
+	}
+	return -EIO;
+}
 
 /*
  * A session's key: session.SHA256(token), so that whoever reads the bucket
@@ -120,119 +161,108 @@ void shared_session_end(kvStore *kv, const char *token)
 		kvStore_Purge(kv, key, NULL);
 }
 
+/* step.NAME: the last TOTP step taken; a step not after it is a replay. */
+static int take_step(const char *old, char *value, size_t size, void *ctx)
+{
+	uint64_t step = *(const uint64_t *)ctx, last;
+
+	if (old && sscanf(old, "%" SCNu64, &last) == 1 && step <= last)
+		return -EALREADY;
+	snprintf(value, size, "%" PRIu64, step);
+	return 0;
+}
+
 int shared_step_take(kvStore *kv, const char *name, uint64_t step)
 {
-	char key[SYNC_KEY_LEN], value[32];
-	kvEntry *e = NULL;
-	uint64_t last, rev;
-	natsStatus st;
-	int tries;
+	char key[SYNC_KEY_LEN];
 
 	snprintf(key, sizeof(key), "step.%s", name);
-	snprintf(value, sizeof(value), "%" PRIu64, step);
-	for (tries = 0; tries < STEP_TRIES; tries++) {
-		st = kvStore_Get(&e, kv, key);
-		if (st == NATS_NOT_FOUND) {
-			/* Fails if another gate made it meanwhile. */
-			st = kvStore_CreateString(&rev, kv, key, value);
-		} else if (st == NATS_OK) {
-			if (sscanf(kvEntry_ValueString(e), "%" SCNu64, &last)
-			    != 1)
-				last = 0;
-			if (step <= last) {
-				kvEntry_Destroy(e);
-				return -EALREADY;
-			}
-			/* Fails if another gate took a step meanwhile. */
-			st = kvStore_UpdateString(&rev, kv, key, value,
-						  kvEntry_Revision(e));
-			kvEntry_Destroy(e);
-			e = NULL;
-		} else {
-			return -EIO;
-		}
-		if (st == NATS_OK)
-			return 0;
-	}
-	return -EIO;
+	return cas_update(kv, key, take_step, &step);
 }
 
 /*
  * fail.NAME: {"failures", "until"}, the failed logins in a row of a name
- * (known or not) and the end of its lock. Read, then changed by
- * compare-and-set: of two gates counting a failure at once, both count.
+ * (known or not) and the end of its lock. Changed by compare-and-set: of
+ * two gates counting a failure at once, both count.
  */
-static int read_failures(kvStore *kv, const char *key, unsigned int *failures,
-			 time_t *until, uint64_t *rev)
+static void fail_key(const char *name, char *key, size_t size)
+{
+	snprintf(key, size, "fail.%s", name);
+}
+
+static void parse_failures(const char *text, unsigned int *failures,
+			   time_t *until)
 {
 	struct json_object *v, *m;
-	kvEntry *e = NULL;
-	natsStatus st;
 
 	*failures = 0;
 	*until = 0;
-	*rev = 0;
-	st = kvStore_Get(&e, kv, key);
-	if (st == NATS_NOT_FOUND)
-		return 0;
-	if (st != NATS_OK)
-		return -EIO;
-	*rev = kvEntry_Revision(e);
-	v = json_tokener_parse(kvEntry_ValueString(e));
+	v = text ? json_tokener_parse(text) : NULL;
 	if (v && json_object_object_get_ex(v, "failures", &m))
 		*failures = json_object_get_int(m);
 	if (v && json_object_object_get_ex(v, "until", &m))
 		*until = json_object_get_int64(m);
 	json_object_put(v);
-	kvEntry_Destroy(e);
-	return 0;
 }
 
 int shared_locked_until(kvStore *kv, const char *name, time_t *until,
 			unsigned int *failures)
 {
 	char key[SYNC_KEY_LEN];
-	uint64_t rev;
+	kvEntry *e = NULL;
+	natsStatus st;
 
-	snprintf(key, sizeof(key), "fail.%s", name);
-	return read_failures(kv, key, failures, until, &rev);
+	fail_key(name, key, sizeof(key));
+	st = kvStore_Get(&e, kv, key);
+	if (st != NATS_OK && st != NATS_NOT_FOUND)
+		return -EIO;
+	parse_failures(st == NATS_OK ? kvEntry_ValueString(e) : NULL,
+		       failures, until);
+	kvEntry_Destroy(e);
+	return 0;
+}
+
+struct failure {
+	time_t now;
+	unsigned int failures;
+};
+
+/* One more failure; 1 when it locks the name (a lock not already on). */
+static int count_failure(const char *old, char *value, size_t size,
+			 void *ctx)
+{
+	struct failure *f = ctx;
+	time_t until;
+	int locks = 0;
+
+	parse_failures(old, &f->failures, &until);
+	if (++f->failures >= GATE_MAX_FAILURES && until <= f->now) {
+		until = f->now + GATE_LOCK_SECONDS;
+		locks = 1;
+	}
+	snprintf(value, size, "{\"failures\":%u,\"until\":%jd}",
+		 f->failures, (intmax_t)until);
+	return locks;
 }
 
 int shared_login_failed(kvStore *kv, const char *name, time_t now,
 			unsigned int *failures)
 {
-	char key[SYNC_KEY_LEN], value[64];
-	uint64_t rev, took;
-	int tries, ret;
-	time_t until;
-	natsStatus st;
+	struct failure f = { .now = now };
+	char key[SYNC_KEY_LEN];
+	int ret;
 
-	snprintf(key, sizeof(key), "fail.%s", name);
-	for (tries = 0; tries < STEP_TRIES; tries++) {
-		ret = read_failures(kv, key, failures, &until, &rev);
-		if (ret)
-			return ret;
-		ret = 0;
-		if (++*failures >= GATE_MAX_FAILURES && until <= now) {
-			until = now + GATE_LOCK_SECONDS;
-			ret = 1;
-		}
-		snprintf(value, sizeof(value),
-			 "{\"failures\":%u,\"until\":%jd}", *failures,
-			 (intmax_t)until);
-		st = rev ? kvStore_UpdateString(&took, kv, key, value, rev) :
-			   kvStore_CreateString(&took, kv, key, value);
-		if (st == NATS_OK)
-			return ret;
-	}
-	return -EIO;
+	fail_key(name, key, sizeof(key));
+	ret = cas_update(kv, key, count_failure, &f);
+	*failures = f.failures;
+	return ret;
 }
 
 void shared_login_ok(kvStore *kv, const char *name)
 {
 	char key[SYNC_KEY_LEN];
 
-	snprintf(key, sizeof(key), "fail.%s", name);
+	fail_key(name, key, sizeof(key));
 	kvStore_Purge(kv, key, NULL);
 }
 
