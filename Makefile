@@ -5,7 +5,8 @@
 # make stress     the long forms of the reliability tests: the volume ones
 #                 under the cloud kernel, the module's under a debug guest
 #                 kernel (KASAN, lockdep, kmemleak) built from
-#                 linux-source-6.1 (Documentation/reliability.rst)
+#                 linux-source-6.1 (Documentation/reliability.rst), and
+#                 100 routers of the fleet (Documentation/fleet.rst)
 # make check-debug  the guest suite under that debug kernel (TESTS=NAMES
 #                 for some of it; scripts/debug-check.sh)
 # make check-busy two whole suites at once, ROUNDS=1 times in a row: every
@@ -328,7 +329,7 @@ $(O)/bench/daemon-bench: bench/daemon.c bench/figures.h $(BENCH_DAEMON_OBJS) $(O
 check: all fuzz
 	bash tests/run.sh
 
-# The long forms, in two boots (scripts/stress.sh).
+# The long forms, in three boots (scripts/stress.sh).
 stress: all
 	bash scripts/stress.sh
 

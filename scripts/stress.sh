@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make stress`: the long forms of the reliability tests, in two boots.
+# `make stress`: the long forms of the reliability tests, in three boots.
 #
 # 1. Volume, under the cloud kernel (build/kernel, kmod/iotguard.ko): the
 #    differential test of the XDP program (10^6 frames), the bounds test
@@ -15,6 +15,11 @@
 #    the netlink fuzzer's long form (10^5 requests), the module's own
 #    tests, the churn test's quick form, rmmod and BTF. The kernel builds
 #    during boot 1.
+# 3. The fleet's 100 routers, under the cloud kernel: namespaces in the
+#    guest, each with its table and agent, their 3-node JetStream cluster
+#    on the host's loopback (scripts/fleet-stress.sh;
+#    Documentation/fleet.rst). It runs beside the end of the kernel's
+#    build and boot 2.
 #
 # Each boot runs tests/guest/run-all.sh, each test with a fresh module; a
 # kernel report in dmesg during a test fails it, and under the debug
@@ -34,6 +39,7 @@
 #	IOTGUARD_STRESS_VOLUME    the tests of boot 1 (names, as run-all.sh
 #	                          takes them; default: the list below)
 #	IOTGUARD_STRESS_DEBUG     the tests of boot 2 (likewise)
+#	IOTGUARD_STRESS_ROUTERS   the routers of boot 3 (100; 0: no boot 3)
 #	IOTGUARD_VM_TIMEOUT       seconds for each boot (2700)
 set -uo pipefail
 
@@ -57,6 +63,7 @@ BOUNDS_SOURCES=${IOTGUARD_BOUNDS_SOURCES:-1000000}
 CHURN_OPS=${IOTGUARD_CHURN_OPS:-120000}
 CHURN_FRAMES=${IOTGUARD_CHURN_FRAMES:-16384}
 NLFUZZ_MSGS=${IOTGUARD_NLFUZZ_MSGS:-100000}
+ROUTERS=${IOTGUARD_STRESS_ROUTERS:-100}
 unset IOTGUARD_XDP_DIFF_FRAMES IOTGUARD_BOUNDS_SOURCES IOTGUARD_CHURN_OPS \
 	IOTGUARD_CHURN_FRAMES IOTGUARD_NLFUZZ_MSGS
 
@@ -104,10 +111,32 @@ boot "volume, cloud kernel" "$RESULTS/volume.tap" \
 	IOTGUARD_CHURN_OPS="$CHURN_OPS" IOTGUARD_CHURN_FRAMES="$CHURN_FRAMES" \
 	IOTGUARD_VM_DIR="$REPO/build/vm-stress" -- "${VOLUME[@]}"
 
+# Boot 3 beside the rest of the kernel's build and boot 2: one after the
+# other they would take the run past its 45 minutes. Its output is
+# printed once it has ended.
+fleet_pid=
+if [ "$ROUTERS" != 0 ]; then
+	(
+		t1=$SECONDS
+		IOTGUARD_FLEET_ROUTERS=$ROUTERS IOTGUARD_VM_TIMEOUT=$VM_TIMEOUT \
+			bash scripts/fleet-stress.sh "$RESULTS/fleet.tap"
+		echo "# stress: fleet took $((SECONDS - t1)) s"
+	) >"$RESULTS/fleet.log" 2>&1 &
+	fleet_pid=$!
+fi
+fleet_done() {
+	[ -n "$fleet_pid" ] || return 0
+	wait "$fleet_pid"
+	fleet_pid=
+	echo "# ======== stress: fleet, $ROUTERS routers, cloud kernel"
+	cat "$RESULTS/fleet.log"
+}
+
 if ! wait "$build_pid"; then
 	tail -n 30 "$RESULTS/debug-kernel.log" | sed 's/^/# /'
 	echo "not ok 1 stress: the debug kernel and its module build" \
 		>"$RESULTS/debug.tap"
+	fleet_done
 	summary
 	exit 1
 fi
@@ -121,4 +150,5 @@ IOTGUARD_NLFUZZ_MSGS="$NLFUZZ_MSGS" IOTGUARD_RESULTS="$RESULTS" \
 	IOTGUARD_VM_TIMEOUT="$VM_TIMEOUT" \
 	IOTGUARD_TEST_TIMEOUT="${IOTGUARD_TEST_TIMEOUT:-2400}" \
 	bash scripts/debug-check.sh --built "${DEBUG[@]}" | grep -v '^[0-9]* passed, '
+fleet_done
 summary

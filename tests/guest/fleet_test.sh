@@ -26,6 +26,15 @@
 # max, from the store's taking it to each agent's having applied it) are
 # printed, not judged.
 #
+# With IOTGUARD_FLEET_CLUSTER=DIR the cluster is not the guest's: the
+# host runs it on its loopback (scripts/fleet-stress.sh, make stress's 100
+# routers: under TCG the guest's own servers cannot keep a hundred
+# streets' raft groups), with its certificates and configuration in DIR
+# and its base port in DIR/cluster.env. The guest reaches it through its
+# user-network NIC (10.0.2.100: the host's 127.0.0.1, IOTGUARD_VM_GUESTFWD)
+# and tests/guest/tcpfwd.py on the bridge's address, and asks the host to
+# stop a node through the results share.
+#
 # Environment: IOTGUARD_FLEET_ROUTERS (default 10, at most 200);
 # IOTGUARD_FLEET_DEVICES (default 0): that many more enrollments spread
 # over the routers (at most 150 each), timed, and the agents' memory per
@@ -51,6 +60,8 @@ WAIT=${IOTGUARD_FLEET_WAIT:-240}
 ROUTERS=${IOTGUARD_FLEET_ROUTERS:-10}
 DEVICES=${IOTGUARD_FLEET_DEVICES:-0}
 JSON=${IOTGUARD_FLEET_JSON:-}
+EXTERNAL=${IOTGUARD_FLEET_CLUSTER:-}
+FWD=
 if ! [[ $ROUTERS =~ ^[1-9][0-9]{0,2}$ ]] || [ "$ROUTERS" -gt 200 ]; then
 	echo "IOTGUARD_FLEET_ROUTERS=$ROUTERS: 1 to 200" >&2
 	exit 1
@@ -67,7 +78,8 @@ cleanup() {
 	for pid in "${AGENTS[@]}"; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	nats_stop "$tmp" 3
+	[ -n "$EXTERNAL" ] || nats_stop "$tmp" 3
+	[ -z "$FWD" ] || kill "$FWD"
 	for ((r = 1; r <= ROUTERS; r++)); do
 		ip netns del "igf-r$r" 2>/dev/null
 	done
@@ -103,15 +115,77 @@ done
 
 # ----------------------------------------------------------- the city
 mapfile -t routers < <(seq -f 'r%g' "$ROUTERS")
-certs=(operator "${routers[@]/#/router-}")
-NATS_PORT=24222
-export NATS_HOST=$HOST NATS_SAN=IP:$HOST
-nats_certs "$tmp" "${certs[@]}"
-nats_cluster_config "$tmp" 3 iotguard-city "${routers[@]}"
-nats_start "$tmp" 3
-check "a 3-node cluster with TLS forms" tap_wait 480 0.5 nats_ready "$tmp" 3
+export NATS_HOST=$HOST
+if [ -z "$EXTERNAL" ]; then
+	certs=(operator "${routers[@]/#/router-}")
+	NATS_PORT=24222
+	export NATS_SAN=IP:$HOST
+	nats_certs "$tmp" "${certs[@]}"
+	nats_cluster_config "$tmp" 3 iotguard-city "${routers[@]}"
+	nats_start "$tmp" 3
+	check "a 3-node cluster with TLS forms" \
+		tap_wait 480 0.5 nats_ready "$tmp" 3
+	C=$tmp/certs
+	cluster=$tmp
+else
+	# shellcheck source=/dev/null
+	. "$EXTERNAL/cluster.env"
+	cluster=$EXTERNAL
+	C=$EXTERNAL/certs
+	# The host's ports: clients on the bridge's address, as if the
+	# servers were here; their health checks on loopback.
+	fwd=()
+	for ((n = 0; n < 3; n++)); do
+		fwd+=("$HOST:$((NATS_PORT + n))=10.0.2.100:$((NATS_PORT + n))"
+		      "127.0.0.1:$((NATS_PORT + 200 + n))=10.0.2.100:$((NATS_PORT + 200 + n))")
+	done
+	if modprobe virtio_net && tap_wait 50 0.2 test -e /sys/class/net/eth0 &&
+	   ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up; then
+		python3 "$repo/tests/guest/tcpfwd.py" "${fwd[@]}" \
+			>"$tmp/fwd.log" 2>&1 &
+		FWD=$!
+		tap_wait 100 0.2 grep -q '^ready$' "$tmp/fwd.log" || true
+	fi
+	check "the host's 3-node cluster with TLS answers through the guest's NIC" \
+		tap_wait 480 0.5 nats_ready "$cluster" 3
+fi
 
-C=$tmp/certs
+# node_stop N: node N of the cluster is killed (the host's, on request
+# through the results share: it answers once the node has exited).
+node_stop() {
+	local out=${IOTGUARD_VM_OUT:-}
+
+	if [ -z "$EXTERNAL" ]; then
+		nats_stop "$tmp" 3 "$1"
+		return
+	fi
+	echo "stop $1" >"$out/fleet.request.new" &&
+		mv "$out/fleet.request.new" "$out/fleet.request" &&
+		tap_wait 600 0.2 grep -qx "stop $1" "$out/fleet.done"
+}
+
+# clock_offset: the guest's clock minus the host's (the cluster's, which
+# stamps the entries) in ms, and half the best round trip it was read in
+# (/varz's "now" on node 1, five tries): the agents' delays are on the
+# guest's clock, the store's stamps on the host's.
+clock_offset() {
+	python3 - "$(sed -n 's/^http: \(.*\)$/\1/p' "$cluster/n1.conf")" <<'EOF'
+import datetime, json, sys, time, urllib.request
+best = None
+for _ in range(5):
+    t0 = time.time()
+    with urllib.request.urlopen("http://%s/varz" % sys.argv[1],
+                                timeout=10) as r:
+        now = json.load(r)["now"]
+    t1 = time.time()
+    # RFC 3339 with nanoseconds (Python 3.11 truncates them).
+    host = datetime.datetime.fromisoformat(now).timestamp()
+    if best is None or t1 - t0 < best[1]:
+        best = ((t0 + t1) / 2 - host, t1 - t0)
+print("%.1f %.1f" % (best[0] * 1000, best[1] * 500))
+EOF
+}
+
 S=$(nats_urls 3)
 op=(--server "$S" --cert "$C/operator.pem" --key "$C/operator.key"
 	--ca "$C/ca.pem")
@@ -122,13 +196,28 @@ create() {
 check "the operator creates the city's $((ROUTERS + 4)) buckets, 3 replicas" \
 	tap_wait 80 0.5 create
 
-# Each agent's log, each line stamped with the time it was read.
+# Each agent's log, each line stamped with the time it was read. They
+# start in waves of ten, each once the one before has connected: a
+# hundred TLS handshakes at once under TCG take the guest's two vCPUs
+# longer than the agents' 10 s connect timeout, all of them, and the
+# retries only renew the crowd (the host's servers are idle meanwhile).
+connected() {
+	local r
+
+	for ((r = $1; r <= $2; r++)); do
+		grep -q "store: connected" "$tmp/agent-r$r.log" 2>/dev/null ||
+			return 1
+	done
+}
 for ((r = 1; r <= ROUTERS; r++)); do
 	nsenter --net="/run/netns/igf-r$r" "$sync" run --server "$S" \
 		--cert "$C/router-r$r.pem" --key "$C/router-r$r.key" \
 		--ca "$C/ca.pem" --router "r$r" --state "$tmp/state-r$r" \
 		2> >(nats_stamp >"$tmp/agent-r$r.log") &
 	AGENTS+=($!)
+	if ((r % 10 == 0 && r < ROUTERS)); then
+		tap_wait 600 0.5 connected $((r - 9)) "$r" || true
+	fi
 done
 # in_step R: agent R has had every key's newest value on both watchers,
 # its street's and the city's.
@@ -223,17 +312,24 @@ judge "the agents report it: every router has applied it (iotguard-city applied)
 	show_applied tap_wait "$WAIT" 1 applied city.revoke.198-18-0-66 "${rev66:-0}"
 # The figures: from the store's taking it (the time JetStream stamped
 # it with) to each agent's having applied it, as each agent logged it
-# (one clock here).
+# (one clock here; with the host's cluster, the guest's clock less the
+# host's, read just after).
+skew=0
+clock=
+if [ -n "$EXTERNAL" ] && read -r skew err < <(clock_offset); then
+	clock=", less the guest's clock's $skew ms on the host's (+-$err ms)"
+fi
 for r in "${routers[@]}"; do
 	sed -n 's/.*city\.revoke\.198-18-0-66 rev [0-9]*: applied, \([0-9.-]*\) ms after it was stored$/\1/p' \
 		"$tmp/agent-$r.log"
-done | sort -n >"$tmp/latency"
+done | awk -v skew="$skew" '{ printf "%.1f\n", $1 - skew }' | sort -n \
+	>"$tmp/latency"
 read -r p50 p99 max < <(awk '{ v[NR] = $1 } END {
 	if (!NR) exit
 	print v[int((NR - 1) * 0.50) + 1], v[int((NR - 1) * 0.99) + 1], v[NR] }' \
 	"$tmp/latency")
 if [ -n "${max:-}" ]; then
-	echo "# revocation to $(wc -l <"$tmp/latency") routers, from the store to each table: p50 $p50 ms, p99 $p99 ms, max $max ms (the operator's command took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms)"
+	echo "# revocation to $(wc -l <"$tmp/latency") routers, from the store to each table: p50 $p50 ms, p99 $p99 ms, max $max ms (the operator's command took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms$clock)"
 	[ -z "$JSON" ] || printf '{"name": "fleet.revoke", "routers": %d, "median": %s, "p99": %s, "max": %s}\n' \
 		"$ROUTERS" "$(awk -v v="$p50" 'BEGIN { print v / 1000 }')" \
 		"$(awk -v v="$p99" 'BEGIN { print v / 1000 }')" \
@@ -317,7 +413,7 @@ judge "when the link is back, router r1 converges, and says so" \
 # killed after the fifth: every acknowledged one reaches every table.
 (
 	for ((i = 1; i <= 20; i++)); do
-		[ "$i" = 6 ] && nats_stop "$tmp" 3 2
+		[ "$i" = 6 ] && node_stop 2
 		for ((try = 0; try < 60; try++)); do
 			"$sync" put "${op[@]}" "city.deny.198-18-1-$i" \
 				"{\"id\":\"198.18.1.$i\",\"by\":\"operator:alice\"}" \

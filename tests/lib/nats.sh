@@ -23,7 +23,8 @@
 # certificate, as IP:ADDRESS) and for its routes on
 # 127.0.0.1:$((NATS_PORT + 100 + N - 1)), its monitoring port (HTTP) on
 # 127.0.0.1:$((NATS_PORT + 200 + N - 1)); NATS_PORT is chosen free by
-# nats_pick_port unless set. Loopback, or the guest's own bridge: nothing
+# nats_pick_port unless set. A client has NATS_TLS_TIMEOUT seconds (5)
+# for its TLS handshake. Loopback, or the guest's own bridge: nothing
 # leaves the machine.
 
 # The organisation every certificate of the city names.
@@ -229,7 +230,7 @@ tls {
   key_file: "$dir/certs/server.key"
   ca_file: "$dir/certs/ca.pem"
   verify_and_map: true
-  timeout: 5
+  timeout: ${NATS_TLS_TIMEOUT:-5}
 }
 ${cluster}accounts {
   CITY {

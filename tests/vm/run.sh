@@ -28,6 +28,12 @@
 #	IOTGUARD_VM_DIR       the run's working dir: lock, initramfs, logs and
 #	                      the results share out/ (default <repo>/build/vm);
 #	                      runs with different dirs boot side by side
+#	IOTGUARD_VM_GUESTFWD  TCP ports ("24222 24223"): the guest gets a NIC on
+#	                      qemu's user network, restricted (nothing routed
+#	                      out), where 10.0.2.100:PORT is the host's
+#	                      127.0.0.1:PORT, each PORT; the guest brings it up
+#	                      (modprobe virtio_net). The fleet's stress form
+#	                      reaches its cluster on the host so.
 #	IOTGUARD_*            all exported into the guest command's environment
 #
 # The guest command also gets IOTGUARD_VM_OUT (the writable results dir) and
@@ -366,6 +372,20 @@ qemu=(
 	-chardev socket,id=vfsout,path="$RUNDIR/out.sock"
 	-device vhost-user-fs-pci,chardev=vfsout,tag=results
 )
+
+# The host's loopback ports, and nothing else, for the guest.
+if [ -n "${IOTGUARD_VM_GUESTFWD:-}" ]; then
+	netdev=user,id=net0,restrict=on
+	for port in $IOTGUARD_VM_GUESTFWD; do
+		case $port in
+		'' | *[!0-9]*) die "IOTGUARD_VM_GUESTFWD: not a port: '$port'" ;;
+		esac
+		# A command per connection: a chardev target would be one
+		# connection for the whole run.
+		netdev+=",guestfwd=tcp:10.0.2.100:$port-cmd:$BUSYBOX nc 127.0.0.1 $port"
+	done
+	qemu+=(-netdev "$netdev" -device virtio-net-pci,netdev=net0)
+fi
 
 start=$(date +%s.%N)
 # timeout(1) is our child: it kills qemu (and only qemu) when time is up.
