@@ -94,17 +94,6 @@ monitor_alert() {
 	PY
 }
 
-lamp_learnt() {
-	[ "$(metric "iotguard_device_learning{$lamp}")" = 0 ]
-}
-
-# has_output COMMAND...: the command prints something.
-has_output() {
-	local out
-
-	out=$("$@" 2>/dev/null) && [ -n "$out" ]
-}
-
 in_log() {
 	grep -q -- "$1" "$tmp/daemon.log"
 }

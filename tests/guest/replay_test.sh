@@ -38,22 +38,11 @@ first_act() {
 	PY
 }
 
-# has_output COMMAND...: the command prints something.
-has_output() {
-	local out
-
-	out=$("$@" 2>/dev/null) && [ -n "$out" ]
-}
-
 # lamp_heard N: the module has passed N of the lamp's frames or more.
 lamp_heard() {
 	local n
 
 	n=$(passed 198.18.1.10 2>/dev/null) && [ "$n" -ge "$1" ]
-}
-
-lamp_learnt() {
-	[ "$(metric "iotguard_device_learning{$lamp}")" = 0 ]
 }
 
 capturing() {

@@ -3,9 +3,9 @@
 # What the iotguardd tests share. Source it after tests/lib/tap.sh and
 # tests/lib/topology.sh (TOPO set): it sets iotguard, iotguardd, traffic and
 # tmp, defines ig, state, passed, metrics, metric, intervals,
-# wait_listening, wait_intervals, within, lamp_setup, track and stop, and
-# traps EXIT to stop every tracked process and the script's other jobs,
-# detach iot0 and remove the topology.
+# wait_listening, wait_intervals, within, lamp_setup, lamp_learnt,
+# has_output, track and stop, and traps EXIT to stop every tracked process
+# and the script's other jobs, detach iot0 and remove the topology.
 #
 # The daemon's time is its own: tests wait for its intervals (counted on
 # /metrics, port metrics_port unless given), never for seconds.
@@ -114,6 +114,19 @@ lamp_setup() {
 	check "attach iotguard to iot0" ig attach iot0 --mode native
 	check "enroll lamp-1 (class light, no rate limit)" \
 		ig device add 198.18.1.10 --name lamp-1 --class light
+}
+
+# lamp_learnt: the daemon has learnt the device whose /metrics labels are
+# $lamp (each test's lamp-1).
+lamp_learnt() {
+	[ "$(metric "iotguard_device_learning{$lamp}")" = 0 ]
+}
+
+# has_output COMMAND...: the command prints something.
+has_output() {
+	local out
+
+	out=$("$@" 2>/dev/null) && [ -n "$out" ]
 }
 
 # track PID: stopped at exit. Started through nsenter or `ip netns exec`,
